@@ -1,0 +1,7 @@
+// Every migration, by name. Imported statically because FileMigrationProvider cannot load .ts under vitest.
+import type { Migration } from 'kysely';
+import * as initial from './2026-11-26T1000_initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '2026-11-26T1000_initial': initial,
+};

@@ -1,0 +1,21 @@
+// Remediation action model, exactly as documented in API.md.
+import { z } from 'zod';
+import { Timestamp, Uuid } from './common.js';
+
+export const ACTION_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'skipped'] as const;
+export const ActionStatus = z.enum(ACTION_STATUSES);
+export type ActionStatus = z.infer<typeof ActionStatus>;
+
+export const Action = z
+  .object({
+    id: Uuid,
+    incident_id: Uuid,
+    title: z.string(),
+    description: z.string(),
+    status: ActionStatus,
+    suggested_by: z.string(),
+    priority: z.number().int(),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Action' });
+export type Action = z.infer<typeof Action>;

@@ -1,0 +1,39 @@
+// Shared wire primitives: ids, timestamps, free-form metadata, and the one error body.
+import { z } from 'zod';
+
+export const Uuid = z.uuid({ error: 'must be a UUID' });
+
+/** ISO-8601 UTC timestamp as it travels on the wire (e.g. 2026-11-26T10:00:00.000Z). */
+export const Timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time' });
+
+/** Free-form JSON object attached by a source; stored as jsonb. */
+export const Metadata = z.record(z.string(), z.unknown());
+
+/** The `incident_id` every input that names an incident carries. */
+export const IncidentRef = z.object({ incident_id: Uuid });
+
+export const ErrorIssue = z.object({
+  path: z.string().meta({ description: 'Where the problem is, e.g. `[3].level` or `status`' }),
+  message: z.string(),
+});
+
+/** One error body for every 4xx and 5xx, REST and tRPC alike. */
+export const ErrorBody = z
+  .object({
+    code: z.string().meta({ description: 'Machine-readable code, e.g. NOT_FOUND, CONFLICT, BAD_REQUEST' }),
+    message: z.string().meta({ description: 'What went wrong, naming the thing' }),
+    issues: z.array(ErrorIssue).optional(),
+    request_id: z.string().optional(),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Query-string integers arrive as strings; coerce explicitly here rather than letting a library mutate schemas. */
+export function queryInt(min: number, max: number, fallback: number) {
+  return z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+    .default(fallback);
+}

@@ -1,0 +1,64 @@
+// Incident model and the inputs of the incident procedures, exactly as documented in API.md.
+import { z } from 'zod';
+import { IncidentRef, Metadata, Timestamp, Uuid, queryInt } from './common.js';
+
+export const INCIDENT_STATUSES = ['open', 'investigating', 'identified', 'monitoring', 'resolved', 'closed'] as const;
+export const IncidentStatus = z.enum(INCIDENT_STATUSES);
+export type IncidentStatus = z.infer<typeof IncidentStatus>;
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+
+export const Incident = z
+  .object({
+    id: Uuid,
+    title: z.string(),
+    description: z.string(),
+    status: IncidentStatus,
+    severity: Severity,
+    source: z.string(),
+    tags: z.array(z.string()),
+    metadata: Metadata,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    resolved_at: Timestamp.nullable(),
+    ai_summary: z.string().nullable(),
+    root_cause: z.string().nullable(),
+    suggested_actions: z.array(z.string()),
+    mttr_minutes: z.number().nullable(),
+  })
+  .meta({ id: 'Incident' });
+export type Incident = z.infer<typeof Incident>;
+
+const Text = (max: number) => z.string().trim().max(max, { error: `must be at most ${max} characters` });
+
+export const CreateIncidentInput = z
+  .object({
+    title: Text(500).min(1, { error: 'must not be empty' }),
+    description: Text(20_000).default(''),
+    severity: Severity.default('medium'),
+    source: Text(200).default('manual'),
+    tags: z.array(Text(100).min(1, { error: 'must not be empty' })).max(50).default([]),
+    metadata: Metadata.default({}),
+  })
+  .meta({ id: 'CreateIncidentInput' });
+export type CreateIncidentInput = z.infer<typeof CreateIncidentInput>;
+
+export const ListIncidentsInput = z.object({
+  status: IncidentStatus.optional(),
+  severity: Severity.optional(),
+  source: z.string().optional(),
+  tag: z.string().optional(),
+  limit: queryInt(1, 500, 50),
+  offset: queryInt(0, 1_000_000, 0),
+});
+export type ListIncidentsInput = z.infer<typeof ListIncidentsInput>;
+
+export const GetIncidentInput = IncidentRef;
+
+export const UpdateStatusInput = IncidentRef.extend({
+  status: IncidentStatus,
+  actor: Text(100).min(1).default('system'),
+});
+export type UpdateStatusInput = z.infer<typeof UpdateStatusInput>;

@@ -1,0 +1,76 @@
+// Table types for Kysely: what the columns hold in PostgreSQL (rows are mapped to the wire models in rows.ts).
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** timestamptz: read as Date, written as Date or ISO string. */
+type Timestamptz = ColumnType<Date, Date | string | undefined, Date | string>;
+type TimestamptzRequired = ColumnType<Date, Date | string, Date | string>;
+/** jsonb: read as parsed JSON; written as a JSON string, because `pg` would send a JS array as a PostgreSQL array. */
+type Jsonb<T> = ColumnType<T, string | undefined, string>;
+
+export interface IncidentsTable {
+  id: Generated<string>;
+  title: string;
+  description: Generated<string>;
+  status: Generated<string>;
+  severity: string;
+  source: string;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  metadata: Jsonb<Record<string, unknown>>;
+  created_at: Timestamptz;
+  updated_at: Timestamptz;
+  resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  ai_summary: string | null;
+  root_cause: string | null;
+  suggested_actions: Jsonb<string[]>;
+  analysis_category: string | null;
+}
+
+export interface EventsTable {
+  id: Generated<string>;
+  incident_id: string;
+  event_type: string;
+  message: string;
+  level: string;
+  source: string;
+  metadata: Jsonb<Record<string, unknown>>;
+  timestamp: TimestamptzRequired;
+  seq: ColumnType<string, never, never>;
+}
+
+export interface TimelineEntriesTable {
+  id: Generated<string>;
+  incident_id: string;
+  entry_type: string;
+  title: string;
+  description: Generated<string>;
+  actor: string;
+  metadata: Jsonb<Record<string, unknown>>;
+  timestamp: Timestamptz;
+  seq: ColumnType<string, never, never>;
+}
+
+export interface ActionsTable {
+  id: Generated<string>;
+  incident_id: string;
+  title: string;
+  description: Generated<string>;
+  status: Generated<string>;
+  suggested_by: string;
+  priority: number;
+  created_at: Timestamptz;
+  updated_at: Timestamptz;
+  seq: ColumnType<string, never, never>;
+}
+
+export interface Database {
+  incidents: IncidentsTable;
+  events: EventsTable;
+  timeline_entries: TimelineEntriesTable;
+  actions: ActionsTable;
+}
+
+export type IncidentRow = Selectable<IncidentsTable>;
+export type EventRow = Selectable<EventsTable>;
+export type TimelineRow = Selectable<TimelineEntriesTable>;
+export type ActionRow = Selectable<ActionsTable>;
+export type NewEventRow = Insertable<EventsTable>;

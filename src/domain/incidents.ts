@@ -1,0 +1,62 @@
+// Incident rules: creation, lookup and status changes, each change written to the timeline in the same transaction.
+import type { Kysely } from 'kysely';
+import type { CreateIncidentInput, Incident, IncidentStatus, TimelineEntry } from '../../schema/index.js';
+import { findIncident, insertIncident, updateIncident } from '../db/incidents.js';
+import { toIncident, toTimelineEntry } from '../db/rows.js';
+import { insertTimelineEntry } from '../db/timeline.js';
+import type { Database } from '../db/types.js';
+import { notFound } from './errors.js';
+import { planTransition } from './lifecycle.js';
+
+export interface Change {
+  incident: Incident;
+  /** Timeline entries the change wrote (none for a no-op). */
+  timeline: TimelineEntry[];
+}
+
+export async function createIncident(db: Kysely<Database>, input: CreateIncidentInput): Promise<Change> {
+  return db.transaction().execute(async (tx) => {
+    const row = await insertIncident(tx, input);
+    const entry = await insertTimelineEntry(tx, {
+      incident_id: row.id,
+      entry_type: 'system_event',
+      title: 'Incident created',
+      description: `${row.severity} incident "${row.title}" reported by ${row.source}`,
+      actor: row.source,
+    });
+    return { incident: toIncident(row), timeline: [toTimelineEntry(entry)] };
+  });
+}
+
+export async function getIncident(db: Kysely<Database>, id: string): Promise<Incident> {
+  const row = await findIncident(db, id);
+  if (!row) throw notFound('incident', id);
+  return toIncident(row);
+}
+
+export async function transitionStatus(
+  db: Kysely<Database>,
+  id: string,
+  to: IncidentStatus,
+  actor: string,
+): Promise<Change> {
+  return db.transaction().execute(async (tx) => {
+    // FOR UPDATE: two responders (or two instances) changing status at once are serialised, so no move is lost.
+    const row = await findIncident(tx, id, { forUpdate: true });
+    if (!row) throw notFound('incident', id);
+    const from = row.status as IncidentStatus;
+    const plan = planTransition(from, to);
+    if (plan.kind === 'noop') return { incident: toIncident(row), timeline: [] };
+    const resolved_at =
+      plan.resolvedAt === 'set' ? new Date() : plan.resolvedAt === 'clear' ? null : row.resolved_at;
+    const updated = await updateIncident(tx, id, { status: to, resolved_at });
+    const entry = await insertTimelineEntry(tx, {
+      incident_id: id,
+      entry_type: 'status_change',
+      title: `Status changed from ${from} to ${to}`,
+      actor,
+      metadata: { from, to },
+    });
+    return { incident: toIncident(updated), timeline: [toTimelineEntry(entry)] };
+  });
+}

@@ -1,0 +1,35 @@
+// Request id (honouring a sane incoming x-request-id), a child logger, metrics and one access-log line per request.
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import type { AppEnv } from './env.js';
+
+// An incoming id is echoed into logs and headers, so only a short, printable one is trusted.
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
+  return async function requestContextMiddleware(c, next) {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
+    const log = logger.child({ request_id: requestId });
+    c.set('requestId', requestId);
+    c.set('logger', log);
+    const start = performance.now();
+    let status = 500;
+    try {
+      await next();
+      status = c.res.status;
+    } finally {
+      c.header('x-request-id', requestId);
+      // routePath after next() is the template of the handler that answered; unmatched paths share one label.
+      const template = c.req.routePath;
+      const route = status === 404 && (template === '*' || template === '/*') ? 'unmatched' : template;
+      const labels = { method: c.req.method, route, status: String(status) };
+      const seconds = (performance.now() - start) / 1000;
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, seconds);
+      log.info({ method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+    }
+  };
+}

@@ -1,0 +1,88 @@
+// The `warroom` CLI: serve | migrate | openapi | templates.
+import { readFile, writeFile } from 'node:fs/promises';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/connect.js';
+import { migrateToLatest } from './db/migrator.js';
+import { OPENAPI_PATH, renderOpenApi } from './rest/document.js';
+import { startServer } from './server.js';
+
+const USAGE = `usage: warroom <command>
+  serve              start the server (PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL)
+  migrate            apply database migrations and exit
+  openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)
+  templates FILE     mine log templates: one JSON line per input line`;
+
+async function serveCommand(): Promise<void> {
+  const config = loadConfig();
+  const server = await startServer(config);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      server.logger.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          server.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+async function migrateCommand(): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  try {
+    const result = await migrateToLatest(database.db);
+    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+  } finally {
+    await database.close();
+  }
+}
+
+async function openapiCommand(args: string[]): Promise<void> {
+  const fresh = renderOpenApi();
+  if (args.includes('--check')) {
+    const committed = await readFile(OPENAPI_PATH, 'utf8').catch(() => '');
+    if (committed !== fresh) {
+      console.error('openapi.json is out of date with the code; run `npx warroom openapi` and commit it');
+      process.exitCode = 1;
+      return;
+    }
+    console.log('openapi.json matches the code');
+    return;
+  }
+  await writeFile(OPENAPI_PATH, fresh);
+  console.log(`wrote ${OPENAPI_PATH}`);
+}
+
+async function templatesCommand(args: string[]): Promise<void> {
+  const file = args[0];
+  if (!file) throw new ConfigError('usage: warroom templates FILE');
+  const { runTemplatesCli } = await import('./analysis/templates/cli.js');
+  await runTemplatesCli(file, process.stdout);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'serve':
+      return serveCommand();
+    case 'migrate':
+      return migrateCommand();
+    case 'openapi':
+      return openapiCommand(args);
+    case 'templates':
+      return templatesCommand(args);
+    default:
+      console.error(USAGE);
+      process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  // A configuration mistake is the user's to fix: say what, without a stack trace.
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

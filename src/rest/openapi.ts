@@ -1,0 +1,99 @@
+// Builds openapi.json from the router: trpc-to-openapi generates it, then it is made to say what the server really does.
+import type { AnyRouter } from '@trpc/server';
+import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
+import { createSchema } from 'zod-openapi';
+import type { ZodType } from 'zod';
+import { ErrorBody } from '../../schema/index.js';
+import { restRoutes, type RestRoute } from './procedures.js';
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input (malformed JSON, or a field that fails validation; `issues` names each one)',
+  404: 'Not found (names the missing id), or an unknown route',
+  405: 'Method not allowed on this path',
+  409: 'Conflict with the current state (e.g. leaving a closed incident)',
+  413: 'Request body too large',
+  415: 'Request body is not JSON',
+  500: 'Internal error; reveals nothing, see the server log by request_id',
+};
+
+type Json = Record<string, unknown>;
+
+function errorCodesFor(route: RestRoute): number[] {
+  const codes = new Set([400, 500]);
+  if (route.pathParams.length > 0 || route.path.startsWith('events.ingest')) codes.add(404);
+  if (route.inputFrom === 'body' && route.method !== 'GET') codes.add(413).add(415);
+  const declared = route.meta.openapi?.errorResponses ?? [];
+  for (const code of Array.isArray(declared) ? declared : Object.keys(declared).map(Number)) codes.add(code);
+  return [...codes].sort();
+}
+
+/** The JSON schema of a procedure's input; any named schemas it refers to are added to `schemas`. */
+function inputSchema(route: RestRoute, schemas: Record<string, unknown>): Json {
+  const { schema, components } = createSchema(route.procedure._def.inputs[0] as ZodType, { io: 'input' });
+  Object.assign(schemas, components);
+  return schema as Json;
+}
+
+/** Query parameters for a non-GET procedure whose input comes from the query string (e.g. `?status=`). */
+function queryParameters(route: RestRoute, schemas: Record<string, unknown>): Json[] {
+  const schema = inputSchema(route, schemas) as { properties?: Record<string, Json>; required?: string[] };
+  const props = (schema.properties ?? {}) as Record<string, Json>;
+  const required = new Set(schema.required ?? []);
+  return Object.entries(props)
+    .filter(([name]) => !route.pathParams.includes(name))
+    .map(([name, s]) => {
+      const { description, ...rest } = s;
+      return { name, in: 'query', required: required.has(name), schema: rest, ...(description ? { description } : {}) };
+    });
+}
+
+export interface DocumentOptions {
+  version: string;
+  /** Where the REST facade is mounted, e.g. `/api`. */
+  prefix: string;
+}
+
+export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): OpenAPIObject {
+  const doc = generateOpenApiDocument(router, {
+    title: 'Warroom',
+    description:
+      'Incident response platform: incidents with a status lifecycle, a timeline, events and remediation actions. ' +
+      'Every path also answers with a trailing slash. The same procedures are served over tRPC at /trpc.',
+    version: opts.version,
+    baseUrl: opts.prefix,
+    defs: { Error: ErrorBody as unknown as ZodType },
+  });
+  const schemas = (doc.components?.schemas ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
+  if (doc.components) delete doc.components.securitySchemes;
+
+  for (const route of restRoutes(router)) {
+    const item = (doc.paths?.[route.openapiPath] ?? {}) as Record<string, Json>;
+    const op = item[route.method.toLowerCase()];
+    if (!op) throw new Error(`generator left out ${route.method} ${route.openapiPath}`);
+    delete op.security;
+
+    if (route.inputFrom === 'query' && route.method !== 'GET') {
+      const pathParams = ((op.parameters as Json[] | undefined) ?? []).filter((p) => p.in === 'path');
+      op.parameters = [...pathParams, ...queryParameters(route, schemas)];
+      delete op.requestBody;
+    }
+    if (route.arrayBody) {
+      const schema = inputSchema(route, schemas);
+      op.requestBody = { required: true, content: { 'application/json': { schema } } };
+    }
+
+    const responses = op.responses as Record<string, Json>;
+    const success = responses['200'];
+    const out: Record<string, Json> = {};
+    if (success) out[String(route.successStatus)] = { ...success, description: route.successStatus === 201 ? 'Created' : 'OK' };
+    for (const code of errorCodesFor(route)) {
+      out[String(code)] = {
+        description: ERROR_DESCRIPTIONS[code] ?? 'Error',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
+    }
+    op.responses = out;
+  }
+  return doc;
+}

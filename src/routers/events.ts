@@ -1,0 +1,72 @@
+// events.*: ingest one event, ingest a batch, list an incident's events.
+import { z } from 'zod';
+import { Event, IngestBatchInput, IngestEventInput, ListEventsInput } from '../../schema/index.js';
+import { listEvents } from '../db/events.js';
+import { toEvent } from '../db/rows.js';
+import { getIncident } from '../domain/incidents.js';
+import { ingestEvents } from '../domain/ingest.js';
+import type { Event as EventT } from '../../schema/index.js';
+import type { ChangeSink } from '../domain/changes.js';
+import { procedure, router } from '../trpc/init.js';
+
+const TAGS = ['events'];
+
+/** One frame per incident per request: a batch of 1000 is one broadcast, not 1000. */
+function publishEvents(sink: ChangeSink, events: EventT[]): void {
+  const byIncident = new Map<string, EventT[]>();
+  for (const e of events) {
+    const list = byIncident.get(e.incident_id);
+    if (list) list.push(e);
+    else byIncident.set(e.incident_id, [e]);
+  }
+  for (const [incident_id, list] of byIncident) sink.publish({ type: 'event.created', incident_id, events: list });
+}
+
+export const eventsRouter = router({
+  ingest: procedure
+    .meta({
+      openapi: { method: 'POST', path: '/ingest/events', tags: TAGS, summary: 'Ingest one event' },
+      rest: { status: 201 },
+    })
+    .input(IngestEventInput)
+    .output(Event)
+    .mutation(async ({ ctx, input }) => {
+      const events = await ingestEvents(ctx.db, [input]);
+      publishEvents(ctx.changes, events);
+      const [event] = events;
+      if (!event) throw new Error('insert returned no row');
+      return event;
+    }),
+
+  ingestBatch: procedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/ingest/events/batch',
+        tags: TAGS,
+        summary: 'Ingest 1 to 1000 events, all or nothing',
+        description:
+          'The body is a JSON array. An invalid item fails the whole batch with 400 naming each bad index; ' +
+          'unknown incident ids fail it with 404 naming them. Nothing is written in either case.',
+      },
+      rest: { status: 201 },
+    })
+    .input(IngestBatchInput)
+    .output(z.array(Event))
+    .mutation(async ({ ctx, input }) => {
+      const events = await ingestEvents(ctx.db, input);
+      publishEvents(ctx.changes, events);
+      return events;
+    }),
+
+  list: procedure
+    .meta({
+      openapi: { method: 'GET', path: '/ingest/events/{incident_id}', tags: TAGS, summary: "An incident's events, newest first" },
+    })
+    .input(ListEventsInput)
+    .output(z.array(Event))
+    .query(async ({ ctx, input }) => {
+      await getIncident(ctx.db, input.incident_id);
+      return (await listEvents(ctx.db, input)).map(toEvent);
+    }),
+});

@@ -1,0 +1,96 @@
+// incidents.*: create, list, get, status changes, and the incident's timeline and actions.
+import { z } from 'zod';
+import {
+  Action,
+  CreateIncidentInput,
+  GetIncidentInput,
+  Incident,
+  ListIncidentsInput,
+  TimelineEntry,
+  UpdateStatusInput,
+} from '../../schema/index.js';
+import { listActions } from '../db/actions.js';
+import { listIncidents } from '../db/incidents.js';
+import { toAction, toIncident, toTimelineEntry } from '../db/rows.js';
+import { listTimeline } from '../db/timeline.js';
+import { publishChange } from '../domain/changes.js';
+import { createIncident, getIncident, transitionStatus } from '../domain/incidents.js';
+import { procedure, router } from '../trpc/init.js';
+
+const TAGS = ['incidents'];
+
+export const incidentsRouter = router({
+  create: procedure
+    .meta({
+      openapi: { method: 'POST', path: '/incidents', tags: TAGS, summary: 'Create an incident' },
+      rest: { status: 201 },
+    })
+    .input(CreateIncidentInput)
+    .output(Incident)
+    .mutation(async ({ ctx, input }) => {
+      const change = await createIncident(ctx.db, input);
+      publishChange(ctx.changes, change);
+      return change.incident;
+    }),
+
+  list: procedure
+    .meta({ openapi: { method: 'GET', path: '/incidents', tags: TAGS, summary: 'List incidents, newest first' } })
+    .input(ListIncidentsInput)
+    .output(z.array(Incident))
+    .query(async ({ ctx, input }) => (await listIncidents(ctx.db, input)).map(toIncident)),
+
+  get: procedure
+    .meta({ openapi: { method: 'GET', path: '/incidents/{incident_id}', tags: TAGS, summary: 'Get an incident' } })
+    .input(GetIncidentInput)
+    .output(Incident)
+    .query(({ ctx, input }) => getIncident(ctx.db, input.incident_id)),
+
+  updateStatus: procedure
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/incidents/{incident_id}/status',
+        tags: TAGS,
+        summary: 'Change the status of an incident',
+        description:
+          'Forward moves may skip steps; a resolved incident may reopen to an active state; closed is final (409). ' +
+          'Setting the current status again changes nothing.',
+        errorResponses: [409],
+      },
+      rest: { inputFrom: 'query' },
+    })
+    .input(UpdateStatusInput)
+    .output(Incident)
+    .mutation(async ({ ctx, input }) => {
+      const change = await transitionStatus(ctx.db, input.incident_id, input.status, input.actor);
+      if (change.timeline.length > 0) publishChange(ctx.changes, change);
+      return change.incident;
+    }),
+
+  timeline: procedure
+    .meta({
+      openapi: { method: 'GET', path: '/incidents/{incident_id}/timeline', tags: TAGS, summary: 'Timeline, oldest first' },
+    })
+    .input(GetIncidentInput)
+    .output(z.array(TimelineEntry))
+    .query(async ({ ctx, input }) => {
+      await getIncident(ctx.db, input.incident_id);
+      return (await listTimeline(ctx.db, input.incident_id)).map(toTimelineEntry);
+    }),
+
+  actions: procedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/incidents/{incident_id}/actions',
+        tags: TAGS,
+        summary: 'Remediation actions, most urgent first',
+      },
+    })
+    .input(GetIncidentInput)
+    .output(z.array(Action))
+    .query(async ({ ctx, input }) => {
+      await getIncident(ctx.db, input.incident_id);
+      return (await listActions(ctx.db, input.incident_id)).map(toAction);
+    }),
+});

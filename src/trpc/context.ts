@@ -1,0 +1,15 @@
+// The tRPC context: the app's long-lived dependencies plus what belongs to one request.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/types.js';
+import type { ChangeSink } from '../domain/changes.js';
+
+export interface AppDeps {
+  db: Kysely<Database>;
+  changes: ChangeSink;
+  logger: Logger;
+}
+
+export interface Context extends AppDeps {
+  requestId: string;
+}
