@@ -1,4 +1,4 @@
-// The `warroom` CLI: serve | migrate | openapi | templates.
+// The `warroom` CLI: serve | migrate | openapi.
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
@@ -9,8 +9,7 @@ import { startServer } from './server.js';
 const USAGE = `usage: warroom <command>
   serve              start the server (PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL)
   migrate            apply database migrations and exit
-  openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)
-  templates FILE     mine log templates: one JSON line per input line`;
+  openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)`;
 
 async function serveCommand(): Promise<void> {
   const config = loadConfig();
@@ -57,13 +56,6 @@ async function openapiCommand(args: string[]): Promise<void> {
   console.log(`wrote ${OPENAPI_PATH}`);
 }
 
-async function templatesCommand(args: string[]): Promise<void> {
-  const file = args[0];
-  if (!file) throw new ConfigError('usage: warroom templates FILE');
-  const { runTemplatesCli } = await import('./analysis/templates/cli.js');
-  await runTemplatesCli(file, process.stdout);
-}
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   switch (command) {
@@ -73,8 +65,6 @@ async function main(argv: string[]): Promise<void> {
       return migrateCommand();
     case 'openapi':
       return openapiCommand(args);
-    case 'templates':
-      return templatesCommand(args);
     default:
       console.error(USAGE);
       process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -1,5 +1,5 @@
 // Query functions for the incidents table. `db` first, so a transaction passes straight through.
-import type { Kysely, Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import type { CreateIncidentInput, ListIncidentsInput } from '../../schema/index.js';
 import type { Database, IncidentRow, IncidentsTable } from './types.js';
 
@@ -34,7 +34,8 @@ export async function listIncidents(db: Kysely<Database>, f: ListIncidentsInput)
   if (f.severity) q = q.where('severity', '=', f.severity);
   if (f.source) q = q.where('source', '=', f.source);
   // `@>` lets the GIN index on tags answer the filter.
-  if (f.tag) q = q.where('tags', '@>', [f.tag]);
+  // The array is built in SQL from a scalar parameter, so pg and PGlite bind it the same way.
+  if (f.tag) q = q.where(sql<boolean>`tags @> array[${f.tag}]::text[]`);
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute();
 }
 

@@ -24,7 +24,13 @@ export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHand
       c.header('x-request-id', requestId);
       // routePath after next() is the template of the handler that answered; unmatched paths share one label.
       const template = c.req.routePath;
-      const route = status === 404 && (template === '*' || template === '/*') ? 'unmatched' : template;
+      // Both spellings of a path (with and without the trailing slash) count as one route.
+      const route =
+        status === 404 && (template === '*' || template === '/*')
+          ? 'unmatched'
+          : template.length > 1
+            ? template.replace(/\/$/, '')
+            : template;
       const labels = { method: c.req.method, route, status: String(status) };
       const seconds = (performance.now() - start) / 1000;
       metrics.httpRequests.inc(labels);

@@ -53,7 +53,8 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): RestRoute[] {
   }
 
   // A known path with the wrong method is 405 with Allow, not a bare 404.
-  for (const [full, methods] of methodsByPath) {
+  for (const [full, unsorted] of methodsByPath) {
+    const methods = [...unsorted].sort();
     app.all(full, (c) => methodNotAllowed(c, methods));
     app.all(`${full}/`, (c) => methodNotAllowed(c, methods));
   }

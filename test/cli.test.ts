@@ -1,0 +1,63 @@
+// The `warroom` command as a user runs it: serve answers, SIGTERM stops it cleanly, a bad config says why.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+
+const BIN = new URL('../bin/warroom.js', import.meta.url).pathname;
+
+function run(args: string[], env: Record<string, string>) {
+  return spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('warroom CLI', () => {
+  it('serves on the embedded database in DATA_DIR, then shuts down on SIGTERM with exit 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
+    try {
+      const child = run(['serve'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'info', DATABASE_URL: '' });
+      const lines = createInterface({ input: child.stdout });
+      let url = '';
+      for await (const line of lines) {
+        const rec = JSON.parse(line) as { msg?: string; url?: string };
+        if (rec.msg === 'warroom listening' && rec.url) {
+          url = rec.url;
+          break;
+        }
+      }
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${url}/api/incidents/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'from the CLI test' }),
+      });
+      expect(res.status).toBe(201);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad configuration with a message and exit 1, no stack trace', async () => {
+    const child = run(['serve'], { PORT: 'not-a-port', DATA_DIR: 'memory' });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('checks openapi.json against the code', async () => {
+    const child = run(['openapi', '--check'], {});
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stdout).toContain('matches');
+    expect(code).toBe(0);
+  });
+});

@@ -1,0 +1,12 @@
+// Vitest: each test file gets its own process and its own fresh database (see test/harness.ts).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+  },
+});
