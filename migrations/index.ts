@@ -1,7 +1,9 @@
 // Every migration, by name. Imported statically because FileMigrationProvider cannot load .ts under vitest.
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-26T1000_initial.js';
+import * as roomFrames from './2026-11-26T1100_room_frames.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
+  '2026-11-26T1100_room_frames': roomFrames,
 };

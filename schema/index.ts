@@ -4,3 +4,4 @@ export * from './incident.js';
 export * from './event.js';
 export * from './action.js';
 export * from './timeline.js';
+export * from './rooms.js';

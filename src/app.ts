@@ -1,4 +1,7 @@
-// createApp(deps) → the Hono app: /trpc, the REST facade under /api, /health, /metrics, /openapi.json, /docs.
+// createApp(deps) → the Hono app: /trpc, the REST facade under /api, /ws rooms, /health, /metrics, /openapi.json, /docs.
+import type { Server } from 'node:http';
+import './rooms/error-event.js';
+import { createNodeWebSocket } from '@hono/node-ws';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono, type Context as HonoContext } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -13,6 +16,8 @@ import type { Metrics } from './metrics.js';
 import { mountRest } from './rest/mount.js';
 import { buildOpenApiDocument } from './rest/openapi.js';
 import { appRouter } from './routers/index.js';
+import type { RoomHub } from './rooms/hub.js';
+import { MAX_FRAME_BYTES, mountRoomRoute } from './rooms/route.js';
 import type { Context } from './trpc/context.js';
 
 export const REST_PREFIX = '/api';
@@ -23,7 +28,18 @@ export interface AppDependencies {
   logger: Logger;
   metrics: Metrics;
   changes: ChangeSink;
+  hub: RoomHub;
   maxBodyBytes: number;
+  /** How often room sockets are pinged; a socket that misses one ping is dropped. */
+  pingIntervalMs?: number;
+}
+
+export interface WarroomApp {
+  app: Hono<AppEnv>;
+  /** Attaches the WebSocket upgrade handler to the listening server. */
+  injectWebSocket(server: Server): void;
+  /** Stops the app's timers (the room pinger). */
+  stop(): void;
 }
 
 const HEALTH_TIMEOUT_MS = 2000;
@@ -44,13 +60,17 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
   }
 }
 
-export function createApp(deps: AppDependencies): Hono<AppEnv> {
+export function createApp(deps: AppDependencies): WarroomApp {
   const app = new Hono<AppEnv>();
+  const ws = createNodeWebSocket({ app });
+  // Larger frames are refused by ws itself with close code 1009, before any of our code reads them.
+  ws.wss.options.maxPayload = MAX_FRAME_BYTES;
   const openapi = JSON.stringify(buildOpenApiDocument(appRouter, { version: VERSION, prefix: REST_PREFIX }));
 
   const contextFor = (c: HonoContext<AppEnv>): Context => ({
     db: deps.db,
     changes: deps.changes,
+    rooms: deps.hub,
     logger: c.get('logger'),
     requestId: c.get('requestId'),
   });
@@ -84,6 +104,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   );
 
   mountRest(app, { router: appRouter, prefix: REST_PREFIX, createContext: contextFor });
+  const rooms = mountRoomRoute(app, {
+    db: deps.db,
+    hub: deps.hub,
+    metrics: deps.metrics,
+    upgradeWebSocket: ws.upgradeWebSocket,
+    pingIntervalMs: deps.pingIntervalMs ?? 30_000,
+  });
 
   app.get('/health', async (c) => {
     const ok = await databaseAnswers(deps.db);
@@ -105,5 +132,5 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     c.get('logger').error({ err }, 'unhandled error');
     return c.json({ code: 'INTERNAL_SERVER_ERROR', message: 'internal server error', request_id: c.get('requestId') }, 500);
   });
-  return app;
+  return { app, injectWebSocket: (server) => ws.injectWebSocket(server), stop: () => rooms.stop() };
 }

@@ -1,4 +1,5 @@
 // Boots one Warroom instance: database, migrations, app, HTTP listener; and shuts it down gracefully.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
@@ -8,6 +9,9 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
 import { ChangeFanout } from './domain/changes.js';
 import { createLogger } from './logger.js';
+import { InProcessBus, type RoomBus } from './rooms/bus.js';
+import { RoomHub } from './rooms/hub.js';
+import { PgBus } from './rooms/pg-bus.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
 export interface RunningServer {
@@ -16,12 +20,18 @@ export interface RunningServer {
   database: DatabaseHandle;
   metrics: Metrics;
   changes: ChangeFanout;
+  hub: RoomHub;
   logger: Logger;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  logger?: Logger;
+  pingIntervalMs?: number;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
@@ -36,11 +46,30 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   }
   const metrics = createMetrics();
   const changes = new ChangeFanout((err) => logger.error({ err }, 'change subscriber failed'));
-  const app = createApp({ db: database.db, logger, metrics, changes, maxBodyBytes: config.MAX_BODY_BYTES });
+  let bus: RoomBus;
+  if (database.url) {
+    const pgBus = new PgBus({ url: database.url, db: database.db, logger });
+    await pgBus.start();
+    bus = pgBus;
+  } else {
+    bus = new InProcessBus().join();
+  }
+  const hub = new RoomHub(bus, metrics);
+  changes.add(hub);
+  const warroom = createApp({
+    db: database.db,
+    logger,
+    metrics,
+    changes,
+    hub,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+  });
 
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    const s = serve({ fetch: warroom.app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
   });
+  warroom.injectWebSocket(server as Server);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host}:${port}`;
@@ -49,6 +78,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000): Promise<void> => {
     closing ??= (async () => {
+      warroom.stop();
+      await hub.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           logger.warn({ graceMs }, 'in-flight requests did not finish in time; closing connections');
@@ -67,5 +98,5 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     })();
     return closing;
   };
-  return { url, port, database, metrics, changes, logger, close };
+  return { url, port, database, metrics, changes, hub, logger, close };
 }

@@ -50,7 +50,7 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
 /** Starts a server; with `databaseUrl` it joins that database instead of making a fresh one (two instances, one DB). */
 export async function startTestServer(
   overrides: Partial<Record<keyof Config, string>> = {},
-  opts: { databaseUrl?: string } = {},
+  opts: { databaseUrl?: string; pingIntervalMs?: number } = {},
 ): Promise<TestServer> {
   let drop: (() => Promise<void>) | undefined;
   let databaseUrl = opts.databaseUrl;
@@ -59,7 +59,9 @@ export async function startTestServer(
     databaseUrl = scratch.url;
     drop = scratch.drop;
   }
-  const server = await startServer(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }));
+  const server = await startServer(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }), {
+    ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+  });
   const api = (path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> => {
     const { json, ...rest } = init;
     if (json === undefined) return fetch(`${server.url}${path}`, rest);

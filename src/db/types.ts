@@ -62,11 +62,18 @@ export interface ActionsTable {
   seq: ColumnType<string, never, never>;
 }
 
+export interface RoomFramesTable {
+  id: ColumnType<string, never, never>;
+  frame: string;
+  created_at: Timestamptz;
+}
+
 export interface Database {
   incidents: IncidentsTable;
   events: EventsTable;
   timeline_entries: TimelineEntriesTable;
   actions: ActionsTable;
+  room_frames: RoomFramesTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -6,6 +6,7 @@ import {
   GetIncidentInput,
   Incident,
   ListIncidentsInput,
+  OnUpdateInput,
   TimelineEntry,
   UpdateStatusInput,
 } from '../../schema/index.js';
@@ -15,6 +16,7 @@ import { toAction, toIncident, toTimelineEntry } from '../db/rows.js';
 import { listTimeline } from '../db/timeline.js';
 import { publishChange } from '../domain/changes.js';
 import { createIncident, getIncident, transitionStatus } from '../domain/incidents.js';
+import { roomFrames } from '../rooms/subscription.js';
 import { procedure, router } from '../trpc/init.js';
 
 const TAGS = ['incidents'];
@@ -93,4 +95,10 @@ export const incidentsRouter = router({
       await getIncident(ctx.db, input.incident_id);
       return (await listActions(ctx.db, input.incident_id)).map(toAction);
     }),
+
+  /** The incident room as a stream (SSE via httpSubscriptionLink): the same frames WebSocket members receive. */
+  onUpdate: procedure.input(OnUpdateInput).subscription(async function* ({ ctx, input, signal }) {
+    await getIncident(ctx.db, input.incident_id);
+    yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
+  }),
 });

@@ -3,10 +3,12 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/types.js';
 import type { ChangeSink } from '../domain/changes.js';
+import type { RoomHub } from '../rooms/hub.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
   changes: ChangeSink;
+  rooms: RoomHub;
   logger: Logger;
 }
 

@@ -1,0 +1,70 @@
+// The room protocol: frames clients send, and frames the server pushes to /ws/incidents/{incident_id} and onUpdate.
+import { z } from 'zod';
+import { Action } from './action.js';
+import { Event } from './event.js';
+import { Incident } from './incident.js';
+import { TimelineEntry } from './timeline.js';
+import { IncidentRef, Timestamp, Uuid } from './common.js';
+
+export const ChatUser = z
+  .string({ error: 'user must be a string' })
+  .trim()
+  .min(1, { error: 'user must not be empty' })
+  .max(100, { error: 'user must be at most 100 characters' });
+
+/** What a client sends to talk in the room (the documented `{"user", "message"}`). */
+export const ChatInput = z.object({
+  type: z.literal('message').optional(),
+  user: ChatUser,
+  message: z
+    .string({ error: 'message must be a string' })
+    .trim()
+    .min(1, { error: 'message must not be empty' })
+    .max(4000, { error: 'message must be at most 4000 characters' }),
+});
+export type ChatInput = z.infer<typeof ChatInput>;
+
+export const PingInput = z.object({ type: z.literal('ping') });
+
+export const ClientFrame = z.union([PingInput, ChatInput]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+export const MessageFrame = z.object({
+  type: z.literal('message'),
+  id: Uuid,
+  incident_id: Uuid,
+  user: z.string(),
+  message: z.string(),
+  timestamp: Timestamp,
+});
+
+export const PresenceFrame = z.object({
+  type: z.literal('presence'),
+  action: z.enum(['join', 'leave']),
+  user: z.string(),
+  present: z.array(z.string()),
+});
+
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  incident: Incident,
+  timeline: z.array(TimelineEntry),
+  present: z.array(z.string()),
+});
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  MessageFrame,
+  PresenceFrame,
+  z.object({ type: z.literal('incident.updated'), incident: Incident }),
+  z.object({ type: z.literal('event.created'), incident_id: Uuid, events: z.array(Event) }),
+  z.object({ type: z.literal('timeline.created'), entry: TimelineEntry }),
+  z.object({ type: z.literal('action.created'), action: Action }),
+  z.object({ type: z.literal('action.updated'), action: Action }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('pong') }),
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type MessageFrame = z.infer<typeof MessageFrame>;
+
+export const OnUpdateInput = IncidentRef;

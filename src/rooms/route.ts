@@ -1,0 +1,193 @@
+// GET /ws/incidents/{incident_id}: the WebSocket room. Validates every frame, rate-limits, pings, never crashes.
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { Kysely } from 'kysely';
+import type { WebSocket } from 'ws';
+import { ChatUser, ClientFrame, Uuid, type ServerFrame } from '../../schema/index.js';
+import { findIncident } from '../db/incidents.js';
+import type { Database } from '../db/types.js';
+import { postChatMessage } from '../domain/chat.js';
+import type { AppEnv } from '../http/env.js';
+import type { Metrics } from '../metrics.js';
+import { formatPath } from '../trpc/errors.js';
+import type { RoomHub, RoomMember } from './hub.js';
+import { buildWelcome } from './welcome.js';
+
+export const MAX_FRAME_BYTES = 16 * 1024;
+export const RATE_LIMIT_PER_SECOND = 20;
+/** Frames over the limit in one second that get an error frame before the socket is closed with 1008. */
+export const RATE_LIMIT_GRACE = 10;
+
+export interface RoomRouteOptions {
+  db: Kysely<Database>;
+  hub: RoomHub;
+  metrics: Metrics;
+  upgradeWebSocket: UpgradeWebSocket<WebSocket>;
+  pingIntervalMs: number;
+}
+
+const errorFrame = (code: string, message: string): string => JSON.stringify({ type: 'error', code, message } satisfies ServerFrame);
+
+/** Refuses the upgrade with a plain HTTP answer before any socket exists. */
+const checkRoom =
+  (db: Kysely<Database>): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const id = c.req.param('incident_id') ?? '';
+    const requestId = c.get('requestId');
+    if (!Uuid.safeParse(id).success || !(await findIncident(db, id))) {
+      return c.json({ code: 'NOT_FOUND', message: `incident ${id} not found`, request_id: requestId }, 404);
+    }
+    const user = c.req.query('user');
+    if (user !== undefined && !ChatUser.safeParse(user).success) {
+      return c.json({ code: 'BAD_REQUEST', message: 'user must be 1 to 100 characters', request_id: requestId }, 400);
+    }
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      return c.json({ code: 'UPGRADE_REQUIRED', message: 'connect with a WebSocket client', request_id: requestId }, 426);
+    }
+    return next();
+  };
+
+interface Connection {
+  member: RoomMember;
+  raw: WebSocket;
+  alive: boolean;
+}
+
+export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { stop(): void } {
+  const { db, hub, metrics } = opts;
+  const live = new Set<Connection>();
+
+  // One timer for all sockets: a socket that has not answered the previous ping is dead and dropped.
+  const pinger = setInterval(() => {
+    for (const conn of live) {
+      if (!conn.alive) {
+        conn.raw.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.raw.ping();
+    }
+  }, opts.pingIntervalMs);
+  pinger.unref();
+
+  app.get(
+    '/ws/incidents/:incident_id',
+    checkRoom(db),
+    opts.upgradeWebSocket((c) => {
+      const roomId = c.req.param('incident_id') ?? '';
+      const logger = c.get('logger');
+      let conn: Connection | undefined;
+      // Frames sent before the welcome frame wait here, so the welcome is always first.
+      let pending: string[] | undefined = [];
+      let windowStart = 0;
+      let inWindow = 0;
+      // Chat messages from one socket are stored and broadcast in the order they were sent.
+      let chain: Promise<void> = Promise.resolve();
+
+      const send = (ws: WSContext<WebSocket>, data: string): void => {
+        if (pending) pending.push(data);
+        else if (ws.readyState === 1) ws.send(data);
+      };
+
+      const overLimit = (ws: WSContext<WebSocket>): boolean => {
+        const now = Date.now();
+        if (now - windowStart >= 1000) {
+          windowStart = now;
+          inWindow = 0;
+        }
+        inWindow++;
+        if (inWindow <= RATE_LIMIT_PER_SECOND) return false;
+        if (inWindow > RATE_LIMIT_PER_SECOND + RATE_LIMIT_GRACE) {
+          ws.close(1008, 'rate limit exceeded');
+          return true;
+        }
+        ws.send(errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`));
+        return true;
+      };
+
+      return {
+        onOpen(_evt, ws) {
+          const raw = ws.raw;
+          if (!raw) return;
+          const member: RoomMember = {
+            user: c.req.query('user')?.trim() || undefined,
+            send: (data) => send(ws, data),
+            bufferedAmount: () => raw.bufferedAmount,
+            close: (code, reason) => ws.close(code, reason),
+          };
+          conn = { member, raw, alive: true };
+          const self = conn;
+          raw.on('pong', () => {
+            self.alive = true;
+          });
+          live.add(conn);
+          hub.join(roomId, member);
+          buildWelcome(db, hub, roomId).then(
+            (welcome) => {
+              const queued = pending ?? [];
+              pending = undefined;
+              if (ws.readyState !== 1) return;
+              ws.send(JSON.stringify(welcome));
+              for (const data of queued) ws.send(data);
+            },
+            (err: unknown) => {
+              logger.error({ err, roomId }, 'welcome failed');
+              ws.close(1011, 'could not load the incident');
+            },
+          );
+        },
+
+        onMessage(evt, ws) {
+          metrics.wsMessages.inc({ direction: 'in' });
+          if (overLimit(ws)) return;
+          if (typeof evt.data !== 'string') {
+            ws.send(errorFrame('invalid_frame', 'frames must be JSON text, not binary'));
+            return;
+          }
+          let json: unknown;
+          try {
+            json = JSON.parse(evt.data);
+          } catch {
+            ws.send(errorFrame('invalid_json', 'frame is not valid JSON'));
+            return;
+          }
+          const parsed = ClientFrame.safeParse(json);
+          if (!parsed.success) {
+            const detail = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+            ws.send(errorFrame('invalid_frame', `expected {"user", "message"}: ${detail}`));
+            return;
+          }
+          const frame = parsed.data;
+          if ('type' in frame && frame.type === 'ping') {
+            ws.send(JSON.stringify({ type: 'pong' } satisfies ServerFrame));
+            return;
+          }
+          if (!('user' in frame) || !conn) return;
+          const member = conn.member;
+          if (!member.user) hub.identify(roomId, member, frame.user);
+          chain = chain.then(async () => {
+            try {
+              hub.broadcast(roomId, await postChatMessage(db, roomId, frame));
+            } catch (err) {
+              logger.error({ err, roomId }, 'chat message not stored');
+              if (ws.readyState === 1) ws.send(errorFrame('internal', 'message could not be stored; try again'));
+            }
+          });
+        },
+
+        onClose() {
+          if (!conn) return;
+          live.delete(conn);
+          hub.leave(roomId, conn.member);
+        },
+
+        onError(evt) {
+          // ws reports protocol violations (e.g. a frame over the limit) here and closes the socket itself.
+          const err = (evt as Event & { error?: unknown }).error;
+          logger.debug({ err, roomId }, 'websocket error');
+        },
+      };
+    }),
+  );
+  return { stop: () => clearInterval(pinger) };
+}
