@@ -1,4 +1,4 @@
-// The `warroom` CLI: serve | migrate | openapi.
+// The `warroom` CLI: serve | migrate | openapi | templates.
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
@@ -9,7 +9,8 @@ import { startServer } from './server.js';
 const USAGE = `usage: warroom <command>
   serve              start the server (PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL)
   migrate            apply database migrations and exit
-  openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)`;
+  openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)
+  templates FILE     mine log templates: one JSON line per input line`;
 
 async function serveCommand(): Promise<void> {
   const config = loadConfig();
@@ -56,6 +57,18 @@ async function openapiCommand(args: string[]): Promise<void> {
   console.log(`wrote ${OPENAPI_PATH}`);
 }
 
+async function templatesCommand(args: string[]): Promise<void> {
+  const file = args[0];
+  if (!file) throw new ConfigError('usage: warroom templates FILE');
+  // `warroom templates big.log | head` closes the pipe early; that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  const { runTemplatesCli } = await import('./analysis/templates/cli.js');
+  await runTemplatesCli(file, process.stdout);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   switch (command) {
@@ -65,6 +78,8 @@ async function main(argv: string[]): Promise<void> {
       return migrateCommand();
     case 'openapi':
       return openapiCommand(args);
+    case 'templates':
+      return templatesCommand(args);
     default:
       console.error(USAGE);
       process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2;
@@ -72,7 +87,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  // A configuration mistake is the user's to fix: say what, without a stack trace.
-  console.error(err instanceof ConfigError ? err.message : err);
+  // A configuration mistake or a missing file is the user's to fix: say what, without a stack trace.
+  const userError = err instanceof ConfigError || (err instanceof Error && 'code' in err && 'path' in err);
+  console.error(userError ? `warroom: ${(err as Error).message}` : err);
   process.exit(1);
 });
