@@ -4,10 +4,9 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { BIN, spawnWarroom } from './process.js';
 
-const BIN = new URL('../bin/warroom.js', import.meta.url).pathname;
 
 function run(args: string[], env: Record<string, string>) {
   return spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -17,26 +16,16 @@ describe('warroom CLI', () => {
   it('serves on the embedded database in DATA_DIR, then shuts down on SIGTERM with exit 0', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
     try {
-      const child = run(['serve'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'info', DATABASE_URL: '' });
-      const lines = createInterface({ input: child.stdout });
-      let url = '';
-      for await (const line of lines) {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'warroom listening' && rec.url) {
-          url = rec.url;
-          break;
-        }
-      }
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const res = await fetch(`${url}/api/incidents/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'from the CLI test' }),
-      });
+      const w = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
+      expect(w.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await w.api('/api/incidents/', { json: { title: 'from the CLI test' } });
       expect(res.status).toBe(201);
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
+      expect(await w.stop()).toBe(0);
+      // The embedded database persisted in DATA_DIR: a second run sees the incident.
+      const again = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
+      const list = (await (await again.api('/api/incidents/')).json()) as { title: string }[];
+      expect(list.map((i) => i.title)).toContain('from the CLI test');
+      expect(await again.stop()).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
