@@ -1,7 +1,7 @@
 // Incident rules: creation, lookup and status changes, each change written to the timeline in the same transaction.
 import type { Kysely } from 'kysely';
 import type { CreateIncidentInput, Incident, IncidentStatus, TimelineEntry } from '../../schema/index.js';
-import { findIncident, insertIncident, updateIncident } from '../db/incidents.js';
+import { findIncident, insertIncidentWithEntry, updateIncident } from '../db/incidents.js';
 import { toIncident, toTimelineEntry } from '../db/rows.js';
 import { insertTimelineEntry } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
@@ -15,17 +15,8 @@ export interface Change {
 }
 
 export async function createIncident(db: Kysely<Database>, input: CreateIncidentInput): Promise<Change> {
-  return db.transaction().execute(async (tx) => {
-    const row = await insertIncident(tx, input);
-    const entry = await insertTimelineEntry(tx, {
-      incident_id: row.id,
-      entry_type: 'system_event',
-      title: 'Incident created',
-      description: `${row.severity} incident "${row.title}" reported by ${row.source}`,
-      actor: row.source,
-    });
-    return { incident: toIncident(row), timeline: [toTimelineEntry(entry)] };
-  });
+  const { incident, entry } = await insertIncidentWithEntry(db, input);
+  return { incident: toIncident(incident), timeline: [toTimelineEntry(entry)] };
 }
 
 export async function getIncident(db: Kysely<Database>, id: string): Promise<Incident> {
