@@ -2,8 +2,10 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-26T1000_initial.js';
 import * as roomFrames from './2026-11-26T1100_room_frames.js';
+import * as analysisTemplates from './2026-11-26T1200_analysis_templates.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
   '2026-11-26T1100_room_frames': roomFrames,
+  '2026-11-26T1200_analysis_templates': analysisTemplates,
 };

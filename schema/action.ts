@@ -1,6 +1,6 @@
 // Remediation action model, exactly as documented in API.md.
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.js';
+import { IncidentRef, Timestamp, Uuid } from './common.js';
 
 export const ACTION_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'skipped'] as const;
 export const ActionStatus = z.enum(ACTION_STATUSES);
@@ -19,3 +19,10 @@ export const Action = z
   })
   .meta({ id: 'Action' });
 export type Action = z.infer<typeof Action>;
+
+export const UpdateActionStatusInput = IncidentRef.extend({
+  action_id: Uuid,
+  status: ActionStatus,
+  actor: z.string().trim().min(1).max(100).default('system'),
+});
+export type UpdateActionStatusInput = z.infer<typeof UpdateActionStatusInput>;

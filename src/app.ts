@@ -7,6 +7,7 @@ import { Hono, type Context as HonoContext } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { AnalysisScheduler } from './analysis/service.js';
 import type { Database } from './db/types.js';
 import type { ChangeSink } from './domain/changes.js';
 import { mountDocs } from './http/docs.js';
@@ -29,6 +30,7 @@ export interface AppDependencies {
   metrics: Metrics;
   changes: ChangeSink;
   hub: RoomHub;
+  analysis: AnalysisScheduler;
   maxBodyBytes: number;
   /** How often room sockets are pinged; a socket that misses one ping is dropped. */
   pingIntervalMs?: number;
@@ -71,6 +73,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     db: deps.db,
     changes: deps.changes,
     rooms: deps.hub,
+    analysis: deps.analysis,
     logger: c.get('logger'),
     requestId: c.get('requestId'),
   });

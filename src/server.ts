@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
+import { createRefiner } from './analysis/refiner.js';
+import { AnalysisService } from './analysis/service.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
@@ -56,12 +58,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   const hub = new RoomHub(bus, metrics);
   changes.add(hub);
+  const analysis = new AnalysisService({
+    db: database.db,
+    changes,
+    logger,
+    metrics,
+    debounceMs: config.ANALYSIS_DEBOUNCE_MS,
+    refine: createRefiner(config, logger),
+  });
   const warroom = createApp({
     db: database.db,
     logger,
     metrics,
     changes,
     hub,
+    analysis,
     maxBodyBytes: config.MAX_BODY_BYTES,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });
@@ -93,6 +104,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
+      await analysis.close();
       await database.close();
       logger.info('warroom stopped');
     })();

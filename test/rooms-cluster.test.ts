@@ -54,7 +54,7 @@ describe.skipIf(!POSTGRES_URL)(`two instances on one PostgreSQL${POSTGRES_URL ? 
     const onA = await connectRoom(a.url, inc.id);
     await onA.next('welcome');
     await b.api(`/api/incidents/${inc.id}/status?status=investigating`, { method: 'PATCH' });
-    expect((await onA.next('incident.updated')).incident.status).toBe('investigating');
+    expect((await onA.next('incident.updated', (f) => f.incident.status === 'investigating')).incident.id).toBe(inc.id);
     const batch = Array.from({ length: 1000 }, (_, i) => ({ incident_id: inc.id, event_type: 'log', message: `e${i}` }));
     expect((await b.api('/api/ingest/events/batch', { json: batch })).status).toBe(201);
     // Far over NOTIFY's 8000-byte payload limit: the frame travels through room_frames.

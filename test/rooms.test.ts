@@ -29,7 +29,7 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     const alice = await connectRoom(s.url, inc.id, { user: 'alice' });
     const welcome = await alice.next('welcome');
     expect(welcome.incident.id).toBe(inc.id);
-    expect(welcome.timeline.map((t) => t.entry_type)).toEqual(['system_event']);
+    expect(welcome.timeline[0]?.entry_type).toBe('system_event');
     expect(alice.frames[0]?.type).toBe('welcome');
     const bob = await connectRoom(s.url, inc.id, { user: 'bob' });
     expect((await bob.next('welcome')).present).toEqual(['alice', 'bob']);
@@ -68,8 +68,9 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     await r.next('welcome');
 
     await s.api(`/api/incidents/${inc.id}/status?status=investigating&actor=alice`, { method: 'PATCH' });
-    expect((await r.next('incident.updated')).incident.status).toBe('investigating');
-    expect((await r.next('timeline.created')).entry).toMatchObject({ entry_type: 'status_change', actor: 'alice' });
+    // Analysis frames (on create) may arrive in between; wait for the ones this change makes.
+    expect((await r.next('incident.updated', (f) => f.incident.status === 'investigating')).incident.id).toBe(inc.id);
+    expect((await r.next('timeline.created', (f) => f.entry.entry_type === 'status_change')).entry).toMatchObject({ actor: 'alice' });
 
     await s.api('/api/ingest/events', { json: { incident_id: inc.id, event_type: 'log', message: 'one' } });
     expect((await r.next('event.created')).events.map((e) => e.message)).toEqual(['one']);
@@ -128,8 +129,8 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     await a.next('welcome');
     a.send({ user: 'x', message: 'z'.repeat(17 * 1024) });
     expect((await a.closed).code).toBe(1009);
-    const timeline = (await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as unknown[];
-    expect(timeline).toHaveLength(1);
+    const timeline = (await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as { entry_type: string }[];
+    expect(timeline.filter((t) => t.entry_type === 'comment')).toHaveLength(0);
   });
 
   it('sends error frames past 20 frames a second, then closes with 1008', async () => {
@@ -193,7 +194,8 @@ describe(`incident rooms (${DB_LABEL})`, () => {
       {
         onData: (f) => {
           frames.push(f);
-          if (f.type === 'incident.updated') resolveGot();
+          // incident.updated comes first, then the status_change entry: wait for the second.
+          if (f.type === 'timeline.created' && f.entry.entry_type === 'status_change') resolveGot();
           if (f.type === 'welcome') void client.incidents.updateStatus.mutate({ incident_id: inc.id, status: 'identified' });
         },
       },
@@ -201,8 +203,8 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     await got;
     sub.unsubscribe();
     expect(frames[0]?.type).toBe('welcome');
-    const updated = frames.find((f) => f.type === 'incident.updated');
-    expect(updated && updated.type === 'incident.updated' && updated.incident.status).toBe('identified');
+    const updates = frames.filter((f) => f.type === 'incident.updated');
+    expect(updates.some((f) => f.type === 'incident.updated' && f.incident.status === 'identified')).toBe(true);
   });
 
   it('counts connections and messages in /metrics', async () => {

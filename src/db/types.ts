@@ -23,6 +23,7 @@ export interface IncidentsTable {
   root_cause: string | null;
   suggested_actions: Jsonb<string[]>;
   analysis_category: string | null;
+  analysis_templates: Jsonb<string[]>;
 }
 
 export interface EventsTable {

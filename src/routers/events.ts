@@ -6,20 +6,24 @@ import { toEvent } from '../db/rows.js';
 import { getIncident } from '../domain/incidents.js';
 import { ingestEvents } from '../domain/ingest.js';
 import type { Event as EventT } from '../../schema/index.js';
+import type { AnalysisScheduler } from '../analysis/service.js';
 import type { ChangeSink } from '../domain/changes.js';
 import { procedure, router } from '../trpc/init.js';
 
 const TAGS = ['events'];
 
-/** One frame per incident per request: a batch of 1000 is one broadcast, not 1000. */
-function publishEvents(sink: ChangeSink, events: EventT[]): void {
+/** One frame per incident per request (a batch of 1000 is one broadcast, not 1000), and one analysis request. */
+function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, events: EventT[]): void {
   const byIncident = new Map<string, EventT[]>();
   for (const e of events) {
     const list = byIncident.get(e.incident_id);
     if (list) list.push(e);
     else byIncident.set(e.incident_id, [e]);
   }
-  for (const [incident_id, list] of byIncident) sink.publish({ type: 'event.created', incident_id, events: list });
+  for (const [incident_id, list] of byIncident) {
+    sink.publish({ type: 'event.created', incident_id, events: list });
+    analysis.schedule(incident_id, 'ingest');
+  }
 }
 
 export const eventsRouter = router({
@@ -32,7 +36,7 @@ export const eventsRouter = router({
     .output(Event)
     .mutation(async ({ ctx, input }) => {
       const events = await ingestEvents(ctx.db, [input]);
-      publishEvents(ctx.changes, events);
+      publishEvents(ctx.changes, ctx.analysis, events);
       const [event] = events;
       if (!event) throw new Error('insert returned no row');
       return event;
@@ -55,7 +59,7 @@ export const eventsRouter = router({
     .output(z.array(Event))
     .mutation(async ({ ctx, input }) => {
       const events = await ingestEvents(ctx.db, input);
-      publishEvents(ctx.changes, events);
+      publishEvents(ctx.changes, ctx.analysis, events);
       return events;
     }),
 

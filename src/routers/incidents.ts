@@ -32,6 +32,7 @@ export const incidentsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const change = await createIncident(ctx.db, input);
       publishChange(ctx.changes, change);
+      ctx.analysis.schedule(change.incident.id, 'create');
       return change.incident;
     }),
 
@@ -101,4 +102,22 @@ export const incidentsRouter = router({
     await getIncident(ctx.db, input.incident_id);
     yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
   }),
+
+  analyze: procedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/incidents/{incident_id}/analyze',
+        tags: TAGS,
+        summary: 'Analyse the incident now',
+        description:
+          'Runs the built-in analyzer (and the LLM, when configured) over the incident and its events, stores ' +
+          'ai_summary, root_cause, suggested_actions, Action rows and an ai_analysis timeline entry, and returns the ' +
+          'updated incident. Analysis also runs by itself on create and after ingest.',
+      },
+      rest: { inputFrom: 'query' },
+    })
+    .input(GetIncidentInput)
+    .output(Incident)
+    .mutation(({ ctx, input }) => ctx.analysis.analyze(input.incident_id)),
 });

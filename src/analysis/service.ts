@@ -1,0 +1,206 @@
+// Runs the analyzer for incidents: on create, debounced after ingest, and on demand; stores and announces results.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Incident } from '../../schema/index.js';
+import { eventsForAnalysis, pastIncidents, statusHistory, storeAnalysisFields } from '../db/analysis.js';
+import { findIncident } from '../db/incidents.js';
+import { toAction, toEvent, toIncident, toTimelineEntry } from '../db/rows.js';
+import { insertTimelineEntry } from '../db/timeline.js';
+import type { Database } from '../db/types.js';
+import type { ChangeSink } from '../domain/changes.js';
+import { notFound } from '../domain/errors.js';
+import { replaceSuggestions } from '../domain/suggestions.js';
+import type { Metrics } from '../metrics.js';
+import { analyzeIncident } from './analyzer.js';
+import { categoryById } from './categories/index.js';
+import type { AnalysisInput, AnalysisResult } from './types.js';
+
+export type AnalysisTrigger = 'create' | 'ingest' | 'manual';
+
+export type RefineOutcome =
+  | { ok: true; result: AnalysisResult }
+  | { ok: false; reason: string; detail: string };
+/** An optional second opinion (an LLM) that may improve the built-in result; on failure the built-in one stands. */
+export type Refiner = (input: AnalysisInput, builtIn: AnalysisResult) => Promise<RefineOutcome>;
+
+export interface AnalysisScheduler {
+  /** Asks for an analysis soon; returns at once. Bursts are coalesced: at most one run per incident per debounce. */
+  schedule(incidentId: string, trigger: 'create' | 'ingest'): void;
+  /** Analyses now and returns the updated incident. */
+  analyze(incidentId: string): Promise<Incident>;
+}
+
+export interface AnalysisServiceOptions {
+  db: Kysely<Database>;
+  changes: ChangeSink;
+  logger: Logger;
+  metrics: Metrics;
+  debounceMs: number;
+  refine?: Refiner | undefined;
+}
+
+interface IncidentState {
+  timer: NodeJS.Timeout | undefined;
+  running: Promise<unknown> | undefined;
+  /** More events arrived while a run was under way: run again when it ends. */
+  dirty: boolean;
+  lastRun: number;
+}
+
+/** A burst of ingest requests right after a quiet spell is gathered for this long before the first run. */
+const GATHER_MS = 100;
+
+const isMachineSuggester = (name: string): boolean => name.startsWith('warroom-analyzer') || name.startsWith('llm:');
+
+export class AnalysisService implements AnalysisScheduler {
+  private readonly state = new Map<string, IncidentState>();
+  private closed = false;
+
+  constructor(private readonly opts: AnalysisServiceOptions) {}
+
+  schedule(incidentId: string, trigger: 'create' | 'ingest'): void {
+    if (this.closed) return;
+    const st = this.stateOf(incidentId);
+    if (st.running) {
+      st.dirty = true;
+      return;
+    }
+    if (st.timer) return;
+    const wait = trigger === 'create' ? 0 : Math.max(GATHER_MS, st.lastRun + this.opts.debounceMs - Date.now());
+    st.timer = setTimeout(() => {
+      st.timer = undefined;
+      this.runTracked(incidentId, trigger).catch(() => undefined);
+    }, wait);
+  }
+
+  async analyze(incidentId: string): Promise<Incident> {
+    const st = this.stateOf(incidentId);
+    // One run at a time per incident: wait for a background run to end, then run with everything it missed.
+    while (st.running) await st.running.catch(() => undefined);
+    // This run covers whatever a pending background run would have seen.
+    if (st.timer) {
+      clearTimeout(st.timer);
+      st.timer = undefined;
+    }
+    return this.runTracked(incidentId, 'manual');
+  }
+
+  /** Stops scheduling and waits for runs under way, so the database can close under no one. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const st of this.state.values()) if (st.timer) clearTimeout(st.timer);
+    await Promise.all([...this.state.values()].map((st) => st.running?.catch(() => undefined)));
+  }
+
+  private stateOf(incidentId: string): IncidentState {
+    let st = this.state.get(incidentId);
+    if (!st) {
+      st = { timer: undefined, running: undefined, dirty: false, lastRun: 0 };
+      this.state.set(incidentId, st);
+    }
+    return st;
+  }
+
+  private async runTracked(incidentId: string, trigger: AnalysisTrigger): Promise<Incident> {
+    const st = this.stateOf(incidentId);
+    st.dirty = false;
+    const run = this.run(incidentId, trigger);
+    st.running = run;
+    try {
+      return await run;
+    } catch (err) {
+      this.opts.metrics.analysisRuns.inc({ trigger, outcome: 'error' });
+      if (trigger !== 'manual') this.opts.logger.error({ err, incident_id: incidentId, trigger }, 'analysis failed');
+      throw err;
+    } finally {
+      st.running = undefined;
+      st.lastRun = Date.now();
+      if (st.dirty && !this.closed) this.schedule(incidentId, 'ingest');
+      else if (!st.timer) this.state.delete(incidentId);
+    }
+  }
+
+  private async run(incidentId: string, trigger: AnalysisTrigger): Promise<Incident> {
+    const { db, metrics } = this.opts;
+    const started = performance.now();
+    const row = await findIncident(db, incidentId);
+    if (!row) throw notFound('incident', incidentId);
+    const [events, history, past] = await Promise.all([
+      eventsForAnalysis(db, incidentId),
+      statusHistory(db, incidentId),
+      pastIncidents(db, incidentId),
+    ]);
+    const input: AnalysisInput = {
+      incident: toIncident(row),
+      events: events.map(toEvent),
+      status_history: history.map(toTimelineEntry),
+      past_incidents: past.map((p) => ({
+        id: p.id,
+        title: p.title,
+        description: p.description,
+        root_cause: p.root_cause,
+        category: p.analysis_category,
+        templates: p.analysis_templates,
+        completed_actions: p.completed_actions,
+      })),
+    };
+    let result = analyzeIncident(input);
+    if (this.opts.refine) {
+      const refined = await this.opts.refine(input, result);
+      if (refined.ok) result = refined.result;
+      else {
+        metrics.llmFailures.inc({ reason: refined.reason });
+        this.opts.logger.warn({ incident_id: incidentId, reason: refined.reason, detail: refined.detail }, 'LLM refinement failed; built-in analysis kept');
+      }
+    }
+    const stored = await this.store(incidentId, trigger, result);
+    metrics.analysisRuns.inc({ trigger, outcome: 'ok' });
+    metrics.analysisSeconds.observe((performance.now() - started) / 1000);
+    return stored;
+  }
+
+  private async store(incidentId: string, trigger: AnalysisTrigger, result: AnalysisResult): Promise<Incident> {
+    const { changes } = this.opts;
+    const out = await this.opts.db.transaction().execute(async (tx) => {
+      // FOR UPDATE: two instances analysing the same incident write one after the other, never interleaved.
+      const before = await findIncident(tx, incidentId, { forUpdate: true });
+      if (!before) throw notFound('incident', incidentId);
+      const concluded = before.root_cause !== result.root_cause || before.analysis_category !== result.category;
+      const row = await storeAnalysisFields(tx, incidentId, {
+        ai_summary: result.ai_summary,
+        root_cause: result.root_cause,
+        suggested_actions: result.suggested_actions,
+        category: result.category,
+        templates: result.evidence.templates.map((t) => t.template),
+      });
+      const actions = await replaceSuggestions(tx, incidentId, result.analyzer, result.actions, isMachineSuggester);
+      // A new entry when the conclusion changes (or someone asked); re-runs that agree stay off the timeline.
+      const entry =
+        concluded || trigger !== 'ingest'
+          ? await insertTimelineEntry(tx, {
+              incident_id: incidentId,
+              entry_type: 'ai_analysis',
+              title: `Analysis: ${result.category ? (categoryById(result.category)?.title ?? result.category) : 'no known failure pattern'}`,
+              description: `${result.root_cause}\n\n${result.ai_summary}`,
+              actor: result.analyzer,
+              metadata: {
+                analyzer: result.analyzer,
+                confidence: result.confidence,
+                category: result.category,
+                trigger,
+                evidence: result.evidence,
+                similar_incidents: result.similar,
+              },
+            })
+          : undefined;
+      return { row, entry, actions };
+    });
+    const incident = toIncident(out.row);
+    changes.publish({ type: 'incident.updated', incident_id: incidentId, incident });
+    if (out.entry) changes.publish({ type: 'timeline.created', incident_id: incidentId, entry: toTimelineEntry(out.entry) });
+    for (const a of out.actions.created) changes.publish({ type: 'action.created', incident_id: incidentId, action: toAction(a) });
+    for (const a of out.actions.updated) changes.publish({ type: 'action.updated', incident_id: incidentId, action: toAction(a) });
+    return incident;
+  }
+}
+

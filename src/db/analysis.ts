@@ -1,0 +1,91 @@
+// Queries that feed the analyzer (an incident's events and history, comparable past incidents) and store its result.
+import type { Kysely } from 'kysely';
+import type { Database, EventRow, IncidentRow, TimelineRow } from './types.js';
+
+/** The analyzer looks at the newest events only; an incident rarely needs more to show its cause. */
+export const ANALYSIS_EVENT_LIMIT = 10_000;
+/** How many earlier analysed incidents similarity search considers. */
+export const PAST_INCIDENT_LIMIT = 500;
+
+export async function eventsForAnalysis(db: Kysely<Database>, incidentId: string): Promise<EventRow[]> {
+  const newest = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .orderBy('timestamp', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(ANALYSIS_EVENT_LIMIT)
+    .execute();
+  return newest.reverse();
+}
+
+export async function statusHistory(db: Kysely<Database>, incidentId: string): Promise<TimelineRow[]> {
+  return db
+    .selectFrom('timeline_entries')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .where('entry_type', '=', 'status_change')
+    .orderBy('seq', 'asc')
+    .execute();
+}
+
+export interface PastIncidentRow {
+  id: string;
+  title: string;
+  description: string;
+  root_cause: string | null;
+  analysis_category: string | null;
+  analysis_templates: string[];
+  completed_actions: string[];
+}
+
+export async function pastIncidents(db: Kysely<Database>, excludeId: string): Promise<PastIncidentRow[]> {
+  const rows = await db
+    .selectFrom('incidents')
+    .select(['id', 'title', 'description', 'root_cause', 'analysis_category', 'analysis_templates'])
+    .where('root_cause', 'is not', null)
+    .where('id', '!=', excludeId)
+    .orderBy('created_at', 'desc')
+    .limit(PAST_INCIDENT_LIMIT)
+    .execute();
+  if (rows.length === 0) return [];
+  const done = await db
+    .selectFrom('actions')
+    .select(['incident_id', 'title'])
+    .where('status', '=', 'completed')
+    .where(
+      'incident_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('priority')
+    .orderBy('seq')
+    .execute();
+  const byIncident = new Map<string, string[]>();
+  for (const a of done) byIncident.set(a.incident_id, [...(byIncident.get(a.incident_id) ?? []), a.title]);
+  return rows.map((r) => ({ ...r, completed_actions: byIncident.get(r.id) ?? [] }));
+}
+
+export interface StoredAnalysis {
+  ai_summary: string;
+  root_cause: string;
+  suggested_actions: string[];
+  category: string | null;
+  templates: string[];
+}
+
+export async function storeAnalysisFields(db: Kysely<Database>, incidentId: string, a: StoredAnalysis): Promise<IncidentRow> {
+  return db
+    .updateTable('incidents')
+    .set({
+      ai_summary: a.ai_summary,
+      root_cause: a.root_cause,
+      suggested_actions: JSON.stringify(a.suggested_actions),
+      analysis_category: a.category,
+      analysis_templates: JSON.stringify(a.templates),
+      updated_at: new Date(),
+    })
+    .where('id', '=', incidentId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
