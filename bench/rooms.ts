@@ -1,5 +1,6 @@
 // Room benchmark: fan-out latency to 1,000 sockets, chat throughput on one instance and across two.
 // Usage: npm run bench:rooms [-- --embedded]   (PostgreSQL from TEST_DATABASE_URL/DATABASE_URL, default local)
+import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { createScratchDatabase } from '../test/harness.js';
 import { spawnWarroom, type WarroomProcess } from '../test/process.js';
@@ -37,7 +38,7 @@ async function openMany(w: WarroomProcess, id: string, n: number, onMessage: (te
 }
 
 /** p50/p99 of send → receipt at each of 1,000 sockets in one room (sender and receivers in this process). */
-async function fanout(w: WarroomProcess): Promise<{ p50: number; p99: number; samples: number }> {
+export async function fanout(w: WarroomProcess): Promise<{ p50: number; p99: number; samples: number }> {
   const id = await incident(w);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -71,7 +72,7 @@ async function fanout(w: WarroomProcess): Promise<{ p50: number; p99: number; sa
 }
 
 /** Chat messages per second: 200 senders × 10 messages on `from`, counted at an observer on `to`. */
-async function chatThroughput(from: WarroomProcess, to: WarroomProcess): Promise<number> {
+export async function chatThroughput(from: WarroomProcess, to: WarroomProcess): Promise<number> {
   const id = await incident(from);
   const total = CHAT_SENDERS * CHAT_PER_SENDER;
   let received = 0;
@@ -126,4 +127,5 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 }
 
-await main();
+// Run as a script (npm run bench:rooms); bench/run.ts imports the measurements.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -10,6 +10,7 @@ export interface Metrics {
   broadcastSeconds: Histogram;
   analysisRuns: Counter<'trigger' | 'outcome'>;
   analysisSeconds: Histogram;
+  analysisWaiting: Gauge;
   llmFailures: Counter<'reason'>;
 }
 
@@ -55,6 +56,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'analysis_duration_seconds',
       help: 'Time to analyse one incident (load, analyse, store)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5],
+      registers,
+    }),
+    analysisWaiting: new Gauge({
+      name: 'analysis_waiting',
+      help: 'Analyses waiting for a free slot (a backlog that does not drain means analysis cannot keep up)',
       registers,
     }),
     llmFailures: new Counter({

@@ -1,4 +1,4 @@
-// Runs `warroom serve` as a real child process and finds its URL from the startup log line.
+// Runs `warroom serve` (or another server script) as a real child process and finds its URL from its startup log line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -14,21 +14,26 @@ export interface WarroomProcess {
 }
 
 /** LOG_LEVEL stays at info or below: the URL is read from the 'warroom listening' line. */
-export async function spawnWarroom(env: Record<string, string>): Promise<WarroomProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+export function spawnWarroom(env: Record<string, string>): Promise<WarroomProcess> {
+  return spawnListening([BIN, 'serve'], { LOG_LEVEL: 'info', ...env }, 'warroom listening');
+}
+
+/** Starts `node ...args` and waits for the JSON log line `{"msg": readyMsg, "url": ...}` on its stdout. */
+export async function spawnListening(args: string[], env: Record<string, string>, readyMsg: string): Promise<WarroomProcess> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit') as Promise<[number | null]>;
   let url = '';
   for await (const line of createInterface({ input: child.stdout })) {
     const rec = JSON.parse(line) as { msg?: string; url?: string };
-    if (rec.msg === 'warroom listening' && rec.url) {
+    if (rec.msg === readyMsg && rec.url) {
       url = rec.url;
       break;
     }
   }
-  if (!url) throw new Error('warroom exited before listening');
+  if (!url) throw new Error(`${args.join(' ')} exited before listening`);
   child.stdout.resume();
   return {
     url,

@@ -13,6 +13,7 @@ import { replaceSuggestions } from '../domain/suggestions.js';
 import type { Metrics } from '../metrics.js';
 import { analyzeIncident } from './analyzer.js';
 import { categoryById } from './categories/index.js';
+import { Limiter } from './limiter.js';
 import type { AnalysisInput, AnalysisResult } from './types.js';
 
 export type AnalysisTrigger = 'create' | 'ingest' | 'manual';
@@ -36,6 +37,8 @@ export interface AnalysisServiceOptions {
   logger: Logger;
   metrics: Metrics;
   debounceMs: number;
+  /** Analyses running at once across all incidents (default 1: the analyzer is CPU-bound and shares the event loop). */
+  concurrency?: number;
   refine?: Refiner | undefined;
 }
 
@@ -54,9 +57,12 @@ const isMachineSuggester = (name: string): boolean => name.startsWith('warroom-a
 
 export class AnalysisService implements AnalysisScheduler {
   private readonly state = new Map<string, IncidentState>();
+  private readonly limiter: Limiter;
   private closed = false;
 
-  constructor(private readonly opts: AnalysisServiceOptions) {}
+  constructor(private readonly opts: AnalysisServiceOptions) {
+    this.limiter = new Limiter(opts.concurrency ?? 1, (n) => opts.metrics.analysisWaiting.set(n));
+  }
 
   schedule(incidentId: string, trigger: 'create' | 'ingest'): void {
     if (this.closed) return;
@@ -104,7 +110,7 @@ export class AnalysisService implements AnalysisScheduler {
   private async runTracked(incidentId: string, trigger: AnalysisTrigger): Promise<Incident> {
     const st = this.stateOf(incidentId);
     st.dirty = false;
-    const run = this.run(incidentId, trigger);
+    const run = this.limiter.run(() => this.run(incidentId, trigger), { urgent: trigger === 'manual' });
     st.running = run;
     try {
       return await run;

@@ -1,0 +1,320 @@
+// The benchmark suite: Warroom as a real server process under load from this process, beside the database's own
+// ceiling and a hand-written Hono baseline measured in the same run, so the figures that matter are ratios.
+// Usage: npm run bench [-- --embedded] [-- --quick]
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import { migrateToLatest } from '../src/db/migrator.js';
+import type { Database } from '../src/db/types.js';
+import { createScratchDatabase } from '../test/harness.js';
+import { spawnListening, spawnWarroom, type WarroomProcess } from '../test/process.js';
+import { analysisMedianMs } from './analysis.js';
+import { pgCeiling } from './lib/ceiling.js';
+import { loadMedian, rssMiB, type LoadSpec, type LoadSummary } from './lib/load.js';
+import { seedScale } from './lib/seed.js';
+import { batchBody, batchRows, eventBody, incidentBody } from './lib/workload.js';
+import { chatThroughput, fanout } from './rooms.js';
+
+const args = process.argv.slice(2);
+const embedded = args.includes('--embedded');
+const quick = args.includes('--quick');
+const RUNS = quick ? 3 : 3;
+const SECONDS = quick ? 3 : 5;
+const SOAK_SECONDS = quick ? 30 : 300;
+const BATCH = 500;
+const CONNS = 32;
+const PG = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Row {
+  measure: string;
+  value: string;
+  target?: string;
+  ok?: boolean;
+}
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const failures: string[] = [];
+
+function record(key: string, measure: string, value: string, extra: Omit<Row, 'measure' | 'value'> = {}): void {
+  rows.push({ measure, value, ...extra });
+  results[key] = { measure, value, ...extra };
+  console.error(`  ${measure}: ${value}${extra.target ? ` (target ${extra.target}: ${extra.ok ? 'met' : 'MISSED'})` : ''}`);
+}
+
+function checkNoFailures(name: string, s: LoadSummary): void {
+  if (s.non2xx + s.errors > 0) failures.push(`${name}: ${s.non2xx} non-2xx, ${s.errors} errors of ${s.requests}`);
+}
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function json<T>(res: Response): Promise<T> {
+  if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Waits until the server's analysis backlog has drained, so one phase's background work does not bill the next. */
+async function settle(w: WarroomProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const text = await (await w.api('/metrics')).text();
+    const waiting = Number(/^analysis_waiting (\d+)/m.exec(text)?.[1] ?? 0);
+    if (waiting === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  let env: Record<string, string>;
+  let dataDir: string | undefined;
+  let pgVersion = 'n/a';
+  let baselineUrl: string | undefined;
+
+  if (embedded) {
+    dataDir = await mkdtemp(join(tmpdir(), 'warroom-bench-'));
+    cleanups.push(() => rm(dataDir ?? '', { recursive: true, force: true }));
+    env = { DATA_DIR: dataDir, DATABASE_URL: '' };
+  } else {
+    const app = await createScratchDatabase(PG);
+    const base = await createScratchDatabase(PG);
+    cleanups.push(app.drop, base.drop);
+    env = { DATABASE_URL: app.url };
+    baselineUrl = base.url;
+    const c = new pg.Client({ connectionString: PG });
+    await c.connect();
+    pgVersion = String((await c.query('show server_version')).rows[0]?.server_version ?? '?');
+    await c.end();
+  }
+
+  let w = await spawnWarroom(env);
+  const phaseRss: Record<string, number> = { start: await rssMiB(w.child.pid) };
+  try {
+    console.error(`warroom at ${w.url} (${embedded ? 'embedded PGlite' : `PostgreSQL ${pgVersion}`})`);
+    const incident = await json<{ id: string }>(await w.api('/api/incidents/', { json: incidentBody }));
+    await w.api('/api/ingest/events/batch', { json: batchBody(incident.id, 100) });
+    await settle(w);
+
+    // --- batch ingest vs the database ceiling
+    const batch = await loadMedian(
+      { url: `${w.url}/api/ingest/events/batch`, method: 'POST', body: JSON.stringify(batchBody(incident.id, BATCH)), connections: 4, seconds: SECONDS },
+      RUNS,
+    );
+    checkNoFailures('batch ingest', batch);
+    const batchEps = batch.rps * BATCH;
+    phaseRss.batch = await rssMiB(w.child.pid);
+    await settle(w);
+    let ceiling: number;
+    if (embedded) {
+      const out: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/lib/pglite-ceiling.ts', String(SECONDS), String(BATCH)], { encoding: 'utf8' });
+        out.push((JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { rows_per_second: number }).rows_per_second);
+      }
+      ceiling = out.sort((a, b) => a - b)[Math.floor(out.length / 2)] ?? NaN;
+    } else {
+      const url = env.DATABASE_URL ?? '';
+      const out: number[] = [];
+      for (let i = 0; i < RUNS; i++) out.push(await pgCeiling(url, batchRows(incident.id, BATCH), 4, SECONDS));
+      ceiling = out.sort((a, b) => a - b)[Math.floor(out.length / 2)] ?? NaN;
+    }
+    record('batch_ingest', `batch ingest, ${BATCH} events/request, 4 clients (events/s)`, fmt(batchEps));
+    record('db_ceiling', `database ceiling: same INSERT straight through ${embedded ? 'PGlite' : 'pg'}, 4 connections (rows/s)`, fmt(ceiling));
+    const batchRatio = batchEps / ceiling;
+    record('batch_vs_ceiling', 'batch ingest / database ceiling', fmt(batchRatio, 2), { target: '≥ 0.80', ok: batchRatio >= 0.8 });
+
+    // --- single requests at 32 connections
+    const single = await loadMedian(
+      { url: `${w.url}/api/ingest/events`, method: 'POST', body: JSON.stringify(eventBody(incident.id, 1)), connections: CONNS, seconds: SECONDS },
+      RUNS,
+    );
+    checkNoFailures('single ingest', single);
+    record('single_ingest', `POST /api/ingest/events, ${CONNS} connections (req/s)`, fmt(single.rps));
+    await settle(w);
+    const create = await loadMedian(
+      { url: `${w.url}/api/incidents/`, method: 'POST', body: JSON.stringify(incidentBody), connections: CONNS, seconds: SECONDS },
+      RUNS,
+    );
+    checkNoFailures('create', create);
+    record('create', `POST /api/incidents/, ${CONNS} connections (req/s)`, fmt(create.rps));
+    phaseRss.writes = await rssMiB(w.child.pid);
+    await settle(w);
+
+    const reads = async (label: string): Promise<Record<string, LoadSummary>> => {
+      const specs: Record<string, LoadSpec> = {
+        get: { url: `${w.url}/api/incidents/${incident.id}`, connections: CONNS, seconds: SECONDS },
+        list: { url: `${w.url}/api/incidents/?status=open&limit=50`, connections: CONNS, seconds: SECONDS },
+        events: { url: `${w.url}/api/ingest/events/${incident.id}?limit=100`, connections: CONNS, seconds: SECONDS },
+        trpc: {
+          url: `${w.url}/trpc/incidents.get?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { incident_id: incident.id } }))}`,
+          connections: CONNS,
+          seconds: SECONDS,
+        },
+      };
+      const out: Record<string, LoadSummary> = {};
+      for (const [k, spec] of Object.entries(specs)) {
+        out[k] = await loadMedian(spec, RUNS);
+        checkNoFailures(`${label} ${k}`, out[k]);
+      }
+      return out;
+    };
+    const empty = await reads('reads');
+    const get = empty.get;
+    const list = empty.list;
+    const evs = empty.events;
+    const trpc = empty.trpc;
+    if (!get || !list || !evs || !trpc) throw new Error('missing read results');
+    record('get', `GET /api/incidents/{id}, ${CONNS} connections (req/s; p50 / p99 ms)`, `${fmt(get.rps)}; ${get.p50} / ${get.p99}`);
+    record('get_trpc', `the same through /trpc (batched link) (req/s; p50 / p99 ms)`, `${fmt(trpc.rps)}; ${trpc.p50} / ${trpc.p99}`);
+    record('list', `GET /api/incidents/?status=open&limit=50 (req/s; p99 ms)`, `${fmt(list.rps)}; ${list.p99}`);
+    record('events', `GET /api/ingest/events/{id}?limit=100 (req/s; p99 ms)`, `${fmt(evs.rps)}; ${evs.p99}`);
+    phaseRss.reads = await rssMiB(w.child.pid);
+
+    // --- the hand-written baseline, on its own database (PostgreSQL) or its own PGlite-less pg (n/a embedded)
+    if (baselineUrl) {
+      const baseDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baselineUrl, max: 2 }) }) });
+      await migrateToLatest(baseDb);
+      const { id } = await baseDb.insertInto('incidents').values({ title: 'baseline', severity: 'high', source: 'bench' }).returning('id').executeTakeFirstOrThrow();
+      await baseDb.destroy();
+      const b = await spawnListening(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening');
+      try {
+        const bSingle = await loadMedian({ url: `${b.url}/events`, method: 'POST', body: JSON.stringify(eventBody(id, 1)), connections: CONNS, seconds: SECONDS }, RUNS);
+        const bCreate = await loadMedian({ url: `${b.url}/incidents`, method: 'POST', body: JSON.stringify(incidentBody), connections: CONNS, seconds: SECONDS }, RUNS);
+        const bGet = await loadMedian({ url: `${b.url}/incidents/${id}`, connections: CONNS, seconds: SECONDS }, RUNS);
+        record('baseline_single', 'baseline: bare Hono single insert (req/s)', fmt(bSingle.rps));
+        record('baseline_create', 'baseline: bare Hono incident insert (req/s)', fmt(bCreate.rps));
+        record('baseline_get', 'baseline: bare Hono select (req/s; p50 / p99 ms)', `${fmt(bGet.rps)}; ${bGet.p50} / ${bGet.p99}`);
+        for (const [key, label, ours, theirs] of [
+          ['single_vs_baseline', 'single-event ingest / baseline', single.rps, bSingle.rps],
+          ['create_vs_baseline', 'incident create / baseline', create.rps, bCreate.rps],
+          ['get_vs_baseline', 'incident get / baseline', get.rps, bGet.rps],
+        ] as const) {
+          record(key, label, fmt(ours / theirs, 2), { target: '≥ 0.70', ok: ours / theirs >= 0.7 });
+        }
+      } finally {
+        await b.stop();
+      }
+    } else {
+      record('baseline', 'hand-written baseline', 'n/a in embedded mode (it needs a second process on the same database)');
+    }
+
+    // --- scale: 100,000 incidents and 1,000,000 events
+    await settle(w);
+    if (embedded) {
+      await w.stop();
+      const pglite = new PGlite(dataDir);
+      const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+      await seedScale(db, 100_000, 10);
+      await db.destroy();
+      w = await spawnWarroom(env);
+    } else {
+      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 }) }) });
+      await seedScale(db, 100_000, 10);
+      const counts = await sql<{ i: string; e: string }>`select (select count(*) from incidents) i, (select count(*) from events) e`.execute(db);
+      console.error(`  seeded: ${counts.rows[0]?.i} incidents, ${counts.rows[0]?.e} events`);
+      await db.destroy();
+    }
+    const big = await reads('scale reads');
+    for (const k of ['get', 'list', 'events'] as const) {
+      const before = empty[k];
+      const after = big[k];
+      if (!before || !after) continue;
+      const growth = after.p99 / Math.max(1, before.p99);
+      record(`scale_${k}`, `${k} p99 with 100k incidents / 1M events vs empty (ms)`, `${after.p99} vs ${before.p99} (×${fmt(growth, 2)})`, {
+        target: '≤ ×2',
+        ok: growth <= 2,
+      });
+    }
+    phaseRss.scale = await rssMiB(w.child.pid);
+
+    // --- soak: a mixed load, RSS sampled every 10 s
+    const soakIncident = await json<{ id: string }>(await w.api('/api/incidents/', { json: incidentBody }));
+    const samples: Array<[number, number]> = [];
+    const soakStart = Date.now();
+    const sampler = setInterval(() => {
+      void rssMiB(w.child.pid).then((r) => samples.push([(Date.now() - soakStart) / 1000, r]));
+    }, 10_000);
+    const soak = await loadMedian(
+      {
+        url: w.url,
+        connections: 16,
+        seconds: SOAK_SECONDS,
+        requests: [
+          { method: 'GET', path: `/api/incidents/${soakIncident.id}` },
+          { method: 'GET', path: '/api/incidents/?limit=50' },
+          { method: 'POST', path: '/api/ingest/events', headers: { 'content-type': 'application/json' }, body: JSON.stringify(eventBody(soakIncident.id, 3)) },
+          { method: 'GET', path: `/api/ingest/events/${soakIncident.id}?limit=100` },
+          { method: 'POST', path: '/api/ingest/events/batch', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batchBody(soakIncident.id, 50)) },
+        ],
+      },
+      1,
+    );
+    clearInterval(sampler);
+    checkNoFailures('soak', soak);
+    const half = samples.filter(([t]) => t >= SOAK_SECONDS / 2);
+    const slope = linearSlope(half); // MiB per second
+    const last = samples.at(-1)?.[1] ?? NaN;
+    record('soak', `${SOAK_SECONDS} s mixed soak: RSS first → last sample (MiB), trend over the second half`, `${fmt(samples[0]?.[1] ?? NaN)} → ${fmt(last)}, ${fmt(slope * 60, 1)} MiB/min`, {
+      target: 'no growth trend (< 1 MiB/min)',
+      ok: slope * 60 < 1,
+    });
+    phaseRss.soak = last;
+    record('rss', 'server RSS after each phase (MiB)', Object.entries(phaseRss).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
+
+    // --- rooms and analysis
+    const f = await fanout(w);
+    record('rooms_fanout', 'rooms: one message to 1,000 sockets, p50 / p99 delivery (ms)', `${fmt(f.p50, 1)} / ${fmt(f.p99, 1)}`);
+    record('rooms_chat', 'rooms: chat messages/s, one instance', fmt(await chatThroughput(w, w)));
+    if (!embedded) {
+      const w2 = await spawnWarroom(env);
+      try {
+        record('rooms_chat_two', 'rooms: chat messages/s, sent on A, received on B', fmt(await chatThroughput(w, w2)));
+      } finally {
+        await w2.stop();
+      }
+    }
+    const a = analysisMedianMs();
+    record('analysis', `analysis of a ${fmt(a.events)}-event incident, median (ms)`, fmt(a.median, 1), { target: '< 200', ok: a.median < 200 });
+  } finally {
+    await w.stop();
+    for (const c of cleanups) await c().catch(() => undefined);
+  }
+
+  record('failures', 'requests that failed (non-2xx or errors) under any load', failures.length ? failures.join('; ') : '0', {
+    target: '0',
+    ok: failures.length === 0,
+  });
+
+  const header = `Warroom benchmark: ${embedded ? 'embedded PGlite' : `PostgreSQL ${pgVersion}`}, ${cpus().length} cores, Node ${process.version}, ${RUNS} runs × ${SECONDS} s (medians)`;
+  console.log(`\n${header}\n`);
+  console.log('| measure | value | target |\n|---|---|---|');
+  for (const r of rows) console.log(`| ${r.measure} | ${r.value} | ${r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : ''} |`);
+  await mkdir('bench/results', { recursive: true });
+  const file = embedded ? 'bench/results/latest-embedded.json' : 'bench/results/latest.json';
+  await writeFile(
+    file,
+    `${JSON.stringify({ when: new Date().toISOString(), mode: embedded ? 'pglite' : 'postgres', cores: cpus().length, node: process.version, postgres: pgVersion, runs: RUNS, seconds: SECONDS, duration_s: Math.round((Date.now() - started) / 1000), results }, null, 2)}\n`,
+  );
+  console.log(`\nwritten to ${file}`);
+}
+
+function linearSlope(points: Array<[number, number]>): number {
+  if (points.length < 2) return 0;
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+await main();
