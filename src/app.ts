@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import './rooms/error-event.js';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { Hono, type Context as HonoContext } from 'hono';
+import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -91,8 +91,11 @@ export function createApp(deps: AppDependencies): WarroomApp {
         413,
       ),
   });
-  app.use(`${REST_PREFIX}/*`, limit);
-  app.use('/trpc/*', limit);
+  // Only requests with a body: reading c.req.raw would make @hono/node-server build a full Request for every GET.
+  const limitBodies: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next);
+  app.use(`${REST_PREFIX}/*`, limitBodies);
+  app.use('/trpc/*', limitBodies);
 
   app.all('/trpc/*', (c) =>
     fetchRequestHandler({

@@ -15,13 +15,15 @@ export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHand
     const log = logger.child({ request_id: requestId });
     c.set('requestId', requestId);
     c.set('logger', log);
+    // Set before the handler builds its response, so the header goes into it; changing headers afterwards would
+    // make @hono/node-server rebuild the response object on its slow path.
+    c.header('x-request-id', requestId);
     const start = performance.now();
     let status = 500;
     try {
       await next();
       status = c.res.status;
     } finally {
-      c.header('x-request-id', requestId);
       // routePath after next() is the template of the handler that answered; unmatched paths share one label.
       const template = c.req.routePath;
       // Both spellings of a path (with and without the trailing slash) count as one route.
