@@ -11,19 +11,25 @@ export const CHANNEL = 'warroom_rooms';
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
 /** NOTIFY payloads must stay under 8000 bytes; larger frames are parked in room_frames and sent by id. */
 const INLINE_LIMIT = 7500;
+/** Room for the envelope around one message (`{"o":"<uuid>","m":[…]}`). */
+const ENVELOPE_OVERHEAD = 64;
 /** Parked frames are only needed until every listener has read them. */
 const PARKED_TTL = '5 minutes';
 const MAX_BACKLOG = 10_000;
 
+/** One frame on the wire: inline, or the id of a parked frame. */
+interface Message {
+  /** room (incident id) */
+  r: string;
+  f?: ServerFrame;
+  p?: string;
+}
+
+/** One NOTIFY payload: the frames one instance published since its previous NOTIFY, in order. */
 interface Envelope {
   /** origin instance */
   o: string;
-  /** room (incident id) */
-  r: string;
-  /** the frame, inline */
-  f?: ServerFrame;
-  /** or the id of a parked frame */
-  p?: string;
+  m: Message[];
 }
 
 export interface PgBusOptions {
@@ -45,7 +51,8 @@ export class PgBus implements RoomBus {
   private handler: BusHandler | undefined;
   private sendChain: Promise<void> = Promise.resolve();
   private receiveChain: Promise<void> = Promise.resolve();
-  private backlog = 0;
+  private pending: Array<{ room: string; frame: ServerFrame }> = [];
+  private draining = false;
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -69,30 +76,64 @@ export class PgBus implements RoomBus {
 
   publish(room: string, frame: ServerFrame): void {
     if (this.closed) return;
-    if (this.backlog >= MAX_BACKLOG) {
+    if (this.pending.length >= MAX_BACKLOG) {
       this.opts.logger.warn({ room, type: frame.type }, 'room bus backlog full; frame not sent to other instances');
       return;
     }
-    this.backlog++;
-    this.sendChain = this.sendChain
-      .then(() => this.send(room, frame))
-      .catch((err: unknown) => this.opts.logger.error({ err, room }, 'room bus publish failed'))
-      .finally(() => {
-        this.backlog--;
-      });
+    this.pending.push({ room, frame });
+    if (!this.draining) this.sendChain = this.drain();
   }
 
-  private async send(room: string, frame: ServerFrame): Promise<void> {
-    const inline = JSON.stringify({ o: this.origin, r: room, f: frame } satisfies Envelope);
-    let payload = inline;
-    if (Buffer.byteLength(inline) > INLINE_LIMIT) {
-      const row = await this.opts.db
-        .insertInto('room_frames')
-        .values({ frame: JSON.stringify(frame) })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      payload = JSON.stringify({ o: this.origin, r: room, p: String(row.id) } satisfies Envelope);
+  /**
+   * Sends everything published so far, packing many frames into each NOTIFY: under load, a burst of small frames
+   * (one per ingest request) costs a few statements rather than one each. A single connection keeps them in order.
+   */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0 && !this.closed) {
+        const batch = this.pending.splice(0);
+        try {
+          await this.sendBatch(batch);
+        } catch (err) {
+          this.opts.logger.error({ err, frames: batch.length }, 'room bus publish failed; frames not sent to other instances');
+        }
+      }
+    } finally {
+      this.draining = false;
     }
+  }
+
+  private async sendBatch(batch: Array<{ room: string; frame: ServerFrame }>): Promise<void> {
+    const messages: Array<{ json: string; bytes: number }> = [];
+    for (const { room, frame } of batch) {
+      let json = JSON.stringify({ r: room, f: frame } satisfies Message);
+      if (Buffer.byteLength(json) > INLINE_LIMIT - ENVELOPE_OVERHEAD) {
+        const row = await this.opts.db
+          .insertInto('room_frames')
+          .values({ frame: JSON.stringify(frame) })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        json = JSON.stringify({ r: room, p: String(row.id) } satisfies Message);
+      }
+      messages.push({ json, bytes: Buffer.byteLength(json) });
+    }
+    const head = `{"o":${JSON.stringify(this.origin)},"m":[`;
+    let parts: string[] = [];
+    let size = head.length + 2;
+    for (const m of messages) {
+      if (parts.length > 0 && size + m.bytes + 1 > INLINE_LIMIT) {
+        await this.notify(`${head}${parts.join(',')}]}`);
+        parts = [];
+        size = head.length + 2;
+      }
+      parts.push(m.json);
+      size += m.bytes + 1;
+    }
+    if (parts.length > 0) await this.notify(`${head}${parts.join(',')}]}`);
+  }
+
+  private async notify(payload: string): Promise<void> {
     // A failed send (connection lost mid-way) waits for the reconnect and is tried once more.
     for (let tries = 0; ; tries++) {
       const client = await this.connection();
@@ -163,12 +204,14 @@ export class PgBus implements RoomBus {
     } catch {
       return;
     }
-    if (env.o === this.origin) return;
+    if (env.o === this.origin || !Array.isArray(env.m)) return;
     // Parked frames are loaded asynchronously; the chain keeps each origin's frames in publish order.
     this.receiveChain = this.receiveChain
       .then(async () => {
-        const frame = env.f ?? (env.p ? await this.loadParked(env.p) : undefined);
-        if (frame) this.handler?.(env.r, frame, env.o);
+        for (const m of env.m) {
+          const frame = m.f ?? (m.p ? await this.loadParked(m.p) : undefined);
+          if (frame) this.handler?.(m.r, frame, env.o);
+        }
       })
       .catch((err: unknown) => this.opts.logger.error({ err }, 'room bus delivery failed'));
   }
@@ -187,10 +230,17 @@ export class PgBus implements RoomBus {
   }
 
   async close(): Promise<void> {
+    // Frames already published still go out before the connection closes, unless the database is unreachable.
+    if (this.pending.length > 0 && !this.draining) this.sendChain = this.drain();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.sendChain.catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
+    ]);
+    clearTimeout(timer);
     this.closed = true;
     clearInterval(this.sweepTimer);
     clearTimeout(this.reconnectTimer);
-    await this.sendChain.catch(() => undefined);
     const c = this.client;
     this.client = undefined;
     if (c) {
