@@ -66,6 +66,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     debounceMs: config.ANALYSIS_DEBOUNCE_MS,
     refine: createRefiner(config, logger),
   });
+  changes.add(analysis);
   const warroom = createApp({
     db: database.db,
     logger,

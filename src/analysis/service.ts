@@ -2,12 +2,12 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Incident } from '../../schema/index.js';
-import { eventsForAnalysis, pastIncidents, statusHistory, storeAnalysisFields } from '../db/analysis.js';
+import { eventsForAnalysis, pastIncidents, statusHistory, storeAnalysisFields, type PastIncidentRow } from '../db/analysis.js';
 import { findIncident } from '../db/incidents.js';
 import { toAction, toEvent, toIncident, toTimelineEntry } from '../db/rows.js';
 import { insertTimelineEntry } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
-import type { ChangeSink } from '../domain/changes.js';
+import type { Change, ChangeSink } from '../domain/changes.js';
 import { notFound } from '../domain/errors.js';
 import { replaceSuggestions } from '../domain/suggestions.js';
 import type { Metrics } from '../metrics.js';
@@ -52,20 +52,37 @@ interface IncidentState {
 
 /** A burst of ingest requests right after a quiet spell is gathered for this long before the first run. */
 const GATHER_MS = 100;
+/** Past incidents change slowly; similarity search reuses one read of them for this long. */
+const PAST_CACHE_MS = 30_000;
+/**
+ * With this many analyses waiting, analyses of brand-new incidents are shed (counted as outcome "shed"): they have
+ * no events yet, and their first ingest schedules one anyway. Ingest and on-demand analyses are never shed.
+ */
+const SHED_CREATE_ABOVE = 100;
 
 const isMachineSuggester = (name: string): boolean => name.startsWith('warroom-analyzer') || name.startsWith('llm:');
 
-export class AnalysisService implements AnalysisScheduler {
+export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private readonly state = new Map<string, IncidentState>();
   private readonly limiter: Limiter;
+  private past: { at: number; rows: Promise<PastIncidentRow[]> } | undefined;
   private closed = false;
 
   constructor(private readonly opts: AnalysisServiceOptions) {
     this.limiter = new Limiter(opts.concurrency ?? 1, (n) => opts.metrics.analysisWaiting.set(n));
   }
 
+  /** ChangeSink: a finished action changes what similar incidents would suggest, so the cached corpus is stale. */
+  publish(change: Change): void {
+    if (change.type === 'action.updated') this.past = undefined;
+  }
+
   schedule(incidentId: string, trigger: 'create' | 'ingest'): void {
     if (this.closed) return;
+    if (trigger === 'create' && this.limiter.waiting >= SHED_CREATE_ABOVE) {
+      this.opts.metrics.analysisRuns.inc({ trigger, outcome: 'shed' });
+      return;
+    }
     const st = this.stateOf(incidentId);
     if (st.running) {
       st.dirty = true;
@@ -131,11 +148,12 @@ export class AnalysisService implements AnalysisScheduler {
     const started = performance.now();
     const row = await findIncident(db, incidentId);
     if (!row) throw notFound('incident', incidentId);
-    const [events, history, past] = await Promise.all([
+    const [events, history, allPast] = await Promise.all([
       eventsForAnalysis(db, incidentId),
       statusHistory(db, incidentId),
-      pastIncidents(db, incidentId),
+      this.pastIncidents(),
     ]);
+    const past = allPast.filter((p) => p.id !== incidentId);
     const input: AnalysisInput = {
       incident: toIncident(row),
       events: events.map(toEvent),
@@ -163,6 +181,19 @@ export class AnalysisService implements AnalysisScheduler {
     metrics.analysisRuns.inc({ trigger, outcome: 'ok' });
     metrics.analysisSeconds.observe((performance.now() - started) / 1000);
     return stored;
+  }
+
+  private pastIncidents(): Promise<PastIncidentRow[]> {
+    const now = Date.now();
+    if (!this.past || now - this.past.at > PAST_CACHE_MS) {
+      const rows = pastIncidents(this.opts.db);
+      this.past = { at: now, rows };
+      // A failed read is not cached.
+      rows.catch(() => {
+        if (this.past?.rows === rows) this.past = undefined;
+      });
+    }
+    return this.past.rows;
   }
 
   private async store(incidentId: string, trigger: AnalysisTrigger, result: AnalysisResult): Promise<Incident> {
@@ -201,6 +232,8 @@ export class AnalysisService implements AnalysisScheduler {
           : undefined;
       return { row, entry, actions };
     });
+    // This incident's conclusion may now make it a similar incident for others.
+    this.past = undefined;
     const incident = toIncident(out.row);
     changes.publish({ type: 'incident.updated', incident_id: incidentId, incident });
     if (out.entry) changes.publish({ type: 'timeline.created', incident_id: incidentId, entry: toTimelineEntry(out.entry) });

@@ -4,7 +4,7 @@ import type { Database, EventRow, IncidentRow, TimelineRow } from './types.js';
 
 /** The analyzer looks at the newest events only; an incident rarely needs more to show its cause. */
 export const ANALYSIS_EVENT_LIMIT = 10_000;
-/** How many earlier analysed incidents similarity search considers. */
+/** How many recent analysed incidents similarity search considers. */
 export const PAST_INCIDENT_LIMIT = 500;
 
 export async function eventsForAnalysis(db: Kysely<Database>, incidentId: string): Promise<EventRow[]> {
@@ -39,12 +39,11 @@ export interface PastIncidentRow {
   completed_actions: string[];
 }
 
-export async function pastIncidents(db: Kysely<Database>, excludeId: string): Promise<PastIncidentRow[]> {
+export async function pastIncidents(db: Kysely<Database>): Promise<PastIncidentRow[]> {
   const rows = await db
     .selectFrom('incidents')
     .select(['id', 'title', 'description', 'root_cause', 'analysis_category', 'analysis_templates'])
     .where('root_cause', 'is not', null)
-    .where('id', '!=', excludeId)
     .orderBy('created_at', 'desc')
     .limit(PAST_INCIDENT_LIMIT)
     .execute();

@@ -3,7 +3,13 @@ import type { Action, Event, Incident, TimelineEntry } from '../../schema/index.
 
 export type Change =
   | { type: 'incident.updated'; incident_id: string; incident: Incident }
-  | { type: 'event.created'; incident_id: string; events: Event[] }
+  | {
+      type: 'event.created';
+      incident_id: string;
+      events: Event[];
+      /** Where the rows are (inclusive `seq` ranges), so other instances can load a large batch instead of receiving it. */
+      seq_ranges: Array<[string, string]>;
+    }
   | { type: 'timeline.created'; incident_id: string; entry: TimelineEntry }
   | { type: 'action.created'; incident_id: string; action: Action }
   | { type: 'action.updated'; incident_id: string; action: Action };

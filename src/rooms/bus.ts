@@ -5,11 +5,20 @@ import type { ServerFrame } from '../../schema/index.js';
 /** `origin` names the instance that published the frame. */
 export type BusHandler = (room: string, frame: ServerFrame, origin: string) => void;
 
+/** Where a frame's rows can be loaded from, so a bus may send the reference instead of a large frame. */
+export interface FrameRef {
+  /** Inclusive ranges of `events.seq` in the frame's room (an `event.created` frame). */
+  eventSeqRanges: Array<[string, string]>;
+}
+
 export interface RoomBus {
   /** Sends a frame to the other instances. Never throws and never blocks the caller. */
-  publish(room: string, frame: ServerFrame): void;
-  /** Called for frames from other instances, in the order each instance published them. */
-  subscribe(handler: BusHandler): void;
+  publish(room: string, frame: ServerFrame, ref?: FrameRef): void;
+  /**
+   * `handler` gets frames from other instances, in the order each instance published them. `wants(room)` says
+   * whether anyone here listens to a room, so a frame sent by reference is loaded only where it will be delivered.
+   */
+  subscribe(handler: BusHandler, wants: (room: string) => boolean): void;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
 import type { ServerFrame } from '../../schema/index.js';
 import type { Change, ChangeSink } from '../domain/changes.js';
 import type { Metrics } from '../metrics.js';
-import type { RoomBus } from './bus.js';
+import type { FrameRef, RoomBus } from './bus.js';
 import { changeToFrame } from './frames.js';
 
 /** A socket in a room, as the hub sees it. */
@@ -61,18 +61,25 @@ export class RoomHub implements ChangeSink {
     private readonly bus: RoomBus,
     private readonly metrics: Metrics,
   ) {
-    bus.subscribe((room, frame, origin) => this.fromBus(room, frame, origin));
+    bus.subscribe(
+      (room, frame, origin) => this.fromBus(room, frame, origin),
+      (room) => {
+        const r = this.rooms.get(room);
+        return r !== undefined && (r.members.size > 0 || r.listeners.size > 0);
+      },
+    );
   }
 
   /** ChangeSink: committed changes become frames in the incident's room, here and on every other instance. */
   publish(change: Change): void {
-    this.broadcast(change.incident_id, changeToFrame(change));
+    const ref = change.type === 'event.created' ? { eventSeqRanges: change.seq_ranges } : undefined;
+    this.broadcast(change.incident_id, changeToFrame(change), ref);
   }
 
   /** Sends a frame to everyone in the room on every instance. Returns at once; delivery happens off this tick. */
-  broadcast(roomId: string, frame: ServerFrame): void {
+  broadcast(roomId: string, frame: ServerFrame, ref?: FrameRef): void {
     this.enqueue(roomId, frame);
-    this.bus.publish(roomId, frame);
+    this.bus.publish(roomId, frame, ref);
   }
 
   join(roomId: string, member: RoomMember): void {

@@ -5,7 +5,8 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
-import type { BusHandler, RoomBus } from './bus.js';
+import { toEvent } from '../db/rows.js';
+import type { BusHandler, FrameRef, RoomBus } from './bus.js';
 
 export const CHANNEL = 'warroom_rooms';
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
@@ -17,12 +18,13 @@ const ENVELOPE_OVERHEAD = 64;
 const PARKED_TTL = '5 minutes';
 const MAX_BACKLOG = 10_000;
 
-/** One frame on the wire: inline, or the id of a parked frame. */
+/** One frame on the wire: inline, the id of a parked frame, or where its events are (`event.created`). */
 interface Message {
   /** room (incident id) */
   r: string;
   f?: ServerFrame;
   p?: string;
+  e?: Array<[string, string]>;
 }
 
 /** One NOTIFY payload: the frames one instance published since its previous NOTIFY, in order. */
@@ -49,9 +51,10 @@ export class PgBus implements RoomBus {
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private handler: BusHandler | undefined;
+  private wants: (room: string) => boolean = () => true;
   private sendChain: Promise<void> = Promise.resolve();
   private receiveChain: Promise<void> = Promise.resolve();
-  private pending: Array<{ room: string; frame: ServerFrame }> = [];
+  private pending: Array<{ room: string; frame: ServerFrame; ref: FrameRef | undefined }> = [];
   private draining = false;
   private closed = false;
   private attempt = 0;
@@ -70,17 +73,18 @@ export class PgBus implements RoomBus {
     await this.connection();
   }
 
-  subscribe(handler: BusHandler): void {
+  subscribe(handler: BusHandler, wants: (room: string) => boolean): void {
     this.handler = handler;
+    this.wants = wants;
   }
 
-  publish(room: string, frame: ServerFrame): void {
+  publish(room: string, frame: ServerFrame, ref?: FrameRef): void {
     if (this.closed) return;
     if (this.pending.length >= MAX_BACKLOG) {
       this.opts.logger.warn({ room, type: frame.type }, 'room bus backlog full; frame not sent to other instances');
       return;
     }
-    this.pending.push({ room, frame });
+    this.pending.push({ room, frame, ref });
     if (!this.draining) this.sendChain = this.drain();
   }
 
@@ -104,11 +108,17 @@ export class PgBus implements RoomBus {
     }
   }
 
-  private async sendBatch(batch: Array<{ room: string; frame: ServerFrame }>): Promise<void> {
+  private async sendBatch(batch: Array<{ room: string; frame: ServerFrame; ref: FrameRef | undefined }>): Promise<void> {
     const messages: Array<{ json: string; bytes: number }> = [];
-    for (const { room, frame } of batch) {
+    for (const { room, frame, ref } of batch) {
       let json = JSON.stringify({ r: room, f: frame } satisfies Message);
-      if (Buffer.byteLength(json) > INLINE_LIMIT - ENVELOPE_OVERHEAD) {
+      const tooBig = Buffer.byteLength(json) > INLINE_LIMIT - ENVELOPE_OVERHEAD;
+      const byRef = tooBig && ref ? JSON.stringify({ r: room, e: ref.eventSeqRanges } satisfies Message) : undefined;
+      // A large event batch travels as its row ranges: nothing extra is written, and only instances with someone
+      // in the room read it back.
+      if (byRef && Buffer.byteLength(byRef) <= INLINE_LIMIT - ENVELOPE_OVERHEAD) {
+        json = byRef;
+      } else if (tooBig) {
         const row = await this.opts.db
           .insertInto('room_frames')
           .values({ frame: JSON.stringify(frame) })
@@ -209,11 +219,26 @@ export class PgBus implements RoomBus {
     this.receiveChain = this.receiveChain
       .then(async () => {
         for (const m of env.m) {
-          const frame = m.f ?? (m.p ? await this.loadParked(m.p) : undefined);
+          let frame = m.f;
+          if (!frame && this.wants(m.r)) {
+            if (m.p) frame = await this.loadParked(m.p);
+            else if (m.e) frame = await this.loadEvents(m.r, m.e);
+          }
           if (frame) this.handler?.(m.r, frame, env.o);
         }
       })
       .catch((err: unknown) => this.opts.logger.error({ err }, 'room bus delivery failed'));
+  }
+
+  private async loadEvents(room: string, ranges: Array<[string, string]>): Promise<ServerFrame> {
+    const rows = await this.opts.db
+      .selectFrom('events')
+      .selectAll()
+      .where('incident_id', '=', room)
+      .where((eb) => eb.or(ranges.map(([a, b]) => eb.between('seq', a, b))))
+      .orderBy('seq')
+      .execute();
+    return { type: 'event.created', incident_id: room, events: rows.map(toEvent) };
   }
 
   private async loadParked(id: string): Promise<ServerFrame | undefined> {

@@ -4,7 +4,7 @@ import { Event, IngestBatchInput, IngestEventInput, ListEventsInput } from '../.
 import { listEvents } from '../db/events.js';
 import { toEvent } from '../db/rows.js';
 import { getIncident } from '../domain/incidents.js';
-import { ingestEvents } from '../domain/ingest.js';
+import { ingestEvents, toRanges, type Ingested } from '../domain/ingest.js';
 import type { Event as EventT } from '../../schema/index.js';
 import type { AnalysisScheduler } from '../analysis/service.js';
 import type { ChangeSink } from '../domain/changes.js';
@@ -13,15 +13,16 @@ import { procedure, router } from '../trpc/init.js';
 const TAGS = ['events'];
 
 /** One frame per incident per request (a batch of 1000 is one broadcast, not 1000), and one analysis request. */
-function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, events: EventT[]): void {
-  const byIncident = new Map<string, EventT[]>();
-  for (const e of events) {
-    const list = byIncident.get(e.incident_id);
-    if (list) list.push(e);
-    else byIncident.set(e.incident_id, [e]);
-  }
-  for (const [incident_id, list] of byIncident) {
-    sink.publish({ type: 'event.created', incident_id, events: list });
+function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, { events, seqs }: Ingested): void {
+  const byIncident = new Map<string, { events: EventT[]; seqs: string[] }>();
+  events.forEach((e, i) => {
+    let group = byIncident.get(e.incident_id);
+    if (!group) byIncident.set(e.incident_id, (group = { events: [], seqs: [] }));
+    group.events.push(e);
+    group.seqs.push(seqs[i] ?? '0');
+  });
+  for (const [incident_id, group] of byIncident) {
+    sink.publish({ type: 'event.created', incident_id, events: group.events, seq_ranges: toRanges(group.seqs) });
     analysis.schedule(incident_id, 'ingest');
   }
 }
@@ -35,9 +36,9 @@ export const eventsRouter = router({
     .input(IngestEventInput)
     .output(Event)
     .mutation(async ({ ctx, input }) => {
-      const events = await ingestEvents(ctx.db, [input]);
-      publishEvents(ctx.changes, ctx.analysis, events);
-      const [event] = events;
+      const ingested = await ingestEvents(ctx.db, [input]);
+      publishEvents(ctx.changes, ctx.analysis, ingested);
+      const [event] = ingested.events;
       if (!event) throw new Error('insert returned no row');
       return event;
     }),
@@ -58,9 +59,9 @@ export const eventsRouter = router({
     .input(IngestBatchInput)
     .output(z.array(Event))
     .mutation(async ({ ctx, input }) => {
-      const events = await ingestEvents(ctx.db, input);
-      publishEvents(ctx.changes, ctx.analysis, events);
-      return events;
+      const ingested = await ingestEvents(ctx.db, input);
+      publishEvents(ctx.changes, ctx.analysis, ingested);
+      return ingested.events;
     }),
 
   list: procedure
