@@ -12,6 +12,8 @@ export const CHANNEL = 'warroom_rooms';
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
 /** NOTIFY payloads must stay under 8000 bytes; larger frames are parked in room_frames and sent by id. */
 const INLINE_LIMIT = 7500;
+/** An event.created frame with more events than this is sent by reference without trying it inline. */
+const REF_ABOVE_EVENTS = 20;
 /** Room for the envelope around one message (`{"o":"<uuid>","m":[…]}`). */
 const ENVELOPE_OVERHEAD = 64;
 /** Parked frames are only needed until every listener has read them. */
@@ -111,8 +113,10 @@ export class PgBus implements RoomBus {
   private async sendBatch(batch: Array<{ room: string; frame: ServerFrame; ref: FrameRef | undefined }>): Promise<void> {
     const messages: Array<{ json: string; bytes: number }> = [];
     for (const { room, frame, ref } of batch) {
-      let json = JSON.stringify({ r: room, f: frame } satisfies Message);
-      const tooBig = Buffer.byteLength(json) > INLINE_LIMIT - ENVELOPE_OVERHEAD;
+      // A frame of many events cannot fit; skip serialising it (a 500-event frame is ~150 KB) just to find out.
+      const surelyTooBig = frame.type === 'event.created' && frame.events.length > REF_ABOVE_EVENTS;
+      let json = surelyTooBig && ref ? '' : JSON.stringify({ r: room, f: frame } satisfies Message);
+      const tooBig = surelyTooBig || Buffer.byteLength(json) > INLINE_LIMIT - ENVELOPE_OVERHEAD;
       const byRef = tooBig && ref ? JSON.stringify({ r: room, e: ref.eventSeqRanges } satisfies Message) : undefined;
       // A large event batch travels as its row ranges: nothing extra is written, and only instances with someone
       // in the room read it back.
