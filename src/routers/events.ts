@@ -5,7 +5,6 @@ import { listEvents } from '../db/events.js';
 import { toEvent } from '../db/rows.js';
 import { getIncident } from '../domain/incidents.js';
 import { ingestEvents, toRanges, type Ingested } from '../domain/ingest.js';
-import type { Event as EventT } from '../../schema/index.js';
 import type { AnalysisScheduler } from '../analysis/service.js';
 import type { ChangeSink } from '../domain/changes.js';
 import { procedure, router } from '../trpc/init.js';
@@ -14,7 +13,7 @@ const TAGS = ['events'];
 
 /** One frame per incident per request (a batch of 1000 is one broadcast, not 1000), and one analysis request. */
 function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, { events, seqs }: Ingested): void {
-  const byIncident = new Map<string, { events: EventT[]; seqs: string[] }>();
+  const byIncident = new Map<string, { events: Event[]; seqs: string[] }>();
   events.forEach((e, i) => {
     let group = byIncident.get(e.incident_id);
     if (!group) byIncident.set(e.incident_id, (group = { events: [], seqs: [] }));
