@@ -6,6 +6,7 @@ import pg from 'pg';
 import { ConfigSchema, type Config } from '../src/config.js';
 import type { AppRouter } from '../src/index.js';
 import { startServer, type RunningServer } from '../src/server.js';
+import { apiFor, type Api } from './http.js';
 
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 export const DB_LABEL = POSTGRES_URL ? 'postgres' : 'pglite';
@@ -38,7 +39,7 @@ export async function createScratchDatabase(adminUrl: string): Promise<{ url: st
 
 export interface TestServer extends RunningServer {
   /** fetch against the server: `api('/api/incidents/')`. */
-  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  api: Api;
   trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
   stop(): Promise<void>;
 }
@@ -62,16 +63,7 @@ export async function startTestServer(
   const server = await startServer(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }), {
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });
-  const api = (path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> => {
-    const { json, ...rest } = init;
-    if (json === undefined) return fetch(`${server.url}${path}`, rest);
-    return fetch(`${server.url}${path}`, {
-      ...rest,
-      method: rest.method ?? 'POST',
-      headers: { 'content-type': 'application/json', ...(rest.headers ?? {}) },
-      body: JSON.stringify(json),
-    });
-  };
+  const api = apiFor(server.url);
   const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc` })] });
   return {
     ...server,

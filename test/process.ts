@@ -2,13 +2,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { apiFor, type Api } from './http.js';
 
 export const BIN = new URL('../bin/warroom.js', import.meta.url).pathname;
 
 export interface WarroomProcess {
   url: string;
   child: ChildProcess;
-  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  api: Api;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -38,16 +39,7 @@ export async function spawnListening(args: string[], env: Record<string, string>
   return {
     url,
     child,
-    api(path, init = {}) {
-      const { json, ...rest } = init;
-      if (json === undefined) return fetch(`${url}${path}`, rest);
-      return fetch(`${url}${path}`, {
-        ...rest,
-        method: rest.method ?? 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(json),
-      });
-    },
+    api: apiFor(url),
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
