@@ -33,4 +33,3 @@ const mapDomainErrors = t.middleware(async function mapDomainErrors(opts) {
 
 export const router = t.router;
 export const procedure = t.procedure.use(mapDomainErrors);
-export const createCallerFactory = t.createCallerFactory;
