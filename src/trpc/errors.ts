@@ -4,15 +4,9 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { ErrorBody } from '../../schema/index.js';
 import { AppError, type AppIssue } from '../domain/errors.js';
 
-const APP_TO_TRPC = {
-  NOT_FOUND: 'NOT_FOUND',
-  CONFLICT: 'CONFLICT',
-  BAD_REQUEST: 'BAD_REQUEST',
-} as const satisfies Record<AppError['code'], TRPCError['code']>;
-
 export function toTRPCError(err: unknown): TRPCError {
+  // AppError is a TRPCError.
   if (err instanceof TRPCError) return err;
-  if (err instanceof AppError) return new TRPCError({ code: APP_TO_TRPC[err.code], message: err.message, cause: err });
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal server error', cause: err });
 }
 
@@ -48,8 +42,8 @@ export function describeError(err: unknown, requestId?: string): ErrorDescriptio
   if (zIssues) {
     issues = zIssues.map((i) => ({ path: formatPath(i.path), message: i.message }));
     message = `invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
-  } else if (trpcError.cause instanceof AppError) {
-    issues = trpcError.cause.issues;
+  } else if (trpcError instanceof AppError) {
+    issues = trpcError.issues;
   }
   if (status >= 500 && trpcError.code === 'INTERNAL_SERVER_ERROR') message = 'internal server error';
   const body: ErrorBody = { code: trpcError.code, message };

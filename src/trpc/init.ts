@@ -2,8 +2,7 @@
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.js';
-import { AppError } from '../domain/errors.js';
-import { describeError, toTRPCError } from './errors.js';
+import { describeError } from './errors.js';
 
 export interface RestMeta {
   /** Success status for REST (default 200). */
@@ -24,12 +23,6 @@ const t = initTRPC
     },
   });
 
-/** Domain errors become tRPC errors here, so every procedure gets the same mapping. */
-const mapDomainErrors = t.middleware(async function mapDomainErrors(opts) {
-  const result = await opts.next();
-  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
-  return result;
-});
-
 export const router = t.router;
-export const procedure = t.procedure.use(mapDomainErrors);
+// No middleware: domain errors are TRPCErrors already (domain/errors.ts), and every layer costs each call.
+export const procedure = t.procedure;
