@@ -7,6 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+    // Servers the suite spawns as processes check their responses against the output schemas too.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', VALIDATE_OUTPUT: 'true' },
   },
 });

@@ -14,6 +14,8 @@ import { createLogger } from './logger.js';
 import { InProcessBus, type RoomBus } from './rooms/bus.js';
 import { RoomHub } from './rooms/hub.js';
 import { PgBus } from './rooms/pg-bus.js';
+import { appRouter } from './routers/index.js';
+import { setOutputValidation } from './trpc/output-validation.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
 export interface RunningServer {
@@ -35,6 +37,7 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  setOutputValidation(appRouter, config.VALIDATE_OUTPUT);
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,

@@ -45,7 +45,7 @@ export interface TestServer extends RunningServer {
 }
 
 export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
-  return ConfigSchema.parse({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', LOG_LEVEL: 'silent', ...overrides });
+  return ConfigSchema.parse({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', LOG_LEVEL: 'silent', VALIDATE_OUTPUT: 'true', ...overrides });
 }
 
 /** Starts a server; with `databaseUrl` it joins that database instead of making a fresh one (two instances, one DB). */
