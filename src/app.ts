@@ -92,9 +92,9 @@ export function createApp(deps: AppDependencies): WarroomApp {
       ),
   });
   // Only requests with a body: reading c.req.raw would make @hono/node-server build a full Request for every GET.
+  // The REST facade reads and limits bodies itself, straight from node's stream (src/http/node-io.ts).
   const limitBodies: MiddlewareHandler<AppEnv> = (c, next) =>
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next);
-  app.use(`${REST_PREFIX}/*`, limitBodies);
   app.use('/trpc/*', limitBodies);
 
   app.all('/trpc/*', (c) =>
@@ -109,7 +109,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     }),
   );
 
-  mountRest(app, { router: appRouter, prefix: REST_PREFIX, createContext: contextFor });
+  mountRest(app, { router: appRouter, prefix: REST_PREFIX, createContext: contextFor, maxBodyBytes: deps.maxBodyBytes });
   const rooms = mountRoomRoute(app, {
     db: deps.db,
     hub: deps.hub,

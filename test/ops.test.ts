@@ -91,6 +91,29 @@ describe(`operations (${DB_LABEL})`, () => {
     const empty = await s.api('/api/incidents/', { method: 'POST', headers: { 'content-type': 'application/json' } });
     expect(empty.status).toBe(400);
   });
+
+  it('refuses an oversize chunked body (no content-length) with 413 and writes nothing', async () => {
+    const before = (await (await s.api('/api/incidents/?limit=500')).json()) as unknown[];
+    const chunk = new TextEncoder().encode(`{"title": "chunked", "description": "${'z'.repeat(10_000)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 100 chunks of 10 kB: well past the 64 KiB limit, with no length announced up front.
+        if (sent++ < 100) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await s.api('/api/incidents/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('65536') });
+    const after = (await (await s.api('/api/incidents/?limit=500')).json()) as unknown[];
+    expect(after.length).toBe(before.length);
+  });
 });
 
 describe(`health when the database is gone (${DB_LABEL})`, () => {

@@ -4,20 +4,21 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { AppEnv } from './env.js';
+import { requestHeader, setResponseHeader } from './node-io.js';
 
 // An incoming id is echoed into logs and headers, so only a short, printable one is trusted.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
-    const incoming = c.req.header('x-request-id');
+    const incoming = requestHeader(c, 'x-request-id');
     const requestId = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
     const log = logger.child({ request_id: requestId });
     c.set('requestId', requestId);
     c.set('logger', log);
     // Set before the handler builds its response, so the header goes into it; changing headers afterwards would
     // make @hono/node-server rebuild the response object on its slow path.
-    c.header('x-request-id', requestId);
+    setResponseHeader(c, 'x-request-id', requestId);
     const start = performance.now();
     let status = 500;
     try {

@@ -1,14 +1,17 @@
 // Turns an HTTP request into a procedure's raw input: path params, query string and JSON body, as its route says.
 import type { Context as HonoContext } from 'hono';
 import { AppError } from '../domain/errors.js';
+import { readBodyText, requestHeader } from '../http/node-io.js';
 import type { RestRoute } from './procedures.js';
 
 export class UnsupportedMediaType extends Error {
   override readonly name = 'UnsupportedMediaType';
 }
 
-function queryObject(url: URL): Record<string, string | string[]> {
+function queryObject(href: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  if (!href.includes('?')) return out;
+  const url = new URL(href);
   for (const key of new Set(url.searchParams.keys())) {
     const all = url.searchParams.getAll(key);
     out[key] = all.length === 1 ? (all[0] ?? '') : all;
@@ -22,13 +25,13 @@ function isJsonContentType(ct: string | undefined): boolean {
   return mime === 'application/json' || mime.endsWith('+json');
 }
 
-async function readJsonBody(c: HonoContext, required: boolean): Promise<unknown> {
-  const text = await c.req.text();
+async function readJsonBody(c: HonoContext, required: boolean, maxBytes: number): Promise<unknown> {
+  const text = await readBodyText(c, maxBytes);
   if (text.trim() === '') {
     if (required) throw new AppError('BAD_REQUEST', 'request body is empty; expected JSON');
     return undefined;
   }
-  const ct = c.req.header('content-type');
+  const ct = requestHeader(c, 'content-type');
   if (!isJsonContentType(ct)) {
     throw new UnsupportedMediaType(
       ct ? `unsupported content-type "${ct}"; send application/json` : 'missing content-type; send application/json',
@@ -45,16 +48,16 @@ async function readJsonBody(c: HonoContext, required: boolean): Promise<unknown>
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export async function readInput(c: HonoContext, route: RestRoute): Promise<unknown> {
+export async function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: number): Promise<unknown> {
   const pathInput: Record<string, string> = {};
   for (const p of route.pathParams) pathInput[p] = c.req.param(p) ?? '';
 
-  if (route.arrayBody) return readJsonBody(c, true);
+  if (route.arrayBody) return readJsonBody(c, true, maxBodyBytes);
 
-  const fromQuery = route.inputFrom === 'query' ? queryObject(new URL(c.req.url)) : {};
+  const fromQuery = route.inputFrom === 'query' ? queryObject(c.req.url) : {};
   const hasBody = route.method !== 'GET' && route.method !== 'DELETE';
   // A PATCH documented with query parameters may still carry a JSON object body; the query wins on conflict.
-  const body = hasBody ? await readJsonBody(c, route.inputFrom === 'body') : undefined;
+  const body = hasBody ? await readJsonBody(c, route.inputFrom === 'body', maxBodyBytes) : undefined;
   if (body !== undefined && !isPlainObject(body)) {
     throw new AppError('BAD_REQUEST', 'request body must be a JSON object');
   }

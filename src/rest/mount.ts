@@ -6,28 +6,33 @@ import type { AnyRouter } from '@trpc/server';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import type { Context } from '../trpc/context.js';
+import { PayloadTooLarge } from '../http/node-io.js';
 import { describeError } from '../trpc/errors.js';
 import { readInput, UnsupportedMediaType } from './input.js';
 import { restRoutes, type RestRoute } from './procedures.js';
 
-type Callable = (input: unknown) => Promise<unknown>;
-
-/** Walks the caller proxy to the procedure at a dotted path. */
-function procedureAt(caller: unknown, path: string): Callable {
-  let node: unknown = caller;
-  for (const seg of path.split('.')) node = (node as Record<string, unknown>)[seg];
-  if (typeof node !== 'function') throw new Error(`no procedure at ${path}`);
-  return node as Callable;
-}
+/**
+ * How tRPC itself invokes a procedure (its caller and its HTTP handler pass exactly these options). Calling it
+ * directly runs the same middleware chain as createCaller without building a caller proxy per request.
+ */
+type Invoke = (opts: {
+  path: string;
+  type: 'query' | 'mutation';
+  ctx: Context;
+  getRawInput(): Promise<unknown>;
+  signal: AbortSignal | undefined;
+  batchIndex: number;
+}) => Promise<unknown>;
 
 export interface RestOptions {
   router: AnyRouter;
   prefix: `/${string}`;
   createContext(c: HonoContext<AppEnv>): Context;
+  /** Larger request bodies are refused with 413. */
+  maxBodyBytes: number;
 }
 
 export function mountRest(app: Hono<AppEnv>, opts: RestOptions): RestRoute[] {
-  const createCaller = opts.router.createCaller as (ctx: Context) => unknown;
   const routes = restRoutes(opts.router);
   const methodsByPath = new Map<string, string[]>();
 
@@ -35,15 +40,26 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): RestRoute[] {
     const full = `${opts.prefix}${route.honoPath}`.replace(/\/+$/, '');
     methodsByPath.set(full, [...(methodsByPath.get(full) ?? []), route.method]);
     // Each documented path answers with and without a trailing slash.
+    const invoke = route.procedure as unknown as Invoke;
     app.on(route.method, [full, `${full}/`], async (c) => {
       const ctx = opts.createContext(c);
       try {
-        const input = await readInput(c, route);
-        const output = await procedureAt(createCaller(ctx), route.path)(input);
+        const input = await readInput(c, route, opts.maxBodyBytes);
+        const output = await invoke({
+          path: route.path,
+          type: route.procedureType,
+          ctx,
+          getRawInput: () => Promise.resolve(input),
+          signal: undefined,
+          batchIndex: 0,
+        });
         return c.json(output as object, route.successStatus);
       } catch (err) {
         if (err instanceof UnsupportedMediaType) {
           return c.json({ code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message, request_id: ctx.requestId }, 415);
+        }
+        if (err instanceof PayloadTooLarge) {
+          return c.json({ code: 'PAYLOAD_TOO_LARGE', message: err.message, request_id: ctx.requestId }, 413);
         }
         const { status, body } = describeError(err, ctx.requestId);
         if (status >= 500) ctx.logger.error({ err, procedure: route.path }, 'procedure failed');

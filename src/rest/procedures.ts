@@ -17,6 +17,7 @@ export interface RestRoute {
   arrayBody: boolean;
   meta: Meta;
   procedure: AnyProcedure;
+  procedureType: 'query' | 'mutation';
 }
 
 interface ProcedureDef {
@@ -50,6 +51,7 @@ export function restRoutes(router: AnyRouter): RestRoute[] {
       arrayBody,
       meta: def.meta ?? {},
       procedure: proc,
+      procedureType: def.type === 'query' ? 'query' : 'mutation',
     });
   }
   return routes;
