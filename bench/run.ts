@@ -50,6 +50,12 @@ function checkNoFailures(name: string, s: LoadSummary): void {
   if (s.non2xx + s.errors > 0) failures.push(`${name}: ${s.non2xx} non-2xx, ${s.errors} errors of ${s.requests}`);
 }
 
+// Server logs go to files, not to a pipe this process (the load generator) would have to drain.
+const logDir = await mkdtemp(join(tmpdir(), 'warroom-bench-logs-'));
+let logCount = 0;
+const logFile = (name: string): { logFile: string } => ({ logFile: join(logDir, `${name}-${++logCount}.log`) });
+console.error(`server logs: ${logDir}`);
+
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function json<T>(res: Response): Promise<T> {
@@ -97,7 +103,7 @@ async function main(): Promise<void> {
     await c.end();
   }
 
-  let w = await spawnWarroom(env);
+  let w = await spawnWarroom(env, logFile('warroom'));
   const phaseRss: Record<string, number> = { start: await rssMiB(w.child.pid) };
   try {
     console.error(`warroom at ${w.url} (${embedded ? 'embedded PGlite' : `PostgreSQL ${pgVersion}`})`);
@@ -201,7 +207,7 @@ async function main(): Promise<void> {
       await migrateToLatest(baseDb);
       const { id } = await baseDb.insertInto('incidents').values({ title: 'baseline', severity: 'high', source: 'bench' }).returning('id').executeTakeFirstOrThrow();
       await baseDb.destroy();
-      const b = await spawnListening(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening');
+      const b = await spawnListening(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening', logFile('baseline'));
       try {
         const bSpecs: LoadSpec[] = [
           { url: `${b.url}/events`, method: 'POST', body: JSON.stringify(eventBody(id, 1)), connections: CONNS, seconds: SECONDS },
@@ -245,7 +251,7 @@ async function main(): Promise<void> {
       const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(dataDir)) });
       scale = await seedAndCount(db);
       await db.destroy();
-      w = await spawnWarroom(env);
+      w = await spawnWarroom(env, logFile('warroom'));
     } else {
       const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 }) }) });
       scale = await seedAndCount(db);
@@ -304,7 +310,7 @@ async function main(): Promise<void> {
     record('rooms_fanout', 'rooms: one message to 1,000 sockets, p50 / p99 delivery (ms)', `${fmt(f.p50, 1)} / ${fmt(f.p99, 1)}`);
     record('rooms_chat', 'rooms: chat messages/s, one instance', fmt(await chatThroughput(w, w)));
     if (!embedded) {
-      const w2 = await spawnWarroom(env);
+      const w2 = await spawnWarroom(env, logFile('warroom-b'));
       try {
         record('rooms_chat_two', 'rooms: chat messages/s, sent on A, received on B', fmt(await chatThroughput(w, w2)));
       } finally {

@@ -1,6 +1,7 @@
 // Runs `warroom serve` (or another server script) as a real child process and finds its URL from its startup log line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { apiFor, type Api } from './http.js';
 
@@ -15,27 +16,56 @@ export interface WarroomProcess {
 }
 
 /** LOG_LEVEL stays at info or below: the URL is read from the 'warroom listening' line. */
-export function spawnWarroom(env: Record<string, string>): Promise<WarroomProcess> {
-  return spawnListening([BIN, 'serve'], { LOG_LEVEL: 'info', ...env }, 'warroom listening');
+export function spawnWarroom(env: Record<string, string>, opts: SpawnOptions = {}): Promise<WarroomProcess> {
+  return spawnListening([BIN, 'serve'], { LOG_LEVEL: 'info', ...env }, 'warroom listening', opts);
+}
+
+export interface SpawnOptions {
+  /**
+   * Send the process's stdout (its JSON log) to this file instead of a pipe to us. The benchmark uses it: a pipe
+   * would make the load generator's process read every access-log line, on the same cores as the server.
+   */
+  logFile?: string;
+}
+
+function readyUrl(line: string, readyMsg: string): string | undefined {
+  try {
+    const rec = JSON.parse(line) as { msg?: string; url?: string };
+    return rec.msg === readyMsg && rec.url ? rec.url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts `node ...args` and waits for the JSON log line `{"msg": readyMsg, "url": ...}` on its stdout. */
-export async function spawnListening(args: string[], env: Record<string, string>, readyMsg: string): Promise<WarroomProcess> {
+export async function spawnListening(
+  args: string[],
+  env: Record<string, string>,
+  readyMsg: string,
+  opts: SpawnOptions = {},
+): Promise<WarroomProcess> {
+  const logFd = opts.logFile ? openSync(opts.logFile, 'w') : undefined;
   const child = spawn(process.execPath, args, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', logFd ?? 'pipe', 'inherit'],
   });
+  if (logFd !== undefined) closeSync(logFd);
   const exited = once(child, 'exit') as Promise<[number | null]>;
   let url = '';
-  for await (const line of createInterface({ input: child.stdout })) {
-    const rec = JSON.parse(line) as { msg?: string; url?: string };
-    if (rec.msg === readyMsg && rec.url) {
-      url = rec.url;
-      break;
+  if (opts.logFile) {
+    const file = opts.logFile;
+    for (let i = 0; i < 600 && !url && child.exitCode === null; i++) {
+      url = readFileSync(file, 'utf8').split('\n').map((l) => readyUrl(l, readyMsg)).find(Boolean) ?? '';
+      if (!url) await new Promise((r) => setTimeout(r, 50));
     }
+  } else if (child.stdout) {
+    for await (const line of createInterface({ input: child.stdout })) {
+      url = readyUrl(line, readyMsg) ?? '';
+      if (url) break;
+    }
+    child.stdout.resume();
   }
   if (!url) throw new Error(`${args.join(' ')} exited before listening`);
-  child.stdout.resume();
   return {
     url,
     child,
