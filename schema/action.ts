@@ -1,6 +1,6 @@
 // Remediation action model, exactly as documented in API.md.
 import { z } from 'zod';
-import { IncidentRef, Timestamp, Uuid } from './common.js';
+import { IncidentRef, STORABLE_TEXT_ERROR, Timestamp, Uuid, storableText } from './common.js';
 
 export const ACTION_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'skipped'] as const;
 export const ActionStatus = z.enum(ACTION_STATUSES);
@@ -23,6 +23,6 @@ export type Action = z.infer<typeof Action>;
 export const UpdateActionStatusInput = IncidentRef.extend({
   action_id: Uuid,
   status: ActionStatus,
-  actor: z.string().trim().min(1).max(100).default('system'),
+  actor: z.string().trim().min(1).max(100).refine(storableText, { error: STORABLE_TEXT_ERROR }).default('system'),
 });
 export type UpdateActionStatusInput = z.infer<typeof UpdateActionStatusInput>;

@@ -6,6 +6,19 @@ export const Uuid = z.uuid({ error: 'must be a UUID' });
 /** ISO-8601 UTC timestamp as it travels on the wire (e.g. 2026-11-26T10:00:00.000Z). */
 export const Timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time' });
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** PostgreSQL stores neither a NUL character nor half a surrogate pair; such text is a 400 here, not a 500 later. */
+export const storableText = (s: string): boolean => !s.includes('\0') && !LONE_SURROGATE.test(s);
+export const STORABLE_TEXT_ERROR = 'must not contain a NUL (\\u0000) or an unpaired surrogate';
+
+/** Every string in a JSON value (keys included) is storable. */
+export function storableJson(v: unknown): boolean {
+  if (typeof v === 'string') return storableText(v);
+  if (Array.isArray(v)) return v.every(storableJson);
+  if (typeof v === 'object' && v !== null) return Object.entries(v).every(([k, x]) => storableText(k) && storableJson(x));
+  return true;
+}
+
 /** Free-form JSON object attached by a source; stored as jsonb. */
 export const Metadata = z.record(z.string(), z.unknown());
 

@@ -1,6 +1,6 @@
 // Incident model and the inputs of the incident procedures, exactly as documented in API.md.
 import { z } from 'zod';
-import { IncidentRef, Metadata, Timestamp, Uuid, queryInt } from './common.js';
+import { IncidentRef, Metadata, STORABLE_TEXT_ERROR, Timestamp, Uuid, queryInt, storableJson, storableText } from './common.js';
 
 export const INCIDENT_STATUSES = ['open', 'investigating', 'identified', 'monitoring', 'resolved', 'closed'] as const;
 export const IncidentStatus = z.enum(INCIDENT_STATUSES);
@@ -31,7 +31,12 @@ export const Incident = z
   .meta({ id: 'Incident' });
 export type Incident = z.infer<typeof Incident>;
 
-const Text = (max: number) => z.string().trim().max(max, { error: `must be at most ${max} characters` });
+const Text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine(storableText, { error: STORABLE_TEXT_ERROR });
 
 export const CreateIncidentInput = z
   .object({
@@ -40,7 +45,7 @@ export const CreateIncidentInput = z
     severity: Severity.default('medium'),
     source: Text(200).default('manual'),
     tags: z.array(Text(100).min(1, { error: 'must not be empty' })).max(50).default([]),
-    metadata: Metadata.default({}),
+    metadata: Metadata.refine(storableJson, { error: STORABLE_TEXT_ERROR }).default({}),
   })
   .meta({ id: 'CreateIncidentInput' });
 export type CreateIncidentInput = z.infer<typeof CreateIncidentInput>;

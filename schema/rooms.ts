@@ -4,13 +4,14 @@ import { Action } from './action.js';
 import { Event } from './event.js';
 import { Incident } from './incident.js';
 import { TimelineEntry } from './timeline.js';
-import { IncidentRef, Timestamp, Uuid } from './common.js';
+import { IncidentRef, STORABLE_TEXT_ERROR, Timestamp, Uuid, storableText } from './common.js';
 
 export const ChatUser = z
   .string({ error: 'user must be a string' })
   .trim()
   .min(1, { error: 'user must not be empty' })
-  .max(100, { error: 'user must be at most 100 characters' });
+  .max(100, { error: 'user must be at most 100 characters' })
+  .refine(storableText, { error: `user ${STORABLE_TEXT_ERROR}` });
 
 /** What a client sends to talk in the room (the documented `{"user", "message"}`). */
 export const ChatInput = z.object({
@@ -20,7 +21,8 @@ export const ChatInput = z.object({
     .string({ error: 'message must be a string' })
     .trim()
     .min(1, { error: 'message must not be empty' })
-    .max(4000, { error: 'message must be at most 4000 characters' }),
+    .max(4000, { error: 'message must be at most 4000 characters' })
+    .refine(storableText, { error: `message ${STORABLE_TEXT_ERROR}` }),
 });
 export type ChatInput = z.infer<typeof ChatInput>;
 

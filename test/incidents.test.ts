@@ -33,6 +33,13 @@ describe(`incidents over REST (${DB_LABEL})`, () => {
     expect(body.created_at).toMatch(/Z$/);
   });
 
+  it('400s on text PostgreSQL cannot store, naming the field', async () => {
+    const res = await s.api('/api/incidents/', { json: { title: 'nul \u0000 here', metadata: { k: ['\udc00'] } } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { issues: { path: string }[] };
+    expect(body.issues.map((i) => i.path).sort()).toEqual(['metadata', 'title']);
+  });
+
   it('answers with and without the trailing slash', async () => {
     const a = await s.api('/api/incidents', { json: { title: 'no slash' } });
     expect(a.status).toBe(201);
