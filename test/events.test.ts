@@ -65,6 +65,36 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     expect(await listEvents(inc.id, 'limit=1000')).toHaveLength(1000);
   });
 
+  it('returns exactly what is stored: the batch response equals the events read back', async () => {
+    const inc = await createIncident(s);
+    const batch = [
+      { ...event(inc.id, 0), timestamp: '2026-03-04T05:06:07.123456Z' },
+      { ...event(inc.id, 1), timestamp: '2026-03-04T07:06:07+02:00', metadata: { nested: { list: [1, 'two', null] }, b: 1, a: 2 } },
+      event(inc.id, 2),
+    ];
+    const res = await s.api('/api/ingest/events/batch', { json: batch });
+    expect(res.status).toBe(201);
+    const created = Event.array().parse(await res.json());
+    // Offsets become UTC and precision is milliseconds, as every read returns it.
+    expect(created[0]?.timestamp).toBe('2026-03-04T05:06:07.123Z');
+    expect(created[1]?.timestamp).toBe('2026-03-04T05:06:07.000Z');
+    const byId = (xs: Event[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(await listEvents(inc.id))).toEqual(byId(created));
+  });
+
+  it('400s naming events whose text PostgreSQL cannot store (NUL, unpaired surrogate), writing nothing', async () => {
+    const inc = await createIncident(s);
+    const batch = [event(inc.id, 0), { ...event(inc.id, 1), message: 'bad \u0000 byte' }, { ...event(inc.id, 2), metadata: { k: 'half \ud800' } }];
+    const res = await s.api('/api/ingest/events/batch', { json: batch });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { issues: { path: string }[] };
+    expect(body.issues.map((i) => i.path)).toEqual(['[1].message', '[2].metadata']);
+    expect(await listEvents(inc.id)).toHaveLength(0);
+    const one = await s.api('/api/ingest/events', { json: { ...event(inc.id), source: 'nul\u0000' } });
+    expect(one.status).toBe(400);
+    expect(((await one.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['source']);
+  });
+
   it('rejects a whole batch naming every bad index, writing nothing', async () => {
     const inc = await createIncident(s);
     const batch = [event(inc.id, 0), { ...event(inc.id, 1), level: 'loud' }, event(inc.id, 2), { ...event(inc.id, 3), message: '' }];

@@ -1,10 +1,11 @@
-// Embedded mode's own ceiling: the same batch INSERT straight into PGlite, in a process of its own (as the server's is).
+// Embedded mode's own ceiling: the batch statement Warroom sends, straight into PGlite, in a process of its own (as the server's is).
 // Prints {"rows_per_second": n}. Usage: tsx bench/lib/pglite-ceiling.ts SECONDS BATCH
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import type { Database } from '../../src/db/types.js';
+import { batchStatement } from './ceiling.js';
 import { batchRows } from './workload.js';
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -18,12 +19,12 @@ const { id } = await db
   .returning('id')
   .executeTakeFirstOrThrow();
 const rows = batchRows(id, size);
-const compiled = db.insertInto('events').values(rows).returningAll().compile();
 const end = performance.now() + seconds * 1000;
 let batches = 0;
 // PGlite is one connection: statements run one after another whatever the client concurrency.
 while (performance.now() < end) {
-  await pglite.query(compiled.sql, [...compiled.parameters]);
+  const { sql, parameters } = batchStatement(rows, 'warroom');
+  await pglite.query(sql, parameters);
   batches++;
 }
 console.log(JSON.stringify({ rows_per_second: (batches * size) / seconds }));

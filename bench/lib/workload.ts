@@ -1,5 +1,5 @@
 // The request bodies the benchmark sends: realistic events and incidents.
-import type { NewEventRow } from '../../src/db/types.js';
+import type { EventInsert } from '../../src/db/events.js';
 
 const SOURCES = ['api-server-01', 'api-server-02', 'orders-db', 'checkout-api', 'payments-worker'];
 const MESSAGES = [
@@ -25,16 +25,16 @@ export function batchBody(incidentId: string, size: number): Record<string, unkn
   return Array.from({ length: size }, (_, i) => eventBody(incidentId, i));
 }
 
-/** The same batch as rows for a direct INSERT (what the REST layer turns it into). */
-export function batchRows(incidentId: string, size: number): NewEventRow[] {
-  const now = new Date();
+/** The same batch as rows for a direct INSERT (what the REST layer turns it into), less the ids. */
+export function batchRows(incidentId: string, size: number): Array<Omit<EventInsert, 'id'>> {
+  const now = new Date().toISOString();
   return batchBody(incidentId, size).map((e) => ({
     incident_id: incidentId,
     event_type: String(e.event_type),
     message: String(e.message),
     level: String(e.level),
     source: String(e.source),
-    metadata: JSON.stringify(e.metadata),
+    metadata: e.metadata as Record<string, unknown>,
     timestamp: now,
   }));
 }

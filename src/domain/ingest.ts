@@ -1,41 +1,48 @@
 // Event ingest: every referenced incident must exist, and a batch is written all or nothing in one statement.
 import type { Kysely } from 'kysely';
-import type { Event, IngestEventInput } from '../../schema/index.js';
-import { FOREIGN_KEY_VIOLATION, sqlState } from '../db/errors.js';
-import { insertEvents } from '../db/events.js';
+import { STORABLE_TEXT_ERROR, storableJson, storableText, type Event, type IngestEventInput } from '../../schema/index.js';
+import { FOREIGN_KEY_VIOLATION, UNSTORABLE_TEXT, sqlState } from '../db/errors.js';
+import { insertEvents, newEventId } from '../db/events.js';
 import { missingIncidentIds } from '../db/incidents.js';
-import { toEvent } from '../db/rows.js';
 import type { Database } from '../db/types.js';
-import { AppError } from './errors.js';
+import { AppError, type AppIssue } from './errors.js';
 
-/**
- * One multi-row INSERT, which is atomic by itself: the happy path is a single round trip. The foreign key on
- * incident_id is the existence check; only when it fails do we look up which ids are missing, to name them.
- */
 export interface Ingested {
   events: Event[];
   /** Each event's position in the events table (same order). */
   seqs: string[];
 }
 
-export async function ingestEvents(db: Kysely<Database>, inputs: readonly IngestEventInput[]): Promise<Ingested> {
-  const now = new Date();
+/**
+ * One INSERT, which is atomic by itself: the happy path is a single round trip. The foreign key on incident_id is
+ * the existence check; only when it fails do we look up which ids are missing, to name them.
+ *
+ * The events returned are built from the validated input, not read back: the statement returns only `seq`. So what
+ * is stored must be exactly what is returned: timestamps are normalised to milliseconds here (the precision every
+ * read returns), and an event without one takes this request's clock, the same for the whole batch.
+ */
+export async function ingestEvents(
+  db: Kysely<Database>,
+  inputs: readonly IngestEventInput[],
+  opts: { batch: boolean },
+): Promise<Ingested> {
+  const now = new Date().toISOString();
+  const events: Event[] = inputs.map((e) => ({
+    id: newEventId(),
+    incident_id: e.incident_id,
+    event_type: e.event_type,
+    message: e.message,
+    level: e.level,
+    source: e.source,
+    metadata: e.metadata,
+    timestamp: e.timestamp ? new Date(e.timestamp).toISOString() : now,
+  }));
   try {
-    const rows = await insertEvents(
-      db,
-      inputs.map((e) => ({
-        incident_id: e.incident_id,
-        event_type: e.event_type,
-        message: e.message,
-        level: e.level,
-        source: e.source,
-        metadata: JSON.stringify(e.metadata),
-        timestamp: e.timestamp ? new Date(e.timestamp) : now,
-      })),
-    );
-    return { events: rows.map(toEvent), seqs: rows.map((r) => String(r.seq)) };
+    return { events, seqs: await insertEvents(db, events) };
   } catch (err) {
-    if (sqlState(err) !== FOREIGN_KEY_VIOLATION) throw err;
+    const state = sqlState(err);
+    if (state && UNSTORABLE_TEXT.has(state)) throw unstorable(inputs, opts.batch);
+    if (state !== FOREIGN_KEY_VIOLATION) throw err;
     const missing = await missingIncidentIds(
       db,
       inputs.map((e) => e.incident_id),
@@ -43,6 +50,23 @@ export async function ingestEvents(db: Kysely<Database>, inputs: readonly Ingest
     const noun = missing.length === 1 ? 'incident' : 'incidents';
     throw new AppError('NOT_FOUND', missing.length ? `${noun} ${missing.join(', ')} not found` : 'incident not found');
   }
+}
+
+
+/** Names every field PostgreSQL refused: only on that error path, so the happy path pays nothing for the check. */
+function unstorable(inputs: readonly IngestEventInput[], batch: boolean): AppError {
+  const issues: AppIssue[] = [];
+  inputs.forEach((e, i) => {
+    const at = (field: string): string => (batch ? `[${i}].${field}` : field);
+    for (const field of ['message', 'source'] as const) {
+      if (!storableText(e[field])) issues.push({ path: at(field), message: STORABLE_TEXT_ERROR });
+    }
+    if (!storableJson(e.metadata)) {
+      issues.push({ path: at('metadata'), message: STORABLE_TEXT_ERROR });
+    }
+  });
+  const where = issues.map((i) => i.path).join(', ') || 'the input';
+  return new AppError('BAD_REQUEST', `invalid input: ${where}: text PostgreSQL cannot store`, issues);
 }
 
 /** Compresses sequence numbers into inclusive ranges: one multi-row INSERT usually gives one range. */

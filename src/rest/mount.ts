@@ -6,6 +6,7 @@ import type { AnyRouter } from '@trpc/server';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import type { Context } from '../trpc/context.js';
+import { jsonText } from '../http/json-memo.js';
 import { PayloadTooLarge } from '../http/node-io.js';
 import { describeError } from '../trpc/errors.js';
 import { readInput, UnsupportedMediaType } from './input.js';
@@ -53,7 +54,8 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): RestRoute[] {
           signal: undefined,
           batchIndex: 0,
         });
-        return c.json(output as object, route.successStatus);
+        // A fresh headers object each time: @hono/node-server adds Content-Length to the one it is given.
+        return c.body(jsonText(output), route.successStatus, { 'Content-Type': 'application/json' });
       } catch (err) {
         if (err instanceof UnsupportedMediaType) {
           return c.json({ code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message, request_id: ctx.requestId }, 415);

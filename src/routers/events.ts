@@ -35,7 +35,7 @@ export const eventsRouter = router({
     .input(IngestEventInput)
     .output(Event)
     .mutation(async ({ ctx, input }) => {
-      const ingested = await ingestEvents(ctx.db, [input]);
+      const ingested = await ingestEvents(ctx.db, [input], { batch: false });
       publishEvents(ctx.changes, ctx.analysis, ingested);
       const [event] = ingested.events;
       if (!event) throw new Error('insert returned no row');
@@ -58,7 +58,7 @@ export const eventsRouter = router({
     .input(IngestBatchInput)
     .output(z.array(Event))
     .mutation(async ({ ctx, input }) => {
-      const ingested = await ingestEvents(ctx.db, input);
+      const ingested = await ingestEvents(ctx.db, input, { batch: true });
       publishEvents(ctx.changes, ctx.analysis, ingested);
       return ingested.events;
     }),
