@@ -1,6 +1,7 @@
 // Query functions for the incidents table. `db` first, so a transaction passes straight through.
 import { sql, type Kysely, type Updateable } from 'kysely';
 import type { CreateIncidentInput, ListIncidentsInput } from '../../schema/index.js';
+import { prepare } from './prepared.js';
 import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types.js';
 
 /**
@@ -72,14 +73,18 @@ export async function insertIncidentWithEntry(
   };
 }
 
+const findById = prepare(
+  (db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id),
+  ['00000000-0000-4000-8000-000000000001'] as const,
+);
+
 export async function findIncident(
   db: Kysely<Database>,
   id: string,
   opts: { forUpdate?: boolean } = {},
 ): Promise<IncidentRow | undefined> {
-  let q = db.selectFrom('incidents').selectAll().where('id', '=', id);
-  if (opts.forUpdate) q = q.forUpdate();
-  return q.executeTakeFirst();
+  if (!opts.forUpdate) return (await findById(db, id))[0];
+  return db.selectFrom('incidents').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export async function listIncidents(db: Kysely<Database>, f: ListIncidentsInput): Promise<IncidentRow[]> {
