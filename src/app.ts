@@ -32,6 +32,8 @@ export interface AppDependencies {
   hub: RoomHub;
   analysis: AnalysisScheduler;
   maxBodyBytes: number;
+  /** One access-log line per request ('all'), or only for errors and slow requests ('errors', the default). */
+  accessLog?: 'all' | 'errors';
   /** How often room sockets are pinged; a socket that misses one ping is dropped. */
   pingIntervalMs?: number;
 }
@@ -78,7 +80,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     requestId: c.get('requestId'),
   });
 
-  app.use('*', requestContext(deps.logger, deps.metrics));
+  app.use('*', requestContext(deps.logger, deps.metrics, deps.accessLog ?? 'errors'));
   const limit = bodyLimit({
     maxSize: deps.maxBodyBytes,
     onError: (c) =>
@@ -109,7 +111,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     }),
   );
 
-  mountRest(app, { router: appRouter, prefix: REST_PREFIX, createContext: contextFor, maxBodyBytes: deps.maxBodyBytes });
+  const rest = mountRest(app, { router: appRouter, prefix: REST_PREFIX, createContext: contextFor, maxBodyBytes: deps.maxBodyBytes });
   const rooms = mountRoomRoute(app, {
     db: deps.db,
     hub: deps.hub,
@@ -128,11 +130,13 @@ export function createApp(deps: AppDependencies): WarroomApp {
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   mountDocs(app);
 
-  app.notFound((c) =>
-    c.json(
-      { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}`, request_id: c.get('requestId') },
-      404,
-    ),
+  app.notFound(
+    (c) =>
+      rest.methodNotAllowed(c) ??
+      c.json(
+        { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}`, request_id: c.get('requestId') },
+        404,
+      ),
   );
   app.onError((err, c) => {
     c.get('logger').error({ err }, 'unhandled error');

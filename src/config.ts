@@ -17,6 +17,8 @@ export const ConfigSchema = z.object({
   ),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: LogLevel.default('info'),
+  /** 'errors': an access-log line only for status >= 400 or requests slower than 1 s; 'all': one per request. */
+  ACCESS_LOG: z.enum(['errors', 'all']).default('errors'),
   /** Upper bound on one request body; a batch of 1000 events fits with room to spare. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),

@@ -78,6 +78,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     hub,
     analysis,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    accessLog: config.ACCESS_LOG,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });
 

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { ConfigSchema, type Config } from '../src/config.js';
 import type { AppRouter } from '../src/index.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -51,7 +52,7 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
 /** Starts a server; with `databaseUrl` it joins that database instead of making a fresh one (two instances, one DB). */
 export async function startTestServer(
   overrides: Partial<Record<keyof Config, string>> = {},
-  opts: { databaseUrl?: string; pingIntervalMs?: number } = {},
+  opts: { databaseUrl?: string; pingIntervalMs?: number; logger?: Logger } = {},
 ): Promise<TestServer> {
   let drop: (() => Promise<void>) | undefined;
   let databaseUrl = opts.databaseUrl;
@@ -62,6 +63,7 @@ export async function startTestServer(
   }
   const server = await startServer(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }), {
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
   const api = apiFor(server.url);
   const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc` })] });

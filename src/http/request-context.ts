@@ -9,7 +9,20 @@ import { requestHeader, setResponseHeader } from './node-io.js';
 // An incoming id is echoed into logs and headers, so only a short, printable one is trusted.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
+/** A request slower than this gets its access-log line even when only errors are logged. */
+export const SLOW_REQUEST_MS = 1000;
+
+/**
+ * `accessLog`: 'all' writes one line per request; 'errors' (the default, as Grafana's router_logging) only for
+ * status 400 and up or slower than SLOW_REQUEST_MS: at thousands of ingest requests a second a line per success is
+ * noise, costs ~10% of a small request's CPU, and the metrics already count and time every request.
+ */
+export function requestContext(
+  logger: Logger,
+  metrics: Metrics,
+  accessLog: 'all' | 'errors' = 'all',
+): MiddlewareHandler<AppEnv> {
+  const logAll = accessLog === 'all';
   return async function requestContextMiddleware(c, next) {
     const incoming = requestHeader(c, 'x-request-id');
     const requestId = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
@@ -25,20 +38,24 @@ export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHand
       await next();
       status = c.res.status;
     } finally {
-      // routePath after next() is the template of the handler that answered; unmatched paths share one label.
+      // routePath after next() is the template of the handler that answered; unmatched paths (404, 405) share one label.
       const template = c.req.routePath;
       // Both spellings of a path (with and without the trailing slash) count as one route.
       const route =
-        status === 404 && (template === '*' || template === '/*')
+        template === '*' || template === '/*'
           ? 'unmatched'
           : template.length > 1
             ? template.replace(/\/$/, '')
             : template;
       const labels = { method: c.req.method, route, status: String(status) };
       const seconds = (performance.now() - start) / 1000;
-      metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, seconds);
-      log.info({ method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+      const ms = Math.round(seconds * 1e4) / 10;
+      if (logAll || status >= 400 || ms >= SLOW_REQUEST_MS) {
+        const line = { method: c.req.method, path: c.req.path, route, status, ms };
+        if (ms >= SLOW_REQUEST_MS && status < 500) log.warn(line, 'slow request');
+        else log.info(line, 'request');
+      }
     }
   };
 }

@@ -33,7 +33,13 @@ export interface RestOptions {
   maxBodyBytes: number;
 }
 
-export function mountRest(app: Hono<AppEnv>, opts: RestOptions): RestRoute[] {
+export interface MountedRest {
+  routes: RestRoute[];
+  /** For a request no route matched: 405 with Allow when its path is a REST path, else undefined. */
+  methodNotAllowed(c: HonoContext<AppEnv>): Response | undefined;
+}
+
+export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
   const routes = restRoutes(opts.router);
   const methodsByPath = new Map<string, string[]>();
 
@@ -70,13 +76,20 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): RestRoute[] {
     });
   }
 
-  // A known path with the wrong method is 405 with Allow, not a bare 404.
-  for (const [full, unsorted] of methodsByPath) {
-    const methods = [...unsorted].sort();
-    app.all(full, (c) => methodNotAllowed(c, methods));
-    app.all(`${full}/`, (c) => methodNotAllowed(c, methods));
-  }
-  return routes;
+  // A known path with the wrong method is 405 with Allow, not a bare 404. Checked only once no route matched
+  // (from the app's notFound), rather than as catch-all routes every matching request would also collect.
+  const known = [...methodsByPath].map(([full, methods]) => ({
+    pattern: new RegExp(`^${full.replace(/:\w+/g, '[^/]+')}/?$`),
+    methods: [...methods].sort(),
+  }));
+  return {
+    routes,
+    methodNotAllowed(c) {
+      const path = c.req.path;
+      const hit = known.find((k) => k.pattern.test(path));
+      return hit ? methodNotAllowed(c, hit.methods) : undefined;
+    },
+  };
 }
 
 function methodNotAllowed(c: HonoContext<AppEnv>, methods: string[]): Response {
