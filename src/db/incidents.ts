@@ -8,21 +8,19 @@ import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types
  * Inserts the incident and its "Incident created" timeline entry in ONE statement (two data-modifying CTEs):
  * atomic without a transaction, and one round trip instead of four.
  */
-export async function insertIncidentWithEntry(
-  db: Kysely<Database>,
-  input: CreateIncidentInput,
-): Promise<{ incident: IncidentRow; entry: TimelineRow }> {
-  const row = await db
+const insertWithEntry = prepare(
+  (db, title: string, description: string, severity: string, source: string, tags: string[], metadata: string) =>
+    db
     .with('i', (q) =>
       q
         .insertInto('incidents')
         .values({
-          title: input.title,
-          description: input.description,
-          severity: input.severity,
-          source: input.source,
-          tags: input.tags,
-          metadata: JSON.stringify(input.metadata),
+          title,
+          description,
+          severity,
+          source,
+          tags,
+          metadata,
         })
         .returningAll(),
     )
@@ -54,8 +52,24 @@ export async function insertIncidentWithEntry(
       't.metadata as t_metadata',
       't.timestamp as t_timestamp',
       't.seq as t_seq',
-    ])
-    .executeTakeFirstOrThrow();
+    ]),
+  ['__title__', '__description__', '__severity__', '__source__', ['__tags__'], '__metadata__'] as const,
+);
+
+export async function insertIncidentWithEntry(
+  db: Kysely<Database>,
+  input: CreateIncidentInput,
+): Promise<{ incident: IncidentRow; entry: TimelineRow }> {
+  const [row] = await insertWithEntry(
+    db,
+    input.title,
+    input.description,
+    input.severity,
+    input.source,
+    input.tags,
+    JSON.stringify(input.metadata),
+  );
+  if (!row) throw new Error('insert returned no row');
   const { t_id, t_entry_type, t_title, t_description, t_actor, t_metadata, t_timestamp, t_seq, ...incident } = row;
   return {
     incident,
@@ -78,13 +92,17 @@ const findById = prepare(
   ['00000000-0000-4000-8000-000000000001'] as const,
 );
 
+const findByIdForUpdate = prepare(
+  (db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id).forUpdate(),
+  ['00000000-0000-4000-8000-000000000001'] as const,
+);
+
 export async function findIncident(
   db: Kysely<Database>,
   id: string,
   opts: { forUpdate?: boolean } = {},
 ): Promise<IncidentRow | undefined> {
-  if (!opts.forUpdate) return (await findById(db, id))[0];
-  return db.selectFrom('incidents').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return (await (opts.forUpdate ? findByIdForUpdate : findById)(db, id))[0];
 }
 
 export async function listIncidents(db: Kysely<Database>, f: ListIncidentsInput): Promise<IncidentRow[]> {
