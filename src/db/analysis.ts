@@ -1,5 +1,6 @@
 // Queries that feed the analyzer (an incident's events and history, comparable past incidents) and store its result.
 import type { Kysely } from 'kysely';
+import { prepare } from './prepared.js';
 import type { Database, EventRow, IncidentRow, TimelineRow } from './types.js';
 
 /** The analyzer looks at the newest events only; an incident rarely needs more to show its cause. */
@@ -73,18 +74,34 @@ export interface StoredAnalysis {
   templates: string[];
 }
 
+const storeFields = prepare(
+  (db, id: string, summary: string, rootCause: string, suggested: string, category: string | null, templates: string, at: Date) =>
+    db
+      .updateTable('incidents')
+      .set({
+        ai_summary: summary,
+        root_cause: rootCause,
+        suggested_actions: suggested,
+        analysis_category: category,
+        analysis_templates: templates,
+        updated_at: at,
+      })
+      .where('id', '=', id)
+      .returningAll(),
+  ['__id__', '__summary__', '__root_cause__', '__suggested__', '__category__', '__templates__', new Date(0)] as const,
+);
+
 export async function storeAnalysisFields(db: Kysely<Database>, incidentId: string, a: StoredAnalysis): Promise<IncidentRow> {
-  return db
-    .updateTable('incidents')
-    .set({
-      ai_summary: a.ai_summary,
-      root_cause: a.root_cause,
-      suggested_actions: JSON.stringify(a.suggested_actions),
-      analysis_category: a.category,
-      analysis_templates: JSON.stringify(a.templates),
-      updated_at: new Date(),
-    })
-    .where('id', '=', incidentId)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const [row] = await storeFields(
+    db,
+    incidentId,
+    a.ai_summary,
+    a.root_cause,
+    JSON.stringify(a.suggested_actions),
+    a.category,
+    JSON.stringify(a.templates),
+    new Date(),
+  );
+  if (!row) throw new Error(`incident ${incidentId} vanished while its analysis was stored`);
+  return row;
 }

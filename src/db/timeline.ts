@@ -1,6 +1,7 @@
 // Query functions for the timeline_entries table.
 import type { Kysely } from 'kysely';
 import type { TimelineEntryType } from '../../schema/index.js';
+import { prepare } from './prepared.js';
 import type { Database, TimelineRow } from './types.js';
 
 export interface NewTimelineEntry {
@@ -12,19 +13,27 @@ export interface NewTimelineEntry {
   metadata?: Record<string, unknown>;
 }
 
+const insertEntry = prepare(
+  (db, incidentId: string, type: string, title: string, description: string, actor: string, metadata: string) =>
+    db
+      .insertInto('timeline_entries')
+      .values({ incident_id: incidentId, entry_type: type, title, description, actor, metadata })
+      .returningAll(),
+  ['__incident__', '__type__', '__title__', '__description__', '__actor__', '__metadata__'] as const,
+);
+
 export async function insertTimelineEntry(db: Kysely<Database>, e: NewTimelineEntry): Promise<TimelineRow> {
-  return db
-    .insertInto('timeline_entries')
-    .values({
-      incident_id: e.incident_id,
-      entry_type: e.entry_type,
-      title: e.title,
-      description: e.description ?? '',
-      actor: e.actor,
-      metadata: JSON.stringify(e.metadata ?? {}),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const [row] = await insertEntry(
+    db,
+    e.incident_id,
+    e.entry_type,
+    e.title,
+    e.description ?? '',
+    e.actor,
+    JSON.stringify(e.metadata ?? {}),
+  );
+  if (!row) throw new Error('insert returned no row');
+  return row;
 }
 
 /** Oldest first: a timeline reads top to bottom. `last` keeps only the newest N (still oldest first). */
