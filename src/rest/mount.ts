@@ -13,16 +13,16 @@ import { readInput, UnsupportedMediaType } from './input.js';
 import { restRoutes, type RestRoute } from './procedures.js';
 
 /**
- * How tRPC itself invokes a procedure (its caller and its HTTP handler pass exactly these options). Calling it
- * directly runs the same middleware chain as createCaller without building a caller proxy per request.
+ * How tRPC itself invokes a procedure (its caller and its HTTP handler pass these options, plus an optional abort
+ * signal and batch index that REST has no use for). Calling it directly runs the same middleware chain as
+ * createCaller without building a caller proxy per request; tRPC copies this object at every middleware, so it
+ * carries nothing more.
  */
 type Invoke = (opts: {
   path: string;
   type: 'query' | 'mutation';
   ctx: Context;
   getRawInput(): Promise<unknown>;
-  signal: AbortSignal | undefined;
-  batchIndex: number;
 }) => Promise<unknown>;
 
 export interface RestOptions {
@@ -51,14 +51,13 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
     app.on(route.method, [full, `${full}/`], async (c) => {
       const ctx = opts.createContext(c);
       try {
-        const input = await readInput(c, route, opts.maxBodyBytes);
+        let input = readInput(c, route, opts.maxBodyBytes);
+        if (input instanceof Promise) input = (await input) as unknown;
         const output = await invoke({
           path: route.path,
           type: route.procedureType,
           ctx,
           getRawInput: () => Promise.resolve(input),
-          signal: undefined,
-          batchIndex: 0,
         });
         // A fresh headers object each time: @hono/node-server adds Content-Length to the one it is given.
         return c.body(jsonText(output), route.successStatus, { 'Content-Type': 'application/json' });
