@@ -15,7 +15,7 @@ import { createScratchDatabase } from '../test/harness.js';
 import { spawnListening, spawnWarroom, type WarroomProcess } from '../test/process.js';
 import { analysisMedianMs } from './analysis.js';
 import { pgCeiling } from './lib/ceiling.js';
-import { loadMedian, loadOnce, rssMiB, type LoadSpec, type LoadSummary } from './lib/load.js';
+import { loadMedian, loadOnce, median, rssMiB, type LoadRun, type LoadSpec, type LoadSummary } from './lib/load.js';
 import { seedScale } from './lib/seed.js';
 import { batchBody, batchRows, eventBody, incidentBody } from './lib/workload.js';
 import { chatThroughput, fanout } from './rooms.js';
@@ -79,6 +79,61 @@ async function settle(w: WarroomProcess): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in ms (Linux). */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * (1000 / 100); // clock ticks of 10 ms
+}
+
+interface Side {
+  spec: LoadSpec;
+  pid: number | undefined;
+  /** Run before each measured run of this side, e.g. to let Warroom's background analysis drain. */
+  before?: () => Promise<void>;
+}
+interface PairedResult {
+  ours: LoadSummary;
+  theirs: LoadSummary;
+  /** Server CPU per request, µs (median over runs). */
+  oursCpuUs: number;
+  theirsCpuUs: number;
+}
+
+/**
+ * Warroom and the baseline measured alternately (A B A B A B), so drift on a shared machine hits both sides alike;
+ * each figure is the median of its side's runs.
+ */
+async function paired(ours: Side, theirs: Side, runs: number): Promise<PairedResult> {
+  await warmUp(ours.spec);
+  await warmUp(theirs.spec);
+  const o: LoadRun[] = [];
+  const t: LoadRun[] = [];
+  const oc: number[] = [];
+  const tc: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    for (const [side, out, cpu] of [[ours, o, oc], [theirs, t, tc]] as const) {
+      await side.before?.();
+      const c0 = await cpuMs(side.pid);
+      const r = await loadOnce(side.spec);
+      cpu.push(((await cpuMs(side.pid)) - c0) * 1000 / Math.max(1, r.requests));
+      out.push(r);
+    }
+  }
+  const summary = (all: LoadRun[]): LoadSummary => ({
+    rps: median(all.map((r) => r.rps)),
+    p50: median(all.map((r) => r.p50)),
+    p99: median(all.map((r) => r.p99)),
+    non2xx: all.reduce((n, r) => n + r.non2xx, 0),
+    errors: all.reduce((n, r) => n + r.errors, 0),
+    requests: all.reduce((n, r) => n + r.requests, 0),
+    runs: all,
+  });
+  return { ours: summary(o), theirs: summary(t), oursCpuUs: median(oc), theirsCpuUs: median(tc) };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -113,6 +168,21 @@ async function main(): Promise<void> {
     await w.api('/api/ingest/events/batch', { json: batchBody(incident.id, 200) });
     await settle(w);
 
+    // The hand-written baseline, on its own database: PostgreSQL only (PGlite takes one process).
+    let b: WarroomProcess | undefined;
+    let baseId = '';
+    if (baselineUrl) {
+      const baseDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baselineUrl, max: 2 }) }) });
+      await migrateToLatest(baseDb);
+      baseId = (await baseDb.insertInto('incidents').values({ title: 'baseline', severity: 'high', source: 'bench' }).returning('id').executeTakeFirstOrThrow()).id;
+      await baseDb.destroy();
+      const started = await spawnListening(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening', logFile('baseline'));
+      b = started;
+      cleanups.unshift(() => started.stop());
+    }
+    const vsBaseline: Array<[key: string, label: string, result: PairedResult]> = [];
+    const oursSide = (spec: LoadSpec): Side => ({ spec, pid: w.child.pid, before: () => settle(w) });
+
     const reads = async (label: string): Promise<Record<string, LoadSummary>> => {
       const specs: Record<string, LoadSpec> = {
         get: { url: `${w.url}/api/incidents/${incident.id}`, connections: CONNS, seconds: SECONDS },
@@ -126,8 +196,14 @@ async function main(): Promise<void> {
       };
       const out: Record<string, LoadSummary> = {};
       for (const [k, spec] of Object.entries(specs)) {
-        await warmUp(spec);
-        out[k] = await loadMedian(spec, RUNS);
+        if (k === 'get' && b && label === 'reads') {
+          const r = await paired(oursSide(spec), { spec: { ...spec, url: `${b.url}/incidents/${baseId}` }, pid: b.child.pid, before: () => settle(w) }, RUNS);
+          vsBaseline.push(['get', 'incident get', r]);
+          out[k] = r.ours;
+        } else {
+          await warmUp(spec);
+          out[k] = await loadMedian(spec, RUNS);
+        }
         checkNoFailures(`${label} ${k}`, out[k]);
       }
       return out;
@@ -192,55 +268,53 @@ async function main(): Promise<void> {
     const batchRatio = batchEps / ceiling;
     record('batch_vs_ceiling', 'batch ingest / database ceiling', fmt(batchRatio, 2), { target: '≥ 0.80', ok: batchRatio >= 0.8 });
 
-    // --- single requests at 32 connections
+    // --- single requests at 32 connections, each beside the baseline doing the same insert
     const singleSpec: LoadSpec = { url: `${w.url}/api/ingest/events`, method: 'POST', body: JSON.stringify(eventBody(incident.id, 1)), connections: CONNS, seconds: SECONDS };
-    await warmUp(singleSpec);
-    const single = await loadMedian(singleSpec, RUNS);
-    checkNoFailures('single ingest', single);
-    record('single_ingest', `POST /api/ingest/events, ${CONNS} connections (req/s)`, fmt(single.rps));
-    await settle(w);
     const createSpec: LoadSpec = { url: `${w.url}/api/incidents/`, method: 'POST', body: JSON.stringify(incidentBody), connections: CONNS, seconds: SECONDS };
-    await warmUp(createSpec);
-    await settle(w);
-    const create = await loadMedian(createSpec, RUNS);
+    let single: LoadSummary;
+    let create: LoadSummary;
+    if (b) {
+      const sr = await paired(oursSide(singleSpec), { spec: { ...singleSpec, url: `${b.url}/events`, body: JSON.stringify(eventBody(baseId, 1)) }, pid: b.child.pid, before: () => settle(w) }, RUNS);
+      vsBaseline.push(['single', 'single-event ingest', sr]);
+      single = sr.ours;
+      const cr = await paired(oursSide(createSpec), { spec: { ...createSpec, url: `${b.url}/incidents` }, pid: b.child.pid, before: () => settle(w) }, RUNS);
+      vsBaseline.push(['create', 'incident create', cr]);
+      create = cr.ours;
+    } else {
+      await warmUp(singleSpec);
+      single = await loadMedian(singleSpec, RUNS);
+      await settle(w);
+      await warmUp(createSpec);
+      await settle(w);
+      create = await loadMedian(createSpec, RUNS);
+    }
+    checkNoFailures('single ingest', single);
     checkNoFailures('create', create);
+    record('single_ingest', `POST /api/ingest/events, ${CONNS} connections (req/s)`, fmt(single.rps));
     record('create', `POST /api/incidents/, ${CONNS} connections (req/s)`, fmt(create.rps));
     phaseRss.writes = await rssMiB(w.child.pid);
     await settle(w);
 
-    // --- the hand-written baseline, on its own database (PostgreSQL) or its own PGlite-less pg (n/a embedded)
-    if (baselineUrl) {
-      const baseDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baselineUrl, max: 2 }) }) });
-      await migrateToLatest(baseDb);
-      const { id } = await baseDb.insertInto('incidents').values({ title: 'baseline', severity: 'high', source: 'bench' }).returning('id').executeTakeFirstOrThrow();
-      await baseDb.destroy();
-      const b = await spawnListening(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening', logFile('baseline'));
-      try {
-        const bSpecs: LoadSpec[] = [
-          { url: `${b.url}/events`, method: 'POST', body: JSON.stringify(eventBody(id, 1)), connections: CONNS, seconds: SECONDS },
-          { url: `${b.url}/incidents`, method: 'POST', body: JSON.stringify(incidentBody), connections: CONNS, seconds: SECONDS },
-          { url: `${b.url}/incidents/${id}`, connections: CONNS, seconds: SECONDS },
-        ];
-        const bOut: LoadSummary[] = [];
-        for (const spec of bSpecs) {
-          await warmUp(spec);
-          bOut.push(await loadMedian(spec, RUNS));
-        }
-        const [bSingle, bCreate, bGet] = bOut;
-        if (!bSingle || !bCreate || !bGet) throw new Error('missing baseline results');
-        record('baseline_single', 'baseline: bare Hono single insert (req/s)', fmt(bSingle.rps));
-        record('baseline_create', 'baseline: bare Hono incident insert (req/s)', fmt(bCreate.rps));
-        record('baseline_get', 'baseline: bare Hono select (req/s; p50 / p99 ms)', `${fmt(bGet.rps)}; ${bGet.p50} / ${bGet.p99}`);
-        for (const [key, label, ours, theirs] of [
-          ['single_vs_baseline', 'single-event ingest / baseline', single.rps, bSingle.rps],
-          ['create_vs_baseline', 'incident create / baseline', create.rps, bCreate.rps],
-          ['get_vs_baseline', 'incident get / baseline', get.rps, bGet.rps],
-        ] as const) {
-          record(key, label, fmt(ours / theirs, 2), { target: '≥ 0.70', ok: ours / theirs >= 0.7 });
-        }
-      } finally {
-        await b.stop();
+    if (b) {
+      const labels: Record<string, string> = {
+        single: 'baseline: bare Hono single insert (req/s)',
+        create: 'baseline: bare Hono incident insert (req/s)',
+        get: 'baseline: bare Hono select (req/s; p50 / p99 ms)',
+      };
+      for (const [key, , r] of vsBaseline) {
+        checkNoFailures(`baseline ${key}`, r.theirs);
+        record(`baseline_${key}`, labels[key] ?? key, key === 'get' ? `${fmt(r.theirs.rps)}; ${r.theirs.p50} / ${r.theirs.p99}` : fmt(r.theirs.rps));
       }
+      for (const [key, label, r] of vsBaseline) {
+        const ratio = r.ours.rps / r.theirs.rps;
+        record(`${key}_vs_baseline`, `${label} / baseline (runs interleaved)`, fmt(ratio, 2), { target: '≥ 0.70', ok: ratio >= 0.7 });
+      }
+      record(
+        'cpu_per_request',
+        'server CPU per request, Warroom vs baseline (µs; get, single, create)',
+        vsBaseline.map(([key, , r]) => `${key} ${fmt(r.oursCpuUs)} vs ${fmt(r.theirsCpuUs)}`).join('; '),
+      );
+      await b.stop();
     } else {
       record('baseline', 'hand-written baseline', 'n/a in embedded mode (it needs a second process on the same database)');
     }
