@@ -4,6 +4,7 @@ import './rooms/error-event.js';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -65,7 +66,10 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
 }
 
 export function createApp(deps: AppDependencies): WarroomApp {
-  const app = new Hono<AppEnv>();
+  // RegExpRouter (one precompiled regex) rather than the default SmartRouter, which silently falls back to the slower
+  // TrieRouter when a route shape is ambiguous for it (a static segment beside a parameter, e.g. /docs/init.js next
+  // to /docs/:asset). Here such a route fails the first request instead, so every HTTP test would catch it.
+  const app = new Hono<AppEnv>({ router: new RegExpRouter() });
   const ws = createNodeWebSocket({ app });
   // Larger frames are refused by ws itself with close code 1009, before any of our code reads them.
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;

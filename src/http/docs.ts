@@ -34,9 +34,10 @@ export function mountDocs(app: Hono<AppEnv>): void {
   const cache = new Map<string, Uint8Array>();
   app.get('/docs', (c) => c.html(PAGE));
   app.get('/docs/', (c) => c.html(PAGE));
-  app.get('/docs/init.js', (c) => c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  // One parametric route (init.js included): a static sibling of a parameter would rule out Hono's RegExpRouter.
   app.get('/docs/:asset', async (c) => {
     const name = c.req.param('asset');
+    if (name === 'init.js') return c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' });
     const type = ASSETS[name];
     if (!type) return c.notFound();
     let bytes = cache.get(name);
