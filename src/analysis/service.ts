@@ -74,6 +74,19 @@ const SHED_CREATE_ABOVE = 100;
 
 const isMachineSuggester = (name: string): boolean => name.startsWith('warroom-analyzer') || name.startsWith('llm:');
 
+/** How long to wait before a scheduled run: at once for a new incident, else spaced by debounce and by cost. */
+export function delayBeforeRun(
+  trigger: 'create' | 'ingest',
+  now: number,
+  lastRun: number,
+  lastCost: number,
+  debounceMs: number,
+): number {
+  if (trigger === 'create') return 0;
+  const gap = Math.max(debounceMs, COST_SPACING * lastCost);
+  return Math.max(GATHER_MS, lastRun + gap - now);
+}
+
 export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private readonly state = new Map<string, IncidentState>();
   private readonly limiter: Limiter;
@@ -101,8 +114,7 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
       return;
     }
     if (st.timer) return;
-    const gap = Math.max(this.opts.debounceMs, COST_SPACING * st.lastCost);
-    const wait = trigger === 'create' ? 0 : Math.max(GATHER_MS, st.lastRun + gap - Date.now());
+    const wait = delayBeforeRun(trigger, Date.now(), st.lastRun, st.lastCost, this.opts.debounceMs);
     st.timer = setTimeout(() => {
       st.timer = undefined;
       this.runTracked(incidentId, trigger).catch(() => undefined);
