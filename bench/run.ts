@@ -15,7 +15,7 @@ import { createScratchDatabase } from '../test/harness.js';
 import { spawnListening, spawnWarroom, type WarroomProcess } from '../test/process.js';
 import { analysisMedianMs } from './analysis.js';
 import { pgCeiling } from './lib/ceiling.js';
-import { loadMedian, loadOnce, median, rssMiB, type LoadRun, type LoadSpec, type LoadSummary } from './lib/load.js';
+import { loadMedian, loadOnce, median, rssMiB, summarize, type LoadRun, type LoadSpec, type LoadSummary } from './lib/load.js';
 import { seedScale } from './lib/seed.js';
 import { batchBody, batchRows, eventBody, incidentBody } from './lib/workload.js';
 import { chatThroughput, fanout } from './rooms.js';
@@ -122,16 +122,7 @@ async function paired(ours: Side, theirs: Side, runs: number): Promise<PairedRes
       out.push(r);
     }
   }
-  const summary = (all: LoadRun[]): LoadSummary => ({
-    rps: median(all.map((r) => r.rps)),
-    p50: median(all.map((r) => r.p50)),
-    p99: median(all.map((r) => r.p99)),
-    non2xx: all.reduce((n, r) => n + r.non2xx, 0),
-    errors: all.reduce((n, r) => n + r.errors, 0),
-    requests: all.reduce((n, r) => n + r.requests, 0),
-    runs: all,
-  });
-  return { ours: summary(o), theirs: summary(t), oursCpuUs: median(oc), theirsCpuUs: median(tc) };
+  return { ours: summarize(o), theirs: summarize(t), oursCpuUs: median(oc), theirsCpuUs: median(tc) };
 }
 
 async function main(): Promise<void> {

@@ -55,6 +55,11 @@ export interface LoadSummary extends LoadRun {
 export async function loadMedian(spec: LoadSpec, runs: number): Promise<LoadSummary> {
   const all: LoadRun[] = [];
   for (let i = 0; i < runs; i++) all.push(await loadOnce(spec));
+  return summarize(all);
+}
+
+/** Medians of the runs' figures, failures summed. */
+export function summarize(all: LoadRun[]): LoadSummary {
   return {
     rps: median(all.map((r) => r.rps)),
     p50: median(all.map((r) => r.p50)),

@@ -52,7 +52,6 @@ export async function ingestEvents(
   }
 }
 
-
 /** Names every field PostgreSQL refused: only on that error path, so the happy path pays nothing for the check. */
 function unstorable(inputs: readonly IngestEventInput[], batch: boolean): AppError {
   const issues: AppIssue[] = [];

@@ -4,6 +4,7 @@
 // Headers that node-server converts back. On a 1-row GET that was ~10% of the server's CPU (README "Performance").
 // Without node bindings (app.request() in tests, the WebSocket upgrade path) each helper falls back to Hono's API.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TRPCError } from '@trpc/server';
 import type { Context } from 'hono';
 
 interface NodeBindings {
@@ -28,10 +29,11 @@ export function setResponseHeader(c: Context, name: string, value: string): void
   else c.header(name, value);
 }
 
-export class PayloadTooLarge extends Error {
+/** A TRPCError, so the one error mapping (trpc/errors.ts describeError) answers it with 413. */
+export class PayloadTooLarge extends TRPCError {
   override readonly name = 'PayloadTooLarge';
   constructor(readonly maxBytes: number) {
-    super(`request body is larger than ${maxBytes} bytes`);
+    super({ code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than ${maxBytes} bytes` });
   }
 }
 

@@ -20,7 +20,7 @@ export const SLOW_REQUEST_MS = 1000;
 export function requestContext(
   logger: Logger,
   metrics: Metrics,
-  accessLog: 'all' | 'errors' = 'all',
+  accessLog: 'all' | 'errors',
 ): MiddlewareHandler<AppEnv> {
   const logAll = accessLog === 'all';
   return async function requestContextMiddleware(c, next) {

@@ -1,11 +1,16 @@
 // Turns an HTTP request into a procedure's raw input: path params, query string and JSON body, as its route says.
+import { TRPCError } from '@trpc/server';
 import type { Context as HonoContext } from 'hono';
 import { AppError } from '../domain/errors.js';
 import { readBodyText, requestHeader } from '../http/node-io.js';
 import type { RestRoute } from './procedures.js';
 
-export class UnsupportedMediaType extends Error {
+/** A TRPCError, so the one error mapping (trpc/errors.ts describeError) answers it with 415. */
+export class UnsupportedMediaType extends TRPCError {
   override readonly name = 'UnsupportedMediaType';
+  constructor(message: string) {
+    super({ code: 'UNSUPPORTED_MEDIA_TYPE', message });
+  }
 }
 
 function queryObject(href: string): Record<string, string | string[]> {

@@ -7,9 +7,8 @@ import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import type { Context } from '../trpc/context.js';
 import { jsonText } from '../http/json-memo.js';
-import { PayloadTooLarge } from '../http/node-io.js';
 import { describeError } from '../trpc/errors.js';
-import { readInput, UnsupportedMediaType } from './input.js';
+import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './procedures.js';
 
 /**
@@ -62,12 +61,6 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         // A fresh headers object each time: @hono/node-server adds Content-Length to the one it is given.
         return c.body(jsonText(output), route.successStatus, { 'Content-Type': 'application/json' });
       } catch (err) {
-        if (err instanceof UnsupportedMediaType) {
-          return c.json({ code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message, request_id: ctx.requestId }, 415);
-        }
-        if (err instanceof PayloadTooLarge) {
-          return c.json({ code: 'PAYLOAD_TOO_LARGE', message: err.message, request_id: ctx.requestId }, 413);
-        }
         const { status, body } = describeError(err, ctx.requestId);
         if (status >= 500) ctx.logger.error({ err, procedure: route.path }, 'procedure failed');
         return c.json(body, status as 400);
