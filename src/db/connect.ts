@@ -2,8 +2,6 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { Database } from './types.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -26,15 +24,23 @@ export interface DatabaseOptions {
 // int8 (bigserial `seq`, count(*)) arrives as a string from `pg`; we never do arithmetic on seq, and counts are
 // converted where they are read, so the default parser stays.
 
+/** A Kysely over a `pg` pool; also used by the analysis worker thread for its own connection. */
+export function connectPostgres(url: string, poolSize: number, applicationName?: string): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(applicationName ? { application_name: applicationName } : {}) });
+  // An idle client that loses its server emits 'error'; without a listener that would crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
-    // An idle client that loses its server emits 'error'; without a listener that would crash the process.
-    pool.on('error', () => undefined);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = connectPostgres(opts.databaseUrl, opts.poolSize ?? 10);
     return { db, kind: 'postgres', url: opts.databaseUrl, close: () => db.destroy() };
   }
-  let pglite: PGlite;
+  // Loaded only when used: PGlite's module alone adds ~50 MiB of RSS to a process (and to the analysis worker,
+  // which shares this file) that talks to PostgreSQL.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
+  let pglite: InstanceType<typeof PGlite>;
   if (opts.dataDir === 'memory') {
     pglite = new PGlite();
   } else {
