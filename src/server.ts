@@ -5,6 +5,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createRefiner } from './analysis/refiner.js';
 import { AnalysisService } from './analysis/service.js';
+import { AnalysisWorker } from './analysis/worker-client.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
@@ -68,6 +69,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     metrics,
     debounceMs: config.ANALYSIS_DEBOUNCE_MS,
     refine: createRefiner(config, logger),
+    worker: database.url ? new AnalysisWorker({ databaseUrl: database.url }, logger) : undefined,
   });
   changes.add(analysis);
   const warroom = createApp({

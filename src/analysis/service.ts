@@ -2,9 +2,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Incident } from '../../schema/index.js';
-import { eventsForAnalysis, pastIncidents, statusHistory, storeAnalysisFields, type PastIncidentRow } from '../db/analysis.js';
+import { pastIncidents, storeAnalysisFields } from '../db/analysis.js';
 import { findIncident } from '../db/incidents.js';
-import { toAction, toEvent, toIncident, toTimelineEntry } from '../db/rows.js';
+import { toAction, toIncident, toTimelineEntry } from '../db/rows.js';
 import { insertTimelineEntry } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
 import type { Change, ChangeSink } from '../domain/changes.js';
@@ -13,8 +13,10 @@ import { replaceSuggestions } from '../domain/suggestions.js';
 import type { Metrics } from '../metrics.js';
 import { analyzeIncident } from './analyzer.js';
 import { categoryById } from './categories/index.js';
+import { readAnalysisInput, toPastIncident } from './input.js';
 import { Limiter } from './limiter.js';
-import type { AnalysisInput, AnalysisResult } from './types.js';
+import type { AnalysisInput, AnalysisResult, PastIncident } from './types.js';
+import type { AnalysisWorker } from './worker-client.js';
 
 export type AnalysisTrigger = 'create' | 'ingest' | 'manual';
 
@@ -40,6 +42,12 @@ export interface AnalysisServiceOptions {
   /** Analyses running at once across all incidents (default 1: the analyzer is CPU-bound and shares the event loop). */
   concurrency?: number;
   refine?: Refiner | undefined;
+  /**
+   * Where the analyzer runs. With a worker (PostgreSQL), the worker thread reads the events over its own connection
+   * and analyses them, so the request loop only stores the result. Without one (PGlite, whose database lives in this
+   * thread and would have to copy every event across), it runs here.
+   */
+  worker?: AnalysisWorker | undefined;
 }
 
 interface IncidentState {
@@ -90,7 +98,7 @@ export function delayBeforeRun(
 export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private readonly state = new Map<string, IncidentState>();
   private readonly limiter: Limiter;
-  private past: { at: number; rows: Promise<PastIncidentRow[]> } | undefined;
+  private past: { at: number; rows: Promise<PastIncident[]> } | undefined;
   private closed = false;
 
   constructor(private readonly opts: AnalysisServiceOptions) {
@@ -138,6 +146,7 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     this.closed = true;
     for (const st of this.state.values()) if (st.timer) clearTimeout(st.timer);
     await Promise.all([...this.state.values()].map((st) => st.running?.catch(() => undefined)));
+    await this.opts.worker?.close();
   }
 
   private stateOf(incidentId: string): IncidentState {
@@ -181,31 +190,18 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private async run(incidentId: string, trigger: AnalysisTrigger): Promise<Incident> {
     const { db, metrics } = this.opts;
     const started = performance.now();
-    const row = await findIncident(db, incidentId);
-    if (!row) throw notFound('incident', incidentId);
-    const [events, history, allPast] = await Promise.all([
-      eventsForAnalysis(db, incidentId),
-      statusHistory(db, incidentId),
-      this.pastIncidents(),
-    ]);
-    const past = allPast.filter((p) => p.id !== incidentId);
-    const input: AnalysisInput = {
-      incident: toIncident(row),
-      events: events.map(toEvent),
-      status_history: history.map(toTimelineEntry),
-      past_incidents: past.map((p) => ({
-        id: p.id,
-        title: p.title,
-        description: p.description,
-        root_cause: p.root_cause,
-        category: p.analysis_category,
-        templates: p.analysis_templates,
-        completed_actions: p.completed_actions,
-      })),
-    };
-    let result = analyzeIncident(input);
-    if (this.opts.refine) {
-      const refined = await this.opts.refine(input, result);
+    const past = (await this.pastIncidents()).filter((p) => p.id !== incidentId);
+    const { worker, refine } = this.opts;
+    let input: AnalysisInput | undefined;
+    let result: AnalysisResult;
+    if (worker) {
+      ({ input, result } = await worker.analyze(incidentId, past, refine !== undefined));
+    } else {
+      input = await readAnalysisInput(db, incidentId, past);
+      result = analyzeIncident(input);
+    }
+    if (refine && input) {
+      const refined = await refine(input, result);
       if (refined.ok) result = refined.result;
       else {
         metrics.llmFailures.inc({ reason: refined.reason });
@@ -218,10 +214,10 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     return stored;
   }
 
-  private pastIncidents(): Promise<PastIncidentRow[]> {
+  private pastIncidents(): Promise<PastIncident[]> {
     const now = Date.now();
     if (!this.past || now - this.past.at > PAST_CACHE_MS) {
-      const rows = pastIncidents(this.opts.db);
+      const rows = pastIncidents(this.opts.db).then((r) => r.map(toPastIncident));
       this.past = { at: now, rows };
       // A failed read is not cached.
       rows.catch(() => {
