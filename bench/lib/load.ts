@@ -15,6 +15,8 @@ export interface LoadRun {
   rps: number;
   p50: number;
   p99: number;
+  /** Slowest request (ms): what a stall of the event loop shows up in first. */
+  max: number;
   non2xx: number;
   errors: number;
   requests: number;
@@ -35,6 +37,7 @@ export async function loadOnce(spec: LoadSpec): Promise<LoadRun> {
     rps: ok / spec.seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    max: result.latency.max,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     requests: result.requests.total,
@@ -64,6 +67,7 @@ export function summarize(all: LoadRun[]): LoadSummary {
     rps: median(all.map((r) => r.rps)),
     p50: median(all.map((r) => r.p50)),
     p99: median(all.map((r) => r.p99)),
+    max: median(all.map((r) => r.max)),
     non2xx: all.reduce((n, r) => n + r.non2xx, 0),
     errors: all.reduce((n, r) => n + r.errors, 0),
     requests: all.reduce((n, r) => n + r.requests, 0),
