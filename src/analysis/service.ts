@@ -63,9 +63,10 @@ interface IncidentState {
 /**
  * Under a sustained burst an incident is re-analysed at most once per this many times its last run's duration
  * (and never more often than the debounce): a 10,000-event incident whose analysis takes 150 ms runs at most every
- * 7.5 s, so background analysis stays near 2% of the event loop however hard ingest pushes. Each run blocks the
- * loop for its CPU part, stalling every request in flight, so its cost to ingest is a multiple of its share
- * (measured: re-analysis every 2 s took 13% of batch throughput, README "Performance"). When the burst ends, the
+ * 7.5 s, so background analysis stays near 2% of a core however hard ingest pushes. In-process (PGlite) each run
+ * also blocks the event loop, stalling every request in flight; in the worker thread (PostgreSQL) it does not, but
+ * it still takes CPU from the server and the database exactly when an outage makes them busiest (measured before
+ * the worker: re-analysis every 2 s took 13% of batch throughput, README "Performance"). When the burst ends, the
  * pending run still comes, with every event.
  */
 const COST_SPACING = 50;
