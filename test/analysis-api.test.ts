@@ -175,3 +175,33 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     expect(reused?.description).toContain(past.id);
   });
 });
+
+describe(`analysis spacing across a quiet moment (${DB_LABEL})`, () => {
+  let q: TestServer;
+  beforeAll(async () => {
+    q = await startTestServer({ ANALYSIS_DEBOUNCE_MS: '1500' });
+  });
+  afterAll(() => q.stop());
+
+  const ingestRuns = async (): Promise<number> => {
+    const text = await (await q.api('/metrics')).text();
+    return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const ingest = async (incident_id: string, message: string): Promise<void> => {
+    const r = await q.api('/api/ingest/events', { json: { incident_id, event_type: 'log', level: 'error', message } });
+    expect(r.status).toBe(201);
+  };
+
+  it('keeps the debounce after a run that saw no new events: the next ingest waits for it', async () => {
+    const inc = await createIncident(q, { title: 'quiet spells' });
+    await ingest(inc.id, 'disk /var full');
+    await waitFor(async () => ((await ingestRuns()) >= 1 ? true : undefined));
+    // The run has ended and nothing arrived during it. An event now must wait out the 1,500 ms debounce counted
+    // from that run, not start a run ~100 ms later.
+    await ingest(inc.id, 'disk /var full again');
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await ingestRuns()).toBe(1);
+    // ...and the run still comes.
+    await waitFor(async () => ((await ingestRuns()) >= 2 ? true : undefined));
+  });
+});

@@ -61,6 +61,7 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
       expect(input.events).toHaveLength(300);
       expect(fromThread.result).toEqual(analyzeIncident(input));
       expect(fromThread.input).toEqual(input);
+      expect(fromThread.workMs).toBeGreaterThan(0);
       expect((await w.analyze(incidentId, [], false)).input).toBeUndefined();
     } finally {
       await w.close();

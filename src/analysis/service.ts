@@ -58,6 +58,8 @@ interface IncidentState {
   lastRun: number;
   /** How long the last run took (ms, wall clock): an expensive incident is re-analysed less often (COST_SPACING). */
   lastCost: number;
+  /** Forgets this state once the spacing it holds has passed (it no longer changes any delay). */
+  expiry: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -92,9 +94,11 @@ export function delayBeforeRun(
   debounceMs: number,
 ): number {
   if (trigger === 'create') return 0;
-  const gap = Math.max(debounceMs, COST_SPACING * lastCost);
-  return Math.max(GATHER_MS, lastRun + gap - now);
+  return Math.max(GATHER_MS, lastRun + spacingAfter(lastCost, debounceMs) - now);
 }
+
+/** The least time between the end of one run and the start of the next, for an incident whose last run took lastCost. */
+export const spacingAfter = (lastCost: number, debounceMs: number): number => Math.max(debounceMs, COST_SPACING * lastCost);
 
 export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private readonly state = new Map<string, IncidentState>();
@@ -145,7 +149,10 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
   /** Stops scheduling and waits for runs under way, so the database can close under no one. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const st of this.state.values()) if (st.timer) clearTimeout(st.timer);
+    for (const st of this.state.values()) {
+      if (st.timer) clearTimeout(st.timer);
+      if (st.expiry) clearTimeout(st.expiry);
+    }
     await Promise.all([...this.state.values()].map((st) => st.running?.catch(() => undefined)));
     await this.opts.worker?.close();
   }
@@ -153,10 +160,21 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private stateOf(incidentId: string): IncidentState {
     let st = this.state.get(incidentId);
     if (!st) {
-      st = { timer: undefined, running: undefined, dirty: false, lastRun: 0, lastCost: 0 };
+      st = { timer: undefined, running: undefined, dirty: false, lastRun: 0, lastCost: 0, expiry: undefined };
       this.state.set(incidentId, st);
     }
     return st;
+  }
+
+  private forgetLater(incidentId: string, st: IncidentState): void {
+    if (st.expiry) clearTimeout(st.expiry);
+    if (this.closed) return;
+    st.expiry = setTimeout(() => {
+      st.expiry = undefined;
+      if (!st.running && !st.timer && this.state.get(incidentId) === st) this.state.delete(incidentId);
+    }, spacingAfter(st.lastCost, this.opts.debounceMs));
+    // A pending forget must not hold the process open at shutdown.
+    st.expiry.unref();
   }
 
   private async runTracked(incidentId: string, trigger: AnalysisTrigger): Promise<Incident> {
@@ -164,12 +182,9 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     st.dirty = false;
     const run = this.limiter.run(
       async () => {
-        const started = performance.now();
-        try {
-          return await this.run(incidentId, trigger);
-        } finally {
-          st.lastCost = performance.now() - started;
-        }
+        const { incident, costMs } = await this.run(incidentId, trigger);
+        st.lastCost = costMs;
+        return incident;
       },
       { urgent: trigger === 'manual' },
     );
@@ -184,22 +199,33 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
       st.running = undefined;
       st.lastRun = Date.now();
       if (st.dirty && !this.closed) this.schedule(incidentId, 'ingest');
-      else if (!st.timer) this.state.delete(incidentId);
+      // The state is kept while its spacing still applies: forgetting it at once would let the next ingest after a
+      // quiet moment start a run 100 ms later, whatever the debounce and however long the last run took.
+      this.forgetLater(incidentId, st);
     }
   }
 
-  private async run(incidentId: string, trigger: AnalysisTrigger): Promise<Incident> {
+  /**
+   * One analysis. `costMs` is what spaces the next run (COST_SPACING): reading, analysing and storing, but not the
+   * wait for an LLM (network, not load) nor the worker thread's start-up (its first run also loads its modules).
+   */
+  private async run(incidentId: string, trigger: AnalysisTrigger): Promise<{ incident: Incident; costMs: number }> {
     const { db, metrics } = this.opts;
     const started = performance.now();
     const past = (await this.pastIncidents()).filter((p) => p.id !== incidentId);
     const { worker, refine } = this.opts;
     let input: AnalysisInput | undefined;
     let result: AnalysisResult;
+    let costMs: number;
     if (worker) {
-      ({ input, result } = await worker.analyze(incidentId, past, refine !== undefined));
+      let workMs: number;
+      ({ input, result, workMs } = await worker.analyze(incidentId, past, refine !== undefined));
+      costMs = workMs;
     } else {
+      const t = performance.now();
       input = await readAnalysisInput(db, incidentId, past);
       result = analyzeIncident(input);
+      costMs = performance.now() - t;
     }
     if (refine && input) {
       const refined = await refine(input, result);
@@ -209,10 +235,12 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
         this.opts.logger.warn({ incident_id: incidentId, reason: refined.reason, detail: refined.detail }, 'LLM refinement failed; built-in analysis kept');
       }
     }
-    const stored = await this.store(incidentId, trigger, result);
+    const storing = performance.now();
+    const incident = await this.store(incidentId, trigger, result);
+    costMs += performance.now() - storing;
     metrics.analysisRuns.inc({ trigger, outcome: 'ok' });
     metrics.analysisSeconds.observe((performance.now() - started) / 1000);
-    return stored;
+    return { incident, costMs };
   }
 
   private pastIncidents(): Promise<PastIncident[]> {

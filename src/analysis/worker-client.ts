@@ -14,6 +14,8 @@ export interface ThreadAnalysis {
   result: AnalysisResult;
   /** What the analyzer read; only when asked for (the LLM refiner needs it), as copying it back costs ~40 ms. */
   input: AnalysisInput | undefined;
+  /** Time the thread spent reading and analysing (ms): not its start-up, nor the wait for a reply. */
+  workMs: number;
 }
 
 interface Pending {
@@ -84,7 +86,7 @@ export class AnalysisWorker {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
-    if (reply.ok) p.resolve({ result: reply.result, input: reply.input });
+    if (reply.ok) p.resolve({ result: reply.result, input: reply.input, workMs: reply.workMs });
     else p.reject(reply.code ? new AppError(reply.code, reply.message) : new Error(`analysis worker: ${reply.message}`));
   }
 }

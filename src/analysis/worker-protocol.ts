@@ -14,5 +14,5 @@ export type WorkerRequest =
   | { type: 'close' };
 
 export type WorkerReply =
-  | { id: number; ok: true; result: AnalysisResult; input: AnalysisInput | undefined }
+  | { id: number; ok: true; result: AnalysisResult; input: AnalysisInput | undefined; workMs: number }
   | { id: number; ok: false; code: AppErrorCode | undefined; message: string };

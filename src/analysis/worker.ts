@@ -27,9 +27,10 @@ port.on('message', (message: WorkerRequest) => {
 
 async function analyze({ id, incidentId, past, wantInput }: Extract<WorkerRequest, { type: 'analyze' }>): Promise<void> {
   try {
+    const started = performance.now();
     const input = await readAnalysisInput(db, incidentId, past);
     const result = analyzeIncident(input);
-    reply({ id, ok: true, result, input: wantInput ? input : undefined });
+    reply({ id, ok: true, result, input: wantInput ? input : undefined, workMs: performance.now() - started });
   } catch (err) {
     const code = err instanceof AppError ? err.code : undefined;
     reply({ id, ok: false, code, message: err instanceof Error ? err.message : String(err) });
