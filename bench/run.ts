@@ -217,8 +217,6 @@ async function main(): Promise<void> {
       connections: 4,
       seconds: SECONDS,
     };
-    // Warroom and the ceiling alternately (A B A B ...), each run after the server's analysis backlog has drained,
-    // so drift on the shared machine and the table's growth hit both sides alike.
     /** Rows/s, and CPU per batch: of the whole machine on PostgreSQL, of PGlite's own loop in embedded mode. */
     const ceilingRun = async (): Promise<{ rows: number; cpuMsPerBatch: number }> => {
       if (!embedded) {
@@ -230,6 +228,8 @@ async function main(): Promise<void> {
       const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { rows_per_second: number; cpu_ms_per_batch: number };
       return { rows: out.rows_per_second, cpuMsPerBatch: out.cpu_ms_per_batch };
     };
+    // Warroom and the ceiling alternately (A B A B ...), each run after the server's analysis backlog has drained,
+    // so drift on the shared machine and the table's growth hit both sides alike.
     await warmUp(batchSpec);
     const batchRuns: LoadRun[] = [];
     const ceilings: number[] = [];

@@ -56,7 +56,7 @@ interface IncidentState {
   /** More events arrived while a run was under way: run again when it ends. */
   dirty: boolean;
   lastRun: number;
-  /** How long the last run took (ms, wall clock): an expensive incident is re-analysed less often (COST_SPACING). */
+  /** What the last run cost (ms; see run()): an expensive incident is re-analysed less often (COST_SPACING). */
   lastCost: number;
   /** Forgets this state once the spacing it holds has passed (it no longer changes any delay). */
   expiry: NodeJS.Timeout | undefined;
