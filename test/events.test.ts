@@ -71,10 +71,13 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
       { ...event(inc.id, 0), timestamp: '2026-03-04T05:06:07.123456Z' },
       { ...event(inc.id, 1), timestamp: '2026-03-04T07:06:07+02:00', metadata: { nested: { list: [1, 'two', null] }, b: 1, a: 2 } },
       event(inc.id, 2),
+      // Text beyond ASCII: the batch travels to PostgreSQL (and back to the client) as UTF-8 bytes.
+      { ...event(inc.id, 3), message: 'Zürich 東京 🔥 \\ "quoted"', source: 'nœud-é', metadata: { 'clé': 'välue ✓', emoji: '🚒' } },
     ];
     const res = await s.api('/api/ingest/events/batch', { json: batch });
     expect(res.status).toBe(201);
     const created = Event.array().parse(await res.json());
+    expect(created[3]).toMatchObject({ message: 'Zürich 東京 🔥 \\ "quoted"', source: 'nœud-é', metadata: { 'clé': 'välue ✓', emoji: '🚒' } });
     // Offsets become UTC and precision is milliseconds, as every read returns it.
     expect(created[0]?.timestamp).toBe('2026-03-04T05:06:07.123Z');
     expect(created[1]?.timestamp).toBe('2026-03-04T05:06:07.000Z');

@@ -6,7 +6,7 @@ import type { AnyRouter } from '@trpc/server';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import type { Context } from '../trpc/context.js';
-import { jsonText } from '../http/json-memo.js';
+import { jsonBody } from '../http/json-memo.js';
 import { describeError } from '../trpc/errors.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './procedures.js';
@@ -59,7 +59,7 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
           getRawInput: () => Promise.resolve(input),
         });
         // A fresh headers object each time: @hono/node-server adds Content-Length to the one it is given.
-        return c.body(jsonText(output), route.successStatus, { 'Content-Type': 'application/json' });
+        return c.body(jsonBody(output), route.successStatus, { 'Content-Type': 'application/json' });
       } catch (err) {
         const { status, body } = describeError(err, ctx.requestId);
         if (status >= 500) ctx.logger.error({ err, procedure: route.path }, 'procedure failed');

@@ -14,9 +14,15 @@ const TAGS = ['events'];
 /** One frame per incident per request (a batch of 1000 is one broadcast, not 1000), and one analysis request. */
 function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, { events, seqs }: Ingested): void {
   const byIncident = new Map<string, { events: Event[]; seqs: string[] }>();
+  // A batch is usually one incident's: the previous event's group is tried before the map (each lookup hashes a fresh
+  // id string).
+  let lastId: string | undefined;
+  let lastGroup: { events: Event[]; seqs: string[] } | undefined;
   events.forEach((e, i) => {
-    let group = byIncident.get(e.incident_id);
+    let group = lastId === e.incident_id ? lastGroup : byIncident.get(e.incident_id);
     if (!group) byIncident.set(e.incident_id, (group = { events: [], seqs: [] }));
+    lastId = e.incident_id;
+    lastGroup = group;
     group.events.push(e);
     group.seqs.push(seqs[i] ?? '0');
   });
