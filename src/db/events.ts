@@ -31,10 +31,14 @@ from json_to_recordset($1::json) as r(id uuid, incident_id uuid, event_type text
 returning id, seq`;
 
 /**
- * The statement's one parameter, as UTF-8 bytes: `pg` sends a Buffer as is (binary format, which for `json` is the
- * text itself), where a string would be measured and encoded once more. The same bytes are the REST response.
+ * The statement's one parameter: the rows as JSON. `binary`: the driver sends a Buffer as is, in binary format, which
+ * for `json` is the text itself (`pg`); then the parameter is the UTF-8 bytes and the driver does not measure and
+ * encode the text again. PGlite would send a Buffer as bytea, so it gets the text.
  */
-export const insertEventsParameter = (rows: readonly EventInsert[]): Buffer<ArrayBuffer> => Buffer.from(JSON.stringify(rows));
+export function insertEventsParameter(rows: readonly EventInsert[], binary: boolean): string | Buffer<ArrayBuffer> {
+  const text = JSON.stringify(rows);
+  return binary ? Buffer.from(text) : text;
+}
 
 /** Ids are made here (random UUIDs, as the column default would), so results are matched by id, not by order. */
 export const newEventId = (): string => randomUUID();
@@ -45,10 +49,9 @@ export const newEventId = (): string => randomUUID();
  */
 export async function insertEvents(db: Kysely<Database>, rows: readonly EventInsert[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const json = insertEventsParameter(rows);
-  rememberJson(rows, json);
-  // PGlite would send a Buffer as bytea; it takes the text.
-  const parameter = takesBinaryJson(db) ? json : json.toString('utf8');
+  const parameter = insertEventsParameter(rows, takesBinaryJson(db));
+  // The response is these very bytes (http/json-memo.ts).
+  rememberJson(rows, typeof parameter === 'string' ? Buffer.from(parameter) : parameter);
   const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(CompiledQuery.raw(INSERT_EVENTS_SQL, [parameter]));
   // PostgreSQL returns the rows in the order json_to_recordset produced them, though it does not promise to: check
   // that in one pass of string compares, and match by id (hashing 500 fresh strings) only if it ever fails.
