@@ -373,9 +373,13 @@ async function main(): Promise<void> {
     // --- soak: a mixed load, RSS sampled every 2 s
     const soakIncident = await json<{ id: string }>(await w.api('/api/incidents/', { json: incidentBody }));
     const samples: Array<[number, number]> = [];
+    // The main thread's used JS heap (from /metrics) beside RSS: a leak in our objects raises its floor too, while a
+    // heap or allocator growing to its working size raises RSS alone.
+    const heapSamples: Array<[number, number]> = [];
     const soakStart = Date.now();
     const sampler = setInterval(() => {
       void rssMiB(w.child.pid).then((r) => samples.push([(Date.now() - soakStart) / 1000, r]));
+      void heapUsedMiB(w).then((h) => heapSamples.push([(Date.now() - soakStart) / 1000, h]));
     }, 2_000);
     const soak = await loadMedian(
       {
@@ -398,17 +402,27 @@ async function main(): Promise<void> {
     // and made the slope of raw samples swing between -4 and +7 MiB/min from run to run. So: the lowest sample of
     // every 30 s window after the first 60 s (warm-up), and the slope through those floors.
     const WINDOW_S = SOAK_SECONDS >= 120 ? 30 : 5;
-    const floors: Array<[number, number]> = [];
-    for (let from = SOAK_SECONDS >= 120 ? 60 : 10; from + WINDOW_S <= SOAK_SECONDS + 1; from += WINDOW_S) {
-      const inWindow = samples.filter(([t]) => t >= from && t < from + WINDOW_S).map(([, r]) => r);
-      if (inWindow.length) floors.push([from + WINDOW_S / 2, Math.min(...inWindow)]);
-    }
+    const floorsOf = (points: Array<[number, number]>): Array<[number, number]> => {
+      const out: Array<[number, number]> = [];
+      for (let from = SOAK_SECONDS >= 120 ? 60 : 10; from + WINDOW_S <= SOAK_SECONDS + 1; from += WINDOW_S) {
+        const inWindow = points.filter(([t, v]) => t >= from && t < from + WINDOW_S && Number.isFinite(v)).map(([, v]) => v);
+        if (inWindow.length) out.push([from + WINDOW_S / 2, Math.min(...inWindow)]);
+      }
+      return out;
+    };
+    const floors = floorsOf(samples);
     const slope = linearSlope(floors); // MiB per second
     const last = samples.at(-1)?.[1] ?? NaN;
     record('soak', `${SOAK_SECONDS} s mixed soak: RSS first → last sample (MiB); trend of the post-GC floor (lowest RSS per ${WINDOW_S} s window, after warm-up)`, `${fmt(samples[0]?.[1] ?? NaN)} → ${fmt(last)}; floors ${floors.map(([, r]) => fmt(r)).join(', ')}; ${fmt(slope * 60, 1)} MiB/min`, {
       target: 'no growth trend (< 1 MiB/min)',
       ok: slope * 60 < 1,
     });
+    const heapFloors = floorsOf(heapSamples);
+    record(
+      'soak_heap',
+      `the same soak: the main thread's used JS heap, lowest per ${WINDOW_S} s window (MiB), and its trend`,
+      `${heapFloors.map(([, h]) => fmt(h)).join(', ')}; ${fmt(linearSlope(heapFloors) * 60, 1)} MiB/min`,
+    );
     phaseRss.soak = last;
     record('rss', 'server RSS after each phase (MiB)', Object.entries(phaseRss).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
 
@@ -487,6 +501,16 @@ async function getsDuringAnalysis(w: WarroomProcess, incidentId: string): Promis
   const b = summarize(busy);
   checkNoFailures('GET during analysis', b);
   return { quiet: q, busy: b, analyses };
+}
+
+/** The server's used JS heap (main thread), from its own /metrics; NaN if the scrape fails. */
+async function heapUsedMiB(w: WarroomProcess): Promise<number> {
+  try {
+    const text = await (await w.api('/metrics')).text();
+    return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 2 ** 20;
+  } catch {
+    return NaN;
+  }
 }
 
 function linearSlope(points: Array<[number, number]>): number {
