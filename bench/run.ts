@@ -401,6 +401,12 @@ async function main(): Promise<void> {
     // A leak raises the floor RSS falls back to after each garbage collection; the GC sawtooth above it is ±10-20 MiB
     // and made the slope of raw samples swing between -4 and +7 MiB/min from run to run. So: the lowest sample of
     // every 30 s window after the first 60 s (warm-up), and the slope through those floors.
+    //
+    // The floors still jitter by ±10-15 MiB, so over a 5-minute soak the slope's standard error is ~2-5 MiB/min: a
+    // bare threshold of 1 MiB/min would pass or fail runs of the same code at random (it did: -7.8, 1.6 and 9.9
+    // MiB/min in three runs). A growth trend is therefore a slope above 1 MiB/min that is also significantly above
+    // zero (one-sided t-test at 95%). A leak of ~5 MiB/min or more stands out of that noise in 5 minutes; a smaller
+    // one needs a longer soak (--soak=SECONDS), which narrows the error.
     const WINDOW_S = SOAK_SECONDS >= 120 ? 30 : 5;
     const floorsOf = (points: Array<[number, number]>): Array<[number, number]> => {
       const out: Array<[number, number]> = [];
@@ -411,17 +417,20 @@ async function main(): Promise<void> {
       return out;
     };
     const floors = floorsOf(samples);
-    const slope = linearSlope(floors); // MiB per second
+    const trend = linearTrend(floors); // MiB per second
+    const growing = trend.slope * 60 > 1 && trend.t > tCritical95(floors.length - 2);
     const last = samples.at(-1)?.[1] ?? NaN;
-    record('soak', `${SOAK_SECONDS} s mixed soak: RSS first → last sample (MiB); trend of the post-GC floor (lowest RSS per ${WINDOW_S} s window, after warm-up)`, `${fmt(samples[0]?.[1] ?? NaN)} → ${fmt(last)}; floors ${floors.map(([, r]) => fmt(r)).join(', ')}; ${fmt(slope * 60, 1)} MiB/min`, {
-      target: 'no growth trend (< 1 MiB/min)',
-      ok: slope * 60 < 1,
-    });
+    record(
+      'soak',
+      `${SOAK_SECONDS} s mixed soak: RSS first → last sample (MiB); post-GC floors (lowest RSS per ${WINDOW_S} s window, after warm-up); their trend ± standard error`,
+      `${fmt(samples[0]?.[1] ?? NaN)} → ${fmt(last)}; floors ${floors.map(([, r]) => fmt(r)).join(', ')}; ${fmt(trend.slope * 60, 1)} ± ${fmt(trend.se * 60, 1)} MiB/min`,
+      { target: 'no growth trend (not > 1 MiB/min and significantly > 0)', ok: !growing },
+    );
     const heapFloors = floorsOf(heapSamples);
     record(
       'soak_heap',
       `the same soak: the main thread's used JS heap, lowest per ${WINDOW_S} s window (MiB), and its trend`,
-      `${heapFloors.map(([, h]) => fmt(h)).join(', ')}; ${fmt(linearSlope(heapFloors) * 60, 1)} MiB/min`,
+      `${heapFloors.map(([, h]) => fmt(h)).join(', ')}; ${fmt(linearTrend(heapFloors).slope * 60, 1)} ± ${fmt(linearTrend(heapFloors).se * 60, 1)} MiB/min`,
     );
     phaseRss.soak = last;
     record('rss', 'server RSS after each phase (MiB)', Object.entries(phaseRss).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
@@ -513,18 +522,31 @@ async function heapUsedMiB(w: WarroomProcess): Promise<number> {
   }
 }
 
-function linearSlope(points: Array<[number, number]>): number {
-  if (points.length < 2) return 0;
+/** Least-squares slope through the points, with its standard error and t statistic (slope / error). */
+function linearTrend(points: Array<[number, number]>): { slope: number; se: number; t: number } {
   const n = points.length;
+  if (n < 3) return { slope: 0, se: NaN, t: 0 };
   const mx = points.reduce((s, [x]) => s + x, 0) / n;
   const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  let num = 0;
-  let den = 0;
+  let sxy = 0;
+  let sxx = 0;
   for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
   }
-  return den === 0 ? 0 : num / den;
+  if (sxx === 0) return { slope: 0, se: NaN, t: 0 };
+  const slope = sxy / sxx;
+  const residuals = points.reduce((s, [x, y]) => s + (y - (my + slope * (x - mx))) ** 2, 0);
+  const se = Math.sqrt(residuals / (n - 2) / sxx);
+  return { slope, se, t: se > 0 ? slope / se : slope > 0 ? Infinity : 0 };
+}
+
+/** Student's t for a one-sided 95% test with `df` degrees of freedom (table values; normal beyond 30). */
+function tCritical95(df: number): number {
+  const table = [NaN, 6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753];
+  if (df < 1) return Infinity;
+  if (df < table.length) return table[df] ?? Infinity;
+  return df <= 20 ? 1.725 : df <= 30 ? 1.697 : 1.645;
 }
 
 await main();
