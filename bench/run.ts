@@ -77,11 +77,17 @@ async function warmUp(spec: LoadSpec): Promise<void> {
   await loadOnce({ ...spec, seconds: 2 });
 }
 
+/** One unlabelled metric from the server's own /metrics; undefined when it is not there. */
+async function metricValue(w: WarroomProcess, name: string): Promise<number | undefined> {
+  const text = await (await w.api('/metrics')).text();
+  const value = new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
 /** Waits until the server's analysis backlog has drained, so one phase's background work does not bill the next. */
 async function settle(w: WarroomProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const text = await (await w.api('/metrics')).text();
-    const waiting = Number(/^analysis_waiting (\d+)/m.exec(text)?.[1] ?? 0);
+    const waiting = (await metricValue(w, 'analysis_waiting')) ?? 0;
     if (waiting === 0) break;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -423,14 +429,14 @@ async function main(): Promise<void> {
     record(
       'soak',
       `${SOAK_SECONDS} s mixed soak: RSS first → last sample (MiB); post-GC floors (lowest RSS per ${WINDOW_S} s window, after warm-up); their trend ± standard error`,
-      `${fmt(samples[0]?.[1] ?? NaN)} → ${fmt(last)}; floors ${floors.map(([, r]) => fmt(r)).join(', ')}; ${fmt(trend.slope * 60, 1)} ± ${fmt(trend.se * 60, 1)} MiB/min`,
+      `${fmt(samples[0]?.[1] ?? NaN)} → ${fmt(last)}; floors ${floors.map(([, r]) => fmt(r)).join(', ')}; ${fmtTrend(trend)}`,
       { target: 'no growth trend (not > 1 MiB/min and significantly > 0)', ok: !growing },
     );
     const heapFloors = floorsOf(heapSamples);
     record(
       'soak_heap',
       `the same soak: the main thread's used JS heap, lowest per ${WINDOW_S} s window (MiB), and its trend`,
-      `${heapFloors.map(([, h]) => fmt(h)).join(', ')}; ${fmt(linearTrend(heapFloors).slope * 60, 1)} ± ${fmt(linearTrend(heapFloors).se * 60, 1)} MiB/min`,
+      `${heapFloors.map(([, h]) => fmt(h)).join(', ')}; ${fmtTrend(linearTrend(heapFloors))}`,
     );
     phaseRss.soak = last;
     record('rss', 'server RSS after each phase (MiB)', Object.entries(phaseRss).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
@@ -514,13 +520,12 @@ async function getsDuringAnalysis(w: WarroomProcess, incidentId: string): Promis
 
 /** The server's used JS heap (main thread), from its own /metrics; NaN if the scrape fails. */
 async function heapUsedMiB(w: WarroomProcess): Promise<number> {
-  try {
-    const text = await (await w.api('/metrics')).text();
-    return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 2 ** 20;
-  } catch {
-    return NaN;
-  }
+  const bytes = await metricValue(w, 'nodejs_heap_size_used_bytes').catch(() => undefined);
+  return (bytes ?? NaN) / 2 ** 20;
 }
+
+/** A trend as the table prints it: slope ± standard error, per minute. */
+const fmtTrend = ({ slope, se }: { slope: number; se: number }): string => `${fmt(slope * 60, 1)} ± ${fmt(se * 60, 1)} MiB/min`;
 
 /** Least-squares slope through the points, with its standard error and t statistic (slope / error). */
 function linearTrend(points: Array<[number, number]>): { slope: number; se: number; t: number } {
