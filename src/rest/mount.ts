@@ -9,20 +9,8 @@ import type { Context } from '../trpc/context.js';
 import { jsonBody } from '../http/json-memo.js';
 import { describeError } from '../trpc/errors.js';
 import { readInput } from './input.js';
+import { invokeProcedure } from './invoke.js';
 import { restRoutes, type RestRoute } from './procedures.js';
-
-/**
- * How tRPC itself invokes a procedure (its caller and its HTTP handler pass these options, plus an optional abort
- * signal and batch index that REST has no use for). Calling it directly runs the same middleware chain as
- * createCaller without building a caller proxy per request; tRPC copies this object at every middleware, so it
- * carries nothing more.
- */
-type Invoke = (opts: {
-  path: string;
-  type: 'query' | 'mutation';
-  ctx: Context;
-  getRawInput(): Promise<unknown>;
-}) => Promise<unknown>;
 
 export interface RestOptions {
   router: AnyRouter;
@@ -46,13 +34,12 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
     const full = `${opts.prefix}${route.honoPath}`.replace(/\/+$/, '');
     methodsByPath.set(full, [...(methodsByPath.get(full) ?? []), route.method]);
     // Each documented path answers with and without a trailing slash.
-    const invoke = route.procedure as unknown as Invoke;
     app.on(route.method, [full, `${full}/`], async (c) => {
       const ctx = opts.createContext(c);
       try {
         let input = readInput(c, route, opts.maxBodyBytes);
         if (input instanceof Promise) input = (await input) as unknown;
-        const output = await invoke({
+        const output = await invokeProcedure(route.procedure, {
           path: route.path,
           type: route.procedureType,
           ctx,
