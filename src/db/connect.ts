@@ -33,6 +33,15 @@ const pgAdapters = new WeakSet<object>();
  */
 export const takesBinaryJson = (db: Kysely<Database>): boolean => pgAdapters.has(db.getExecutor().adapter);
 
+/** The pool under a top-level `pg` handle; transactions are other Kysely instances and are not in here. */
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/**
+ * The `pg` pool a top-level handle runs on, for a precompiled query to run straight on it (src/db/prepared.ts).
+ * Undefined for PGlite and for a transaction, which must stay on its own connection.
+ */
+export const poolOf = (db: Kysely<Database>): pg.Pool | undefined => pools.get(db);
+
 /** A Kysely over a `pg` pool; also used by the analysis worker thread for its own connection. */
 export function connectPostgres(url: string, poolSize: number, applicationName?: string): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(applicationName ? { application_name: applicationName } : {}) });
@@ -40,6 +49,7 @@ export function connectPostgres(url: string, poolSize: number, applicationName?:
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   pgAdapters.add(db.getExecutor().adapter);
+  pools.set(db, pool);
   return db;
 }
 
