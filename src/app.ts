@@ -75,14 +75,19 @@ export function createApp(deps: AppDependencies): WarroomApp {
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;
   const openapi = JSON.stringify(buildOpenApiDocument(appRouter, { version: VERSION, prefix: REST_PREFIX }));
 
-  const contextFor = (c: HonoContext<AppEnv>): Context => ({
-    db: deps.db,
-    changes: deps.changes,
-    rooms: deps.hub,
-    analysis: deps.analysis,
-    logger: c.get('logger'),
-    requestId: c.get('requestId'),
-  });
+  const contextFor = (c: HonoContext<AppEnv>): Context => {
+    const log = c.get('log');
+    return {
+      db: deps.db,
+      changes: deps.changes,
+      rooms: deps.hub,
+      analysis: deps.analysis,
+      get logger() {
+        return log();
+      },
+      requestId: c.get('requestId'),
+    };
+  };
 
   app.use('*', requestContext(deps.logger, deps.metrics, deps.accessLog ?? 'errors'));
   const limit = bodyLimit({
@@ -110,7 +115,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
       router: appRouter,
       createContext: () => contextFor(c),
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') c.get('logger').error({ err: error.cause ?? error, path }, 'procedure failed');
+        if (error.code === 'INTERNAL_SERVER_ERROR') c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
       },
     }),
   );
@@ -143,7 +148,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
       ),
   );
   app.onError((err, c) => {
-    c.get('logger').error({ err }, 'unhandled error');
+    c.get('log')().error({ err }, 'unhandled error');
     return c.json({ code: 'INTERNAL_SERVER_ERROR', message: 'internal server error', request_id: c.get('requestId') }, 500);
   });
   return { app, injectWebSocket: (server) => ws.injectWebSocket(server), stop: () => rooms.stop() };

@@ -26,9 +26,10 @@ export function requestContext(
   return async function requestContextMiddleware(c, next) {
     const incoming = requestHeader(c, 'x-request-id');
     const requestId = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
-    const log = logger.child({ request_id: requestId });
+    let child: Logger | undefined;
+    const log = (): Logger => (child ??= logger.child({ request_id: requestId }));
     c.set('requestId', requestId);
-    c.set('logger', log);
+    c.set('log', log);
     // Set before the handler builds its response, so the header goes into it; changing headers afterwards would
     // make @hono/node-server rebuild the response object on its slow path.
     setResponseHeader(c, 'x-request-id', requestId);
@@ -53,8 +54,8 @@ export function requestContext(
       const ms = Math.round(seconds * 1e4) / 10;
       if (logAll || status >= 400 || ms >= SLOW_REQUEST_MS) {
         const line = { method: c.req.method, path: c.req.path, route, status, ms };
-        if (ms >= SLOW_REQUEST_MS && status < 500) log.warn(line, 'slow request');
-        else log.info(line, 'request');
+        if (ms >= SLOW_REQUEST_MS && status < 500) log().warn(line, 'slow request');
+        else log().info(line, 'request');
       }
     }
   };

@@ -75,7 +75,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
     checkRoom(db),
     opts.upgradeWebSocket((c) => {
       const roomId = c.req.param('incident_id') ?? '';
-      const logger = c.get('logger');
+      const logger = c.get('log')();
       let conn: Connection | undefined;
       // Frames sent before the welcome frame wait here, so the welcome is always first.
       let pending: string[] | undefined = [];
