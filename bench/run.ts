@@ -171,7 +171,15 @@ async function main(): Promise<void> {
     if (baselineUrl) {
       const baseDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baselineUrl, max: 2 }) }) });
       await migrateToLatest(baseDb);
-      baseId = (await baseDb.insertInto('incidents').values({ title: 'baseline', severity: 'high', source: 'bench' }).returning('id').executeTakeFirstOrThrow()).id;
+      // The same select must read the same row: the incident Warroom serves, analysis and all (~1.6 KB of JSON
+      // where a bare row is ~0.4 KB), copied column for column. Until 2026-11-27 the baseline read a bare row.
+      const appDb = new pg.Client({ connectionString: env.DATABASE_URL });
+      await appDb.connect();
+      const copy = (await appDb.query<{ row: string }>('select row_to_json(i)::text as row from incidents i where id = $1', [incident.id])).rows[0];
+      await appDb.end();
+      if (!copy) throw new Error(`incident ${incident.id} is not in Warroom's database`);
+      baseId = incident.id;
+      await sql`insert into incidents select * from json_populate_record(null::incidents, ${copy.row}::json)`.execute(baseDb);
       await baseDb.destroy();
       const started = await spawnListening(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening', logFile('baseline'));
       b = started;
