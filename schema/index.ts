@@ -1,5 +1,6 @@
 // The wire contract in one import: every documented model and input.
 export * from './common.js';
+export * from './issues.js';
 export * from './incident.js';
 export * from './event.js';
 export * from './action.js';

@@ -13,19 +13,20 @@ import type { Database } from './db/types.js';
 import type { ChangeSink } from './domain/changes.js';
 import { mountDocs } from './http/docs.js';
 import type { AppEnv } from './http/env.js';
+import { payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
+import { errorResponse, HttpError } from './http/errors.js';
+import { openApiDocument, REST_PREFIX } from './rest/document.js';
 import { mountRest } from './rest/mount.js';
-import { buildOpenApiDocument } from './rest/openapi.js';
-import { appRouter } from './routers/index.js';
+import type { AppRouter } from './routers/index.js';
 import type { RoomHub } from './rooms/hub.js';
 import { MAX_FRAME_BYTES, mountRoomRoute } from './rooms/route.js';
 import type { Context } from './trpc/context.js';
 
-export const REST_PREFIX = '/api';
-export const VERSION = '0.1.0';
-
 export interface AppDependencies {
+  /** Built once at start-up (src/routers/index.ts createAppRouter). */
+  router: AppRouter;
   db: Kysely<Database>;
   logger: Logger;
   metrics: Metrics;
@@ -73,7 +74,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   const ws = createNodeWebSocket({ app });
   // Larger frames are refused by ws itself with close code 1009, before any of our code reads them.
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;
-  const openapi = JSON.stringify(buildOpenApiDocument(appRouter, { version: VERSION, prefix: REST_PREFIX }));
+  const openapi = JSON.stringify(openApiDocument());
 
   const contextFor = (c: HonoContext<AppEnv>): Context => {
     const log = c.get('log');
@@ -92,15 +93,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   app.use('*', requestContext(deps.logger, deps.metrics, deps.accessLog ?? 'errors'));
   const limit = bodyLimit({
     maxSize: deps.maxBodyBytes,
-    onError: (c) =>
-      c.json(
-        {
-          code: 'PAYLOAD_TOO_LARGE',
-          message: `request body is larger than ${deps.maxBodyBytes} bytes`,
-          request_id: c.get('requestId'),
-        },
-        413,
-      ),
+    onError: (c) => errorResponse(c, payloadTooLarge(deps.maxBodyBytes)),
   });
   // Only requests with a body: reading c.req.raw would make @hono/node-server build a full Request for every GET.
   // The REST facade reads and limits bodies itself, straight from node's stream (src/http/node-io.ts).
@@ -112,7 +105,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     fetchRequestHandler({
       endpoint: '/trpc',
       req: c.req.raw,
-      router: appRouter,
+      router: deps.router,
       createContext: () => contextFor(c),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
@@ -120,7 +113,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     }),
   );
 
-  const rest = mountRest(app, { router: appRouter, prefix: REST_PREFIX, createContext: contextFor, maxBodyBytes: deps.maxBodyBytes });
+  const rest = mountRest(app, { router: deps.router, prefix: REST_PREFIX, createContext: contextFor, maxBodyBytes: deps.maxBodyBytes });
   const rooms = mountRoomRoute(app, {
     db: deps.db,
     hub: deps.hub,
@@ -140,16 +133,8 @@ export function createApp(deps: AppDependencies): WarroomApp {
   mountDocs(app);
 
   app.notFound(
-    (c) =>
-      rest.methodNotAllowed(c) ??
-      c.json(
-        { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}`, request_id: c.get('requestId') },
-        404,
-      ),
+    (c) => rest.methodNotAllowed(c) ?? errorResponse(c, new HttpError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
   );
-  app.onError((err, c) => {
-    c.get('log')().error({ err }, 'unhandled error');
-    return c.json({ code: 'INTERNAL_SERVER_ERROR', message: 'internal server error', request_id: c.get('requestId') }, 500);
-  });
+  app.onError((err, c) => errorResponse(c, err));
   return { app, injectWebSocket: (server) => ws.injectWebSocket(server), stop: () => rooms.stop() };
 }

@@ -15,8 +15,7 @@ import { createLogger } from './logger.js';
 import { InProcessBus, type RoomBus } from './rooms/bus.js';
 import { RoomHub } from './rooms/hub.js';
 import { PgBus } from './rooms/pg-bus.js';
-import { appRouter } from './routers/index.js';
-import { setOutputValidation } from './trpc/output-validation.js';
+import { createAppRouter } from './routers/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
 export interface RunningServer {
@@ -38,7 +37,6 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  setOutputValidation(appRouter, config.VALIDATE_OUTPUT);
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -73,6 +71,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   changes.add(analysis);
   const warroom = createApp({
+    router: createAppRouter({ validateOutput: config.VALIDATE_OUTPUT }),
     db: database.db,
     logger,
     metrics,

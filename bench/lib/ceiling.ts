@@ -3,7 +3,7 @@
 // comparison, the same rows as a classic multi-row VALUES list (one parameter per column per row).
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { INSERT_EVENTS_SQL, insertEventsParameter, newEventId, type EventInsert } from '../../src/db/events.js';
+import { INSERT_EVENTS_SQL, newEventId, type EventInsert } from '../../src/db/events.js';
 import type { Database } from '../../src/db/types.js';
 
 type Rows = Array<Omit<EventInsert, 'id'>>;
@@ -15,7 +15,7 @@ export function batchStatement(
   driver: 'pg' | 'pglite' = 'pg',
 ): { sql: string; parameters: unknown[] } {
   if (form === 'warroom') {
-    return { sql: INSERT_EVENTS_SQL, parameters: [insertEventsParameter(rows.map((r) => ({ id: newEventId(), ...r })), driver === 'pg')] };
+    return { sql: INSERT_EVENTS_SQL, parameters: [JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r })))] };
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ max: 1 }) }) });
   const compiled = db

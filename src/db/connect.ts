@@ -24,32 +24,12 @@ export interface DatabaseOptions {
 // int8 (bigserial `seq`, count(*)) arrives as a string from `pg`; we never do arithmetic on seq, and counts are
 // converted where they are read, so the default parser stays.
 
-/** Dialect adapters of `pg`-backed handles (shared with their transactions); see takesBinaryJson. */
-const pgAdapters = new WeakSet<object>();
-
-/**
- * Whether a Buffer parameter reaches the database as raw bytes in binary format (`pg`), which for a `json`
- * parameter is its UTF-8 text. PGlite's serialiser would send a Buffer as bytea instead.
- */
-export const takesBinaryJson = (db: Kysely<Database>): boolean => pgAdapters.has(db.getExecutor().adapter);
-
-/** The pool under a top-level `pg` handle; transactions are other Kysely instances and are not in here. */
-const pools = new WeakMap<Kysely<Database>, pg.Pool>();
-
-/**
- * The `pg` pool a top-level handle runs on, for a precompiled query to run straight on it (src/db/prepared.ts).
- * Undefined for PGlite and for a transaction, which must stay on its own connection.
- */
-export const poolOf = (db: Kysely<Database>): pg.Pool | undefined => pools.get(db);
-
 /** A Kysely over a `pg` pool; also used by the analysis worker thread for its own connection. */
 export function connectPostgres(url: string, poolSize: number, applicationName?: string): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(applicationName ? { application_name: applicationName } : {}) });
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  pgAdapters.add(db.getExecutor().adapter);
-  pools.set(db, pool);
   return db;
 }
 

@@ -2,8 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { ListEventsInput } from '../../schema/index.js';
-import { rememberJson } from '../http/json-memo.js';
-import { takesBinaryJson } from './connect.js';
 import type { Database, EventRow } from './types.js';
 
 /** One event as the batch insert takes it: every column but `seq`, the timestamp as an ISO-8601 string. */
@@ -22,7 +20,7 @@ export interface EventInsert {
  * The whole batch as ONE statement with ONE parameter: the rows as a JSON array, expanded by json_to_recordset.
  * Against a multi-row VALUES list (3,500 parameters for 500 events) this spares building and binding thousands of
  * parameters on both sides, and it returns only `id, seq`: the caller already holds every other column, so no row
- * comes back to be parsed (dates and JSON included). Measured in bench/ (README "Performance").
+ * comes back to be parsed (dates and JSON included). Measured in bench/ (docs/performance.md).
  */
 export const INSERT_EVENTS_SQL = `insert into events (id, incident_id, event_type, message, level, source, metadata, "timestamp")
 select id, incident_id, event_type, message, level, source, metadata, "timestamp"
@@ -30,29 +28,14 @@ from json_to_recordset($1::json) as r(id uuid, incident_id uuid, event_type text
   source text, metadata jsonb, "timestamp" timestamptz)
 returning id, seq`;
 
-/**
- * The statement's one parameter: the rows as JSON. `binary`: the driver sends a Buffer as is, in binary format, which
- * for `json` is the text itself (`pg`); then the parameter is the UTF-8 bytes and the driver does not measure and
- * encode the text again. PGlite would send a Buffer as bytea, so it gets the text.
- */
-export function insertEventsParameter(rows: readonly EventInsert[], binary: boolean): string | Buffer<ArrayBuffer> {
-  const text = JSON.stringify(rows);
-  return binary ? Buffer.from(text) : text;
-}
-
 /** Ids are made here (random UUIDs, as the column default would), so results are matched by id, not by order. */
 export const newEventId = (): string => randomUUID();
 
-/**
- * Writes all rows with ONE statement, atomically; returns each row's `seq` in the order of `rows`. The rows' JSON
- * is remembered for the response (http/json-memo.ts): the caller must not change them afterwards.
- */
+/** Writes all rows with ONE statement, atomically; returns each row's `seq` in the order of `rows`. */
 export async function insertEvents(db: Kysely<Database>, rows: readonly EventInsert[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const parameter = insertEventsParameter(rows, takesBinaryJson(db));
-  // The response is these very bytes (http/json-memo.ts).
-  rememberJson(rows, typeof parameter === 'string' ? Buffer.from(parameter) : parameter);
-  const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(CompiledQuery.raw(INSERT_EVENTS_SQL, [parameter]));
+  const statement = CompiledQuery.raw(INSERT_EVENTS_SQL, [JSON.stringify(rows)]);
+  const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(statement);
   // PostgreSQL returns the rows in the order json_to_recordset produced them, though it does not promise to: check
   // that in one pass of string compares, and match by id (hashing 500 fresh strings) only if it ever fails.
   if (inserted.length === rows.length && inserted.every((r, i) => r.id === rows[i]?.id)) {

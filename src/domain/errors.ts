@@ -1,23 +1,28 @@
-// Domain errors. They extend TRPCError, so tRPC and the REST facade map them to statuses with no middleware layer
-// between the caller and each procedure (a layer costs two object spreads per call; see README "Performance").
-import { TRPCError } from '@trpc/server';
+// Domain errors: plain Errors with a small code enum. They know nothing of tRPC or HTTP; src/http/errors.ts maps
+// them, once, to a status and the one error body (and the tRPC error formatter asks the same module).
 
-export type AppErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_REQUEST';
+/**
+ * - NOT_FOUND: a named thing does not exist.
+ * - CONFLICT: the request is valid but clashes with the current state (e.g. leaving a closed incident).
+ * - INVALID_INPUT: the input is well-formed but not acceptable (the message and `issues` say where).
+ * - UNAVAILABLE: a dependency (the database) cannot answer now; the same request may succeed later.
+ */
+export type AppErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'UNAVAILABLE';
 
-export interface AppIssue {
-  path: string;
-  message: string;
-}
+import type { Issue } from '../../schema/index.js';
 
-export class AppError extends TRPCError {
+/** Where a problem is (`[3].level`, `status`) and what it is. */
+export type AppIssue = Issue;
+
+export class AppError extends Error {
   override readonly name = 'AppError';
-  declare readonly code: AppErrorCode;
   constructor(
-    code: AppErrorCode,
+    readonly code: AppErrorCode,
     message: string,
     readonly issues?: AppIssue[],
+    options?: ErrorOptions,
   ) {
-    super({ code, message });
+    super(message, options);
   }
 }
 

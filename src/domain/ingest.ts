@@ -65,7 +65,7 @@ function unstorable(inputs: readonly IngestEventInput[], batch: boolean): AppErr
     }
   });
   const where = issues.map((i) => i.path).join(', ') || 'the input';
-  return new AppError('BAD_REQUEST', `invalid input: ${where}: text PostgreSQL cannot store`, issues);
+  return new AppError('INVALID_INPUT', `invalid input: ${where}: text PostgreSQL cannot store`, issues);
 }
 
 /** Compresses sequence numbers into inclusive ranges: one multi-row INSERT usually gives one range. */

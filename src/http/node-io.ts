@@ -1,11 +1,12 @@
 // Request and response I/O straight on node's objects when the request came through @hono/node-server.
 // Hono's portable accessors build WHATWG objects on node: the first c.req.header() builds a Headers from every
 // incoming header, the first body read builds a Request and a web stream over the socket, and c.header() builds a
-// Headers that node-server converts back. On a 1-row GET that was ~10% of the server's CPU (README "Performance").
+// Headers that node-server converts back; on a 1-row GET that was a tenth of the server's CPU (docs/performance.md).
+// The node objects are @hono/node-server's documented bindings (`c.env.incoming`, `c.env.outgoing`).
 // Without node bindings (app.request() in tests, the WebSocket upgrade path) each helper falls back to Hono's API.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TRPCError } from '@trpc/server';
 import type { Context } from 'hono';
+import { HttpError } from './errors.js';
 
 interface NodeBindings {
   incoming?: IncomingMessage;
@@ -29,26 +30,22 @@ export function setResponseHeader(c: Context, name: string, value: string): void
   else c.header(name, value);
 }
 
-/** A TRPCError, so the one error mapping (trpc/errors.ts describeError) answers it with 413. */
-export class PayloadTooLarge extends TRPCError {
-  override readonly name = 'PayloadTooLarge';
-  constructor(readonly maxBytes: number) {
-    super({ code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than ${maxBytes} bytes` });
-  }
-}
+/** The answer to a body over the limit (413). */
+export const payloadTooLarge = (maxBytes: number): HttpError =>
+  new HttpError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBytes} bytes`);
 
-/** The request body as UTF-8 text; more than `maxBytes` (declared or actually sent) is refused with PayloadTooLarge. */
+/** The request body as UTF-8 text; more than `maxBytes` (declared or actually sent) is refused with a 413 HttpError. */
 export async function readBodyText(c: Context, maxBytes: number): Promise<string> {
   const incoming = bindings(c).incoming;
   if (!incoming) {
     const text = await c.req.text();
-    if (Buffer.byteLength(text) > maxBytes) throw new PayloadTooLarge(maxBytes);
+    if (Buffer.byteLength(text) > maxBytes) throw payloadTooLarge(maxBytes);
     return text;
   }
-  const tooLarge = (): PayloadTooLarge => {
+  const tooLarge = (): HttpError => {
     // The rest of the body is not read; closing the connection after the answer spares draining it.
     setResponseHeader(c, 'connection', 'close');
-    return new PayloadTooLarge(maxBytes);
+    return payloadTooLarge(maxBytes);
   };
   if (Number(incoming.headers['content-length'] ?? 0) > maxBytes) throw tooLarge();
   if (incoming.readableEnded) return '';

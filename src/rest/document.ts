@@ -1,11 +1,21 @@
-// The committed openapi.json: where it lives and how it is rendered from the router (used by the CLI and the drift test).
+// The OpenAPI document: where the committed openapi.json lives, and the document rendered from the router (served at
+// /openapi.json, written by `warroom openapi`, checked for drift by CI).
 import { fileURLToPath } from 'node:url';
-import { REST_PREFIX, VERSION } from '../app.js';
-import { appRouter } from '../routers/index.js';
+import type { OpenAPIObject } from 'trpc-to-openapi';
+import { createAppRouter } from '../routers/index.js';
 import { buildOpenApiDocument } from './openapi.js';
 
+/** Where the REST facade is mounted. */
+export const REST_PREFIX = '/api';
+export const API_VERSION = '0.1.0';
 export const OPENAPI_PATH = fileURLToPath(new URL('../../openapi.json', import.meta.url));
 
-export function renderOpenApi(): string {
-  return `${JSON.stringify(buildOpenApiDocument(appRouter, { version: VERSION, prefix: REST_PREFIX }), null, 2)}\n`;
+/**
+ * Built from a router that checks its outputs: the document needs each procedure's output schema, which a router
+ * built with output validation off does not carry (src/trpc/output-validation.ts).
+ */
+export function openApiDocument(): OpenAPIObject {
+  return buildOpenApiDocument(createAppRouter({ validateOutput: true }), { version: API_VERSION, prefix: REST_PREFIX });
 }
+
+export const renderOpenApi = (): string => `${JSON.stringify(openApiDocument(), null, 2)}\n`;

@@ -1,17 +1,8 @@
 // Turns an HTTP request into a procedure's raw input: path params, query string and JSON body, as its route says.
-import { TRPCError } from '@trpc/server';
 import type { Context as HonoContext } from 'hono';
-import { AppError } from '../domain/errors.js';
+import { HttpError } from '../http/errors.js';
 import { readBodyText, requestHeader } from '../http/node-io.js';
-import type { RestRoute } from './procedures.js';
-
-/** A TRPCError, so the one error mapping (trpc/errors.ts describeError) answers it with 415. */
-export class UnsupportedMediaType extends TRPCError {
-  override readonly name = 'UnsupportedMediaType';
-  constructor(message: string) {
-    super({ code: 'UNSUPPORTED_MEDIA_TYPE', message });
-  }
-}
+import type { RestRoute } from './routes.js';
 
 function queryObject(href: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -33,12 +24,13 @@ function isJsonContentType(ct: string | undefined): boolean {
 async function readJsonBody(c: HonoContext, required: boolean, maxBytes: number): Promise<unknown> {
   const text = await readBodyText(c, maxBytes);
   if (text.trim() === '') {
-    if (required) throw new AppError('BAD_REQUEST', 'request body is empty; expected JSON');
+    if (required) throw new HttpError('BAD_REQUEST', 'request body is empty; expected JSON');
     return undefined;
   }
   const ct = requestHeader(c, 'content-type');
   if (!isJsonContentType(ct)) {
-    throw new UnsupportedMediaType(
+    throw new HttpError(
+      'UNSUPPORTED_MEDIA_TYPE',
       ct ? `unsupported content-type "${ct}"; send application/json` : 'missing content-type; send application/json',
     );
   }
@@ -46,30 +38,24 @@ async function readJsonBody(c: HonoContext, required: boolean, maxBytes: number)
     return JSON.parse(text) as unknown;
   } catch (err) {
     const detail = err instanceof Error ? err.message : 'invalid JSON';
-    throw new AppError('BAD_REQUEST', `malformed JSON body: ${detail}`);
+    throw new HttpError('BAD_REQUEST', `malformed JSON body: ${detail}`);
   }
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The raw input, or a promise of it when a body must be read first: a GET does not pay for an extra promise.
- * Throws (or rejects) AppError for a bad body, UnsupportedMediaType, PayloadTooLarge.
+ * The procedure's raw input. GET and DELETE: query and path parameters. Otherwise the JSON body, merged with the
+ * query string (for a PATCH documented with query parameters, which wins on conflict) and the path parameters; a
+ * body that is a JSON array (a batch) is the whole input. Throws HttpError for a bad body (400, 413, 415).
  */
-export function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: number): unknown {
+export async function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: number): Promise<unknown> {
   const pathInput: Record<string, string> = {};
   for (const p of route.pathParams) pathInput[p] = c.req.param(p) ?? '';
-
-  if (route.arrayBody) return readJsonBody(c, true, maxBodyBytes);
-
   const fromQuery = route.inputFrom === 'query' ? queryObject(c.req.url) : {};
   if (route.method === 'GET' || route.method === 'DELETE') return { ...fromQuery, ...pathInput };
-  // A PATCH documented with query parameters may still carry a JSON object body; the query wins on conflict.
-  return readJsonBody(c, route.inputFrom === 'body', maxBodyBytes).then((body) => {
-    if (body !== undefined && !isPlainObject(body)) {
-      throw new AppError('BAD_REQUEST', 'request body must be a JSON object');
-    }
-    return { ...(body ?? {}), ...fromQuery, ...pathInput };
-  });
+  const body = await readJsonBody(c, route.inputFrom === 'body', maxBodyBytes);
+  if (Array.isArray(body) && route.pathParams.length === 0 && route.inputFrom === 'body') return body;
+  if (body !== undefined && !isPlainObject(body)) throw new HttpError('BAD_REQUEST', 'request body must be a JSON object');
+  return { ...(body ?? {}), ...fromQuery, ...pathInput };
 }

@@ -1,16 +1,14 @@
-// The REST facade: mounts every procedure with `meta.openapi` on its documented method and path inside Hono.
-// trpc-to-openapi's own fetch handler is not used at run time; see README "REST facade" for the gaps this closes
-// (query input on PATCH, array bodies, 201s, URL stripping, per-request document rebuilds, in-place schema coercion,
-// stack traces in error bodies). Its meta format and document generator are.
+// The REST facade: mounts every procedure with `meta.openapi` on its documented method and path inside Hono, and
+// calls it with tRPC's public caller (createCallerFactory), as trpc-to-openapi's own adapters do. Why not their
+// adapter itself: docs/architecture.md "The REST facade" lists what it would get wrong for this contract.
 import type { AnyRouter } from '@trpc/server';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
+import { errorResponse, HttpError } from '../http/errors.js';
+import { createCallerFactory } from '../trpc/init.js';
 import type { Context } from '../trpc/context.js';
-import { jsonBody } from '../http/json-memo.js';
-import { describeError } from '../trpc/errors.js';
 import { readInput } from './input.js';
-import { invokeProcedure } from './invoke.js';
-import { restRoutes, type RestRoute } from './procedures.js';
+import { restRoutes, type RestRoute } from './routes.js';
 
 export interface RestOptions {
   router: AnyRouter;
@@ -26,8 +24,19 @@ export interface MountedRest {
   methodNotAllowed(c: HonoContext<AppEnv>): Response | undefined;
 }
 
+type ProcedureCall = (input: unknown) => Promise<unknown>;
+
+/** The function at a dotted path of a caller (`incidents.get`), as trpc-to-openapi's adapters reach it. */
+function procedureAt(caller: unknown, path: string): ProcedureCall {
+  let node: unknown = caller;
+  for (const segment of path.split('.')) node = (node as Record<string, unknown>)[segment];
+  if (typeof node !== 'function') throw new Error(`no procedure at ${path}`);
+  return node as ProcedureCall;
+}
+
 export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
   const routes = restRoutes(opts.router);
+  const createCaller = createCallerFactory(opts.router);
   const methodsByPath = new Map<string, string[]>();
 
   for (const route of routes) {
@@ -35,22 +44,12 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
     methodsByPath.set(full, [...(methodsByPath.get(full) ?? []), route.method]);
     // Each documented path answers with and without a trailing slash.
     app.on(route.method, [full, `${full}/`], async (c) => {
-      const ctx = opts.createContext(c);
       try {
-        let input = readInput(c, route, opts.maxBodyBytes);
-        if (input instanceof Promise) input = (await input) as unknown;
-        const output = await invokeProcedure(route.procedure, {
-          path: route.path,
-          type: route.procedureType,
-          ctx,
-          getRawInput: () => Promise.resolve(input),
-        });
-        // A fresh headers object each time: @hono/node-server adds Content-Length to the one it is given.
-        return c.body(jsonBody(output), route.successStatus, { 'Content-Type': 'application/json' });
+        const input = await readInput(c, route, opts.maxBodyBytes);
+        const output = await procedureAt(createCaller(opts.createContext(c)), route.path)(input);
+        return c.json(output as object, route.successStatus);
       } catch (err) {
-        const { status, body } = describeError(err, ctx.requestId);
-        if (status >= 500) ctx.logger.error({ err, procedure: route.path }, 'procedure failed');
-        return c.json(body, status as 400);
+        return errorResponse(c, err);
       }
     });
   }
@@ -64,21 +63,15 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
   return {
     routes,
     methodNotAllowed(c) {
-      const path = c.req.path;
-      const hit = known.find((k) => k.pattern.test(path));
-      return hit ? methodNotAllowed(c, hit.methods) : undefined;
+      const hit = known.find((k) => k.pattern.test(c.req.path));
+      if (!hit) return undefined;
+      const allowed = hit.methods.join(', ');
+      return errorResponse(
+        c,
+        new HttpError('METHOD_NOT_SUPPORTED', `${c.req.method} is not allowed on ${c.req.path}; use ${hit.methods.join(' or ')}`, {
+          Allow: allowed,
+        }),
+      );
     },
   };
-}
-
-function methodNotAllowed(c: HonoContext<AppEnv>, methods: string[]): Response {
-  c.header('Allow', methods.join(', '));
-  return c.json(
-    {
-      code: 'METHOD_NOT_SUPPORTED',
-      message: `${c.req.method} is not allowed on ${new URL(c.req.url).pathname}; use ${methods.join(' or ')}`,
-      request_id: c.get('requestId'),
-    },
-    405,
-  );
 }

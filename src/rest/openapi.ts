@@ -4,7 +4,7 @@ import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { createSchema } from 'zod-openapi';
 import type { ZodType } from 'zod';
 import { ErrorBody } from '../../schema/index.js';
-import { restRoutes, type RestRoute } from './procedures.js';
+import { restRoutes, type RestRoute } from './routes.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (malformed JSON, or a field that fails validation; `issues` names each one)',
@@ -27,19 +27,22 @@ function errorCodesFor(route: RestRoute): number[] {
   return [...codes].sort();
 }
 
-/** The JSON schema of a procedure's input; any named schemas it refers to are added to `schemas`. */
-function inputSchema(route: RestRoute, schemas: Record<string, unknown>): Json {
-  const { schema, components } = createSchema(route.procedure._def.inputs[0] as ZodType, { io: 'input' });
+/** The JSON schema of a Zod schema; any named schemas it refers to are added to `schemas`. */
+function jsonSchema(schema: ZodType, schemas: Record<string, unknown>): Json {
+  const { schema: out, components } = createSchema(schema, { io: 'input' });
   Object.assign(schemas, components);
-  return schema as Json;
+  return out as Json;
 }
 
-/** Query parameters for a non-GET procedure whose input comes from the query string (e.g. `?status=`). */
-function queryParameters(route: RestRoute, schemas: Record<string, unknown>): Json[] {
-  const schema = inputSchema(route, schemas) as { properties?: Record<string, Json>; required?: string[] };
-  const props = (schema.properties ?? {}) as Record<string, Json>;
+/**
+ * Query parameters for a non-GET procedure whose input comes from the query string (e.g. `?status=`): the
+ * generator documented them as a JSON body, so its body schema is turned into one parameter per property.
+ */
+function queryParameters(route: RestRoute, op: Json): Json[] {
+  const content = (op.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content;
+  const schema = (content?.['application/json']?.schema ?? {}) as { properties?: Record<string, Json>; required?: string[] };
   const required = new Set(schema.required ?? []);
-  return Object.entries(props)
+  return Object.entries(schema.properties ?? {})
     .filter(([name]) => !route.pathParams.includes(name))
     .map(([name, s]) => {
       const { description, ...rest } = s;
@@ -75,18 +78,19 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
 
     if (route.inputFrom === 'query' && route.method !== 'GET') {
       const pathParams = ((op.parameters as Json[] | undefined) ?? []).filter((p) => p.in === 'path');
-      op.parameters = [...pathParams, ...queryParameters(route, schemas)];
+      op.parameters = [...pathParams, ...queryParameters(route, op)];
       delete op.requestBody;
     }
-    if (route.arrayBody) {
-      const schema = inputSchema(route, schemas);
-      op.requestBody = { required: true, content: { 'application/json': { schema } } };
+    const arrayBody = route.meta.rest?.arrayBody;
+    if (arrayBody) {
+      op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(arrayBody, schemas) } } };
     }
 
     const responses = op.responses as Record<string, Json>;
     const success = responses['200'];
     const out: Record<string, Json> = {};
-    if (success) out[String(route.successStatus)] = { ...success, description: route.successStatus === 201 ? 'Created' : 'OK' };
+    const descriptions = { 200: 'OK', 201: 'Created', 202: 'Accepted' } as const;
+    if (success) out[String(route.successStatus)] = { ...success, description: descriptions[route.successStatus] };
     for (const code of errorCodesFor(route)) {
       out[String(code)] = {
         description: ERROR_DESCRIPTIONS[code] ?? 'Error',

@@ -3,13 +3,14 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { ChatUser, ClientFrame, Uuid, type ServerFrame } from '../../schema/index.js';
+import { ChatUser, ClientFrame, Uuid, describeIssues, toIssues, type ServerFrame } from '../../schema/index.js';
 import { findIncident } from '../db/incidents.js';
 import type { Database } from '../db/types.js';
 import { postChatMessage } from '../domain/chat.js';
 import type { AppEnv } from '../http/env.js';
+import { errorResponse, HttpError } from '../http/errors.js';
+import { notFound } from '../domain/errors.js';
 import type { Metrics } from '../metrics.js';
-import { formatPath } from '../trpc/errors.js';
 import type { RoomHub, RoomMember } from './hub.js';
 import { buildWelcome } from './welcome.js';
 
@@ -33,16 +34,13 @@ const checkRoom =
   (db: Kysely<Database>): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const id = c.req.param('incident_id') ?? '';
-    const requestId = c.get('requestId');
-    if (!Uuid.safeParse(id).success || !(await findIncident(db, id))) {
-      return c.json({ code: 'NOT_FOUND', message: `incident ${id} not found`, request_id: requestId }, 404);
-    }
+    if (!Uuid.safeParse(id).success || !(await findIncident(db, id))) return errorResponse(c, notFound('incident', id));
     const user = c.req.query('user');
     if (user !== undefined && !ChatUser.safeParse(user).success) {
-      return c.json({ code: 'BAD_REQUEST', message: 'user must be 1 to 100 characters', request_id: requestId }, 400);
+      return errorResponse(c, new HttpError('BAD_REQUEST', 'user must be 1 to 100 characters'));
     }
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-      return c.json({ code: 'UPGRADE_REQUIRED', message: 'connect with a WebSocket client', request_id: requestId }, 426);
+      return errorResponse(c, new HttpError('UPGRADE_REQUIRED', 'connect with a WebSocket client'));
     }
     return next();
   };
@@ -153,7 +151,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           }
           const parsed = ClientFrame.safeParse(json);
           if (!parsed.success) {
-            const detail = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+            const detail = describeIssues(toIssues(parsed.error.issues));
             ws.send(errorFrame('invalid_frame', `expected {"user", "message"}: ${detail}`));
             return;
           }

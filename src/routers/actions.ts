@@ -2,8 +2,11 @@
 import { Action, UpdateActionStatusInput } from '../../schema/index.js';
 import { updateActionStatus } from '../domain/actions.js';
 import { procedure, router } from '../trpc/init.js';
+import type { OutputPolicy } from '../trpc/output-validation.js';
 
-export const actionsRouter = router({
+/** The actions procedures; `output` decides whether results are checked against their schemas. */
+export const actionsRouter = (output: OutputPolicy) =>
+  router({
   updateStatus: procedure
     .meta({
       openapi: {
@@ -16,7 +19,7 @@ export const actionsRouter = router({
       rest: { inputFrom: 'query' },
     })
     .input(UpdateActionStatusInput)
-    .output(Action)
+    .output(output(Action))
     .mutation(async ({ ctx, input }) => {
       const change = await updateActionStatus(ctx.db, input.incident_id, input.action_id, input.status, input.actor);
       if (change.timeline.length > 0) {

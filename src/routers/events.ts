@@ -8,6 +8,7 @@ import { ingestEvents, toRanges, type Ingested } from '../domain/ingest.js';
 import type { AnalysisScheduler } from '../analysis/service.js';
 import type { ChangeSink } from '../domain/changes.js';
 import { procedure, router } from '../trpc/init.js';
+import type { OutputPolicy } from '../trpc/output-validation.js';
 
 const TAGS = ['events'];
 
@@ -32,14 +33,16 @@ function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, { events, 
   }
 }
 
-export const eventsRouter = router({
+/** The events procedures; `output` decides whether results are checked against their schemas. */
+export const eventsRouter = (output: OutputPolicy) =>
+  router({
   ingest: procedure
     .meta({
       openapi: { method: 'POST', path: '/ingest/events', tags: TAGS, summary: 'Ingest one event' },
       rest: { status: 201 },
     })
     .input(IngestEventInput)
-    .output(Event)
+    .output(output(Event))
     .mutation(async ({ ctx, input }) => {
       const ingested = await ingestEvents(ctx.db, [input], { batch: false });
       publishEvents(ctx.changes, ctx.analysis, ingested);
@@ -59,10 +62,10 @@ export const eventsRouter = router({
           'The body is a JSON array. An invalid item fails the whole batch with 400 naming each bad index; ' +
           'unknown incident ids fail it with 404 naming them. Nothing is written in either case.',
       },
-      rest: { status: 201 },
+      rest: { status: 201, arrayBody: IngestBatchInput },
     })
     .input(IngestBatchInput)
-    .output(z.array(Event))
+    .output(output(z.array(Event)))
     .mutation(async ({ ctx, input }) => {
       const ingested = await ingestEvents(ctx.db, input, { batch: true });
       publishEvents(ctx.changes, ctx.analysis, ingested);
@@ -74,7 +77,7 @@ export const eventsRouter = router({
       openapi: { method: 'GET', path: '/ingest/events/{incident_id}', tags: TAGS, summary: "An incident's events, newest first" },
     })
     .input(ListEventsInput)
-    .output(z.array(Event))
+    .output(output(z.array(Event)))
     .query(async ({ ctx, input }) => {
       await getIncident(ctx.db, input.incident_id);
       return (await listEvents(ctx.db, input)).map(toEvent);

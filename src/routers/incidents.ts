@@ -18,17 +18,20 @@ import { publishChange } from '../domain/changes.js';
 import { createIncident, getIncident, transitionStatus } from '../domain/incidents.js';
 import { roomFrames } from '../rooms/subscription.js';
 import { procedure, router } from '../trpc/init.js';
+import type { OutputPolicy } from '../trpc/output-validation.js';
 
 const TAGS = ['incidents'];
 
-export const incidentsRouter = router({
+/** The incidents procedures; `output` decides whether results are checked against their schemas. */
+export const incidentsRouter = (output: OutputPolicy) =>
+  router({
   create: procedure
     .meta({
       openapi: { method: 'POST', path: '/incidents', tags: TAGS, summary: 'Create an incident' },
       rest: { status: 201 },
     })
     .input(CreateIncidentInput)
-    .output(Incident)
+    .output(output(Incident))
     .mutation(async ({ ctx, input }) => {
       const change = await createIncident(ctx.db, input);
       publishChange(ctx.changes, change);
@@ -39,13 +42,13 @@ export const incidentsRouter = router({
   list: procedure
     .meta({ openapi: { method: 'GET', path: '/incidents', tags: TAGS, summary: 'List incidents, newest first' } })
     .input(ListIncidentsInput)
-    .output(z.array(Incident))
+    .output(output(z.array(Incident)))
     .query(async ({ ctx, input }) => (await listIncidents(ctx.db, input)).map(toIncident)),
 
   get: procedure
     .meta({ openapi: { method: 'GET', path: '/incidents/{incident_id}', tags: TAGS, summary: 'Get an incident' } })
     .input(GetIncidentInput)
-    .output(Incident)
+    .output(output(Incident))
     .query(({ ctx, input }) => getIncident(ctx.db, input.incident_id)),
 
   updateStatus: procedure
@@ -63,7 +66,7 @@ export const incidentsRouter = router({
       rest: { inputFrom: 'query' },
     })
     .input(UpdateStatusInput)
-    .output(Incident)
+    .output(output(Incident))
     .mutation(async ({ ctx, input }) => {
       const change = await transitionStatus(ctx.db, input.incident_id, input.status, input.actor);
       if (change.timeline.length > 0) publishChange(ctx.changes, change);
@@ -75,7 +78,7 @@ export const incidentsRouter = router({
       openapi: { method: 'GET', path: '/incidents/{incident_id}/timeline', tags: TAGS, summary: 'Timeline, oldest first' },
     })
     .input(GetIncidentInput)
-    .output(z.array(TimelineEntry))
+    .output(output(z.array(TimelineEntry)))
     .query(async ({ ctx, input }) => {
       await getIncident(ctx.db, input.incident_id);
       return (await listTimeline(ctx.db, input.incident_id)).map(toTimelineEntry);
@@ -91,7 +94,7 @@ export const incidentsRouter = router({
       },
     })
     .input(GetIncidentInput)
-    .output(z.array(Action))
+    .output(output(z.array(Action)))
     .query(async ({ ctx, input }) => {
       await getIncident(ctx.db, input.incident_id);
       return (await listActions(ctx.db, input.incident_id)).map(toAction);
@@ -118,6 +121,6 @@ export const incidentsRouter = router({
       rest: { inputFrom: 'query' },
     })
     .input(GetIncidentInput)
-    .output(Incident)
+    .output(output(Incident))
     .mutation(({ ctx, input }) => ctx.analysis.analyze(input.incident_id)),
 });

@@ -1,30 +1,23 @@
 // Output schemas type AppRouter and describe every response in openapi.json. Checking each response against them
-// at run time is a debugging aid, not a guarantee the types and the database constraints do not already give, and
-// it costs a middleware layer on every call (measured: ~35 µs of a GET's ~600 µs of server CPU; README
-// "Performance"). So it is a switch, VALIDATE_OUTPUT: the test suite turns it on, so a handler whose result
-// drifts from its schema fails a test, and production leaves it off (atproto made the same call, bluesky-social/atproto#778).
-import type { AnyRouter } from '@trpc/server';
-
-interface Middleware {
-  _type?: string;
-}
-interface ProcedureDef {
-  middlewares: Middleware[];
-}
-
-// The full chains as built, so the switch can be turned back on in the same process (tests start many servers).
-const original = new WeakMap<ProcedureDef, Middleware[]>();
+// at run time is a debugging aid the types and the database constraints already mostly give, and it costs a parse
+// of every response, so it is a switch, VALIDATE_OUTPUT: the test suite turns it on, so a handler whose result
+// drifts from its schema fails a test, and production leaves it off (atproto made the same call,
+// bluesky-social/atproto#778). The switch is chosen once, when the router is built (src/routers/index.ts).
+import type { z } from 'zod';
 
 /**
- * Keeps or drops tRPC's output validator (the middleware `.output()` adds, marked `_type: 'output'`) on every
- * procedure of `router`. The router is a module singleton, so this applies process-wide.
+ * What a procedure's `.output()` receives: the schema itself (tRPC parses every result with it, and trpc-to-openapi
+ * documents it), or, with validation off, a function tRPC calls instead that passes the result through unchanged.
+ * Both give the procedure the same output type.
  */
-export function setOutputValidation(router: AnyRouter, enabled: boolean): void {
-  for (const proc of Object.values(router._def.procedures as Record<string, { _def: ProcedureDef }>)) {
-    const def = proc._def;
-    let all = original.get(def);
-    if (!all) original.set(def, (all = [...def.middlewares]));
-    const chain = enabled ? all : all.filter((m) => m._type !== 'output');
-    def.middlewares.splice(0, def.middlewares.length, ...chain);
-  }
+export type CheckedOutput<S extends z.ZodType> = S | ((value: unknown) => z.output<S>);
+export type OutputPolicy = <S extends z.ZodType>(schema: S) => CheckedOutput<S>;
+
+/** The policy for a router: validate every result (tests, openapi.json), or trust the handlers (production). */
+export function outputPolicy(validate: boolean): OutputPolicy {
+  if (validate) return (schema) => schema;
+  return <S extends z.ZodType>() =>
+    function trustedOutput(value: unknown): z.output<S> {
+      return value as z.output<S>;
+    };
 }

@@ -1,0 +1,109 @@
+// The one place an error becomes an answer: its status, headers and the documented error body
+// `{code, message, issues?, request_id?}`. REST, /trpc (through the tRPC error formatter), the Hono fallbacks
+// (404, 405, 413, 415), the WebSocket upgrade and onError all come through here.
+import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import type { Context as HonoContext } from 'hono';
+import { describeIssues, toIssues, type ErrorBody, type Issue } from '../../schema/index.js';
+import { AppError, type AppErrorCode } from '../domain/errors.js';
+import type { AppEnv } from './env.js';
+
+/** Wire codes: tRPC's code names (so /trpc and REST agree), plus the one HTTP-only refusal of the room upgrade. */
+export type WireCode = TRPC_ERROR_CODE_KEY | 'UPGRADE_REQUIRED';
+
+/** An error of the HTTP transport itself: no route, wrong method, a body that is too large or not JSON, … */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly code: WireCode,
+    message: string,
+    /** Headers the answer must carry, e.g. `Allow` on a 405. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Statuses of the codes Warroom itself answers with (tRPC's own errors keep tRPC's mapping). */
+const STATUS: Partial<Record<WireCode, number>> = {
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_SUPPORTED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UPGRADE_REQUIRED: 426,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+const DOMAIN_CODES: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  INVALID_INPUT: 'BAD_REQUEST',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+};
+
+/** Seconds a client should wait before retrying a 503 (the database is restarting, or the server is overloaded). */
+export const RETRY_AFTER_SECONDS = 2;
+
+export interface WireError {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
+function zodIssuesOf(cause: unknown): Issue[] | undefined {
+  if (typeof cause !== 'object' || cause === null || !('issues' in cause)) return undefined;
+  const issues: unknown = cause.issues;
+  if (!Array.isArray(issues)) return undefined;
+  const ok = issues.every((i: unknown) => typeof i === 'object' && i !== null && 'path' in i && Array.isArray(i.path) && 'message' in i);
+  return ok ? toIssues(issues as Array<{ path: PropertyKey[]; message: string }>) : undefined;
+}
+
+/** tRPC wraps whatever a procedure throws; the domain or transport error inside is what the answer is about. */
+function unwrap(err: unknown): unknown {
+  if (err instanceof TRPCError && (err.cause instanceof AppError || err.cause instanceof HttpError)) return err.cause;
+  return err;
+}
+
+function build(code: WireCode, message: string, issues: Issue[] | undefined, requestId: string | undefined): ErrorBody {
+  const body: ErrorBody = { code, message };
+  if (issues && issues.length > 0) body.issues = issues;
+  if (requestId) body.request_id = requestId;
+  return body;
+}
+
+/**
+ * Describes any error for the wire. Domain errors map by their code; tRPC's input validation failures name each
+ * issue; anything unexpected is a 500 that reveals nothing (the log has the details, found by request_id).
+ */
+export function describeError(error: unknown, requestId?: string): WireError {
+  const err = unwrap(error);
+  if (err instanceof AppError) {
+    const code = DOMAIN_CODES[err.code];
+    const status = STATUS[code] ?? 500;
+    const headers: Record<string, string> = status === 503 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
+    return { status, headers, body: build(code, err.message, err.issues, requestId) };
+  }
+  if (err instanceof HttpError) {
+    const status = STATUS[err.code] ?? 500;
+    return { status, headers: err.headers, body: build(err.code, err.message, undefined, requestId) };
+  }
+  if (err instanceof TRPCError) {
+    const status = getHTTPStatusCodeFromError(err);
+    const issues = err.code === 'BAD_REQUEST' ? zodIssuesOf(err.cause) : undefined;
+    const message = issues ? `invalid input: ${describeIssues(issues)}` : status >= 500 ? 'internal server error' : err.message;
+    return { status, headers: {}, body: build(err.code, message, issues, requestId) };
+  }
+  return { status: 500, headers: {}, body: build('INTERNAL_SERVER_ERROR', 'internal server error', undefined, requestId) };
+}
+
+/** The HTTP answer to an error, as `describeError` describes it; a 5xx is logged with its cause first. */
+export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response {
+  const requestId = c.get('requestId');
+  const { status, headers, body } = describeError(error, requestId);
+  if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json(body, status as 500);
+}

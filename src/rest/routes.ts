@@ -1,0 +1,54 @@
+// The REST routes, read off the tRPC router through its public shape: every procedure whose `meta.openapi` names a
+// method and path (trpc-to-openapi's meta format), keyed by its dotted tRPC path.
+import type { AnyRouter } from '@trpc/server';
+import type { Meta } from '../trpc/init.js';
+
+export interface RestRoute {
+  /** Dotted tRPC path, e.g. `incidents.updateStatus`. */
+  path: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** The documented path below the REST prefix, with `{param}` placeholders. */
+  openapiPath: string;
+  /** The same path in Hono's syntax (`:param`). */
+  honoPath: string;
+  pathParams: string[];
+  successStatus: 200 | 201 | 202;
+  inputFrom: 'query' | 'body';
+  meta: Meta;
+}
+
+/** A procedure, as a router exposes it: a callable carrying its `meta` (tRPC's public `Procedure.meta`). */
+const isProcedure = (v: unknown): v is { meta: Meta | undefined } => typeof v === 'function' && 'meta' in v;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function collect(record: Record<string, unknown>, prefix: string, out: RestRoute[]): void {
+  for (const [key, value] of Object.entries(record)) {
+    // A router's own members (`createCaller`, and tRPC's underscore-prefixed definition) are not sub-routers.
+    if (key.startsWith('_') || key === 'createCaller') continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isProcedure(value)) {
+      const meta = value.meta ?? {};
+      const openapi = meta.openapi;
+      if (!openapi || openapi.enabled === false) continue;
+      out.push({
+        path,
+        method: openapi.method,
+        openapiPath: openapi.path,
+        honoPath: openapi.path.replace(/\{(\w+)\}/g, ':$1'),
+        pathParams: [...openapi.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? ''),
+        successStatus: meta.rest?.status ?? 200,
+        inputFrom: meta.rest?.inputFrom ?? (openapi.method === 'GET' || openapi.method === 'DELETE' ? 'query' : 'body'),
+        meta,
+      });
+    } else if (isRecord(value)) {
+      collect(value, path, out);
+    }
+  }
+}
+
+/** Every REST route of `router`, in definition order. */
+export function restRoutes(router: AnyRouter): RestRoute[] {
+  const out: RestRoute[] = [];
+  collect(router as unknown as Record<string, unknown>, '', out);
+  return out;
+}
