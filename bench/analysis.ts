@@ -2,8 +2,8 @@
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { analyzeIncident } from '../src/analysis/analyzer.js';
-import { buildScenario, scaleFor, SCENARIOS } from '../test/fixtures/scenarios/index.js';
-import { dbPoolCheckout } from '../test/fixtures/scenarios/data-stores.js';
+import { buildScenario, scaleFor, SCENARIOS } from '../fixtures/scenarios/index.js';
+import { dbPoolCheckout } from '../fixtures/scenarios/data-stores.js';
 
 const LARGE_EVENTS = 10_000;
 /** Extra seeds per scenario: the same story with different noise, timings and values. */

@@ -2,8 +2,7 @@
 // Usage: npm run bench:rooms [-- --embedded]   (PostgreSQL from TEST_DATABASE_URL/DATABASE_URL, default local)
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { createScratchDatabase } from '../test/harness.js';
-import { spawnWarroom, type WarroomProcess } from '../test/process.js';
+import { scratchDatabase, spawnWarroom, type BenchProcess } from './lib/servers.js';
 
 const embedded = process.argv.includes('--embedded');
 const PG = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -14,12 +13,12 @@ const CHAT_PER_SENDER = 10;
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
-async function incident(w: WarroomProcess): Promise<string> {
+async function incident(w: BenchProcess): Promise<string> {
   const res = await w.api('/api/incidents/', { json: { title: 'room benchmark' } });
   return ((await res.json()) as { id: string }).id;
 }
 
-function open(w: WarroomProcess, id: string, onMessage: (text: string) => void): Promise<WebSocket> {
+function open(w: BenchProcess, id: string, onMessage: (text: string) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${w.url.replace('http', 'ws')}/ws/incidents/${id}`);
     ws.on('message', (d) => onMessage(String(d)));
@@ -28,7 +27,7 @@ function open(w: WarroomProcess, id: string, onMessage: (text: string) => void):
   });
 }
 
-async function openMany(w: WarroomProcess, id: string, n: number, onMessage: (text: string) => void): Promise<WebSocket[]> {
+async function openMany(w: BenchProcess, id: string, n: number, onMessage: (text: string) => void): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   // Connect in waves so the server's accept queue is not the thing measured.
   for (let i = 0; i < n; i += 100) {
@@ -38,7 +37,7 @@ async function openMany(w: WarroomProcess, id: string, n: number, onMessage: (te
 }
 
 /** p50/p99 of send → receipt at each of 1,000 sockets in one room (sender and receivers in this process). */
-export async function fanout(w: WarroomProcess): Promise<{ p50: number; p99: number; samples: number }> {
+export async function fanout(w: BenchProcess): Promise<{ p50: number; p99: number; samples: number }> {
   const id = await incident(w);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -72,7 +71,7 @@ export async function fanout(w: WarroomProcess): Promise<{ p50: number; p99: num
 }
 
 /** Chat messages per second: 200 senders × 10 messages on `from`, counted at an observer on `to`. */
-export async function chatThroughput(from: WarroomProcess, to: WarroomProcess): Promise<number> {
+export async function chatThroughput(from: BenchProcess, to: BenchProcess): Promise<number> {
   const id = await incident(from);
   const total = CHAT_SENDERS * CHAT_PER_SENDER;
   let received = 0;
@@ -98,7 +97,7 @@ async function main(): Promise<void> {
   if (embedded) {
     env = { DATA_DIR: 'memory', DATABASE_URL: '', LOG_LEVEL: 'info' };
   } else {
-    const scratch = await createScratchDatabase(PG);
+    const scratch = await scratchDatabase(PG);
     drop = scratch.drop;
     env = { DATABASE_URL: scratch.url, LOG_LEVEL: 'info' };
   }

@@ -11,8 +11,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrator.js';
 import type { Database } from '../src/db/types.js';
-import { createScratchDatabase } from '../test/harness.js';
-import { spawnListening, spawnWarroom, type WarroomProcess } from '../test/process.js';
+import { scratchDatabase, spawnServer, spawnWarroom, type BenchProcess } from './lib/servers.js';
 import { analysisMedianMs } from './analysis.js';
 import { pgCeiling } from './lib/ceiling.js';
 import { machineCpuMs, processCpuMs } from './lib/cpu.js';
@@ -62,7 +61,7 @@ function checkNoFailures(name: string, s: LoadSummary): void {
 // Server logs go to files, not to a pipe this process (the load generator) would have to drain.
 const logDir = await mkdtemp(join(tmpdir(), 'warroom-bench-logs-'));
 let logCount = 0;
-const logFile = (name: string): { logFile: string } => ({ logFile: join(logDir, `${name}-${++logCount}.log`) });
+const logFile = (name: string): string => join(logDir, `${name}-${++logCount}.log`);
 console.error(`server logs: ${logDir}`);
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -78,14 +77,14 @@ async function warmUp(spec: LoadSpec): Promise<void> {
 }
 
 /** One unlabelled metric from the server's own /metrics; undefined when it is not there. */
-async function metricValue(w: WarroomProcess, name: string): Promise<number | undefined> {
+async function metricValue(w: BenchProcess, name: string): Promise<number | undefined> {
   const text = await (await w.api('/metrics')).text();
   const value = new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1];
   return value === undefined ? undefined : Number(value);
 }
 
 /** Waits until the server's analysis backlog has drained, so one phase's background work does not bill the next. */
-async function settle(w: WarroomProcess): Promise<void> {
+async function settle(w: BenchProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const waiting = (await metricValue(w, 'analysis_waiting')) ?? 0;
     if (waiting === 0) break;
@@ -144,8 +143,8 @@ async function main(): Promise<void> {
     cleanups.push(() => rm(dataDir ?? '', { recursive: true, force: true }));
     env = { DATA_DIR: dataDir, DATABASE_URL: '' };
   } else {
-    const app = await createScratchDatabase(PG);
-    const base = await createScratchDatabase(PG);
+    const app = await scratchDatabase(PG);
+    const base = await scratchDatabase(PG);
     cleanups.push(app.drop, base.drop);
     env = { DATABASE_URL: app.url };
     baselineUrl = base.url;
@@ -166,7 +165,7 @@ async function main(): Promise<void> {
     await settle(w);
 
     // The hand-written baseline, on its own database: PostgreSQL only (PGlite takes one process).
-    let b: WarroomProcess | undefined;
+    let b: BenchProcess | undefined;
     let baseId = '';
     if (baselineUrl) {
       const baseDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baselineUrl, max: 2 }) }) });
@@ -181,7 +180,7 @@ async function main(): Promise<void> {
       baseId = incident.id;
       await sql`insert into incidents select * from json_populate_record(null::incidents, ${copy.row}::json)`.execute(baseDb);
       await baseDb.destroy();
-      const started = await spawnListening(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening', logFile('baseline'));
+      const started = await spawnServer(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening', logFile('baseline'));
       b = started;
       cleanups.unshift(() => started.stop());
     }
@@ -496,7 +495,7 @@ async function main(): Promise<void> {
  * Whether analysis stays off the request path: GET latency without and with an on-demand analysis of a large incident
  * every second (alternating runs). An analysis on the event loop shows as a slowest request near its duration.
  */
-async function getsDuringAnalysis(w: WarroomProcess, incidentId: string): Promise<{ quiet: LoadSummary; busy: LoadSummary; analyses: number }> {
+async function getsDuringAnalysis(w: BenchProcess, incidentId: string): Promise<{ quiet: LoadSummary; busy: LoadSummary; analyses: number }> {
   const spec: LoadSpec = { url: `${w.url}/api/incidents/${incidentId}`, connections: 8, seconds: SECONDS };
   await warmUp(spec);
   const quiet: LoadRun[] = [];
@@ -527,7 +526,7 @@ async function getsDuringAnalysis(w: WarroomProcess, incidentId: string): Promis
 }
 
 /** The server's used JS heap (main thread), from its own /metrics; NaN if the scrape fails. */
-async function heapUsedMiB(w: WarroomProcess): Promise<number> {
+async function heapUsedMiB(w: BenchProcess): Promise<number> {
   const bytes = await metricValue(w, 'nodejs_heap_size_used_bytes').catch(() => undefined);
   return (bytes ?? NaN) / 2 ** 20;
 }

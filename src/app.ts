@@ -8,7 +8,7 @@ import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { bodyLimit } from 'hono/body-limit';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { AnalysisScheduler } from './analysis/service.js';
+import type { AnalysisScheduler } from './analysis/runtime/service.js';
 import type { Database } from './db/types.js';
 import type { ChangeSink } from './domain/changes.js';
 import { mountDocs } from './http/docs.js';

@@ -1,32 +1,41 @@
-// Boots one Warroom instance: database, migrations, app, HTTP listener; and shuts it down gracefully.
+// Boots one Warroom instance: database, migrations, room bus, analysis and the app (createWarroom), then the HTTP
+// listener (startServer); and shuts it all down gracefully, in the reverse order.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
-import { createRefiner } from './analysis/refiner.js';
-import { AnalysisService } from './analysis/service.js';
-import { AnalysisWorker } from './analysis/worker-client.js';
-import { createApp } from './app.js';
+import { createRefiner } from './analysis/runtime/refiner.js';
+import { inlineRunner, workerRunner } from './analysis/runtime/runner.js';
+import { AnalysisService } from './analysis/runtime/service.js';
+import { AnalysisWorker } from './analysis/runtime/worker-client.js';
+import { createApp, type WarroomApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
 import { ChangeFanout } from './domain/changes.js';
 import { createLogger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { InProcessBus, type RoomBus } from './rooms/bus.js';
 import { RoomHub } from './rooms/hub.js';
 import { PgBus } from './rooms/pg-bus.js';
 import { createAppRouter } from './routers/index.js';
-import { createMetrics, type Metrics } from './metrics.js';
 
-export interface RunningServer {
-  url: string;
-  port: number;
+/** An instance with everything but the listener: tests drive `app.app.request()` directly. */
+export interface Warroom {
+  app: WarroomApp;
   database: DatabaseHandle;
   metrics: Metrics;
   changes: ChangeFanout;
   hub: RoomHub;
   logger: Logger;
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
+  /** Stops the app's timers, the rooms, analysis and the database, in that order. */
+  close(): Promise<void>;
+}
+
+export interface RunningServer extends Omit<Warroom, 'close'> {
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything else. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -35,7 +44,7 @@ export interface StartOptions {
   pingIntervalMs?: number;
 }
 
-export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+export async function createWarroom(config: Config, opts: StartOptions = {}): Promise<Warroom> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
@@ -67,10 +76,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     metrics,
     debounceMs: config.ANALYSIS_DEBOUNCE_MS,
     refine: createRefiner(config, logger),
-    worker: database.url ? new AnalysisWorker({ databaseUrl: database.url }, logger) : undefined,
+    // On PostgreSQL a worker thread reads and analyses over its own connection; PGlite's database lives in this
+    // thread, and copying every event across would cost more than it saves.
+    runner: database.url ? workerRunner(new AnalysisWorker({ databaseUrl: database.url }, logger)) : inlineRunner(database.db),
   });
   changes.add(analysis);
-  const warroom = createApp({
+  const app = createApp({
     router: createAppRouter({ validateOutput: config.VALIDATE_OUTPUT }),
     db: database.db,
     logger,
@@ -82,21 +93,36 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     accessLog: config.ACCESS_LOG,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      app.stop();
+      await hub.close();
+      await analysis.close();
+      await database.close();
+    })());
+  return { app, database, metrics, changes, hub, logger, close };
+}
 
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const warroom = await createWarroom(config, opts);
+  const { logger } = warroom;
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: warroom.app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    const s = serve({ fetch: warroom.app.app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
   });
-  warroom.injectWebSocket(server as Server);
+  warroom.app.injectWebSocket(server as Server);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host}:${port}`;
-  logger.info({ url, database: database.kind }, 'warroom listening');
+  logger.info({ url, database: warroom.database.kind }, 'warroom listening');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000): Promise<void> => {
     closing ??= (async () => {
-      warroom.stop();
-      await hub.close();
+      // Open sockets would hold server.close() open: the rooms close them first (warroom.close() repeats both,
+      // harmlessly: they are idempotent).
+      warroom.app.stop();
+      await warroom.hub.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           logger.warn({ graceMs }, 'in-flight requests did not finish in time; closing connections');
@@ -110,11 +136,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
-      await analysis.close();
-      await database.close();
+      await warroom.close();
       logger.info('warroom stopped');
     })();
     return closing;
   };
-  return { url, port, database, metrics, changes, hub, logger, close };
+  const { app, database, metrics, changes, hub } = warroom;
+  return { app, database, metrics, changes, hub, logger, url, port, close };
 }

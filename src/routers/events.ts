@@ -5,7 +5,7 @@ import { listEvents } from '../db/events.js';
 import { toEvent } from '../db/rows.js';
 import { getIncident } from '../domain/incidents.js';
 import { ingestEvents, toRanges, type Ingested } from '../domain/ingest.js';
-import type { AnalysisScheduler } from '../analysis/service.js';
+import type { AnalysisScheduler } from '../analysis/runtime/service.js';
 import type { ChangeSink } from '../domain/changes.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';

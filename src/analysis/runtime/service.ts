@@ -1,0 +1,123 @@
+// The analysis service procedures talk to: schedules runs (scheduler.ts), reads and analyses (runner.ts), lets an LLM
+// refine the result (refiner.ts), stores it (store.ts) and announces what changed.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Incident } from '../../../schema/index.js';
+import { pastIncidents } from '../../db/analysis.js';
+import { toAction, toIncident, toTimelineEntry } from '../../db/rows.js';
+import type { Database } from '../../db/types.js';
+import type { Change, ChangeSink } from '../../domain/changes.js';
+import type { Metrics } from '../../metrics.js';
+import type { PastIncident } from '../types.js';
+import { toPastIncident } from './input.js';
+import type { Refiner } from './refiner.js';
+import type { AnalysisRunner } from './runner.js';
+import { Scheduler, type AnalysisTrigger } from './scheduler.js';
+import { storeAnalysis } from './store.js';
+
+/** What procedures need of analysis. */
+export interface AnalysisScheduler {
+  /** Asks for an analysis soon; returns at once. Bursts are coalesced: at most one run per incident per debounce. */
+  schedule(incidentId: string, trigger: 'create' | 'ingest'): void;
+  /** Analyses now and returns the updated incident; rejects with NOT_FOUND for an unknown incident. */
+  analyze(incidentId: string): Promise<Incident>;
+}
+
+export interface AnalysisServiceOptions {
+  db: Kysely<Database>;
+  changes: ChangeSink;
+  logger: Logger;
+  metrics: Metrics;
+  debounceMs: number;
+  /** Analyses running at once across all incidents (default 1: the analyzer is CPU-bound). */
+  concurrency?: number;
+  refine?: Refiner | undefined;
+  runner: AnalysisRunner;
+}
+
+/** Past incidents change slowly; similarity search reuses one read of them for this long. */
+const PAST_CACHE_MS = 30_000;
+
+export class AnalysisService implements AnalysisScheduler, ChangeSink {
+  private readonly scheduler: Scheduler<Incident>;
+  private past: { at: number; rows: Promise<PastIncident[]> } | undefined;
+
+  constructor(private readonly opts: AnalysisServiceOptions) {
+    const { metrics, logger } = opts;
+    this.scheduler = new Scheduler<Incident>({
+      debounceMs: opts.debounceMs,
+      concurrency: opts.concurrency ?? 1,
+      run: (incidentId, trigger) => this.run(incidentId, trigger),
+      onError(err, incidentId, trigger) {
+        metrics.analysisRuns.inc({ trigger, outcome: 'error' });
+        if (trigger !== 'manual') logger.error({ err, incident_id: incidentId, trigger }, 'analysis failed');
+      },
+      onShed: () => metrics.analysisRuns.inc({ trigger: 'create', outcome: 'shed' }),
+      onBacklog: (n) => metrics.analysisWaiting.set(n),
+    });
+  }
+
+  /** ChangeSink: a finished action changes what similar incidents would suggest, so the cached corpus is stale. */
+  publish(change: Change): void {
+    if (change.type === 'action.updated') this.past = undefined;
+  }
+
+  schedule(incidentId: string, trigger: 'create' | 'ingest'): void {
+    this.scheduler.schedule(incidentId, trigger);
+  }
+
+  analyze(incidentId: string): Promise<Incident> {
+    return this.scheduler.runNow(incidentId);
+  }
+
+  /** Stops scheduling, waits for runs under way, then stops the runner, so the database can close under no one. */
+  async close(): Promise<void> {
+    await this.scheduler.close();
+    await this.opts.runner.close();
+  }
+
+  /**
+   * One analysis. `costMs` is what spaces the next run: reading, analysing and storing, but not the wait for an LLM
+   * (network, not load) nor a worker thread's start-up.
+   */
+  private async run(incidentId: string, trigger: AnalysisTrigger): Promise<{ value: Incident; costMs: number }> {
+    const { metrics, refine, runner, changes } = this.opts;
+    const started = performance.now();
+    const past = (await this.pastIncidents()).filter((p) => p.id !== incidentId);
+    let { result, input, workMs } = await runner.analyze(incidentId, past, refine !== undefined);
+    if (refine && input) {
+      const refined = await refine(input, result);
+      if (refined.ok) result = refined.result;
+      else {
+        metrics.llmFailures.inc({ reason: refined.reason });
+        this.opts.logger.warn({ incident_id: incidentId, reason: refined.reason, detail: refined.detail }, 'LLM refinement failed; built-in analysis kept');
+      }
+    }
+    const storing = performance.now();
+    const stored = await storeAnalysis(this.opts.db, incidentId, trigger, result);
+    workMs += performance.now() - storing;
+    // This incident's conclusion may now make it a similar incident for others.
+    this.past = undefined;
+    const incident = toIncident(stored.incident);
+    changes.publish({ type: 'incident.updated', incident_id: incidentId, incident });
+    if (stored.entry) changes.publish({ type: 'timeline.created', incident_id: incidentId, entry: toTimelineEntry(stored.entry) });
+    for (const a of stored.created) changes.publish({ type: 'action.created', incident_id: incidentId, action: toAction(a) });
+    for (const a of stored.updated) changes.publish({ type: 'action.updated', incident_id: incidentId, action: toAction(a) });
+    metrics.analysisRuns.inc({ trigger, outcome: 'ok' });
+    metrics.analysisSeconds.observe((performance.now() - started) / 1000);
+    return { value: incident, costMs: workMs };
+  }
+
+  private pastIncidents(): Promise<PastIncident[]> {
+    const now = Date.now();
+    if (!this.past || now - this.past.at > PAST_CACHE_MS) {
+      const rows = pastIncidents(this.opts.db).then((r) => r.map(toPastIncident));
+      this.past = { at: now, rows };
+      // A failed read is not cached.
+      rows.catch(() => {
+        if (this.past?.rows === rows) this.past = undefined;
+      });
+    }
+    return this.past.rows;
+  }
+}

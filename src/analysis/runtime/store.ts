@@ -1,0 +1,65 @@
+// Stores one analysis: the incident's analysis fields, its machine-suggested actions and, when the conclusion
+// changed (or someone asked), an ai_analysis timeline entry, all in one transaction.
+import type { Kysely } from 'kysely';
+import { storeAnalysisFields } from '../../db/analysis.js';
+import { findIncident } from '../../db/incidents.js';
+import { insertTimelineEntry } from '../../db/timeline.js';
+import type { ActionRow, Database, IncidentRow, TimelineRow } from '../../db/types.js';
+import { notFound } from '../../domain/errors.js';
+import { replaceSuggestions } from '../../domain/suggestions.js';
+import { categoryById } from '../categories/index.js';
+import type { AnalysisResult } from '../types.js';
+import type { AnalysisTrigger } from './scheduler.js';
+
+/** Suggestions by these are the analyzer's own, and may be replaced by its next run; anything else is a person's. */
+export const isMachineSuggester = (name: string): boolean => name.startsWith('warroom-analyzer') || name.startsWith('llm:');
+
+export interface StoredAnalysis {
+  incident: IncidentRow;
+  entry: TimelineRow | undefined;
+  created: ActionRow[];
+  updated: ActionRow[];
+}
+
+/** Throws NOT_FOUND when the incident is gone. */
+export async function storeAnalysis(
+  db: Kysely<Database>,
+  incidentId: string,
+  trigger: AnalysisTrigger,
+  result: AnalysisResult,
+): Promise<StoredAnalysis> {
+  return db.transaction().execute(async (tx) => {
+    // FOR UPDATE: two instances analysing the same incident write one after the other, never interleaved.
+    const before = await findIncident(tx, incidentId, { forUpdate: true });
+    if (!before) throw notFound('incident', incidentId);
+    const concluded = before.root_cause !== result.root_cause || before.analysis_category !== result.category;
+    const incident = await storeAnalysisFields(tx, incidentId, {
+      ai_summary: result.ai_summary,
+      root_cause: result.root_cause,
+      suggested_actions: result.suggested_actions,
+      category: result.category,
+      templates: result.evidence.templates.map((t) => t.template),
+    });
+    const actions = await replaceSuggestions(tx, incidentId, result.analyzer, result.actions, isMachineSuggester);
+    // A new entry when the conclusion changes (or someone asked); re-runs that agree stay off the timeline.
+    const entry =
+      concluded || trigger !== 'ingest'
+        ? await insertTimelineEntry(tx, {
+            incident_id: incidentId,
+            entry_type: 'ai_analysis',
+            title: `Analysis: ${result.category ? (categoryById(result.category)?.title ?? result.category) : 'no known failure pattern'}`,
+            description: `${result.root_cause}\n\n${result.ai_summary}`,
+            actor: result.analyzer,
+            metadata: {
+              analyzer: result.analyzer,
+              confidence: result.confidence,
+              category: result.category,
+              trigger,
+              evidence: result.evidence,
+              similar_incidents: result.similar,
+            },
+          })
+        : undefined;
+    return { incident, entry, created: actions.created, updated: actions.updated };
+  });
+}

@@ -1,0 +1,92 @@
+// The server's side of the analysis worker thread (./worker.ts): sends it incidents to analyse, matches
+// replies to requests, restarts the thread if it dies, and ends it on shutdown.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { AppError } from '../../domain/errors.js';
+import type { AnalysisInput, AnalysisResult, PastIncident } from '../types.js';
+import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js';
+
+const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+/** How long shutdown waits for the thread to close its connection before stopping it. */
+const CLOSE_GRACE_MS = 5_000;
+
+export interface ThreadAnalysis {
+  result: AnalysisResult;
+  /** What the analyzer read; only when asked for (the LLM refiner needs it), as copying it back costs ~40 ms. */
+  input: AnalysisInput | undefined;
+  /** Time the thread spent reading and analysing (ms): not its start-up, nor the wait for a reply. */
+  workMs: number;
+}
+
+interface Pending {
+  resolve(value: ThreadAnalysis): void;
+  reject(err: Error): void;
+}
+
+export class AnalysisWorker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(
+    private readonly setup: WorkerSetup,
+    private readonly logger: Logger,
+  ) {
+    // Started now rather than at the first analysis, so loading its modules does not delay that analysis.
+    this.start();
+  }
+
+  analyze(incidentId: string, past: readonly PastIncident[], wantInput: boolean): Promise<ThreadAnalysis> {
+    if (this.closing) return Promise.reject(new Error('analysis worker is shut down'));
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<ThreadAnalysis>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const request: WorkerRequest = { type: 'analyze', id, incidentId, past, wantInput };
+      worker.postMessage(request);
+    });
+  }
+
+  /** Asks the thread to close its database connection and waits for it to end (stops it after a grace period). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const request: WorkerRequest = { type: 'close' };
+    worker.postMessage(request);
+    const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+    await ended;
+    clearTimeout(timer);
+  }
+
+  /** For tests: the running thread, so a test can kill it and see the next analysis start a new one. */
+  get thread(): Worker | undefined {
+    return this.worker;
+  }
+
+  private start(): Worker {
+    const worker = new Worker(BOOT, { workerData: this.setup });
+    this.worker = worker;
+    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('error', (err) => this.logger.error({ err }, 'analysis worker failed'));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      // Requests the thread took with it fail; the next analysis starts a new thread.
+      const lost = new Error(`analysis worker exited (code ${code}) before answering`);
+      for (const p of this.pending.values()) p.reject(lost);
+      this.pending.clear();
+      if (!this.closing) this.logger.warn({ code }, 'analysis worker exited; a new one starts with the next analysis');
+    });
+    return worker;
+  }
+
+  private settle(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) p.resolve({ result: reply.result, input: reply.input, workMs: reply.workMs });
+    else p.reject(reply.code ? new AppError(reply.code, reply.message) : new Error(`analysis worker: ${reply.message}`));
+  }
+}

@@ -1,0 +1,18 @@
+// Messages between the server and its analysis worker thread (structured-cloned, so plain data only).
+import type { AppErrorCode } from '../../domain/errors.js';
+import type { AnalysisInput, AnalysisResult, PastIncident } from '../types.js';
+
+/** The worker's connection shows under this name in pg_stat_activity. */
+export const WORKER_APPLICATION_NAME = 'warroom-analysis';
+
+export interface WorkerSetup {
+  databaseUrl: string;
+}
+
+export type WorkerRequest =
+  | { type: 'analyze'; id: number; incidentId: string; past: readonly PastIncident[]; wantInput: boolean }
+  | { type: 'close' };
+
+export type WorkerReply =
+  | { id: number; ok: true; result: AnalysisResult; input: AnalysisInput | undefined; workMs: number }
+  | { id: number; ok: false; code: AppErrorCode | undefined; message: string };

@@ -1,0 +1,38 @@
+// ACCESS_LOG: by default only failed or slow requests get an access-log line; 'all' logs every request.
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { DB_LABEL, startTestApp } from './harness.js';
+
+function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
+}
+
+const requestLines = (lines: Array<Record<string, unknown>>) =>
+  lines.filter((l) => l.msg === 'request').map((l) => `${String(l.status)} ${String(l.route)}`);
+
+describe(`access log (${DB_LABEL})`, () => {
+  it('logs only errors by default, every request with ACCESS_LOG=all', async () => {
+    for (const mode of ['errors', 'all'] as const) {
+      const { logger, lines } = capture();
+      const s = await startTestApp({ ACCESS_LOG: mode }, { logger });
+      try {
+        expect((await s.api('/api/incidents/')).status).toBe(200);
+        expect((await s.api('/api/incidents/not-a-uuid')).status).toBe(400);
+        expect((await s.api('/nowhere')).status).toBe(404);
+      } finally {
+        await s.stop();
+      }
+      const expected = ['400 /api/incidents/:incident_id', '404 unmatched'];
+      expect(requestLines(lines)).toEqual(mode === 'all' ? ['200 /api/incidents', ...expected] : expected);
+      expect(lines.every((l) => l.msg !== 'request' || typeof l.request_id === 'string')).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,207 @@
+// Analysis wired into the server: runs on create and after ingest (debounced, off the request path), on demand,
+// stores root cause, summary, actions and an ai_analysis entry, and pushes the results to the room.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Action, Incident, TimelineEntry } from '../../schema/index.js';
+import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
+import { connectRoom } from './ws-client.js';
+
+let s: ListeningTestServer;
+beforeAll(async () => {
+  s = await startTestServer({ ANALYSIS_DEBOUNCE_MS: '300' });
+});
+afterAll(() => s.stop());
+
+const t0 = Date.parse('2026-11-20T10:00:00Z');
+const at = (sec: number): string => new Date(t0 + sec * 1000).toISOString();
+
+/** The cause (pool exhaustion on orders-db) early and rarely; its consequences (timeouts, 504s) later and often. */
+function poolExhaustion(incident_id: string) {
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i < 40; i++) {
+    events.push({ incident_id, event_type: 'log', level: 'info', source: 'checkout-api', message: `GET /api/cart/${1000 + i} 200 in ${20 + i}ms`, timestamp: at(i) });
+  }
+  for (let i = 0; i < 4; i++) {
+    events.push({
+      incident_id,
+      event_type: 'log',
+      level: 'error',
+      source: 'orders-db',
+      message: `FATAL: remaining connection slots are reserved; connection pool exhausted (active=${100 + i}, max=100)`,
+      timestamp: at(60 + i),
+    });
+  }
+  for (let i = 0; i < 120; i++) {
+    events.push({ incident_id, event_type: 'log', level: 'error', source: 'checkout-api', message: `upstream request timed out after ${3000 + i}ms: 504 Gateway Timeout`, timestamp: at(70 + i) });
+  }
+  events.push({ incident_id, event_type: 'alert', level: 'critical', source: 'datadog', message: 'p99 latency above 2s on checkout-api', timestamp: at(100) });
+  return events;
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const getIncident = async (id: string) => Incident.parse(await (await s.api(`/api/incidents/${id}`)).json());
+const getActions = async (id: string) => Action.array().parse(await (await s.api(`/api/incidents/${id}/actions`)).json());
+const getTimeline = async (id: string) => TimelineEntry.array().parse(await (await s.api(`/api/incidents/${id}/timeline`)).json());
+
+describe(`analysis in the server (${DB_LABEL})`, () => {
+  it('fills the analysis on create, from the title and description alone', async () => {
+    const inc = await createIncident(s, { title: 'Checkout returning 502s', description: 'customers cannot pay' });
+    const done = await waitFor(async () => {
+      const i = await getIncident(inc.id);
+      return i.ai_summary ? i : undefined;
+    });
+    expect(done.root_cause).toBeTruthy();
+  });
+
+  it('analyses after ingest: root cause names the cause, not the symptom flood; actions and an ai_analysis entry', async () => {
+    const inc = await createIncident(s, { title: 'Checkout API latency high', severity: 'critical', source: 'datadog' });
+    const room = await connectRoom(s.url, inc.id);
+    await room.next('welcome');
+    const res = await s.api('/api/ingest/events/batch', { json: poolExhaustion(inc.id) });
+    expect(res.status).toBe(201);
+
+    const analysed = await waitFor(async () => {
+      const i = await getIncident(inc.id);
+      return i.root_cause && /pool|connection/i.test(i.root_cause) ? i : undefined;
+    });
+    expect(analysed.root_cause).toMatch(/orders-db/);
+    expect(analysed.ai_summary?.split(/(?<=[.!?])\s+/).length).toBeGreaterThanOrEqual(2);
+    expect(analysed.suggested_actions.length).toBeGreaterThan(0);
+
+    const actions = await getActions(inc.id);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const a of actions) {
+      expect(a.status).toBe('pending');
+      expect(a.priority).toBeGreaterThanOrEqual(1);
+      expect(a.priority).toBeLessThanOrEqual(5);
+      expect(a.suggested_by).toMatch(/^warroom-analyzer/);
+    }
+    const entry = (await getTimeline(inc.id)).filter((t) => t.entry_type === 'ai_analysis').at(-1);
+    expect(entry?.actor).toMatch(/^warroom-analyzer/);
+    expect(entry?.metadata).toMatchObject({ analyzer: expect.stringMatching(/^warroom-analyzer/), confidence: expect.any(Number) });
+    const evidence = entry?.metadata.evidence as { event_ids: string[]; templates: { template: string }[] };
+    expect(evidence.event_ids.length).toBeGreaterThan(0);
+    expect(evidence.templates.some((t) => /pool exhausted/.test(t.template))).toBe(true);
+
+    // The room heard about it.
+    const update = await room.next('incident.updated', (f) => f.incident.root_cause !== null && /pool|connection/i.test(f.incident.root_cause));
+    expect(update.incident.id).toBe(inc.id);
+    await room.next('action.created');
+    await room.close();
+  });
+
+  it('coalesces a burst of ingests into few runs, and never on the request path', async () => {
+    const inc = await createIncident(s, { title: 'burst' });
+    await waitFor(async () => ((await getIncident(inc.id)).ai_summary ? true : undefined));
+    const runs = async (): Promise<number> => {
+      const text = await (await s.api('/metrics')).text();
+      return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const before = await runs();
+    for (let i = 0; i < 30; i++) {
+      const r = await s.api('/api/ingest/events', { json: { incident_id: inc.id, event_type: 'log', level: 'error', message: `disk /var full ${i}` } });
+      expect(r.status).toBe(201);
+    }
+    await new Promise((r) => setTimeout(r, 1200));
+    const after = await runs();
+    // 30 requests over a few hundred ms with a 300 ms debounce: a handful of runs, not 30.
+    expect(after - before).toBeGreaterThanOrEqual(1);
+    expect(after - before).toBeLessThanOrEqual(6);
+  });
+
+  it('analyses on demand, replacing pending suggestions and keeping ones in progress', async () => {
+    const inc = await createIncident(s, { title: 'Checkout API latency high' });
+    await s.api('/api/ingest/events/batch', { json: poolExhaustion(inc.id) });
+    const res = await s.api(`/api/incidents/${inc.id}/analyze`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const analysed = Incident.parse(await res.json());
+    expect(analysed.root_cause).toMatch(/pool|connection/i);
+
+    const first = await getActions(inc.id);
+    const [taken] = first;
+    if (!taken) throw new Error('no actions');
+    const patch = await s.api(`/api/incidents/${inc.id}/actions/${taken.id}?status=in_progress&actor=alice`, { method: 'PATCH' });
+    expect(patch.status).toBe(200);
+    expect(Action.parse(await patch.json()).status).toBe('in_progress');
+
+    expect((await s.api(`/api/incidents/${inc.id}/analyze/`, { method: 'POST' })).status).toBe(200);
+    const second = await getActions(inc.id);
+    // No duplicates, the one in progress kept, pending ones kept with their ids.
+    expect(new Set(second.map((a) => a.title.toLowerCase())).size).toBe(second.length);
+    expect(second.find((a) => a.id === taken.id)?.status).toBe('in_progress');
+    expect(second.map((a) => a.id).sort()).toEqual(first.map((a) => a.id).sort());
+
+    const timeline = await getTimeline(inc.id);
+    expect(timeline.find((t) => t.entry_type === 'user_action')).toMatchObject({ actor: 'alice', title: expect.stringContaining('in progress') });
+  });
+
+  it('validates the action status change', async () => {
+    const inc = await createIncident(s, { title: 'x' });
+    const missing = '123e4567-e89b-12d3-a456-426614174000';
+    expect((await s.api(`/api/incidents/${inc.id}/actions/${missing}?status=completed`, { method: 'PATCH' })).status).toBe(404);
+    expect((await s.api(`/api/incidents/${inc.id}/actions/${missing}?status=done`, { method: 'PATCH' })).status).toBe(400);
+    expect((await s.api(`/api/incidents/${missing}/analyze`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('cites a similar past incident and reuses what was done there', async () => {
+    // Distinctive words, so this past incident (not an earlier test's) is the closest one.
+    const past = await createIncident(s, { title: 'Zephyr ledger sync failing', description: 'zephyr ledger reconciliation stuck' });
+    await s.api('/api/ingest/events/batch', { json: poolExhaustion(past.id) });
+    await s.api(`/api/incidents/${past.id}/analyze`, { method: 'POST' });
+    const [done] = await getActions(past.id);
+    if (!done) throw new Error('no actions');
+    await s.api(`/api/incidents/${past.id}/actions/${done.id}?status=completed`, { method: 'PATCH' });
+    await s.api(`/api/incidents/${past.id}/status?status=resolved`, { method: 'PATCH' });
+
+    const now = await createIncident(s, { title: 'Zephyr ledger sync failing again', description: 'zephyr ledger reconciliation stuck' });
+    await s.api('/api/ingest/events/batch', { json: poolExhaustion(now.id) });
+    await s.api(`/api/incidents/${now.id}/analyze`, { method: 'POST' });
+    const entry = (await getTimeline(now.id)).filter((t) => t.entry_type === 'ai_analysis').at(-1);
+    const similar = entry?.metadata.similar_incidents as { incident_id: string }[];
+    expect(similar.map((x) => x.incident_id)).toContain(past.id);
+    expect(similar[0]?.incident_id).toBe(past.id);
+    const analysed = await getIncident(now.id);
+    expect(`${analysed.ai_summary} ${analysed.root_cause}`).toContain(past.id);
+    // What was completed last time is suggested again, saying where it comes from.
+    const reused = (await getActions(now.id)).find((a) => a.title === done.title);
+    expect(reused?.description).toContain(past.id);
+  });
+});
+
+describe(`analysis spacing across a quiet moment (${DB_LABEL})`, () => {
+  let q: ListeningTestServer;
+  beforeAll(async () => {
+    q = await startTestServer({ ANALYSIS_DEBOUNCE_MS: '1500' });
+  });
+  afterAll(() => q.stop());
+
+  const ingestRuns = async (): Promise<number> => {
+    const text = await (await q.api('/metrics')).text();
+    return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const ingest = async (incident_id: string, message: string): Promise<void> => {
+    const r = await q.api('/api/ingest/events', { json: { incident_id, event_type: 'log', level: 'error', message } });
+    expect(r.status).toBe(201);
+  };
+
+  it('keeps the debounce after a run that saw no new events: the next ingest waits for it', async () => {
+    const inc = await createIncident(q, { title: 'quiet spells' });
+    await ingest(inc.id, 'disk /var full');
+    await waitFor(async () => ((await ingestRuns()) >= 1 ? true : undefined));
+    // The run has ended and nothing arrived during it. An event now must wait out the 1,500 ms debounce counted
+    // from that run, not start a run ~100 ms later.
+    await ingest(inc.id, 'disk /var full again');
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await ingestRuns()).toBe(1);
+    // ...and the run still comes.
+    await waitFor(async () => ((await ingestRuns()) >= 2 ? true : undefined));
+  });
+});

@@ -1,0 +1,109 @@
+// The analysis worker thread, used when the server runs on PostgreSQL: it reads an incident's events over its own
+// connection and gives exactly the in-process analyzer's result; a thread that dies fails only the analysis it held
+// and is replaced; shutdown ends it.
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeIncident } from '../../src/analysis/analyzer.js';
+import { readAnalysisInput } from '../../src/analysis/runtime/input.js';
+import { AnalysisWorker } from '../../src/analysis/runtime/worker-client.js';
+import { WORKER_APPLICATION_NAME } from '../../src/analysis/runtime/worker-protocol.js';
+import { AppError } from '../../src/domain/errors.js';
+import { POSTGRES_URL, createIncident, startTestApp, type TestServer } from './harness.js';
+
+// On PGlite the database lives in the server's own thread, so the analyzer runs there (src/analysis/service.ts).
+const SKIP_REASON = 'needs a PostgreSQL server: set TEST_DATABASE_URL (CI does)';
+const silent = pino({ level: 'silent' });
+
+describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
+  let s: TestServer;
+  let url: string;
+  let incidentId: string;
+
+  beforeAll(async () => {
+    s = await startTestApp();
+    url = s.database.url ?? '';
+    const inc = await createIncident(s, { title: 'Checkout returning 502s' });
+    incidentId = inc.id;
+    const events = Array.from({ length: 300 }, (_, i) => ({
+      incident_id: incidentId,
+      event_type: 'log',
+      level: i % 3 === 0 ? 'error' : 'info',
+      source: i % 2 ? 'orders-db' : 'checkout-api',
+      message: i % 3 === 0 ? `connection pool exhausted (active=${100 + (i % 7)}, max=100)` : `GET /api/cart/${i} 200 in ${i % 50}ms`,
+      timestamp: new Date(Date.parse('2026-11-20T10:00:00Z') + i * 1000).toISOString(),
+    }));
+    expect((await s.api('/api/ingest/events/batch', { json: events })).status).toBe(201);
+  });
+  afterAll(() => s?.stop());
+
+  it('is what the server analyses with: its connection is in pg_stat_activity and analysis answers', async () => {
+    const res = await s.api(`/api/incidents/${incidentId}/analyze`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { root_cause: string }).root_cause).toMatch(/database conn/);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1', [
+        WORKER_APPLICATION_NAME,
+      ]);
+      expect(r.rows[0].n).toBe(1);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('gives exactly the in-process result, and the input when asked', async () => {
+    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    try {
+      const fromThread = await w.analyze(incidentId, [], true);
+      const input = await readAnalysisInput(s.database.db, incidentId, []);
+      expect(input.events).toHaveLength(300);
+      expect(fromThread.result).toEqual(analyzeIncident(input));
+      expect(fromThread.input).toEqual(input);
+      expect(fromThread.workMs).toBeGreaterThan(0);
+      expect((await w.analyze(incidentId, [], false)).input).toBeUndefined();
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('answers a missing incident with NOT_FOUND, as the in-process path does', async () => {
+    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    try {
+      const missing = '00000000-0000-4000-8000-000000000000';
+      const err = await w.analyze(missing, [], false).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect((err as AppError).code).toBe('NOT_FOUND');
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a thread that dies fails the analysis it held; the next analysis starts a new thread', async () => {
+    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    try {
+      await w.analyze(incidentId, [], false);
+      const first = w.thread;
+      const held = w.analyze(incidentId, [], false);
+      void first?.terminate();
+      await expect(held).rejects.toThrow(/exited .* before answering/);
+      const again = await w.analyze(incidentId, [], false);
+      expect(again.result.root_cause).toMatch(/database conn/);
+      expect(w.thread).toBeDefined();
+      expect(w.thread).not.toBe(first);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('close ends the thread (its connection too) and refuses more work', async () => {
+    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    await w.analyze(incidentId, [], false);
+    const thread = w.thread;
+    const exited = new Promise<number>((resolve) => thread?.once('exit', resolve));
+    await w.close();
+    expect(await exited).toBe(0);
+    await expect(w.analyze(incidentId, [], false)).rejects.toThrow(/shut down/);
+  });
+});

@@ -1,0 +1,134 @@
+// Test harness: Warroom on a fresh database per test file (PGlite in memory by default, or a throw-away database on
+// the PostgreSQL named by TEST_DATABASE_URL / DATABASE_URL), either in-process (startTestApp: requests go through
+// app.request(), no socket) or as a real listening server (startTestServer: for WebSockets, SSE and node's streams).
+import { randomBytes } from 'node:crypto';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { ConfigSchema, type Config } from '../../src/config.js';
+import type { AppRouter } from '../../src/index.js';
+import { createWarroom, startServer, type Warroom } from '../../src/server.js';
+import { apiFor, type Api } from './http.js';
+
+export const POSTGRES_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
+export const DB_LABEL = POSTGRES_URL ? 'postgres' : 'pglite';
+
+/** Creates an empty database on the server at `adminUrl`; returns its URL and a function that drops it. */
+export async function createScratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `warroom_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+export interface TestServer extends Omit<Warroom, 'close'> {
+  /** fetch against the server: `api('/api/incidents/')`. */
+  api: Api;
+  trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
+  stop(): Promise<void>;
+}
+
+/** A listening server: it also has a URL for sockets. */
+export interface ListeningTestServer extends TestServer {
+  url: string;
+  port: number;
+}
+
+type Overrides = Partial<Record<keyof Config, string>>;
+interface HarnessOptions {
+  /** Join this database instead of making a fresh one (two instances, one database). */
+  databaseUrl?: string;
+  pingIntervalMs?: number;
+  logger?: Logger;
+}
+
+async function prepareDatabase(opts: HarnessOptions): Promise<{ databaseUrl: string | undefined; drop?: () => Promise<void> }> {
+  if (opts.databaseUrl || !POSTGRES_URL) return { databaseUrl: opts.databaseUrl };
+  const scratch = await createScratchDatabase(POSTGRES_URL);
+  return { databaseUrl: scratch.url, drop: scratch.drop };
+}
+
+const startOptions = (opts: HarnessOptions) => ({
+  ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+  ...(opts.logger ? { logger: opts.logger } : {}),
+});
+
+/** In-process: every request goes through `app.request()`, tRPC included; nothing listens. */
+export async function startTestApp(overrides: Overrides = {}, opts: HarnessOptions = {}): Promise<TestServer> {
+  const { databaseUrl, drop } = await prepareDatabase(opts);
+  const warroom = await createWarroom(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }), startOptions(opts));
+  const { app, close, ...parts } = warroom;
+  const api: Api = (path, init = {}) => {
+    const { json, ...rest } = init;
+    if (json === undefined) return Promise.resolve(app.app.request(path, rest));
+    const headers = { 'content-type': 'application/json', ...(rest.headers ?? {}) };
+    return Promise.resolve(app.app.request(path, { ...rest, method: rest.method ?? 'POST', headers, body: JSON.stringify(json) }));
+  };
+  const inProcessFetch = (url: URL | RequestInfo, init?: RequestInit): Promise<Response> =>
+    Promise.resolve(app.app.request(url instanceof URL ? url.href : url, init));
+  const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: 'http://warroom.test/trpc', fetch: inProcessFetch })] });
+  return {
+    ...parts,
+    app,
+    api,
+    trpc,
+    async stop() {
+      await close();
+      await drop?.();
+    },
+  };
+}
+
+export function testConfig(overrides: Overrides = {}): Config {
+  return ConfigSchema.parse({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', LOG_LEVEL: 'silent', VALIDATE_OUTPUT: 'true', ...overrides });
+}
+
+/** A real listening server on 127.0.0.1 and a random port. */
+export async function startTestServer(overrides: Overrides = {}, opts: HarnessOptions = {}): Promise<ListeningTestServer> {
+  const { databaseUrl, drop } = await prepareDatabase(opts);
+  const server = await startServer(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }), startOptions(opts));
+  const api = apiFor(server.url);
+  const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc` })] });
+  return {
+    ...server,
+    api,
+    trpc,
+    async stop() {
+      await server.close(1000);
+      await drop?.();
+    },
+  };
+}
+
+export const newIncident = {
+  title: 'Database connection timeout',
+  description: 'Users experiencing 502 errors',
+  severity: 'high',
+  source: 'datadog',
+  tags: ['database', 'postgres'],
+  metadata: {},
+} as const;
+
+export async function createIncident(s: TestServer, body: Record<string, unknown> = newIncident): Promise<{ id: string } & Record<string, unknown>> {
+  const res = await s.api('/api/incidents/', { json: body });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string } & Record<string, unknown>;
+}

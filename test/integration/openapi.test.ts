@@ -1,0 +1,45 @@
+// openapi.json: equals what the code generates (drift fails), is valid OpenAPI 3.x, and tells the truth about REST.
+import { readFile } from 'node:fs/promises';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { describe, expect, it } from 'vitest';
+import { OPENAPI_PATH, renderOpenApi } from '../../src/rest/document.js';
+
+type Op = {
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: Record<string, { schema: { type?: string } }> };
+  responses: Record<string, unknown>;
+};
+
+describe('openapi.json', () => {
+  it('matches the document generated from the code (run `npm run openapi` after changing a schema)', async () => {
+    expect(await readFile(OPENAPI_PATH, 'utf8')).toBe(renderOpenApi());
+  });
+
+  it('is valid OpenAPI 3.x', async () => {
+    const doc = JSON.parse(renderOpenApi()) as Record<string, unknown>;
+    const api = await SwaggerParser.validate(structuredClone(doc) as never);
+    expect(String((api as { openapi?: string }).openapi)).toMatch(/^3\./);
+  });
+
+  it('documents what the server really does', () => {
+    const doc = JSON.parse(renderOpenApi()) as { servers: { url: string }[]; paths: Record<string, Record<string, Op>> };
+    expect(doc.servers[0]?.url).toBe('/api');
+    const op = (p: string, m: string): Op => {
+      const o = doc.paths[p]?.[m];
+      if (!o) throw new Error(`${m} ${p} missing`);
+      return o;
+    };
+    const status = op('/incidents/{incident_id}/status', 'patch');
+    expect(status.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['path:incident_id', 'query:status', 'query:actor']);
+    expect(status.requestBody).toBeUndefined();
+    expect(Object.keys(status.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+
+    const batch = op('/ingest/events/batch', 'post');
+    expect(batch.requestBody?.content['application/json']?.schema.type).toBe('array');
+    expect(Object.keys(batch.responses)).toEqual(expect.arrayContaining(['201', '400', '404', '415']));
+    expect(Object.keys(op('/incidents', 'post').responses)).toContain('201');
+    expect(Object.keys(op('/incidents', 'post').responses)).not.toContain('200');
+    expect(Object.keys(op('/ingest/events', 'post').responses)).toContain('201');
+    expect(op('/incidents', 'get').parameters?.map((p) => p.name)).toEqual(['status', 'severity', 'source', 'tag', 'limit', 'offset']);
+  });
+});

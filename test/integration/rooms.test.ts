@@ -1,0 +1,221 @@
+// Incident rooms over real WebSockets: chat, live pushes, presence, isolation, limits, pings and the SSE subscription.
+import { createTRPCClient, httpSubscriptionLink, splitLink, httpBatchLink } from '@trpc/client';
+import { EventSource } from 'eventsource';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerFrame } from '../../schema/index.js';
+import type { AppRouter } from '../../src/index.js';
+import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
+import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
+
+let s: ListeningTestServer;
+beforeAll(async () => {
+  s = await startTestServer({}, { pingIntervalMs: 300 });
+});
+afterAll(() => s.stop());
+
+const MISSING = '123e4567-e89b-12d3-a456-426614174000';
+
+describe(`incident rooms (${DB_LABEL})`, () => {
+  it('refuses unknown and malformed incident ids with 404 on the upgrade', async () => {
+    expect(await upgradeStatus(wsUrl(s.url, MISSING))).toBe(404);
+    expect(await upgradeStatus(wsUrl(s.url, 'not-a-uuid'))).toBe(404);
+    const inc = await createIncident(s);
+    expect(await upgradeStatus(wsUrl(s.url, inc.id))).toBe(101);
+    expect((await s.api(`/ws/incidents/${inc.id}`)).status).toBe(426);
+  });
+
+  it('welcomes with the incident, its recent timeline and who is present', async () => {
+    const inc = await createIncident(s);
+    const alice = await connectRoom(s.url, inc.id, { user: 'alice' });
+    const welcome = await alice.next('welcome');
+    expect(welcome.incident.id).toBe(inc.id);
+    expect(welcome.timeline[0]?.entry_type).toBe('system_event');
+    expect(alice.frames[0]?.type).toBe('welcome');
+    const bob = await connectRoom(s.url, inc.id, { user: 'bob' });
+    expect((await bob.next('welcome')).present).toEqual(['alice', 'bob']);
+    await alice.close();
+    await bob.close();
+  });
+
+  it('broadcasts chat to everyone in the room, stores it as a comment, and keeps other rooms out', async () => {
+    const inc = await createIncident(s);
+    const other = await createIncident(s);
+    const a = await connectRoom(s.url, inc.id);
+    const b = await connectRoom(s.url, inc.id);
+    const c = await connectRoom(s.url, other.id);
+    await Promise.all([a.next('welcome'), b.next('welcome'), c.next('welcome')]);
+
+    a.send({ user: '  John Doe ', message: 'Investigating the issue...' });
+    const atB = await b.next('message');
+    const atA = await a.next('message');
+    expect(atB).toEqual(atA);
+    expect(atB).toMatchObject({ incident_id: inc.id, user: 'John Doe', message: 'Investigating the issue...' });
+
+    const timeline = (await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as { entry_type: string; actor: string; description: string; id: string }[];
+    const comment = timeline.find((t) => t.entry_type === 'comment');
+    expect(comment).toMatchObject({ actor: 'John Doe', description: 'Investigating the issue...', id: atB.id });
+
+    // The third socket, in another room, sees nothing of it.
+    c.send({ type: 'ping' });
+    await c.next('pong');
+    expect(c.frames.filter((f) => f.type === 'message')).toHaveLength(0);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  it('pushes status changes, single ingests and a batch of 1000 as one frame', async () => {
+    const inc = await createIncident(s);
+    const r = await connectRoom(s.url, inc.id);
+    await r.next('welcome');
+
+    await s.api(`/api/incidents/${inc.id}/status?status=investigating&actor=alice`, { method: 'PATCH' });
+    // Analysis frames (on create) may arrive in between; wait for the ones this change makes.
+    expect((await r.next('incident.updated', (f) => f.incident.status === 'investigating')).incident.id).toBe(inc.id);
+    expect((await r.next('timeline.created', (f) => f.entry.entry_type === 'status_change')).entry).toMatchObject({ actor: 'alice' });
+
+    await s.api('/api/ingest/events', { json: { incident_id: inc.id, event_type: 'log', message: 'one' } });
+    expect((await r.next('event.created')).events.map((e) => e.message)).toEqual(['one']);
+
+    const batch = Array.from({ length: 1000 }, (_, i) => ({ incident_id: inc.id, event_type: 'log', message: `m${i}` }));
+    expect((await s.api('/api/ingest/events/batch', { json: batch })).status).toBe(201);
+    const frame = await r.next('event.created');
+    expect(frame.events).toHaveLength(1000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.frames.filter((f) => f.type === 'event.created')).toHaveLength(2);
+    await r.close();
+  });
+
+  it('announces joins and leaves, once per user name', async () => {
+    const inc = await createIncident(s);
+    const watcher = await connectRoom(s.url, inc.id);
+    await watcher.next('welcome');
+    const carol = await connectRoom(s.url, inc.id, { user: 'carol' });
+    expect(await watcher.next('presence')).toEqual({ type: 'presence', action: 'join', user: 'carol', present: ['carol'] });
+    const carol2 = await connectRoom(s.url, inc.id, { user: 'carol' });
+    await carol2.next('welcome');
+    // A user named by the first chat message joins then.
+    watcher.send({ user: 'dave', message: 'hi' });
+    expect(await watcher.next('presence')).toMatchObject({ action: 'join', user: 'dave', present: ['carol', 'dave'] });
+    await carol.close();
+    await carol2.close();
+    expect(await watcher.next('presence')).toMatchObject({ action: 'leave', user: 'carol', present: ['dave'] });
+    expect(watcher.frames.filter((f) => f.type === 'presence' && f.user === 'carol' && f.action === 'join')).toHaveLength(1);
+    await watcher.close();
+  });
+
+  it('answers bad frames with an error frame on that socket only, and stays open', async () => {
+    const inc = await createIncident(s);
+    const a = await connectRoom(s.url, inc.id);
+    const b = await connectRoom(s.url, inc.id);
+    await Promise.all([a.next('welcome'), b.next('welcome')]);
+    a.send('{not json');
+    expect(await a.next('error')).toMatchObject({ code: 'invalid_json' });
+    a.send({ user: '', message: 'x' });
+    expect((await a.next('error')).message).toContain('user');
+    a.send({ user: 'x', message: 'y'.repeat(4001) });
+    expect((await a.next('error')).message).toContain('4000');
+    a.send([1, 2, 3]);
+    expect(await a.next('error')).toMatchObject({ code: 'invalid_frame' });
+    a.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await a.next('error')).toMatchObject({ code: 'invalid_frame' });
+    a.send({ user: 'ok', message: 'still here' });
+    expect((await b.next('message')).message).toBe('still here');
+    expect(b.frames.some((f) => f.type === 'error')).toBe(false);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('closes with 1009 on a frame over 16 KiB and stores nothing', async () => {
+    const inc = await createIncident(s);
+    const a = await connectRoom(s.url, inc.id);
+    await a.next('welcome');
+    a.send({ user: 'x', message: 'z'.repeat(17 * 1024) });
+    expect((await a.closed).code).toBe(1009);
+    const timeline = (await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as { entry_type: string }[];
+    expect(timeline.filter((t) => t.entry_type === 'comment')).toHaveLength(0);
+  });
+
+  it('sends error frames past 20 frames a second, then closes with 1008', async () => {
+    const inc = await createIncident(s);
+    const a = await connectRoom(s.url, inc.id);
+    await a.next('welcome');
+    for (let i = 0; i < 40; i++) a.send({ type: 'ping' });
+    const closed = await a.closed;
+    expect(closed.code).toBe(1008);
+    const errors = a.frames.filter((f) => f.type === 'error');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatchObject({ code: 'rate_limited' });
+    expect(a.frames.filter((f) => f.type === 'pong').length).toBeLessThanOrEqual(20);
+  });
+
+  it('drops a socket that stops answering pings', async () => {
+    const inc = await createIncident(s);
+    const dead = await connectRoom(s.url, inc.id, { autoPong: false });
+    await dead.next('welcome');
+    const alive = await connectRoom(s.url, inc.id);
+    await alive.next('welcome');
+    const closed = await dead.closed;
+    expect(closed.code).toBe(1006);
+    expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+    await alive.close();
+  });
+
+  it('lets a client reconnect and catch up from the welcome timeline', async () => {
+    const inc = await createIncident(s);
+    const a = await connectRoom(s.url, inc.id, { user: 'erin' });
+    await a.next('welcome');
+    a.send({ user: 'erin', message: 'before the drop' });
+    await a.next('message');
+    a.ws.terminate();
+    await a.closed;
+    const again = await connectRoom(s.url, inc.id, { user: 'erin' });
+    const welcome = await again.next('welcome');
+    expect(welcome.timeline.map((t) => t.description)).toContain('before the drop');
+    expect(welcome.present).toEqual(['erin']);
+    again.send({ user: 'erin', message: 'after' });
+    expect((await again.next('message')).message).toBe('after');
+    await again.close();
+  });
+
+  it('serves the same frames through the tRPC subscription incidents.onUpdate (SSE)', async () => {
+    const inc = await createIncident(s);
+    const client = createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === 'subscription',
+          true: httpSubscriptionLink({ url: `${s.url}/trpc`, EventSource }),
+          false: httpBatchLink({ url: `${s.url}/trpc` }),
+        }),
+      ],
+    });
+    const frames: ServerFrame[] = [];
+    let resolveGot: () => void = () => undefined;
+    const got = new Promise<void>((r) => (resolveGot = r));
+    const sub = client.incidents.onUpdate.subscribe(
+      { incident_id: inc.id },
+      {
+        onData: (f) => {
+          frames.push(f);
+          // incident.updated comes first, then the status_change entry: wait for the second.
+          if (f.type === 'timeline.created' && f.entry.entry_type === 'status_change') resolveGot();
+          if (f.type === 'welcome') void client.incidents.updateStatus.mutate({ incident_id: inc.id, status: 'identified' });
+        },
+      },
+    );
+    await got;
+    sub.unsubscribe();
+    expect(frames[0]?.type).toBe('welcome');
+    const updates = frames.filter((f) => f.type === 'incident.updated');
+    expect(updates.some((f) => f.type === 'incident.updated' && f.incident.status === 'identified')).toBe(true);
+  });
+
+  it('counts connections and messages in /metrics', async () => {
+    const inc = await createIncident(s);
+    const a = await connectRoom(s.url, inc.id);
+    await a.next('welcome');
+    const text = await (await s.api('/metrics')).text();
+    expect(text).toMatch(/^ws_connections [1-9]\d*$/m);
+    expect(text).toMatch(/^ws_messages_total\{direction="in"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^ws_messages_total\{direction="out"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^ws_broadcast_fanout_seconds_count [1-9]\d*$/m);
+    await a.close();
+  });
+});
