@@ -12,7 +12,6 @@ type Rows = Array<Omit<EventInsert, 'id'>>;
 export function batchStatement(
   rows: Rows,
   form: 'warroom' | 'values',
-  driver: 'pg' | 'pglite' = 'pg',
 ): { sql: string; parameters: unknown[] } {
   if (form === 'warroom') {
     return { sql: INSERT_EVENTS_SQL, parameters: [JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r })))] };

@@ -24,7 +24,7 @@ const cpu0 = process.cpuUsage();
 let batches = 0;
 // PGlite is one connection: statements run one after another whatever the client concurrency.
 while (performance.now() < end) {
-  const { sql, parameters } = batchStatement(rows, 'warroom', 'pglite');
+  const { sql, parameters } = batchStatement(rows, 'warroom');
   await pglite.query(sql, parameters);
   batches++;
 }

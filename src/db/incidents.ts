@@ -31,7 +31,7 @@ const insertWithEntry = prepare(
         .expression((eb) =>
           eb
             .selectFrom('i')
-            .select((s) => [
+            .select(() => [
               'i.id',
               sql.lit('system_event').as('entry_type'),
               sql.lit('Incident created').as('title'),

@@ -84,7 +84,9 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     const { metrics, refine, runner, changes } = this.opts;
     const started = performance.now();
     const past = (await this.pastIncidents()).filter((p) => p.id !== incidentId);
-    let { result, input, workMs } = await runner.analyze(incidentId, past, refine !== undefined);
+    const analysed = await runner.analyze(incidentId, past, refine !== undefined);
+    const { input } = analysed;
+    let { result, workMs } = analysed;
     if (refine && input) {
       const refined = await refine(input, result);
       if (refined.ok) result = refined.result;

@@ -19,7 +19,7 @@ const reply = (message: WorkerReply): void => port.postMessage(message);
 port.on('message', (message: WorkerRequest) => {
   if (message.type === 'close') {
     // Closing the port lets the thread end once the pool's sockets are gone.
-    db.destroy().finally(() => port.close());
+    void db.destroy().finally(() => port.close());
     return;
   }
   void analyze(message);

@@ -14,7 +14,7 @@ export const WILDCARD = '<*>';
  * "user's") are left alone. Collapsed before splitting so a multi-word value
  * cannot change the token count.
  */
-const QUOTED = /(^|[\s=(\[:])(?:'[^'\n]*'|"[^"\n]*")(?=$|[\s,;:.)\]])/g;
+const QUOTED = /(^|[\s=([:])(?:'[^'\n]*'|"[^"\n]*")(?=$|[\s,;:.)\]])/g;
 
 /**
  * Any decimal digit makes a token a value. This one rule covers numbers, hex
