@@ -5,3 +5,4 @@ export * from './event.js';
 export * from './action.js';
 export * from './timeline.js';
 export * from './rooms.js';
+export * from './alerts.js';
