@@ -1,7 +1,5 @@
 // The one error the alert parsers throw. Transport-free on purpose: the HTTP layer decides it is a 400 and copies
 // `issues` into the documented error body; nothing here knows of HTTP or tRPC.
-import type { z } from 'zod';
-
 export interface AlertPayloadIssue {
   /** Where the problem is, written as a person would: `alerts[3].labels`, `payload.summary`, `(input)`. */
   path: string;
@@ -29,17 +27,4 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
 /** An AlertPayloadError from one or more issues, its message listing them (`kind payload: path: message; ...`). */
 export function alertPayloadError(what: string, issues: AlertPayloadIssue[]): AlertPayloadError {
   return new AlertPayloadError(`invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-}
-
-/**
- * Validate `payload` with `schema`, returning the parsed value or throwing AlertPayloadError naming every bad field.
- * `what` names the format in the message, e.g. "Alertmanager payload".
- */
-export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown, what: string): z.output<S> {
-  const parsed = schema.safeParse(payload);
-  if (parsed.success) return parsed.data;
-  throw alertPayloadError(
-    what,
-    parsed.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message })),
-  );
 }
