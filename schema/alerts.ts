@@ -115,7 +115,11 @@ export const GenericAlert = z
     annotations: AlertAnnotations.default({}),
     starts_at: Timestamp.optional().meta({ description: 'When the alert started; default: unknown (null)' }),
     ends_at: Timestamp.optional().meta({ description: 'When the alert ended (resolved alerts); default null' }),
-    links: z.array(AlertLink).max(20, { error: 'at most 20 links' }).default([]),
+    links: z
+      .array(AlertLink)
+      .max(20, { error: 'at most 20 links' })
+      .default([])
+      .meta({ description: 'Links worth following (runbook, dashboard, job log), at most 20' }),
     details: z.looseObject({}).default({}).meta({ description: 'Any further structured data, kept as sent' }),
   })
   .meta({ id: 'GenericAlert' });
@@ -130,7 +134,8 @@ export const GenericAlertsInput = z
     alerts: z
       .array(GenericAlert)
       .min(1, { error: 'needs at least 1 alert' })
-      .max(MAX_ALERTS_PER_MESSAGE, { error: `holds at most ${MAX_ALERTS_PER_MESSAGE} alerts` }),
+      .max(MAX_ALERTS_PER_MESSAGE, { error: `holds at most ${MAX_ALERTS_PER_MESSAGE} alerts` })
+      .meta({ description: `1 to ${MAX_ALERTS_PER_MESSAGE} alerts, each handled on its own` }),
   })
   .meta({ id: 'GenericAlertsInput' });
 export type GenericAlertsInput = z.infer<typeof GenericAlertsInput>;
@@ -146,6 +151,27 @@ export function isValidGroupByTemplate(template: string): boolean {
   const rest = template.replace(GROUP_KEY_PLACEHOLDER, '');
   return !rest.includes('{{') && !rest.includes('}}');
 }
+
+/**
+ * One label matcher of a silence, in Alertmanager API v2's shape (src/integrations/matchers.ts compiles it; the
+ * string form `name=~"value"` is accepted there too). Limits match matchers.ts: name 256, value 1024 characters.
+ */
+export const SilenceMatcher = z
+  .object({
+    name: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(256, { error: 'must be at most 256 characters' })
+      .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'must be a label name ([a-zA-Z_:][a-zA-Z0-9_:]*)' })
+      .meta({ description: 'Label name' }),
+    value: text(1024).meta({
+      description: 'Value to compare, or a regex (RE2-like, fully anchored) when is_regex; a missing label reads as ""',
+    }),
+    is_regex: z.boolean().default(false).meta({ description: 'Match `value` as a regex (=~ / !~)' }),
+    is_equal: z.boolean().default(true).meta({ description: 'false negates the match (!= / !~)' }),
+  })
+  .meta({ id: 'SilenceMatcher' });
+export type SilenceMatcher = z.infer<typeof SilenceMatcher>;
 
 /** An HTTP header name (RFC 9110 token). */
 const HeaderName = z
