@@ -56,6 +56,7 @@ const Value = z
   })
   .optional();
 
+/** The recommended template's fields (above), all optional here; parseDatadog says which it requires. */
 export const DatadogPayload = z.looseObject({
   cycle_key: Value,
   transition: Value,

@@ -32,6 +32,7 @@ export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
+/** A title on one line (runs of whitespace become one space), cut to the alert model's 1024 characters. */
 export const clipTitle = (s: string): string => clip(s.replace(/\s+/g, ' ').trim(), MAX_TITLE);
 
 /** A dedup key as given, or, past MAX_DEDUP_KEY characters, `sha256:` + its hex digest (stable, and fits). */

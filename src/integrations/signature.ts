@@ -4,7 +4,9 @@
 // configure-notifications/manage-contact-points/integrations/webhook-notifier/): Grafana computes HMAC-SHA256
 // with the shared secret over the request body, or, when a timestamp header is configured, over
 // `timestamp + ":" + body` with the Unix timestamp (seconds) sent in that header. The signature travels as a hex
-// string in the signature header, `X-Grafana-Alerting-Signature` unless configured otherwise. We additionally
+// string in the signature header, `X-Grafana-Alerting-Signature` unless configured otherwise. The same in code:
+// grafana/alerting's HMACRoundTripper (Go package `http`): timestamp = strconv.FormatInt(now.Unix(), 10), written
+// to the MAC before ":" and the body; signature = hex.EncodeToString(mac.Sum(nil)). We additionally
 // refuse timestamps more than ±5 minutes from now, against replay.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { GrafanaHmacSettings } from '../../schema/index.js';
