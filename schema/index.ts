@@ -6,3 +6,4 @@ export * from './event.js';
 export * from './action.js';
 export * from './timeline.js';
 export * from './rooms.js';
+export * from './alerts.js';

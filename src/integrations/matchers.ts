@@ -1,0 +1,236 @@
+// Alertmanager-compatible label matchers, the building block of silences: `=`, `!=`, `=~`, `!~`.
+//
+// Semantics follow prometheus/alertmanager pkg/labels (matcher.go, parse.go):
+// - a regex is fully anchored: `value` is compiled as `^(?:value)$`, so `web` does not match `web-1`;
+// - a matcher on a label the alert does not have is tested against the empty string, so `env!="prod"` matches
+//   an alert without `env`, and `env=~".*"` matches every alert;
+// - the string form is `name<op>value` with the value optionally in double quotes (`\"`, `\\`, `\n` escapes),
+//   and a list is comma-separated, optionally in braces: `{alertname="HighCPU", env=~"prod|staging"}`.
+//
+// Regexes run on JavaScript's engine, not Go's RE2, which guarantees linear time. To keep a silence from hanging
+// the process, a pattern is refused (MatcherError) when it is longer than MAX_MATCHER_VALUE characters, uses a
+// feature RE2 lacks anyway (backreferences, lookaround), or quantifies a group that itself holds a quantifier
+// (`(a+)+`, `(\w*x)*`: the shape of catastrophic backtracking). This is a conservative guard, not a proof:
+// RE2-valid but exotic patterns (overlapping alternations under `*`) remain possible within the length limit.
+// RE2's leading inline flags `(?i)`/`(?s)`/`(?is)` (common in Alertmanager configs) become JavaScript flags.
+
+/** A silence matcher as Alertmanager's API v2 writes it. `is_equal` false negates (`!=`, `!~`). */
+export interface MatcherObject {
+  name: string;
+  value: string;
+  is_regex: boolean;
+  is_equal?: boolean;
+}
+
+export type MatcherOp = '=' | '!=' | '=~' | '!~';
+
+export interface Matcher {
+  name: string;
+  op: MatcherOp;
+  value: string;
+  /** True when the alert's labels satisfy this matcher (missing label = empty string). */
+  matches(labels: Readonly<Record<string, string>>): boolean;
+}
+
+/** Longest label name a matcher may name. */
+export const MAX_MATCHER_NAME = 256;
+/** Longest value or regex pattern, in characters. */
+export const MAX_MATCHER_VALUE = 1024;
+/** Most matchers in one list (one silence). */
+export const MAX_MATCHERS = 64;
+
+export interface MatcherIssue {
+  path: string;
+  message: string;
+}
+
+/** A matcher that cannot be used: bad syntax, unknown operator, invalid or unsafe regex. */
+export class MatcherError extends Error {
+  override readonly name = 'MatcherError';
+  constructor(
+    message: string,
+    readonly issues: MatcherIssue[],
+  ) {
+    super(message);
+  }
+}
+
+const fail = (path: string, message: string): MatcherError => new MatcherError(`${path}: ${message}`, [{ path, message }]);
+
+// Alertmanager's classic label-name grammar (parse.go): letters, digits, `_` and `:`, not starting with a digit.
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const STRING_FORM = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*([\s\S]*?)\s*$/;
+
+/**
+ * Compile one matcher from its object form (`{name, value, is_regex, is_equal}`) or its string form
+ * (`name=~"value"`). Throws MatcherError naming `path` when the name, operator or regex is unusable.
+ */
+export function parseMatcher(input: string | MatcherObject, path = 'matcher'): Matcher {
+  if (typeof input === 'string') {
+    const m = STRING_FORM.exec(input);
+    if (!m) throw fail(path, `expected name followed by =, !=, =~ or !~ and a value, got ${JSON.stringify(input)}`);
+    const [, name = '', op = '=', rawValue = ''] = m;
+    return compile(name, op as MatcherOp, unquote(rawValue, path), path);
+  }
+  const isEqual = input.is_equal ?? true;
+  const op: MatcherOp = input.is_regex ? (isEqual ? '=~' : '!~') : isEqual ? '=' : '!=';
+  return compile(input.name, op, input.value, path);
+}
+
+/**
+ * Compile a list of matchers: a string `{a="b", c=~"d"}` (braces optional, commas outside quotes separate) or an
+ * array of strings/objects. Issues are reported as `path[i]`. An alert is silenced when every matcher matches.
+ */
+export function parseMatchers(input: string | readonly (string | MatcherObject)[], path = 'matchers'): Matcher[] {
+  const items = typeof input === 'string' ? splitMatcherList(input, path) : input;
+  if (items.length > MAX_MATCHERS) throw fail(path, `at most ${MAX_MATCHERS} matchers`);
+  const out: Matcher[] = [];
+  const issues: MatcherIssue[] = [];
+  items.forEach((item, i) => {
+    try {
+      out.push(parseMatcher(item, `${path}[${i}]`));
+    } catch (err) {
+      if (err instanceof MatcherError) issues.push(...err.issues);
+      else throw err;
+    }
+  });
+  if (issues.length > 0) throw new MatcherError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  return out;
+}
+
+/** True when every matcher matches (the empty list matches everything, as Alertmanager's silences never are empty). */
+export function matchesAll(labels: Readonly<Record<string, string>>, matchers: readonly Matcher[]): boolean {
+  return matchers.every((m) => m.matches(labels));
+}
+
+/** The string form of a matcher, quoting the value: `env=~"prod|staging"`. */
+export function formatMatcher(m: Pick<Matcher, 'name' | 'op' | 'value'>): string {
+  return `${m.name}${m.op}${JSON.stringify(m.value)}`;
+}
+
+function compile(name: string, op: MatcherOp, value: string, path: string): Matcher {
+  if (name.length === 0 || name.length > MAX_MATCHER_NAME || !NAME.test(name)) {
+    throw fail(path, `label name ${JSON.stringify(name.slice(0, 100))} must match [a-zA-Z_:][a-zA-Z0-9_:]* and be at most ${MAX_MATCHER_NAME} characters`);
+  }
+  if (value.length > MAX_MATCHER_VALUE) throw fail(path, `value must be at most ${MAX_MATCHER_VALUE} characters`);
+  const get = (labels: Readonly<Record<string, string>>): string =>
+    Object.prototype.hasOwnProperty.call(labels, name) ? (labels[name] ?? '') : '';
+  if (op === '=' || op === '!=') {
+    const equal = op === '=';
+    return { name, op, value, matches: (labels) => (get(labels) === value) === equal };
+  }
+  const re = compileAnchored(value, path);
+  const equal = op === '=~';
+  return { name, op, value, matches: (labels) => re.test(get(labels)) === equal };
+}
+
+/** `^(?:pattern)$`, after the safety checks described at the top of this file. */
+function compileAnchored(pattern: string, path: string): RegExp {
+  let flags = '';
+  let body = pattern;
+  const inline = /^\(\?([is]+)\)/.exec(body);
+  if (inline?.[1] !== undefined) {
+    flags = [...new Set(inline[1])].join('');
+    body = body.slice(inline[0].length);
+  }
+  const unsafe = unsafeRegexReason(body);
+  if (unsafe) throw fail(path, `regex refused: ${unsafe}`);
+  try {
+    return new RegExp(`^(?:${body})$`, flags);
+  } catch (err) {
+    throw fail(path, `invalid regex: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Why a pattern is refused, or undefined when it passes. Scans once, skipping escapes and character classes,
+ * tracking per open group whether it holds a quantifier; a quantified group that holds one is refused.
+ */
+export function unsafeRegexReason(pattern: string): string | undefined {
+  if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not supported (RE2 has none)';
+  if (/\(\?<?[=!]/.test(pattern)) return 'lookaround is not supported (RE2 has none)';
+  const stack: boolean[] = []; // per open group: does it hold a quantifier?
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+    } else if (c === '[') {
+      i = skipClass(pattern, i);
+    } else if (c === '(') {
+      stack.push(false);
+    } else if (c === ')') {
+      const inner = stack.pop() ?? false;
+      const next = pattern[i + 1];
+      if (inner && (next === '*' || next === '+' || next === '{')) {
+        return 'a repeated group that itself repeats (nested quantifiers) can take exponential time';
+      }
+      if (inner && stack.length > 0) stack[stack.length - 1] = true;
+    } else if ((c === '*' || c === '+' || c === '{') && stack.length > 0) {
+      stack[stack.length - 1] = true;
+    }
+  }
+  return undefined;
+}
+
+function skipClass(pattern: string, start: number): number {
+  let i = start + 1;
+  if (pattern[i] === '^') i++;
+  if (pattern[i] === ']') i++;
+  for (; i < pattern.length; i++) {
+    if (pattern[i] === '\\') i++;
+    else if (pattern[i] === ']') return i;
+  }
+  return i;
+}
+
+/** A value in double quotes loses them and its `\"`, `\\`, `\n`, `\t` escapes; an unquoted one is taken as is. */
+function unquote(raw: string, path: string): string {
+  if (!raw.startsWith('"')) return raw;
+  if (raw.length < 2 || !raw.endsWith('"')) throw fail(path, 'unterminated quoted value');
+  let out = '';
+  for (let i = 1; i < raw.length - 1; i++) {
+    const c = raw[i];
+    if (c === '\\') {
+      const n = raw[++i];
+      if (n === 'n') out += '\n';
+      else if (n === 't') out += '\t';
+      else if (n === '"' || n === '\\') out += n;
+      else throw fail(path, `unknown escape \\${n ?? ''} in quoted value`);
+    } else if (c === '"') {
+      throw fail(path, 'unescaped " inside quoted value');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** Split `{a="b,c", d=~"e"}` into its matchers at commas outside quotes. */
+function splitMatcherList(input: string, path: string): string[] {
+  let s = input.trim();
+  if (s.startsWith('{')) {
+    if (!s.endsWith('}')) throw fail(path, 'missing closing }');
+    s = s.slice(1, -1);
+  }
+  const parts: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] ?? '';
+    if (quoted && c === '\\') {
+      cur += c + (s[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === ',' && !quoted) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  if (quoted) throw fail(path, 'unterminated quoted value');
+  parts.push(cur);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}

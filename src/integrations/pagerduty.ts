@@ -1,0 +1,146 @@
+// Parses a PagerDuty Events API v2 alert event (what tools send to https://events.pagerduty.com/v2/enqueue), so
+// anything that can page PagerDuty can send to Warroom unchanged.
+//
+// Format source: PagerDuty Events API v2 docs (developer.pagerduty.com, docs/events-API-v2/02-Trigger-Events,
+// "Send an Alert Event"): `routing_key`; `event_action` trigger | acknowledge | resolve; `dedup_key` (at most 255
+// characters; required for acknowledge and resolve; PagerDuty generates and returns one for a trigger without);
+// `payload` (required for trigger) with `summary` (at most 1024 characters), `source`, `severity` critical |
+// error | warning | info, and optional `timestamp`, `component`, `group`, `class`, `custom_details`; top-level
+// `client`, `client_url`, `links` [{href, text}], `images` [{src, href, alt}]. A success is answered 202 with
+// `{status: "success", message: "Event processed", dedup_key}`: see pagerDutyAccepted.
+//
+// Rules (issue 16): identity is `dedup_key` within the integration (the caller scopes it); a trigger without one
+// gets a generated key, which the caller must return; grouping key is `routing_key`, plus `/` + `payload.group`
+// (else `payload.component`) when present. Labels, for silences and group_by: source, severity, component, group,
+// class (those present). Events are one per request, so the result always holds exactly one alert.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  MAX_DEDUP_KEY,
+  MAX_TITLE,
+  type AlertLink,
+  type NormalizedAlert,
+  type PagerDutyEventResponse,
+} from '../../schema/index.js';
+import { type ParseContext, SenderTime, clip, clipTitle, groupKeyer, isoOrNull, parsePayload } from './parse-context.js';
+import { mapSeverity } from './severity.js';
+
+const str = (what: string, max: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .max(max, { error: `must be at most ${max} characters (${what})` });
+
+const PagerDutyPayload = z.looseObject({
+  summary: str("PagerDuty's limit", MAX_TITLE).min(1, { error: 'must not be empty' }),
+  source: str('Warroom limit', 255).min(1, { error: 'must not be empty' }),
+  severity: z.enum(['critical', 'error', 'warning', 'info'], {
+    error: 'must be one of critical, error, warning, info',
+  }),
+  timestamp: SenderTime.optional(),
+  component: str('Warroom limit', 255).optional(),
+  group: str('Warroom limit', 255).optional(),
+  class: str('Warroom limit', 255).optional(),
+  custom_details: z.unknown().optional(),
+});
+
+/** One Events API v2 alert event. */
+export const PagerDutyEvent = z
+  .looseObject({
+    routing_key: str('Warroom limit', 255).min(1, { error: 'must not be empty' }),
+    event_action: z.enum(['trigger', 'acknowledge', 'resolve'], {
+      error: 'must be one of trigger, acknowledge, resolve',
+    }),
+    dedup_key: str("PagerDuty's limit", MAX_DEDUP_KEY).min(1, { error: 'must not be empty' }).optional(),
+    payload: PagerDutyPayload.optional(),
+    client: str('Warroom limit', 500).optional(),
+    client_url: str('Warroom limit', 2048).optional(),
+    links: z
+      .array(z.looseObject({ href: str('Warroom limit', 2048).min(1), text: str('Warroom limit', 500).optional() }))
+      .max(50)
+      .default([]),
+    images: z
+      .array(
+        z.looseObject({
+          src: str('Warroom limit', 2048).min(1),
+          href: str('Warroom limit', 2048).optional(),
+          alt: str('Warroom limit', 500).optional(),
+        }),
+      )
+      .max(50)
+      .default([]),
+  })
+  .superRefine((e, c) => {
+    if (e.event_action === 'trigger' && e.payload === undefined) {
+      c.addIssue({ code: 'custom', path: ['payload'], message: 'is required for a trigger event' });
+    }
+    if (e.event_action !== 'trigger' && e.dedup_key === undefined) {
+      c.addIssue({ code: 'custom', path: ['dedup_key'], message: `is required for ${e.event_action === 'acknowledge' ? 'an' : 'a'} ${e.event_action} event` });
+    }
+  });
+export type PagerDutyEvent = z.infer<typeof PagerDutyEvent>;
+
+/** 32 hex digits, like the keys PagerDuty generates. */
+const defaultDedupKey = (): string => randomUUID().replaceAll('-', '');
+
+/**
+ * One Events API v2 event → exactly one NormalizedAlert. trigger → firing; acknowledge → still firing, action
+ * `acknowledge`; resolve → resolved. A trigger without `dedup_key` gets `ctx.generateDedupKey()` (default: 32 random
+ * hex digits); return it to the sender with pagerDutyAccepted. An acknowledge or resolve usually has no `payload`:
+ * then title is the dedup_key, severity the integration default and raw_severity null, so the caller should update
+ * the stored alert's status only, keeping its title and severity. Throws AlertPayloadError naming each bad field
+ * (e.g. `payload.summary` over 1024 characters, `dedup_key` missing on a resolve).
+ */
+export function parsePagerDuty(payload: unknown, ctx: ParseContext): NormalizedAlert[] {
+  const e = parsePayload(PagerDutyEvent, payload, 'PagerDuty event');
+  const dedupKey = e.dedup_key ?? (ctx.generateDedupKey ?? defaultDedupKey)();
+  const p = e.payload;
+  const labels: Record<string, string> = {};
+  if (p) {
+    labels.source = p.source;
+    labels.severity = p.severity;
+    for (const k of ['component', 'group', 'class'] as const) {
+      const v = p[k];
+      if (v !== undefined && v !== '') labels[k] = v;
+    }
+  }
+  const sub = p?.group || p?.component;
+  const senderGroup = sub ? `${e.routing_key}/${sub}` : e.routing_key;
+  const { severity, raw_severity } = mapSeverity(p?.severity, ctx.settings);
+  const status = e.event_action === 'resolve' ? 'resolved' : 'firing';
+  const details: Record<string, unknown> = { event_action: e.event_action };
+  if (e.dedup_key === undefined) details.dedup_key_generated = true;
+  if (p?.custom_details !== undefined) details.custom_details = p.custom_details;
+  if (p?.class !== undefined) details.class = p.class;
+  if (e.client !== undefined) details.client = e.client;
+  return [
+    {
+      dedup_key: dedupKey,
+      status,
+      action: e.event_action,
+      title: clipTitle(p?.summary ?? dedupKey),
+      severity,
+      raw_severity,
+      source: clip(p?.source ?? 'pagerduty', 200),
+      labels,
+      annotations: p ? { summary: p.summary } : {},
+      starts_at: e.event_action === 'trigger' ? isoOrNull(p?.timestamp) : null,
+      ends_at: status === 'resolved' ? isoOrNull(p?.timestamp) : null,
+      group_key: groupKeyer(ctx)(labels, senderGroup),
+      links: links(e),
+      details,
+    },
+  ];
+}
+
+/** The 202 body PagerDuty answers an accepted event with, carrying the (possibly generated) dedup_key. */
+export function pagerDutyAccepted(alert: Pick<NormalizedAlert, 'dedup_key'>): PagerDutyEventResponse {
+  return { status: 'success', message: 'Event processed', dedup_key: alert.dedup_key };
+}
+
+function links(e: PagerDutyEvent): AlertLink[] {
+  const out: AlertLink[] = [];
+  if (e.client_url) out.push({ href: e.client_url, text: e.client || 'Source' });
+  for (const l of e.links) out.push({ href: l.href, text: l.text || l.href });
+  for (const i of e.images) out.push({ href: i.href || i.src, text: i.alt || 'Image' });
+  return out;
+}

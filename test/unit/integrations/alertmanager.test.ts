@@ -1,0 +1,119 @@
+// Alertmanager and Grafana webhook parsing: per-alert status, zero endsAt, fingerprints, grouping, errors.
+import { describe, expect, it } from 'vitest';
+import { parseAlertmanager } from '../../../src/integrations/alertmanager.js';
+import { labelsFingerprint } from '../../../src/integrations/fingerprint.js';
+import { parseGrafana } from '../../../src/integrations/grafana.js';
+import { ctx, expectValid, fixture, issuesOf } from './fixtures.js';
+
+describe('parseAlertmanager', () => {
+  it('a firing message holding a resolved alert: each alert keeps its own status', () => {
+    const alerts = parseAlertmanager(fixture('alertmanager-firing.json'), ctx());
+    expectValid(alerts);
+    expect(alerts.map((a) => [a.dedup_key, a.status, a.action])).toEqual([
+      ['b4c5e5d3c2a1f0e9', 'firing', 'trigger'],
+      ['0a1b2c3d4e5f6071', 'resolved', 'resolve'],
+    ]);
+    const [firing, resolved] = alerts;
+    expect(firing).toMatchObject({
+      title: 'Checkout 5xx rate above 5%',
+      severity: 'critical',
+      raw_severity: 'critical',
+      source: 'checkout-1:8080',
+      starts_at: '2026-11-29T10:00:00.123Z',
+      ends_at: null,
+      group_key: '{}/{severity="critical"}:{alertname="HighErrorRate"}',
+    });
+    expect(firing?.links).toEqual([
+      { href: 'http://prometheus.example:9090/graph?g0.expr=rate%28http_5xx%5B5m%5D%29', text: 'Source' },
+      { href: 'https://runbooks.example/checkout-5xx', text: 'Runbook' },
+    ]);
+    expect(resolved).toMatchObject({ starts_at: '2026-11-29T09:40:00.000Z', ends_at: '2026-11-29T09:55:00.000Z' });
+  });
+
+  it('the resolved message resolves the same identity', () => {
+    const [a] = parseAlertmanager(fixture('alertmanager-resolved.json'), ctx());
+    expect(a).toMatchObject({ dedup_key: 'b4c5e5d3c2a1f0e9', status: 'resolved', ends_at: '2026-11-29T10:20:00.000Z' });
+  });
+
+  it('a firing alert has no end even when Prometheus sent a future endsAt', () => {
+    const p = fixture('alertmanager-firing.json');
+    const alerts = p.alerts as Record<string, unknown>[];
+    if (alerts[0]) alerts[0].endsAt = '2026-11-29T10:04:00Z';
+    expect(parseAlertmanager(p, ctx())[0]).toMatchObject({ ends_at: null, details: { ends_at_raw: '2026-11-29T10:04:00Z' } });
+  });
+
+  it('a missing fingerprint becomes the labels hash, whatever the label order', () => {
+    const p = fixture('alertmanager-firing.json');
+    const alerts = p.alerts as Record<string, unknown>[];
+    const labels = { env: 'prod', alertname: 'HighErrorRate', severity: 'critical', job: 'checkout', instance: 'checkout-1:8080' };
+    if (alerts[0]) {
+      delete alerts[0].fingerprint;
+      alerts[0].labels = labels;
+    }
+    const [a] = parseAlertmanager(p, ctx());
+    expect(a?.dedup_key).toBe(labelsFingerprint({ alertname: 'HighErrorRate', env: 'prod', instance: 'checkout-1:8080', job: 'checkout', severity: 'critical' }));
+    expect(a?.details).toMatchObject({ fingerprint_from: 'labels' });
+  });
+
+  it('group_by overrides the sender grouping', () => {
+    const alerts = parseAlertmanager(fixture('alertmanager-firing.json'), ctx({ group_by: '{{ labels.job }}/{{ labels.env }}' }));
+    expect(alerts.map((a) => a.group_key)).toEqual(['checkout/prod', 'checkout/prod']);
+  });
+
+  it('no severity label → the integration default', () => {
+    const p = fixture('alertmanager-resolved.json');
+    const alerts = p.alerts as { labels: Record<string, string> }[];
+    if (alerts[0]) delete alerts[0].labels.severity;
+    expect(parseAlertmanager(p, ctx({ default_severity: 'low' }))[0]).toMatchObject({ severity: 'low', raw_severity: null });
+  });
+
+  it('names each bad field', () => {
+    const p = fixture('alertmanager-firing.json');
+    const alerts = p.alerts as Record<string, unknown>[];
+    if (alerts[1]) {
+      alerts[1].status = 'pending';
+      alerts[1].startsAt = 'yesterday';
+      delete alerts[1].labels;
+    }
+    const paths = issuesOf(() => parseAlertmanager(p, ctx())).map((i) => i.path).sort();
+    expect(paths).toEqual(['alerts[1].labels', 'alerts[1].startsAt', 'alerts[1].status']);
+  });
+
+  it('refuses an unknown version, a missing alerts array, a non-object, and unstorable text', () => {
+    expect(issuesOf(() => parseAlertmanager({ ...fixture('alertmanager-firing.json'), version: '3' }, ctx()))[0]?.path).toBe('version');
+    const p = fixture('alertmanager-firing.json');
+    delete p.alerts;
+    expect(issuesOf(() => parseAlertmanager(p, ctx()))[0]?.path).toBe('alerts');
+    expect(issuesOf(() => parseAlertmanager('nope', ctx()))[0]?.path).toBe('(input)');
+    const q = fixture('alertmanager-firing.json');
+    (q.commonAnnotations as Record<string, string>).summary = 'a\u0000b';
+    expect(issuesOf(() => parseAlertmanager(q, ctx()))[0]?.path).toBe('commonAnnotations.summary');
+  });
+
+  it('also accepts a Grafana payload', () => {
+    expect(parseAlertmanager(fixture('grafana-firing.json'), ctx())).toHaveLength(2);
+  });
+});
+
+describe('parseGrafana', () => {
+  it('reads Grafana alerts, links and values', () => {
+    const alerts = parseGrafana(fixture('grafana-firing.json'), ctx());
+    expectValid(alerts);
+    const [mem, cpu] = alerts;
+    expect(mem).toMatchObject({
+      dedup_key: 'c6eadffa33fcdf37',
+      status: 'firing',
+      title: 'This alert was triggered for zone us-1',
+      severity: 'medium',
+      raw_severity: 'warning',
+      source: 'grafana',
+      starts_at: '2021-10-12T07:51:03.157Z',
+      ends_at: null,
+      group_key: '{}:{}',
+      details: { values: { B: 44.23943737541908, C: 1 }, org_id: 1 },
+    });
+    expect(mem?.links.map((l) => l.text)).toEqual(['Source', 'Runbook', 'Dashboard', 'Panel', 'Silence']);
+    expect(cpu).toMatchObject({ dedup_key: 'bc97ff14869b13e3', status: 'resolved', ends_at: '2021-10-12T08:06:03.157Z', severity: 'medium', raw_severity: null });
+    expect(cpu?.links.map((l) => l.text)).toEqual(['Source', 'Silence']);
+  });
+});

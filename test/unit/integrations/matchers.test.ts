@@ -1,0 +1,109 @@
+// Alertmanager-compatible matchers: the four operators, full anchoring, missing labels, both input forms, guards.
+import { describe, expect, it } from 'vitest';
+import {
+  MatcherError,
+  formatMatcher,
+  matchesAll,
+  parseMatcher,
+  parseMatchers,
+} from '../../../src/integrations/matchers.js';
+
+const alert = { alertname: 'HighCPU', env: 'prod', instance: 'web-1' };
+
+describe('operators', () => {
+  it('= and !=', () => {
+    expect(parseMatcher('env="prod"').matches(alert)).toBe(true);
+    expect(parseMatcher('env="staging"').matches(alert)).toBe(false);
+    expect(parseMatcher('env!="staging"').matches(alert)).toBe(true);
+    expect(parseMatcher('env!="prod"').matches(alert)).toBe(false);
+  });
+  it('=~ and !~', () => {
+    expect(parseMatcher('env=~"prod|staging"').matches(alert)).toBe(true);
+    expect(parseMatcher('env!~"prod|staging"').matches(alert)).toBe(false);
+    expect(parseMatcher('instance=~"web-.*"').matches(alert)).toBe(true);
+    expect(parseMatcher('instance!~"db-.*"').matches(alert)).toBe(true);
+  });
+});
+
+describe('anchoring', () => {
+  it('a regex must match the whole value, as in Alertmanager', () => {
+    expect(parseMatcher('instance=~"web"').matches(alert)).toBe(false);
+    expect(parseMatcher('instance=~"eb-1"').matches(alert)).toBe(false);
+    expect(parseMatcher('instance=~"web-1|db"').matches(alert)).toBe(true);
+    expect(parseMatcher('instance!~"web"').matches(alert)).toBe(true);
+  });
+  it('a leading (?i) makes it case-insensitive', () => {
+    expect(parseMatcher('alertname=~"(?i)highcpu"').matches(alert)).toBe(true);
+  });
+});
+
+describe('missing label matches the empty string', () => {
+  it.each([
+    ['team=""', true],
+    ['team!=""', false],
+    ['team!="ops"', true],
+    ['team="ops"', false],
+    ['team=~".*"', true],
+    ['team=~".+"', false],
+    ['team!~".+"', true],
+  ])('%s → %s', (m, want) => {
+    expect(parseMatcher(m).matches(alert)).toBe(want);
+  });
+  it('does not read inherited properties as labels', () => {
+    expect(parseMatcher('constructor=""').matches(alert)).toBe(true);
+  });
+});
+
+describe('forms', () => {
+  it('object form, is_equal defaulting to true', () => {
+    expect(parseMatcher({ name: 'env', value: 'prod', is_regex: false }).op).toBe('=');
+    expect(parseMatcher({ name: 'env', value: 'p.*', is_regex: true, is_equal: false }).op).toBe('!~');
+    expect(parseMatcher({ name: 'env', value: 'prod', is_regex: false, is_equal: false }).matches(alert)).toBe(false);
+  });
+  it('unquoted and escaped values', () => {
+    expect(parseMatcher('env = prod').value).toBe('prod');
+    expect(parseMatcher('msg="say \\"hi\\", a\\\\b"').value).toBe('say "hi", a\\b');
+  });
+  it('a list in braces with commas inside quotes', () => {
+    const ms = parseMatchers('{alertname="HighCPU", env=~"prod|staging", note="a,b"}');
+    expect(ms.map(formatMatcher)).toEqual(['alertname="HighCPU"', 'env=~"prod|staging"', 'note="a,b"']);
+    expect(matchesAll(alert, ms.slice(0, 2))).toBe(true);
+    expect(matchesAll(alert, ms)).toBe(false);
+  });
+});
+
+describe('errors', () => {
+  const issueOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      expect(err).toBeInstanceOf(MatcherError);
+      return (err as MatcherError).issues;
+    }
+    throw new Error('expected a MatcherError');
+  };
+  it('invalid regex names the matcher', () => {
+    const issues = issueOf(() => parseMatchers(['env="prod"', 'instance=~"web-(["']));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('matchers[1]');
+    expect(issues[0]?.message).toMatch(/invalid regex/);
+  });
+  it('bad syntax, bad name, unterminated quote', () => {
+    expect(issueOf(() => parseMatcher('env'))[0]?.message).toMatch(/expected name/);
+    expect(issueOf(() => parseMatcher({ name: '1x', value: 'a', is_regex: false }))[0]?.message).toMatch(/label name/);
+    expect(issueOf(() => parseMatcher('env="prod'))[0]?.message).toMatch(/unterminated/);
+  });
+  it('refuses catastrophic shapes and over-long patterns', () => {
+    for (const p of ['(a+)+', '(a*)*b', '((ab)*c)+', '(\\w+\\s?)*$', '(x+){2,}']) {
+      expect(issueOf(() => parseMatcher({ name: 'a', value: p, is_regex: true }))[0]?.message).toMatch(/nested/);
+    }
+    expect(issueOf(() => parseMatcher({ name: 'a', value: '(a)\\1', is_regex: true }))[0]?.message).toMatch(/backref/);
+    expect(issueOf(() => parseMatcher({ name: 'a', value: '(?=a)a', is_regex: true }))[0]?.message).toMatch(/lookaround/);
+    expect(issueOf(() => parseMatcher({ name: 'a', value: 'a'.repeat(1025), is_regex: true }))[0]?.message).toMatch(/1024/);
+  });
+  it('accepts ordinary patterns with quantifiers', () => {
+    for (const p of ['web-[0-9]+', '(prod|staging)-.*', '(ab)+', '[(+)]+x', 'a{2,3}']) {
+      expect(() => parseMatcher({ name: 'a', value: p, is_regex: true })).not.toThrow();
+    }
+  });
+});
