@@ -23,7 +23,10 @@ const layerRule = (layer, above) => ({
       'error',
       {
         patterns: [
-          ...above.map((name) => ({ group: [`**/${name}/*`, `**/${name}/**`], message: `src/${layer} must not import src/${name} (layers: docs/architecture.md)` })),
+          ...above.map((name) => ({
+            group: [`**/${name}/*`, `**/${name}/**`],
+            message: `src/${layer} must not import src/${name} (layers: docs/architecture.md)`,
+          })),
           { group: TOP.map((name) => `**/${name}.js`), message: 'only the entry points import app, server and main' },
         ],
       },
@@ -51,12 +54,23 @@ export default tseslint.config(
   {
     files: ['schema/**/*.ts', 'migrations/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**'], message: 'the wire contract and migrations stand below src/' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/src/**'], message: 'the wire contract and migrations stand below src/' }] },
+      ],
     },
   },
   {
     files: ['bench/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**'], message: 'bench/ has its own helpers' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**'], message: 'bench/ has its own helpers' }] },
+      ],
+    },
   },
-  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
 );

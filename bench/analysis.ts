@@ -54,7 +54,9 @@ function accuracy(): void {
     console.log(row.map((cell, i) => pad(cell, columns[i]?.[1] ?? 10)).join(' '));
   }
   const n = SCENARIOS.length;
-  console.log(`\ncategory accuracy: ${right}/${n} (${((100 * right) / n).toFixed(1)}%), right category with a fitting fix: ${fixes}/${n}`);
+  console.log(
+    `\ncategory accuracy: ${right}/${n} (${((100 * right) / n).toFixed(1)}%), right category with a fitting fix: ${fixes}/${n}`,
+  );
 }
 
 /** The corpus regenerated with other seeds, so a lucky draw of noise cannot flatter the accuracy. */
@@ -67,13 +69,18 @@ function robustness(): void {
       const { input, expected } = buildScenario({ ...def, seed: def.seed * 1000 + k });
       const result = analyzeIncident(input);
       total++;
-      const ok = result.category === expected.category && fixFits(result.suggested_actions, expected.fixKeywords) && result.root_cause.includes(expected.component);
+      const ok =
+        result.category === expected.category &&
+        fixFits(result.suggested_actions, expected.fixKeywords) &&
+        result.root_cause.includes(expected.component);
       if (ok) right++;
       else misses.push(`${def.id}#${k}→${result.category ?? 'null'}`);
     }
   }
   const detail = misses.length === 0 ? '' : ` (misses: ${misses.join(', ')})`;
-  console.log(`re-seeded corpus (${RESEED} seeds per scenario): category + fix + component right in ${right}/${total}${detail}`);
+  console.log(
+    `re-seeded corpus (${RESEED} seeds per scenario): category + fix + component right in ${right}/${total}${detail}`,
+  );
 }
 
 /** Median milliseconds to analyse a 10,000-event incident (also used by the full suite, bench/run.ts). */

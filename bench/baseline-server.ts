@@ -34,7 +34,14 @@ app.post('/incidents', async (c) => {
      t as (insert into timeline_entries (incident_id, entry_type, title, description, actor)
        select id, 'system_event', 'Incident created', severity || ' incident "' || title || '" reported by ' || source, source from i returning *)
      select i.* from i, t`,
-    [b.title, b.description ?? '', b.severity ?? 'medium', b.source ?? 'manual', b.tags ?? [], JSON.stringify(b.metadata ?? {})],
+    [
+      b.title,
+      b.description ?? '',
+      b.severity ?? 'medium',
+      b.source ?? 'manual',
+      b.tags ?? [],
+      JSON.stringify(b.metadata ?? {}),
+    ],
   );
   return c.json(rows[0], 201);
 });

@@ -11,7 +11,8 @@ const FANOUT_MESSAGES = 30;
 const CHAT_SENDERS = 200;
 const CHAT_PER_SENDER = 10;
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const quantile = (sorted: number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 async function incident(w: BenchProcess): Promise<string> {
   const res = await w.api('/api/incidents/', { json: { title: 'room benchmark' } });
@@ -27,7 +28,12 @@ function open(w: BenchProcess, id: string, onMessage: (text: string) => void): P
   });
 }
 
-async function openMany(w: BenchProcess, id: string, n: number, onMessage: (text: string) => void): Promise<WebSocket[]> {
+async function openMany(
+  w: BenchProcess,
+  id: string,
+  n: number,
+  onMessage: (text: string) => void,
+): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   // Connect in waves so the server's accept queue is not the thing measured.
   for (let i = 0; i < n; i += 100) {
@@ -83,7 +89,8 @@ export async function chatThroughput(from: BenchProcess, to: BenchProcess): Prom
   const senders = await openMany(from, id, CHAT_SENDERS, () => undefined);
   await new Promise((r) => setTimeout(r, 300));
   const t0 = performance.now();
-  for (const s of senders) for (let i = 0; i < CHAT_PER_SENDER; i++) s.send(JSON.stringify({ user: 'bench', message: `c${i}` }));
+  for (const s of senders)
+    for (let i = 0; i < CHAT_PER_SENDER; i++) s.send(JSON.stringify({ user: 'bench', message: `c${i}` }));
   await all;
   const seconds = (performance.now() - t0) / 1000;
   for (const s of senders) s.terminate();
@@ -121,7 +128,9 @@ async function main(): Promise<void> {
     await a.stop();
     await drop?.();
   }
-  console.log(`\nrooms benchmark (${embedded ? 'embedded PGlite' : 'PostgreSQL'}, ${(await import('node:os')).cpus().length} cores, Node ${process.version})\n`);
+  console.log(
+    `\nrooms benchmark (${embedded ? 'embedded PGlite' : 'PostgreSQL'}, ${(await import('node:os')).cpus().length} cores, Node ${process.version})\n`,
+  );
   console.log('| measure | value |\n|---|---|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 }

@@ -15,7 +15,16 @@ import { scratchDatabase, spawnServer, spawnWarroom, type BenchProcess } from '.
 import { analysisMedianMs } from './analysis.js';
 import { pgCeiling } from './lib/ceiling.js';
 import { machineCpuMs, processCpuMs } from './lib/cpu.js';
-import { loadMedian, loadOnce, median, rssMiB, summarize, type LoadRun, type LoadSpec, type LoadSummary } from './lib/load.js';
+import {
+  loadMedian,
+  loadOnce,
+  median,
+  rssMiB,
+  summarize,
+  type LoadRun,
+  type LoadSpec,
+  type LoadSummary,
+} from './lib/load.js';
 import { seedScale } from './lib/seed.js';
 import { batchBody, batchRows, eventBody, incidentBody } from './lib/workload.js';
 import { chatThroughput, fanout } from './rooms.js';
@@ -51,7 +60,9 @@ const failures: string[] = [];
 function record(key: string, measure: string, value: string, extra: Omit<Row, 'measure' | 'value'> = {}): void {
   rows.push({ measure, value, ...extra });
   results[key] = { measure, value, ...extra };
-  console.error(`  ${measure}: ${value}${extra.target ? ` (target ${extra.target}: ${extra.ok ? 'met' : 'MISSED'})` : ''}`);
+  console.error(
+    `  ${measure}: ${value}${extra.target ? ` (target ${extra.target}: ${extra.ok ? 'met' : 'MISSED'})` : ''}`,
+  );
 }
 
 function checkNoFailures(name: string, s: LoadSummary): void {
@@ -64,7 +75,8 @@ let logCount = 0;
 const logFile = (name: string): string => join(logDir, `${name}-${++logCount}.log`);
 console.error(`server logs: ${logDir}`);
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function json<T>(res: Response): Promise<T> {
   if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
@@ -119,11 +131,14 @@ async function paired(ours: Side, theirs: Side, runs: number): Promise<PairedRes
   const oc: number[] = [];
   const tc: number[] = [];
   for (let i = 0; i < runs; i++) {
-    for (const [side, out, cpu] of [[ours, o, oc], [theirs, t, tc]] as const) {
+    for (const [side, out, cpu] of [
+      [ours, o, oc],
+      [theirs, t, tc],
+    ] as const) {
       await side.before?.();
       const c0 = await processCpuMs(side.pid);
       const r = await loadOnce(side.spec);
-      cpu.push(((await processCpuMs(side.pid)) - c0) * 1000 / Math.max(1, r.requests));
+      cpu.push((((await processCpuMs(side.pid)) - c0) * 1000) / Math.max(1, r.requests));
       out.push(r);
     }
   }
@@ -160,7 +175,8 @@ async function main(): Promise<void> {
     console.error(`warroom at ${w.url} (${embedded ? 'embedded PGlite' : `PostgreSQL ${pgVersion}`})`);
     const incident = await json<{ id: string }>(await w.api('/api/incidents/', { json: incidentBody }));
     // A nearly empty database: a page of incidents and of events, so lists return full pages from the start.
-    for (let i = 0; i < 59; i++) await w.api('/api/incidents/', { json: { ...incidentBody, title: `page filler ${i}` } });
+    for (let i = 0; i < 59; i++)
+      await w.api('/api/incidents/', { json: { ...incidentBody, title: `page filler ${i}` } });
     await w.api('/api/ingest/events/batch', { json: batchBody(incident.id, 200) });
     await settle(w);
 
@@ -168,19 +184,32 @@ async function main(): Promise<void> {
     let b: BenchProcess | undefined;
     let baseId = '';
     if (baselineUrl) {
-      const baseDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baselineUrl, max: 2 }) }) });
+      const baseDb = new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baselineUrl, max: 2 }) }),
+      });
       await migrateToLatest(baseDb);
       // The same select must read the same row: the incident Warroom serves, analysis and all (~1.6 KB of JSON
       // where a bare row is ~0.4 KB), copied column for column. Until 2026-11-27 the baseline read a bare row.
       const appDb = new pg.Client({ connectionString: env.DATABASE_URL });
       await appDb.connect();
-      const copy = (await appDb.query<{ row: string }>('select row_to_json(i)::text as row from incidents i where id = $1', [incident.id])).rows[0];
+      const copy = (
+        await appDb.query<{ row: string }>('select row_to_json(i)::text as row from incidents i where id = $1', [
+          incident.id,
+        ])
+      ).rows[0];
       await appDb.end();
       if (!copy) throw new Error(`incident ${incident.id} is not in Warroom's database`);
       baseId = incident.id;
-      await sql`insert into incidents select * from json_populate_record(null::incidents, ${copy.row}::json)`.execute(baseDb);
+      await sql`insert into incidents select * from json_populate_record(null::incidents, ${copy.row}::json)`.execute(
+        baseDb,
+      );
       await baseDb.destroy();
-      const started = await spawnServer(['--import', 'tsx', 'bench/baseline-server.ts'], { DATABASE_URL: baselineUrl }, 'baseline listening', logFile('baseline'));
+      const started = await spawnServer(
+        ['--import', 'tsx', 'bench/baseline-server.ts'],
+        { DATABASE_URL: baselineUrl },
+        'baseline listening',
+        logFile('baseline'),
+      );
       b = started;
       cleanups.unshift(() => started.stop());
     }
@@ -201,7 +230,11 @@ async function main(): Promise<void> {
       const out: Record<string, LoadSummary> = {};
       for (const [k, spec] of Object.entries(specs)) {
         if (k === 'get' && b && label === 'reads') {
-          const r = await paired(oursSide(spec), { spec: { ...spec, url: `${b.url}/incidents/${baseId}` }, pid: b.child.pid, before: () => settle(w) }, RUNS);
+          const r = await paired(
+            oursSide(spec),
+            { spec: { ...spec, url: `${b.url}/incidents/${baseId}` }, pid: b.child.pid, before: () => settle(w) },
+            RUNS,
+          );
           vsBaseline.push(['get', 'incident get', r]);
           out[k] = r.ours;
         } else {
@@ -218,8 +251,16 @@ async function main(): Promise<void> {
     const evs = empty.events;
     const trpc = empty.trpc;
     if (!get || !list || !evs || !trpc) throw new Error('missing read results');
-    record('get', `GET /api/incidents/{id}, ${CONNS} connections (req/s; p50 / p99 ms)`, `${fmt(get.rps)}; ${get.p50} / ${get.p99}`);
-    record('get_trpc', `the same through /trpc (batched link) (req/s; p50 / p99 ms)`, `${fmt(trpc.rps)}; ${trpc.p50} / ${trpc.p99}`);
+    record(
+      'get',
+      `GET /api/incidents/{id}, ${CONNS} connections (req/s; p50 / p99 ms)`,
+      `${fmt(get.rps)}; ${get.p50} / ${get.p99}`,
+    );
+    record(
+      'get_trpc',
+      `the same through /trpc (batched link) (req/s; p50 / p99 ms)`,
+      `${fmt(trpc.rps)}; ${trpc.p50} / ${trpc.p99}`,
+    );
     record('list', `GET /api/incidents/?status=open&limit=50 (req/s; p99 ms)`, `${fmt(list.rps)}; ${list.p99}`);
     record('events', `GET /api/ingest/events/{id}?limit=100 (req/s; p99 ms)`, `${fmt(evs.rps)}; ${evs.p99}`);
     phaseRss.reads = await rssMiB(w.child.pid);
@@ -240,8 +281,15 @@ async function main(): Promise<void> {
         const rows = await pgCeiling(env.DATABASE_URL ?? '', batchRows(incident.id, BATCH), 4, SECONDS);
         return { rows, cpuMsPerBatch: ((await machineCpuMs()) - c0) / Math.max(1, (rows * SECONDS) / BATCH) };
       }
-      const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/lib/pglite-ceiling.ts', String(SECONDS), String(BATCH)], { encoding: 'utf8' });
-      const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { rows_per_second: number; cpu_ms_per_batch: number };
+      const stdout = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', 'bench/lib/pglite-ceiling.ts', String(SECONDS), String(BATCH)],
+        { encoding: 'utf8' },
+      );
+      const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+        rows_per_second: number;
+        cpu_ms_per_batch: number;
+      };
       return { rows: out.rows_per_second, cpuMsPerBatch: out.cpu_ms_per_batch };
     };
     // Warroom and the ceiling alternately (A B A B ...), each run after the server's analysis backlog has drained,
@@ -272,7 +320,8 @@ async function main(): Promise<void> {
     if (!embedded) {
       const url = env.DATABASE_URL ?? '';
       const values: number[] = [];
-      for (let i = 0; i < RUNS; i++) values.push(await pgCeiling(url, batchRows(incident.id, BATCH), 4, SECONDS, 'values'));
+      for (let i = 0; i < RUNS; i++)
+        values.push(await pgCeiling(url, batchRows(incident.id, BATCH), 4, SECONDS, 'values'));
       valuesCeiling = median(values);
     }
     record('batch_ingest', `batch ingest, ${BATCH} events/request, 4 clients (events/s)`, fmt(batchEps));
@@ -282,10 +331,19 @@ async function main(): Promise<void> {
       fmt(ceiling),
     );
     if (valuesCeiling !== undefined) {
-      record('db_ceiling_values', `for comparison: the same rows as one multi-row VALUES statement (${BATCH * 7} parameters), 4 connections (rows/s)`, fmt(valuesCeiling));
+      record(
+        'db_ceiling_values',
+        `for comparison: the same rows as one multi-row VALUES statement (${BATCH * 7} parameters), 4 connections (rows/s)`,
+        fmt(valuesCeiling),
+      );
     }
     const batchRatio = batchEps / ceiling;
-    record('batch_vs_ceiling', `batch ingest / database ceiling (${BATCH_RUNS} runs each, interleaved)`, fmt(batchRatio, 2), { target: '≥ 0.80', ok: batchRatio >= 0.8 });
+    record(
+      'batch_vs_ceiling',
+      `batch ingest / database ceiling (${BATCH_RUNS} runs each, interleaved)`,
+      fmt(batchRatio, 2),
+      { target: '≥ 0.80', ok: batchRatio >= 0.8 },
+    );
     record(
       'batch_pairs',
       'each batch run / the ceiling run right after it (the spread behind the medians)',
@@ -300,15 +358,39 @@ async function main(): Promise<void> {
     );
 
     // --- single requests at 32 connections, each beside the baseline doing the same insert
-    const singleSpec: LoadSpec = { url: `${w.url}/api/ingest/events`, method: 'POST', body: JSON.stringify(eventBody(incident.id, 1)), connections: CONNS, seconds: SECONDS };
-    const createSpec: LoadSpec = { url: `${w.url}/api/incidents/`, method: 'POST', body: JSON.stringify(incidentBody), connections: CONNS, seconds: SECONDS };
+    const singleSpec: LoadSpec = {
+      url: `${w.url}/api/ingest/events`,
+      method: 'POST',
+      body: JSON.stringify(eventBody(incident.id, 1)),
+      connections: CONNS,
+      seconds: SECONDS,
+    };
+    const createSpec: LoadSpec = {
+      url: `${w.url}/api/incidents/`,
+      method: 'POST',
+      body: JSON.stringify(incidentBody),
+      connections: CONNS,
+      seconds: SECONDS,
+    };
     let single: LoadSummary;
     let create: LoadSummary;
     if (b) {
-      const sr = await paired(oursSide(singleSpec), { spec: { ...singleSpec, url: `${b.url}/events`, body: JSON.stringify(eventBody(baseId, 1)) }, pid: b.child.pid, before: () => settle(w) }, RUNS);
+      const sr = await paired(
+        oursSide(singleSpec),
+        {
+          spec: { ...singleSpec, url: `${b.url}/events`, body: JSON.stringify(eventBody(baseId, 1)) },
+          pid: b.child.pid,
+          before: () => settle(w),
+        },
+        RUNS,
+      );
       vsBaseline.push(['single', 'single-event ingest', sr]);
       single = sr.ours;
-      const cr = await paired(oursSide(createSpec), { spec: { ...createSpec, url: `${b.url}/incidents` }, pid: b.child.pid, before: () => settle(w) }, RUNS);
+      const cr = await paired(
+        oursSide(createSpec),
+        { spec: { ...createSpec, url: `${b.url}/incidents` }, pid: b.child.pid, before: () => settle(w) },
+        RUNS,
+      );
       vsBaseline.push(['create', 'incident create', cr]);
       create = cr.ours;
     } else {
@@ -334,11 +416,18 @@ async function main(): Promise<void> {
       };
       for (const [key, , r] of vsBaseline) {
         checkNoFailures(`baseline ${key}`, r.theirs);
-        record(`baseline_${key}`, labels[key] ?? key, key === 'get' ? `${fmt(r.theirs.rps)}; ${r.theirs.p50} / ${r.theirs.p99}` : fmt(r.theirs.rps));
+        record(
+          `baseline_${key}`,
+          labels[key] ?? key,
+          key === 'get' ? `${fmt(r.theirs.rps)}; ${r.theirs.p50} / ${r.theirs.p99}` : fmt(r.theirs.rps),
+        );
       }
       for (const [key, label, r] of vsBaseline) {
         const ratio = r.ours.rps / r.theirs.rps;
-        record(`${key}_vs_baseline`, `${label} / baseline (runs interleaved)`, fmt(ratio, 2), { target: '≥ 0.70', ok: ratio >= 0.7 });
+        record(`${key}_vs_baseline`, `${label} / baseline (runs interleaved)`, fmt(ratio, 2), {
+          target: '≥ 0.70',
+          ok: ratio >= 0.7,
+        });
       }
       record(
         'cpu_per_request',
@@ -347,14 +436,21 @@ async function main(): Promise<void> {
       );
       await b.stop();
     } else {
-      record('baseline', 'hand-written baseline', 'n/a in embedded mode (it needs a second process on the same database)');
+      record(
+        'baseline',
+        'hand-written baseline',
+        'n/a in embedded mode (it needs a second process on the same database)',
+      );
     }
 
     // --- scale: 100,000 incidents and 1,000,000 events more than the phases above left
     await settle(w);
     const seedAndCount = async (db: Kysely<Database>): Promise<string> => {
       await seedScale(db, 100_000, 10);
-      const c = await sql<{ i: string; e: string }>`select (select count(*) from incidents) i, (select count(*) from events) e`.execute(db);
+      const c = await sql<{
+        i: string;
+        e: string;
+      }>`select (select count(*) from incidents) i, (select count(*) from events) e`.execute(db);
       return `${fmt(Number(c.rows[0]?.i))} incidents, ${fmt(Number(c.rows[0]?.e))} events`;
     };
     let scale: string;
@@ -365,7 +461,9 @@ async function main(): Promise<void> {
       await db.destroy();
       w = await spawnWarroom(env, logFile('warroom'));
     } else {
-      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 }) }) });
+      const db = new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 }) }),
+      });
       scale = await seedAndCount(db);
       await db.destroy();
     }
@@ -376,10 +474,15 @@ async function main(): Promise<void> {
       const after = big[k];
       if (!before || !after) continue;
       const growth = after.p99 / Math.max(1, before.p99);
-      record(`scale_${k}`, `${k} p99 with ${scale} vs a nearly empty database (ms)`, `${after.p99} vs ${before.p99} (×${fmt(growth, 2)})`, {
-        target: '≤ ×2',
-        ok: growth <= 2,
-      });
+      record(
+        `scale_${k}`,
+        `${k} p99 with ${scale} vs a nearly empty database (ms)`,
+        `${after.p99} vs ${before.p99} (×${fmt(growth, 2)})`,
+        {
+          target: '≤ ×2',
+          ok: growth <= 2,
+        },
+      );
     }
     phaseRss.scale = await rssMiB(w.child.pid);
 
@@ -402,9 +505,19 @@ async function main(): Promise<void> {
         requests: [
           { method: 'GET', path: `/api/incidents/${soakIncident.id}` },
           { method: 'GET', path: '/api/incidents/?limit=50' },
-          { method: 'POST', path: '/api/ingest/events', headers: { 'content-type': 'application/json' }, body: JSON.stringify(eventBody(soakIncident.id, 3)) },
+          {
+            method: 'POST',
+            path: '/api/ingest/events',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(eventBody(soakIncident.id, 3)),
+          },
           { method: 'GET', path: `/api/ingest/events/${soakIncident.id}?limit=100` },
-          { method: 'POST', path: '/api/ingest/events/batch', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batchBody(soakIncident.id, 50)) },
+          {
+            method: 'POST',
+            path: '/api/ingest/events/batch',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(batchBody(soakIncident.id, 50)),
+          },
         ],
       },
       1,
@@ -424,7 +537,9 @@ async function main(): Promise<void> {
     const floorsOf = (points: Array<[number, number]>): Array<[number, number]> => {
       const out: Array<[number, number]> = [];
       for (let from = SOAK_SECONDS >= 120 ? 60 : 10; from + WINDOW_S <= SOAK_SECONDS + 1; from += WINDOW_S) {
-        const inWindow = points.filter(([t, v]) => t >= from && t < from + WINDOW_S && Number.isFinite(v)).map(([, v]) => v);
+        const inWindow = points
+          .filter(([t, v]) => t >= from && t < from + WINDOW_S && Number.isFinite(v))
+          .map(([, v]) => v);
         if (inWindow.length) out.push([from + WINDOW_S / 2, Math.min(...inWindow)]);
       }
       return out;
@@ -446,11 +561,21 @@ async function main(): Promise<void> {
       `${heapFloors.map(([, h]) => fmt(h)).join(', ')}; ${fmtTrend(linearTrend(heapFloors))}`,
     );
     phaseRss.soak = last;
-    record('rss', 'server RSS after each phase (MiB)', Object.entries(phaseRss).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
+    record(
+      'rss',
+      'server RSS after each phase (MiB)',
+      Object.entries(phaseRss)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', '),
+    );
 
     // --- rooms and analysis
     const f = await fanout(w);
-    record('rooms_fanout', 'rooms: one message to 1,000 sockets, p50 / p99 delivery (ms)', `${fmt(f.p50, 1)} / ${fmt(f.p99, 1)}`);
+    record(
+      'rooms_fanout',
+      'rooms: one message to 1,000 sockets, p50 / p99 delivery (ms)',
+      `${fmt(f.p50, 1)} / ${fmt(f.p99, 1)}`,
+    );
     record('rooms_chat', 'rooms: chat messages/s, one instance', fmt(await chatThroughput(w, w)));
     if (!embedded) {
       const w2 = await spawnWarroom(env, logFile('warroom-b'));
@@ -461,7 +586,10 @@ async function main(): Promise<void> {
       }
     }
     const a = analysisMedianMs();
-    record('analysis', `analysis of a ${fmt(a.events)}-event incident, median (ms)`, fmt(a.median, 1), { target: '< 200', ok: a.median < 200 });
+    record('analysis', `analysis of a ${fmt(a.events)}-event incident, median (ms)`, fmt(a.median, 1), {
+      target: '< 200',
+      ok: a.median < 200,
+    });
     const stall = await getsDuringAnalysis(w, incident.id);
     record(
       'get_during_analysis',
@@ -473,15 +601,21 @@ async function main(): Promise<void> {
     for (const c of cleanups) await c().catch(() => undefined);
   }
 
-  record('failures', 'requests that failed (non-2xx or errors) under any load', failures.length ? failures.join('; ') : '0', {
-    target: '0',
-    ok: failures.length === 0,
-  });
+  record(
+    'failures',
+    'requests that failed (non-2xx or errors) under any load',
+    failures.length ? failures.join('; ') : '0',
+    {
+      target: '0',
+      ok: failures.length === 0,
+    },
+  );
 
   const header = `Warroom benchmark: ${embedded ? 'embedded PGlite' : `PostgreSQL ${pgVersion}`}, ${cpus().length} cores, Node ${process.version}, ${RUNS} runs × ${SECONDS} s (medians)`;
   console.log(`\n${header}\n`);
   console.log('| measure | value | target |\n|---|---|---|');
-  for (const r of rows) console.log(`| ${r.measure} | ${r.value} | ${r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : ''} |`);
+  for (const r of rows)
+    console.log(`| ${r.measure} | ${r.value} | ${r.target ? `${r.target} ${r.ok ? '✓' : '✗'}` : ''} |`);
   await mkdir('bench/results', { recursive: true });
   const file = embedded ? 'bench/results/latest-embedded.json' : 'bench/results/latest.json';
   await writeFile(
@@ -495,7 +629,10 @@ async function main(): Promise<void> {
  * Whether analysis stays off the request path: GET latency without and with an on-demand analysis of a large incident
  * every second (alternating runs). An analysis on the event loop shows as a slowest request near its duration.
  */
-async function getsDuringAnalysis(w: BenchProcess, incidentId: string): Promise<{ quiet: LoadSummary; busy: LoadSummary; analyses: number }> {
+async function getsDuringAnalysis(
+  w: BenchProcess,
+  incidentId: string,
+): Promise<{ quiet: LoadSummary; busy: LoadSummary; analyses: number }> {
   const spec: LoadSpec = { url: `${w.url}/api/incidents/${incidentId}`, connections: 8, seconds: SECONDS };
   await warmUp(spec);
   const quiet: LoadRun[] = [];
@@ -532,7 +669,8 @@ async function heapUsedMiB(w: BenchProcess): Promise<number> {
 }
 
 /** A trend as the table prints it: slope ± standard error, per minute. */
-const fmtTrend = ({ slope, se }: { slope: number; se: number }): string => `${fmt(slope * 60, 1)} ± ${fmt(se * 60, 1)} MiB/min`;
+const fmtTrend = ({ slope, se }: { slope: number; se: number }): string =>
+  `${fmt(slope * 60, 1)} ± ${fmt(se * 60, 1)} MiB/min`;
 
 /** Least-squares slope through the points, with its standard error and t statistic (slope / error). */
 function linearTrend(points: Array<[number, number]>): { slope: number; se: number; t: number } {
@@ -555,7 +693,24 @@ function linearTrend(points: Array<[number, number]>): { slope: number; se: numb
 
 /** Student's t for a one-sided 95% test with `df` degrees of freedom (table values; normal beyond 30). */
 function tCritical95(df: number): number {
-  const table = [NaN, 6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753];
+  const table = [
+    NaN,
+    6.314,
+    2.92,
+    2.353,
+    2.132,
+    2.015,
+    1.943,
+    1.895,
+    1.86,
+    1.833,
+    1.812,
+    1.796,
+    1.782,
+    1.771,
+    1.761,
+    1.753,
+  ];
   if (df < 1) return Infinity;
   if (df < table.length) return table[df] ?? Infinity;
   return df <= 20 ? 1.725 : df <= 30 ? 1.697 : 1.645;

@@ -28,7 +28,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('incidents_severity_check', sql`severity in ('critical','high','medium','low','info')`)
     .execute();
   // Lists are newest first, optionally filtered by one column: one composite index per filter keeps each an index scan.
-  await db.schema.createIndex('incidents_created_idx').on('incidents').columns(['created_at desc', 'id desc']).execute();
+  await db.schema
+    .createIndex('incidents_created_idx')
+    .on('incidents')
+    .columns(['created_at desc', 'id desc'])
+    .execute();
   for (const col of ['status', 'severity', 'source']) {
     await db.schema
       .createIndex(`incidents_${col}_created_idx`)

@@ -79,7 +79,9 @@ export const NormalizedAlert = z
     source: z.string().max(200).meta({ description: 'The system the alert is about, as the sender names it' }),
     labels: z.record(z.string(), z.string()).meta({ description: 'Label name → value' }),
     annotations: z.record(z.string(), z.string()).meta({ description: 'Annotation name → text' }),
-    starts_at: Timestamp.nullable().meta({ description: 'When the alert started firing; null when the sender did not say' }),
+    starts_at: Timestamp.nullable().meta({
+      description: 'When the alert started firing; null when the sender did not say',
+    }),
     ends_at: Timestamp.nullable().meta({ description: 'When the alert ended; null while firing' }),
     group_key: z
       .string()
@@ -100,13 +102,13 @@ export const GenericAlert = z
       .min(1, { error: 'must not be empty' })
       .meta({ description: "The alert's identity: the same key updates or resolves the same alert" }),
     status: AlertStatus.default('firing'),
-    title: text(MAX_TITLE).min(1, { error: 'must not be empty' }).meta({ description: 'One line saying what is wrong' }),
-    severity: text(100)
-      .optional()
-      .meta({
-        description:
-          "The sender's severity, mapped to Warroom's five levels (critical/crit/page/p1/sev1 → critical, error/high/major/p2 → high, warning/warn/p3 → medium, low/p4 → low, info/none/p5 → info); missing → the integration's default",
-      }),
+    title: text(MAX_TITLE)
+      .min(1, { error: 'must not be empty' })
+      .meta({ description: 'One line saying what is wrong' }),
+    severity: text(100).optional().meta({
+      description:
+        "The sender's severity, mapped to Warroom's five levels (critical/crit/page/p1/sev1 → critical, error/high/major/p2 → high, warning/warn/p3 → medium, low/p4 → low, info/none/p5 → info); missing → the integration's default",
+    }),
     source: text(200).default('generic').meta({ description: 'The system the alert is about' }),
     group_key: text(1024)
       .optional()
@@ -199,7 +201,9 @@ export const GrafanaHmacSettings = z
         'Header holding the Unix timestamp (seconds) Grafana signs as `timestamp:body`; when set, a request more than 5 minutes from now is refused',
     }),
   })
-  .meta({ description: 'Require a Grafana HMAC-SHA256 signature; the secret itself is stored apart from the settings' });
+  .meta({
+    description: 'Require a Grafana HMAC-SHA256 signature; the secret itself is stored apart from the settings',
+  });
 export type GrafanaHmacSettings = z.infer<typeof GrafanaHmacSettings>;
 
 /** Per-integration behaviour. Every field has a default, so `{}` is a valid settings object. */
@@ -214,7 +218,7 @@ export const IntegrationSettings = z
       .default({})
       .meta({
         description:
-          "Sender value → Warroom severity, checked before the documented defaults; keys compare case-insensitively after trimming, e.g. {\"p2\": \"critical\"}",
+          'Sender value → Warroom severity, checked before the documented defaults; keys compare case-insensitively after trimming, e.g. {"p2": "critical"}',
       }),
     group_by: text(500)
       .refine(isValidGroupByTemplate, {
@@ -258,7 +262,9 @@ export const PagerDutyEventResponse = z
   .object({
     status: z.literal('success').meta({ description: 'Always "success" on a 202' }),
     message: z.string().meta({ description: 'e.g. "Event processed"' }),
-    dedup_key: z.string().meta({ description: 'The dedup_key sent, or the one Warroom generated for a trigger without one' }),
+    dedup_key: z
+      .string()
+      .meta({ description: 'The dedup_key sent, or the one Warroom generated for a trigger without one' }),
   })
   .meta({ id: 'PagerDutyEventResponse' });
 export type PagerDutyEventResponse = z.infer<typeof PagerDutyEventResponse>;

@@ -15,7 +15,8 @@ export const STORABLE_TEXT_ERROR = 'must not contain a NUL (\\u0000) or an unpai
 export function storableJson(v: unknown): boolean {
   if (typeof v === 'string') return storableText(v);
   if (Array.isArray(v)) return v.every(storableJson);
-  if (typeof v === 'object' && v !== null) return Object.entries(v).every(([k, x]) => storableText(k) && storableJson(x));
+  if (typeof v === 'object' && v !== null)
+    return Object.entries(v).every(([k, x]) => storableText(k) && storableJson(x));
   return true;
 }
 

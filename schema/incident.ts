@@ -1,6 +1,15 @@
 // Incident model and the inputs of the incident procedures, exactly as documented in API.md.
 import { z } from 'zod';
-import { IncidentRef, Metadata, STORABLE_TEXT_ERROR, Timestamp, Uuid, queryInt, storableJson, storableText } from './common.js';
+import {
+  IncidentRef,
+  Metadata,
+  STORABLE_TEXT_ERROR,
+  Timestamp,
+  Uuid,
+  queryInt,
+  storableJson,
+  storableText,
+} from './common.js';
 
 export const INCIDENT_STATUSES = ['open', 'investigating', 'identified', 'monitoring', 'resolved', 'closed'] as const;
 export const IncidentStatus = z.enum(INCIDENT_STATUSES);
@@ -44,7 +53,10 @@ export const CreateIncidentInput = z
     description: Text(20_000).default(''),
     severity: Severity.default('medium'),
     source: Text(200).default('manual'),
-    tags: z.array(Text(100).min(1, { error: 'must not be empty' })).max(50).default([]),
+    tags: z
+      .array(Text(100).min(1, { error: 'must not be empty' }))
+      .max(50)
+      .default([]),
     metadata: Metadata.refine(storableJson, { error: STORABLE_TEXT_ERROR }).default({}),
   })
   .meta({ id: 'CreateIncidentInput' });

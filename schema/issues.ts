@@ -19,4 +19,5 @@ export function toIssues(issues: ReadonlyArray<{ path: readonly PropertyKey[]; m
 }
 
 /** One line naming every issue: `status: Invalid option; limit: must be at most 500`. */
-export const describeIssues = (issues: readonly Issue[]): string => issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+export const describeIssues = (issues: readonly Issue[]): string =>
+  issues.map((i) => `${i.path}: ${i.message}`).join('; ');

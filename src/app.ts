@@ -108,12 +108,18 @@ export function createApp(deps: AppDependencies): WarroomApp {
       router: deps.router,
       createContext: () => contextFor(c),
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
       },
     }),
   );
 
-  const rest = mountRest(app, { router: deps.router, prefix: REST_PREFIX, createContext: contextFor, maxBodyBytes: deps.maxBodyBytes });
+  const rest = mountRest(app, {
+    router: deps.router,
+    prefix: REST_PREFIX,
+    createContext: contextFor,
+    maxBodyBytes: deps.maxBodyBytes,
+  });
   const rooms = mountRoomRoute(app, {
     db: deps.db,
     hub: deps.hub,
@@ -133,7 +139,9 @@ export function createApp(deps: AppDependencies): WarroomApp {
   mountDocs(app);
 
   app.notFound(
-    (c) => rest.methodNotAllowed(c) ?? errorResponse(c, new HttpError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
+    (c) =>
+      rest.methodNotAllowed(c) ??
+      errorResponse(c, new HttpError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
   );
   app.onError((err, c) => errorResponse(c, err));
   return { app, injectWebSocket: (server) => ws.injectWebSocket(server), stop: () => rooms.stop() };

@@ -20,7 +20,11 @@ export const ConfigSchema = z.object({
   /** 'errors': an access-log line only for status >= 400 or requests slower than 1 s; 'all': one per request. */
   ACCESS_LOG: z.enum(['errors', 'all']).default('errors'),
   /** Upper bound on one request body; a batch of 1000 events fits with room to spare. */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Optional OpenAI-compatible endpoint (e.g. a local Ollama) that refines the built-in analysis. */
   LLM_BASE_URL: optionalUrl,

@@ -38,7 +38,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       async collect() {
         this.reset();
         for (const v of (await httpDuration.get()).values) {
-          if (v.metricName === 'http_request_duration_seconds_count') this.inc(v.labels as Record<'method' | 'route' | 'status', string>, v.value);
+          if (v.metricName === 'http_request_duration_seconds_count')
+            this.inc(v.labels as Record<'method' | 'route' | 'status', string>, v.value);
         }
       },
     }),

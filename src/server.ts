@@ -78,7 +78,9 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     refine: createRefiner(config, logger),
     // On PostgreSQL a worker thread reads and analyses over its own connection; PGlite's database lives in this
     // thread, and copying every event across would cost more than it saves.
-    runner: database.url ? workerRunner(new AnalysisWorker({ databaseUrl: database.url }, logger)) : inlineRunner(database.db),
+    runner: database.url
+      ? workerRunner(new AnalysisWorker({ databaseUrl: database.url }, logger))
+      : inlineRunner(database.db),
   });
   changes.add(analysis);
   const app = createApp({

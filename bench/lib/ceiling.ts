@@ -9,10 +9,7 @@ import type { Database } from '../../src/db/types.js';
 type Rows = Array<Omit<EventInsert, 'id'>>;
 
 /** One batch's statement and parameters. Fresh ids each time, as every batch the server writes has. */
-export function batchStatement(
-  rows: Rows,
-  form: 'warroom' | 'values',
-): { sql: string; parameters: unknown[] } {
+export function batchStatement(rows: Rows, form: 'warroom' | 'values'): { sql: string; parameters: unknown[] } {
   if (form === 'warroom') {
     return { sql: INSERT_EVENTS_SQL, parameters: [JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r })))] };
   }

@@ -30,5 +30,10 @@ while (performance.now() < end) {
 }
 const cpu = process.cpuUsage(cpu0);
 // CPU of the insert loop alone: the machine-wide figure would also bill this process's start-up and PGlite's.
-console.log(JSON.stringify({ rows_per_second: (batches * size) / seconds, cpu_ms_per_batch: (cpu.user + cpu.system) / 1000 / Math.max(1, batches) }));
+console.log(
+  JSON.stringify({
+    rows_per_second: (batches * size) / seconds,
+    cpu_ms_per_batch: (cpu.user + cpu.system) / 1000 / Math.max(1, batches),
+  }),
+);
 await db.destroy();

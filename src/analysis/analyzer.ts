@@ -49,7 +49,9 @@ export function analyzeIncident(input: AnalysisInput): AnalysisResult {
     mined,
     onset,
     winner,
-    symptoms: scores.filter((s) => s !== winner && s.category.role === 'symptom' && s.matches.some((m) => isBad(m.group))),
+    symptoms: scores.filter(
+      (s) => s !== winner && s.category.role === 'symptom' && s.matches.some((m) => isBad(m.group)),
+    ),
     names,
     cited,
     confidence: confidenceOf(scores, winner, mined.events.length > 0, cited),
@@ -66,7 +68,9 @@ export function analyzeIncident(input: AnalysisInput): AnalysisResult {
     suggested_actions: actions.map((a) => a.title),
     actions,
     evidence: evidenceOf(mined, winner),
-    similar: ranked.slice(0, MAX_SIMILAR).map((r) => ({ incident_id: r.incident.id, title: r.incident.title, score: r.score })),
+    similar: ranked
+      .slice(0, MAX_SIMILAR)
+      .map((r) => ({ incident_id: r.incident.id, title: r.incident.title, score: r.score })),
   };
 }
 
@@ -105,7 +109,13 @@ function nameThings(
   incident: Incident,
 ): Names {
   const strong = winner === undefined ? [] : strongMatches(winner);
-  const found = category === undefined ? undefined : findTarget(category, strong.map((m) => m.evidence));
+  const found =
+    category === undefined
+      ? undefined
+      : findTarget(
+          category,
+          strong.map((m) => m.evidence),
+        );
   const component =
     dominantComponent(
       strong.map((m) => ({ evidence: m.evidence, weight: m.score })),
@@ -163,7 +173,8 @@ function evidenceOf(mined: MinedEvents, winner: CategoryScore | undefined): Anal
   const loudest = mined.groups.filter(isBad).sort((a, b) => b.count - a.count || a.first - b.first);
   for (const group of loudest) {
     if (items.size >= MAX_EVIDENCE_TEMPLATES) break;
-    if (!items.has(group.key)) items.set(group.key, { group, count: group.count, first: group.first, last: group.last, indices: group.members });
+    if (!items.has(group.key))
+      items.set(group.key, { group, count: group.count, first: group.first, last: group.last, indices: group.members });
   }
   const eventIds: string[] = [];
   const templates = [...items.values()].slice(0, MAX_EVIDENCE_TEMPLATES).map((item) => {

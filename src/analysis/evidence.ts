@@ -2,7 +2,13 @@
 import type { Event, EventLevel } from '../../schema/index.js';
 import { TemplateMiner } from './templates/drain.js';
 
-export const LEVEL_RANK: Readonly<Record<EventLevel, number>> = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
+export const LEVEL_RANK: Readonly<Record<EventLevel, number>> = {
+  debug: 0,
+  info: 1,
+  warning: 2,
+  error: 3,
+  critical: 4,
+};
 
 export interface MetricReading {
   name: string;
@@ -64,7 +70,8 @@ const METRIC_IN_MESSAGE = /^\s*([A-Za-z_][\w.:/-]*)\s*[=:]\s*(-?\d+(?:\.\d+)?)/;
 /** A metric's name and value, from metadata (`metric`/`name` + `value`) or a leading `name=value` in the message. */
 export function readMetric(event: Event): { name: string; value: number } | undefined {
   const meta = event.metadata;
-  const metaName = typeof meta['metric'] === 'string' ? meta['metric'] : typeof meta['name'] === 'string' ? meta['name'] : undefined;
+  const metaName =
+    typeof meta['metric'] === 'string' ? meta['metric'] : typeof meta['name'] === 'string' ? meta['name'] : undefined;
   if (metaName !== undefined && typeof meta['value'] === 'number') return { name: metaName, value: meta['value'] };
   if (event.event_type !== 'metric') return undefined;
   const m = METRIC_IN_MESSAGE.exec(event.message);

@@ -21,11 +21,15 @@ export function rootCause(f: Findings): string {
   if (category.role === 'cause') {
     const consequences = consequenceCount(f, winner, first.first);
     if (consequences > 0) {
-      const kinds = f.symptoms.length === 0 ? '' : ` (including ${list(f.symptoms.map((s) => s.category.title.toLowerCase()))})`;
-      after.push(`the ${plural(consequences, 'later warning or error', 'later warnings and errors')}${kinds} are consequences of it, not the cause`);
+      const kinds =
+        f.symptoms.length === 0 ? '' : ` (including ${list(f.symptoms.map((s) => s.category.title.toLowerCase()))})`;
+      after.push(
+        `the ${plural(consequences, 'later warning or error', 'later warnings and errors')}${kinds} are consequences of it, not the cause`,
+      );
     }
   }
-  if (f.cited !== undefined) after.push(`past incident ${quote(f.cited.incident.title, 80)} (${f.cited.incident.id}) showed the same pattern`);
+  if (f.cited !== undefined)
+    after.push(`past incident ${quote(f.cited.incident.title, 80)} (${f.cited.incident.id}) showed the same pattern`);
   return after.length === 0 ? mechanism : `${mechanism} ${capitalize(after.join('; '))}.`;
 }
 
@@ -60,4 +64,3 @@ function citedCause(f: Findings): string {
   if (past === undefined || past.root_cause === null) return '';
   return ` Past incident ${quote(past.title, 80)} (${past.id}) looked alike; its root cause was ${quote(past.root_cause, 200)}.`;
 }
-

@@ -35,7 +35,10 @@ export function strongMatches(score: CategoryScore): GroupMatch[] {
 
 /** The earliest strong match: what the write-up quotes as the first sign of the failure. */
 export function earliestMatch(score: CategoryScore): GroupMatch | undefined {
-  return strongMatches(score).reduce<GroupMatch | undefined>((a, m) => (a === undefined || m.first < a.first ? m : a), undefined);
+  return strongMatches(score).reduce<GroupMatch | undefined>(
+    (a, m) => (a === undefined || m.first < a.first ? m : a),
+    undefined,
+  );
 }
 
 export function isBad(group: EventGroup): boolean {

@@ -18,7 +18,21 @@ export interface Names {
 }
 
 /** Words a capture can land on that name nothing (e.g. "connect to the database"). */
-const NOT_A_NAME = new Set(['the', 'a', 'an', 'to', 'from', 'of', 'for', 'on', 'in', 'host', 'server', 'localhost', 'unknown']);
+const NOT_A_NAME = new Set([
+  'the',
+  'a',
+  'an',
+  'to',
+  'from',
+  'of',
+  'for',
+  'on',
+  'in',
+  'host',
+  'server',
+  'localhost',
+  'unknown',
+]);
 
 /** The resource a category's evidence concerns: a metadata value under one of its keys, else a capture from a message. */
 export function findTarget(category: FailureCategory, evidence: readonly Evidence[]): string | undefined {

@@ -43,7 +43,11 @@ export function detectOnset(events: readonly TimedEvent[]): Onset | undefined {
   // A burst is a bucket at a fifth of the peak rate that the next bucket sustains.
   const threshold = Math.max(1.5, 0.2 * peak);
   let onsetBucket = buckets.findIndex((c, b) => c >= threshold && c + (buckets[b + 1] ?? 0) >= 1.5 * threshold);
-  if (onsetBucket < 0) onsetBucket = Math.max(0, buckets.findIndex((c) => c >= threshold));
+  if (onsetBucket < 0)
+    onsetBucket = Math.max(
+      0,
+      buckets.findIndex((c) => c >= threshold),
+    );
   onsetBucket = startOfRun(buckets, onsetBucket);
   const bucketStart = first.ts + onsetBucket * width;
   const opener = bad.find((e) => e.ts >= bucketStart) ?? first;

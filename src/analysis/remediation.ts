@@ -13,7 +13,8 @@ const TRIAGE: readonly SuggestedAction[] = [
     priority: 1,
   },
   {
-    title: 'Check deploys, config and feature flag changes to {component} just before the onset and roll back if one precedes it',
+    title:
+      'Check deploys, config and feature flag changes to {component} just before the onset and roll back if one precedes it',
     description: 'Changes are the most common trigger of incidents.',
     priority: 2,
   },
@@ -36,7 +37,11 @@ export function buildActions(
 ): SuggestedAction[] {
   const vars = { component: names.component, target: names.target };
   const steps: SuggestedAction[] = category
-    ? category.runbook.map((s) => ({ title: fill(s.title, vars), description: fill(s.detail, vars), priority: s.priority }))
+    ? category.runbook.map((s) => ({
+        title: fill(s.title, vars),
+        description: fill(s.detail, vars),
+        priority: s.priority,
+      }))
     : TRIAGE.map((s) => ({ ...s, title: fill(s.title, vars) }));
   const reused = cited === undefined ? [] : reusedSteps(cited);
   const key = (title: string) => title.toLowerCase().replace(/\W+/g, ' ').trim();

@@ -67,7 +67,9 @@ export function scoreCategories(categories: readonly FailureCategory[], ctx: Sco
     // Diminishing returns: ten symptom templates are not ten times the evidence of one.
     let eventScore = matches.reduce((sum, m, i) => sum + m.score * 0.5 ** i, 0);
     if (category.role === 'symptom') eventScore *= SYMPTOM_FACTOR;
-    const textScore = category.keywords.test(incidentText) ? TEXT_WEIGHT * (category.role === 'symptom' ? SYMPTOM_FACTOR : 1) : 0;
+    const textScore = category.keywords.test(incidentText)
+      ? TEXT_WEIGHT * (category.role === 'symptom' ? SYMPTOM_FACTOR : 1)
+      : 0;
     return { category, score: eventScore + textScore, matches };
   });
   return scores.sort((a, b) => b.score - a.score);
@@ -79,13 +81,20 @@ function matchText(group: EventGroup): string {
   return [group.template, ...group.samples, ...meta].join('\n');
 }
 
-function matchGroup(category: FailureCategory, group: EventGroup, text: string, ctx: ScoringContext): GroupMatch | undefined {
+function matchGroup(
+  category: FailureCategory,
+  group: EventGroup,
+  text: string,
+  ctx: ScoringContext,
+): GroupMatch | undefined {
   let best: GroupMatch | undefined;
   // A metric's name is not evidence, its value is; unless the sender itself flagged it as a warning or worse.
   if (group.eventType !== 'metric' || LEVEL_RANK[group.level] >= LEVEL_RANK.warning) {
     let sig: Signature | undefined;
-    for (const s of category.signatures) if (s.pattern.test(text) && (sig === undefined || s.weight > sig.weight)) sig = s;
-    if (sig !== undefined) best = sig.kind === 'change' ? changeMatch(group, sig.weight, ctx) : wholeGroup(group, sig.weight);
+    for (const s of category.signatures)
+      if (s.pattern.test(text) && (sig === undefined || s.weight > sig.weight)) sig = s;
+    if (sig !== undefined)
+      best = sig.kind === 'change' ? changeMatch(group, sig.weight, ctx) : wholeGroup(group, sig.weight);
   }
   for (const sig of category.metrics ?? []) {
     if (best !== undefined && best.weight >= sig.weight) continue;
@@ -129,9 +138,14 @@ function changeMatch(group: EventGroup, weight: number, ctx: ScoringContext): Gr
     first: ts,
     last: ts,
     indices: [chosen],
-    evidence: timed === undefined
-      ? { metadata: group.metadata, samples: group.samples, components: group.components }
-      : { metadata: timed.event.metadata, samples: [timed.event.message], components: new Map([[componentOf(timed.event), 1]]) },
+    evidence:
+      timed === undefined
+        ? { metadata: group.metadata, samples: group.samples, components: group.components }
+        : {
+            metadata: timed.event.metadata,
+            samples: [timed.event.message],
+            components: new Map([[componentOf(timed.event), 1]]),
+          },
     score: 0,
   };
 }
@@ -139,7 +153,9 @@ function changeMatch(group: EventGroup, weight: number, ctx: ScoringContext): Gr
 /** Readings beyond the threshold; the evidence is those readings only (a metric template mixes healthy and sick hosts). */
 function metricMatch(sig: MetricSignature, group: EventGroup, mined: MinedEvents): GroupMatch | undefined {
   const beyond = group.readings.filter(
-    (r) => ((sig.above !== undefined && r.value > sig.above) || (sig.below !== undefined && r.value < sig.below)) && sig.name.test(r.name),
+    (r) =>
+      ((sig.above !== undefined && r.value > sig.above) || (sig.below !== undefined && r.value < sig.below)) &&
+      sig.name.test(r.name),
   );
   const first = beyond[0];
   const last = beyond[beyond.length - 1];
@@ -153,7 +169,9 @@ function metricMatch(sig: MetricSignature, group: EventGroup, mined: MinedEvents
   }
   const firstEvent = mined.events[first.index]?.event;
   const lastEvent = mined.events[last.index]?.event;
-  const samples = [firstEvent?.message, beyond.length > 1 ? lastEvent?.message : undefined].filter((m): m is string => m !== undefined);
+  const samples = [firstEvent?.message, beyond.length > 1 ? lastEvent?.message : undefined].filter(
+    (m): m is string => m !== undefined,
+  );
   return {
     group,
     weight: sig.weight,
@@ -208,7 +226,11 @@ function namesInErrors(ctx: ScoringContext): { components: Set<string>; text: st
 }
 
 /** A change to something that is now failing is strong evidence; a change elsewhere is likely a coincidence. */
-function changeLink(category: FailureCategory, match: GroupMatch, errors: { components: Set<string>; text: string }): number {
+function changeLink(
+  category: FailureCategory,
+  match: GroupMatch,
+  errors: { components: Set<string>; text: string },
+): number {
   const changed = findTarget(category, [match.evidence]);
   if (changed === undefined) return 1;
   return errors.components.has(changed) || errors.text.includes(changed) ? 1.5 : 0.6;

@@ -24,7 +24,9 @@ export interface RankedIncident {
 }
 
 const STOPWORDS = new Set(
-  'the and for with from was were has have had this that are not but into our its than then them they their there when while will would after before over under been being also only just about all any can could did does out per via'.split(' '),
+  'the and for with from was were has have had this that are not but into our its than then them they their there when while will would after before over under been being also only just about all any can could did does out per via'.split(
+    ' ',
+  ),
 );
 
 export function tokenize(text: string): string[] {
@@ -74,7 +76,8 @@ export function rankSimilar(query: SimilarityQuery, past: readonly PastIncident[
   const queryCounts = termCounts(tokenize([query.text, ...query.templates].join('\n')));
   const docCounts = past.map((p) => termCounts(documentOf(p)));
   const df = new Map<string, number>();
-  for (const counts of [queryCounts, ...docCounts]) for (const term of counts.keys()) df.set(term, (df.get(term) ?? 0) + 1);
+  for (const counts of [queryCounts, ...docCounts])
+    for (const term of counts.keys()) df.set(term, (df.get(term) ?? 0) + 1);
   const n = docCounts.length + 1;
   const idf = (term: string): number => Math.log((n + 1) / ((df.get(term) ?? 0) + 1)) + 1;
   const q = vectorize(queryCounts, idf);

@@ -12,7 +12,9 @@ export function summarize(f: Findings): string {
   if (f.cited !== undefined) {
     const past = f.cited.incident;
     const cause = past.root_cause === null ? '' : `, whose root cause was ${quote(past.root_cause, 160)}`;
-    sentences.push(`It resembles past incident ${quote(past.title, 80)} (${past.id}, similarity ${f.cited.score.toFixed(2)})${cause}.`);
+    sentences.push(
+      `It resembles past incident ${quote(past.title, 80)} (${past.id}, similarity ${f.cited.score.toFixed(2)})${cause}.`,
+    );
   }
   return sentences.join(' ');
 }
@@ -23,7 +25,8 @@ function statusPhrase(f: Findings): string {
 }
 
 function opening(f: Findings): string {
-  if (f.mined.events.length === 0) return `No events have been received for ${quote(f.incident.title, 80)} yet; ${statusPhrase(f)}.`;
+  if (f.mined.events.length === 0)
+    return `No events have been received for ${quote(f.incident.title, 80)} yet; ${statusPhrase(f)}.`;
   const affected = affectedComponents(f.mined, 3);
   if (f.onset === undefined || affected.length === 0) {
     return `None of the events received for ${quote(f.incident.title, 80)} is a warning or worse; ${statusPhrase(f)}.`;
@@ -65,7 +68,8 @@ function verdict(f: Findings): string {
   if (winner === undefined) return `No known failure signature matched (${confidence}).`;
   const title = winner.category.title.toLowerCase();
   const first = earliestMatch(winner);
-  if (first === undefined) return `From the title and description alone this looks like ${title}; no event matched its signatures (${confidence}).`;
+  if (first === undefined)
+    return `From the title and description alone this looks like ${title}; no event matched its signatures (${confidence}).`;
   const when = `, first seen at ${isoSecond(first.first)}`;
   const subject = winner.category.failing === 'target' ? f.names.target : f.names.component;
   if (winner.category.role === 'symptom') {

@@ -2,7 +2,10 @@
 
 /** A log line inside prose: one line, bounded, without trailing punctuation that would read as the sentence's end. */
 export function quote(text: string, max = 110): string {
-  let t = text.replace(/\s+/g, ' ').trim().replace(/[.!?;:,]+$/, '');
+  let t = text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[.!?;:,]+$/, '');
   if (t.length > max) t = `${t.slice(0, max - 1).trimEnd()}…`;
   return `“${t}”`;
 }

@@ -75,7 +75,16 @@ export interface StoredAnalysis {
 }
 
 const storeFields = prepare(
-  (db, id: string, summary: string, rootCause: string, suggested: string, category: string | null, templates: string, at: Date) =>
+  (
+    db,
+    id: string,
+    summary: string,
+    rootCause: string,
+    suggested: string,
+    category: string | null,
+    templates: string,
+    at: Date,
+  ) =>
     db
       .updateTable('incidents')
       .set({
@@ -91,7 +100,11 @@ const storeFields = prepare(
   ['__id__', '__summary__', '__root_cause__', '__suggested__', '__category__', '__templates__', new Date(0)] as const,
 );
 
-export async function storeAnalysisFields(db: Kysely<Database>, incidentId: string, a: StoredAnalysis): Promise<IncidentRow> {
+export async function storeAnalysisFields(
+  db: Kysely<Database>,
+  incidentId: string,
+  a: StoredAnalysis,
+): Promise<IncidentRow> {
   const [row] = await storeFields(
     db,
     incidentId,

@@ -26,7 +26,11 @@ export interface DatabaseOptions {
 
 /** A Kysely over a `pg` pool; also used by the analysis worker thread for its own connection. */
 export function connectPostgres(url: string, poolSize: number, applicationName?: string): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(applicationName ? { application_name: applicationName } : {}) });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    ...(applicationName ? { application_name: applicationName } : {}),
+  });
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -40,7 +44,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   }
   // Loaded only when used: PGlite's module alone adds ~50 MiB of RSS to a process (and to the analysis worker,
   // which shares this file) that talks to PostgreSQL.
-  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('kysely-pglite-dialect'),
+  ]);
   let pglite: InstanceType<typeof PGlite>;
   if (opts.dataDir === 'memory') {
     pglite = new PGlite();

@@ -11,48 +11,48 @@ import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types
 const insertWithEntry = prepare(
   (db, title: string, description: string, severity: string, source: string, tags: string[], metadata: string) =>
     db
-    .with('i', (q) =>
-      q
-        .insertInto('incidents')
-        .values({
-          title,
-          description,
-          severity,
-          source,
-          tags,
-          metadata,
-        })
-        .returningAll(),
-    )
-    .with('t', (q) =>
-      q
-        .insertInto('timeline_entries')
-        .columns(['incident_id', 'entry_type', 'title', 'description', 'actor'])
-        .expression((eb) =>
-          eb
-            .selectFrom('i')
-            .select(() => [
-              'i.id',
-              sql.lit('system_event').as('entry_type'),
-              sql.lit('Incident created').as('title'),
-              sql<string>`i.severity || ' incident "' || i.title || '" reported by ' || i.source`.as('description'),
-              'i.source',
-            ]),
-        )
-        .returningAll(),
-    )
-    .selectFrom(['i', 't'])
-    .selectAll('i')
-    .select([
-      't.id as t_id',
-      't.entry_type as t_entry_type',
-      't.title as t_title',
-      't.description as t_description',
-      't.actor as t_actor',
-      't.metadata as t_metadata',
-      't.timestamp as t_timestamp',
-      't.seq as t_seq',
-    ]),
+      .with('i', (q) =>
+        q
+          .insertInto('incidents')
+          .values({
+            title,
+            description,
+            severity,
+            source,
+            tags,
+            metadata,
+          })
+          .returningAll(),
+      )
+      .with('t', (q) =>
+        q
+          .insertInto('timeline_entries')
+          .columns(['incident_id', 'entry_type', 'title', 'description', 'actor'])
+          .expression((eb) =>
+            eb
+              .selectFrom('i')
+              .select((_eb) => [
+                'i.id',
+                sql.lit('system_event').as('entry_type'),
+                sql.lit('Incident created').as('title'),
+                sql<string>`i.severity || ' incident "' || i.title || '" reported by ' || i.source`.as('description'),
+                'i.source',
+              ]),
+          )
+          .returningAll(),
+      )
+      .selectFrom(['i', 't'])
+      .selectAll('i')
+      .select([
+        't.id as t_id',
+        't.entry_type as t_entry_type',
+        't.title as t_title',
+        't.description as t_description',
+        't.actor as t_actor',
+        't.metadata as t_metadata',
+        't.timestamp as t_timestamp',
+        't.seq as t_seq',
+      ]),
   ['__title__', '__description__', '__severity__', '__source__', ['__tags__'], '__metadata__'] as const,
 );
 
@@ -87,10 +87,9 @@ export async function insertIncidentWithEntry(
   };
 }
 
-const findById = prepare(
-  (db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id),
-  ['00000000-0000-4000-8000-000000000001'] as const,
-);
+const findById = prepare((db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id), [
+  '00000000-0000-4000-8000-000000000001',
+] as const);
 
 const findByIdForUpdate = prepare(
   (db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id).forUpdate(),

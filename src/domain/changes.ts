@@ -49,5 +49,6 @@ export function publishChange(
   change: { incident: Incident; timeline: readonly TimelineEntry[] },
 ): void {
   sink.publish({ type: 'incident.updated', incident_id: change.incident.id, incident: change.incident });
-  for (const entry of change.timeline) sink.publish({ type: 'timeline.created', incident_id: entry.incident_id, entry });
+  for (const entry of change.timeline)
+    sink.publish({ type: 'timeline.created', incident_id: entry.incident_id, entry });
 }

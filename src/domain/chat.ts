@@ -4,7 +4,11 @@ import type { ChatInput, MessageFrame } from '../../schema/index.js';
 import { insertTimelineEntry } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
 
-export async function postChatMessage(db: Kysely<Database>, incidentId: string, input: ChatInput): Promise<MessageFrame> {
+export async function postChatMessage(
+  db: Kysely<Database>,
+  incidentId: string,
+  input: ChatInput,
+): Promise<MessageFrame> {
   const entry = await insertTimelineEntry(db, {
     incident_id: incidentId,
     entry_type: 'comment',

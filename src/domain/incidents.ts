@@ -38,8 +38,7 @@ export async function transitionStatus(
     const from = row.status as IncidentStatus;
     const plan = planTransition(from, to);
     if (plan.kind === 'noop') return { incident: toIncident(row), timeline: [] };
-    const resolved_at =
-      plan.resolvedAt === 'set' ? new Date() : plan.resolvedAt === 'clear' ? null : row.resolved_at;
+    const resolved_at = plan.resolvedAt === 'set' ? new Date() : plan.resolvedAt === 'clear' ? null : row.resolved_at;
     const updated = await updateIncident(tx, id, { status: to, resolved_at });
     const entry = await insertTimelineEntry(tx, {
       incident_id: id,

@@ -1,6 +1,12 @@
 // Event ingest: every referenced incident must exist, and a batch is written all or nothing in one statement.
 import type { Kysely } from 'kysely';
-import { STORABLE_TEXT_ERROR, storableJson, storableText, type Event, type IngestEventInput } from '../../schema/index.js';
+import {
+  STORABLE_TEXT_ERROR,
+  storableJson,
+  storableText,
+  type Event,
+  type IngestEventInput,
+} from '../../schema/index.js';
 import { FOREIGN_KEY_VIOLATION, UNSTORABLE_TEXT, sqlState } from '../db/errors.js';
 import { insertEvents, newEventId } from '../db/events.js';
 import { missingIncidentIds } from '../db/incidents.js';
@@ -72,7 +78,8 @@ function unstorable(inputs: readonly IngestEventInput[], batch: boolean): AppErr
 export function toRanges(seqs: readonly string[]): Array<[string, string]> {
   const sorted = seqs.map((s) => BigInt(s));
   // One statement's seqs usually come back ascending already: sorting 500 BigInts costs more than checking.
-  if (!sorted.every((n, i) => i === 0 || (sorted[i - 1] ?? n) <= n)) sorted.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!sorted.every((n, i) => i === 0 || (sorted[i - 1] ?? n) <= n))
+    sorted.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const ranges: Array<[bigint, bigint]> = [];
   for (const n of sorted) {
     const last = ranges.at(-1);

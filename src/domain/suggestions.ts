@@ -28,7 +28,12 @@ export async function replaceSuggestions(
   next: readonly Suggestion[],
   isMachine: (suggestedBy: string) => boolean,
 ): Promise<SuggestionChanges> {
-  const current = await db.selectFrom('actions').selectAll().where('incident_id', '=', incidentId).forUpdate().execute();
+  const current = await db
+    .selectFrom('actions')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .forUpdate()
+    .execute();
   const replaceable = new Map<string, ActionRow>();
   const settled = new Set<string>();
   for (const a of current) {

@@ -57,7 +57,9 @@ function zodIssuesOf(cause: unknown): Issue[] | undefined {
   if (typeof cause !== 'object' || cause === null || !('issues' in cause)) return undefined;
   const issues: unknown = cause.issues;
   if (!Array.isArray(issues)) return undefined;
-  const ok = issues.every((i: unknown) => typeof i === 'object' && i !== null && 'path' in i && Array.isArray(i.path) && 'message' in i);
+  const ok = issues.every(
+    (i: unknown) => typeof i === 'object' && i !== null && 'path' in i && Array.isArray(i.path) && 'message' in i,
+  );
   return ok ? toIssues(issues as Array<{ path: PropertyKey[]; message: string }>) : undefined;
 }
 
@@ -93,10 +95,18 @@ export function describeError(error: unknown, requestId?: string): WireError {
   if (err instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(err);
     const issues = err.code === 'BAD_REQUEST' ? zodIssuesOf(err.cause) : undefined;
-    const message = issues ? `invalid input: ${describeIssues(issues)}` : status >= 500 ? 'internal server error' : err.message;
+    const message = issues
+      ? `invalid input: ${describeIssues(issues)}`
+      : status >= 500
+        ? 'internal server error'
+        : err.message;
     return { status, headers: {}, body: build(err.code, message, issues, requestId) };
   }
-  return { status: 500, headers: {}, body: build('INTERNAL_SERVER_ERROR', 'internal server error', undefined, requestId) };
+  return {
+    status: 500,
+    headers: {},
+    body: build('INTERNAL_SERVER_ERROR', 'internal server error', undefined, requestId),
+  };
 }
 
 /** The HTTP answer to an error, as `describeError` describes it; a 5xx is logged with its cause first. */

@@ -76,7 +76,19 @@ export const DatadogPayload = z.looseObject({
 });
 export type DatadogPayload = z.infer<typeof DatadogPayload>;
 
-const FIRING = new Set(['triggered', 'retriggered', 'warn', 'rewarn', 'nodata', 'renodata', 'renotify', 'renotification', 'alert', 'error', 'warning']);
+const FIRING = new Set([
+  'triggered',
+  'retriggered',
+  'warn',
+  'rewarn',
+  'nodata',
+  'renodata',
+  'renotify',
+  'renotification',
+  'alert',
+  'error',
+  'warning',
+]);
 
 /** `$ALERT_TRANSITION` → status, or undefined when it is not one we know (see the rules at the top). */
 export function datadogTransitionStatus(transition: string): AlertStatus | undefined {
@@ -96,7 +108,10 @@ export function parseDatadog(payload: unknown, ctx: ParseContext): NormalizedAle
   const status = p.transition === undefined ? undefined : datadogTransitionStatus(p.transition);
   if (p.transition === undefined) issues.push({ path: 'transition', message: 'is required ($ALERT_TRANSITION)' });
   else if (status === undefined) {
-    issues.push({ path: 'transition', message: `unknown $ALERT_TRANSITION ${JSON.stringify(clip(p.transition, 100))}` });
+    issues.push({
+      path: 'transition',
+      message: `unknown $ALERT_TRANSITION ${JSON.stringify(clip(p.transition, 100))}`,
+    });
   }
   if (p.title === undefined) issues.push({ path: 'title', message: 'is required ($EVENT_TITLE)' });
   if (p.cycle_key === undefined && p.monitor_id === undefined) {
@@ -116,7 +131,18 @@ export function parseDatadog(payload: unknown, ctx: ParseContext): NormalizedAle
   const { severity, raw_severity } = mapSeverity(p.priority ?? p.alert_type, ctx.settings);
   const at = epochOrDate(p.date) ?? epochOrDate(p.last_updated);
   const details: Record<string, unknown> = { transition: p.transition };
-  for (const k of ['monitor_id', 'cycle_key', 'alert_type', 'priority', 'scope', 'tags', 'event_id', 'org', 'date', 'last_updated'] as const) {
+  for (const k of [
+    'monitor_id',
+    'cycle_key',
+    'alert_type',
+    'priority',
+    'scope',
+    'tags',
+    'event_id',
+    'org',
+    'date',
+    'last_updated',
+  ] as const) {
     const v = p[k];
     if (v !== undefined) details[k] = v;
   }

@@ -49,7 +49,8 @@ export function compileGroupKeyTemplate(template: string): GroupKeyTemplate {
     let out = '';
     for (const p of parts) {
       if (typeof p === 'string') out += p;
-      else if ('label' in p) out += Object.prototype.hasOwnProperty.call(labels, p.label) ? (labels[p.label] ?? '') : '';
+      else if ('label' in p)
+        out += Object.prototype.hasOwnProperty.call(labels, p.label) ? (labels[p.label] ?? '') : '';
       else out += group_key;
     }
     return out.slice(0, MAX_GROUP_KEY);

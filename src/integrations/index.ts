@@ -11,7 +11,15 @@ import type { AlertParser } from './parse-context.js';
 export { AlertPayloadError, type AlertPayloadIssue } from './errors.js';
 export { labelsFingerprint } from './fingerprint.js';
 export { GroupKeyTemplateError, compileGroupKeyTemplate, resolveGroupKey } from './group-key.js';
-export { MatcherError, type Matcher, type MatcherObject, formatMatcher, matchesAll, parseMatcher, parseMatchers } from './matchers.js';
+export {
+  MatcherError,
+  type Matcher,
+  type MatcherObject,
+  formatMatcher,
+  matchesAll,
+  parseMatcher,
+  parseMatchers,
+} from './matchers.js';
 export { type AlertParser, type ParseContext } from './parse-context.js';
 export { pagerDutyAccepted } from './pagerduty.js';
 export { DEFAULT_SEVERITY_MAP, atLeastSeverity, highestSeverity, mapSeverity, rankSeverity } from './severity.js';

@@ -55,7 +55,8 @@ export class MatcherError extends Error {
   }
 }
 
-const fail = (path: string, message: string): MatcherError => new MatcherError(`${path}: ${message}`, [{ path, message }]);
+const fail = (path: string, message: string): MatcherError =>
+  new MatcherError(`${path}: ${message}`, [{ path, message }]);
 
 // Alertmanager's classic label-name grammar (parse.go): letters, digits, `_` and `:`, not starting with a digit.
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -110,7 +111,10 @@ export function formatMatcher(m: Pick<Matcher, 'name' | 'op' | 'value'>): string
 
 function compile(name: string, op: MatcherOp, value: string, path: string): Matcher {
   if (name.length === 0 || name.length > MAX_MATCHER_NAME || !NAME.test(name)) {
-    throw fail(path, `label name ${JSON.stringify(name.slice(0, 100))} must match [a-zA-Z_:][a-zA-Z0-9_:]* and be at most ${MAX_MATCHER_NAME} characters`);
+    throw fail(
+      path,
+      `label name ${JSON.stringify(name.slice(0, 100))} must match [a-zA-Z_:][a-zA-Z0-9_:]* and be at most ${MAX_MATCHER_NAME} characters`,
+    );
   }
   if (value.length > MAX_MATCHER_VALUE) throw fail(path, `value must be at most ${MAX_MATCHER_VALUE} characters`);
   const get = (labels: Readonly<Record<string, string>>): string =>

@@ -22,13 +22,19 @@ import {
   type NormalizedAlert,
   type PagerDutyEventResponse,
 } from '../../schema/index.js';
-import { type ParseContext, SenderTime, clip, clipTitle, groupKeyer, isoOrNull, parsePayload } from './parse-context.js';
+import {
+  type ParseContext,
+  SenderTime,
+  clip,
+  clipTitle,
+  groupKeyer,
+  isoOrNull,
+  parsePayload,
+} from './parse-context.js';
 import { mapSeverity } from './severity.js';
 
 const str = (what: string, max: number) =>
-  z
-    .string({ error: 'must be a string' })
-    .max(max, { error: `must be at most ${max} characters (${what})` });
+  z.string({ error: 'must be a string' }).max(max, { error: `must be at most ${max} characters (${what})` });
 
 const PagerDutyPayload = z.looseObject({
   summary: str("PagerDuty's limit", MAX_TITLE).min(1, { error: 'must not be empty' }),
@@ -74,7 +80,11 @@ export const PagerDutyEvent = z
       c.addIssue({ code: 'custom', path: ['payload'], message: 'is required for a trigger event' });
     }
     if (e.event_action !== 'trigger' && e.dedup_key === undefined) {
-      c.addIssue({ code: 'custom', path: ['dedup_key'], message: `is required for ${e.event_action === 'acknowledge' ? 'an' : 'a'} ${e.event_action} event` });
+      c.addIssue({
+        code: 'custom',
+        path: ['dedup_key'],
+        message: `is required for ${e.event_action === 'acknowledge' ? 'an' : 'a'} ${e.event_action} event`,
+      });
     }
   });
 export type PagerDutyEvent = z.infer<typeof PagerDutyEvent>;

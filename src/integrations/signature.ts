@@ -96,7 +96,10 @@ export function verifyGrafanaRequest(
   });
 }
 
-function header(headers: Readonly<Record<string, string | readonly string[] | undefined>>, name: string): string | undefined {
+function header(
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+  name: string,
+): string | undefined {
   const want = name.toLowerCase();
   for (const [k, v] of Object.entries(headers)) {
     if (k.toLowerCase() !== want) continue;

@@ -42,7 +42,8 @@ async function readJsonBody(c: HonoContext, required: boolean, maxBytes: number)
   }
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The procedure's raw input. GET and DELETE: query and path parameters. Otherwise the JSON body, merged with the
@@ -56,6 +57,7 @@ export async function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: 
   if (route.method === 'GET' || route.method === 'DELETE') return { ...fromQuery, ...pathInput };
   const body = await readJsonBody(c, route.inputFrom === 'body', maxBodyBytes);
   if (Array.isArray(body) && route.pathParams.length === 0 && route.inputFrom === 'body') return body;
-  if (body !== undefined && !isPlainObject(body)) throw new HttpError('BAD_REQUEST', 'request body must be a JSON object');
+  if (body !== undefined && !isPlainObject(body))
+    throw new HttpError('BAD_REQUEST', 'request body must be a JSON object');
   return { ...(body ?? {}), ...fromQuery, ...pathInput };
 }

@@ -68,9 +68,13 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
       const allowed = hit.methods.join(', ');
       return errorResponse(
         c,
-        new HttpError('METHOD_NOT_SUPPORTED', `${c.req.method} is not allowed on ${c.req.path}; use ${hit.methods.join(' or ')}`, {
-          Allow: allowed,
-        }),
+        new HttpError(
+          'METHOD_NOT_SUPPORTED',
+          `${c.req.method} is not allowed on ${c.req.path}; use ${hit.methods.join(' or ')}`,
+          {
+            Allow: allowed,
+          },
+        ),
       );
     },
   };

@@ -40,7 +40,10 @@ function jsonSchema(schema: ZodType, schemas: Record<string, unknown>): Json {
  */
 function queryParameters(route: RestRoute, op: Json): Json[] {
   const content = (op.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content;
-  const schema = (content?.['application/json']?.schema ?? {}) as { properties?: Record<string, Json>; required?: string[] };
+  const schema = (content?.['application/json']?.schema ?? {}) as {
+    properties?: Record<string, Json>;
+    required?: string[];
+  };
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {})
     .filter(([name]) => !route.pathParams.includes(name))

@@ -102,7 +102,10 @@ export class PgBus implements RoomBus {
         try {
           await this.sendBatch(batch);
         } catch (err) {
-          this.opts.logger.error({ err, frames: batch.length }, 'room bus publish failed; frames not sent to other instances');
+          this.opts.logger.error(
+            { err, frames: batch.length },
+            'room bus publish failed; frames not sent to other instances',
+          );
         }
       }
     } finally {
@@ -110,7 +113,9 @@ export class PgBus implements RoomBus {
     }
   }
 
-  private async sendBatch(batch: Array<{ room: string; frame: ServerFrame; ref: FrameRef | undefined }>): Promise<void> {
+  private async sendBatch(
+    batch: Array<{ room: string; frame: ServerFrame; ref: FrameRef | undefined }>,
+  ): Promise<void> {
     const messages: Array<{ json: string; bytes: number }> = [];
     for (const { room, frame, ref } of batch) {
       // A frame of many events cannot fit; skip serialising it (a 500-event frame is ~150 KB) just to find out.

@@ -27,7 +27,8 @@ export interface RoomRouteOptions {
   pingIntervalMs: number;
 }
 
-const errorFrame = (code: string, message: string): string => JSON.stringify({ type: 'error', code, message } satisfies ServerFrame);
+const errorFrame = (code: string, message: string): string =>
+  JSON.stringify({ type: 'error', code, message } satisfies ServerFrame);
 
 /** Refuses the upgrade with a plain HTTP answer before any socket exists. */
 const checkRoom =
@@ -99,7 +100,9 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           ws.close(1008, 'rate limit exceeded');
           return true;
         }
-        ws.send(errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`));
+        ws.send(
+          errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`),
+        );
         return true;
       };
 

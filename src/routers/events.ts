@@ -36,50 +36,55 @@ function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, { events, 
 /** The events procedures; `output` decides whether results are checked against their schemas. */
 export const eventsRouter = (output: OutputPolicy) =>
   router({
-  ingest: procedure
-    .meta({
-      openapi: { method: 'POST', path: '/ingest/events', tags: TAGS, summary: 'Ingest one event' },
-      rest: { status: 201 },
-    })
-    .input(IngestEventInput)
-    .output(output(Event))
-    .mutation(async ({ ctx, input }) => {
-      const ingested = await ingestEvents(ctx.db, [input], { batch: false });
-      publishEvents(ctx.changes, ctx.analysis, ingested);
-      const [event] = ingested.events;
-      if (!event) throw new Error('insert returned no row');
-      return event;
-    }),
+    ingest: procedure
+      .meta({
+        openapi: { method: 'POST', path: '/ingest/events', tags: TAGS, summary: 'Ingest one event' },
+        rest: { status: 201 },
+      })
+      .input(IngestEventInput)
+      .output(output(Event))
+      .mutation(async ({ ctx, input }) => {
+        const ingested = await ingestEvents(ctx.db, [input], { batch: false });
+        publishEvents(ctx.changes, ctx.analysis, ingested);
+        const [event] = ingested.events;
+        if (!event) throw new Error('insert returned no row');
+        return event;
+      }),
 
-  ingestBatch: procedure
-    .meta({
-      openapi: {
-        method: 'POST',
-        path: '/ingest/events/batch',
-        tags: TAGS,
-        summary: 'Ingest 1 to 1000 events, all or nothing',
-        description:
-          'The body is a JSON array. An invalid item fails the whole batch with 400 naming each bad index; ' +
-          'unknown incident ids fail it with 404 naming them. Nothing is written in either case.',
-      },
-      rest: { status: 201, arrayBody: IngestBatchInput },
-    })
-    .input(IngestBatchInput)
-    .output(output(z.array(Event)))
-    .mutation(async ({ ctx, input }) => {
-      const ingested = await ingestEvents(ctx.db, input, { batch: true });
-      publishEvents(ctx.changes, ctx.analysis, ingested);
-      return ingested.events;
-    }),
+    ingestBatch: procedure
+      .meta({
+        openapi: {
+          method: 'POST',
+          path: '/ingest/events/batch',
+          tags: TAGS,
+          summary: 'Ingest 1 to 1000 events, all or nothing',
+          description:
+            'The body is a JSON array. An invalid item fails the whole batch with 400 naming each bad index; ' +
+            'unknown incident ids fail it with 404 naming them. Nothing is written in either case.',
+        },
+        rest: { status: 201, arrayBody: IngestBatchInput },
+      })
+      .input(IngestBatchInput)
+      .output(output(z.array(Event)))
+      .mutation(async ({ ctx, input }) => {
+        const ingested = await ingestEvents(ctx.db, input, { batch: true });
+        publishEvents(ctx.changes, ctx.analysis, ingested);
+        return ingested.events;
+      }),
 
-  list: procedure
-    .meta({
-      openapi: { method: 'GET', path: '/ingest/events/{incident_id}', tags: TAGS, summary: "An incident's events, newest first" },
-    })
-    .input(ListEventsInput)
-    .output(output(z.array(Event)))
-    .query(async ({ ctx, input }) => {
-      await getIncident(ctx.db, input.incident_id);
-      return (await listEvents(ctx.db, input)).map(toEvent);
-    }),
-});
+    list: procedure
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/ingest/events/{incident_id}',
+          tags: TAGS,
+          summary: "An incident's events, newest first",
+        },
+      })
+      .input(ListEventsInput)
+      .output(output(z.array(Event)))
+      .query(async ({ ctx, input }) => {
+        await getIncident(ctx.db, input.incident_id);
+        return (await listEvents(ctx.db, input)).map(toEvent);
+      }),
+  });

@@ -25,102 +25,107 @@ const TAGS = ['incidents'];
 /** The incidents procedures; `output` decides whether results are checked against their schemas. */
 export const incidentsRouter = (output: OutputPolicy) =>
   router({
-  create: procedure
-    .meta({
-      openapi: { method: 'POST', path: '/incidents', tags: TAGS, summary: 'Create an incident' },
-      rest: { status: 201 },
-    })
-    .input(CreateIncidentInput)
-    .output(output(Incident))
-    .mutation(async ({ ctx, input }) => {
-      const change = await createIncident(ctx.db, input);
-      publishChange(ctx.changes, change);
-      ctx.analysis.schedule(change.incident.id, 'create');
-      return change.incident;
-    }),
+    create: procedure
+      .meta({
+        openapi: { method: 'POST', path: '/incidents', tags: TAGS, summary: 'Create an incident' },
+        rest: { status: 201 },
+      })
+      .input(CreateIncidentInput)
+      .output(output(Incident))
+      .mutation(async ({ ctx, input }) => {
+        const change = await createIncident(ctx.db, input);
+        publishChange(ctx.changes, change);
+        ctx.analysis.schedule(change.incident.id, 'create');
+        return change.incident;
+      }),
 
-  list: procedure
-    .meta({ openapi: { method: 'GET', path: '/incidents', tags: TAGS, summary: 'List incidents, newest first' } })
-    .input(ListIncidentsInput)
-    .output(output(z.array(Incident)))
-    .query(async ({ ctx, input }) => (await listIncidents(ctx.db, input)).map(toIncident)),
+    list: procedure
+      .meta({ openapi: { method: 'GET', path: '/incidents', tags: TAGS, summary: 'List incidents, newest first' } })
+      .input(ListIncidentsInput)
+      .output(output(z.array(Incident)))
+      .query(async ({ ctx, input }) => (await listIncidents(ctx.db, input)).map(toIncident)),
 
-  get: procedure
-    .meta({ openapi: { method: 'GET', path: '/incidents/{incident_id}', tags: TAGS, summary: 'Get an incident' } })
-    .input(GetIncidentInput)
-    .output(output(Incident))
-    .query(({ ctx, input }) => getIncident(ctx.db, input.incident_id)),
+    get: procedure
+      .meta({ openapi: { method: 'GET', path: '/incidents/{incident_id}', tags: TAGS, summary: 'Get an incident' } })
+      .input(GetIncidentInput)
+      .output(output(Incident))
+      .query(({ ctx, input }) => getIncident(ctx.db, input.incident_id)),
 
-  updateStatus: procedure
-    .meta({
-      openapi: {
-        method: 'PATCH',
-        path: '/incidents/{incident_id}/status',
-        tags: TAGS,
-        summary: 'Change the status of an incident',
-        description:
-          'Forward moves may skip steps; a resolved incident may reopen to an active state; closed is final (409). ' +
-          'Setting the current status again changes nothing.',
-        errorResponses: [409],
-      },
-      rest: { inputFrom: 'query' },
-    })
-    .input(UpdateStatusInput)
-    .output(output(Incident))
-    .mutation(async ({ ctx, input }) => {
-      const change = await transitionStatus(ctx.db, input.incident_id, input.status, input.actor);
-      if (change.timeline.length > 0) publishChange(ctx.changes, change);
-      return change.incident;
-    }),
+    updateStatus: procedure
+      .meta({
+        openapi: {
+          method: 'PATCH',
+          path: '/incidents/{incident_id}/status',
+          tags: TAGS,
+          summary: 'Change the status of an incident',
+          description:
+            'Forward moves may skip steps; a resolved incident may reopen to an active state; closed is final (409). ' +
+            'Setting the current status again changes nothing.',
+          errorResponses: [409],
+        },
+        rest: { inputFrom: 'query' },
+      })
+      .input(UpdateStatusInput)
+      .output(output(Incident))
+      .mutation(async ({ ctx, input }) => {
+        const change = await transitionStatus(ctx.db, input.incident_id, input.status, input.actor);
+        if (change.timeline.length > 0) publishChange(ctx.changes, change);
+        return change.incident;
+      }),
 
-  timeline: procedure
-    .meta({
-      openapi: { method: 'GET', path: '/incidents/{incident_id}/timeline', tags: TAGS, summary: 'Timeline, oldest first' },
-    })
-    .input(GetIncidentInput)
-    .output(output(z.array(TimelineEntry)))
-    .query(async ({ ctx, input }) => {
+    timeline: procedure
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/incidents/{incident_id}/timeline',
+          tags: TAGS,
+          summary: 'Timeline, oldest first',
+        },
+      })
+      .input(GetIncidentInput)
+      .output(output(z.array(TimelineEntry)))
+      .query(async ({ ctx, input }) => {
+        await getIncident(ctx.db, input.incident_id);
+        return (await listTimeline(ctx.db, input.incident_id)).map(toTimelineEntry);
+      }),
+
+    actions: procedure
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/incidents/{incident_id}/actions',
+          tags: TAGS,
+          summary: 'Remediation actions, most urgent first',
+        },
+      })
+      .input(GetIncidentInput)
+      .output(output(z.array(Action)))
+      .query(async ({ ctx, input }) => {
+        await getIncident(ctx.db, input.incident_id);
+        return (await listActions(ctx.db, input.incident_id)).map(toAction);
+      }),
+
+    /** The incident room as a stream (SSE via httpSubscriptionLink): the same frames WebSocket members receive. */
+    onUpdate: procedure.input(OnUpdateInput).subscription(async function* ({ ctx, input, signal }) {
       await getIncident(ctx.db, input.incident_id);
-      return (await listTimeline(ctx.db, input.incident_id)).map(toTimelineEntry);
+      yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
     }),
 
-  actions: procedure
-    .meta({
-      openapi: {
-        method: 'GET',
-        path: '/incidents/{incident_id}/actions',
-        tags: TAGS,
-        summary: 'Remediation actions, most urgent first',
-      },
-    })
-    .input(GetIncidentInput)
-    .output(output(z.array(Action)))
-    .query(async ({ ctx, input }) => {
-      await getIncident(ctx.db, input.incident_id);
-      return (await listActions(ctx.db, input.incident_id)).map(toAction);
-    }),
-
-  /** The incident room as a stream (SSE via httpSubscriptionLink): the same frames WebSocket members receive. */
-  onUpdate: procedure.input(OnUpdateInput).subscription(async function* ({ ctx, input, signal }) {
-    await getIncident(ctx.db, input.incident_id);
-    yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
-  }),
-
-  analyze: procedure
-    .meta({
-      openapi: {
-        method: 'POST',
-        path: '/incidents/{incident_id}/analyze',
-        tags: TAGS,
-        summary: 'Analyse the incident now',
-        description:
-          'Runs the built-in analyzer (and the LLM, when configured) over the incident and its events, stores ' +
-          'ai_summary, root_cause, suggested_actions, Action rows and an ai_analysis timeline entry, and returns the ' +
-          'updated incident. Analysis also runs by itself on create and after ingest.',
-      },
-      rest: { inputFrom: 'query' },
-    })
-    .input(GetIncidentInput)
-    .output(output(Incident))
-    .mutation(({ ctx, input }) => ctx.analysis.analyze(input.incident_id)),
-});
+    analyze: procedure
+      .meta({
+        openapi: {
+          method: 'POST',
+          path: '/incidents/{incident_id}/analyze',
+          tags: TAGS,
+          summary: 'Analyse the incident now',
+          description:
+            'Runs the built-in analyzer (and the LLM, when configured) over the incident and its events, stores ' +
+            'ai_summary, root_cause, suggested_actions, Action rows and an ai_analysis timeline entry, and returns the ' +
+            'updated incident. Analysis also runs by itself on create and after ingest.',
+        },
+        rest: { inputFrom: 'query' },
+      })
+      .input(GetIncidentInput)
+      .output(output(Incident))
+      .mutation(({ ctx, input }) => ctx.analysis.analyze(input.incident_id)),
+  });

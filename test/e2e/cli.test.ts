@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, spawnWarroom } from './process.js';
 
-
 function run(args: string[], env: Record<string, string>) {
-  return spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 describe('warroom CLI', () => {

@@ -19,7 +19,6 @@ export function spawnWarroom(env: Record<string, string>): Promise<WarroomProces
   return spawnListening([BIN, 'serve'], { LOG_LEVEL: 'info', ...env }, 'warroom listening');
 }
 
-
 function readyUrl(line: string, readyMsg: string): string | undefined {
   try {
     const rec = JSON.parse(line) as { msg?: string; url?: string };

@@ -9,106 +9,118 @@ import { connectRoom } from '../integration/ws-client.js';
 // Embedded PGlite lives inside one process, so there is nothing to share; CI runs this file with TEST_DATABASE_URL.
 const SKIP_REASON = 'needs a PostgreSQL server: set TEST_DATABASE_URL (CI does)';
 
-describe.skipIf(!POSTGRES_URL)(`two instances on one PostgreSQL${POSTGRES_URL ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
-  let a: WarroomProcess;
-  let b: WarroomProcess;
-  let drop: () => Promise<void>;
-  let dbUrl: string;
+describe.skipIf(!POSTGRES_URL)(
+  `two instances on one PostgreSQL${POSTGRES_URL ? '' : ` (skipped: ${SKIP_REASON})`}`,
+  () => {
+    let a: WarroomProcess;
+    let b: WarroomProcess;
+    let drop: () => Promise<void>;
+    let dbUrl: string;
 
-  beforeAll(async () => {
-    const scratch = await createScratchDatabase(POSTGRES_URL ?? '');
-    drop = scratch.drop;
-    dbUrl = scratch.url;
-    [a, b] = await Promise.all([
-      spawnWarroom({ DATABASE_URL: dbUrl }),
-      spawnWarroom({ DATABASE_URL: dbUrl }),
-    ]);
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await drop?.();
-  });
+    beforeAll(async () => {
+      const scratch = await createScratchDatabase(POSTGRES_URL ?? '');
+      drop = scratch.drop;
+      dbUrl = scratch.url;
+      [a, b] = await Promise.all([spawnWarroom({ DATABASE_URL: dbUrl }), spawnWarroom({ DATABASE_URL: dbUrl })]);
+    });
+    afterAll(async () => {
+      await a?.stop();
+      await b?.stop();
+      await drop?.();
+    });
 
-  const createIncident = async (w: WarroomProcess): Promise<{ id: string }> => {
-    const res = await w.api('/api/incidents/', { json: { title: 'cluster test' } });
-    return (await res.json()) as { id: string };
-  };
+    const createIncident = async (w: WarroomProcess): Promise<{ id: string }> => {
+      const res = await w.api('/api/incidents/', { json: { title: 'cluster test' } });
+      return (await res.json()) as { id: string };
+    };
 
-  it('delivers chat sent on A to sockets on B, in order', async () => {
-    const inc = await createIncident(a);
-    const onA = await connectRoom(a.url, inc.id, { user: 'ann' });
-    const onB = await connectRoom(b.url, inc.id, { user: 'ben' });
-    await Promise.all([onA.next('welcome'), onB.next('welcome')]);
-    expect(await onA.next('presence', (f) => f.user === 'ben')).toMatchObject({ action: 'join', present: ['ann', 'ben'] });
+    it('delivers chat sent on A to sockets on B, in order', async () => {
+      const inc = await createIncident(a);
+      const onA = await connectRoom(a.url, inc.id, { user: 'ann' });
+      const onB = await connectRoom(b.url, inc.id, { user: 'ben' });
+      await Promise.all([onA.next('welcome'), onB.next('welcome')]);
+      expect(await onA.next('presence', (f) => f.user === 'ben')).toMatchObject({
+        action: 'join',
+        present: ['ann', 'ben'],
+      });
 
-    for (let i = 0; i < 15; i++) onA.send({ user: 'ann', message: `m${i}` });
-    const got: string[] = [];
-    for (let i = 0; i < 15; i++) got.push((await onB.next('message')).message);
-    expect(got).toEqual(Array.from({ length: 15 }, (_, i) => `m${i}`));
-    await Promise.all([onA.close(), onB.close()]);
-  });
+      for (let i = 0; i < 15; i++) onA.send({ user: 'ann', message: `m${i}` });
+      const got: string[] = [];
+      for (let i = 0; i < 15; i++) got.push((await onB.next('message')).message);
+      expect(got).toEqual(Array.from({ length: 15 }, (_, i) => `m${i}`));
+      await Promise.all([onA.close(), onB.close()]);
+    });
 
-  it('pushes changes made through B (REST) to sockets on A, including a 1000-event batch', async () => {
-    const inc = await createIncident(b);
-    const onA = await connectRoom(a.url, inc.id);
-    await onA.next('welcome');
-    await b.api(`/api/incidents/${inc.id}/status?status=investigating`, { method: 'PATCH' });
-    expect((await onA.next('incident.updated', (f) => f.incident.status === 'investigating')).incident.id).toBe(inc.id);
-    const batch = Array.from({ length: 1000 }, (_, i) => ({ incident_id: inc.id, event_type: 'log', message: `e${i}` }));
-    expect((await b.api('/api/ingest/events/batch', { json: batch })).status).toBe(201);
-    // Far over NOTIFY's 8000-byte payload limit: the frame travels as its row ranges and A loads the rows.
-    const frame = await onA.next('event.created');
-    expect(frame.events.map((e) => e.message)).toEqual(batch.map((e) => e.message));
-    const admin = new pg.Client({ connectionString: dbUrl });
-    await admin.connect();
-    try {
-      expect((await admin.query('select count(*)::int as n from room_frames')).rows[0]).toEqual({ n: 0 });
-    } finally {
-      await admin.end();
-    }
-    await onA.close();
-  });
-
-  it('keeps rooms apart across instances', async () => {
-    const one = await createIncident(a);
-    const two = await createIncident(a);
-    const inOne = await connectRoom(b.url, one.id);
-    const inTwo = await connectRoom(b.url, two.id);
-    await Promise.all([inOne.next('welcome'), inTwo.next('welcome')]);
-    const sender = await connectRoom(a.url, one.id);
-    await sender.next('welcome');
-    sender.send({ user: 'x', message: 'only for room one' });
-    expect((await inOne.next('message')).message).toBe('only for room one');
-    inTwo.send({ type: 'ping' });
-    await inTwo.next('pong');
-    expect(inTwo.frames.some((f) => f.type === 'message')).toBe(false);
-    await Promise.all([inOne.close(), inTwo.close(), sender.close()]);
-  });
-
-  it('reconnects and re-subscribes when the listener connection is killed', async () => {
-    const admin = new pg.Client({ connectionString: dbUrl });
-    await admin.connect();
-    try {
-      const killed = await admin.query(
-        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and datname = current_database()',
-        [BUS_APPLICATION_NAME],
+    it('pushes changes made through B (REST) to sockets on A, including a 1000-event batch', async () => {
+      const inc = await createIncident(b);
+      const onA = await connectRoom(a.url, inc.id);
+      await onA.next('welcome');
+      await b.api(`/api/incidents/${inc.id}/status?status=investigating`, { method: 'PATCH' });
+      expect((await onA.next('incident.updated', (f) => f.incident.status === 'investigating')).incident.id).toBe(
+        inc.id,
       );
-      expect(killed.rowCount).toBe(2);
-    } finally {
-      await admin.end();
-    }
-    const inc = await createIncident(a);
-    const onA = await connectRoom(a.url, inc.id);
-    const onB = await connectRoom(b.url, inc.id);
-    await Promise.all([onA.next('welcome'), onB.next('welcome')]);
-    // The buses reconnect in the background; keep saying something until B hears A.
-    let heard = false;
-    for (let i = 0; i < 50 && !heard; i++) {
-      onA.send({ user: 'x', message: `after reconnect ${i}` });
-      heard = await onB.next('message', undefined, 200).then(() => true, () => false);
-    }
-    expect(heard).toBe(true);
-    await Promise.all([onA.close(), onB.close()]);
-  });
-});
+      const batch = Array.from({ length: 1000 }, (_, i) => ({
+        incident_id: inc.id,
+        event_type: 'log',
+        message: `e${i}`,
+      }));
+      expect((await b.api('/api/ingest/events/batch', { json: batch })).status).toBe(201);
+      // Far over NOTIFY's 8000-byte payload limit: the frame travels as its row ranges and A loads the rows.
+      const frame = await onA.next('event.created');
+      expect(frame.events.map((e) => e.message)).toEqual(batch.map((e) => e.message));
+      const admin = new pg.Client({ connectionString: dbUrl });
+      await admin.connect();
+      try {
+        expect((await admin.query('select count(*)::int as n from room_frames')).rows[0]).toEqual({ n: 0 });
+      } finally {
+        await admin.end();
+      }
+      await onA.close();
+    });
+
+    it('keeps rooms apart across instances', async () => {
+      const one = await createIncident(a);
+      const two = await createIncident(a);
+      const inOne = await connectRoom(b.url, one.id);
+      const inTwo = await connectRoom(b.url, two.id);
+      await Promise.all([inOne.next('welcome'), inTwo.next('welcome')]);
+      const sender = await connectRoom(a.url, one.id);
+      await sender.next('welcome');
+      sender.send({ user: 'x', message: 'only for room one' });
+      expect((await inOne.next('message')).message).toBe('only for room one');
+      inTwo.send({ type: 'ping' });
+      await inTwo.next('pong');
+      expect(inTwo.frames.some((f) => f.type === 'message')).toBe(false);
+      await Promise.all([inOne.close(), inTwo.close(), sender.close()]);
+    });
+
+    it('reconnects and re-subscribes when the listener connection is killed', async () => {
+      const admin = new pg.Client({ connectionString: dbUrl });
+      await admin.connect();
+      try {
+        const killed = await admin.query(
+          'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and datname = current_database()',
+          [BUS_APPLICATION_NAME],
+        );
+        expect(killed.rowCount).toBe(2);
+      } finally {
+        await admin.end();
+      }
+      const inc = await createIncident(a);
+      const onA = await connectRoom(a.url, inc.id);
+      const onB = await connectRoom(b.url, inc.id);
+      await Promise.all([onA.next('welcome'), onB.next('welcome')]);
+      // The buses reconnect in the background; keep saying something until B hears A.
+      let heard = false;
+      for (let i = 0; i < 50 && !heard; i++) {
+        onA.send({ user: 'x', message: `after reconnect ${i}` });
+        heard = await onB.next('message', undefined, 200).then(
+          () => true,
+          () => false,
+        );
+      }
+      expect(heard).toBe(true);
+      await Promise.all([onA.close(), onB.close()]);
+    });
+  },
+);

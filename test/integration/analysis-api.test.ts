@@ -18,7 +18,14 @@ const at = (sec: number): string => new Date(t0 + sec * 1000).toISOString();
 function poolExhaustion(incident_id: string) {
   const events: Record<string, unknown>[] = [];
   for (let i = 0; i < 40; i++) {
-    events.push({ incident_id, event_type: 'log', level: 'info', source: 'checkout-api', message: `GET /api/cart/${1000 + i} 200 in ${20 + i}ms`, timestamp: at(i) });
+    events.push({
+      incident_id,
+      event_type: 'log',
+      level: 'info',
+      source: 'checkout-api',
+      message: `GET /api/cart/${1000 + i} 200 in ${20 + i}ms`,
+      timestamp: at(i),
+    });
   }
   for (let i = 0; i < 4; i++) {
     events.push({
@@ -31,9 +38,23 @@ function poolExhaustion(incident_id: string) {
     });
   }
   for (let i = 0; i < 120; i++) {
-    events.push({ incident_id, event_type: 'log', level: 'error', source: 'checkout-api', message: `upstream request timed out after ${3000 + i}ms: 504 Gateway Timeout`, timestamp: at(70 + i) });
+    events.push({
+      incident_id,
+      event_type: 'log',
+      level: 'error',
+      source: 'checkout-api',
+      message: `upstream request timed out after ${3000 + i}ms: 504 Gateway Timeout`,
+      timestamp: at(70 + i),
+    });
   }
-  events.push({ incident_id, event_type: 'alert', level: 'critical', source: 'datadog', message: 'p99 latency above 2s on checkout-api', timestamp: at(100) });
+  events.push({
+    incident_id,
+    event_type: 'alert',
+    level: 'critical',
+    source: 'datadog',
+    message: 'p99 latency above 2s on checkout-api',
+    timestamp: at(100),
+  });
   return events;
 }
 
@@ -48,8 +69,10 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promis
 }
 
 const getIncident = async (id: string) => Incident.parse(await (await s.api(`/api/incidents/${id}`)).json());
-const getActions = async (id: string) => Action.array().parse(await (await s.api(`/api/incidents/${id}/actions`)).json());
-const getTimeline = async (id: string) => TimelineEntry.array().parse(await (await s.api(`/api/incidents/${id}/timeline`)).json());
+const getActions = async (id: string) =>
+  Action.array().parse(await (await s.api(`/api/incidents/${id}/actions`)).json());
+const getTimeline = async (id: string) =>
+  TimelineEntry.array().parse(await (await s.api(`/api/incidents/${id}/timeline`)).json());
 
 describe(`analysis in the server (${DB_LABEL})`, () => {
   it('fills the analysis on create, from the title and description alone', async () => {
@@ -62,7 +85,11 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
   });
 
   it('analyses after ingest: root cause names the cause, not the symptom flood; actions and an ai_analysis entry', async () => {
-    const inc = await createIncident(s, { title: 'Checkout API latency high', severity: 'critical', source: 'datadog' });
+    const inc = await createIncident(s, {
+      title: 'Checkout API latency high',
+      severity: 'critical',
+      source: 'datadog',
+    });
     const room = await connectRoom(s.url, inc.id);
     await room.next('welcome');
     const res = await s.api('/api/ingest/events/batch', { json: poolExhaustion(inc.id) });
@@ -86,13 +113,19 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     }
     const entry = (await getTimeline(inc.id)).filter((t) => t.entry_type === 'ai_analysis').at(-1);
     expect(entry?.actor).toMatch(/^warroom-analyzer/);
-    expect(entry?.metadata).toMatchObject({ analyzer: expect.stringMatching(/^warroom-analyzer/), confidence: expect.any(Number) });
+    expect(entry?.metadata).toMatchObject({
+      analyzer: expect.stringMatching(/^warroom-analyzer/),
+      confidence: expect.any(Number),
+    });
     const evidence = entry?.metadata.evidence as { event_ids: string[]; templates: { template: string }[] };
     expect(evidence.event_ids.length).toBeGreaterThan(0);
     expect(evidence.templates.some((t) => /pool exhausted/.test(t.template))).toBe(true);
 
     // The room heard about it.
-    const update = await room.next('incident.updated', (f) => f.incident.root_cause !== null && /pool|connection/i.test(f.incident.root_cause));
+    const update = await room.next(
+      'incident.updated',
+      (f) => f.incident.root_cause !== null && /pool|connection/i.test(f.incident.root_cause),
+    );
     expect(update.incident.id).toBe(inc.id);
     await room.next('action.created');
     await room.close();
@@ -103,11 +136,16 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     await waitFor(async () => ((await getIncident(inc.id)).ai_summary ? true : undefined));
     const runs = async (): Promise<number> => {
       const text = await (await s.api('/metrics')).text();
-      return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
     };
     const before = await runs();
     for (let i = 0; i < 30; i++) {
-      const r = await s.api('/api/ingest/events', { json: { incident_id: inc.id, event_type: 'log', level: 'error', message: `disk /var full ${i}` } });
+      const r = await s.api('/api/ingest/events', {
+        json: { incident_id: inc.id, event_type: 'log', level: 'error', message: `disk /var full ${i}` },
+      });
       expect(r.status).toBe(201);
     }
     await new Promise((r) => setTimeout(r, 1200));
@@ -128,7 +166,9 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     const first = await getActions(inc.id);
     const [taken] = first;
     if (!taken) throw new Error('no actions');
-    const patch = await s.api(`/api/incidents/${inc.id}/actions/${taken.id}?status=in_progress&actor=alice`, { method: 'PATCH' });
+    const patch = await s.api(`/api/incidents/${inc.id}/actions/${taken.id}?status=in_progress&actor=alice`, {
+      method: 'PATCH',
+    });
     expect(patch.status).toBe(200);
     expect(Action.parse(await patch.json()).status).toBe('in_progress');
 
@@ -140,20 +180,30 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     expect(second.map((a) => a.id).sort()).toEqual(first.map((a) => a.id).sort());
 
     const timeline = await getTimeline(inc.id);
-    expect(timeline.find((t) => t.entry_type === 'user_action')).toMatchObject({ actor: 'alice', title: expect.stringContaining('in progress') });
+    expect(timeline.find((t) => t.entry_type === 'user_action')).toMatchObject({
+      actor: 'alice',
+      title: expect.stringContaining('in progress'),
+    });
   });
 
   it('validates the action status change', async () => {
     const inc = await createIncident(s, { title: 'x' });
     const missing = '123e4567-e89b-12d3-a456-426614174000';
-    expect((await s.api(`/api/incidents/${inc.id}/actions/${missing}?status=completed`, { method: 'PATCH' })).status).toBe(404);
-    expect((await s.api(`/api/incidents/${inc.id}/actions/${missing}?status=done`, { method: 'PATCH' })).status).toBe(400);
+    expect(
+      (await s.api(`/api/incidents/${inc.id}/actions/${missing}?status=completed`, { method: 'PATCH' })).status,
+    ).toBe(404);
+    expect((await s.api(`/api/incidents/${inc.id}/actions/${missing}?status=done`, { method: 'PATCH' })).status).toBe(
+      400,
+    );
     expect((await s.api(`/api/incidents/${missing}/analyze`, { method: 'POST' })).status).toBe(404);
   });
 
   it('cites a similar past incident and reuses what was done there', async () => {
     // Distinctive words, so this past incident (not an earlier test's) is the closest one.
-    const past = await createIncident(s, { title: 'Zephyr ledger sync failing', description: 'zephyr ledger reconciliation stuck' });
+    const past = await createIncident(s, {
+      title: 'Zephyr ledger sync failing',
+      description: 'zephyr ledger reconciliation stuck',
+    });
     await s.api('/api/ingest/events/batch', { json: poolExhaustion(past.id) });
     await s.api(`/api/incidents/${past.id}/analyze`, { method: 'POST' });
     const [done] = await getActions(past.id);
@@ -161,7 +211,10 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     await s.api(`/api/incidents/${past.id}/actions/${done.id}?status=completed`, { method: 'PATCH' });
     await s.api(`/api/incidents/${past.id}/status?status=resolved`, { method: 'PATCH' });
 
-    const now = await createIncident(s, { title: 'Zephyr ledger sync failing again', description: 'zephyr ledger reconciliation stuck' });
+    const now = await createIncident(s, {
+      title: 'Zephyr ledger sync failing again',
+      description: 'zephyr ledger reconciliation stuck',
+    });
     await s.api('/api/ingest/events/batch', { json: poolExhaustion(now.id) });
     await s.api(`/api/incidents/${now.id}/analyze`, { method: 'POST' });
     const entry = (await getTimeline(now.id)).filter((t) => t.entry_type === 'ai_analysis').at(-1);
@@ -185,7 +238,10 @@ describe(`analysis spacing across a quiet moment (${DB_LABEL})`, () => {
 
   const ingestRuns = async (): Promise<number> => {
     const text = await (await q.api('/metrics')).text();
-    return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
   };
   const ingest = async (incident_id: string, message: string): Promise<void> => {
     const r = await q.api('/api/ingest/events', { json: { incident_id, event_type: 'log', level: 'error', message } });

@@ -14,7 +14,13 @@ const REPLY = {
   root_cause: 'orders-db ran out of connections because a batch job held them open.',
   ai_summary: 'Checkout fails with timeouts. The orders-db connection pool is exhausted.',
   suggested_actions: ['Stop the batch job holding orders-db connections'],
-  actions: [{ title: 'Stop the batch job holding orders-db connections', description: 'It holds 90 of 100 connections.', priority: 1 }],
+  actions: [
+    {
+      title: 'Stop the batch job holding orders-db connections',
+      description: 'It holds 90 of 100 connections.',
+      priority: 1,
+    },
+  ],
   confidence: 0.8,
 };
 
@@ -46,8 +52,20 @@ describe(`LLM refinement in the server (${DB_LABEL})`, () => {
   afterAll(() => s.stop());
 
   const events = (incident_id: string) => [
-    { incident_id, event_type: 'log', level: 'error', source: 'orders-db', message: 'connection pool exhausted (active=100, max=100)' },
-    { incident_id, event_type: 'log', level: 'error', source: 'checkout-api', message: 'upstream request timed out after 3000ms' },
+    {
+      incident_id,
+      event_type: 'log',
+      level: 'error',
+      source: 'orders-db',
+      message: 'connection pool exhausted (active=100, max=100)',
+    },
+    {
+      incident_id,
+      event_type: 'log',
+      level: 'error',
+      source: 'checkout-api',
+      message: 'upstream request timed out after 3000ms',
+    },
   ];
 
   it('stores the model’s reply, naming the model', async () => {

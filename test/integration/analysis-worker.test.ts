@@ -30,7 +30,10 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
       event_type: 'log',
       level: i % 3 === 0 ? 'error' : 'info',
       source: i % 2 ? 'orders-db' : 'checkout-api',
-      message: i % 3 === 0 ? `connection pool exhausted (active=${100 + (i % 7)}, max=100)` : `GET /api/cart/${i} 200 in ${i % 50}ms`,
+      message:
+        i % 3 === 0
+          ? `connection pool exhausted (active=${100 + (i % 7)}, max=100)`
+          : `GET /api/cart/${i} 200 in ${i % 50}ms`,
       timestamp: new Date(Date.parse('2026-11-20T10:00:00Z') + i * 1000).toISOString(),
     }));
     expect((await s.api('/api/ingest/events/batch', { json: events })).status).toBe(201);
@@ -44,9 +47,10 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1', [
-        WORKER_APPLICATION_NAME,
-      ]);
+      const r = await c.query(
+        'select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1',
+        [WORKER_APPLICATION_NAME],
+      );
       expect(r.rows[0].n).toBe(1);
     } finally {
       await c.end();

@@ -69,15 +69,28 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     const inc = await createIncident(s);
     const batch = [
       { ...event(inc.id, 0), timestamp: '2026-03-04T05:06:07.123456Z' },
-      { ...event(inc.id, 1), timestamp: '2026-03-04T07:06:07+02:00', metadata: { nested: { list: [1, 'two', null] }, b: 1, a: 2 } },
+      {
+        ...event(inc.id, 1),
+        timestamp: '2026-03-04T07:06:07+02:00',
+        metadata: { nested: { list: [1, 'two', null] }, b: 1, a: 2 },
+      },
       event(inc.id, 2),
       // Text beyond ASCII: the batch travels to PostgreSQL (and back to the client) as UTF-8 bytes.
-      { ...event(inc.id, 3), message: 'Zürich 東京 🔥 \\ "quoted"', source: 'nœud-é', metadata: { 'clé': 'välue ✓', emoji: '🚒' } },
+      {
+        ...event(inc.id, 3),
+        message: 'Zürich 東京 🔥 \\ "quoted"',
+        source: 'nœud-é',
+        metadata: { clé: 'välue ✓', emoji: '🚒' },
+      },
     ];
     const res = await s.api('/api/ingest/events/batch', { json: batch });
     expect(res.status).toBe(201);
     const created = Event.array().parse(await res.json());
-    expect(created[3]).toMatchObject({ message: 'Zürich 東京 🔥 \\ "quoted"', source: 'nœud-é', metadata: { 'clé': 'välue ✓', emoji: '🚒' } });
+    expect(created[3]).toMatchObject({
+      message: 'Zürich 東京 🔥 \\ "quoted"',
+      source: 'nœud-é',
+      metadata: { clé: 'välue ✓', emoji: '🚒' },
+    });
     // Offsets become UTC and precision is milliseconds, as every read returns it.
     expect(created[0]?.timestamp).toBe('2026-03-04T05:06:07.123Z');
     expect(created[1]?.timestamp).toBe('2026-03-04T05:06:07.000Z');
@@ -87,7 +100,11 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
 
   it('400s naming events whose text PostgreSQL cannot store (NUL, unpaired surrogate), writing nothing', async () => {
     const inc = await createIncident(s);
-    const batch = [event(inc.id, 0), { ...event(inc.id, 1), message: 'bad \u0000 byte' }, { ...event(inc.id, 2), metadata: { k: 'half \ud800' } }];
+    const batch = [
+      event(inc.id, 0),
+      { ...event(inc.id, 1), message: 'bad \u0000 byte' },
+      { ...event(inc.id, 2), metadata: { k: 'half \ud800' } },
+    ];
     const res = await s.api('/api/ingest/events/batch', { json: batch });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: { path: string }[] };
@@ -100,7 +117,12 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
 
   it('rejects a whole batch naming every bad index, writing nothing', async () => {
     const inc = await createIncident(s);
-    const batch = [event(inc.id, 0), { ...event(inc.id, 1), level: 'loud' }, event(inc.id, 2), { ...event(inc.id, 3), message: '' }];
+    const batch = [
+      event(inc.id, 0),
+      { ...event(inc.id, 1), level: 'loud' },
+      event(inc.id, 2),
+      { ...event(inc.id, 3), message: '' },
+    ];
     const res = await s.api('/api/ingest/events/batch', { json: batch });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { message: string; issues: { path: string }[] };

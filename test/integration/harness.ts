@@ -60,7 +60,9 @@ interface HarnessOptions {
   logger?: Logger;
 }
 
-async function prepareDatabase(opts: HarnessOptions): Promise<{ databaseUrl: string | undefined; drop?: () => Promise<void> }> {
+async function prepareDatabase(
+  opts: HarnessOptions,
+): Promise<{ databaseUrl: string | undefined; drop?: () => Promise<void> }> {
   if (opts.databaseUrl || !POSTGRES_URL) return { databaseUrl: opts.databaseUrl };
   const scratch = await createScratchDatabase(POSTGRES_URL);
   return { databaseUrl: scratch.url, drop: scratch.drop };
@@ -74,17 +76,24 @@ const startOptions = (opts: HarnessOptions) => ({
 /** In-process: every request goes through `app.request()`, tRPC included; nothing listens. */
 export async function startTestApp(overrides: Overrides = {}, opts: HarnessOptions = {}): Promise<TestServer> {
   const { databaseUrl, drop } = await prepareDatabase(opts);
-  const warroom = await createWarroom(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }), startOptions(opts));
+  const warroom = await createWarroom(
+    testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }),
+    startOptions(opts),
+  );
   const { app, close, ...parts } = warroom;
   const api: Api = (path, init = {}) => {
     const { json, ...rest } = init;
     if (json === undefined) return Promise.resolve(app.app.request(path, rest));
     const headers = { 'content-type': 'application/json', ...(rest.headers ?? {}) };
-    return Promise.resolve(app.app.request(path, { ...rest, method: rest.method ?? 'POST', headers, body: JSON.stringify(json) }));
+    return Promise.resolve(
+      app.app.request(path, { ...rest, method: rest.method ?? 'POST', headers, body: JSON.stringify(json) }),
+    );
   };
   const inProcessFetch = (url: URL | RequestInfo, init?: RequestInit): Promise<Response> =>
     Promise.resolve(app.app.request(url instanceof URL ? url.href : url, init));
-  const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: 'http://warroom.test/trpc', fetch: inProcessFetch })] });
+  const trpc = createTRPCClient<AppRouter>({
+    links: [httpBatchLink({ url: 'http://warroom.test/trpc', fetch: inProcessFetch })],
+  });
   return {
     ...parts,
     app,
@@ -98,13 +107,26 @@ export async function startTestApp(overrides: Overrides = {}, opts: HarnessOptio
 }
 
 export function testConfig(overrides: Overrides = {}): Config {
-  return ConfigSchema.parse({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', LOG_LEVEL: 'silent', VALIDATE_OUTPUT: 'true', ...overrides });
+  return ConfigSchema.parse({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: 'memory',
+    LOG_LEVEL: 'silent',
+    VALIDATE_OUTPUT: 'true',
+    ...overrides,
+  });
 }
 
 /** A real listening server on 127.0.0.1 and a random port. */
-export async function startTestServer(overrides: Overrides = {}, opts: HarnessOptions = {}): Promise<ListeningTestServer> {
+export async function startTestServer(
+  overrides: Overrides = {},
+  opts: HarnessOptions = {},
+): Promise<ListeningTestServer> {
   const { databaseUrl, drop } = await prepareDatabase(opts);
-  const server = await startServer(testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }), startOptions(opts));
+  const server = await startServer(
+    testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides }),
+    startOptions(opts),
+  );
   const api = apiFor(server.url);
   const trpc = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc` })] });
   return {
@@ -127,7 +149,10 @@ export const newIncident = {
   metadata: {},
 } as const;
 
-export async function createIncident(s: TestServer, body: Record<string, unknown> = newIncident): Promise<{ id: string } & Record<string, unknown>> {
+export async function createIncident(
+  s: TestServer,
+  body: Record<string, unknown> = newIncident,
+): Promise<{ id: string } & Record<string, unknown>> {
   const res = await s.api('/api/incidents/', { json: body });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string } & Record<string, unknown>;

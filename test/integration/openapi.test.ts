@@ -22,7 +22,10 @@ describe('openapi.json', () => {
   });
 
   it('documents what the server really does', () => {
-    const doc = JSON.parse(renderOpenApi()) as { servers: { url: string }[]; paths: Record<string, Record<string, Op>> };
+    const doc = JSON.parse(renderOpenApi()) as {
+      servers: { url: string }[];
+      paths: Record<string, Record<string, Op>>;
+    };
     expect(doc.servers[0]?.url).toBe('/api');
     const op = (p: string, m: string): Op => {
       const o = doc.paths[p]?.[m];
@@ -30,7 +33,11 @@ describe('openapi.json', () => {
       return o;
     };
     const status = op('/incidents/{incident_id}/status', 'patch');
-    expect(status.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['path:incident_id', 'query:status', 'query:actor']);
+    expect(status.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual([
+      'path:incident_id',
+      'query:status',
+      'query:actor',
+    ]);
     expect(status.requestBody).toBeUndefined();
     expect(Object.keys(status.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
 
@@ -40,6 +47,13 @@ describe('openapi.json', () => {
     expect(Object.keys(op('/incidents', 'post').responses)).toContain('201');
     expect(Object.keys(op('/incidents', 'post').responses)).not.toContain('200');
     expect(Object.keys(op('/ingest/events', 'post').responses)).toContain('201');
-    expect(op('/incidents', 'get').parameters?.map((p) => p.name)).toEqual(['status', 'severity', 'source', 'tag', 'limit', 'offset']);
+    expect(op('/incidents', 'get').parameters?.map((p) => p.name)).toEqual([
+      'status',
+      'severity',
+      'source',
+      'tag',
+      'limit',
+      'offset',
+    ]);
   });
 });

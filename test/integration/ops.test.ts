@@ -25,7 +25,9 @@ describe(`operations (${DB_LABEL})`, () => {
     const text = await res.text();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/api\/incidents\/:incident_id",status="200"\} \d+/);
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{[^}]*method="POST",route="\/api\/incidents",status="201"/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{[^}]*method="POST",route="\/api\/incidents",status="201"/,
+    );
     expect(text).toMatch(/route="unmatched",status="404"/);
     expect(text).not.toContain(inc.id);
   });
@@ -71,9 +73,16 @@ describe(`operations (${DB_LABEL})`, () => {
       body: '{"title": ',
     });
     expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('malformed JSON') });
+    expect(await malformed.json()).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('malformed JSON'),
+    });
 
-    const text = await s.api('/api/incidents/', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'title=x' });
+    const text = await s.api('/api/incidents/', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'title=x',
+    });
     expect(text.status).toBe(415);
     expect(await text.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
 

@@ -11,7 +11,13 @@ afterAll(() => s.stop());
 
 const bySeverityAndSource = prepare(
   (db, severity: string, source: string) =>
-    db.selectFrom('incidents').select('title').where('severity', '=', severity).where('source', '=', source).where('status', '=', 'open').orderBy('title'),
+    db
+      .selectFrom('incidents')
+      .select('title')
+      .where('severity', '=', severity)
+      .where('source', '=', source)
+      .where('status', '=', 'open')
+      .orderBy('title'),
   ['__severity__', '__source__'] as const,
 );
 

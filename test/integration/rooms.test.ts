@@ -51,7 +51,12 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     expect(atB).toEqual(atA);
     expect(atB).toMatchObject({ incident_id: inc.id, user: 'John Doe', message: 'Investigating the issue...' });
 
-    const timeline = (await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as { entry_type: string; actor: string; description: string; id: string }[];
+    const timeline = (await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as {
+      entry_type: string;
+      actor: string;
+      description: string;
+      id: string;
+    }[];
     const comment = timeline.find((t) => t.entry_type === 'comment');
     expect(comment).toMatchObject({ actor: 'John Doe', description: 'Investigating the issue...', id: atB.id });
 
@@ -70,12 +75,18 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     await s.api(`/api/incidents/${inc.id}/status?status=investigating&actor=alice`, { method: 'PATCH' });
     // Analysis frames (on create) may arrive in between; wait for the ones this change makes.
     expect((await r.next('incident.updated', (f) => f.incident.status === 'investigating')).incident.id).toBe(inc.id);
-    expect((await r.next('timeline.created', (f) => f.entry.entry_type === 'status_change')).entry).toMatchObject({ actor: 'alice' });
+    expect((await r.next('timeline.created', (f) => f.entry.entry_type === 'status_change')).entry).toMatchObject({
+      actor: 'alice',
+    });
 
     await s.api('/api/ingest/events', { json: { incident_id: inc.id, event_type: 'log', message: 'one' } });
     expect((await r.next('event.created')).events.map((e) => e.message)).toEqual(['one']);
 
-    const batch = Array.from({ length: 1000 }, (_, i) => ({ incident_id: inc.id, event_type: 'log', message: `m${i}` }));
+    const batch = Array.from({ length: 1000 }, (_, i) => ({
+      incident_id: inc.id,
+      event_type: 'log',
+      message: `m${i}`,
+    }));
     expect((await s.api('/api/ingest/events/batch', { json: batch })).status).toBe(201);
     const frame = await r.next('event.created');
     expect(frame.events).toHaveLength(1000);
@@ -89,7 +100,12 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     const watcher = await connectRoom(s.url, inc.id);
     await watcher.next('welcome');
     const carol = await connectRoom(s.url, inc.id, { user: 'carol' });
-    expect(await watcher.next('presence')).toEqual({ type: 'presence', action: 'join', user: 'carol', present: ['carol'] });
+    expect(await watcher.next('presence')).toEqual({
+      type: 'presence',
+      action: 'join',
+      user: 'carol',
+      present: ['carol'],
+    });
     const carol2 = await connectRoom(s.url, inc.id, { user: 'carol' });
     await carol2.next('welcome');
     // A user named by the first chat message joins then.
@@ -98,7 +114,9 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     await carol.close();
     await carol2.close();
     expect(await watcher.next('presence')).toMatchObject({ action: 'leave', user: 'carol', present: ['dave'] });
-    expect(watcher.frames.filter((f) => f.type === 'presence' && f.user === 'carol' && f.action === 'join')).toHaveLength(1);
+    expect(
+      watcher.frames.filter((f) => f.type === 'presence' && f.user === 'carol' && f.action === 'join'),
+    ).toHaveLength(1);
     await watcher.close();
   });
 
@@ -196,7 +214,8 @@ describe(`incident rooms (${DB_LABEL})`, () => {
           frames.push(f);
           // incident.updated comes first, then the status_change entry: wait for the second.
           if (f.type === 'timeline.created' && f.entry.entry_type === 'status_change') resolveGot();
-          if (f.type === 'welcome') void client.incidents.updateStatus.mutate({ incident_id: inc.id, status: 'identified' });
+          if (f.type === 'welcome')
+            void client.incidents.updateStatus.mutate({ incident_id: inc.id, status: 'identified' });
         },
       },
     );

@@ -13,7 +13,11 @@ afterAll(() => s.stop());
 
 describe(`tRPC client (${DB_LABEL})`, () => {
   it('calls every procedure with full types', async () => {
-    const inc = await s.trpc.incidents.create.mutate({ title: 'Checkout 502s', severity: 'critical', tags: ['checkout'] });
+    const inc = await s.trpc.incidents.create.mutate({
+      title: 'Checkout 502s',
+      severity: 'critical',
+      tags: ['checkout'],
+    });
     expectTypeOf(inc).toEqualTypeOf<Incident>();
     expect(inc.status).toBe('open');
 
@@ -52,14 +56,18 @@ describe(`tRPC client (${DB_LABEL})`, () => {
   });
 
   it('carries the same error fields as REST, without a stack', async () => {
-    const err = await s.trpc.incidents.get.query({ incident_id: '123e4567-e89b-12d3-a456-426614174000' }).catch((e: unknown) => e);
+    const err = await s.trpc.incidents.get
+      .query({ incident_id: '123e4567-e89b-12d3-a456-426614174000' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TRPCClientError);
     const e = err as TRPCClientError<AppRouter>;
     expect(e.message).toBe('incident 123e4567-e89b-12d3-a456-426614174000 not found');
     expect(e.data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
     expect(JSON.stringify(e.shape)).not.toContain('stack');
 
-    const bad = (await s.trpc.incidents.list.query({ limit: 100_000 }).catch((x: unknown) => x)) as TRPCClientError<AppRouter>;
+    const bad = (await s.trpc.incidents.list
+      .query({ limit: 100_000 })
+      .catch((x: unknown) => x)) as TRPCClientError<AppRouter>;
     expect(bad.data?.httpStatus).toBe(400);
     expect(bad.message).toContain('limit');
   });

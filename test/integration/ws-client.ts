@@ -6,7 +6,11 @@ export interface RoomClient {
   ws: WebSocket;
   frames: ServerFrame[];
   /** Waits for the next frame (after those already consumed) matching `pred`. */
-  next<T extends ServerFrame['type']>(type: T, pred?: (f: Extract<ServerFrame, { type: T }>) => boolean, ms?: number): Promise<Extract<ServerFrame, { type: T }>>;
+  next<T extends ServerFrame['type']>(
+    type: T,
+    pred?: (f: Extract<ServerFrame, { type: T }>) => boolean,
+    ms?: number,
+  ): Promise<Extract<ServerFrame, { type: T }>>;
   send(data: unknown): void;
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;

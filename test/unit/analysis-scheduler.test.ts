@@ -1,7 +1,12 @@
 // When a scheduled analysis runs: new incidents at once, bursts gathered, re-runs spaced by debounce and by cost,
 // one run at a time per incident, and brand-new incidents shed under a backlog. Timers are vitest's fake ones.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { delayBeforeRun, Scheduler, SHED_CREATE_ABOVE, type AnalysisTrigger } from '../../src/analysis/runtime/scheduler.js';
+import {
+  delayBeforeRun,
+  Scheduler,
+  SHED_CREATE_ABOVE,
+  type AnalysisTrigger,
+} from '../../src/analysis/runtime/scheduler.js';
 
 describe('delayBeforeRun', () => {
   const now = 1_000_000;
@@ -38,7 +43,12 @@ describe('Scheduler', () => {
       now: () => Date.now(),
       run: (id, trigger) =>
         new Promise((resolve, reject) => {
-          runs.push({ id, trigger, finish: () => (opts.fail ? reject(new Error('boom')) : resolve({ value: `${id}:${trigger}`, costMs: opts.costMs ?? 10 })) });
+          runs.push({
+            id,
+            trigger,
+            finish: () =>
+              opts.fail ? reject(new Error('boom')) : resolve({ value: `${id}:${trigger}`, costMs: opts.costMs ?? 10 }),
+          });
         }),
       onError: (err) => errors.push(err),
       onShed: () => shed++,

@@ -112,27 +112,35 @@ describe('scenario corpus', () => {
     for (const id of REQUIRED_CATEGORIES) expect(covered).toContain(id);
   });
 
-  it.each(analysed.map((a) => [a.def.id, a] as const))('%s: right category, a fitting fix, the component named', (_id, a) => {
-    expect(a.result.category).toBe(a.expected.category);
-    const fix = fixText(a.result.suggested_actions);
-    for (const keyword of a.expected.fixKeywords) expect(fix).toContain(keyword.toLowerCase());
-    expect(a.result.root_cause).toContain(a.expected.component);
-    expect(a.result.confidence).toBeGreaterThan(0);
-    expect(a.result.confidence).toBeLessThanOrEqual(1);
-  });
+  it.each(analysed.map((a) => [a.def.id, a] as const))(
+    '%s: right category, a fitting fix, the component named',
+    (_id, a) => {
+      expect(a.result.category).toBe(a.expected.category);
+      const fix = fixText(a.result.suggested_actions);
+      for (const keyword of a.expected.fixKeywords) expect(fix).toContain(keyword.toLowerCase());
+      expect(a.result.root_cause).toContain(a.expected.component);
+      expect(a.result.confidence).toBeGreaterThan(0);
+      expect(a.result.confidence).toBeLessThanOrEqual(1);
+    },
+  );
 
   it('meets the accuracy floor: every scenario categorised correctly', () => {
-    const wrong = analysed.filter((a) => a.result.category !== a.expected.category).map((a) => `${a.def.id} → ${a.result.category}`);
+    const wrong = analysed
+      .filter((a) => a.result.category !== a.expected.category)
+      .map((a) => `${a.def.id} → ${a.result.category}`);
     expect(wrong).toEqual([]);
   });
 
-  it.each(analysed.map((a) => [a.def.id, a] as const))('%s: summary has 2-5 sentences with volume and status', (_id, a) => {
-    const n = sentences(a.result.ai_summary).length;
-    expect(n).toBeGreaterThanOrEqual(2);
-    expect(n).toBeLessThanOrEqual(5);
-    expect(a.result.ai_summary).toContain(`${a.input.events.length.toLocaleString('en-US')} events`);
-    expect(a.result.ai_summary).toContain(a.input.incident.status);
-  });
+  it.each(analysed.map((a) => [a.def.id, a] as const))(
+    '%s: summary has 2-5 sentences with volume and status',
+    (_id, a) => {
+      const n = sentences(a.result.ai_summary).length;
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(n).toBeLessThanOrEqual(5);
+      expect(a.result.ai_summary).toContain(`${a.input.events.length.toLocaleString('en-US')} events`);
+      expect(a.result.ai_summary).toContain(a.input.incident.status);
+    },
+  );
 
   it('returns actions matching the suggested steps, with priorities 1..5', () => {
     for (const { result } of analysed) {
@@ -172,8 +180,20 @@ describe('cause versus consequence', () => {
       count: 3,
     });
     const symptoms = [
-      ...burst(r, { message: 'upstream orders-api timed out after 30000ms (request {i})', level: 'error', source: 'api-gateway', atMinute: 10.5, count: 300 }),
-      ...burst(r, { message: 'POST /api/orders 504 Gateway Timeout (request {i})', level: 'error', source: 'api-gateway', atMinute: 11, count: 100 }),
+      ...burst(r, {
+        message: 'upstream orders-api timed out after 30000ms (request {i})',
+        level: 'error',
+        source: 'api-gateway',
+        atMinute: 10.5,
+        count: 300,
+      }),
+      ...burst(r, {
+        message: 'POST /api/orders 504 Gateway Timeout (request {i})',
+        level: 'error',
+        source: 'api-gateway',
+        atMinute: 11,
+        count: 100,
+      }),
     ];
     const withCause = analyzeIncident(input([...cause, ...symptoms]));
     expect(withCause.category).toBe('db_connection_exhaustion');
@@ -190,7 +210,9 @@ describe('cause versus consequence', () => {
   it('in the checkout scenario, names the pool although symptoms outnumber it more than 20 to 1', () => {
     const a = analysed.find((x) => x.def.id === dbPoolCheckout.id);
     if (a === undefined) throw new Error('db-pool-checkout scenario missing');
-    const poolLines = a.input.events.filter((e) => /pool exhausted|too many clients|Connection is not available/.test(e.message)).length;
+    const poolLines = a.input.events.filter((e) =>
+      /pool exhausted|too many clients|Connection is not available/.test(e.message),
+    ).length;
     const timeoutLines = a.input.events.filter((e) => /timed out|50[24]/.test(e.message) && e.level !== 'info').length;
     expect(timeoutLines).toBeGreaterThan(20 * poolLines);
     expect(a.result.category).toBe('db_connection_exhaustion');
@@ -205,22 +227,42 @@ describe('cause versus consequence', () => {
     expect(result.root_cause).not.toContain('search-api');
     expect(result.suggested_actions[0]).toMatch(/^Roll back cart-service/);
 
-    const withoutDeploy = inp.events.filter((e) => !/deploy|rolled out|rollout/.test(e.message) || e.message.includes('search-api'));
+    const withoutDeploy = inp.events.filter(
+      (e) => !/deploy|rolled out|rollout/.test(e.message) || e.message.includes('search-api'),
+    );
     expect(analyzeIncident({ ...inp, events: withoutDeploy }).category).not.toBe('bad_deploy');
   });
 
   it('ignores a change made after the errors began (a roll back is a reaction, not a cause)', () => {
     const r = new Rng(11);
     const events = [
-      ...burst(r, { message: 'Error: Redis connection to sessions-cache:6379 failed - connect ECONNREFUSED 10.0.0.5:6379', level: 'error', source: 'session-api', atMinute: 10, count: 40, everySeconds: 10 }),
-      ...burst(r, { message: 'deployment session-api rolled out revision 4b5c6d7 (v1.2.3)', level: 'info', source: 'argocd', atMinute: 14, count: 1 }),
+      ...burst(r, {
+        message: 'Error: Redis connection to sessions-cache:6379 failed - connect ECONNREFUSED 10.0.0.5:6379',
+        level: 'error',
+        source: 'session-api',
+        atMinute: 10,
+        count: 40,
+        everySeconds: 10,
+      }),
+      ...burst(r, {
+        message: 'deployment session-api rolled out revision 4b5c6d7 (v1.2.3)',
+        level: 'info',
+        source: 'argocd',
+        atMinute: 14,
+        count: 1,
+      }),
     ];
     expect(analyzeIncident(input(events)).category).toBe('cache_outage');
   });
 });
 
 describe('metrics', () => {
-  function readings(r: Rng, values: readonly number[], metadata: (v: number) => Record<string, unknown>, message: (v: number) => string): Event[] {
+  function readings(
+    r: Rng,
+    values: readonly number[],
+    metadata: (v: number) => Record<string, unknown>,
+    message: (v: number) => string,
+  ): Event[] {
     return values.map((v, i) => ({
       id: r.uuid(),
       incident_id: INCIDENT_ID,
@@ -237,8 +279,20 @@ describe('metrics', () => {
     const r = new Rng(3);
     const values = [71, 74, 80, 86, 91, 95, 98, 99, 99.5, 99.9];
     const events = [
-      ...readings(r, values, (v) => ({ metric: 'filesystem_used_percent', value: v, host: 'db-7', service: 'billing-db' }), () => 'filesystem usage sample'),
-      ...burst(r, { message: 'could not write block {i} of temporary file', level: 'error', source: 'billing-db', atMinute: 8, count: 12, everySeconds: 5 }),
+      ...readings(
+        r,
+        values,
+        (v) => ({ metric: 'filesystem_used_percent', value: v, host: 'db-7', service: 'billing-db' }),
+        () => 'filesystem usage sample',
+      ),
+      ...burst(r, {
+        message: 'could not write block {i} of temporary file',
+        level: 'error',
+        source: 'billing-db',
+        atMinute: 8,
+        count: 12,
+        everySeconds: 5,
+      }),
     ];
     const result = analyzeIncident(input(events));
     expect(result.category).toBe('disk_full');
@@ -248,10 +302,22 @@ describe('metrics', () => {
   it('does not read healthy metrics as a failure', () => {
     const r = new Rng(4);
     const events = [
-      ...readings(r, [20, 35, 41, 38, 30, 44, 39, 25], () => ({ service: 'web' }), (v) => `cpu_usage_percent=${v} host=web-1`),
-      ...readings(r, [55, 57, 60, 58, 56, 59, 61, 60], () => ({ service: 'web' }), (v) => `memory_used_percent=${v} host=web-1`),
+      ...readings(
+        r,
+        [20, 35, 41, 38, 30, 44, 39, 25],
+        () => ({ service: 'web' }),
+        (v) => `cpu_usage_percent=${v} host=web-1`,
+      ),
+      ...readings(
+        r,
+        [55, 57, 60, 58, 56, 59, 61, 60],
+        () => ({ service: 'web' }),
+        (v) => `memory_used_percent=${v} host=web-1`,
+      ),
     ];
-    const result = analyzeIncident(input(events, { incident: incident({ title: 'Customers complain', description: '' }) }));
+    const result = analyzeIncident(
+      input(events, { incident: incident({ title: 'Customers complain', description: '' }) }),
+    );
     expect(result.category).toBeNull();
     expect(result.root_cause).toMatch(/no evidence of the cause yet/);
   });
@@ -262,13 +328,22 @@ describe('the title does not decide', () => {
     const { input: inp } = buildScenario(dbPoolCheckout);
     const misleading = {
       ...inp,
-      incident: { ...inp.incident, title: 'Disk full on checkout hosts: no space left on device', description: 'Redis cache down too?', tags: ['disk', 'redis'] },
+      incident: {
+        ...inp.incident,
+        title: 'Disk full on checkout hosts: no space left on device',
+        description: 'Redis cache down too?',
+        tags: ['disk', 'redis'],
+      },
     };
     expect(analyzeIncident(misleading).category).toBe('db_connection_exhaustion');
   });
 
   it('sees past titles that point at the wrong component in the corpus', () => {
-    const pointing = { 'db-pool-reporting': 'Redis', 'cert-expiry-payments-db': 'database', 'config-change-tax-flag': 'Invoices' } as const;
+    const pointing = {
+      'db-pool-reporting': 'Redis',
+      'cert-expiry-payments-db': 'database',
+      'config-change-tax-flag': 'Invoices',
+    } as const;
     for (const [id, word] of Object.entries(pointing)) {
       const a = analysed.find((x) => x.def.id === id);
       if (a === undefined) throw new Error(`${id} scenario missing`);
@@ -312,12 +387,19 @@ describe('similar past incidents', () => {
     const result = analyzeIncident({ ...base, past_incidents: UNRELATED_PAST });
     for (const s of result.similar) expect(s.score).toBeLessThan(SIMILARITY_THRESHOLD);
     expect(result.ai_summary).not.toMatch(/resembles past incident/);
-    for (const p of UNRELATED_PAST) for (const done of p.completed_actions) expect(result.suggested_actions).not.toContain(done);
+    for (const p of UNRELATED_PAST)
+      for (const done of p.completed_actions) expect(result.suggested_actions).not.toContain(done);
   });
 
   it('borrows the category of a close past incident when no signature matches', () => {
     const r = new Rng(5);
-    const events = burst(r, { message: 'ZorkError: frobnicator lost sync with quux ring (shard {i})', level: 'error', source: 'zork-service', atMinute: 5, count: 60 });
+    const events = burst(r, {
+      message: 'ZorkError: frobnicator lost sync with quux ring (shard {i})',
+      level: 'error',
+      source: 'zork-service',
+      atMinute: 5,
+      count: 60,
+    });
     const unknown = analyzeIncident(input(events));
     expect(unknown.category).toBeNull();
     expect(unknown.root_cause).toMatch(/No known failure signature matched/);
@@ -342,7 +424,13 @@ describe('similar past incidents', () => {
 describe('without events', () => {
   it('infers a category from the title and description, with low confidence', () => {
     const result = analyzeIncident(
-      input([], { incident: incident({ title: 'Disk full on reporting host', description: 'Writes fail with no space left', metadata: { service: 'reporting-api' } }) }),
+      input([], {
+        incident: incident({
+          title: 'Disk full on reporting host',
+          description: 'Writes fail with no space left',
+          metadata: { service: 'reporting-api' },
+        }),
+      }),
     );
     expect(result.category).toBe('disk_full');
     expect(result.confidence).toBeLessThanOrEqual(0.3);
@@ -356,7 +444,9 @@ describe('without events', () => {
   });
 
   it('stays honest when the text names no known failure either', () => {
-    const result = analyzeIncident(input([], { incident: incident({ title: 'Something is off', description: 'Customers complain' }) }));
+    const result = analyzeIncident(
+      input([], { incident: incident({ title: 'Something is off', description: 'Customers complain' }) }),
+    );
     expect(result.category).toBeNull();
     expect(result.confidence).toBeLessThanOrEqual(0.1);
     expect(result.root_cause).toMatch(/cause is still unknown/);

@@ -33,7 +33,8 @@ describe('planTransition', () => {
     for (const to of ACTIVE) expect(outcome('resolved', to)).toBe('move:clear');
   });
   it('refuses backward moves between active states and every move out of closed', () => {
-    for (const [i, from] of ACTIVE.entries()) for (const to of ACTIVE.slice(0, i)) expect(outcome(from, to)).toBe('CONFLICT');
+    for (const [i, from] of ACTIVE.entries())
+      for (const to of ACTIVE.slice(0, i)) expect(outcome(from, to)).toBe('CONFLICT');
     for (const to of INCIDENT_STATUSES) if (to !== 'closed') expect(outcome('closed', to)).toBe('CONFLICT');
   });
   it('is a no-op for the current status', () => {

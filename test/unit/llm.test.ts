@@ -83,7 +83,8 @@ function reply(status: number, body: string): Handler {
 
 const GOOD_REPLY = {
   root_cause: 'checkout-api leaked connections from its pool to orders-db; the gateway timeouts are consequences.',
-  ai_summary: 'Checkout has failed since 08:33. Most errors are gateway timeouts. The pool of checkout-api is exhausted.',
+  ai_summary:
+    'Checkout has failed since 08:33. Most errors are gateway timeouts. The pool of checkout-api is exhausted.',
   suggested_actions: ['Restart checkout-api to release leaked connections', 'Raise the pool size of checkout-api'],
   actions: [
     { title: 'Restart checkout-api to release leaked connections', description: 'Rolling restart.', priority: 1 },

@@ -7,8 +7,15 @@ export const dbConnectionExhaustion: FailureCategory = {
   role: 'cause',
   failing: 'component',
   signatures: [
-    { pattern: /(connection )?pool (is )?(exhausted|depleted|saturated)|exhausted (the )?(connection )?pool/i, weight: 1.5 },
-    { pattern: /too many (clients|connections)|remaining connection slots are reserved|max_connections|ER_CON_COUNT_ERROR/i, weight: 1.5 },
+    {
+      pattern: /(connection )?pool (is )?(exhausted|depleted|saturated)|exhausted (the )?(connection )?pool/i,
+      weight: 1.5,
+    },
+    {
+      pattern:
+        /too many (clients|connections)|remaining connection slots are reserved|max_connections|ER_CON_COUNT_ERROR/i,
+      weight: 1.5,
+    },
     {
       pattern:
         /(could not|unable to|failed to) (obtain|acquire|get|checkout) (a )?(database |db |jdbc |pooled )?connection|timed? ?out (waiting )?(for|to acquire|acquiring) (a )?(database |db |pooled )?connection|connection is not available, request timed out/i,
@@ -18,7 +25,11 @@ export const dbConnectionExhaustion: FailureCategory = {
   ],
   metrics: [
     { name: /(pool|db|database|pg|postgres|mysql)[\w.]*(waiting|pending)/i, above: 10, weight: 1 },
-    { name: /(pool|db|database|pg|postgres|mysql)[\w.]*conn[\w.]*(util|usage|used)[\w.]*(pct|percent)/i, above: 95, weight: 1 },
+    {
+      name: /(pool|db|database|pg|postgres|mysql)[\w.]*conn[\w.]*(util|usage|used)[\w.]*(pct|percent)/i,
+      above: 95,
+      weight: 1,
+    },
   ],
   keywords: /connection pool|too many (clients|connections)|max_connections|db connections?/i,
   targetKeys: ['db', 'database', 'datastore', 'db_host'],
@@ -29,13 +40,17 @@ export const dbConnectionExhaustion: FailureCategory = {
     '{component} ran out of database connections (first at {first_seen}: {evidence}); requests queued for a connection until they timed out.',
   runbook: [
     {
-      title: 'Find and terminate the long-running, blocked or idle-in-transaction sessions holding connections on {target}',
-      detail: 'Use pg_stat_activity / SHOW PROCESSLIST on {target}; sessions idle in transaction or waiting on locks keep pool connections checked out.',
+      title:
+        'Find and terminate the long-running, blocked or idle-in-transaction sessions holding connections on {target}',
+      detail:
+        'Use pg_stat_activity / SHOW PROCESSLIST on {target}; sessions idle in transaction or waiting on locks keep pool connections checked out.',
       priority: 1,
     },
     {
-      title: 'Raise the connection pool size of {component} (within the max_connections of {target}) or find the connection leak',
-      detail: 'Compare active/idle/waiting connections of {component}; a pool that stays full at low traffic means connections are not returned.',
+      title:
+        'Raise the connection pool size of {component} (within the max_connections of {target}) or find the connection leak',
+      detail:
+        'Compare active/idle/waiting connections of {component}; a pool that stays full at low traffic means connections are not returned.',
       priority: 2,
     },
     {
@@ -44,7 +59,8 @@ export const dbConnectionExhaustion: FailureCategory = {
       priority: 2,
     },
     {
-      title: 'Put a connection pooler (e.g. PgBouncer) in front of {target} and give {component} a pool acquire timeout shorter than its request timeout',
+      title:
+        'Put a connection pooler (e.g. PgBouncer) in front of {target} and give {component} a pool acquire timeout shorter than its request timeout',
       detail: 'Fail fast when no connection is available instead of piling up requests that will time out upstream.',
       priority: 3,
     },
@@ -83,7 +99,8 @@ export const replicationLag: FailureCategory = {
       priority: 1,
     },
     {
-      title: 'Find what slows replay on {target}: long queries conflicting with replay, I/O saturation, or a write burst / migration on the primary',
+      title:
+        'Find what slows replay on {target}: long queries conflicting with replay, I/O saturation, or a write burst / migration on the primary',
       detail: 'Check replay conflicts, disk I/O on {target} and large transactions on the primary around the onset.',
       priority: 2,
     },
@@ -116,9 +133,17 @@ export const cacheOutage: FailureCategory = {
         /\b(redis|memcached?|valkey|cache)\b.{0,60}(connection refused|econnrefused|econnreset|unavailable|is down|unreachable|connection (lost|closed|failed)|failed to connect|maxmemory|oom command not allowed)/i,
       weight: 1.4,
     },
-    { pattern: /(connection refused|econnrefused|could not connect|cannot connect|econnreset).{0,60}(redis|memcache|cache|:6379|:11211)/i, weight: 1.4 },
+    {
+      pattern:
+        /(connection refused|econnrefused|could not connect|cannot connect|econnreset).{0,60}(redis|memcache|cache|:6379|:11211)/i,
+      weight: 1.4,
+    },
     { pattern: /CLUSTERDOWN|LOADING Redis is loading|READONLY You can't write|MISCONF Redis/, weight: 1.3 },
-    { pattern: /cache (unavailable|miss(es)?|lookup failed).{0,40}fall(ing)? ?back|falling back to (the )?(database|db|origin|source)/i, weight: 0.6 },
+    {
+      pattern:
+        /cache (unavailable|miss(es)?|lookup failed).{0,40}fall(ing)? ?back|falling back to (the )?(database|db|origin|source)/i,
+      weight: 0.6,
+    },
   ],
   metrics: [
     { name: /cache[\w.]*hit[\w.]*ratio/i, below: 0.5, weight: 0.8 },
@@ -134,17 +159,20 @@ export const cacheOutage: FailureCategory = {
     '{component} lost its cache (first at {first_seen}: {evidence}); cache misses fell through to the backing store and overloaded it.',
   runbook: [
     {
-      title: 'Restore {target}: check its node/pod status, memory (maxmemory, evictions) and restart it or fail over to a replica',
+      title:
+        'Restore {target}: check its node/pod status, memory (maxmemory, evictions) and restart it or fail over to a replica',
       detail: 'A cache that refuses connections is usually down, restarting, or out of memory.',
       priority: 1,
     },
     {
-      title: 'Shield the database behind {component} from the cache-miss stampede: rate-limit cache-miss traffic and coalesce identical requests',
+      title:
+        'Shield the database behind {component} from the cache-miss stampede: rate-limit cache-miss traffic and coalesce identical requests',
       detail: 'Without the cache the backing store sees the full read load at once.',
       priority: 1,
     },
     {
-      title: 'Give {component} short connect timeouts and a circuit breaker around calls to {target} so it degrades gracefully',
+      title:
+        'Give {component} short connect timeouts and a circuit breaker around calls to {target} so it degrades gracefully',
       detail: 'Waiting on a dead cache adds its timeout to every request.',
       priority: 2,
     },
@@ -191,7 +219,8 @@ export const dbLockContention: FailureCategory = {
       priority: 1,
     },
     {
-      title: 'Make the transactions that touch {target} lock rows in a consistent order and stay short, to avoid deadlocks',
+      title:
+        'Make the transactions that touch {target} lock rows in a consistent order and stay short, to avoid deadlocks',
       detail: 'Deadlocks come from two transactions taking the same locks in opposite order.',
       priority: 2,
     },

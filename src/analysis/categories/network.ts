@@ -26,12 +26,15 @@ export const dnsResolution: FailureCategory = {
     '{component} could not resolve {target} through DNS (first at {first_seen}: {evidence}), so every call to it failed before connecting.',
   runbook: [
     {
-      title: 'Check that {target} still resolves (dig / nslookup from the network of {component}) and whether its DNS record was changed or deleted',
-      detail: 'Compare answers from the cluster resolver and a public resolver to tell a record problem from a resolver problem.',
+      title:
+        'Check that {target} still resolves (dig / nslookup from the network of {component}) and whether its DNS record was changed or deleted',
+      detail:
+        'Compare answers from the cluster resolver and a public resolver to tell a record problem from a resolver problem.',
       priority: 1,
     },
     {
-      title: 'Check the DNS resolvers used by {component} (CoreDNS / kube-dns / VPC resolver): pod health, errors, query rate limits',
+      title:
+        'Check the DNS resolvers used by {component} (CoreDNS / kube-dns / VPC resolver): pod health, errors, query rate limits',
       detail: 'SERVFAIL and timeouts for every name point at the resolver, NXDOMAIN for one name at the record.',
       priority: 1,
     },
@@ -68,7 +71,11 @@ export const certificateExpiry: FailureCategory = {
   ],
   keywords: /certificate|\bcert\b|\btls\b|\bssl\b|x509|handshake/i,
   targetKeys: ['domain', 'hostname', 'peer', 'upstream', 'db', 'target', 'server'],
-  targets: [/certificate for "?([\w.*-]+\.[a-z][\w-]*)/i, URL_HOST, /(?:connecting to|handshake with|dial(?:ing)?) "?([\w-]+(?:\.[\w-]+)*)/i],
+  targets: [
+    /certificate for "?([\w.*-]+\.[a-z][\w-]*)/i,
+    URL_HOST,
+    /(?:connecting to|handshake with|dial(?:ing)?) "?([\w-]+(?:\.[\w-]+)*)/i,
+  ],
   defaultTarget: 'the TLS endpoint',
   explanation:
     'TLS connections from {component} to {target} fail certificate validation (first at {first_seen}: {evidence}); the certificate has expired or is invalid.',
@@ -79,7 +86,8 @@ export const certificateExpiry: FailureCategory = {
       priority: 1,
     },
     {
-      title: 'Reload or restart the processes that terminate TLS for {target} so they serve the renewed certificate, then verify from {component}',
+      title:
+        'Reload or restart the processes that terminate TLS for {target} so they serve the renewed certificate, then verify from {component}',
       detail: 'Many servers only read certificates at start-up.',
       priority: 1,
     },
@@ -107,7 +115,11 @@ export const networkPartition: FailureCategory = {
         /no route to host|\bEHOSTUNREACH\b|network (is )?unreachable|\bENETUNREACH\b|packet loss|partition(ed)? (detected|from)|network partition|split.brain|lost (connection|contact) (to|with) (peer|node|member|quorum)|link (down|flapping)|BGP .{0,30}down/i,
       weight: 1.4,
     },
-    { pattern: /connection refused|\bECONNREFUSED\b|connection reset( by peer)?|\bECONNRESET\b|broken pipe|heartbeat (timeout|missed|failed)/i, weight: 0.8 },
+    {
+      pattern:
+        /connection refused|\bECONNREFUSED\b|connection reset( by peer)?|\bECONNRESET\b|broken pipe|heartbeat (timeout|missed|failed)/i,
+      weight: 0.8,
+    },
   ],
   metrics: [
     { name: /packet[\w.]*loss/i, above: 5, weight: 1.2 },
@@ -121,7 +133,8 @@ export const networkPartition: FailureCategory = {
     '{component} lost network connectivity to {target} (first at {first_seen}: {evidence}); calls across the broken path failed or hung.',
   runbook: [
     {
-      title: 'Check network reachability from {component} to {target} (ping, traceroute, nc) and find the failing link, zone or firewall/security-group change',
+      title:
+        'Check network reachability from {component} to {target} (ping, traceroute, nc) and find the failing link, zone or firewall/security-group change',
       detail: 'Partial loss between two zones often shows as timeouts on one side and resets on the other.',
       priority: 1,
     },
@@ -131,7 +144,8 @@ export const networkPartition: FailureCategory = {
       priority: 1,
     },
     {
-      title: 'Verify that {target} is listening (process up, port open): connection refused usually means the peer is down, not the network',
+      title:
+        'Verify that {target} is listening (process up, port open): connection refused usually means the peer is down, not the network',
       detail: 'Restart the peer if it is down.',
       priority: 2,
     },
@@ -175,12 +189,14 @@ export const upstreamTimeout: FailureCategory = {
       priority: 1,
     },
     {
-      title: 'Open the circuit breaker / enable the fallback in {component} for calls to {target} so requests fail fast',
+      title:
+        'Open the circuit breaker / enable the fallback in {component} for calls to {target} so requests fail fast',
       detail: 'Serve cached or degraded responses rather than hanging on the dependency.',
       priority: 1,
     },
     {
-      title: 'Lower the timeout of {component} for {target} below its callers\' timeout and cap retries with jittered backoff',
+      title:
+        "Lower the timeout of {component} for {target} below its callers' timeout and cap retries with jittered backoff",
       detail: 'Unbounded retries against a slow dependency turn slowness into a retry storm.',
       priority: 2,
     },
@@ -218,12 +234,14 @@ export const rateLimiting: FailureCategory = {
     '{component} exceeded the rate limit / quota of {target} (first at {first_seen}: {evidence}); throttled calls failed.',
   runbook: [
     {
-      title: 'Reduce the request rate of {component} to {target}: pause batch jobs, enable client-side rate limiting and honour Retry-After',
+      title:
+        'Reduce the request rate of {component} to {target}: pause batch jobs, enable client-side rate limiting and honour Retry-After',
       detail: 'Throttled requests that are retried immediately keep the quota exhausted.',
       priority: 1,
     },
     {
-      title: 'Request a rate limit / quota increase for {target}, or spread load across the keys or accounts you are allowed to use',
+      title:
+        'Request a rate limit / quota increase for {target}, or spread load across the keys or accounts you are allowed to use',
       detail: 'Check whether the limit was lowered on the provider side.',
       priority: 2,
     },

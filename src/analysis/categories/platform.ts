@@ -22,11 +22,16 @@ export const badDeploy: FailureCategory = {
   ],
   keywords: /deploy|release|rollout|config(uration)? change|feature flag|upgrade/i,
   targetKeys: ['service', 'app', 'deployment', 'application', 'flag', 'feature_flag'],
-  targets: [/deployment "?([a-z][\w-]+)/i, /(?:deploy(?:ed|ing)?|rolling out|rolled out|releas(?:e|ed|ing)|upgrad(?:e|ed|ing)) (?:of )?"?([a-z][\w-]+)/i, /flag "?'?([\w.-]+)/i],
+  targets: [
+    /deployment "?([a-z][\w-]+)/i,
+    /(?:deploy(?:ed|ing)?|rolling out|rolled out|releas(?:e|ed|ing)|upgrad(?:e|ed|ing)) (?:of )?"?([a-z][\w-]+)/i,
+    /flag "?'?([\w.-]+)/i,
+  ],
   defaultTarget: 'the changed service',
   explanation:
     'A change to {target} at {first_seen} ({evidence}) shortly preceded the errors and is their likely trigger.',
-  untargetedExplanation: 'A change at {first_seen} ({evidence}) shortly preceded the errors and is their likely trigger.',
+  untargetedExplanation:
+    'A change at {first_seen} ({evidence}) shortly preceded the errors and is their likely trigger.',
   runbook: [
     {
       title: 'Roll back {target} to the previous version / revert the configuration or feature flag change',
@@ -39,7 +44,8 @@ export const badDeploy: FailureCategory = {
       priority: 2,
     },
     {
-      title: 'Diff the change to {target} (code, config, feature flags, migrations) against the last good version, starting from the new errors',
+      title:
+        'Diff the change to {target} (code, config, feature flags, migrations) against the last good version, starting from the new errors',
       detail: 'The first new error template after the change usually points at the changed code path.',
       priority: 2,
     },
@@ -67,7 +73,11 @@ export const crashLoop: FailureCategory = {
         /CrashLoopBackOff|back-?off restarting failed container|restart loop|process exited (unexpectedly|with code [1-9])|exited with (code|status) [1-9]\d*|entered FATAL state|too many restarts/i,
       weight: 1.1,
     },
-    { pattern: /\bpanic:|segmentation fault|\bSIGSEGV\b|fatal error:|uncaught exception|unhandled (promise )?rejection|core dumped/i, weight: 1.0 },
+    {
+      pattern:
+        /\bpanic:|segmentation fault|\bSIGSEGV\b|fatal error:|uncaught exception|unhandled (promise )?rejection|core dumped/i,
+      weight: 1.0,
+    },
   ],
   metrics: [{ name: /restart[\w.]*(count|total)/i, above: 3, weight: 0.8 }],
   keywords: /crash|restart|CrashLoopBackOff|panic/i,
@@ -115,9 +125,15 @@ export const credentialFailure: FailureCategory = {
         /permission denied|access denied|AccessDenied|not authori[sz]ed to perform|\b401 unauthori[sz]ed|\b403 forbidden|authentication failed|password authentication failed|invalid (credentials|api.?key|access.?key|client.?secret|password)|(credentials?|api.?key|access.?key|service account token) (have |has )?(expired|been revoked)|ExpiredToken|InvalidAccessKeyId|SignatureDoesNotMatch|\bEACCES\b|login failed for user/i,
       weight: 1.4,
     },
-    { pattern: /secret .{0,40}(rotated|rotation)|credentials? (were |was )?(rotated|rotation)|(api|access) key (rotated|rotation)/i, weight: 0.8, kind: 'change' },
+    {
+      pattern:
+        /secret .{0,40}(rotated|rotation)|credentials? (were |was )?(rotated|rotation)|(api|access) key (rotated|rotation)/i,
+      weight: 0.8,
+      kind: 'change',
+    },
   ],
-  keywords: /credential|permission|unauthori[sz]ed|forbidden|access denied|auth(entication)? fail|password|api key|\biam\b/i,
+  keywords:
+    /credential|permission|unauthori[sz]ed|forbidden|access denied|auth(entication)? fail|password|api key|\biam\b/i,
   targetKeys: ['bucket', 'resource', 'db', 'database', 'upstream', 'provider'],
   targets: [/s3:\/\/([\w.-]+)/i, /https?:\/\/([\w.-]+)/i, /for user "?'?([\w.@-]+)/i],
   defaultTarget: 'a dependency',
@@ -125,22 +141,26 @@ export const credentialFailure: FailureCategory = {
     '{component} is refused by {target} because its credentials or permissions are no longer valid (first at {first_seen}: {evidence}).',
   runbook: [
     {
-      title: 'Identify the credential {component} uses for {target} (secret, IAM role, API key) and whether it was rotated, expired or lost permissions',
+      title:
+        'Identify the credential {component} uses for {target} (secret, IAM role, API key) and whether it was rotated, expired or lost permissions',
       detail: 'The first denied call names the principal and the action.',
       priority: 1,
     },
     {
-      title: 'Restore access: update the secret of {component} with the current credential or re-grant the missing permission, then restart {component} to reload it',
+      title:
+        'Restore access: update the secret of {component} with the current credential or re-grant the missing permission, then restart {component} to reload it',
       detail: 'Verify with one manual call using the same principal.',
       priority: 1,
     },
     {
-      title: 'Check the audit log (IAM / CloudTrail / database) for the recent permission or secret change affecting {target}',
+      title:
+        'Check the audit log (IAM / CloudTrail / database) for the recent permission or secret change affecting {target}',
       detail: 'Tells who changed what, and whether other services use the same credential.',
       priority: 2,
     },
     {
-      title: 'Make credential rotation two-phase (old and new valid together) and let {component} reload secrets without a restart',
+      title:
+        'Make credential rotation two-phase (old and new valid together) and let {component} reload secrets without a restart',
       detail: 'A rotation should never have a moment where only one side knows the new secret.',
       priority: 3,
     },
@@ -165,7 +185,11 @@ export const queueBacklog: FailureCategory = {
     },
   ],
   metrics: [
-    { name: /(consumer|kafka|queue|topic|sqs|rabbit|stream)[\w.]*(lag|depth|backlog|size|length|visible)/i, above: 1000, weight: 1.0 },
+    {
+      name: /(consumer|kafka|queue|topic|sqs|rabbit|stream)[\w.]*(lag|depth|backlog|size|length|visible)/i,
+      above: 1000,
+      weight: 1.0,
+    },
   ],
   keywords: /queue|backlog|consumer|\blag\b|kafka|delayed/i,
   targetKeys: ['queue', 'topic', 'consumer_group', 'group', 'stream'],
@@ -180,12 +204,14 @@ export const queueBacklog: FailureCategory = {
       priority: 1,
     },
     {
-      title: 'Check whether the consumers in {component} are stuck, crashing or rebalancing (poll timeouts, max.poll.interval) and restart stuck ones',
+      title:
+        'Check whether the consumers in {component} are stuck, crashing or rebalancing (poll timeouts, max.poll.interval) and restart stuck ones',
       detail: 'A consumer stuck on one message stalls its whole partition.',
       priority: 1,
     },
     {
-      title: 'Find the slow step in the message handling of {component} (a slow downstream call, a poison message) and dead-letter poison messages',
+      title:
+        'Find the slow step in the message handling of {component} (a slow downstream call, a poison message) and dead-letter poison messages',
       detail: 'Per-message processing time tells a throughput problem from a stuck consumer.',
       priority: 2,
     },

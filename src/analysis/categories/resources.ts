@@ -31,17 +31,22 @@ export const diskFull: FailureCategory = {
     'Disk space ran out on {target} (first at {first_seen}: {evidence}); writes by {component} failed from then on.',
   runbook: [
     {
-      title: 'Free disk space on {target}: delete or compress old logs, temp files and core dumps, or expand the volume',
-      detail: 'Get below the high watermark first; expanding the volume is the fastest safe option when nothing can be deleted.',
+      title:
+        'Free disk space on {target}: delete or compress old logs, temp files and core dumps, or expand the volume',
+      detail:
+        'Get below the high watermark first; expanding the volume is the fastest safe option when nothing can be deleted.',
       priority: 1,
     },
     {
-      title: 'Find what filled the disk of {target} (du -xh --max-depth=1, largest indices/tables) and stop the runaway writer',
-      detail: 'A sudden fill is usually one writer: debug logging, a stuck WAL archiver, an unbounded index or a temp-file leak.',
+      title:
+        'Find what filled the disk of {target} (du -xh --max-depth=1, largest indices/tables) and stop the runaway writer',
+      detail:
+        'A sudden fill is usually one writer: debug logging, a stuck WAL archiver, an unbounded index or a temp-file leak.',
       priority: 1,
     },
     {
-      title: 'Once disk space is free, clear the write blocks (e.g. index.blocks.read_only_allow_delete, read-only remounts) and restart the writers of {component}',
+      title:
+        'Once disk space is free, clear the write blocks (e.g. index.blocks.read_only_allow_delete, read-only remounts) and restart the writers of {component}',
       detail: 'Some systems stay read-only after the disk recovers until the block is lifted by hand.',
       priority: 2,
     },
@@ -142,7 +147,8 @@ export const cpuSaturation: FailureCategory = {
       priority: 2,
     },
     {
-      title: 'Profile {component} (CPU flame graph) and check for a traffic spike, retry storm or runaway job on {target}',
+      title:
+        'Profile {component} (CPU flame graph) and check for a traffic spike, retry storm or runaway job on {target}',
       detail: 'Compare request rate with CPU: more CPU per request means a code or data change.',
       priority: 2,
     },
@@ -184,7 +190,8 @@ export const fdExhaustion: FailureCategory = {
       priority: 1,
     },
     {
-      title: 'Find the file descriptor leak in {component}: count open sockets/files per process (lsof, /proc/<pid>/fd) and look for connections never closed',
+      title:
+        'Find the file descriptor leak in {component}: count open sockets/files per process (lsof, /proc/<pid>/fd) and look for connections never closed',
       detail: 'A steadily rising descriptor count at constant traffic is a leak.',
       priority: 2,
     },

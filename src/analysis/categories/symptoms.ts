@@ -7,7 +7,11 @@ export const serverErrors: FailureCategory = {
   role: 'symptom',
   failing: 'component',
   signatures: [
-    { pattern: /\b50[0-3]\b(?!\s*ms)|internal server error|bad gateway|service unavailable|\b5xx\b|error rate (high|above|exceeded)/i, weight: 0.8 },
+    {
+      pattern:
+        /\b50[0-3]\b(?!\s*ms)|internal server error|bad gateway|service unavailable|\b5xx\b|error rate (high|above|exceeded)/i,
+      weight: 0.8,
+    },
   ],
   metrics: [{ name: /(5xx|error)[\w.]*(rate|ratio|percent)/i, above: 5, weight: 0.6 }],
   keywords: /\b5\d\d\b|\b5xx\b|server error|bad gateway|unavailable|errors?\b/i,
@@ -40,7 +44,10 @@ export const latencyDegradation: FailureCategory = {
   role: 'symptom',
   failing: 'component',
   signatures: [
-    { pattern: /latency|\bp9[59]\b|slow (request|response|query|queries)|response time|SLO (burn|breach)|apdex/i, weight: 0.7 },
+    {
+      pattern: /latency|\bp9[59]\b|slow (request|response|query|queries)|response time|SLO (burn|breach)|apdex/i,
+      weight: 0.7,
+    },
   ],
   metrics: [{ name: /(latency|duration|response_time)[\w.]*(p9[59]|ms|seconds)?/i, above: 1000, weight: 0.5 }],
   keywords: /latency|slow|response time/i,

@@ -180,20 +180,31 @@ export async function refineWithLlm(
     const body = await res.text();
     if (!res.ok) return { ok: false, reason: 'http_error', detail: clip(`HTTP ${res.status}: ${body}`) };
     const envelope = parseJson(body);
-    if (!envelope.ok) return { ok: false, reason: 'invalid_reply', detail: clip(`response is not JSON: ${envelope.detail}`) };
+    if (!envelope.ok)
+      return { ok: false, reason: 'invalid_reply', detail: clip(`response is not JSON: ${envelope.detail}`) };
     const completion = ChatCompletion.safeParse(envelope.value);
     const content = completion.success ? completion.data.choices[0]?.message.content : undefined;
     if (content === undefined || content === null) {
-      return { ok: false, reason: 'invalid_reply', detail: clip(completion.success ? 'empty message content' : issues(completion.error)) };
+      return {
+        ok: false,
+        reason: 'invalid_reply',
+        detail: clip(completion.success ? 'empty message content' : issues(completion.error)),
+      };
     }
     const parsed = parseJson(unfence(content));
-    if (!parsed.ok) return { ok: false, reason: 'invalid_reply', detail: clip(`message content is not JSON: ${parsed.detail}`) };
+    if (!parsed.ok)
+      return { ok: false, reason: 'invalid_reply', detail: clip(`message content is not JSON: ${parsed.detail}`) };
     const reply = LlmReply.safeParse(parsed.value);
     if (!reply.success) return { ok: false, reason: 'invalid_reply', detail: clip(issues(reply.error)) };
     return { ok: true, result: mergeReply(builtIn, reply.data, opts.model) };
   } catch (err) {
-    if (controller.signal.aborted) return { ok: false, reason: 'timeout', detail: `no complete reply within ${opts.timeoutMs} ms` };
-    return { ok: false, reason: 'network_error', detail: clip(err instanceof Error ? `${err.message}${causeOf(err)}` : String(err)) };
+    if (controller.signal.aborted)
+      return { ok: false, reason: 'timeout', detail: `no complete reply within ${opts.timeoutMs} ms` };
+    return {
+      ok: false,
+      reason: 'network_error',
+      detail: clip(err instanceof Error ? `${err.message}${causeOf(err)}` : String(err)),
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -10,7 +10,8 @@ export type Refiner = (input: AnalysisInput, builtIn: AnalysisResult) => Promise
 
 export function createRefiner(config: Config, logger: Logger): Refiner | undefined {
   if (!config.LLM_BASE_URL || !config.LLM_MODEL) {
-    if (config.LLM_BASE_URL || config.LLM_MODEL) logger.warn('LLM_BASE_URL and LLM_MODEL must both be set; LLM refinement is off');
+    if (config.LLM_BASE_URL || config.LLM_MODEL)
+      logger.warn('LLM_BASE_URL and LLM_MODEL must both be set; LLM refinement is off');
     return undefined;
   }
   const opts = {

@@ -22,7 +22,8 @@ export const GATHER_MS = 100;
 export const SHED_CREATE_ABOVE = 100;
 
 /** The least time between the end of one run and the start of the next, for an incident whose last run took lastCost. */
-export const spacingAfter = (lastCost: number, debounceMs: number): number => Math.max(debounceMs, COST_SPACING * lastCost);
+export const spacingAfter = (lastCost: number, debounceMs: number): number =>
+  Math.max(debounceMs, COST_SPACING * lastCost);
 
 /** How long to wait before a scheduled run (ms): at once for a new incident, else spaced by debounce and by cost. */
 export function delayBeforeRun(
@@ -132,10 +133,13 @@ export class Scheduler<T> {
   private forgetLater(incidentId: string, st: IncidentState): void {
     if (st.expiry) clearTimeout(st.expiry);
     if (this.closed) return;
-    st.expiry = setTimeout(() => {
-      st.expiry = undefined;
-      if (!st.running && !st.timer && this.state.get(incidentId) === st) this.state.delete(incidentId);
-    }, spacingAfter(st.lastCost, this.opts.debounceMs));
+    st.expiry = setTimeout(
+      () => {
+        st.expiry = undefined;
+        if (!st.running && !st.timer && this.state.get(incidentId) === st) this.state.delete(incidentId);
+      },
+      spacingAfter(st.lastCost, this.opts.debounceMs),
+    );
     // A pending forget must not hold the process open at shutdown.
     st.expiry.unref();
   }

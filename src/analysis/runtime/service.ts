@@ -92,7 +92,10 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
       if (refined.ok) result = refined.result;
       else {
         metrics.llmFailures.inc({ reason: refined.reason });
-        this.opts.logger.warn({ incident_id: incidentId, reason: refined.reason, detail: refined.detail }, 'LLM refinement failed; built-in analysis kept');
+        this.opts.logger.warn(
+          { incident_id: incidentId, reason: refined.reason, detail: refined.detail },
+          'LLM refinement failed; built-in analysis kept',
+        );
       }
     }
     const storing = performance.now();
@@ -102,9 +105,12 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     this.past = undefined;
     const incident = toIncident(stored.incident);
     changes.publish({ type: 'incident.updated', incident_id: incidentId, incident });
-    if (stored.entry) changes.publish({ type: 'timeline.created', incident_id: incidentId, entry: toTimelineEntry(stored.entry) });
-    for (const a of stored.created) changes.publish({ type: 'action.created', incident_id: incidentId, action: toAction(a) });
-    for (const a of stored.updated) changes.publish({ type: 'action.updated', incident_id: incidentId, action: toAction(a) });
+    if (stored.entry)
+      changes.publish({ type: 'timeline.created', incident_id: incidentId, entry: toTimelineEntry(stored.entry) });
+    for (const a of stored.created)
+      changes.publish({ type: 'action.created', incident_id: incidentId, action: toAction(a) });
+    for (const a of stored.updated)
+      changes.publish({ type: 'action.updated', incident_id: incidentId, action: toAction(a) });
     metrics.analysisRuns.inc({ trigger, outcome: 'ok' });
     metrics.analysisSeconds.observe((performance.now() - started) / 1000);
     return { value: incident, costMs: workMs };

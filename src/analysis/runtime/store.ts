@@ -12,7 +12,8 @@ import type { AnalysisResult } from '../types.js';
 import type { AnalysisTrigger } from './scheduler.js';
 
 /** Suggestions by these are the analyzer's own, and may be replaced by its next run; anything else is a person's. */
-export const isMachineSuggester = (name: string): boolean => name.startsWith('warroom-analyzer') || name.startsWith('llm:');
+export const isMachineSuggester = (name: string): boolean =>
+  name.startsWith('warroom-analyzer') || name.startsWith('llm:');
 
 export interface StoredAnalysis {
   incident: IncidentRow;

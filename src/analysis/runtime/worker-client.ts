@@ -87,6 +87,7 @@ export class AnalysisWorker {
     if (!p) return;
     this.pending.delete(reply.id);
     if (reply.ok) p.resolve({ result: reply.result, input: reply.input, workMs: reply.workMs });
-    else p.reject(reply.code ? new AppError(reply.code, reply.message) : new Error(`analysis worker: ${reply.message}`));
+    else
+      p.reject(reply.code ? new AppError(reply.code, reply.message) : new Error(`analysis worker: ${reply.message}`));
   }
 }

@@ -25,7 +25,12 @@ port.on('message', (message: WorkerRequest) => {
   void analyze(message);
 });
 
-async function analyze({ id, incidentId, past, wantInput }: Extract<WorkerRequest, { type: 'analyze' }>): Promise<void> {
+async function analyze({
+  id,
+  incidentId,
+  past,
+  wantInput,
+}: Extract<WorkerRequest, { type: 'analyze' }>): Promise<void> {
   try {
     const started = performance.now();
     const input = await readAnalysisInput(db, incidentId, past);

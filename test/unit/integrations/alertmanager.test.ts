@@ -39,24 +39,44 @@ describe('parseAlertmanager', () => {
     const p = fixture('alertmanager-firing.json');
     const alerts = p.alerts as Record<string, unknown>[];
     if (alerts[0]) alerts[0].endsAt = '2026-11-29T10:04:00Z';
-    expect(parseAlertmanager(p, ctx())[0]).toMatchObject({ ends_at: null, details: { ends_at_raw: '2026-11-29T10:04:00Z' } });
+    expect(parseAlertmanager(p, ctx())[0]).toMatchObject({
+      ends_at: null,
+      details: { ends_at_raw: '2026-11-29T10:04:00Z' },
+    });
   });
 
   it('a missing fingerprint becomes the labels hash, whatever the label order', () => {
     const p = fixture('alertmanager-firing.json');
     const alerts = p.alerts as Record<string, unknown>[];
-    const labels = { env: 'prod', alertname: 'HighErrorRate', severity: 'critical', job: 'checkout', instance: 'checkout-1:8080' };
+    const labels = {
+      env: 'prod',
+      alertname: 'HighErrorRate',
+      severity: 'critical',
+      job: 'checkout',
+      instance: 'checkout-1:8080',
+    };
     if (alerts[0]) {
       delete alerts[0].fingerprint;
       alerts[0].labels = labels;
     }
     const [a] = parseAlertmanager(p, ctx());
-    expect(a?.dedup_key).toBe(labelsFingerprint({ alertname: 'HighErrorRate', env: 'prod', instance: 'checkout-1:8080', job: 'checkout', severity: 'critical' }));
+    expect(a?.dedup_key).toBe(
+      labelsFingerprint({
+        alertname: 'HighErrorRate',
+        env: 'prod',
+        instance: 'checkout-1:8080',
+        job: 'checkout',
+        severity: 'critical',
+      }),
+    );
     expect(a?.details).toMatchObject({ fingerprint_from: 'labels' });
   });
 
   it('group_by overrides the sender grouping', () => {
-    const alerts = parseAlertmanager(fixture('alertmanager-firing.json'), ctx({ group_by: '{{ labels.job }}/{{ labels.env }}' }));
+    const alerts = parseAlertmanager(
+      fixture('alertmanager-firing.json'),
+      ctx({ group_by: '{{ labels.job }}/{{ labels.env }}' }),
+    );
     expect(alerts.map((a) => a.group_key)).toEqual(['checkout/prod', 'checkout/prod']);
   });
 
@@ -64,7 +84,10 @@ describe('parseAlertmanager', () => {
     const p = fixture('alertmanager-resolved.json');
     const alerts = p.alerts as { labels: Record<string, string> }[];
     if (alerts[0]) delete alerts[0].labels.severity;
-    expect(parseAlertmanager(p, ctx({ default_severity: 'low' }))[0]).toMatchObject({ severity: 'low', raw_severity: null });
+    expect(parseAlertmanager(p, ctx({ default_severity: 'low' }))[0]).toMatchObject({
+      severity: 'low',
+      raw_severity: null,
+    });
   });
 
   it('names each bad field', () => {
@@ -75,12 +98,16 @@ describe('parseAlertmanager', () => {
       alerts[1].startsAt = 'yesterday';
       delete alerts[1].labels;
     }
-    const paths = issuesOf(() => parseAlertmanager(p, ctx())).map((i) => i.path).sort();
+    const paths = issuesOf(() => parseAlertmanager(p, ctx()))
+      .map((i) => i.path)
+      .sort();
     expect(paths).toEqual(['alerts[1].labels', 'alerts[1].startsAt', 'alerts[1].status']);
   });
 
   it('refuses an unknown version, a missing alerts array, a non-object, and unstorable text', () => {
-    expect(issuesOf(() => parseAlertmanager({ ...fixture('alertmanager-firing.json'), version: '3' }, ctx()))[0]?.path).toBe('version');
+    expect(
+      issuesOf(() => parseAlertmanager({ ...fixture('alertmanager-firing.json'), version: '3' }, ctx()))[0]?.path,
+    ).toBe('version');
     const p = fixture('alertmanager-firing.json');
     delete p.alerts;
     expect(issuesOf(() => parseAlertmanager(p, ctx()))[0]?.path).toBe('alerts');
@@ -113,7 +140,13 @@ describe('parseGrafana', () => {
       details: { values: { B: 44.23943737541908, C: 1 }, org_id: 1 },
     });
     expect(mem?.links.map((l) => l.text)).toEqual(['Source', 'Runbook', 'Dashboard', 'Panel', 'Silence']);
-    expect(cpu).toMatchObject({ dedup_key: 'bc97ff14869b13e3', status: 'resolved', ends_at: '2021-10-12T08:06:03.157Z', severity: 'medium', raw_severity: null });
+    expect(cpu).toMatchObject({
+      dedup_key: 'bc97ff14869b13e3',
+      status: 'resolved',
+      ends_at: '2021-10-12T08:06:03.157Z',
+      severity: 'medium',
+      raw_severity: null,
+    });
     expect(cpu?.links.map((l) => l.text)).toEqual(['Source', 'Silence']);
   });
 });

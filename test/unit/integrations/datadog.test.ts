@@ -26,7 +26,13 @@ describe('parseDatadog', () => {
 
   it('Recovered resolves the same identity', () => {
     const [a] = parseDatadog(fixture('datadog-recovered.json'), ctx());
-    expect(a).toMatchObject({ dedup_key: '7093848710289281231', status: 'resolved', action: 'resolve', starts_at: null, ends_at: '2026-11-29T10:20:00.000Z' });
+    expect(a).toMatchObject({
+      dedup_key: '7093848710289281231',
+      status: 'resolved',
+      action: 'resolve',
+      starts_at: null,
+      ends_at: '2026-11-29T10:20:00.000Z',
+    });
   });
 
   it('without a cycle key, identity is monitor id + sorted scope', () => {
@@ -50,7 +56,9 @@ describe('parseDatadog', () => {
   });
 
   it('group_by overrides the monitor grouping', () => {
-    expect(parseDatadog(fixture('datadog-triggered.json'), ctx({ group_by: '{{ labels.service }}' }))[0]?.group_key).toBe('checkout');
+    expect(
+      parseDatadog(fixture('datadog-triggered.json'), ctx({ group_by: '{{ labels.service }}' }))[0]?.group_key,
+    ).toBe('checkout');
   });
 
   it('names missing and unknown fields', () => {
@@ -62,7 +70,10 @@ describe('parseDatadog', () => {
     expect(issuesOf(() => parseDatadog(p, ctx())).map((i) => i.path)).toEqual(['transition', 'title', 'cycle_key']);
     const q = fixture('datadog-triggered.json');
     q.transition = 'Exploded';
-    expect(issuesOf(() => parseDatadog(q, ctx()))[0]).toMatchObject({ path: 'transition', message: expect.stringMatching(/unknown/) });
+    expect(issuesOf(() => parseDatadog(q, ctx()))[0]).toMatchObject({
+      path: 'transition',
+      message: expect.stringMatching(/unknown/),
+    });
     const r = fixture('datadog-triggered.json');
     r.tags = ['env:prod'];
     expect(issuesOf(() => parseDatadog(r, ctx()))[0]?.path).toBe('tags');
@@ -71,9 +82,17 @@ describe('parseDatadog', () => {
 
 describe('datadogTransitionStatus', () => {
   it.each([
-    ['Triggered', 'firing'], ['Re-Triggered', 'firing'], ['Warn', 'firing'], ['Re-Warn', 'firing'],
-    ['No Data', 'firing'], ['Re-No Data', 'firing'], ['Renotify', 'firing'], ['Re-Notification', 'firing'],
-    ['Recovered', 'resolved'], ['Warn Recovered', 'resolved'], ['No Data Recovered', 'resolved'],
+    ['Triggered', 'firing'],
+    ['Re-Triggered', 'firing'],
+    ['Warn', 'firing'],
+    ['Re-Warn', 'firing'],
+    ['No Data', 'firing'],
+    ['Re-No Data', 'firing'],
+    ['Renotify', 'firing'],
+    ['Re-Notification', 'firing'],
+    ['Recovered', 'resolved'],
+    ['Warn Recovered', 'resolved'],
+    ['No Data Recovered', 'resolved'],
     ['Paused', undefined],
   ] as const)('%s → %s', (t, want) => {
     expect(datadogTransitionStatus(t)).toBe(want);

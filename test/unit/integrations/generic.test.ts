@@ -19,13 +19,27 @@ describe('parseGeneric', () => {
       group_key: 'backup-cron',
       links: [{ href: 'https://ci.example/jobs/42', text: 'Job log' }],
     });
-    expect(alerts[1]).toMatchObject({ dedup_key: 'cert-expiry-shop', status: 'resolved', action: 'resolve', severity: 'medium', ends_at: '2026-11-29T08:00:00.000Z' });
+    expect(alerts[1]).toMatchObject({
+      dedup_key: 'cert-expiry-shop',
+      status: 'resolved',
+      action: 'resolve',
+      severity: 'medium',
+      ends_at: '2026-11-29T08:00:00.000Z',
+    });
   });
 
   it('defaults: firing, source generic, the integration severity', () => {
     const [a] = parseGeneric({ alerts: [{ dedup_key: 'k', title: 't' }] }, ctx({ default_severity: 'high' }));
     expectValid([a]);
-    expect(a).toMatchObject({ status: 'firing', source: 'generic', group_key: 'generic', severity: 'high', raw_severity: null, labels: {}, starts_at: null });
+    expect(a).toMatchObject({
+      status: 'firing',
+      source: 'generic',
+      group_key: 'generic',
+      severity: 'high',
+      raw_severity: null,
+      labels: {},
+      starts_at: null,
+    });
   });
 
   it('group_key field, and group_by over it', () => {
@@ -36,7 +50,10 @@ describe('parseGeneric', () => {
 
   it('names each bad field', () => {
     const issues = issuesOf(() =>
-      parseGeneric({ alerts: [{ title: '' }, { dedup_key: 'k'.repeat(256), title: 't', status: 'open', labels: { a: 1 } }] }, ctx()),
+      parseGeneric(
+        { alerts: [{ title: '' }, { dedup_key: 'k'.repeat(256), title: 't', status: 'open', labels: { a: 1 } }] },
+        ctx(),
+      ),
     );
     expect(issues.map((i) => i.path).sort()).toEqual([
       'alerts[0].dedup_key',

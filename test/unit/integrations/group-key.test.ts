@@ -22,7 +22,14 @@ describe('group_by templates', () => {
     expect(t({ labels, group_key: '{}:{alertname="X"}' })).toBe('{}:{alertname="X"}:shop');
   });
   it('refuses anything that is not a placeholder, at compile time', () => {
-    for (const bad of ['{{ labels }}', '{{ constructor }}', '{{ labels.a + 1 }}', '{{ labels.a', 'x }}', '{{ process.exit() }}']) {
+    for (const bad of [
+      '{{ labels }}',
+      '{{ constructor }}',
+      '{{ labels.a + 1 }}',
+      '{{ labels.a',
+      'x }}',
+      '{{ process.exit() }}',
+    ]) {
       expect(() => compileGroupKeyTemplate(bad)).toThrow(GroupKeyTemplateError);
       expect(IntegrationSettings.safeParse({ group_by: bad }).success).toBe(false);
     }

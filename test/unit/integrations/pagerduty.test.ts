@@ -17,7 +17,13 @@ describe('parsePagerDuty', () => {
       severity: 'critical',
       raw_severity: 'critical',
       source: 'checkout-db-1.example',
-      labels: { source: 'checkout-db-1.example', severity: 'critical', component: 'postgres', group: 'checkout', class: 'disk' },
+      labels: {
+        source: 'checkout-db-1.example',
+        severity: 'critical',
+        component: 'postgres',
+        group: 'checkout',
+        class: 'disk',
+      },
       starts_at: '2026-11-29T10:00:00.000Z',
       ends_at: null,
       group_key: 'R0123456789ABCDEF0123456789ABCDE/checkout',
@@ -34,15 +40,32 @@ describe('parsePagerDuty', () => {
     const [ack] = parsePagerDuty(fixture('pagerduty-acknowledge.json'), ctx());
     const [res] = parsePagerDuty(fixture('pagerduty-resolve.json'), ctx());
     expectValid([ack, res]);
-    expect(ack).toMatchObject({ dedup_key: 'checkout-db/disk-full', status: 'firing', action: 'acknowledge', raw_severity: null });
+    expect(ack).toMatchObject({
+      dedup_key: 'checkout-db/disk-full',
+      status: 'firing',
+      action: 'acknowledge',
+      raw_severity: null,
+    });
     expect(res).toMatchObject({ dedup_key: 'checkout-db/disk-full', status: 'resolved', action: 'resolve' });
   });
 
   it('a trigger without dedup_key gets a generated one, returned in the 202 body', () => {
-    const [a] = parsePagerDuty(fixture('pagerduty-trigger-no-dedup-key.json'), ctx({}, { generateDedupKey: () => 'gen-1' }));
-    expect(a).toMatchObject({ dedup_key: 'gen-1', severity: 'medium', group_key: 'R0123456789ABCDEF0123456789ABCDE', details: { dedup_key_generated: true } });
+    const [a] = parsePagerDuty(
+      fixture('pagerduty-trigger-no-dedup-key.json'),
+      ctx({}, { generateDedupKey: () => 'gen-1' }),
+    );
+    expect(a).toMatchObject({
+      dedup_key: 'gen-1',
+      severity: 'medium',
+      group_key: 'R0123456789ABCDEF0123456789ABCDE',
+      details: { dedup_key_generated: true },
+    });
     const body = pagerDutyAccepted({ dedup_key: a?.dedup_key ?? '' });
-    expect(PagerDutyEventResponse.parse(body)).toEqual({ status: 'success', message: 'Event processed', dedup_key: 'gen-1' });
+    expect(PagerDutyEventResponse.parse(body)).toEqual({
+      status: 'success',
+      message: 'Event processed',
+      dedup_key: 'gen-1',
+    });
     const [b] = parsePagerDuty(fixture('pagerduty-trigger-no-dedup-key.json'), ctx());
     expect(b?.dedup_key).toMatch(/^[0-9a-f]{32}$/);
   });
@@ -58,10 +81,14 @@ describe('parsePagerDuty', () => {
   it('acknowledge and resolve need a dedup_key; a trigger needs a payload', () => {
     const ack = fixture('pagerduty-acknowledge.json');
     delete ack.dedup_key;
-    expect(issuesOf(() => parsePagerDuty(ack, ctx()))).toEqual([{ path: 'dedup_key', message: 'is required for an acknowledge event' }]);
+    expect(issuesOf(() => parsePagerDuty(ack, ctx()))).toEqual([
+      { path: 'dedup_key', message: 'is required for an acknowledge event' },
+    ]);
     const trig = fixture('pagerduty-trigger.json');
     delete trig.payload;
-    expect(issuesOf(() => parsePagerDuty(trig, ctx()))).toEqual([{ path: 'payload', message: 'is required for a trigger event' }]);
+    expect(issuesOf(() => parsePagerDuty(trig, ctx()))).toEqual([
+      { path: 'payload', message: 'is required for a trigger event' },
+    ]);
   });
 
   it('enforces the documented limits with a clear issue', () => {
@@ -70,7 +97,10 @@ describe('parsePagerDuty', () => {
     (p.payload as Record<string, unknown>).summary = 's'.repeat(1025);
     const issues = issuesOf(() => parsePagerDuty(p, ctx()));
     expect(issues).toContainEqual({ path: 'dedup_key', message: "must be at most 255 characters (PagerDuty's limit)" });
-    expect(issues).toContainEqual({ path: 'payload.summary', message: "must be at most 1024 characters (PagerDuty's limit)" });
+    expect(issues).toContainEqual({
+      path: 'payload.summary',
+      message: "must be at most 1024 characters (PagerDuty's limit)",
+    });
   });
 
   it('names missing and invalid fields', () => {
@@ -80,7 +110,9 @@ describe('parsePagerDuty', () => {
     const payload = p.payload as Record<string, unknown>;
     delete payload.source;
     payload.severity = 'sev1';
-    const paths = issuesOf(() => parsePagerDuty(p, ctx())).map((i) => i.path).sort();
+    const paths = issuesOf(() => parsePagerDuty(p, ctx()))
+      .map((i) => i.path)
+      .sort();
     expect(paths).toEqual(['event_action', 'payload.severity', 'payload.source', 'routing_key']);
   });
 });

@@ -19,9 +19,17 @@ describe('IntegrationSettings', () => {
     expect(IntegrationSettings.parse({ hmac: {} }).hmac).toEqual({ signature_header: 'X-Grafana-Alerting-Signature' });
   });
   it('refuses bad values, naming the field', () => {
-    const r = IntegrationSettings.safeParse({ auto_resolve_after: -1, severity_map: { p1: 'urgent' }, hmac: { signature_header: 'bad header' } });
+    const r = IntegrationSettings.safeParse({
+      auto_resolve_after: -1,
+      severity_map: { p1: 'urgent' },
+      hmac: { signature_header: 'bad header' },
+    });
     expect(r.success).toBe(false);
-    expect(r.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['auto_resolve_after', 'hmac.signature_header', 'severity_map.p1']);
+    expect(r.error?.issues.map((i) => i.path.join('.')).sort()).toEqual([
+      'auto_resolve_after',
+      'hmac.signature_header',
+      'severity_map.p1',
+    ]);
   });
 });
 

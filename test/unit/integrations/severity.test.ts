@@ -7,11 +7,23 @@ const settings = IntegrationSettings.parse({});
 
 describe('mapSeverity', () => {
   it.each([
-    ['critical', 'critical'], ['crit', 'critical'], ['page', 'critical'], ['P1', 'critical'], ['SEV1', 'critical'],
-    ['error', 'high'], ['high', 'high'], ['major', 'high'], ['p2', 'high'],
-    ['warning', 'medium'], ['warn', 'medium'], ['p3', 'medium'],
-    ['low', 'low'], ['p4', 'low'],
-    ['info', 'info'], ['none', 'info'], ['p5', 'info'],
+    ['critical', 'critical'],
+    ['crit', 'critical'],
+    ['page', 'critical'],
+    ['P1', 'critical'],
+    ['SEV1', 'critical'],
+    ['error', 'high'],
+    ['high', 'high'],
+    ['major', 'high'],
+    ['p2', 'high'],
+    ['warning', 'medium'],
+    ['warn', 'medium'],
+    ['p3', 'medium'],
+    ['low', 'low'],
+    ['p4', 'low'],
+    ['info', 'info'],
+    ['none', 'info'],
+    ['p5', 'info'],
   ] as const)('%s → %s', (raw, want) => {
     expect(mapSeverity(raw, settings)).toEqual({ severity: want, raw_severity: raw });
   });
