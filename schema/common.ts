@@ -6,6 +6,26 @@ export const Uuid = z.uuid({ error: 'must be a UUID' });
 /** ISO-8601 UTC timestamp as it travels on the wire (e.g. 2026-11-26T10:00:00.000Z). */
 export const Timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time' });
 
+/**
+ * The instants a timestamp input may name, once its offset is applied: years 1000 to 9999 UTC. PostgreSQL holds far
+ * more (4713 BC to 294276 AD), but not every instant round-trips unchanged through both drivers: JavaScript writes
+ * years past 9999 as `+010000-…` and year 0 as `0000-…`, which PostgreSQL refuses, and the embedded database reads
+ * years below 100 back as 19xx. So the rule is this range, on both databases alike.
+ */
+export const MIN_TIMESTAMP = Date.UTC(1000, 0, 1);
+export const MAX_TIMESTAMP = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+export const TIMESTAMP_RANGE_ERROR =
+  'must lie between 1000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z once its offset is applied';
+
+/** A timestamp a client sends: ISO-8601 with an offset, within [MIN_TIMESTAMP, MAX_TIMESTAMP]. */
+export const TimestampInput = Timestamp.refine(
+  (t) => {
+    const ms = Date.parse(t);
+    return ms >= MIN_TIMESTAMP && ms <= MAX_TIMESTAMP;
+  },
+  { error: TIMESTAMP_RANGE_ERROR },
+);
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** PostgreSQL stores neither a NUL character nor half a surrogate pair; such text is a 400 here, not a 500 later. */
 export const storableText = (s: string): boolean => !s.includes('\0') && !LONE_SURROGATE.test(s);
@@ -23,9 +43,56 @@ export function storableJson(v: unknown): boolean {
 /**
  * Free-form JSON object attached by a source; stored as jsonb. A loose object rather than z.record(z.string(), …):
  * the same check for JSON input (an object, not an array or null; keys are strings by construction) and the same
- * copy, without running a key and a value schema per entry: ~3x cheaper, a few % of a 500-event batch's CPU.
+ * copy, without running a key and a value schema per entry, which costs a batch of events measurably more.
  */
 export const Metadata = z.looseObject({});
+
+/** Metadata may nest at most this deep (the object itself is level 1; an array is a level too). */
+export const MAX_METADATA_DEPTH = 32;
+/** Metadata may hold at most this many keys and array items, counted over every level. */
+export const MAX_METADATA_ENTRIES = 10_000;
+
+/**
+ * What is wrong with a metadata value, checked on the value as sent, before anything copies it: too deep, too many
+ * entries, a `__proto__` key (which a JavaScript copy would silently drop, so it is refused; `constructor` and
+ * `prototype` are kept like any key), or text PostgreSQL cannot store. One walk, stopping at the first problem.
+ */
+export function metadataProblem(value: unknown): { path: PropertyKey[]; message: string } | undefined {
+  let entries = 0;
+  const walk = (
+    v: unknown,
+    path: PropertyKey[],
+    depth: number,
+  ): { path: PropertyKey[]; message: string } | undefined => {
+    if (typeof v === 'string') return storableText(v) ? undefined : { path, message: STORABLE_TEXT_ERROR };
+    if (typeof v !== 'object' || v === null) return undefined;
+    if (depth > MAX_METADATA_DEPTH) return { path, message: `nests deeper than ${MAX_METADATA_DEPTH} levels` };
+    const items: Array<[PropertyKey, unknown]> = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    entries += items.length;
+    if (entries > MAX_METADATA_ENTRIES)
+      return { path, message: `holds more than ${MAX_METADATA_ENTRIES} keys and items` };
+    for (const [key, x] of items) {
+      if (typeof key === 'string') {
+        if (key === '__proto__') return { path: [...path, key], message: 'the key __proto__ is not accepted' };
+        if (!storableText(key)) return { path: [...path, key], message: `key ${STORABLE_TEXT_ERROR}` };
+      }
+      const problem = walk(x, [...path, key], depth + 1);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  return walk(value, [], 1);
+}
+
+/** Metadata a client sends: an object within the limits above (MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES). */
+export const MetadataInput = z.preprocess((value, ctx) => {
+  const problem = metadataProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message, input: value });
+  return value;
+}, Metadata);
+
+/** A string a client sends that PostgreSQL must be able to store (every free-text input, query filters included). */
+export const StorableString = z.string().refine(storableText, { error: STORABLE_TEXT_ERROR });
 
 /** The `incident_id` every input that names an incident carries. */
 export const IncidentRef = z.object({ incident_id: Uuid });
@@ -46,12 +113,21 @@ export const ErrorBody = z
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** Query-string integers arrive as strings; coerce explicitly here rather than letting a library mutate schemas. */
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * A whole number from the query string (REST sends text) or JSON (tRPC sends a number). Text must be plain decimal
+ * digits: `0x10`, `1e2`, ` 5` and `+5` are refused rather than read as some number the client did not write.
+ */
 export function queryInt(min: number, max: number, fallback: number) {
-  return z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
+  return z
+    .preprocess(
+      (v) => (typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v),
+      z
+        .number({ error: 'must be a whole number written in decimal digits' })
+        .int({ error: 'must be a whole number' })
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    )
     .default(fallback);
 }

@@ -1,6 +1,16 @@
 // Event model and ingest/list inputs, exactly as documented in API.md.
 import { z } from 'zod';
-import { IncidentRef, Metadata, Timestamp, Uuid, queryInt } from './common.js';
+import {
+  IncidentRef,
+  Metadata,
+  MetadataInput,
+  STORABLE_TEXT_ERROR,
+  Timestamp,
+  TimestampInput,
+  Uuid,
+  queryInt,
+  storableText,
+} from './common.js';
 
 export const EVENT_TYPES = ['log', 'metric', 'alert', 'trace', 'user_action'] as const;
 export const EventType = z.enum(EVENT_TYPES);
@@ -27,11 +37,15 @@ export const MAX_BATCH = 1000;
 
 export const IngestEventInput = IncidentRef.extend({
   event_type: EventType,
-  message: z.string().min(1, { error: 'must not be empty' }).max(16_000, { error: 'must be at most 16000 characters' }),
+  message: z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .max(16_000, { error: 'must be at most 16000 characters' })
+    .refine(storableText, { error: STORABLE_TEXT_ERROR }),
   level: EventLevel.default('info'),
-  source: z.string().trim().max(200).default('unknown'),
-  metadata: Metadata.default({}),
-  timestamp: Timestamp.optional().meta({ description: "The source's own clock; defaults to the time of ingest" }),
+  source: z.string().trim().max(200).refine(storableText, { error: STORABLE_TEXT_ERROR }).default('unknown'),
+  metadata: MetadataInput.default({}),
+  timestamp: TimestampInput.optional().meta({ description: "The source's own clock; defaults to the time of ingest" }),
 }).meta({ id: 'IngestEventInput' });
 export type IngestEventInput = z.infer<typeof IngestEventInput>;
 
@@ -42,7 +56,7 @@ export const IngestBatchInput = z
 
 export const ListEventsInput = IncidentRef.extend({
   limit: queryInt(1, 1000, 100),
-  before: Timestamp.optional().meta({ description: 'Only events strictly older than this (paging backwards)' }),
-  since: Timestamp.optional().meta({ description: 'Only events at or after this' }),
+  before: TimestampInput.optional().meta({ description: 'Only events strictly older than this (paging backwards)' }),
+  since: TimestampInput.optional().meta({ description: 'Only events at or after this' }),
 });
 export type ListEventsInput = z.infer<typeof ListEventsInput>;

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import {
   IncidentRef,
   Metadata,
+  MetadataInput,
   STORABLE_TEXT_ERROR,
+  StorableString,
   Timestamp,
   Uuid,
   queryInt,
-  storableJson,
   storableText,
 } from './common.js';
 
@@ -57,7 +58,7 @@ export const CreateIncidentInput = z
       .array(Text(100).min(1, { error: 'must not be empty' }))
       .max(50)
       .default([]),
-    metadata: Metadata.refine(storableJson, { error: STORABLE_TEXT_ERROR }).default({}),
+    metadata: MetadataInput.default({}),
   })
   .meta({ id: 'CreateIncidentInput' });
 export type CreateIncidentInput = z.infer<typeof CreateIncidentInput>;
@@ -65,8 +66,8 @@ export type CreateIncidentInput = z.infer<typeof CreateIncidentInput>;
 export const ListIncidentsInput = z.object({
   status: IncidentStatus.optional(),
   severity: Severity.optional(),
-  source: z.string().optional(),
-  tag: z.string().optional(),
+  source: StorableString.optional(),
+  tag: StorableString.optional(),
   limit: queryInt(1, 500, 50),
   offset: queryInt(0, 1_000_000, 0),
 });

@@ -6,14 +6,15 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { bodyLimit } from 'hono/body-limit';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnalysisScheduler } from './analysis/runtime/service.js';
 import type { Database } from './db/types.js';
 import type { ChangeSink } from './domain/changes.js';
 import { mountDocs } from './http/docs.js';
+import { mountHealth } from './http/health.js';
 import type { AppEnv } from './http/env.js';
-import { payloadTooLarge } from './http/node-io.js';
+import { decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
 import { errorResponse, HttpError } from './http/errors.js';
@@ -22,6 +23,7 @@ import { mountRest } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
 import type { RoomHub } from './rooms/hub.js';
 import { MAX_FRAME_BYTES, mountRoomRoute } from './rooms/route.js';
+import { guardUpgrades } from './rooms/upgrade-guard.js';
 import type { Context } from './trpc/context.js';
 
 export interface AppDependencies {
@@ -48,22 +50,15 @@ export interface WarroomApp {
   stop(): void;
 }
 
-const HEALTH_TIMEOUT_MS = 2000;
-
-async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`database did not answer within ${HEALTH_TIMEOUT_MS} ms`), HEALTH_TIMEOUT_MS);
-  });
-  try {
-    const probe = sql`select 1`.execute(db).then(
-      () => true as const,
-      (err: unknown) => `database error: ${err instanceof Error ? err.message : String(err)}`,
-    );
-    return await Promise.race([probe, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * A request whose body is checked to be UTF-8 (a 400 otherwise, RFC 8259 §8.1): tRPC would decode it lossily and
+ * store U+FFFD in place of the bytes a client sent. Bodiless requests pass as they are.
+ */
+async function utf8Checked(req: Request): Promise<Request> {
+  if (req.method === 'GET' || req.method === 'HEAD' || !req.body) return req;
+  const bytes = new Uint8Array(await req.arrayBuffer());
+  decodeUtf8(bytes);
+  return new Request(req.url, { method: req.method, headers: req.headers, body: bytes, signal: req.signal });
 }
 
 export function createApp(deps: AppDependencies): WarroomApp {
@@ -101,10 +96,10 @@ export function createApp(deps: AppDependencies): WarroomApp {
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next);
   app.use('/trpc/*', limitBodies);
 
-  app.all('/trpc/*', (c) =>
+  app.all('/trpc/*', async (c) =>
     fetchRequestHandler({
       endpoint: '/trpc',
-      req: c.req.raw,
+      req: await utf8Checked(c.req.raw),
       router: deps.router,
       createContext: () => contextFor(c),
       onError: ({ error, path }) => {
@@ -128,10 +123,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     pingIntervalMs: deps.pingIntervalMs ?? 30_000,
   });
 
-  app.get('/health', async (c) => {
-    const ok = await databaseAnswers(deps.db);
-    return ok === true ? c.json({ status: 'healthy' }) : c.json({ status: 'unhealthy', database: ok }, 503);
-  });
+  mountHealth(app, deps.db);
   app.get('/metrics', async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
   );
@@ -144,5 +136,12 @@ export function createApp(deps: AppDependencies): WarroomApp {
       errorResponse(c, new HttpError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
   );
   app.onError((err, c) => errorResponse(c, err));
-  return { app, injectWebSocket: (server) => ws.injectWebSocket(server), stop: () => rooms.stop() };
+  return {
+    app,
+    injectWebSocket(server) {
+      ws.injectWebSocket(server);
+      guardUpgrades(server, deps.logger);
+    },
+    stop: () => rooms.stop(),
+  };
 }

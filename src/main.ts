@@ -4,7 +4,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
 import { OPENAPI_PATH, renderOpenApi } from './rest/document.js';
-import { startServer } from './server.js';
+import { isDatabaseUnavailable } from './db/errors.js';
+import { startServer, type RunningServer } from './server.js';
 
 const USAGE = `usage: warroom <command>
   serve              start the server (PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL)
@@ -12,9 +13,40 @@ const USAGE = `usage: warroom <command>
   openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)
   templates FILE     mine log templates: one JSON line per input line`;
 
+/**
+ * The last line of defence. An unhandled rejection or an exception from an I/O callback (a socket reset, a database
+ * connection lost) is logged and counted in /metrics (`warroom_unhandled_errors_total`), and the server goes on: it
+ * is what must still stand when everything else fails. Any other uncaught exception is a broken invariant in our own
+ * code: it is logged and the process exits 1, for the supervisor to restart it with clean state.
+ */
+function installLastResort(server: RunningServer): void {
+  const { logger, metrics } = server;
+  process.on('unhandledRejection', (reason) => {
+    metrics.unhandledErrors.inc({ kind: 'rejection' });
+    logger.error({ err: reason }, 'unhandled promise rejection (the server goes on)');
+  });
+  process.on('uncaughtException', (err) => {
+    metrics.unhandledErrors.inc({ kind: 'exception' });
+    if (isIoError(err)) {
+      logger.error({ err }, 'uncaught I/O error (the server goes on)');
+      return;
+    }
+    logger.fatal({ err }, 'uncaught exception: a broken invariant; exiting');
+    process.exit(1);
+  });
+}
+
+/** Errors from the network or the database: the world failed, not our code. */
+function isIoError(err: unknown): boolean {
+  if (isDatabaseUnavailable(err)) return true;
+  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+  return /^(E[A-Z]+|ERR_STREAM_|ERR_SOCKET_|ERR_HTTP_)/.test(code);
+}
+
 async function serveCommand(): Promise<void> {
   const config = loadConfig();
   const server = await startServer(config);
+  installLastResort(server);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       server.logger.info({ signal }, 'shutting down');

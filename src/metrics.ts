@@ -12,6 +12,7 @@ export interface Metrics {
   analysisSeconds: Histogram;
   analysisWaiting: Gauge;
   llmFailures: Counter<'reason'>;
+  unhandledErrors: Counter<'kind'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -71,6 +72,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     analysisWaiting: new Gauge({
       name: 'analysis_waiting',
       help: 'Analyses waiting for a free slot (a backlog that does not drain means analysis cannot keep up)',
+      registers,
+    }),
+    unhandledErrors: new Counter({
+      name: 'warroom_unhandled_errors_total',
+      help: 'Errors that reached the process last-resort handlers, by kind (rejection, exception)',
+      labelNames: ['kind'],
       registers,
     }),
     llmFailures: new Counter({

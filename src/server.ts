@@ -9,8 +9,9 @@ import { inlineRunner, workerRunner } from './analysis/runtime/runner.js';
 import { AnalysisService } from './analysis/runtime/service.js';
 import { AnalysisWorker } from './analysis/runtime/worker-client.js';
 import { createApp, type WarroomApp } from './app.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
+import { sweepIdempotencyKeys } from './db/idempotency.js';
 import { migrateToLatest } from './db/migrator.js';
 import { ChangeFanout } from './domain/changes.js';
 import { createLogger } from './logger.js';
@@ -50,6 +51,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolSize: config.DB_POOL_SIZE,
+    onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
   });
   try {
     await migrateToLatest(database.db);
@@ -95,9 +97,15 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     accessLog: config.ACCESS_LOG,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });
+  // Idempotency keys are kept 24 h; sweeping hourly keeps the table small (a claim also ignores expired keys).
+  const sweeper = setInterval(() => {
+    sweepIdempotencyKeys(database.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key sweep failed'));
+  }, 3_600_000);
+  sweeper.unref();
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      clearInterval(sweeper);
       app.stop();
       await hub.close();
       await analysis.close();
@@ -109,9 +117,25 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const warroom = await createWarroom(config, opts);
   const { logger } = warroom;
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: warroom.app.app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: warroom.app.app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+      // A taken port or a missing address is reported on the next tick as an 'error' event.
+      s.once('error', reject);
+    });
+  } catch (err) {
+    await warroom.close();
+    const code = err instanceof Error && 'code' in err ? String(err.code) : 'unknown error';
+    throw new ConfigError(
+      `cannot listen on ${config.HOST}:${config.PORT} (${code}); is another server using the port?`,
+      {
+        cause: err,
+      },
+    );
+  }
+  // After listening, an error on the server itself (not on one connection) is logged, never a crash.
+  server.on('error', (err) => logger.error({ err }, 'HTTP server error'));
   warroom.app.injectWebSocket(server as Server);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;

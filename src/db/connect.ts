@@ -1,5 +1,6 @@
 // Opens the database: a `pg` pool when DATABASE_URL is set, otherwise embedded PGlite (on disk, or in memory).
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { ConfigError } from '../config.js';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './types.js';
@@ -19,27 +20,46 @@ export interface DatabaseOptions {
   /** Directory for PGlite's files, or 'memory'. Ignored when databaseUrl is set. */
   dataDir: string;
   poolSize?: number;
+  onConnectionError?: (err: Error) => void;
 }
 
 // int8 (bigserial `seq`, count(*)) arrives as a string from `pg`; we never do arithmetic on seq, and counts are
 // converted where they are read, so the default parser stays.
 
+/** How long a request waits for a pooled connection before it is answered 503 (the database is away or saturated). */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+export interface PostgresOptions {
+  poolSize: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+  /** A connection failed outside any query (the server went away); the pool replaces it by itself. */
+  onConnectionError?: (err: Error) => void;
+}
+
 /** A Kysely over a `pg` pool; also used by the analysis worker thread for its own connection. */
-export function connectPostgres(url: string, poolSize: number, applicationName?: string): Kysely<Database> {
+export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: poolSize,
-    ...(applicationName ? { application_name: applicationName } : {}),
+    max: opts.poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
   });
-  // An idle client that loses its server emits 'error'; without a listener that would crash the process.
-  pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return db;
+  const onError = (err: Error): void => opts.onConnectionError?.(err);
+  // A client that loses its server emits 'error': an idle one on the pool, one checked out on the client itself
+  // (e.g. FATAL 57P01 when PostgreSQL shuts down mid-query). Without a listener either would end the process; the
+  // query in flight fails on its own and is answered 503 (src/http/errors.ts), and the pool opens new connections.
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
-    const db = connectPostgres(opts.databaseUrl, opts.poolSize ?? 10);
+    const db = connectPostgres(opts.databaseUrl, {
+      poolSize: opts.poolSize ?? 10,
+      ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
+    });
     return { db, kind: 'postgres', url: opts.databaseUrl, close: () => db.destroy() };
   }
   // Loaded only when used: PGlite's module alone adds ~50 MiB of RSS to a process (and to the analysis worker,
@@ -49,13 +69,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     import('kysely-pglite-dialect'),
   ]);
   let pglite: InstanceType<typeof PGlite>;
-  if (opts.dataDir === 'memory') {
-    pglite = new PGlite();
-  } else {
-    mkdirSync(opts.dataDir, { recursive: true });
-    pglite = new PGlite(opts.dataDir);
+  try {
+    if (opts.dataDir === 'memory') {
+      pglite = new PGlite();
+    } else {
+      mkdirSync(opts.dataDir, { recursive: true });
+      accessSync(opts.dataDir, constants.R_OK | constants.W_OK);
+      pglite = new PGlite(opts.dataDir);
+    }
+    await pglite.waitReady;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`cannot open the embedded database in ${opts.dataDir} (DATA_DIR): ${reason}`, { cause: err });
   }
-  await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, kind: 'pglite', url: undefined, close: () => db.destroy() };
 }

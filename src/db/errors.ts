@@ -1,4 +1,5 @@
-// Recognises PostgreSQL errors by SQLSTATE; `pg` and PGlite both expose it as `code`.
+// Recognises database errors: PostgreSQL's by SQLSTATE (`pg` and PGlite both expose it as `code`), and the
+// connection failures that mean "the database is away" rather than "the request was wrong".
 export const FOREIGN_KEY_VIOLATION = '23503';
 
 export function sqlState(err: unknown): string | undefined {
@@ -9,3 +10,43 @@ export function sqlState(err: unknown): string | undefined {
 
 /** Text PostgreSQL cannot store: a NUL character (22021), or a \\u0000 / unpaired surrogate in JSON (22P05). */
 export const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
+/** Node's socket errors: the connection could not be made or was cut. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+/**
+ * SQLSTATEs that say the server cannot serve now (PostgreSQL appendix A): 57P01 admin shutdown, 57P02 crash shutdown,
+ * 57P03 cannot connect now (starting up or in recovery), 53300 too many connections, 53400 configuration limit
+ * exceeded, 57014 query canceled (statement_timeout). Class 08 (connection exception) is matched by prefix.
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '57014']);
+/** `pg` and pg-pool report these without a code. */
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+  'Client was closed and is not queryable',
+];
+
+/**
+ * Whether `err` means the database cannot answer now (unreachable, restarting, shutting down, out of connections, a
+ * timeout), so the same request may succeed later: such errors answer 503 with Retry-After, never 500.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = sqlState(err);
+  if (code && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) return true;
+  const message = err instanceof Error ? err.message : '';
+  if (UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
+  // AggregateError (a failed connect to several addresses) and wrapped causes.
+  if (err instanceof AggregateError && err.errors.some(isDatabaseUnavailable)) return true;
+  return err instanceof Error && err.cause !== undefined && err.cause !== err && isDatabaseUnavailable(err.cause);
+}

@@ -91,17 +91,23 @@ const findById = prepare((db, id: string) => db.selectFrom('incidents').selectAl
   '00000000-0000-4000-8000-000000000001',
 ] as const);
 
-const findByIdForUpdate = prepare(
-  (db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id).forUpdate(),
+const findByIdLocked = prepare(
+  (db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id).forNoKeyUpdate(),
   ['00000000-0000-4000-8000-000000000001'] as const,
 );
 
+/**
+ * `lock`: inside a transaction, lock the incident row FOR NO KEY UPDATE, the one lock order every writer follows
+ * (the incident first, then its actions and timeline): writers of one incident queue on it, and nothing can
+ * deadlock. NO KEY, because the key never changes: event and timeline inserts, whose foreign key check takes a
+ * KEY SHARE lock on the incident, are not blocked by it.
+ */
 export async function findIncident(
   db: Kysely<Database>,
   id: string,
-  opts: { forUpdate?: boolean } = {},
+  opts: { lock?: boolean } = {},
 ): Promise<IncidentRow | undefined> {
-  return (await (opts.forUpdate ? findByIdForUpdate : findById)(db, id))[0];
+  return (await (opts.lock ? findByIdLocked : findById)(db, id))[0];
 }
 
 export async function listIncidents(db: Kysely<Database>, f: ListIncidentsInput): Promise<IncidentRow[]> {

@@ -69,12 +69,24 @@ export interface RoomFramesTable {
   created_at: Timestamptz;
 }
 
+export interface IdempotencyKeysTable {
+  principal: string;
+  key: string;
+  request_hash: string;
+  claim: string;
+  claimed_at: Timestamptz;
+  status: number | null;
+  response: string | null;
+  created_at: Timestamptz;
+}
+
 export interface Database {
   incidents: IncidentsTable;
   events: EventsTable;
   timeline_entries: TimelineEntriesTable;
   actions: ActionsTable;
   room_frames: RoomFramesTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

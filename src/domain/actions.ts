@@ -2,11 +2,11 @@
 import type { Kysely } from 'kysely';
 import type { Action, ActionStatus, TimelineEntry } from '../../schema/index.js';
 import { findAction, setActionStatus } from '../db/actions.js';
+import { findIncident } from '../db/incidents.js';
 import { toAction, toTimelineEntry } from '../db/rows.js';
 import { insertTimelineEntry } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
 import { notFound } from './errors.js';
-import { getIncident } from './incidents.js';
 
 export interface ActionChange {
   action: Action;
@@ -21,8 +21,10 @@ export async function updateActionStatus(
   status: ActionStatus,
   actor: string,
 ): Promise<ActionChange> {
-  await getIncident(db, incidentId);
   return db.transaction().execute(async (tx) => {
+    // The incident first, then the action: the one lock order (src/db/incidents.ts findIncident), which the
+    // analysis store follows too, so the two never deadlock.
+    if (!(await findIncident(tx, incidentId, { lock: true }))) throw notFound('incident', incidentId);
     const row = await findAction(tx, incidentId, actionId, { forUpdate: true });
     if (!row) throw notFound('action', actionId);
     if (row.status === status) return { action: toAction(row), timeline: [] };

@@ -32,8 +32,8 @@ export async function transitionStatus(
   actor: string,
 ): Promise<Change> {
   return db.transaction().execute(async (tx) => {
-    // FOR UPDATE: two responders (or two instances) changing status at once are serialised, so no move is lost.
-    const row = await findIncident(tx, id, { forUpdate: true });
+    // Locked: two responders (or two instances) changing status at once are serialised, so no move is lost.
+    const row = await findIncident(tx, id, { lock: true });
     if (!row) throw notFound('incident', id);
     const from = row.status as IncidentStatus;
     const plan = planTransition(from, to);

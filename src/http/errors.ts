@@ -6,6 +6,7 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Context as HonoContext } from 'hono';
 import { describeIssues, toIssues, type ErrorBody, type Issue } from '../../schema/index.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type AppErrorCode } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
 
@@ -31,6 +32,7 @@ const STATUS: Partial<Record<WireCode, number>> = {
   NOT_FOUND: 404,
   METHOD_NOT_SUPPORTED: 405,
   CONFLICT: 409,
+  UNPROCESSABLE_CONTENT: 422,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UPGRADE_REQUIRED: 426,
@@ -63,11 +65,13 @@ function zodIssuesOf(cause: unknown): Issue[] | undefined {
   return ok ? toIssues(issues as Array<{ path: PropertyKey[]; message: string }>) : undefined;
 }
 
-/** tRPC wraps whatever a procedure throws; the domain or transport error inside is what the answer is about. */
+/** tRPC wraps whatever a procedure throws; the domain, transport or database error inside is what the answer is about. */
 function unwrap(err: unknown): unknown {
-  if (err instanceof TRPCError && (err.cause instanceof AppError || err.cause instanceof HttpError)) return err.cause;
+  if (err instanceof TRPCError && err.code === 'INTERNAL_SERVER_ERROR' && err.cause !== undefined) return err.cause;
   return err;
 }
+
+const unavailable = (): AppError => new AppError('UNAVAILABLE', 'the database is not answering; retry shortly');
 
 function build(code: WireCode, message: string, issues: Issue[] | undefined, requestId: string | undefined): ErrorBody {
   const body: ErrorBody = { code, message };
@@ -81,7 +85,9 @@ function build(code: WireCode, message: string, issues: Issue[] | undefined, req
  * issue; anything unexpected is a 500 that reveals nothing (the log has the details, found by request_id).
  */
 export function describeError(error: unknown, requestId?: string): WireError {
-  const err = unwrap(error);
+  const unwrapped = unwrap(error);
+  // Connection loss, shutdown, timeouts and too many connections: the same request may succeed later.
+  const err = isDatabaseUnavailable(unwrapped) ? unavailable() : unwrapped;
   if (err instanceof AppError) {
     const code = DOMAIN_CODES[err.code];
     const status = STATUS[code] ?? 500;
@@ -113,7 +119,8 @@ export function describeError(error: unknown, requestId?: string): WireError {
 export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response {
   const requestId = c.get('requestId');
   const { status, headers, body } = describeError(error, requestId);
-  if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
+  if (status === 503) c.get('log')().warn({ err: error }, 'request refused: the database is unavailable');
+  else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   return c.json(body, status as 500);
 }

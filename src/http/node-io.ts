@@ -34,13 +34,27 @@ export function setResponseHeader(c: Context, name: string, value: string): void
 export const payloadTooLarge = (maxBytes: number): HttpError =>
   new HttpError('PAYLOAD_TOO_LARGE', `request body is larger than ${maxBytes} bytes`);
 
-/** The request body as UTF-8 text; more than `maxBytes` (declared or actually sent) is refused with a 413 HttpError. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as UTF-8 text, or a 400 when they are not UTF-8: JSON must be (RFC 8259 §8.1), and a lossy decode would store U+FFFD. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new HttpError('BAD_REQUEST', 'request body is not valid UTF-8 (RFC 8259 §8.1)');
+  }
+}
+
+/**
+ * The request body as UTF-8 text; more than `maxBytes` (declared or actually sent) is refused with a 413 HttpError,
+ * bytes that are not UTF-8 with a 400.
+ */
 export async function readBodyText(c: Context, maxBytes: number): Promise<string> {
   const incoming = bindings(c).incoming;
   if (!incoming) {
-    const text = await c.req.text();
-    if (Buffer.byteLength(text) > maxBytes) throw payloadTooLarge(maxBytes);
-    return text;
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > maxBytes) throw payloadTooLarge(maxBytes);
+    return decodeUtf8(bytes);
   }
   const tooLarge = (): HttpError => {
     // The rest of the body is not read; closing the connection after the answer spares draining it.
@@ -58,7 +72,13 @@ export async function readBodyText(c: Context, maxBytes: number): Promise<string
       incoming.off('error', onError);
       incoming.off('close', onClose);
       if (err) reject(err);
-      else resolve(Buffer.concat(chunks, size).toString('utf8'));
+      else {
+        try {
+          resolve(decodeUtf8(Buffer.concat(chunks, size)));
+        } catch (decodeError) {
+          reject(decodeError);
+        }
+      }
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;

@@ -5,8 +5,10 @@ import type { AnyRouter } from '@trpc/server';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
+import { requestHeader } from '../http/node-io.js';
 import { createCallerFactory } from '../trpc/init.js';
 import type { Context } from '../trpc/context.js';
+import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './routes.js';
 
@@ -46,7 +48,20 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
     app.on(route.method, [full, `${full}/`], async (c) => {
       try {
         const input = await readInput(c, route, opts.maxBodyBytes);
-        const output = await procedureAt(createCaller(opts.createContext(c)), route.path)(input);
+        const ctx = opts.createContext(c);
+        const key = route.meta.rest?.idempotent ? requestHeader(c, IDEMPOTENCY_HEADER) : undefined;
+        if (key !== undefined) {
+          return await answerIdempotent(c, {
+            db: ctx.db,
+            principal: '',
+            key,
+            request: `${route.method} ${c.req.path} ${JSON.stringify(input)}`,
+            status: route.successStatus,
+            // The procedure writes through the same transaction that stores its response.
+            run: (tx) => procedureAt(createCaller({ ...ctx, db: tx }), route.path)(input),
+          });
+        }
+        const output = await procedureAt(createCaller(ctx), route.path)(input);
         return c.json(output as object, route.successStatus);
       } catch (err) {
         return errorResponse(c, err);

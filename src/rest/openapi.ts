@@ -10,16 +10,35 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (malformed JSON, or a field that fails validation; `issues` names each one)',
   404: 'Not found (names the missing id), or an unknown route',
   405: 'Method not allowed on this path',
-  409: 'Conflict with the current state (e.g. leaving a closed incident)',
+  409: 'Conflict with the current state (e.g. leaving a closed incident), or a request with the same Idempotency-Key still running',
   413: 'Request body too large',
   415: 'Request body is not JSON',
+  422: 'The Idempotency-Key was already used with a different request',
   500: 'Internal error; reveals nothing, see the server log by request_id',
+  503: 'The database is unavailable (restarting, unreachable, out of connections); retry after `Retry-After` seconds',
+};
+
+const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
+};
+
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes the request safe to retry (IETF httpapi Idempotency-Key draft): the first successful response to a key is ' +
+    'stored with the writes and replayed to a retry with the same key and body (header `Idempotent-Replayed: true`) ' +
+    'for 24 hours; the same key with another body is 422, while the first request still runs 409. 1 to 255 visible ' +
+    'ASCII characters, e.g. a UUID.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
 };
 
 type Json = Record<string, unknown>;
 
 function errorCodesFor(route: RestRoute): number[] {
-  const codes = new Set([400, 500]);
+  const codes = new Set([400, 500, 503]);
+  if (route.meta.rest?.idempotent) codes.add(409).add(422);
   if (route.pathParams.length > 0 || route.path.startsWith('events.ingest')) codes.add(404);
   if (route.inputFrom === 'body' && route.method !== 'GET') codes.add(413).add(415);
   const declared = route.meta.openapi?.errorResponses ?? [];
@@ -97,8 +116,12 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
     for (const code of errorCodesFor(route)) {
       out[String(code)] = {
         description: ERROR_DESCRIPTIONS[code] ?? 'Error',
+        ...(code === 503 ? { headers: RETRY_AFTER } : {}),
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
+    }
+    if (route.meta.rest?.idempotent) {
+      op.parameters = [...((op.parameters as Json[] | undefined) ?? []), IDEMPOTENCY_KEY_PARAMETER];
     }
     op.responses = out;
   }

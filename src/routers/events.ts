@@ -39,7 +39,7 @@ export const eventsRouter = (output: OutputPolicy) =>
     ingest: procedure
       .meta({
         openapi: { method: 'POST', path: '/ingest/events', tags: TAGS, summary: 'Ingest one event' },
-        rest: { status: 201 },
+        rest: { status: 201, idempotent: true },
       })
       .input(IngestEventInput)
       .output(output(Event))
@@ -62,7 +62,7 @@ export const eventsRouter = (output: OutputPolicy) =>
             'The body is a JSON array. An invalid item fails the whole batch with 400 naming each bad index; ' +
             'unknown incident ids fail it with 404 naming them. Nothing is written in either case.',
         },
-        rest: { status: 201, arrayBody: IngestBatchInput },
+        rest: { status: 201, arrayBody: IngestBatchInput, idempotent: true },
       })
       .input(IngestBatchInput)
       .output(output(z.array(Event)))

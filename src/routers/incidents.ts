@@ -28,7 +28,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
     create: procedure
       .meta({
         openapi: { method: 'POST', path: '/incidents', tags: TAGS, summary: 'Create an incident' },
-        rest: { status: 201 },
+        rest: { status: 201, idempotent: true },
       })
       .input(CreateIncidentInput)
       .output(output(Incident))

@@ -16,6 +16,8 @@ export interface RestMeta {
    * an array input (a batch) is described from this. The same schema the procedure's `.input()` takes.
    */
   arrayBody?: ZodType;
+  /** POST that honours an `Idempotency-Key` header (src/rest/idempotency.ts). */
+  idempotent?: boolean;
 }
 export type Meta = OpenApiMeta<{ rest?: RestMeta }>;
 

@@ -108,7 +108,7 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     const res = await s.api('/api/ingest/events/batch', { json: batch });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: { path: string }[] };
-    expect(body.issues.map((i) => i.path)).toEqual(['[1].message', '[2].metadata']);
+    expect(body.issues.map((i) => i.path)).toEqual(['[1].message', '[2].metadata.k']);
     expect(await listEvents(inc.id)).toHaveLength(0);
     const one = await s.api('/api/ingest/events', { json: { ...event(inc.id), source: 'nul\u0000' } });
     expect(one.status).toBe(400);

@@ -37,7 +37,7 @@ describe(`incidents over REST (${DB_LABEL})`, () => {
     const res = await s.api('/api/incidents/', { json: { title: 'nul \u0000 here', metadata: { k: ['\udc00'] } } });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: { path: string }[] };
-    expect(body.issues.map((i) => i.path).sort()).toEqual(['metadata', 'title']);
+    expect(body.issues.map((i) => i.path).sort()).toEqual(['metadata.k[0]', 'title']);
   });
 
   it('answers with and without the trailing slash', async () => {

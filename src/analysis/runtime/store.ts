@@ -30,8 +30,9 @@ export async function storeAnalysis(
   result: AnalysisResult,
 ): Promise<StoredAnalysis> {
   return db.transaction().execute(async (tx) => {
-    // FOR UPDATE: two instances analysing the same incident write one after the other, never interleaved.
-    const before = await findIncident(tx, incidentId, { forUpdate: true });
+    // The incident first (the one lock order, src/db/incidents.ts): two instances analysing the same incident write
+    // one after the other, and a responder moving an action waits rather than deadlocking with us.
+    const before = await findIncident(tx, incidentId, { lock: true });
     if (!before) throw notFound('incident', incidentId);
     const concluded = before.root_cause !== result.root_cause || before.analysis_category !== result.category;
     const incident = await storeAnalysisFields(tx, incidentId, {

@@ -176,8 +176,7 @@ export class TemplateMiner {
     let bestParams = -1;
     for (const c of clusters) {
       const sim = similarity(c.tokens, tokens);
-      const eligible =
-        sim.score >= this.opts.similarity || (hasConstant(c.tokens) && isInstance(c.tokens, tokens));
+      const eligible = sim.score >= this.opts.similarity || (hasConstant(c.tokens) && isInstance(c.tokens, tokens));
       if (!eligible) continue;
       if (sim.score > bestScore || (sim.score === bestScore && sim.params > bestParams)) {
         best = c;

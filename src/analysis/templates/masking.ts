@@ -99,9 +99,7 @@ export function valueShape(raw: string): string {
  */
 export function maskMessage(message: string): string[] {
   const text =
-    message.indexOf("'") >= 0 || message.indexOf('"') >= 0
-      ? message.replace(QUOTED, `$1${WILDCARD}`)
-      : message;
+    message.indexOf("'") >= 0 || message.indexOf('"') >= 0 ? message.replace(QUOTED, `$1${WILDCARD}`) : message;
   const tokens: string[] = [];
   // Raw text of the previous token when it was masked; '' when it was a constant.
   let prevMaskedRaw = '';

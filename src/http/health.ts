@@ -1,0 +1,41 @@
+// Health endpoints: /health (the documented one), /livez (the process runs) and /readyz (the database answers), as
+// Kubernetes probes expect. A probe never hangs for longer than HEALTH_TIMEOUT_MS and never puts database error
+// text in its body (it goes to the log).
+import { sql, type Kysely } from 'kysely';
+import type { Context, Hono } from 'hono';
+import type { Database } from '../db/types.js';
+import type { AppEnv } from './env.js';
+import { RETRY_AFTER_SECONDS } from './errors.js';
+
+export const HEALTH_TIMEOUT_MS = 2000;
+
+/** `true`, or why the database did not answer (for the log). */
+async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${HEALTH_TIMEOUT_MS} ms`), HEALTH_TIMEOUT_MS);
+  });
+  try {
+    const probe = sql`select 1`.execute(db).then(
+      () => true as const,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function mountHealth(app: Hono<AppEnv>, db: Kysely<Database>): void {
+  const probe = (ok: string, notOk: string) =>
+    async function databaseProbe(c: Context<AppEnv>): Promise<Response> {
+      const answer = await databaseAnswers(db);
+      if (answer === true) return c.json({ status: ok });
+      c.get('log')().warn({ reason: answer }, 'health check: the database is not answering');
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      return c.json({ status: notOk }, 503);
+    };
+  app.get('/health', probe('healthy', 'unhealthy'));
+  app.get('/readyz', probe('ready', 'not ready'));
+  app.get('/livez', (c) => c.json({ status: 'alive' }));
+}
