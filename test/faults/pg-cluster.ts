@@ -70,7 +70,9 @@ async function pgTool(tool: string, args: string[], timeoutMs = 60_000): Promise
 }
 
 export async function createCluster(): Promise<PgCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'warroom-faults-'));
+  // As root the postgres user must reach the directory, so it goes under /tmp rather than a $TMPDIR that may sit in
+  // a home directory postgres cannot enter.
+  const dir = await mkdtemp(join(asRoot ? '/tmp' : tmpdir(), 'warroom-faults-'));
   if (asRoot) await run('chown', ['-R', 'postgres', dir]);
   const data = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
