@@ -1,9 +1,11 @@
 // Vitest: each test file gets its own process and its own fresh database (see test/harness.ts).
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The fault test stops and starts its own PostgreSQL and takes minutes: `npm run test:faults` runs it alone.
+    exclude: [...configDefaults.exclude, 'test/faults/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
