@@ -34,6 +34,9 @@ const UNAVAILABLE_MESSAGES = [
   'Client has encountered a connection error and is not queryable',
   'Cannot use a pool after calling end on the pool',
   'Client was closed and is not queryable',
+  // Kysely and PGlite after close: the instance is shutting down.
+  'driver has already been destroyed',
+  'PGlite is closed',
 ];
 
 /**

@@ -21,7 +21,8 @@ export interface Ingested {
 
 /**
  * One INSERT, which is atomic by itself: the happy path is a single round trip. The foreign key on incident_id is
- * the existence check; only when it fails do we look up which ids are missing, to name them.
+ * the existence check; only when it fails do we look up which ids are missing, to name them. Inside a transaction
+ * (an idempotent request) a failed statement aborts the transaction, so there the ids are checked first.
  *
  * The events returned are built from the validated input, not read back: the statement returns only `seq`. So what
  * is stored must be exactly what is returned: timestamps are normalised to milliseconds here (the precision every
@@ -43,19 +44,24 @@ export async function ingestEvents(
     metadata: e.metadata,
     timestamp: e.timestamp ? new Date(e.timestamp).toISOString() : now,
   }));
+  const ids = inputs.map((e) => e.incident_id);
+  if (db.isTransaction) {
+    const missing = await missingIncidentIds(db, ids);
+    if (missing.length > 0) throw incidentsNotFound(missing);
+  }
   try {
     return { events, seqs: await insertEvents(db, events) };
   } catch (err) {
     const state = sqlState(err);
     if (state && UNSTORABLE_TEXT.has(state)) throw unstorable(inputs, opts.batch);
-    if (state !== FOREIGN_KEY_VIOLATION) throw err;
-    const missing = await missingIncidentIds(
-      db,
-      inputs.map((e) => e.incident_id),
-    );
-    const noun = missing.length === 1 ? 'incident' : 'incidents';
-    throw new AppError('NOT_FOUND', missing.length ? `${noun} ${missing.join(', ')} not found` : 'incident not found');
+    if (state !== FOREIGN_KEY_VIOLATION || db.isTransaction) throw err;
+    throw incidentsNotFound(await missingIncidentIds(db, ids));
   }
+}
+
+function incidentsNotFound(missing: readonly string[]): AppError {
+  const noun = missing.length === 1 ? 'incident' : 'incidents';
+  return new AppError('NOT_FOUND', missing.length ? `${noun} ${missing.join(', ')} not found` : 'incident not found');
 }
 
 /** Names every field PostgreSQL refused: only on that error path, so the happy path pays nothing for the check. */

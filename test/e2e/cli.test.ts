@@ -1,7 +1,7 @@
 // The `warroom` command as a user runs it: serve answers, SIGTERM stops it cleanly, a bad config says why.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,43 @@ describe('warroom CLI', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('PORT');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  async function failsWithOneLine(env: Record<string, string>, expected: RegExp): Promise<void> {
+    const child = run(['serve'], { LOG_LEVEL: 'silent', ...env });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(expected);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  }
+
+  it('exits 1 with one clear line when the port is taken (not an unhandled error event)', async () => {
+    const w = await spawnWarroom({ DATA_DIR: 'memory', DATABASE_URL: '' });
+    try {
+      const port = new URL(w.url).port;
+      await failsWithOneLine(
+        { PORT: port, DATA_DIR: 'memory', DATABASE_URL: '' },
+        /^warroom: cannot listen on [^ ]+:\d+ \(EADDRINUSE\)/,
+      );
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('exits 1 with one clear line when DATA_DIR cannot hold the embedded database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
+    try {
+      const file = join(dir, 'not-a-directory');
+      await writeFile(file, 'x');
+      await failsWithOneLine(
+        { DATA_DIR: file, DATABASE_URL: '' },
+        /^warroom: cannot open the embedded database in .*not-a-directory \(DATA_DIR\)/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks openapi.json against the code', async () => {

@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import {
-  DATASETS,
-  type DatasetName,
-  groupingAccuracy,
-  loadDataset,
-  parseCsv,
-} from '../../bench/loghub.js';
+import { DATASETS, type DatasetName, groupingAccuracy, loadDataset, parseCsv } from '../../bench/loghub.js';
 import { runTemplatesCli } from '../../src/analysis/templates/cli.js';
 import { TemplateMiner } from '../../src/analysis/templates/drain.js';
 import { maskMessage, maskToken } from '../../src/analysis/templates/masking.js';
@@ -79,7 +73,13 @@ describe('masking', () => {
   });
 
   it('leaves ordinary words and punctuation alone', () => {
-    expect(maskMessage('Connection reset by peer [preauth]')).toEqual(['Connection', 'reset', 'by', 'peer', '[preauth]']);
+    expect(maskMessage('Connection reset by peer [preauth]')).toEqual([
+      'Connection',
+      'reset',
+      'by',
+      'peer',
+      '[preauth]',
+    ]);
   });
 
   it('collapses runs of same-shaped values (lists) but not neighbouring different values', () => {
@@ -197,7 +197,10 @@ describe('runTemplatesCli', () => {
       );
       const sink = new Sink();
       await runTemplatesCli(file, sink);
-      const rows = sink.text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+      const rows = sink.text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
       expect(rows).toEqual([
         { line: 1, template_id: 'T1', template: 'Worker pool resized for tenant acme' },
         { line: 2, template_id: 'T1', template: 'Worker pool resized for tenant <*>' },

@@ -1,0 +1,179 @@
+// Bad input is a 400 that names the field, by class (issue 14): text PostgreSQL cannot store in any string input
+// (query filters too), timestamps outside the range both databases round-trip, metadata too deep or too large or
+// with a __proto__ key, bodies and query strings that are not UTF-8, numbers that are not plain decimals, a query
+// parameter given twice. Each class has its reported example and its boundary; nothing is written on a 400.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES } from '../../schema/index.js';
+import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
+
+let s: TestServer;
+let incidentId: string;
+beforeAll(async () => {
+  s = await startTestApp();
+  incidentId = (await createIncident(s)).id;
+});
+afterAll(() => s.stop());
+
+interface ErrorBody {
+  code: string;
+  message: string;
+  issues?: Array<{ path: string; message: string }>;
+}
+
+async function expect400(res: Response, path?: string): Promise<ErrorBody> {
+  const body = (await res.json()) as ErrorBody;
+  expect(res.status, JSON.stringify(body)).toBe(400);
+  expect(body.code).toBe('BAD_REQUEST');
+  if (path !== undefined) expect(body.issues?.map((i) => i.path) ?? [body.message]).toContain(path);
+  return body;
+}
+
+const event = (extra: Record<string, unknown> = {}) => ({
+  incident_id: incidentId,
+  event_type: 'log',
+  message: 'x',
+  ...extra,
+});
+const eventCount = async (): Promise<number> =>
+  ((await (await s.api(`/api/ingest/events/${incidentId}?limit=1000`)).json()) as unknown[]).length;
+
+/** A raw JSON body with the given bytes spliced in, as a client that sends broken UTF-8 would. */
+function rawBody(before: string, bytes: number[], after: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([...Buffer.from(before), ...bytes, ...Buffer.from(after)]);
+}
+
+describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
+  it('refuses a NUL in every string query filter, as in the report (?tag=%00)', async () => {
+    for (const name of ['tag', 'source']) await expect400(await s.api(`/api/incidents/?${name}=%00`), name);
+    await expect400(await s.api(`/api/incidents/?status=%00`), 'status');
+    const res = await s.api(`/api/incidents/${incidentId}/status?status=investigating&actor=a%00b`, {
+      method: 'PATCH',
+    });
+    await expect400(res, 'actor');
+  });
+
+  it('refuses timestamps outside years 1000-9999 UTC once the offset is applied, in bodies and queries', async () => {
+    const before = await eventCount();
+    for (const timestamp of [
+      '0001-01-01T00:30:00+01:00', // the report: year 0 after the offset
+      '9999-12-31T23:30:00-01:00', // year 10000 after the offset
+      '0050-06-15T12:30:00Z', // read back as 1950 by the embedded database
+      '0999-12-31T23:59:59.999Z', // just below the range
+    ]) {
+      await expect400(await s.api('/api/ingest/events', { json: event({ timestamp }) }), 'timestamp');
+    }
+    expect(await eventCount()).toBe(before);
+    await expect400(await s.api(`/api/ingest/events/${incidentId}?before=0001-01-01T00:30:00%2B01:00`), 'before');
+    await expect400(await s.api(`/api/ingest/events/${incidentId}?since=0050-06-15T12:30:00Z`), 'since');
+  });
+
+  it('stores and reads back the range boundaries unchanged', async () => {
+    for (const timestamp of ['1000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '1000-01-01T01:00:00+01:00']) {
+      const res = await s.api('/api/ingest/events', { json: event({ timestamp, message: `at ${timestamp}` }) });
+      expect(res.status).toBe(201);
+      const created = (await res.json()) as { id: string; timestamp: string };
+      const expected = new Date(timestamp).toISOString();
+      expect(created.timestamp).toBe(expected);
+      const stored = (await (await s.api(`/api/ingest/events/${incidentId}?limit=1000`)).json()) as Array<{
+        id: string;
+        timestamp: string;
+      }>;
+      expect(stored.find((e) => e.id === created.id)?.timestamp).toBe(expected);
+    }
+  });
+
+  it('refuses metadata nested deeper than the limit (the report: 5,000 levels in 30 KB), accepts the limit itself', async () => {
+    /** `levels` objects, one inside the other (metadata itself is level 1). */
+    const nest = (levels: number): unknown => {
+      let v: unknown = 'leaf';
+      for (let i = 0; i < levels; i++) v = { a: v };
+      return v;
+    };
+    const deep = `{"incident_id":"${incidentId}","event_type":"log","message":"x","metadata":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
+    const res = await s.api('/api/ingest/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: deep,
+    });
+    const body = await expect400(res);
+    expect(body.message).toContain(`nests deeper than ${MAX_METADATA_DEPTH} levels`);
+    expect((await s.api('/api/ingest/events', { json: event({ metadata: nest(MAX_METADATA_DEPTH) }) })).status).toBe(
+      201,
+    );
+    await expect400(await s.api('/api/incidents/', { json: { title: 't', metadata: nest(MAX_METADATA_DEPTH + 1) } }));
+  });
+
+  it('refuses metadata with more entries than the limit, accepts the limit itself', async () => {
+    const wide = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    expect((await s.api('/api/ingest/events', { json: event({ metadata: wide(MAX_METADATA_ENTRIES) }) })).status).toBe(
+      201,
+    );
+    const body = await expect400(
+      await s.api('/api/ingest/events', { json: event({ metadata: wide(MAX_METADATA_ENTRIES + 1) }) }),
+    );
+    expect(body.message).toContain(`more than ${MAX_METADATA_ENTRIES}`);
+  });
+
+  it('refuses a __proto__ key by name at any depth, and keeps constructor and prototype exactly as sent', async () => {
+    const before = await eventCount();
+    for (const metadata of ['{"__proto__":{"x":1}}', '{"a":{"b":[{"__proto__":1}]}}']) {
+      const body = `{"incident_id":"${incidentId}","event_type":"log","message":"x","metadata":${metadata}}`;
+      const res = await s.api('/api/ingest/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      const err = await expect400(res);
+      expect(err.issues?.[0]?.path).toMatch(/^metadata\..*__proto__$|^metadata\.__proto__$/);
+    }
+    expect(await eventCount()).toBe(before);
+    const kept = { constructor: 'c', prototype: { constructor: 1 }, toString: 'ts' };
+    const created = (await (await s.api('/api/incidents/', { json: { title: 'keys', metadata: kept } })).json()) as {
+      id: string;
+      metadata: unknown;
+    };
+    expect(created.metadata).toEqual(kept);
+    expect(((await (await s.api(`/api/incidents/${created.id}`)).json()) as { metadata: unknown }).metadata).toEqual(
+      kept,
+    );
+  });
+
+  it('refuses a body that is not UTF-8 (a lone 0xE9 in a string) on REST and tRPC, storing nothing', async () => {
+    const before = await eventCount();
+    const body = rawBody(`{"incident_id":"${incidentId}","event_type":"log","message":"caf`, [0xe9], `"}`);
+    const res = await s.api('/api/ingest/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect((await expect400(res)).message).toContain('UTF-8');
+    const batch = rawBody(`[{"incident_id":"${incidentId}","event_type":"log","message":"caf`, [0xe9], `"}]`);
+    await expect400(
+      await s.api('/api/ingest/events/batch', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: batch,
+      }),
+    );
+    const trpc = await s.api('/trpc/events.ingest', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(trpc.status).toBe(400);
+    expect(await eventCount()).toBe(before);
+    await expect400(await s.api(`/api/incidents/?tag=caf%E9`));
+  });
+
+  it('takes query integers in plain decimal only, and one value per parameter', async () => {
+    for (const limit of ['0x10', '1e2', '%205', '+5', '-0', '5.0', '']) {
+      await expect400(await s.api(`/api/ingest/events/${incidentId}?limit=${limit}`), 'limit');
+    }
+    expect((await s.api(`/api/ingest/events/${incidentId}?limit=16`)).status).toBe(200);
+    const twice = await expect400(await s.api(`/api/incidents/?limit=1&limit=2`));
+    expect(twice.message).toContain('"limit" is given more than once');
+    await expect400(await s.api(`/api/incidents/?status=open&status=closed`));
+    // tRPC sends numbers as JSON numbers, which stay accepted.
+    expect(await s.trpc.incidents.list.query({ limit: 1 })).toHaveLength(1);
+  });
+});

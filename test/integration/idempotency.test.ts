@@ -1,0 +1,123 @@
+// Idempotency-Key on POST (issue 14): a retry with the same key and body replays the first response without writing
+// again; another body is 422; a request still running is 409; a failed request stores nothing and may be retried.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestApp();
+});
+afterAll(() => s.stop());
+
+const withKey = (key: string, json: unknown) => ({ json, headers: { 'Idempotency-Key': key } });
+const count = async (path: string): Promise<number> => ((await (await s.api(path)).json()) as unknown[]).length;
+
+describe(`Idempotency-Key (${DB_LABEL})`, () => {
+  it('replays a batch retry (the report: the connection dropped after the batch was stored) without storing it twice', async () => {
+    const inc = await createIncident(s);
+    const batch = Array.from({ length: 5 }, (_, i) => ({
+      incident_id: inc.id,
+      event_type: 'log',
+      message: `line ${i}`,
+    }));
+    const first = await s.api('/api/ingest/events/batch', withKey('batch-1', batch));
+    expect(first.status).toBe(201);
+    const firstBody = await first.text();
+    const retry = await s.api('/api/ingest/events/batch', withKey('batch-1', batch));
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.text()).toBe(firstBody);
+    expect(await count(`/api/ingest/events/${inc.id}?limit=1000`)).toBe(5);
+  });
+
+  it('replays incident creation and single-event ingest the same way', async () => {
+    const before = await count('/api/incidents/?limit=500');
+    const a = await s.api('/api/incidents/', withKey('inc-1', { title: 'once' }));
+    const b = await s.api('/api/incidents/', withKey('inc-1', { title: 'once' }));
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const created = (await a.json()) as { id: string };
+    expect(((await b.json()) as { id: string }).id).toBe(created.id);
+    expect(await count('/api/incidents/?limit=500')).toBe(before + 1);
+    const e1 = await s.api(
+      '/api/ingest/events',
+      withKey('ev-1', { incident_id: created.id, event_type: 'log', message: 'm' }),
+    );
+    const e2 = await s.api(
+      '/api/ingest/events',
+      withKey('ev-1', { incident_id: created.id, event_type: 'log', message: 'm' }),
+    );
+    expect(((await e1.json()) as { id: string }).id).toBe(((await e2.json()) as { id: string }).id);
+    expect(await count(`/api/ingest/events/${created.id}`)).toBe(1);
+  });
+
+  it('refuses the same key with another body (422) and keeps keys of separate requests apart', async () => {
+    expect((await s.api('/api/incidents/', withKey('inc-2', { title: 'a' }))).status).toBe(201);
+    const other = await s.api('/api/incidents/', withKey('inc-2', { title: 'b' }));
+    expect(other.status).toBe(422);
+    expect(await other.json()).toMatchObject({ code: 'UNPROCESSABLE_CONTENT' });
+    expect((await s.api('/api/incidents/', withKey('inc-3', { title: 'b' }))).status).toBe(201);
+  });
+
+  it('answers 409 to a retry that arrives while the first request still runs, then replays', async () => {
+    const inc = await createIncident(s);
+    const batch = Array.from({ length: 1000 }, (_, i) => ({
+      incident_id: inc.id,
+      event_type: 'log',
+      message: `m${i}`,
+    }));
+    const [a, b] = await Promise.all([
+      s.api('/api/ingest/events/batch', withKey('race', batch)),
+      s.api('/api/ingest/events/batch', withKey('race', batch)),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    // Either the second saw the first still running (409), or it arrived after it finished and replayed it.
+    expect([
+      [201, 409],
+      [201, 201],
+    ]).toContainEqual(statuses);
+    expect(await count(`/api/ingest/events/${inc.id}?limit=1000`)).toBe(1000);
+    const later = await s.api('/api/ingest/events/batch', withKey('race', batch));
+    expect(later.status).toBe(201);
+    expect(later.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('stores nothing for a failed request, so the same key can be retried once the cause is fixed', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const failed = await s.api(
+      '/api/ingest/events',
+      withKey('fix-me', { incident_id: missing, event_type: 'log', message: 'm' }),
+    );
+    expect(failed.status).toBe(404);
+    const again = await s.api(
+      '/api/ingest/events',
+      withKey('fix-me', { incident_id: missing, event_type: 'log', message: 'm' }),
+    );
+    expect(again.status).toBe(404);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('validates the key, and ignores it where the operation is not idempotent', async () => {
+    const bad = await s.api('/api/incidents/', withKey('has space', { title: 'x' }));
+    expect(bad.status).toBe(400);
+    const long = await s.api('/api/incidents/', withKey('k'.repeat(256), { title: 'x' }));
+    expect(long.status).toBe(400);
+    const inc = await createIncident(s);
+    const analyze = await s.api(`/api/incidents/${inc.id}/analyze`, {
+      method: 'POST',
+      headers: { 'Idempotency-Key': 'k' },
+    });
+    expect(analyze.status).toBe(200);
+  });
+
+  it('replays across instances and restarts: the key lives in the database', async () => {
+    const inc = await createIncident(s);
+    const body = { incident_id: inc.id, event_type: 'log', message: 'stored once' };
+    expect((await s.api('/api/ingest/events', withKey('durable', body))).status).toBe(201);
+    const rows = await s.database.db
+      .selectFrom('idempotency_keys')
+      .select(['key', 'status'])
+      .where('key', '=', 'durable')
+      .execute();
+    expect(rows).toEqual([{ key: 'durable', status: 201 }]);
+  });
+});

@@ -1,0 +1,97 @@
+// Nothing from outside ends the process (issue 14): a malformed WebSocket upgrade (the report: one unauthenticated
+// packet stopped the server), a client vanishing mid-upgrade, and a database that goes away: requests then get 503
+// with Retry-After on REST, SERVICE_UNAVAILABLE on tRPC, and the health probes say so without leaking error text.
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
+
+/** Sends raw bytes to the server and resolves with everything it answered before closing. */
+function rawExchange(
+  port: number,
+  request: string,
+  opts: { destroyAfterWrite?: boolean; untilData?: boolean } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(request);
+      if (opts.destroyAfterWrite) {
+        socket.destroy();
+        resolve('');
+      }
+    });
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      if (opts.untilData) socket.destroy();
+    });
+    socket.on('close', () => resolve(data));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+}
+
+const upgradeHeaders =
+  'Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
+describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
+  let s: ListeningTestServer;
+  let id: string;
+  beforeAll(async () => {
+    s = await startTestServer();
+    id = (await createIncident(s)).id;
+  });
+  afterAll(() => s.stop());
+
+  it('answers an unparseable upgrade target with 400 and stays up (the report: GET //a:b/ws/incidents/<id>)', async () => {
+    for (const target of [
+      `//a:b/ws/incidents/${id}`,
+      `//[::1/ws/incidents/${id}`,
+      `http://a:99999/ws/incidents/${id}`,
+    ]) {
+      const answer = await rawExchange(s.port, `GET ${target} HTTP/1.1\r\n${upgradeHeaders}`);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).not.toMatch(/\bat .*\(|node_modules/);
+    }
+    expect((await s.api('/health')).status).toBe(200);
+  });
+
+  it('survives clients that vanish mid-upgrade or send garbage, and still upgrades good clients', async () => {
+    for (let i = 0; i < 20; i++) {
+      await rawExchange(s.port, `GET /ws/incidents/${id} HTTP/1.1\r\n${upgradeHeaders}`, { destroyAfterWrite: true });
+    }
+    await rawExchange(s.port, 'GARBAGE\r\n\r\n');
+    const ok = await rawExchange(s.port, `GET /ws/incidents/${id} HTTP/1.1\r\n${upgradeHeaders}`, { untilData: true });
+    expect(ok).toMatch(/^HTTP\/1\.1 101 /);
+    expect((await s.api('/health')).status).toBe(200);
+  });
+});
+
+describe(`the database away is a 503, not a 500 (${DB_LABEL})`, () => {
+  it('answers REST with 503 and Retry-After, tRPC with SERVICE_UNAVAILABLE, and the probes without error text', async () => {
+    const t = await startTestServer();
+    try {
+      const id = (await createIncident(t)).id;
+      await t.database.close();
+      for (const [path, init] of [
+        [`/api/incidents/${id}`, {}],
+        ['/api/incidents/', { json: { title: 'while away' } }],
+        ['/api/ingest/events', { json: { incident_id: id, event_type: 'log', message: 'm' } }],
+      ] as const) {
+        const res = await t.api(path, init);
+        expect(res.status, path).toBe(503);
+        expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(await res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      }
+      await expect(t.trpc.incidents.get.query({ incident_id: id })).rejects.toMatchObject({
+        data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 },
+      });
+      const health = await t.api('/health');
+      expect(health.status).toBe(503);
+      expect(await health.json()).toEqual({ status: 'unhealthy' });
+      expect((await t.api('/readyz')).status).toBe(503);
+      expect((await t.api('/livez')).status).toBe(200);
+    } finally {
+      await t.stop().catch(() => undefined);
+    }
+  });
+});
