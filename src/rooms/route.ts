@@ -86,16 +86,24 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
       const roomId = c.req.param('incident_id') ?? '';
       const logger = c.get('log')();
       let conn: Connection | undefined;
-      // Frames sent before the welcome frame wait here, so the welcome is always first.
+      // Frames sent before the welcome frame wait here, so the welcome is always first. Their bytes count as the
+      // socket's buffer (bufferedAmount), so the hub drops a member whose welcome is slow the way it drops a slow
+      // reader, instead of queueing without bound.
       let pending: string[] | undefined = [];
+      let pendingBytes = 0;
       let windowStart = 0;
       let inWindow = 0;
       // Chat messages from one socket are stored and broadcast in the order they were sent.
       let chain: Promise<void> = Promise.resolve();
 
       const send = (ws: WSContext<WebSocket>, data: string): void => {
-        if (pending) pending.push(data);
-        else if (ws.readyState === 1) ws.send(data);
+        if (ws.readyState !== 1) return;
+        if (pending) {
+          pending.push(data);
+          pendingBytes += Buffer.byteLength(data);
+        } else {
+          ws.send(data);
+        }
       };
 
       const overLimit = (ws: WSContext<WebSocket>): boolean => {
@@ -123,8 +131,13 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           const member: RoomMember = {
             user: c.req.query('user')?.trim() || undefined,
             send: (data) => send(ws, data),
-            bufferedAmount: () => raw.bufferedAmount,
-            close: (code, reason) => ws.close(code, reason),
+            bufferedAmount: () => raw.bufferedAmount + pendingBytes,
+            close: (code, reason) => {
+              // What waits for the welcome will never be sent.
+              if (pending) pending = [];
+              pendingBytes = 0;
+              ws.close(code, reason);
+            },
           };
           conn = { member, raw, alive: true };
           const self = conn;
@@ -138,6 +151,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
               (welcome) => {
                 const queued = pending ?? [];
                 pending = undefined;
+                pendingBytes = 0;
                 if (ws.readyState !== 1) return;
                 ws.send(JSON.stringify(welcome));
                 for (const data of queued) ws.send(data);
