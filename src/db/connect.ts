@@ -33,6 +33,9 @@ export function connectPostgres(url: string, poolSize: number, applicationName?:
   });
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
   pool.on('error', () => undefined);
+  // So does a checked-out one (pg-pool listens only while a client is idle), even when its query gets the error
+  // too: the query rejects, and the pool discards the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return db;
 }

@@ -97,5 +97,28 @@ describe.skipIf(!POSTGRES_URL)(
       expect(a.frames.filter((f) => f.type === 'message').map((f) => f.message)).toEqual(['before', 'after']);
       await a.close();
     }, 40_000);
+
+    it('closes with 1011 and says why when the database goes away before the welcome', async () => {
+      const inc = await createIncident(s);
+      // Cut the database the moment the socket joins its room, after the upgrade's own check.
+      const hub = s.hub;
+      const join = hub.join.bind(hub);
+      hub.join = (room, member) => {
+        hub.join = join;
+        void proxy.down();
+        join(room, member);
+      };
+      try {
+        const a = await connectRoom(s.url, inc.id);
+        expect(await a.closed).toEqual({ code: 1011, reason: 'database unavailable; reconnect shortly' });
+        expect(a.frames).toHaveLength(0);
+      } finally {
+        hub.join = join;
+        await proxy.up();
+      }
+      const b = await connectRoom(s.url, inc.id);
+      expect((await b.next('welcome', undefined, 15_000)).incident.id).toBe(inc.id);
+      await b.close();
+    }, 40_000);
   },
 );
