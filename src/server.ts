@@ -43,6 +43,8 @@ export interface RunningServer extends Omit<Warroom, 'close'> {
 export interface StartOptions {
   logger?: Logger;
   pingIntervalMs?: number;
+  /** Presence heartbeat across instances (defaults: every 10 s, expiry after 30 s); tests shorten them. */
+  presence?: { heartbeatMs?: number; timeoutMs?: number };
 }
 
 export async function createWarroom(config: Config, opts: StartOptions = {}): Promise<Warroom> {
@@ -69,7 +71,11 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   } else {
     bus = new InProcessBus().join();
   }
-  const hub = new RoomHub(bus, metrics);
+  const hub = new RoomHub(bus, metrics, {
+    ...(opts.presence?.heartbeatMs ? { heartbeatMs: opts.presence.heartbeatMs } : {}),
+    ...(opts.presence?.timeoutMs ? { presenceTimeoutMs: opts.presence.timeoutMs } : {}),
+    onError: (err) => logger.error({ err }, 'room delivery failed'),
+  });
   changes.add(hub);
   const analysis = new AnalysisService({
     db: database.db,

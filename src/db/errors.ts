@@ -24,9 +24,9 @@ const NETWORK_CODES = new Set([
 /**
  * SQLSTATEs that say the server cannot serve now (PostgreSQL appendix A): 57P01 admin shutdown, 57P02 crash shutdown,
  * 57P03 cannot connect now (starting up or in recovery), 53300 too many connections, 53400 configuration limit
- * exceeded, 57014 query canceled (statement_timeout). Class 08 (connection exception) is matched by prefix.
+ * exceeded. Class 08 (connection exception) is matched by prefix.
  */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '57014']);
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
 /** `pg` and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
@@ -41,15 +41,15 @@ const UNAVAILABLE_MESSAGES = [
 
 /**
  * Whether `err` means the database cannot answer now (unreachable, restarting, shutting down, out of connections, a
- * timeout), so the same request may succeed later: such errors answer 503 with Retry-After, never 500.
+ * timeout), so the same request may succeed later: such errors answer 503 with Retry-After, never 500. Looks through
+ * `cause` and the parts of an AggregateError (node's connect to every address of a host), a few levels deep.
  */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
   const code = sqlState(err);
   if (code && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) return true;
-  const message = err instanceof Error ? err.message : '';
+  const message = 'message' in err && typeof err.message === 'string' ? err.message : '';
   if (UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
-  // AggregateError (a failed connect to several addresses) and wrapped causes.
-  if (err instanceof AggregateError && err.errors.some(isDatabaseUnavailable)) return true;
-  return err instanceof Error && err.cause !== undefined && err.cause !== err && isDatabaseUnavailable(err.cause);
+  if (err instanceof AggregateError && err.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
+  return 'cause' in err && isDatabaseUnavailable(err.cause, depth + 1);
 }

@@ -5,6 +5,12 @@ import type { ServerFrame } from '../../schema/index.js';
 /** `origin` names the instance that published the frame. */
 export type BusHandler = (room: string, frame: ServerFrame, origin: string) => void;
 
+/** Users present on one instance: `[room, users]` pairs. A long list may come in several heartbeat messages. */
+export type PresenceEntries = Array<[string, string[]]>;
+
+/** Hears another instance's heartbeat: it is alive, and these users are present on it. */
+export type HeartbeatHandler = (origin: string, present: PresenceEntries) => void;
+
 /** Where a frame's rows can be loaded from, so a bus may send the reference instead of a large frame. */
 export interface FrameRef {
   /** Inclusive ranges of `events.seq` in the frame's room (an `event.created` frame). */
@@ -15,10 +21,16 @@ export interface RoomBus {
   /** Sends a frame to the other instances. Never throws and never blocks the caller. */
   publish(room: string, frame: ServerFrame, ref?: FrameRef): void;
   /**
+   * Tells the other instances this one is alive and who is present on it, in order with its frames (a heartbeat
+   * sent after a `leave` frame does not list that user). Never throws and never blocks the caller.
+   */
+  heartbeat(present: PresenceEntries): void;
+  /**
    * `handler` gets frames from other instances, in the order each instance published them. `wants(room)` says
    * whether anyone here listens to a room, so a frame sent by reference is loaded only where it will be delivered.
+   * `onHeartbeat` gets their heartbeats, in the same order.
    */
-  subscribe(handler: BusHandler, wants: (room: string) => boolean): void;
+  subscribe(handler: BusHandler, wants: (room: string) => boolean, onHeartbeat?: HeartbeatHandler): void;
   close(): Promise<void>;
 }
 
@@ -27,21 +39,30 @@ export interface RoomBus {
  * process that shares the bus object hears the others.
  */
 export class InProcessBus {
-  private readonly members = new Set<BusHandler>();
+  private readonly members = new Map<BusHandler, HeartbeatHandler | undefined>();
 
-  /** A view of the bus for one instance: it hears everyone but itself. */
+  /** A view of the bus for one instance: it hears everyone but itself, and says nothing once closed. */
   join(): RoomBus {
     let own: BusHandler | undefined;
+    let closed = false;
     const origin = randomUUID();
     return {
       publish: (room, frame) => {
-        for (const h of this.members) if (h !== own) queueMicrotask(() => h(room, frame, origin));
+        if (closed) return;
+        for (const h of this.members.keys()) if (h !== own) queueMicrotask(() => h(room, frame, origin));
       },
-      subscribe: (handler) => {
+      heartbeat: (present) => {
+        if (closed) return;
+        for (const [h, onHeartbeat] of this.members) {
+          if (h !== own && onHeartbeat) queueMicrotask(() => onHeartbeat(origin, present));
+        }
+      },
+      subscribe: (handler, _wants, onHeartbeat) => {
         own = handler;
-        this.members.add(handler);
+        this.members.set(handler, onHeartbeat);
       },
       close: async () => {
+        closed = true;
         if (own) this.members.delete(own);
       },
     };

@@ -2,7 +2,7 @@
 import type { ServerFrame } from '../../schema/index.js';
 import type { Change, ChangeSink } from '../domain/changes.js';
 import type { Metrics } from '../metrics.js';
-import type { FrameRef, RoomBus } from './bus.js';
+import type { FrameRef, PresenceEntries, RoomBus } from './bus.js';
 import { changeToFrame } from './frames.js';
 
 /** A socket in a room, as the hub sees it. */
@@ -19,11 +19,25 @@ export type FrameListener = (frame: ServerFrame) => void;
 /** A consumer this far behind is dropped rather than letting its queue grow without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
+/** How often an instance tells the others who is present on it. */
+export const PRESENCE_HEARTBEAT_MS = 10_000;
+/** A user another instance has not listed for this long (it crashed, or its `leave` was lost) has left. */
+export const PRESENCE_TIMEOUT_MS = 30_000;
+
+export interface RoomHubOptions {
+  /** Interval of this instance's presence heartbeat; default PRESENCE_HEARTBEAT_MS. */
+  heartbeatMs?: number;
+  /** How long remote presence lasts without a heartbeat; default PRESENCE_TIMEOUT_MS. Several heartbeats long. */
+  presenceTimeoutMs?: number;
+  /** Told about an error while delivering a frame (the hub itself never throws into a timer). */
+  onError?: (err: unknown) => void;
+}
+
 class Room {
   readonly members = new Set<RoomMember>();
   readonly listeners = new Set<FrameListener>();
   readonly localUsers = new Map<string, number>();
-  /** Users present on other instances, by instance. */
+  /** Users present on other instances, by instance, with when that instance last said so (performance.now()). */
   readonly remoteUsers = new Map<string, Map<string, number>>();
 
   present(): string[] {
@@ -52,22 +66,45 @@ function countDown(map: Map<string, number>, user: string): boolean {
   return false;
 }
 
+/**
+ * Presence across instances: each instance sends a heartbeat listing its present users every `heartbeatMs`, in order
+ * with its frames. A user another instance has not listed (or joined) within `presenceTimeoutMs` has left: the
+ * instance crashed, or its `leave` frame was lost, and local members get that `leave`. A heartbeat from an instance
+ * heard for the first time is answered at once, so a new instance learns who is present without waiting a period.
+ * Instances that never send heartbeats (an older version in a rolling deploy) are trusted as before: no expiry.
+ */
 export class RoomHub implements ChangeSink {
   private readonly rooms = new Map<string, Room>();
   private queue: Array<[string, ServerFrame]> = [];
   private flushScheduled = false;
+  /** Instances that send heartbeats, with when the last one arrived. */
+  private readonly heard = new Map<string, number>();
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  private heartbeatSoon = false;
+  private readonly timeoutMs: number;
+  private closed = false;
 
   constructor(
     private readonly bus: RoomBus,
     private readonly metrics: Metrics,
+    private readonly opts: RoomHubOptions = {},
   ) {
+    this.timeoutMs = opts.presenceTimeoutMs ?? PRESENCE_TIMEOUT_MS;
     bus.subscribe(
       (room, frame, origin) => this.fromBus(room, frame, origin),
       (room) => {
         const r = this.rooms.get(room);
         return r !== undefined && (r.members.size > 0 || r.listeners.size > 0);
       },
+      (origin, present) => this.fromHeartbeat(origin, present),
     );
+    this.heartbeatTimer = setInterval(() => {
+      this.sendHeartbeat();
+      this.expire();
+    }, opts.heartbeatMs ?? PRESENCE_HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
+    // The first heartbeat says "I am here"; the others answer with theirs.
+    this.sendHeartbeat();
   }
 
   /** ChangeSink: committed changes become frames in the incident's room, here and on every other instance. */
@@ -119,10 +156,17 @@ export class RoomHub implements ChangeSink {
     };
   }
 
-  /** Closes every socket (1001 going away) and leaves the bus. */
+  /** Closes every socket (1001 going away), tells the other instances its users left, and leaves the bus. */
   async close(): Promise<void> {
-    for (const room of this.rooms.values()) {
-      for (const m of room.members) m.close(1001, 'server shutting down');
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeatTimer);
+    // The leaves are announced here, while the bus still sends: the sockets' own close events come too late.
+    for (const [roomId, room] of [...this.rooms]) {
+      for (const m of [...room.members]) {
+        m.close(1001, 'server shutting down');
+        this.leave(roomId, m);
+      }
     }
     this.flush();
     await this.bus.close();
@@ -138,15 +182,77 @@ export class RoomHub implements ChangeSink {
   }
 
   private fromBus(roomId: string, frame: ServerFrame, origin: string): void {
+    // Any frame shows the instance is alive; a user it joined since its last heartbeat is never newer than this.
+    if (this.heard.has(origin)) this.heard.set(origin, performance.now());
     if (frame.type === 'presence') {
       const room = this.room(roomId);
       let users = room.remoteUsers.get(origin);
       if (!users) room.remoteUsers.set(origin, (users = new Map()));
-      if (frame.action === 'join') countUp(users, frame.user);
-      else countDown(users, frame.user);
+      // An instance announces each user once, so a set (with when it was last heard of) is enough.
+      if (frame.action === 'join') users.set(frame.user, performance.now());
+      else users.delete(frame.user);
       if (users.size === 0) room.remoteUsers.delete(origin);
+      if (room.empty) this.rooms.delete(roomId);
     }
     this.enqueue(roomId, frame);
+  }
+
+  /** Who is present here, for the heartbeat. */
+  private localPresence(): PresenceEntries {
+    const present: PresenceEntries = [];
+    for (const [roomId, room] of this.rooms) {
+      if (room.localUsers.size > 0) present.push([roomId, [...room.localUsers.keys()]]);
+    }
+    return present;
+  }
+
+  private sendHeartbeat(): void {
+    if (!this.closed) this.bus.heartbeat(this.localPresence());
+  }
+
+  /** Refreshes what `origin` says is present on it; a user this instance did not know of joins. */
+  private fromHeartbeat(origin: string, present: PresenceEntries): void {
+    if (this.closed) return;
+    const now = performance.now();
+    if (!this.heard.has(origin) && !this.heartbeatSoon) {
+      // A new instance (or one back from a partition): tell it who is here now rather than a period later.
+      this.heartbeatSoon = true;
+      setImmediate(() => {
+        this.heartbeatSoon = false;
+        this.sendHeartbeat();
+      });
+    }
+    this.heard.set(origin, now);
+    for (const [roomId, list] of present) {
+      const room = this.room(roomId);
+      let users = room.remoteUsers.get(origin);
+      if (!users) room.remoteUsers.set(origin, (users = new Map()));
+      for (const user of list) {
+        const known = users.has(user);
+        users.set(user, now);
+        if (!known) this.enqueue(roomId, { type: 'presence', action: 'join', user, present: [] });
+      }
+      if (users.size === 0) room.remoteUsers.delete(origin);
+      if (room.empty) this.rooms.delete(roomId);
+    }
+  }
+
+  /** Drops users that instances sending heartbeats have not listed within the timeout, announcing their leave. */
+  private expire(): void {
+    const cutoff = performance.now() - this.timeoutMs;
+    for (const [roomId, room] of [...this.rooms]) {
+      for (const [origin, users] of room.remoteUsers) {
+        if (!this.heard.has(origin)) continue;
+        for (const [user, seen] of users) {
+          if (seen >= cutoff) continue;
+          users.delete(user);
+          this.enqueue(roomId, { type: 'presence', action: 'leave', user, present: [] });
+        }
+        if (users.size === 0) room.remoteUsers.delete(origin);
+      }
+      if (room.empty) this.rooms.delete(roomId);
+    }
+    for (const [origin, at] of this.heard) if (at < cutoff) this.heard.delete(origin);
   }
 
   private enqueue(roomId: string, frame: ServerFrame): void {
@@ -162,7 +268,14 @@ export class RoomHub implements ChangeSink {
     this.flushScheduled = false;
     const queue = this.queue;
     this.queue = [];
-    for (const [roomId, frame] of queue) this.deliver(roomId, frame);
+    for (const [roomId, frame] of queue) {
+      // This runs in a timer: a throw would end the process, and one bad frame must not stop the others.
+      try {
+        this.deliver(roomId, frame);
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
+    }
   }
 
   private deliver(roomId: string, frame: ServerFrame): void {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
 import { toEvent } from '../db/rows.js';
-import type { BusHandler, FrameRef, RoomBus } from './bus.js';
+import type { BusHandler, FrameRef, HeartbeatHandler, PresenceEntries, RoomBus } from './bus.js';
 
 export const CHANNEL = 'warroom_rooms';
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
@@ -29,12 +29,19 @@ interface Message {
   e?: Array<[string, string]>;
 }
 
-/** One NOTIFY payload: the frames one instance published since its previous NOTIFY, in order. */
+/**
+ * One NOTIFY payload: the frames one instance published since its previous NOTIFY, in order; or (with `m` empty,
+ * so instances that predate heartbeats read nothing) a presence heartbeat: `h` lists `[room, users]` present on it.
+ */
 interface Envelope {
   /** origin instance */
   o: string;
   m: Message[];
+  h?: PresenceEntries;
 }
+
+/** A frame to send, or a heartbeat (which goes out in order with the frames around it). */
+type Outgoing = { room: string; frame: ServerFrame; ref: FrameRef | undefined } | { heartbeat: PresenceEntries };
 
 export interface PgBusOptions {
   url: string;
@@ -53,10 +60,11 @@ export class PgBus implements RoomBus {
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private handler: BusHandler | undefined;
+  private onHeartbeat: HeartbeatHandler | undefined;
   private wants: (room: string) => boolean = () => true;
   private sendChain: Promise<void> = Promise.resolve();
   private receiveChain: Promise<void> = Promise.resolve();
-  private pending: Array<{ room: string; frame: ServerFrame; ref: FrameRef | undefined }> = [];
+  private pending: Outgoing[] = [];
   private draining = false;
   private closed = false;
   private attempt = 0;
@@ -75,9 +83,18 @@ export class PgBus implements RoomBus {
     await this.connection();
   }
 
-  subscribe(handler: BusHandler, wants: (room: string) => boolean): void {
+  subscribe(handler: BusHandler, wants: (room: string) => boolean, onHeartbeat?: HeartbeatHandler): void {
     this.handler = handler;
     this.wants = wants;
+    this.onHeartbeat = onHeartbeat;
+  }
+
+  heartbeat(present: PresenceEntries): void {
+    if (this.closed) return;
+    // While the database is away only the newest heartbeat is worth sending; it goes after the frames queued so far.
+    this.pending = this.pending.filter((p) => !('heartbeat' in p));
+    this.pending.push({ heartbeat: present });
+    if (!this.draining) this.sendChain = this.drain();
   }
 
   publish(room: string, frame: ServerFrame, ref?: FrameRef): void {
@@ -113,11 +130,16 @@ export class PgBus implements RoomBus {
     }
   }
 
-  private async sendBatch(
-    batch: Array<{ room: string; frame: ServerFrame; ref: FrameRef | undefined }>,
-  ): Promise<void> {
-    const messages: Array<{ json: string; bytes: number }> = [];
-    for (const { room, frame, ref } of batch) {
+  private async sendBatch(batch: Outgoing[]): Promise<void> {
+    let messages: Array<{ json: string; bytes: number }> = [];
+    for (const item of batch) {
+      if ('heartbeat' in item) {
+        await this.sendMessages(messages);
+        messages = [];
+        for (const payload of heartbeatPayloads(this.origin, item.heartbeat)) await this.notify(payload);
+        continue;
+      }
+      const { room, frame, ref } = item;
       // A frame of many events cannot fit; skip serialising it (a 500-event frame is ~150 KB) just to find out.
       const surelyTooBig = frame.type === 'event.created' && frame.events.length > REF_ABOVE_EVENTS;
       let json = surelyTooBig && ref ? '' : JSON.stringify({ r: room, f: frame } satisfies Message);
@@ -137,6 +159,12 @@ export class PgBus implements RoomBus {
       }
       messages.push({ json, bytes: Buffer.byteLength(json) });
     }
+    await this.sendMessages(messages);
+  }
+
+  /** Packs messages into as few NOTIFYs as fit. */
+  private async sendMessages(messages: Array<{ json: string; bytes: number }>): Promise<void> {
+    if (messages.length === 0) return;
     const head = `{"o":${JSON.stringify(this.origin)},"m":[`;
     let parts: string[] = [];
     let size = head.length + 2;
@@ -224,6 +252,7 @@ export class PgBus implements RoomBus {
       return;
     }
     if (env.o === this.origin || !Array.isArray(env.m)) return;
+    const heartbeat = Array.isArray(env.h) ? readPresence(env.h) : undefined;
     // Parked frames are loaded asynchronously; the chain keeps each origin's frames in publish order.
     this.receiveChain = this.receiveChain
       .then(async () => {
@@ -235,6 +264,7 @@ export class PgBus implements RoomBus {
           }
           if (frame) this.handler?.(m.r, frame, env.o);
         }
+        if (heartbeat) this.onHeartbeat?.(env.o, heartbeat);
       })
       .catch((err: unknown) => this.opts.logger.error({ err }, 'room bus delivery failed'));
   }
@@ -282,4 +312,52 @@ export class PgBus implements RoomBus {
       await c.end().catch(() => undefined);
     }
   }
+}
+
+/**
+ * The NOTIFY payloads of one heartbeat: `{"o":origin,"m":[],"h":[[room,[user,…]],…]}`, each under INLINE_LIMIT; a
+ * long list is split (a room may appear in several), and an instance with nobody present still sends one.
+ */
+export function heartbeatPayloads(origin: string, present: PresenceEntries, limit = INLINE_LIMIT): string[] {
+  const head = `{"o":${JSON.stringify(origin)},"m":[],"h":[`;
+  const payloads: string[] = [];
+  let parts: string[] = [];
+  let size = Buffer.byteLength(head) + 2;
+  for (const [room, users] of present) {
+    const roomJson = JSON.stringify(room);
+    // `[room,[` … `]]` and the comma before the entry.
+    const entryBase = Buffer.byteLength(roomJson) + 6;
+    let names: string[] = [];
+    let entry = entryBase;
+    for (const user of users) {
+      const json = JSON.stringify(user);
+      const bytes = Buffer.byteLength(json) + 1;
+      if (size + entry + bytes > limit && (parts.length > 0 || names.length > 0)) {
+        if (names.length > 0) parts.push(`[${roomJson},[${names.join(',')}]]`);
+        payloads.push(`${head}${parts.join(',')}]}`);
+        parts = [];
+        names = [];
+        size = Buffer.byteLength(head) + 2;
+        entry = entryBase;
+      }
+      names.push(json);
+      entry += bytes;
+    }
+    if (names.length > 0) {
+      parts.push(`[${roomJson},[${names.join(',')}]]`);
+      size += entry;
+    }
+  }
+  if (parts.length > 0 || payloads.length === 0) payloads.push(`${head}${parts.join(',')}]}`);
+  return payloads;
+}
+
+/** The well-formed entries of a heartbeat from the wire. */
+function readPresence(h: unknown[]): PresenceEntries {
+  const present: PresenceEntries = [];
+  for (const e of h) {
+    if (!Array.isArray(e) || typeof e[0] !== 'string' || !Array.isArray(e[1])) continue;
+    present.push([e[0], (e[1] as unknown[]).filter((u): u is string => typeof u === 'string')]);
+  }
+  return present;
 }

@@ -4,12 +4,13 @@ import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
 import { ChatUser, ClientFrame, Uuid, describeIssues, toIssues, type ServerFrame } from '../../schema/index.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { findIncident } from '../db/incidents.js';
 import type { Database } from '../db/types.js';
 import { postChatMessage } from '../domain/chat.js';
 import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
-import { notFound } from '../domain/errors.js';
+import { AppError, notFound } from '../domain/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
 import { buildWelcome } from './welcome.js';
@@ -30,12 +31,21 @@ export interface RoomRouteOptions {
 const errorFrame = (code: string, message: string): string =>
   JSON.stringify({ type: 'error', code, message } satisfies ServerFrame);
 
+/** A database that is away refuses the upgrade with 503 and Retry-After (the client may retry), not a 500. */
+const unavailable = (err: unknown): never => {
+  if (isDatabaseUnavailable(err))
+    throw new AppError('UNAVAILABLE', 'the database is unavailable; retry shortly', undefined, { cause: err });
+  throw err;
+};
+
 /** Refuses the upgrade with a plain HTTP answer before any socket exists. */
 const checkRoom =
   (db: Kysely<Database>): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const id = c.req.param('incident_id') ?? '';
-    if (!Uuid.safeParse(id).success || !(await findIncident(db, id))) return errorResponse(c, notFound('incident', id));
+    if (!Uuid.safeParse(id).success || !(await findIncident(db, id).catch(unavailable))) {
+      return errorResponse(c, notFound('incident', id));
+    }
     const user = c.req.query('user');
     if (user !== undefined && !ChatUser.safeParse(user).success) {
       return errorResponse(c, new HttpError('BAD_REQUEST', 'user must be 1 to 100 characters'));
@@ -76,16 +86,24 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
       const roomId = c.req.param('incident_id') ?? '';
       const logger = c.get('log')();
       let conn: Connection | undefined;
-      // Frames sent before the welcome frame wait here, so the welcome is always first.
+      // Frames sent before the welcome frame wait here, so the welcome is always first. Their bytes count as the
+      // socket's buffer (bufferedAmount), so the hub drops a member whose welcome is slow the way it drops a slow
+      // reader, instead of queueing without bound.
       let pending: string[] | undefined = [];
+      let pendingBytes = 0;
       let windowStart = 0;
       let inWindow = 0;
       // Chat messages from one socket are stored and broadcast in the order they were sent.
       let chain: Promise<void> = Promise.resolve();
 
       const send = (ws: WSContext<WebSocket>, data: string): void => {
-        if (pending) pending.push(data);
-        else if (ws.readyState === 1) ws.send(data);
+        if (ws.readyState !== 1) return;
+        if (pending) {
+          pending.push(data);
+          pendingBytes += Buffer.byteLength(data);
+        } else {
+          ws.send(data);
+        }
       };
 
       const overLimit = (ws: WSContext<WebSocket>): boolean => {
@@ -113,8 +131,13 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           const member: RoomMember = {
             user: c.req.query('user')?.trim() || undefined,
             send: (data) => send(ws, data),
-            bufferedAmount: () => raw.bufferedAmount,
-            close: (code, reason) => ws.close(code, reason),
+            bufferedAmount: () => raw.bufferedAmount + pendingBytes,
+            close: (code, reason) => {
+              // What waits for the welcome will never be sent.
+              if (pending) pending = [];
+              pendingBytes = 0;
+              ws.close(code, reason);
+            },
           };
           conn = { member, raw, alive: true };
           const self = conn;
@@ -123,19 +146,23 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           });
           live.add(conn);
           hub.join(roomId, member);
-          buildWelcome(db, hub, roomId).then(
-            (welcome) => {
-              const queued = pending ?? [];
-              pending = undefined;
-              if (ws.readyState !== 1) return;
-              ws.send(JSON.stringify(welcome));
-              for (const data of queued) ws.send(data);
-            },
-            (err: unknown) => {
-              logger.error({ err, roomId }, 'welcome failed');
-              ws.close(1011, 'could not load the incident');
-            },
-          );
+          buildWelcome(db, hub, roomId)
+            .then(
+              (welcome) => {
+                const queued = pending ?? [];
+                pending = undefined;
+                pendingBytes = 0;
+                if (ws.readyState !== 1) return;
+                ws.send(JSON.stringify(welcome));
+                for (const data of queued) ws.send(data);
+              },
+              (err: unknown) => {
+                const away = isDatabaseUnavailable(err);
+                logger.error({ err, roomId }, away ? 'welcome failed: database unavailable' : 'welcome failed');
+                ws.close(1011, away ? 'database unavailable; reconnect shortly' : 'could not load the incident');
+              },
+            )
+            .catch((err: unknown) => logger.error({ err, roomId }, 'welcome could not be sent'));
         },
 
         onMessage(evt, ws) {
@@ -166,14 +193,30 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           if (!('user' in frame) || !conn) return;
           const member = conn.member;
           if (!member.user) hub.identify(roomId, member, frame.user);
-          chain = chain.then(async () => {
-            try {
-              hub.broadcast(roomId, await postChatMessage(db, roomId, frame));
-            } catch (err) {
-              logger.error({ err, roomId }, 'chat message not stored');
-              if (ws.readyState === 1) ws.send(errorFrame('internal', 'message could not be stored; try again'));
-            }
-          });
+          chain = chain
+            .then(async () => {
+              try {
+                hub.broadcast(roomId, await postChatMessage(db, roomId, frame));
+              } catch (err) {
+                // The socket stays open either way: the client may send the message again.
+                const away = isDatabaseUnavailable(err);
+                logger.error(
+                  { err, roomId },
+                  away ? 'chat message not stored: database unavailable' : 'chat message not stored',
+                );
+                if (ws.readyState !== 1) return;
+                ws.send(
+                  away
+                    ? errorFrame(
+                        'unavailable',
+                        'the database is unavailable; message not stored, send it again shortly',
+                      )
+                    : errorFrame('internal', 'message could not be stored; try again'),
+                );
+              }
+            })
+            // Nothing above should throw, but a rejection here would be unhandled and end the process.
+            .catch((err: unknown) => logger.error({ err, roomId }, 'chat message handling failed'));
         },
 
         onClose() {

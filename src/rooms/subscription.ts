@@ -1,7 +1,9 @@
 // The frames of one incident room as an async stream, for the tRPC subscription `incidents.onUpdate` (SSE).
 import type { Kysely } from 'kysely';
 import type { ServerFrame } from '../../schema/index.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Database } from '../db/types.js';
+import { AppError } from '../domain/errors.js';
 import type { RoomHub } from './hub.js';
 import { buildWelcome } from './welcome.js';
 
@@ -26,7 +28,15 @@ export async function* roomFrames(
   const onAbort = (): void => wake?.();
   signal?.addEventListener('abort', onAbort);
   try {
-    yield await buildWelcome(db, hub, incidentId);
+    yield await buildWelcome(db, hub, incidentId).catch((err: unknown) => {
+      // The subscriber sees a 503-class error it may retry, rather than an internal error.
+      if (isDatabaseUnavailable(err)) {
+        throw new AppError('UNAVAILABLE', 'the database is unavailable; subscribe again shortly', undefined, {
+          cause: err,
+        });
+      }
+      throw err;
+    });
     while (!signal?.aborted) {
       if (overflow) throw new Error(`subscriber fell more than ${MAX_QUEUED_FRAMES} frames behind`);
       const next = queue.shift();

@@ -19,6 +19,24 @@ export function spawnWarroom(env: Record<string, string>): Promise<WarroomProces
   return spawnListening([BIN, 'serve'], { LOG_LEVEL: 'info', ...env }, 'warroom listening');
 }
 
+/** A warroom instance (test/e2e/presence-instance.ts) with its presence heartbeat and timeout set in milliseconds. */
+export function spawnPresenceInstance(
+  env: Record<string, string>,
+  presence: { heartbeatMs: number; timeoutMs: number },
+): Promise<WarroomProcess> {
+  const script = new URL('./presence-instance.ts', import.meta.url).pathname;
+  return spawnListening(
+    ['--import', 'tsx', script],
+    {
+      LOG_LEVEL: 'info',
+      ...env,
+      PRESENCE_HEARTBEAT_MS: String(presence.heartbeatMs),
+      PRESENCE_TIMEOUT_MS: String(presence.timeoutMs),
+    },
+    'warroom listening',
+  );
+}
+
 function readyUrl(line: string, readyMsg: string): string | undefined {
   try {
     const rec = JSON.parse(line) as { msg?: string; url?: string };

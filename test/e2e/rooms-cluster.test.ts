@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUS_APPLICATION_NAME } from '../../src/rooms/pg-bus.js';
 import { POSTGRES_URL, createScratchDatabase } from '../integration/harness.js';
-import { spawnWarroom, type WarroomProcess } from './process.js';
+import { spawnPresenceInstance, spawnWarroom, type WarroomProcess } from './process.js';
 import { connectRoom } from '../integration/ws-client.js';
 
 // Embedded PGlite lives inside one process, so there is nothing to share; CI runs this file with TEST_DATABASE_URL.
@@ -93,6 +93,53 @@ describe.skipIf(!POSTGRES_URL)(
       expect(inTwo.frames.some((f) => f.type === 'message')).toBe(false);
       await Promise.all([inOne.close(), inTwo.close(), sender.close()]);
     });
+
+    it('shows users of another instance, to a new instance too, and expires them when it is killed', async () => {
+      // B's period is long: C learns B's users because B answers C's first heartbeat, not from B's own period.
+      const timeoutMs = 2500;
+      const b2 = await spawnPresenceInstance({ DATABASE_URL: dbUrl }, { heartbeatMs: 800, timeoutMs });
+      let c: WarroomProcess | undefined;
+      try {
+        const inc = await createIncident(b2);
+        const onB = await connectRoom(b2.url, inc.id, { user: 'bo' });
+        await onB.next('welcome');
+        c = await spawnPresenceInstance({ DATABASE_URL: dbUrl }, { heartbeatMs: 100, timeoutMs });
+        const watcher = await connectRoom(c.url, inc.id);
+        const welcome = await watcher.next('welcome');
+        if (!welcome.present.includes('bo')) await watcher.next('presence', (f) => f.user === 'bo', 500);
+
+        // A graceful stop says goodbye at once; a crash (SIGKILL: no leave, no more heartbeats) expires.
+        const onC = await connectRoom(c.url, inc.id, { user: 'cy' });
+        await onB.next('presence', (f) => f.user === 'cy');
+        b2.child.kill('SIGKILL');
+        const killedAt = Date.now();
+        const leave = await watcher.next('presence', (f) => f.user === 'bo', timeoutMs + 3000);
+        expect(leave).toEqual({ type: 'presence', action: 'leave', user: 'bo', present: ['cy'] });
+        expect(Date.now() - killedAt).toBeGreaterThan(timeoutMs - 900);
+        const late = await connectRoom(c.url, inc.id);
+        expect((await late.next('welcome')).present).toEqual(['cy']);
+        await Promise.all([watcher.close(), onC.close(), late.close()]);
+      } finally {
+        await b2.stop();
+        await c?.stop();
+      }
+    }, 30_000);
+
+    it('announces the users of a gracefully stopped instance at once', async () => {
+      const d = await spawnPresenceInstance({ DATABASE_URL: dbUrl }, { heartbeatMs: 100, timeoutMs: 60_000 });
+      try {
+        const inc = await createIncident(a);
+        const onA = await connectRoom(a.url, inc.id);
+        await onA.next('welcome');
+        const onD = await connectRoom(d.url, inc.id, { user: 'dee' });
+        await onA.next('presence', (f) => f.user === 'dee' && f.action === 'join');
+        expect(await d.stop()).toBe(0);
+        expect(await onA.next('presence', (f) => f.user === 'dee', 3000)).toMatchObject({ action: 'leave' });
+        await Promise.all([onA.close(), onD.closed]);
+      } finally {
+        await d.stop();
+      }
+    }, 30_000);
 
     it('reconnects and re-subscribes when the listener connection is killed', async () => {
       const admin = new pg.Client({ connectionString: dbUrl });

@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { ConfigSchema, type Config } from '../../src/config.js';
 import type { AppRouter } from '../../src/index.js';
-import { createWarroom, startServer, type Warroom } from '../../src/server.js';
+import { createWarroom, startServer, type StartOptions, type Warroom } from '../../src/server.js';
 import { apiFor, type Api } from './http.js';
 
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
@@ -58,6 +58,7 @@ interface HarnessOptions {
   databaseUrl?: string;
   pingIntervalMs?: number;
   logger?: Logger;
+  presence?: StartOptions['presence'];
 }
 
 async function prepareDatabase(
@@ -71,6 +72,7 @@ async function prepareDatabase(
 const startOptions = (opts: HarnessOptions) => ({
   ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   ...(opts.logger ? { logger: opts.logger } : {}),
+  ...(opts.presence ? { presence: opts.presence } : {}),
 });
 
 /** In-process: every request goes through `app.request()`, tRPC included; nothing listens. */

@@ -1,10 +1,11 @@
 // Incident rooms over real WebSockets: chat, live pushes, presence, isolation, limits, pings and the SSE subscription.
 import { createTRPCClient, httpSubscriptionLink, splitLink, httpBatchLink } from '@trpc/client';
 import { EventSource } from 'eventsource';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../schema/index.js';
 import type { AppRouter } from '../../src/index.js';
-import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
+import { DB_LABEL, POSTGRES_URL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
 import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
 
 let s: ListeningTestServer;
@@ -14,6 +15,47 @@ beforeAll(async () => {
 afterAll(() => s.stop());
 
 const MISSING = '123e4567-e89b-12d3-a456-426614174000';
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !cond();) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Holds back the welcome of the next socket to join `roomId` (it reads timeline_entries) until the returned function
+ * is called. On PostgreSQL another session locks the table (the upgrade's own check reads only incidents); PGlite
+ * has one connection that queries take in turn, so a transaction takes it as the socket joins the room.
+ */
+async function holdWelcome(roomId: string): Promise<() => Promise<void>> {
+  if (POSTGRES_URL) {
+    const admin = new pg.Client({ connectionString: s.database.url });
+    await admin.connect();
+    await admin.query('begin');
+    await admin.query('lock table timeline_entries in access exclusive mode');
+    return async () => {
+      await admin.query('rollback');
+      await admin.end();
+    };
+  }
+  const hub = s.hub;
+  const join = hub.join.bind(hub);
+  let release: () => void = () => undefined;
+  let held: Promise<void> = Promise.resolve();
+  hub.join = (room, member) => {
+    if (room === roomId) {
+      hub.join = join;
+      held = s.database.db.transaction().execute(() => new Promise<void>((r) => (release = r)));
+    }
+    join(room, member);
+  };
+  return async () => {
+    hub.join = join;
+    release();
+    await held;
+  };
+}
 
 describe(`incident rooms (${DB_LABEL})`, () => {
   it('refuses unknown and malformed incident ids with 404 on the upgrade', async () => {
@@ -162,6 +204,29 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]).toMatchObject({ code: 'rate_limited' });
     expect(a.frames.filter((f) => f.type === 'pong').length).toBeLessThanOrEqual(20);
+  });
+
+  it('closes with 1013 a socket that falls 8 MiB behind before its welcome is sent', async () => {
+    const inc = await createIncident(s);
+    const release = await holdWelcome(inc.id);
+    let slow: Awaited<ReturnType<typeof connectRoom>> | undefined;
+    try {
+      slow = await connectRoom(s.url, inc.id, { user: 'slow' });
+      await until(() => s.hub.present(inc.id).includes('slow'));
+      // 10 MiB for the room while this socket's welcome waits on the database.
+      const big = 'x'.repeat(1024 * 1024);
+      for (let i = 0; i < 10; i++) s.hub.broadcast(inc.id, { type: 'error', code: 'test', message: big });
+      const timeout = new Promise<{ code: number }>((r) => setTimeout(() => r({ code: -1 }), 5000));
+      expect((await Promise.race([slow.closed, timeout])).code).toBe(1013);
+    } finally {
+      await release();
+    }
+    expect(slow.frames).toHaveLength(0);
+    // The process is fine: a new socket is welcomed, and the welcome of the dropped one went nowhere.
+    const next = await connectRoom(s.url, inc.id, { user: 'next' });
+    expect((await next.next('welcome')).present).toEqual(['next']);
+    expect((await s.api('/health')).status).toBe(200);
+    await next.close();
   });
 
   it('drops a socket that stops answering pings', async () => {

@@ -1,0 +1,124 @@
+// Open room sockets while the database goes away and comes back: error frames, no crash, and chat resumes.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  POSTGRES_URL,
+  createIncident,
+  createScratchDatabase,
+  startTestServer,
+  type ListeningTestServer,
+} from './harness.js';
+import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
+
+// Embedded PGlite cannot go away; the fault is a TCP proxy in front of PostgreSQL being cut.
+const SKIP_REASON = 'needs a PostgreSQL server: set TEST_DATABASE_URL (CI does)';
+
+/** A TCP proxy to the database that can be cut (every connection reset, new ones refused) and restored. */
+class Proxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+  constructor(
+    private readonly host: string,
+    private readonly upstreamPort: number,
+  ) {}
+
+  async up(): Promise<void> {
+    if (this.server) return;
+    const server = createServer((client) => {
+      const upstream = connect(this.upstreamPort, this.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => this.sockets.delete(s));
+      }
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.resetAndDestroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+describe.skipIf(!POSTGRES_URL)(
+  `incident rooms while the database is away${POSTGRES_URL ? '' : ` (skipped: ${SKIP_REASON})`}`,
+  () => {
+    let s: ListeningTestServer;
+    let proxy: Proxy;
+    let drop: () => Promise<void>;
+
+    beforeAll(async () => {
+      const scratch = await createScratchDatabase(POSTGRES_URL ?? '');
+      drop = scratch.drop;
+      const url = new URL(scratch.url);
+      proxy = new Proxy(url.hostname, Number(url.port || 5432));
+      await proxy.up();
+      url.hostname = '127.0.0.1';
+      url.port = String(proxy.port);
+      s = await startTestServer({}, { databaseUrl: url.toString() });
+    });
+    afterAll(async () => {
+      await proxy?.up().catch(() => undefined);
+      await s?.stop();
+      await drop?.();
+    });
+
+    it('answers chat with an `unavailable` error frame, keeps the socket open, and resumes when it is back', async () => {
+      const inc = await createIncident(s);
+      const a = await connectRoom(s.url, inc.id, { user: 'ann' });
+      await a.next('welcome');
+      a.send({ user: 'ann', message: 'before' });
+      expect((await a.next('message')).message).toBe('before');
+
+      await proxy.down();
+      a.send({ user: 'ann', message: 'while away' });
+      const err = await a.next('error', undefined, 15_000);
+      expect(err.code).toBe('unavailable');
+      expect(err.message).toMatch(/again/);
+      a.send({ type: 'ping' });
+      await a.next('pong');
+      expect(a.ws.readyState).toBe(a.ws.OPEN);
+      // A new socket is refused at the upgrade with 503 (retry), not a 500, and nothing crashes.
+      expect(await upgradeStatus(wsUrl(s.url, inc.id))).toBe(503);
+
+      await proxy.up();
+      a.send({ user: 'ann', message: 'after' });
+      expect((await a.next('message', undefined, 15_000)).message).toBe('after');
+      expect(a.frames.filter((f) => f.type === 'message').map((f) => f.message)).toEqual(['before', 'after']);
+      await a.close();
+    }, 40_000);
+
+    it('closes with 1011 and says why when the database goes away before the welcome', async () => {
+      const inc = await createIncident(s);
+      // Cut the database the moment the socket joins its room, after the upgrade's own check.
+      const hub = s.hub;
+      const join = hub.join.bind(hub);
+      hub.join = (room, member) => {
+        hub.join = join;
+        void proxy.down();
+        join(room, member);
+      };
+      try {
+        const a = await connectRoom(s.url, inc.id);
+        expect(await a.closed).toEqual({ code: 1011, reason: 'database unavailable; reconnect shortly' });
+        expect(a.frames).toHaveLength(0);
+      } finally {
+        hub.join = join;
+        await proxy.up();
+      }
+      const b = await connectRoom(s.url, inc.id);
+      expect((await b.next('welcome', undefined, 15_000)).incident.id).toBe(inc.id);
+      await b.close();
+    }, 40_000);
+  },
+);

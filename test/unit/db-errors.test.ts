@@ -1,0 +1,42 @@
+// Telling "the database is away" (retry later) from "the statement failed" (a bug or bad input).
+import { describe, expect, it } from 'vitest';
+import { isDatabaseUnavailable } from '../../src/db/errors.js';
+
+const withCode = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code });
+
+describe('isDatabaseUnavailable', () => {
+  it('recognises socket errors, connection SQLSTATEs and pg connection messages', () => {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']) {
+      expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
+    }
+    for (const code of ['08000', '08001', '08003', '08006', '08P01', '57P01', '57P02', '57P03', '53300']) {
+      expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
+    }
+    for (const message of [
+      'Connection terminated unexpectedly',
+      'Connection terminated due to connection timeout',
+      'timeout exceeded when trying to connect',
+      'Client has encountered a connection error and is not queryable',
+    ]) {
+      expect(isDatabaseUnavailable(new Error(message)), message).toBe(true);
+    }
+  });
+
+  it('looks inside an AggregateError and a cause', () => {
+    const refused = new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], '');
+    expect(isDatabaseUnavailable(refused)).toBe(true);
+    expect(isDatabaseUnavailable(new Error('query failed', { cause: withCode('57P01') }))).toBe(true);
+  });
+
+  it('leaves every other error alone', () => {
+    for (const code of ['23503', '23505', '22021', '42P01', '57014', '53200', 'ERR_INVALID_ARG_TYPE']) {
+      expect(isDatabaseUnavailable(withCode(code)), code).toBe(false);
+    }
+    expect(isDatabaseUnavailable(new Error('insert returned no row'))).toBe(false);
+    for (const v of [undefined, null, 'ECONNREFUSED', 42, {}]) expect(isDatabaseUnavailable(v)).toBe(false);
+    // A cycle of causes ends.
+    const a: Error & { cause?: unknown } = new Error('a');
+    a.cause = a;
+    expect(isDatabaseUnavailable(a)).toBe(false);
+  });
+});
