@@ -24,9 +24,11 @@ const NETWORK_CODES = new Set([
 /**
  * SQLSTATEs that say the server cannot serve now (PostgreSQL appendix A): 57P01 admin shutdown, 57P02 crash shutdown,
  * 57P03 cannot connect now (starting up or in recovery), 53300 too many connections, 53400 configuration limit
- * exceeded. Class 08 (connection exception) is matched by prefix.
+ * exceeded; and 40001 serialization failure and 40P01 deadlock detected, whose transaction was rolled back whole, so a
+ * retry may succeed (one lock order keeps deadlocks out: src/db/incidents.ts). Class 08 (connection exception) is
+ * matched by prefix.
  */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '40001', '40P01']);
 /** `pg` and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
