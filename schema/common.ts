@@ -46,6 +46,16 @@ export const ErrorBody = z
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/**
+ * A paging cursor as it travels: opaque, URL-safe (base64url), issued by the server in a `Link: <…>; rel="next"`
+ * header or a `next_cursor` field. Only its shape is checked here; src/domain/cursor.ts decodes it.
+ */
+export const Cursor = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'must be at most 256 characters' })
+  .regex(/^[A-Za-z0-9_-]+$/, { error: 'must be a cursor from a Link rel="next" header or next_cursor' });
+
 /** Query-string integers arrive as strings; coerce explicitly here rather than letting a library mutate schemas. */
 export function queryInt(min: number, max: number, fallback: number) {
   return z.coerce

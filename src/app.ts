@@ -87,6 +87,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
         return log();
       },
       requestId: c.get('requestId'),
+      page: {},
     };
   };
 

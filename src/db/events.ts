@@ -1,7 +1,6 @@
 // Query functions for the events table.
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, type Kysely } from 'kysely';
-import type { ListEventsInput } from '../../schema/index.js';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, EventRow } from './types.js';
 
 /** One event as the batch insert takes it: every column but `seq`, the timestamp as an ISO-8601 string. */
@@ -50,9 +49,48 @@ export async function insertEvents(db: Kysely<Database>, rows: readonly EventIns
   });
 }
 
-export async function listEvents(db: Kysely<Database>, f: ListEventsInput): Promise<EventRow[]> {
-  let q = db.selectFrom('events').selectAll().where('incident_id', '=', f.incident_id);
+/**
+ * A column as ISO-8601 UTC text with microseconds, as a cursor carries it: a JS Date would round PostgreSQL's
+ * microseconds away, and a keyset compared with a rounded value skips rows.
+ */
+export const microIso = (column: string) =>
+  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Which events of one incident, and in what order; `limit` rows at most. */
+export interface EventsQuery {
+  incident_id: string;
+  /** ISO-8601: only events strictly older than this. */
+  before?: string | undefined;
+  /** ISO-8601: only events at or after this. */
+  since?: string | undefined;
+  limit: number;
+  /**
+   * `newest`: by (timestamp desc, seq desc), continuing strictly below `below` when given.
+   * `arrival`: by seq ascending, only events with `seq` greater than `afterSeq` (insertion order, any timestamp).
+   */
+  order: { by: 'newest'; below?: { timestamp: string; seq: string } } | { by: 'arrival'; afterSeq: string };
+}
+
+/**
+ * An event row with its timestamp as microsecond text (`page_t`) and its seq as decimal text (`page_s`: PGlite
+ * returns a bigint as a JS number, exact only to 2^53), for the cursor of the page's last row.
+ */
+export type PagedEventRow = EventRow & { page_t: string; page_s: string };
+
+/** One page of an incident's events (`events_incident_ts_idx` serves the newest-first order and its keyset). */
+export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<PagedEventRow[]> {
+  let q = db
+    .selectFrom('events')
+    .selectAll()
+    .select([microIso('timestamp').as('page_t'), sql<string>`seq::text`.as('page_s')])
+    .where('incident_id', '=', f.incident_id);
   if (f.before) q = q.where('timestamp', '<', new Date(f.before));
   if (f.since) q = q.where('timestamp', '>=', new Date(f.since));
+  if (f.order.by === 'arrival') {
+    return q.where('seq', '>', f.order.afterSeq).orderBy('seq', 'asc').limit(f.limit).execute();
+  }
+  const below = f.order.below;
+  // A row comparison, so one index range scan continues exactly after the (timestamp, seq) pair, ties included.
+  if (below) q = q.where(sql<boolean>`("timestamp", seq) < (${below.timestamp}::timestamptz, ${below.seq}::bigint)`);
   return q.orderBy('timestamp', 'desc').orderBy('seq', 'desc').limit(f.limit).execute();
 }
