@@ -56,6 +56,25 @@ export const Cursor = z
   .max(256, { error: 'must be at most 256 characters' })
   .regex(/^[A-Za-z0-9_-]+$/, { error: 'must be a cursor from a Link rel="next" header or next_cursor' });
 
+/**
+ * The response headers of a paged list, for openapi.json: where the next page is. `params` names the query
+ * parameters the next link sets (`cursor`, or `after` when tailing); `example` is a next link of that list.
+ */
+export function pageLinkHeaders(params: string, example: string) {
+  return z.object({
+    Link: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          `RFC 8288: \`<PATH?QUERY>; rel="next"\`, this request with ${params} set to the next page's opaque cursor ` +
+          'and every other parameter kept; a path-absolute reference, resolved against the request URL. Absent on ' +
+          'the last page.',
+        example,
+      }),
+  });
+}
+
 /** Query-string integers arrive as strings; coerce explicitly here rather than letting a library mutate schemas. */
 export function queryInt(min: number, max: number, fallback: number) {
   return z.coerce

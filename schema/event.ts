@@ -45,23 +45,23 @@ export const TAIL_START = 'start';
 
 export const ListEventsInput = IncidentRef.extend({
   limit: queryInt(1, 1000, 100),
-  before: Timestamp.optional().meta({ description: 'Only events strictly older than this (paging backwards)' }),
-  since: Timestamp.optional().meta({ description: 'Only events at or after this' }),
-  cursor: Cursor.optional().meta({
+  before: Timestamp.meta({ description: 'Only events strictly older than this (paging backwards)' }).optional(),
+  since: Timestamp.meta({ description: 'Only events at or after this' }).optional(),
+  cursor: Cursor.meta({
     description:
       'Continue a newest-first listing strictly after the last event of the previous page: the opaque value from ' +
       'that response\'s `Link: <…>; rel="next"` header (or tRPC `next_cursor`). Ties on timestamp are broken by ' +
       'arrival order, so following `next` visits every event exactly once. Combines with before, since and limit; ' +
       'not with after.',
-  }),
-  after: Cursor.optional().meta({
+  }).optional(),
+  after: Cursor.meta({
     description:
       'Tail the incident: only events that ARRIVED (were ingested) after the event this cursor names, whatever their ' +
       'timestamps (late and backdated events included), in arrival order, oldest arrival first. `start` tails from ' +
       'the incident\'s first event. The response always has a `Link: <…>; rel="next"` header continuing the tail ' +
       '(poll it; an empty page keeps the same position). Takes any events cursor; combines with before, since and ' +
       'limit as filters; not with cursor (400).',
-  }),
+  }).optional(),
 });
 export type ListEventsInput = z.infer<typeof ListEventsInput>;
 

@@ -70,13 +70,13 @@ export const ListIncidentsInput = z.object({
   tag: z.string().optional(),
   limit: queryInt(1, 500, 50),
   offset: queryInt(0, 1_000_000, 0),
-  cursor: Cursor.optional().meta({
+  cursor: Cursor.meta({
     description:
       "Continue strictly after the last incident of the previous page: the opaque value from that response's " +
       '`Link: <…>; rel="next"` header (or tRPC `next_cursor`). Ties on created_at are broken by id, so following ' +
       '`next` visits every incident exactly once, even while new ones are created. Combines with the filters and ' +
       'limit; not with a non-zero offset (400).',
-  }),
+  }).optional(),
 });
 export type ListIncidentsInput = z.infer<typeof ListIncidentsInput>;
 

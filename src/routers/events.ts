@@ -1,6 +1,13 @@
 // events.*: ingest one event, ingest a batch, list an incident's events (a page; `page` adds the next cursor).
 import { z } from 'zod';
-import { Event, EventPage, IngestBatchInput, IngestEventInput, ListEventsInput } from '../../schema/index.js';
+import {
+  Event,
+  EventPage,
+  IngestBatchInput,
+  IngestEventInput,
+  ListEventsInput,
+  pageLinkHeaders,
+} from '../../schema/index.js';
 import { ingestEvents, toRanges, type Ingested } from '../domain/ingest.js';
 import type { AnalysisScheduler } from '../analysis/runtime/service.js';
 import type { ChangeSink } from '../domain/changes.js';
@@ -82,6 +89,10 @@ export const eventsRouter = (output: OutputPolicy) =>
             '`Link: <…?cursor=…>; rel="next"` header: the same request with `cursor` set; following it visits every ' +
             "event exactly once. With `after`, the events ingested after that cursor's event, oldest arrival first; " +
             'its `Link` rel="next" (always present) continues the tail.',
+          responseHeaders: pageLinkHeaders(
+            '`cursor` (or, on a tail, `after`: a tail has no last page, its next link is always there)',
+            '</api/ingest/events/123e4567-e89b-12d3-a456-426614174000?limit=3&cursor=eyJ2IjoxLCJrIjoiZSIs…>; rel="next"',
+          ),
         },
       })
       .input(ListEventsInput)

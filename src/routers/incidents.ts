@@ -8,6 +8,7 @@ import {
   IncidentPage,
   ListIncidentsInput,
   OnUpdateInput,
+  pageLinkHeaders,
   TimelineEntry,
   UpdateStatusInput,
 } from '../../schema/index.js';
@@ -51,6 +52,10 @@ export const incidentsRouter = (output: OutputPolicy) =>
             'Newest first by created_at, ties by id. When more incidents follow, the response has an RFC 8288 ' +
             '`Link: <…?cursor=…>; rel="next"` header: the same request with `cursor` set; following it visits every ' +
             'matching incident exactly once.',
+          responseHeaders: pageLinkHeaders(
+            '`cursor`',
+            '</api/incidents/?status=open&limit=50&cursor=eyJ2IjoxLCJrIjoiaSIs…>; rel="next"',
+          ),
         },
       })
       .input(ListIncidentsInput)
