@@ -56,11 +56,12 @@ export const ListEventsInput = IncidentRef.extend({
   }).optional(),
   after: Cursor.meta({
     description:
-      'Tail the incident: only events that ARRIVED (were ingested) after the event this cursor names, whatever their ' +
-      'timestamps (late and backdated events included), in arrival order, oldest arrival first. `start` tails from ' +
-      'the incident\'s first event. The response always has a `Link: <…>; rel="next"` header continuing the tail ' +
-      '(poll it; an empty page keeps the same position). Takes any events cursor; combines with before, since and ' +
-      'limit as filters; not with cursor (400).',
+      'Tail the incident: only events that ARRIVED (were written) after the event this cursor names, whatever their ' +
+      'timestamps (late and backdated events included), in the order they were written, oldest first. `start` tails ' +
+      'from the incident\'s first event. The response always has a `Link: <…>; rel="next"` header continuing the ' +
+      'tail (poll it; an empty page keeps the same position). Events whose write may still be followed by an earlier ' +
+      'one committing are held back until it has, so a tail never skips an event. Takes any events cursor; combines ' +
+      'with before, since and limit as filters; not with cursor (400).',
   }).optional(),
 });
 export type ListEventsInput = z.infer<typeof ListEventsInput>;

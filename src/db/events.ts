@@ -66,28 +66,43 @@ export interface EventsQuery {
   limit: number;
   /**
    * `newest`: by (timestamp desc, seq desc), continuing strictly below `below` when given.
-   * `arrival`: by seq ascending, only events with `seq` greater than `afterSeq` (insertion order, any timestamp).
+   * `arrival`: by (xact, seq) ascending, only events after `after` there (the order they were written, any
+   *   timestamp), and only those of transactions older than every transaction still running: one still running may
+   *   hold lower seqs, and must sort after what this page returns (migrations/2026-11-29T1400_events_xact.ts).
    */
-  order: { by: 'newest'; below?: { timestamp: string; seq: string } } | { by: 'arrival'; afterSeq: string };
+  order:
+    | { by: 'newest'; below?: { timestamp: string; seq: string } }
+    | { by: 'arrival'; after: { xact: string; seq: string } };
 }
 
 /**
- * An event row with its timestamp as microsecond text (`page_t`) and its seq as decimal text (`page_s`: PGlite
- * returns a bigint as a JS number, exact only to 2^53), for the cursor of the page's last row.
+ * An event row with its timestamp as microsecond text (`page_t`), its seq and transaction id as decimal text
+ * (`page_s`, `page_x`: PGlite returns a bigint as a JS number, exact only to 2^53), for the page's last cursor.
  */
-export type PagedEventRow = EventRow & { page_t: string; page_s: string };
+export type PagedEventRow = EventRow & { page_t: string; page_s: string; page_x: string };
 
 /** One page of an incident's events (`events_incident_ts_idx` serves the newest-first order and its keyset). */
 export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<PagedEventRow[]> {
   let q = db
     .selectFrom('events')
     .selectAll()
-    .select([microIso('timestamp').as('page_t'), sql<string>`seq::text`.as('page_s')])
+    .select([
+      microIso('timestamp').as('page_t'),
+      sql<string>`seq::text`.as('page_s'),
+      sql<string>`xact::text`.as('page_x'),
+    ])
     .where('incident_id', '=', f.incident_id);
   if (f.before) q = q.where('timestamp', '<', new Date(f.before));
   if (f.since) q = q.where('timestamp', '>=', new Date(f.since));
   if (f.order.by === 'arrival') {
-    return q.where('seq', '>', f.order.afterSeq).orderBy('seq', 'asc').limit(f.limit).execute();
+    const { xact, seq } = f.order.after;
+    return q
+      .where(sql<boolean>`(xact, seq) > (${xact}::bigint, ${seq}::bigint)`)
+      .where(sql<boolean>`xact < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`)
+      .orderBy('xact', 'asc')
+      .orderBy('seq', 'asc')
+      .limit(f.limit)
+      .execute();
   }
   const below = f.order.below;
   // A row comparison, so one index range scan continues exactly after the (timestamp, seq) pair, ties included.

@@ -3,7 +3,8 @@
 // strictly after that row (keyset paging) and a row is never skipped or repeated when sort keys tie.
 //
 // Format, version 1: base64url (RFC 4648 §5, no padding) of compact JSON
-//   events:    {"v":1,"k":"e","t":"2026-11-29T16:33:06.123000Z","s":"1234"}   t = timestamp, s = seq
+//   events:    {"v":1,"k":"e","t":"2026-11-29T16:33:06.123000Z","s":"1234","x":"5678"}
+//              t = timestamp, s = seq, x = the id of the transaction that wrote it (for tailing)
 //   incidents: {"v":1,"k":"i","t":"2026-11-29T16:33:06.123456Z","i":"<uuid>"}  t = created_at, i = id
 // `t` keeps PostgreSQL's microseconds (a JS Date would round them away and the keyset would skip rows). The cursor is
 // not signed: it only says where to resume, which a client could equally say with `before`, so a forged one can read
@@ -11,10 +12,14 @@
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
-/** An event's place in its incident's list: its timestamp (ISO-8601 UTC, microseconds) and its insertion `seq`. */
+/**
+ * An event's place in its incident's list: its timestamp (ISO-8601 UTC, microseconds), its insertion `seq` and the
+ * id of the transaction that wrote it (`xact`), as decimal strings.
+ */
 export interface EventPosition {
   timestamp: string;
   seq: string;
+  xact: string;
 }
 
 /** An incident's place in the incident list: `created_at` (ISO-8601 UTC, microseconds) and its id. */
@@ -23,7 +28,7 @@ export interface IncidentPosition {
   id: string;
 }
 
-/** Longer input is refused before decoding; a version 1 cursor is under 130 characters. */
+/** Longer input is refused before decoding; a version 1 cursor is under 160 characters. */
 const MAX_CURSOR_LENGTH = 256;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Exactly the shape the database's `to_char(… 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')` produces. */
@@ -43,14 +48,14 @@ const Seq = z
   .regex(/^[1-9]\d{0,18}$/)
   .refine((s) => BigInt(s) <= BIGINT_MAX);
 
-const EventPayload = z.strictObject({ v: z.literal(1), k: z.literal('e'), t: MicroTimestamp, s: Seq });
+const EventPayload = z.strictObject({ v: z.literal(1), k: z.literal('e'), t: MicroTimestamp, s: Seq, x: Seq });
 const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
 
 const encode = (payload: object): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 
 /** The cursor naming an event's position (for `cursor=` and `after=` on an incident's event list). */
 export function encodeEventCursor(p: EventPosition): string {
-  return encode({ v: 1, k: 'e', t: p.timestamp, s: p.seq });
+  return encode({ v: 1, k: 'e', t: p.timestamp, s: p.seq, x: p.xact });
 }
 
 /** The cursor naming an incident's position in the incident list (for `cursor=`). */
@@ -95,7 +100,7 @@ export function decodeEventCursor(text: string, param: string): EventPosition {
   versionCheck(payload, param, 'e');
   const parsed = EventPayload.safeParse(payload);
   if (!parsed.success) throw invalid(param, 'damaged');
-  return { timestamp: parsed.data.t, seq: parsed.data.s };
+  return { timestamp: parsed.data.t, seq: parsed.data.s, xact: parsed.data.x };
 }
 
 /** The incident position `text` names; errors as `decodeEventCursor`. */

@@ -9,7 +9,7 @@ import {
   type ListEventsInput,
   type ListIncidentsInput,
 } from '../../schema/index.js';
-import { listEvents, type EventsQuery } from '../db/events.js';
+import { listEvents, type EventsQuery, type PagedEventRow } from '../db/events.js';
 import { listIncidents } from '../db/incidents.js';
 import { toEvent, toIncident } from '../db/rows.js';
 import type { Database } from '../db/types.js';
@@ -18,6 +18,7 @@ import {
   decodeIncidentCursor,
   encodeEventCursor,
   encodeIncidentCursor,
+  type EventPosition,
   type IncidentPosition,
 } from './cursor.js';
 import { AppError } from './errors.js';
@@ -35,6 +36,12 @@ export interface Page<T> {
   next?: NextPage;
 }
 
+const positionOf = (row: PagedEventRow): EventPosition => ({
+  timestamp: row.page_t,
+  seq: row.page_s,
+  xact: row.page_x,
+});
+
 function combination(message: string, path: string): AppError {
   return new AppError('INVALID_INPUT', message, [{ path, message }]);
 }
@@ -43,8 +50,9 @@ function combination(message: string, path: string): AppError {
  * A page of an incident's events.
  * - Default and `cursor`: newest first by (timestamp desc, seq desc), strictly after the cursor's event; `next` is
  *   set when more events follow (one extra row is read to know).
- * - `after`: the tail, every event ingested after the cursor's event (seq greater), oldest arrival first, whatever
- *   its timestamp; `next` is always set (to the last event returned, or the same position if none arrived).
+ * - `after`: the tail, every event written after the cursor's event, in the order written (transaction, then seq),
+ *   whatever its timestamp; events of transactions that may still be followed by a commit with lower seqs wait for
+ *   a later poll rather than be skipped. `next` is always set (the last event returned, or the same position).
  * `before` and `since` filter both. Throws NOT_FOUND for an unknown incident, INVALID_INPUT (400) for a bad cursor
  * or for `cursor` with `after`.
  */
@@ -56,12 +64,14 @@ export async function pageEvents(db: Kysely<Database>, input: ListEventsInput): 
     input.after === undefined
       ? undefined
       : input.after === TAIL_START
-        ? { seq: '0' }
+        ? { xact: '0', seq: '0' }
         : decodeEventCursor(input.after, 'after');
   const below = input.cursor === undefined ? undefined : decodeEventCursor(input.cursor, 'cursor');
   await getIncident(db, input.incident_id);
 
-  const order: EventsQuery['order'] = tail ? { by: 'arrival', afterSeq: tail.seq } : { by: 'newest', below };
+  const order: EventsQuery['order'] = tail
+    ? { by: 'arrival', after: { xact: tail.xact, seq: tail.seq } }
+    : { by: 'newest', below };
   const rows = await listEvents(db, {
     incident_id: input.incident_id,
     before: input.before,
@@ -75,11 +85,11 @@ export async function pageEvents(db: Kysely<Database>, input: ListEventsInput): 
   const items = kept.map(toEvent);
   if (tail) {
     // A tail never ends: with nothing new, the client polls the same position again.
-    const cursor = last ? encodeEventCursor({ timestamp: last.page_t, seq: last.page_s }) : (input.after ?? TAIL_START);
+    const cursor = last ? encodeEventCursor(positionOf(last)) : (input.after ?? TAIL_START);
     return { items, next: { param: 'after', cursor } };
   }
   if (!more || !last) return { items };
-  return { items, next: { param: 'cursor', cursor: encodeEventCursor({ timestamp: last.page_t, seq: last.page_s }) } };
+  return { items, next: { param: 'cursor', cursor: encodeEventCursor(positionOf(last)) } };
 }
 
 /**

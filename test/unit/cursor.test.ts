@@ -8,7 +8,7 @@ import {
 } from '../../src/domain/cursor.js';
 import { AppError } from '../../src/domain/errors.js';
 
-const EVENT = { timestamp: '2026-11-29T16:33:06.123000Z', seq: '9007199254740993' };
+const EVENT = { timestamp: '2026-11-29T16:33:06.123000Z', seq: '9007199254740993', xact: '4294967301' };
 const INCIDENT = { createdAt: '2026-11-29T16:33:06.123456Z', id: '123e4567-e89b-42d3-a456-426614174000' };
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
@@ -29,8 +29,8 @@ describe('paging cursors', () => {
     expect(decodeEventCursor(e, 'cursor')).toEqual(EVENT);
     const i = encodeIncidentCursor(INCIDENT);
     expect(decodeIncidentCursor(i, 'cursor')).toEqual(INCIDENT);
-    expect(e.length).toBeLessThan(130);
-    expect(i.length).toBeLessThan(130);
+    expect(e.length).toBeLessThan(160);
+    expect(i.length).toBeLessThan(160);
   });
 
   it('refuse garbage, naming the parameter that carried it', () => {
@@ -44,13 +44,15 @@ describe('paging cursors', () => {
 
   it('refuse a tampered cursor: a changed field, an extra field, an impossible date, a seq out of range', () => {
     const bad = [
-      { v: 1, k: 'e', t: EVENT.timestamp, s: '-1' },
-      { v: 1, k: 'e', t: EVENT.timestamp, s: '0123' },
-      { v: 1, k: 'e', t: EVENT.timestamp, s: '9223372036854775808' },
-      { v: 1, k: 'e', t: '2026-02-30T00:00:00.000000Z', s: '1' },
-      { v: 1, k: 'e', t: '2026-11-29T16:33:06.123Z', s: '1' },
-      { v: 1, k: 'e', t: EVENT.timestamp, s: '1', extra: true },
-      { v: 1, k: 'e', t: EVENT.timestamp, s: 1 },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '-1' },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '0123' },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '9223372036854775808' },
+      { v: 1, k: 'e', t: '2026-02-30T00:00:00.000000Z', s: '1', x: '7' },
+      { v: 1, k: 'e', t: '2026-11-29T16:33:06.123Z', s: '1', x: '7' },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '1', extra: true },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: 1 },
+      { v: 1, k: 'e', t: EVENT.timestamp, s: '1' },
+      { v: 1, k: 'e', t: EVENT.timestamp, s: '1', x: '' },
     ];
     for (const payload of bad)
       expect(refusal(() => decodeEventCursor(b64(payload), 'cursor')).message).toMatch(/damaged/);
