@@ -43,12 +43,18 @@ const MicroTimestamp = z
     const ms = Date.parse(`${t.slice(0, 23)}Z`);
     return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === t.slice(0, 23);
   });
-const Seq = z
+const PositiveBigint = z
   .string()
   .regex(/^[1-9]\d{0,18}$/)
   .refine((s) => BigInt(s) <= BIGINT_MAX);
 
-const EventPayload = z.strictObject({ v: z.literal(1), k: z.literal('e'), t: MicroTimestamp, s: Seq, x: Seq });
+const EventPayload = z.strictObject({
+  v: z.literal(1),
+  k: z.literal('e'),
+  t: MicroTimestamp,
+  s: PositiveBigint,
+  x: PositiveBigint,
+});
 const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
 
 const encode = (payload: object): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
