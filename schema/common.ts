@@ -113,6 +113,35 @@ export const ErrorBody = z
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/**
+ * A paging cursor as it travels: opaque, URL-safe (base64url), issued by the server in a `Link: <…>; rel="next"`
+ * header or a `next_cursor` field. Only its shape is checked here; src/domain/cursor.ts decodes it.
+ */
+export const Cursor = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'must be at most 256 characters' })
+  .regex(/^[A-Za-z0-9_-]+$/, { error: 'must be a cursor from a Link rel="next" header or next_cursor' });
+
+/**
+ * The response headers of a paged list, for openapi.json: where the next page is. `params` names the query
+ * parameters the next link sets (`cursor`, or `after` when tailing); `example` is a next link of that list.
+ */
+export function pageLinkHeaders(params: string, example: string) {
+  return z.object({
+    Link: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          `RFC 8288: \`<PATH?QUERY>; rel="next"\`, this request with ${params} set to the next page's opaque cursor ` +
+          'and every other parameter kept; a path-absolute reference, resolved against the request URL. Absent on ' +
+          'the last page.',
+        example,
+      }),
+  });
+}
+
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 /**

@@ -1,6 +1,7 @@
 // Event model and ingest/list inputs, exactly as documented in API.md.
 import { z } from 'zod';
 import {
+  Cursor,
   IncidentRef,
   Metadata,
   MetadataInput,
@@ -54,9 +55,38 @@ export const IngestBatchInput = z
   .min(1, { error: 'a batch needs at least 1 event' })
   .max(MAX_BATCH, { error: `a batch holds at most ${MAX_BATCH} events` });
 
+/** `after=start`: a tail from the incident's first event. */
+export const TAIL_START = 'start';
+
 export const ListEventsInput = IncidentRef.extend({
   limit: queryInt(1, 1000, 100),
-  before: TimestampInput.optional().meta({ description: 'Only events strictly older than this (paging backwards)' }),
-  since: TimestampInput.optional().meta({ description: 'Only events at or after this' }),
+  before: TimestampInput.meta({ description: 'Only events strictly older than this (paging backwards)' }).optional(),
+  since: TimestampInput.meta({ description: 'Only events at or after this' }).optional(),
+  cursor: Cursor.meta({
+    description:
+      'Continue a newest-first listing strictly after the last event of the previous page: the opaque value from ' +
+      'that response\'s `Link: <…>; rel="next"` header (or tRPC `next_cursor`). Ties on timestamp are broken by ' +
+      'arrival order, so following `next` visits every event exactly once. Combines with before, since and limit; ' +
+      'not with after.',
+  }).optional(),
+  after: Cursor.meta({
+    description:
+      'Tail the incident: only events that ARRIVED (were written) after the event this cursor names, whatever their ' +
+      'timestamps (late and backdated events included), in the order they were written, oldest first. `start` tails ' +
+      'from the incident\'s first event. The response always has a `Link: <…>; rel="next"` header continuing the ' +
+      'tail (poll it; an empty page keeps the same position). Events whose write may still be followed by an earlier ' +
+      'one committing are held back until it has, so a tail never skips an event. Takes any events cursor; combines ' +
+      'with before, since and limit as filters; not with cursor (400).',
+  }).optional(),
 });
 export type ListEventsInput = z.infer<typeof ListEventsInput>;
+
+/** A page of events for tRPC clients, which cannot read the REST `Link` header. */
+export const EventPage = z.object({
+  items: z.array(Event),
+  next_cursor: z
+    .string()
+    .nullable()
+    .meta({ description: 'Pass as `cursor` (or, when tailing, as `after`) for the next page; null on the last page' }),
+});
+export type EventPage = z.infer<typeof EventPage>;

@@ -1,6 +1,7 @@
 // Incident model and the inputs of the incident procedures, exactly as documented in API.md.
 import { z } from 'zod';
 import {
+  Cursor,
   IncidentRef,
   Metadata,
   MetadataInput,
@@ -70,8 +71,22 @@ export const ListIncidentsInput = z.object({
   tag: StorableString.optional(),
   limit: queryInt(1, 500, 50),
   offset: queryInt(0, 1_000_000, 0),
+  cursor: Cursor.meta({
+    description:
+      "Continue strictly after the last incident of the previous page: the opaque value from that response's " +
+      '`Link: <…>; rel="next"` header (or tRPC `next_cursor`). Ties on created_at are broken by id, so following ' +
+      '`next` visits every incident exactly once, even while new ones are created. Combines with the filters and ' +
+      'limit; not with a non-zero offset (400).',
+  }).optional(),
 });
 export type ListIncidentsInput = z.infer<typeof ListIncidentsInput>;
+
+/** A page of incidents for tRPC clients, which cannot read the REST `Link` header. */
+export const IncidentPage = z.object({
+  items: z.array(Incident),
+  next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+});
+export type IncidentPage = z.infer<typeof IncidentPage>;
 
 export const GetIncidentInput = IncidentRef;
 

@@ -82,6 +82,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
         return log();
       },
       requestId: c.get('requestId'),
+      page: {},
     };
   };
 

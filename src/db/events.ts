@@ -1,7 +1,6 @@
 // Query functions for the events table.
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, type Kysely } from 'kysely';
-import type { ListEventsInput } from '../../schema/index.js';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, EventRow } from './types.js';
 
 /** One event as the batch insert takes it: every column but `seq`, the timestamp as an ISO-8601 string. */
@@ -50,9 +49,63 @@ export async function insertEvents(db: Kysely<Database>, rows: readonly EventIns
   });
 }
 
-export async function listEvents(db: Kysely<Database>, f: ListEventsInput): Promise<EventRow[]> {
-  let q = db.selectFrom('events').selectAll().where('incident_id', '=', f.incident_id);
+/**
+ * A column as ISO-8601 UTC text with microseconds, as a cursor carries it: a JS Date would round PostgreSQL's
+ * microseconds away, and a keyset compared with a rounded value skips rows.
+ */
+export const microIso = (column: string) =>
+  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Which events of one incident, and in what order; `limit` rows at most. */
+export interface EventsQuery {
+  incident_id: string;
+  /** ISO-8601: only events strictly older than this. */
+  before?: string | undefined;
+  /** ISO-8601: only events at or after this. */
+  since?: string | undefined;
+  limit: number;
+  /**
+   * `newest`: by (timestamp desc, seq desc), continuing strictly below `below` when given.
+   * `arrival`: by (xact, seq) ascending, only events after `after` there (the order they were written, any
+   *   timestamp), and only those of transactions older than every transaction still running: one still running may
+   *   hold lower seqs, and must sort after what this page returns (migrations/2026-11-29T1400_events_xact.ts).
+   */
+  order:
+    | { by: 'newest'; below?: { timestamp: string; seq: string } }
+    | { by: 'arrival'; after: { xact: string; seq: string } };
+}
+
+/**
+ * An event row with its timestamp as microsecond text (`page_t`), its seq and transaction id as decimal text
+ * (`page_s`, `page_x`: PGlite returns a bigint as a JS number, exact only to 2^53), for the page's last cursor.
+ */
+export type PagedEventRow = EventRow & { page_t: string; page_s: string; page_x: string };
+
+/** One page of an incident's events (`events_incident_ts_idx` serves the newest-first order and its keyset). */
+export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<PagedEventRow[]> {
+  let q = db
+    .selectFrom('events')
+    .selectAll()
+    .select([
+      microIso('timestamp').as('page_t'),
+      sql<string>`seq::text`.as('page_s'),
+      sql<string>`xact::text`.as('page_x'),
+    ])
+    .where('incident_id', '=', f.incident_id);
   if (f.before) q = q.where('timestamp', '<', new Date(f.before));
   if (f.since) q = q.where('timestamp', '>=', new Date(f.since));
+  if (f.order.by === 'arrival') {
+    const { xact, seq } = f.order.after;
+    return q
+      .where(sql<boolean>`(xact, seq) > (${xact}::bigint, ${seq}::bigint)`)
+      .where(sql<boolean>`xact < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`)
+      .orderBy('xact', 'asc')
+      .orderBy('seq', 'asc')
+      .limit(f.limit)
+      .execute();
+  }
+  const below = f.order.below;
+  // A row comparison, so one index range scan continues exactly after the (timestamp, seq) pair, ties included.
+  if (below) q = q.where(sql<boolean>`("timestamp", seq) < (${below.timestamp}::timestamptz, ${below.seq}::bigint)`);
   return q.orderBy('timestamp', 'desc').orderBy('seq', 'desc').limit(f.limit).execute();
 }

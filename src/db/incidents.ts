@@ -1,6 +1,7 @@
 // Query functions for the incidents table. `db` first, so a transaction passes straight through.
 import { sql, type Kysely, type Updateable } from 'kysely';
-import type { CreateIncidentInput, ListIncidentsInput } from '../../schema/index.js';
+import type { CreateIncidentInput, IncidentStatus, Severity } from '../../schema/index.js';
+import { microIso } from './events.js';
 import { prepare } from './prepared.js';
 import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types.js';
 
@@ -110,14 +111,31 @@ export async function findIncident(
   return (await (opts.lock ? findByIdLocked : findById)(db, id))[0];
 }
 
-export async function listIncidents(db: Kysely<Database>, f: ListIncidentsInput): Promise<IncidentRow[]> {
-  let q = db.selectFrom('incidents').selectAll();
+/** Which incidents, newest first by (created_at desc, id desc); `limit` rows at most. */
+export interface IncidentsQuery {
+  status?: IncidentStatus | undefined;
+  severity?: Severity | undefined;
+  source?: string | undefined;
+  tag?: string | undefined;
+  limit: number;
+  offset: number;
+  /** Continue strictly below this (created_at as microsecond ISO text, id). */
+  below?: { createdAt: string; id: string } | undefined;
+}
+
+/** An incident row with `created_at` as microsecond text (`page_t`), for the cursor of the page's last row. */
+export type PagedIncidentRow = IncidentRow & { page_t: string };
+
+export async function listIncidents(db: Kysely<Database>, f: IncidentsQuery): Promise<PagedIncidentRow[]> {
+  let q = db.selectFrom('incidents').selectAll().select(microIso('created_at').as('page_t'));
   if (f.status) q = q.where('status', '=', f.status);
   if (f.severity) q = q.where('severity', '=', f.severity);
   if (f.source) q = q.where('source', '=', f.source);
   // `@>` lets the GIN index on tags answer the filter.
   // The array is built in SQL from a scalar parameter, so pg and PGlite bind it the same way.
   if (f.tag) q = q.where(sql<boolean>`tags @> array[${f.tag}]::text[]`);
+  const below = f.below;
+  if (below) q = q.where(sql<boolean>`(created_at, id) < (${below.createdAt}::timestamptz, ${below.id}::uuid)`);
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute();
 }
 

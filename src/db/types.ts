@@ -36,6 +36,8 @@ export interface EventsTable {
   metadata: Jsonb<Record<string, unknown>>;
   timestamp: TimestamptzRequired;
   seq: ColumnType<string, never, never>;
+  /** The writing transaction's id (xid8 as bigint), for tailing in commit-safe order (see the migration). */
+  xact: ColumnType<string, never, never>;
 }
 
 export interface TimelineEntriesTable {

@@ -7,7 +7,7 @@ import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
 import { requestHeader } from '../http/node-io.js';
 import { createCallerFactory } from '../trpc/init.js';
-import type { Context } from '../trpc/context.js';
+import type { Context, PageReport } from '../trpc/context.js';
 import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './routes.js';
@@ -36,6 +36,18 @@ function procedureAt(caller: unknown, path: string): ProcedureCall {
   return node as ProcedureCall;
 }
 
+/**
+ * The `Link` header value (RFC 8288 §3) pointing at the next page: this request's path and query with `param` set to
+ * `cursor` (replacing any value it had; every other parameter kept), as a path-absolute URI reference, which RFC 8288
+ * resolves against the request URL (so no Host header or proxy prefix is trusted here). Cursors are base64url, so
+ * the reference needs no escaping beyond what URLSearchParams does.
+ */
+export function nextLink(requestUrl: string, next: NonNullable<PageReport['next']>): string {
+  const url = new URL(requestUrl);
+  url.searchParams.set(next.param, next.cursor);
+  return `<${url.pathname}${url.search}>; rel="next"`;
+}
+
 export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
   const routes = restRoutes(opts.router);
   const createCaller = createCallerFactory(opts.router);
@@ -62,6 +74,7 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
           });
         }
         const output = await procedureAt(createCaller(ctx), route.path)(input);
+        if (ctx.page.next) c.header('Link', nextLink(c.req.url, ctx.page.next));
         return c.json(output as object, route.successStatus);
       } catch (err) {
         return errorResponse(c, err);

@@ -72,6 +72,20 @@ function queryParameters(route: RestRoute, op: Json): Json[] {
     });
 }
 
+/**
+ * The generator leaves a query parameter's description inside its schema, where documentation viewers (Swagger UI)
+ * do not show it: it becomes the parameter's own description.
+ */
+function hoistDescriptions(op: Json): void {
+  for (const param of (op.parameters as Json[] | undefined) ?? []) {
+    const schema = param.schema as Json | undefined;
+    if (param.description === undefined && typeof schema?.description === 'string') {
+      param.description = schema.description;
+      delete schema.description;
+    }
+  }
+}
+
 export interface DocumentOptions {
   version: string;
   /** Where the REST facade is mounted, e.g. `/api`. */
@@ -103,6 +117,7 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
       op.parameters = [...pathParams, ...queryParameters(route, op)];
       delete op.requestBody;
     }
+    hoistDescriptions(op);
     const arrayBody = route.meta.rest?.arrayBody;
     if (arrayBody) {
       op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(arrayBody, schemas) } } };

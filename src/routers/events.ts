@@ -1,12 +1,17 @@
-// events.*: ingest one event, ingest a batch, list an incident's events.
+// events.*: ingest one event, ingest a batch, list an incident's events (a page; `page` adds the next cursor).
 import { z } from 'zod';
-import { Event, IngestBatchInput, IngestEventInput, ListEventsInput } from '../../schema/index.js';
-import { listEvents } from '../db/events.js';
-import { toEvent } from '../db/rows.js';
-import { getIncident } from '../domain/incidents.js';
+import {
+  Event,
+  EventPage,
+  IngestBatchInput,
+  IngestEventInput,
+  ListEventsInput,
+  pageLinkHeaders,
+} from '../../schema/index.js';
 import { ingestEvents, toRanges, type Ingested } from '../domain/ingest.js';
 import type { AnalysisScheduler } from '../analysis/runtime/service.js';
 import type { ChangeSink } from '../domain/changes.js';
+import { pageEvents } from '../domain/pages.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
@@ -78,13 +83,32 @@ export const eventsRouter = (output: OutputPolicy) =>
           method: 'GET',
           path: '/ingest/events/{incident_id}',
           tags: TAGS,
-          summary: "An incident's events, newest first",
+          summary: "An incident's events, newest first, or tailed in arrival order",
+          description:
+            'Newest first by timestamp, ties in arrival order. When more events follow, the response has an RFC 8288 ' +
+            '`Link: <…?cursor=…>; rel="next"` header: the same request with `cursor` set; following it visits every ' +
+            "event exactly once. With `after`, the events ingested after that cursor's event, oldest arrival first; " +
+            'its `Link` rel="next" (always present) continues the tail.',
+          responseHeaders: pageLinkHeaders(
+            '`cursor` (or, on a tail, `after`: a tail has no last page, its next link is always there)',
+            '</api/ingest/events/123e4567-e89b-12d3-a456-426614174000?limit=3&cursor=eyJ2IjoxLCJrIjoiZSIs…>; rel="next"',
+          ),
         },
       })
       .input(ListEventsInput)
       .output(output(z.array(Event)))
       .query(async ({ ctx, input }) => {
-        await getIncident(ctx.db, input.incident_id);
-        return (await listEvents(ctx.db, input)).map(toEvent);
+        const page = await pageEvents(ctx.db, input);
+        if (page.next) ctx.page.next = page.next;
+        return page.items;
+      }),
+
+    /** tRPC only: the same page as `list`, with the cursor a REST client reads from the Link header. */
+    page: procedure
+      .input(ListEventsInput)
+      .output(output(EventPage))
+      .query(async ({ ctx, input }): Promise<EventPage> => {
+        const page = await pageEvents(ctx.db, input);
+        return { items: page.items, next_cursor: page.next?.cursor ?? null };
       }),
   });

@@ -5,17 +5,19 @@ import {
   CreateIncidentInput,
   GetIncidentInput,
   Incident,
+  IncidentPage,
   ListIncidentsInput,
   OnUpdateInput,
+  pageLinkHeaders,
   TimelineEntry,
   UpdateStatusInput,
 } from '../../schema/index.js';
 import { listActions } from '../db/actions.js';
-import { listIncidents } from '../db/incidents.js';
-import { toAction, toIncident, toTimelineEntry } from '../db/rows.js';
+import { toAction, toTimelineEntry } from '../db/rows.js';
 import { listTimeline } from '../db/timeline.js';
 import { publishChange } from '../domain/changes.js';
 import { createIncident, getIncident, transitionStatus } from '../domain/incidents.js';
+import { pageIncidents } from '../domain/pages.js';
 import { roomFrames } from '../rooms/subscription.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
@@ -40,10 +42,38 @@ export const incidentsRouter = (output: OutputPolicy) =>
       }),
 
     list: procedure
-      .meta({ openapi: { method: 'GET', path: '/incidents', tags: TAGS, summary: 'List incidents, newest first' } })
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/incidents',
+          tags: TAGS,
+          summary: 'List incidents, newest first',
+          description:
+            'Newest first by created_at, ties by id. When more incidents follow, the response has an RFC 8288 ' +
+            '`Link: <…?cursor=…>; rel="next"` header: the same request with `cursor` set; following it visits every ' +
+            'matching incident exactly once.',
+          responseHeaders: pageLinkHeaders(
+            '`cursor`',
+            '</api/incidents/?status=open&limit=50&cursor=eyJ2IjoxLCJrIjoiaSIs…>; rel="next"',
+          ),
+        },
+      })
       .input(ListIncidentsInput)
       .output(output(z.array(Incident)))
-      .query(async ({ ctx, input }) => (await listIncidents(ctx.db, input)).map(toIncident)),
+      .query(async ({ ctx, input }) => {
+        const page = await pageIncidents(ctx.db, input);
+        if (page.next) ctx.page.next = page.next;
+        return page.items;
+      }),
+
+    /** tRPC only: the same page as `list`, with the cursor a REST client reads from the Link header. */
+    page: procedure
+      .input(ListIncidentsInput)
+      .output(output(IncidentPage))
+      .query(async ({ ctx, input }): Promise<IncidentPage> => {
+        const page = await pageIncidents(ctx.db, input);
+        return { items: page.items, next_cursor: page.next?.cursor ?? null };
+      }),
 
     get: procedure
       .meta({ openapi: { method: 'GET', path: '/incidents/{incident_id}', tags: TAGS, summary: 'Get an incident' } })

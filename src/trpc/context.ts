@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AnalysisScheduler } from '../analysis/runtime/service.js';
 import type { Database } from '../db/types.js';
 import type { ChangeSink } from '../domain/changes.js';
+import type { NextPage } from '../domain/pages.js';
 import type { RoomHub } from '../rooms/hub.js';
 
 export interface AppDeps {
@@ -14,6 +15,17 @@ export interface AppDeps {
   logger: Logger;
 }
 
+/**
+ * How a list procedure reports where its next page starts, when the body must stay a bare array: it sets `next`, and
+ * the REST facade turns it into a `Link: <…>; rel="next"` header (rest/mount.ts). tRPC clients cannot see headers and
+ * use the `page` procedures instead; over /trpc the value is set and ignored.
+ */
+export interface PageReport {
+  next?: NextPage;
+}
+
 export interface Context extends AppDeps {
   requestId: string;
+  /** One per request, empty until a list procedure reports a next page. */
+  page: PageReport;
 }

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { OPENAPI_PATH, renderOpenApi } from '../../src/rest/document.js';
 
 type Op = {
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; description?: string }[];
   requestBody?: { content: Record<string, { schema: { type?: string } }> };
-  responses: Record<string, unknown>;
+  responses: Record<string, { headers?: Record<string, { description?: string }> }>;
 };
 
 describe('openapi.json', () => {
@@ -54,6 +54,27 @@ describe('openapi.json', () => {
       'tag',
       'limit',
       'offset',
+      'cursor',
     ]);
+
+    // The paged lists: cursor and after are described, and the 200 documents the Link header.
+    const events = op('/ingest/events/{incident_id}', 'get');
+    expect(events.parameters?.map((p) => p.name)).toEqual([
+      'incident_id',
+      'limit',
+      'before',
+      'since',
+      'cursor',
+      'after',
+    ]);
+    const described = (o: Op, name: string) => o.parameters?.find((p) => p.name === name)?.description ?? '';
+    expect(described(events, 'cursor')).toMatch(/Link: <…>; rel="next"/);
+    expect(described(events, 'after')).toMatch(/ARRIVED/);
+    expect(described(events, 'before')).toMatch(/strictly older/);
+    expect(described(op('/incidents', 'get'), 'cursor')).toMatch(/offset/);
+    for (const list of [events, op('/incidents', 'get')]) {
+      expect(list.responses['200']?.headers?.Link?.description).toMatch(/^RFC 8288/);
+    }
+    expect(op('/incidents/{incident_id}', 'get').responses['200']?.headers).toBeUndefined();
   });
 });

@@ -1,0 +1,119 @@
+// Paging cursors: the opaque strings list endpoints hand out (REST `Link: <…>; rel="next"`, tRPC `next_cursor`) and
+// take back (`cursor`, `after`). A cursor names one row's position in its list's sort order, so the next page starts
+// strictly after that row (keyset paging) and a row is never skipped or repeated when sort keys tie.
+//
+// Format, version 1: base64url (RFC 4648 §5, no padding) of compact JSON
+//   events:    {"v":1,"k":"e","t":"2026-11-29T16:33:06.123000Z","s":"1234","x":"5678"}
+//              t = timestamp, s = seq, x = the id of the transaction that wrote it (for tailing)
+//   incidents: {"v":1,"k":"i","t":"2026-11-29T16:33:06.123456Z","i":"<uuid>"}  t = created_at, i = id
+// `t` keeps PostgreSQL's microseconds (a JS Date would round them away and the keyset would skip rows). The cursor is
+// not signed: it only says where to resume, which a client could equally say with `before`, so a forged one can read
+// nothing it could not read anyway. It is validated strictly so that a damaged one is a clear 400, never a 500.
+import { z } from 'zod';
+import { AppError } from './errors.js';
+
+/**
+ * An event's place in its incident's list: its timestamp (ISO-8601 UTC, microseconds), its insertion `seq` and the
+ * id of the transaction that wrote it (`xact`), as decimal strings.
+ */
+export interface EventPosition {
+  timestamp: string;
+  seq: string;
+  xact: string;
+}
+
+/** An incident's place in the incident list: `created_at` (ISO-8601 UTC, microseconds) and its id. */
+export interface IncidentPosition {
+  createdAt: string;
+  id: string;
+}
+
+/** Longer input is refused before decoding; a version 1 cursor is under 160 characters. */
+const MAX_CURSOR_LENGTH = 256;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** Exactly the shape the database's `to_char(… 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')` produces. */
+const MICRO_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const BIGINT_MAX = 9_223_372_036_854_775_807n;
+
+const MicroTimestamp = z
+  .string()
+  .regex(MICRO_ISO)
+  // A real instant: no 13th month, no 30th of February (PostgreSQL would refuse it with an error, not a 400).
+  .refine((t) => {
+    const ms = Date.parse(`${t.slice(0, 23)}Z`);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === t.slice(0, 23);
+  });
+const PositiveBigint = z
+  .string()
+  .regex(/^[1-9]\d{0,18}$/)
+  .refine((s) => BigInt(s) <= BIGINT_MAX);
+
+const EventPayload = z.strictObject({
+  v: z.literal(1),
+  k: z.literal('e'),
+  t: MicroTimestamp,
+  s: PositiveBigint,
+  x: PositiveBigint,
+});
+const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
+
+const encode = (payload: object): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+
+/** The cursor naming an event's position (for `cursor=` and `after=` on an incident's event list). */
+export function encodeEventCursor(p: EventPosition): string {
+  return encode({ v: 1, k: 'e', t: p.timestamp, s: p.seq, x: p.xact });
+}
+
+/** The cursor naming an incident's position in the incident list (for `cursor=`). */
+export function encodeIncidentCursor(p: IncidentPosition): string {
+  return encode({ v: 1, k: 'i', t: p.createdAt, i: p.id });
+}
+
+function invalid(param: string, why: string): AppError {
+  return new AppError('INVALID_INPUT', `${param} is not a cursor this list issued: ${why}`, [
+    { path: param, message: why },
+  ]);
+}
+
+/** The JSON a cursor carries, or an INVALID_INPUT AppError naming `param` (garbage, padding, damage, not JSON). */
+function payloadOf(text: string, param: string): unknown {
+  if (text.length === 0 || text.length > MAX_CURSOR_LENGTH || !BASE64URL.test(text)) {
+    throw invalid(param, 'expected the opaque string from a Link rel="next" or next_cursor');
+  }
+  const bytes = Buffer.from(text, 'base64url');
+  // Node's decoder skips what it cannot read; a cursor must survive the round trip byte for byte.
+  if (bytes.toString('base64url') !== text) throw invalid(param, 'not valid base64url');
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    throw invalid(param, 'damaged');
+  }
+}
+
+function versionCheck(payload: unknown, param: string, kind: 'e' | 'i'): void {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid(param, 'damaged');
+  const { v, k } = payload as { v?: unknown; k?: unknown };
+  if (v !== 1) throw invalid(param, `unsupported cursor version ${JSON.stringify(v ?? null)}; start the list again`);
+  if (k !== kind) throw invalid(param, `a cursor of another list (${kind === 'e' ? 'incidents' : 'events'})`);
+}
+
+/**
+ * The event position `text` names. `param` is the input that carried it (`cursor` or `after`), named in the error.
+ * Throws AppError INVALID_INPUT (HTTP 400) with an issue at `param` for anything this module did not encode.
+ */
+export function decodeEventCursor(text: string, param: string): EventPosition {
+  const payload = payloadOf(text, param);
+  versionCheck(payload, param, 'e');
+  const parsed = EventPayload.safeParse(payload);
+  if (!parsed.success) throw invalid(param, 'damaged');
+  return { timestamp: parsed.data.t, seq: parsed.data.s, xact: parsed.data.x };
+}
+
+/** The incident position `text` names; errors as `decodeEventCursor`. */
+export function decodeIncidentCursor(text: string, param: string): IncidentPosition {
+  const payload = payloadOf(text, param);
+  versionCheck(payload, param, 'i');
+  const parsed = IncidentPayload.safeParse(payload);
+  if (!parsed.success) throw invalid(param, 'damaged');
+  return { createdAt: parsed.data.t, id: parsed.data.i };
+}

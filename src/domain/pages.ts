@@ -1,0 +1,122 @@
+// The paged lists: an incident's events (newest first, or tailed in arrival order) and the incidents. One function
+// per list serves both the REST/tRPC `list` procedures (the page is the body, the next cursor goes out of band) and the
+// tRPC-only `page` procedures (`{items, next_cursor}`), so the query and the cursor rules exist once.
+import type { Kysely } from 'kysely';
+import {
+  TAIL_START,
+  type Event,
+  type Incident,
+  type ListEventsInput,
+  type ListIncidentsInput,
+} from '../../schema/index.js';
+import { listEvents, type EventsQuery, type PagedEventRow } from '../db/events.js';
+import { listIncidents } from '../db/incidents.js';
+import { toEvent, toIncident } from '../db/rows.js';
+import type { Database } from '../db/types.js';
+import {
+  decodeEventCursor,
+  decodeIncidentCursor,
+  encodeEventCursor,
+  encodeIncidentCursor,
+  type EventPosition,
+  type IncidentPosition,
+} from './cursor.js';
+import { AppError } from './errors.js';
+import { getIncident } from './incidents.js';
+
+/** Where the next page starts: the query parameter to set and its value. */
+export interface NextPage {
+  param: 'cursor' | 'after';
+  cursor: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Undefined when this page is the last one (a tail always has a next page). */
+  next?: NextPage;
+}
+
+const positionOf = (row: PagedEventRow): EventPosition => ({
+  timestamp: row.page_t,
+  seq: row.page_s,
+  xact: row.page_x,
+});
+
+function combination(message: string, path: string): AppError {
+  return new AppError('INVALID_INPUT', message, [{ path, message }]);
+}
+
+/**
+ * A page of an incident's events.
+ * - Default and `cursor`: newest first by (timestamp desc, seq desc), strictly after the cursor's event; `next` is
+ *   set when more events follow (one extra row is read to know).
+ * - `after`: the tail, every event written after the cursor's event, in the order written (transaction, then seq),
+ *   whatever its timestamp; events of transactions that may still be followed by a commit with lower seqs wait for
+ *   a later poll rather than be skipped. `next` is always set (the last event returned, or the same position).
+ * `before` and `since` filter both. Throws NOT_FOUND for an unknown incident, INVALID_INPUT (400) for a bad cursor
+ * or for `cursor` with `after`.
+ */
+export async function pageEvents(db: Kysely<Database>, input: ListEventsInput): Promise<Page<Event>> {
+  if (input.cursor !== undefined && input.after !== undefined) {
+    throw combination('cursor and after cannot be combined: cursor pages newest first, after tails', 'cursor');
+  }
+  const tail =
+    input.after === undefined
+      ? undefined
+      : input.after === TAIL_START
+        ? { xact: '0', seq: '0' }
+        : decodeEventCursor(input.after, 'after');
+  const below = input.cursor === undefined ? undefined : decodeEventCursor(input.cursor, 'cursor');
+  await getIncident(db, input.incident_id);
+
+  const order: EventsQuery['order'] = tail
+    ? { by: 'arrival', after: { xact: tail.xact, seq: tail.seq } }
+    : { by: 'newest', below };
+  const rows = await listEvents(db, {
+    incident_id: input.incident_id,
+    before: input.before,
+    since: input.since,
+    limit: input.limit + 1,
+    order,
+  });
+  const more = rows.length > input.limit;
+  const kept = more ? rows.slice(0, input.limit) : rows;
+  const last = kept.at(-1);
+  const items = kept.map(toEvent);
+  if (tail) {
+    // A tail never ends: with nothing new, the client polls the same position again.
+    const cursor = last ? encodeEventCursor(positionOf(last)) : (input.after ?? TAIL_START);
+    return { items, next: { param: 'after', cursor } };
+  }
+  if (!more || !last) return { items };
+  return { items, next: { param: 'cursor', cursor: encodeEventCursor(positionOf(last)) } };
+}
+
+/**
+ * A page of incidents, newest first by (created_at desc, id desc), filtered as the input says; `next` is set when
+ * more incidents follow. Throws INVALID_INPUT (400) for a bad cursor or a cursor with a non-zero offset.
+ */
+export async function pageIncidents(db: Kysely<Database>, input: ListIncidentsInput): Promise<Page<Incident>> {
+  let below: IncidentPosition | undefined;
+  if (input.cursor !== undefined) {
+    if (input.offset !== 0) {
+      throw combination('cursor and offset cannot be combined: the cursor already says where to continue', 'cursor');
+    }
+    below = decodeIncidentCursor(input.cursor, 'cursor');
+  }
+  const rows = await listIncidents(db, {
+    status: input.status,
+    severity: input.severity,
+    source: input.source,
+    tag: input.tag,
+    limit: input.limit + 1,
+    offset: input.offset,
+    below,
+  });
+  const more = rows.length > input.limit;
+  const kept = more ? rows.slice(0, input.limit) : rows;
+  const last = kept.at(-1);
+  const items = kept.map(toIncident);
+  if (!more || !last) return { items };
+  return { items, next: { param: 'cursor', cursor: encodeIncidentCursor({ createdAt: last.page_t, id: last.id }) } };
+}

@@ -1,0 +1,341 @@
+// Paging that reaches everything (issue 14, part 4): the Link rel="next" cursor on the event and incident lists visits
+// every row exactly once when sort keys tie, `after` tails an incident in arrival order (late and backdated events
+// included), bad cursors are 400s naming the parameter, and the tRPC `page` procedures agree with REST.
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Event, Incident } from '../../schema/index.js';
+import { DB_LABEL, POSTGRES_URL, createIncident, startTestApp, type TestServer } from './harness.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestApp();
+});
+afterAll(() => s.stop());
+
+interface Listed<T> {
+  status: number;
+  items: T[];
+  /** The rel="next" target, a path with its query, or undefined when there is no Link header. */
+  next: string | undefined;
+  link: string | null;
+}
+
+/** One GET of a list endpoint: its rows and the target of its `Link: <…>; rel="next"`. */
+async function get<T>(path: string, parse: (v: unknown) => T[]): Promise<Listed<T>> {
+  const res = await s.api(path);
+  const link = res.headers.get('link');
+  const body: unknown = await res.json();
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`);
+  const next = link === null ? undefined : /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
+  if (link !== null && next === undefined) throw new Error(`not an RFC 8288 next link: ${link}`);
+  return { status: res.status, items: parse(body), next, link };
+}
+
+const events = (path: string) => get(path, (v) => Event.array().parse(v));
+const incidents = (path: string) => get(path, (v) => Incident.array().parse(v));
+
+/** Follows rel="next" from `first` until a page has no Link; every page's rows, in order. */
+async function follow<T>(first: string, fetchPage: (p: string) => Promise<Listed<T>>, maxPages = 200): Promise<T[][]> {
+  const pages: T[][] = [];
+  let path: string | undefined = first;
+  while (path !== undefined) {
+    if (pages.length >= maxPages) throw new Error('too many pages');
+    const page = await fetchPage(path);
+    pages.push(page.items);
+    path = page.next;
+  }
+  return pages;
+}
+
+/**
+ * Follows a tail's next links, as a poller would, until `count` events have come: on a PostgreSQL shared with other
+ * work, a tail may hold events back while some transaction in the cluster is still running (never skip them).
+ */
+async function drain(first: string, count: number): Promise<{ items: Event[]; next: string; pages: Event[][] }> {
+  const pages: Event[][] = [];
+  let path = first;
+  const deadline = Date.now() + 10_000;
+  while (pages.flat().length < count) {
+    if (Date.now() > deadline) throw new Error(`tail ${first} gave ${pages.flat().length} of ${count} events`);
+    const page = await events(path);
+    if (page.next === undefined) throw new Error('a tail page without a next link');
+    if (page.items.length > 0) pages.push(page.items);
+    else await new Promise((r) => setTimeout(r, 20));
+    path = page.next;
+  }
+  return { items: pages.flat(), next: path, pages };
+}
+
+const ev = (incident_id: string, i: number, timestamp?: string) => ({
+  incident_id,
+  event_type: 'log',
+  message: `event ${i}`,
+  metadata: { i },
+  ...(timestamp ? { timestamp } : {}),
+});
+
+async function ingest(batch: object[]): Promise<Event[]> {
+  const res = await s.api('/api/ingest/events/batch', { json: batch });
+  expect(res.status).toBe(201);
+  return Event.array().parse(await res.json());
+}
+
+const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
+const order = (rows: Event[]) => rows.map((e) => e.metadata.i);
+
+describe(`paging the event list (${DB_LABEL})`, () => {
+  it('the issue: 7 events of one batch share a timestamp; limit=3 and following next visits all 7 once, in order', async () => {
+    const inc = await createIncident(s);
+    const T = '2026-11-29T10:00:00.000Z';
+    await ingest(Array.from({ length: 7 }, (_, i) => ev(inc.id, i, T)));
+    const base = `/api/ingest/events/${inc.id}`;
+
+    const first = await events(`${base}?limit=3`);
+    expect(order(first.items)).toEqual([6, 5, 4]);
+    // The documented `before` keeps its meaning: strictly older, so it cannot reach the tied rest. `next` can.
+    expect((await events(`${base}?limit=3&before=${T}`)).items).toEqual([]);
+    expect(first.next).toMatch(new RegExp(`^${base}\\?limit=3&cursor=[A-Za-z0-9_-]+$`));
+
+    const pages = await follow(`${base}?limit=3`, events);
+    expect(pages.map(order)).toEqual([[6, 5, 4], [3, 2, 1], [0]]);
+  });
+
+  it('boundary: many ties across page edges, mixed timestamps and several batches, every page size', async () => {
+    const inc = await createIncident(s);
+    const at = (m: number) => `2026-11-29T10:0${m}:00.000Z`;
+    // Timestamps repeat within and across batches, and later batches land between and on earlier timestamps.
+    const minutes = [3, 3, 3, 1, 1, 5, 3, 3, 1, 5, 5, 5, 2, 3, 3, 3, 3, 1, 4, 4];
+    for (let b = 0; b < 3; b += 1) await ingest(minutes.map((m, j) => ev(inc.id, b * 100 + j, at((m + b) % 7))));
+    const base = `/api/ingest/events/${inc.id}`;
+    const all = (await events(`${base}?limit=1000`)).items;
+    expect(all).toHaveLength(60);
+    for (const limit of [1, 2, 3, 7, 19, 20, 59, 60, 61]) {
+      const pages = await follow(`${base}?limit=${limit}`, events);
+      expect(ids(pages.flat()), `limit=${limit}`).toEqual(ids(all));
+      expect(pages.length, `limit=${limit}`).toBe(Math.ceil(60 / limit));
+      for (const p of pages) expect(p.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps before, since and limit, alone and combined with cursor, and the Link keeps them', async () => {
+    const inc = await createIncident(s);
+    const at = (m: number) => `2026-11-29T11:0${m}:00.000Z`;
+    await ingest([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => ev(inc.id, i, at(Math.floor(i / 2)))));
+    const base = `/api/ingest/events/${inc.id}`;
+    expect(order((await events(`${base}?limit=3`)).items)).toEqual([9, 8, 7]);
+    expect(order((await events(`${base}?before=${at(3)}`)).items)).toEqual([5, 4, 3, 2, 1, 0]);
+    expect(order((await events(`${base}?since=${at(3)}`)).items)).toEqual([9, 8, 7, 6]);
+
+    const filtered = `${base}?since=${at(1)}&before=${at(4)}&limit=4`;
+    const first = await events(filtered);
+    expect(first.next).toContain(`since=${encodeURIComponent(at(1))}`);
+    expect(first.next).toContain(`before=${encodeURIComponent(at(4))}`);
+    expect((await follow(filtered, events)).map(order)).toEqual([
+      [7, 6, 5, 4],
+      [3, 2],
+    ]);
+  });
+
+  it('has no Link on the last page, even when it is exactly full', async () => {
+    const inc = await createIncident(s);
+    await ingest(Array.from({ length: 4 }, (_, i) => ev(inc.id, i)));
+    const base = `/api/ingest/events/${inc.id}`;
+    expect((await events(`${base}?limit=4`)).link).toBeNull();
+    expect((await events(`${base}?limit=5`)).link).toBeNull();
+    const first = await events(`${base}?limit=2`);
+    const second = await events(first.next ?? '');
+    expect(second.items).toHaveLength(2);
+    expect(second.link).toBeNull();
+    const empty = await createIncident(s);
+    expect(await events(`/api/ingest/events/${empty.id}`)).toMatchObject({ items: [], link: null });
+  });
+
+  it('replaces the cursor in the next link rather than adding a second one', async () => {
+    const inc = await createIncident(s);
+    await ingest(Array.from({ length: 5 }, (_, i) => ev(inc.id, i)));
+    const first = await events(`/api/ingest/events/${inc.id}/?limit=2`);
+    const second = await events(first.next ?? '');
+    expect(second.next?.match(/cursor=/g)).toHaveLength(1);
+    expect(second.next).not.toBe(first.next);
+    expect(second.next?.startsWith(`/api/ingest/events/${inc.id}/?limit=2&cursor=`)).toBe(true);
+  });
+});
+
+describe(`tailing an incident with after (${DB_LABEL})`, () => {
+  it('sees a backdated event and one tying the last timestamp, ingested after the cursor, in arrival order', async () => {
+    const inc = await createIncident(s);
+    const base = `/api/ingest/events/${inc.id}`;
+    const T = '2026-11-29T12:00:00.000Z';
+    await ingest([ev(inc.id, 0, '2026-11-29T11:59:00.000Z'), ev(inc.id, 1, T), ev(inc.id, 2, T)]);
+
+    // The tail from the start sees all three in arrival order; its next link is where to poll.
+    const start = await drain(`${base}?after=start`, 3);
+    expect(order(start.items)).toEqual([0, 1, 2]);
+    expect(start.next).toMatch(new RegExp(`^${base}\\?after=[A-Za-z0-9_-]+$`));
+    const caughtUp = await events(start.next);
+    expect(caughtUp.items).toEqual([]);
+    // Nothing new: the same position comes back, so a poller just keeps following next.
+    expect(caughtUp.next).toBe(start.next);
+
+    // Late arrivals: one backdated far before everything, one tying the newest timestamp. Newest-first paging by
+    // timestamp would put them behind what the client has already read; the tail does not.
+    await ingest([ev(inc.id, 3, '2026-01-01T00:00:00.000Z')]);
+    await ingest([ev(inc.id, 4, T), ev(inc.id, 5, '2026-11-29T12:30:00.000Z')]);
+    const late = await drain(caughtUp.next ?? '', 3);
+    expect(order(late.items)).toEqual([3, 4, 5]);
+    expect((await events(late.next ?? '')).items).toEqual([]);
+  });
+
+  it('pages a long tail by limit, and takes a cursor of the newest-first list', async () => {
+    const inc = await createIncident(s);
+    const base = `/api/ingest/events/${inc.id}`;
+    // Arrival order is the reverse of timestamp order here.
+    await ingest(Array.from({ length: 9 }, (_, i) => ev(inc.id, i, `2026-11-29T13:0${8 - i}:00.000Z`)));
+    const tail = await drain(`${base}?after=start&limit=4`, 9);
+    expect(order(tail.items)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const page of tail.pages) expect(page.length).toBeLessThanOrEqual(4);
+    expect(tail.next).toContain('limit=4');
+
+    // A newest-first page's cursor names its last event (here event 6, the oldest timestamp on the page but the
+    // seventh to arrive): the tail continues from its arrival.
+    const newestFirst = await events(`${base}?limit=7`);
+    expect(order(newestFirst.items)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const cursor = new URLSearchParams(newestFirst.next?.split('?')[1]).get('cursor') ?? '';
+    expect(order((await drain(`${base}?after=${cursor}`, 2)).items)).toEqual([7, 8]);
+  });
+
+  // The race the tail's transaction cutoff exists for: a batch takes lower seqs but commits after a later one. A tail
+  // that moved past the later batch would never see the earlier; it must wait for it instead. PostgreSQL only: PGlite
+  // has one connection, so no two transactions overlap.
+  it.skipIf(!POSTGRES_URL)('waits for a transaction still writing instead of skipping its events', async () => {
+    const inc = await createIncident(s);
+    const base = `/api/ingest/events/${inc.id}`;
+    const held = new pg.Client({ connectionString: s.database.url });
+    await held.connect();
+    try {
+      await held.query('begin');
+      await held.query(
+        `insert into events (incident_id, event_type, message, level, source, metadata, "timestamp")
+         values ($1, 'log', 'written first, committed last', 'info', 'test', '{"i": 0}', now())`,
+        [inc.id],
+      );
+      await ingest([ev(inc.id, 1)]);
+      const during = await events(`${base}?after=start`);
+      expect(during.items).toEqual([]);
+      await held.query('commit');
+      expect(order((await drain(during.next ?? '', 2)).items)).toEqual([0, 1]);
+    } finally {
+      await held.end();
+    }
+  });
+});
+
+describe(`paging the incident list (${DB_LABEL})`, () => {
+  /** Incidents tagged `tag` with the given created_at values (set directly: the API always stamps now()). */
+  async function seed(tag: string, createdAt: string[]): Promise<void> {
+    for (const [i, at] of createdAt.entries()) {
+      const inc = await createIncident(s, { title: `${tag} ${i}`, tags: [tag] });
+      await s.database.db
+        .updateTable('incidents')
+        .set({ created_at: sql<Date>`${at}::timestamptz` })
+        .where('id', '=', inc.id)
+        .execute();
+    }
+  }
+
+  it('visits every incident once when created_at ties, microseconds apart included, with filters kept', async () => {
+    const same = '2026-11-29T09:00:00.123456Z';
+    // Ties, plus instants within one millisecond that a JS Date cannot tell apart.
+    const stamps = [
+      ...Array.from({ length: 7 }, () => same),
+      '2026-11-29T09:00:00.123457Z',
+      '2026-11-29T09:00:00.123455Z',
+      '2026-11-29T09:00:00.123999Z',
+      '2026-11-29T09:00:00.123000Z',
+      '2026-11-29T08:00:00Z',
+    ];
+    await seed('paging-ties', stamps);
+    await seed('paging-other', [same, same]);
+    const all = (await incidents('/api/incidents/?tag=paging-ties&limit=500')).items;
+    expect(all).toHaveLength(12);
+    for (const limit of [1, 2, 3, 5, 11, 12, 13]) {
+      const pages = await follow(`/api/incidents/?tag=paging-ties&limit=${limit}`, incidents);
+      expect(ids(pages.flat()), `limit=${limit}`).toEqual(ids(all));
+      expect(pages.length, `limit=${limit}`).toBe(Math.ceil(12 / limit));
+    }
+  });
+
+  it('keeps offset working alone', async () => {
+    await seed('paging-offset', ['2026-11-29T07:00:00Z', '2026-11-29T07:00:01Z', '2026-11-29T07:00:02Z']);
+    const all = (await incidents('/api/incidents/?tag=paging-offset')).items;
+    const page = await incidents('/api/incidents/?tag=paging-offset&limit=1&offset=1');
+    expect(ids(page.items)).toEqual([all[1]?.id]);
+    expect(page.next).toContain('offset=1');
+  });
+});
+
+describe(`bad cursors and combinations are 400s naming the parameter (${DB_LABEL})`, () => {
+  async function refusal(path: string): Promise<{ code: string; message: string; issues: { path: string }[] }> {
+    const res = await s.api(path);
+    expect(res.status, path).toBe(400);
+    return (await res.json()) as { code: string; message: string; issues: { path: string }[] };
+  }
+
+  it('refuses garbage, a damaged cursor, the other list cursor and forbidden combinations', async () => {
+    const inc = await createIncident(s);
+    await ingest(Array.from({ length: 3 }, (_, i) => ev(inc.id, i)));
+    await createIncident(s);
+    const base = `/api/ingest/events/${inc.id}`;
+    const eventCursor = new URLSearchParams((await events(`${base}?limit=1`)).next?.split('?')[1]).get('cursor') ?? '';
+    const incidentCursor =
+      new URLSearchParams((await incidents('/api/incidents/?limit=1')).next?.split('?')[1]).get('cursor') ?? '';
+    expect(eventCursor).not.toBe('');
+    expect(incidentCursor).not.toBe('');
+
+    for (const bad of ['garbage!', 'Zm9v', eventCursor.slice(0, -3), `${eventCursor}AA`]) {
+      const body = await refusal(`${base}?cursor=${encodeURIComponent(bad)}`);
+      expect(body.code).toBe('BAD_REQUEST');
+      expect(body.issues.map((i) => i.path)).toEqual(['cursor']);
+    }
+    expect((await refusal(`${base}?after=garbage`)).issues.map((i) => i.path)).toEqual(['after']);
+    expect((await refusal(`${base}?cursor=${incidentCursor}`)).message).toMatch(/cursor .*another list/);
+    expect((await refusal(`/api/incidents/?cursor=${eventCursor}`)).message).toMatch(/cursor .*another list/);
+    expect((await refusal(`${base}?cursor=${eventCursor}&after=${eventCursor}`)).issues[0]?.path).toBe('cursor');
+    expect((await refusal(`/api/incidents/?cursor=${incidentCursor}&offset=2`)).issues[0]?.path).toBe('cursor');
+    expect((await refusal('/api/incidents/?cursor=')).issues[0]?.path).toBe('cursor');
+  });
+});
+
+describe(`tRPC page procedures (${DB_LABEL})`, () => {
+  it('events.page and incidents.page return the REST rows and the cursor of the Link header', async () => {
+    const inc = await createIncident(s, { title: 'trpc paging', tags: ['paging-trpc'] });
+    await createIncident(s, { title: 'trpc paging 2', tags: ['paging-trpc'] });
+    await ingest(Array.from({ length: 5 }, (_, i) => ev(inc.id, i, '2026-11-29T14:00:00.000Z')));
+    const base = `/api/ingest/events/${inc.id}`;
+    const cursorOf = (next: string | undefined) => new URLSearchParams(next?.split('?')[1]).get('cursor');
+
+    const rest = await events(`${base}?limit=3`);
+    const page = await s.trpc.events.page.query({ incident_id: inc.id, limit: 3 });
+    expect(page.items).toEqual(rest.items);
+    expect(page.next_cursor).toBe(cursorOf(rest.next));
+    const last = await s.trpc.events.page.query({ incident_id: inc.id, limit: 3, cursor: page.next_cursor ?? '' });
+    expect(last.items).toEqual((await events(rest.next ?? '')).items);
+    expect(last.next_cursor).toBeNull();
+    // events.list over tRPC is still the bare array.
+    expect(await s.trpc.events.list.query({ incident_id: inc.id, limit: 3 })).toEqual(rest.items);
+
+    const restIncidents = await incidents('/api/incidents/?tag=paging-trpc&limit=1');
+    const incidentPage = await s.trpc.incidents.page.query({ tag: 'paging-trpc', limit: 1 });
+    expect(incidentPage.items).toEqual(restIncidents.items);
+    expect(incidentPage.next_cursor).toBe(cursorOf(restIncidents.next));
+    let tail = await s.trpc.events.page.query({ incident_id: inc.id, after: 'start' });
+    // A tail may wait for other transactions in the cluster (see drain).
+    for (let tries = 0; tail.items.length === 0 && tries < 100; tries += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+      tail = await s.trpc.events.page.query({ incident_id: inc.id, after: 'start' });
+    }
+    expect(tail.items.map((e) => e.metadata.i)).toEqual([0, 1, 2, 3, 4]);
+    expect(tail.next_cursor).not.toBeNull();
+  });
+});

@@ -1,0 +1,73 @@
+// Paging cursors: round trips, and every kind of bad input is a clear INVALID_INPUT naming the parameter.
+import { describe, expect, it } from 'vitest';
+import {
+  decodeEventCursor,
+  decodeIncidentCursor,
+  encodeEventCursor,
+  encodeIncidentCursor,
+} from '../../src/domain/cursor.js';
+import { AppError } from '../../src/domain/errors.js';
+
+const EVENT = { timestamp: '2026-11-29T16:33:06.123000Z', seq: '9007199254740993', xact: '4294967301' };
+const INCIDENT = { createdAt: '2026-11-29T16:33:06.123456Z', id: '123e4567-e89b-42d3-a456-426614174000' };
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+function refusal(f: () => unknown): AppError {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('paging cursors', () => {
+  it('round-trip an event position (a seq beyond 2^53 kept exactly) and an incident position (microseconds kept)', () => {
+    const e = encodeEventCursor(EVENT);
+    expect(e).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeEventCursor(e, 'cursor')).toEqual(EVENT);
+    const i = encodeIncidentCursor(INCIDENT);
+    expect(decodeIncidentCursor(i, 'cursor')).toEqual(INCIDENT);
+    expect(e.length).toBeLessThan(160);
+    expect(i.length).toBeLessThan(160);
+  });
+
+  it('refuse garbage, naming the parameter that carried it', () => {
+    for (const text of ['', 'not a cursor!', 'abc=', 'x'.repeat(300), b64('hello'), 'AAAA', b64([1, 2])]) {
+      const err = refusal(() => decodeEventCursor(text, 'after'));
+      expect(err.code).toBe('INVALID_INPUT');
+      expect(err.message).toMatch(/^after is not a cursor/);
+      expect(err.issues).toEqual([{ path: 'after', message: expect.any(String) as string }]);
+    }
+  });
+
+  it('refuse a tampered cursor: a changed field, an extra field, an impossible date, a seq out of range', () => {
+    const bad = [
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '-1' },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '0123' },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '9223372036854775808' },
+      { v: 1, k: 'e', t: '2026-02-30T00:00:00.000000Z', s: '1', x: '7' },
+      { v: 1, k: 'e', t: '2026-11-29T16:33:06.123Z', s: '1', x: '7' },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: '1', extra: true },
+      { v: 1, k: 'e', t: EVENT.timestamp, x: '7', s: 1 },
+      { v: 1, k: 'e', t: EVENT.timestamp, s: '1' },
+      { v: 1, k: 'e', t: EVENT.timestamp, s: '1', x: '' },
+    ];
+    for (const payload of bad)
+      expect(refusal(() => decodeEventCursor(b64(payload), 'cursor')).message).toMatch(/damaged/);
+    // One character of a real cursor flipped: no longer base64url of JSON, or no longer the shape.
+    const real = encodeEventCursor(EVENT);
+    const flipped = `${real.slice(0, 10)}${real[10] === 'A' ? 'B' : 'A'}${real.slice(11)}`;
+    expect(refusal(() => decodeEventCursor(flipped, 'cursor')).code).toBe('INVALID_INPUT');
+  });
+
+  it('refuse a wrong version and a cursor of the other list', () => {
+    const v2 = b64({ v: 2, k: 'e', t: EVENT.timestamp, s: '1' });
+    expect(refusal(() => decodeEventCursor(v2, 'cursor')).message).toMatch(/unsupported cursor version 2/);
+    const incidentCursor = encodeIncidentCursor(INCIDENT);
+    expect(refusal(() => decodeEventCursor(incidentCursor, 'cursor')).message).toMatch(/another list \(incidents\)/);
+    const eventCursor = encodeEventCursor(EVENT);
+    expect(refusal(() => decodeIncidentCursor(eventCursor, 'cursor')).message).toMatch(/another list \(events\)/);
+  });
+});
