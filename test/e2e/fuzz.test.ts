@@ -498,9 +498,13 @@ const wideJson = (count: number): string => `{${Array.from({ length: count }, (_
 
 /** JSON texts no generator of values would produce: deep, wide, duplicate and prototype keys, odd numbers. */
 const nastyJsonText: fc.Arbitrary<string> = fc.oneof(
-  fc
-    .tuple(fc.constantFrom(100, 1000, 5000, 20_000), fc.constantFrom('array' as const, 'object' as const))
-    .map(([d, k]) => deepJson(d, k)),
+  // Depth first: it is what recursion (JSON.stringify, validators, PostgreSQL's jsonb parser) chokes on.
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.constantFrom(100, 1000, 5000, 20_000), fc.constantFrom('object' as const, 'array' as const))
+      .map(([d, k]) => deepJson(d, k)),
+  },
   fc.constantFrom(1000, 50_000, 200_000).map(wideJson),
   fc.constantFrom(
     'null',
@@ -545,6 +549,7 @@ type BodyMutation =
   | { kind: 'add'; key: string; value: string }
   | { kind: 'duplicate'; index: number; value: string }
   | { kind: 'nest'; index: number; value: string }
+  | { kind: 'metadata'; value: string }
   | { kind: 'whole'; text: string }
   | { kind: 'inArray'; text: string };
 
@@ -559,6 +564,9 @@ const bodyMutationArb: fc.Arbitrary<BodyMutation> = fc.oneof(
   fc.record({ kind: fc.constant('duplicate' as const), index: fc.nat(), value: nastyValueText }),
   // A nasty value one level down (inside metadata or tags, say), where top-level validation may not look.
   fc.record({ kind: fc.constant('nest' as const), index: fc.nat(), value: nastyValueText }),
+  // The free-form field (metadata) is the one place deep, wide and prototype-keyed JSON is accepted, so it gets them
+  // often rather than by luck.
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('metadata' as const), value: nastyJsonText }) },
   fc.record({ kind: fc.constant('whole' as const), text: nastyJsonText }),
   fc.record({ kind: fc.constant('inArray' as const), text: nastyValueText }),
 );
@@ -585,6 +593,8 @@ function mutateBody(value: unknown, m: BodyMutation): string {
         : objectText(pairs.map(([k, v], i) => [k, i === at(m.index) ? m.value : v]));
     case 'add':
       return objectText([...pairs, [JSON.stringify(m.key), m.value]]);
+    case 'metadata':
+      return objectText([...pairs.filter(([k]) => k !== '"metadata"'), ['"metadata"', m.value]]);
     case 'duplicate': {
       const pair = pairs[at(m.index)];
       return objectText(pair ? [...pairs, [pair[0], m.value]] : [['"x"', m.value]]);
