@@ -2,8 +2,9 @@
 // openapi.json it derives requests with fast-check (schema-valid inputs, then mutated bodies, query strings, path ids,
 // headers, methods and raw bytes), sends them to a real listening server, and checks what every answer must be: no
 // 5xx, JSON where the content-type says JSON, no stack trace or source path, the documented error shape, and no
-// uncaught exception in the server. The room upgrade (/ws/incidents/{id}) is fuzzed over a raw TCP socket, and the
-// server must still be healthy and serve a normal round trip afterwards.
+// uncaught exception in the server. The room upgrade (/ws/incidents/{id}) is fuzzed over a raw TCP socket, an
+// ingested event must read back exactly as it was answered, and the server must still be healthy, serve a normal
+// round trip and stop gracefully afterwards.
 //
 // Run: npx vitest run test/e2e/fuzz.test.ts. FUZZ_RUNS (default 40) is the number of requests per operation and
 // family, FUZZ_SEED (default 14) the seed; a failure prints the shrunk request (method, target, headers, body) and
