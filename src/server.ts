@@ -9,6 +9,7 @@ import { inlineRunner, workerRunner } from './analysis/runtime/runner.js';
 import { AnalysisService } from './analysis/runtime/service.js';
 import { AnalysisWorker } from './analysis/runtime/worker-client.js';
 import { createApp, type WarroomApp } from './app.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
@@ -142,6 +143,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   // After listening, an error on the server itself (not on one connection) is logged, never a crash.
   server.on('error', (err) => logger.error({ err }, 'HTTP server error'));
+  answerClientErrors(server as Server, logger);
   warroom.app.injectWebSocket(server as Server);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;

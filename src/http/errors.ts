@@ -10,8 +10,8 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type AppErrorCode } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
 
-/** Wire codes: tRPC's code names (so /trpc and REST agree), plus the one HTTP-only refusal of the room upgrade. */
-export type WireCode = TRPC_ERROR_CODE_KEY | 'UPGRADE_REQUIRED';
+/** Wire codes: tRPC's code names (so /trpc and REST agree), plus two HTTP-only ones (the room upgrade, node's parser). */
+export type WireCode = TRPC_ERROR_CODE_KEY | 'UPGRADE_REQUIRED' | 'REQUEST_HEADER_FIELDS_TOO_LARGE';
 
 /** An error of the HTTP transport itself: no route, wrong method, a body that is too large or not JSON, … */
 export class HttpError extends Error {
@@ -36,6 +36,8 @@ const STATUS: Partial<Record<WireCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UPGRADE_REQUIRED: 426,
+  REQUEST_HEADER_FIELDS_TOO_LARGE: 431,
+  TIMEOUT: 408,
   SERVICE_UNAVAILABLE: 503,
 };
 

@@ -54,7 +54,9 @@ async function readJsonBody(c: HonoContext, required: boolean, maxBytes: number)
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    const detail = err instanceof Error ? err.message : 'invalid JSON';
+    // JSON.parse's SyntaxError names the position, useful to the sender; a RangeError (nesting deeper than the
+    // engine's stack) would only leak an engine message.
+    const detail = err instanceof SyntaxError ? err.message : 'it nests too deeply';
     throw new HttpError('BAD_REQUEST', `malformed JSON body: ${detail}`);
   }
 }
