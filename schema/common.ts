@@ -27,8 +27,10 @@ export const TimestampInput = Timestamp.refine(
 );
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A NUL or any surrogate: most text has neither, and this one-class scan is much cheaper than LONE_SURROGATE. */
+const SUSPECT = /[\0\uD800-\uDFFF]/;
 /** PostgreSQL stores neither a NUL character nor half a surrogate pair; such text is a 400 here, not a 500 later. */
-export const storableText = (s: string): boolean => !s.includes('\0') && !LONE_SURROGATE.test(s);
+export const storableText = (s: string): boolean => !SUSPECT.test(s) || (!s.includes('\0') && !LONE_SURROGATE.test(s));
 export const STORABLE_TEXT_ERROR = 'must not contain a NUL (\\u0000) or an unpaired surrogate';
 
 /** Every string in a JSON value (keys included) is storable. */
@@ -57,32 +59,41 @@ export const MAX_METADATA_ENTRIES = 10_000;
  * entries, a `__proto__` key (which a JavaScript copy would silently drop, so it is refused; `constructor` and
  * `prototype` are kept like any key), or text PostgreSQL cannot store. One walk, stopping at the first problem.
  */
-export function metadataProblem(value: unknown): { path: PropertyKey[]; message: string } | undefined {
-  let entries = 0;
-  const walk = (
-    v: unknown,
-    path: PropertyKey[],
-    depth: number,
-  ): { path: PropertyKey[]; message: string } | undefined => {
-    if (typeof v === 'string') return storableText(v) ? undefined : { path, message: STORABLE_TEXT_ERROR };
-    if (typeof v !== 'object' || v === null) return undefined;
-    if (depth > MAX_METADATA_DEPTH) return { path, message: `nests deeper than ${MAX_METADATA_DEPTH} levels` };
-    const items: Array<[PropertyKey, unknown]> = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
-    entries += items.length;
-    if (entries > MAX_METADATA_ENTRIES)
-      return { path, message: `holds more than ${MAX_METADATA_ENTRIES} keys and items` };
-    for (const [key, x] of items) {
-      if (typeof key === 'string') {
-        if (key === '__proto__') return { path: [...path, key], message: 'the key __proto__ is not accepted' };
-        if (!storableText(key)) return { path: [...path, key], message: `key ${STORABLE_TEXT_ERROR}` };
-      }
-      const problem = walk(x, [...path, key], depth + 1);
-      if (problem) return problem;
+export function metadataProblem(value: unknown): MetadataProblem | undefined {
+  return walkMetadata(value, 1, { entries: 0 });
+}
+
+interface MetadataProblem {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** The happy path allocates nothing: a problem's path is built only while unwinding from it. */
+function walkMetadata(v: unknown, depth: number, seen: { entries: number }): MetadataProblem | undefined {
+  if (typeof v === 'string') return storableText(v) ? undefined : { path: [], message: STORABLE_TEXT_ERROR };
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (depth > MAX_METADATA_DEPTH) return { path: [], message: `nests deeper than ${MAX_METADATA_DEPTH} levels` };
+  if (Array.isArray(v)) {
+    seen.entries += v.length;
+    if (seen.entries > MAX_METADATA_ENTRIES) return { path: [], message: TOO_MANY_ENTRIES };
+    for (let i = 0; i < v.length; i++) {
+      const problem = walkMetadata(v[i], depth + 1, seen);
+      if (problem) return { message: problem.message, path: [i, ...problem.path] };
     }
     return undefined;
-  };
-  return walk(value, [], 1);
+  }
+  for (const key in v) {
+    if (!Object.hasOwn(v, key)) continue;
+    if (++seen.entries > MAX_METADATA_ENTRIES) return { path: [], message: TOO_MANY_ENTRIES };
+    if (key === '__proto__') return { path: [key], message: 'the key __proto__ is not accepted' };
+    if (!storableText(key)) return { path: [key], message: `key ${STORABLE_TEXT_ERROR}` };
+    const problem = walkMetadata((v as Record<string, unknown>)[key], depth + 1, seen);
+    if (problem) return { message: problem.message, path: [key, ...problem.path] };
+  }
+  return undefined;
 }
+
+const TOO_MANY_ENTRIES = `holds more than ${MAX_METADATA_ENTRIES} keys and items`;
 
 /** Metadata a client sends: an object within the limits above (MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES). */
 export const MetadataInput = z.preprocess((value, ctx) => {
