@@ -1,4 +1,4 @@
-// Vitest: each test file gets its own process and its own fresh database (see test/harness.ts).
+// Vitest: each test file gets its own process and its own fresh database (see test/integration/harness.ts).
 import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({

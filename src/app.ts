@@ -83,6 +83,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
       },
       requestId: c.get('requestId'),
       page: {},
+      response: {},
     };
   };
 

@@ -30,11 +30,20 @@ returning id, seq`;
 /** Ids are made here (random UUIDs, as the column default would), so results are matched by id, not by order. */
 export const newEventId = (): string => randomUUID();
 
-/** Writes all rows with ONE statement, atomically; returns each row's `seq` in the order of `rows`. */
-export async function insertEvents(db: Kysely<Database>, rows: readonly EventInsert[]): Promise<string[]> {
+/**
+ * Writes all rows with ONE statement, atomically; returns each row's `seq` in the order of `rows`. `rowsJson` is
+ * `JSON.stringify(rows)`: the statement's one parameter, passed in because the caller may need the same text again
+ * (the ingest response is exactly these rows).
+ */
+export async function insertEvents(
+  db: Kysely<Database>,
+  rows: readonly EventInsert[],
+  rowsJson = JSON.stringify(rows),
+): Promise<string[]> {
   if (rows.length === 0) return [];
-  const statement = CompiledQuery.raw(INSERT_EVENTS_SQL, [JSON.stringify(rows)]);
-  const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(statement);
+  const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(
+    CompiledQuery.raw(INSERT_EVENTS_SQL, [rowsJson]),
+  );
   // PostgreSQL returns the rows in the order json_to_recordset produced them, though it does not promise to: check
   // that in one pass of string compares, and match by id (hashing 500 fresh strings) only if it ever fails.
   if (inserted.length === rows.length && inserted.every((r, i) => r.id === rows[i]?.id)) {

@@ -15,6 +15,8 @@ import { AppError, type AppIssue } from './errors.js';
 
 export interface Ingested {
   events: Event[];
+  /** `JSON.stringify(events)`, made once for the INSERT and kept for a response that is exactly these events. */
+  eventsJson: string;
   /** Each event's position in the events table (same order). */
   seqs: string[];
 }
@@ -50,7 +52,8 @@ export async function ingestEvents(
     if (missing.length > 0) throw incidentsNotFound(missing);
   }
   try {
-    return { events, seqs: await insertEvents(db, events) };
+    const eventsJson = JSON.stringify(events);
+    return { events, eventsJson, seqs: await insertEvents(db, events, eventsJson) };
   } catch (err) {
     const state = sqlState(err);
     if (state && UNSTORABLE_TEXT.has(state)) throw unstorable(inputs, opts.batch);

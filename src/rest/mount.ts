@@ -75,6 +75,9 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         }
         const output = await procedureAt(createCaller(ctx), route.path)(input);
         if (ctx.page.next) c.header('Link', nextLink(c.req.url, ctx.page.next));
+        if (ctx.response.json !== undefined) {
+          return c.body(ctx.response.json, route.successStatus, { 'Content-Type': 'application/json' });
+        }
         return c.json(output as object, route.successStatus);
       } catch (err) {
         return errorResponse(c, err);

@@ -51,6 +51,8 @@ export const eventsRouter = (output: OutputPolicy) =>
       .mutation(async ({ ctx, input }) => {
         const ingested = await ingestEvents(ctx.db, [input], { batch: false });
         publishEvents(ctx.changes, ctx.analysis, ingested);
+        // `[{…}]` without its brackets: the one event's JSON.
+        ctx.response.json = ingested.eventsJson.slice(1, -1);
         const [event] = ingested.events;
         if (!event) throw new Error('insert returned no row');
         return event;
@@ -74,6 +76,7 @@ export const eventsRouter = (output: OutputPolicy) =>
       .mutation(async ({ ctx, input }) => {
         const ingested = await ingestEvents(ctx.db, input, { batch: true });
         publishEvents(ctx.changes, ctx.analysis, ingested);
+        ctx.response.json = ingested.eventsJson;
         return ingested.events;
       }),
 

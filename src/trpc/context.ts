@@ -24,8 +24,19 @@ export interface PageReport {
   next?: NextPage;
 }
 
+/**
+ * A response body a procedure already holds as JSON text (ingest serialises its events once, for the INSERT): the
+ * REST facade sends `json` as it is instead of serialising the procedure's result again. It must be exactly
+ * `JSON.stringify` of what the procedure returns (test/integration/production-mode.test.ts holds it to that).
+ */
+export interface SerializedResponse {
+  json?: string;
+}
+
 export interface Context extends AppDeps {
   requestId: string;
   /** One per request, empty until a list procedure reports a next page. */
   page: PageReport;
+  /** One per request, empty unless a procedure has its response as text already. */
+  response: SerializedResponse;
 }
