@@ -7,10 +7,13 @@
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // Existing rows all take the migration's own transaction id: they were committed before it.
+  // Nullable and without a default first, so adding it is instant however many events there are (a volatile
+  // default on ADD COLUMN would rewrite the whole table under an exclusive lock); rows written before have NULL,
+  // which readers take as 0: they were all committed before any transaction that has an id now.
+  await db.schema.alterTable('events').addColumn('xact', 'bigint').execute();
   await db.schema
     .alterTable('events')
-    .addColumn('xact', 'bigint', (c) => c.notNull().defaultTo(sql`(pg_current_xact_id()::text::bigint)`))
+    .alterColumn('xact', (c) => c.setDefault(sql`(pg_current_xact_id()::text::bigint)`))
     .execute();
 }
 

@@ -98,20 +98,23 @@ export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<
     .select([
       microIso('timestamp').as('page_t'),
       sql<string>`seq::text`.as('page_s'),
-      sql<string>`xact::text`.as('page_x'),
+      sql<string>`coalesce(xact, 0)::text`.as('page_x'),
     ])
     .where('incident_id', '=', f.incident_id);
   if (f.before) q = q.where('timestamp', '<', new Date(f.before));
   if (f.since) q = q.where('timestamp', '>=', new Date(f.since));
   if (f.order.by === 'arrival') {
     const { xact, seq } = f.order.after;
-    return q
-      .where(sql<boolean>`(xact, seq) > (${xact}::bigint, ${seq}::bigint)`)
-      .where(sql<boolean>`xact < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`)
-      .orderBy('xact', 'asc')
-      .orderBy('seq', 'asc')
-      .limit(f.limit)
-      .execute();
+    return (
+      q
+        // coalesce: events written before the column existed have no id and sort first (they committed first).
+        .where(sql<boolean>`(coalesce(xact, 0), seq) > (${xact}::bigint, ${seq}::bigint)`)
+        .where(sql<boolean>`coalesce(xact, 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`)
+        .orderBy(sql`coalesce(xact, 0)`, 'asc')
+        .orderBy('seq', 'asc')
+        .limit(f.limit)
+        .execute()
+    );
   }
   const below = f.order.below;
   // A row comparison, so one index range scan continues exactly after the (timestamp, seq) pair, ties included.

@@ -187,6 +187,21 @@ describe(`tailing an incident with after (${DB_LABEL})`, () => {
     expect((await events(late.next ?? '')).items).toEqual([]);
   });
 
+  it('tails events written before the xact column existed (NULL) first, then the rest', async () => {
+    const inc = await createIncident(s);
+    const base = `/api/ingest/events/${inc.id}`;
+    await ingest([ev(inc.id, 0), ev(inc.id, 1)]);
+    // As after the migration on a database that already held events: the column is NULL for them.
+    await s.database.db
+      .updateTable('events')
+      .set({ xact: null } as never)
+      .where('incident_id', '=', inc.id)
+      .execute();
+    await ingest([ev(inc.id, 2)]);
+    const tail = await drain(`${base}?after=start`, 3);
+    expect(order(tail.items)).toEqual([0, 1, 2]);
+  });
+
   it('pages a long tail by limit, and takes a cursor of the newest-first list', async () => {
     const inc = await createIncident(s);
     const base = `/api/ingest/events/${inc.id}`;
