@@ -110,51 +110,77 @@ export function isWildcard(token: string): boolean {
   return token === WILDCARD || (token.indexOf(WILDCARD) >= 0 && core(token) === '*');
 }
 
+/** What a raw token masks to, independent of its neighbours (cached: words repeat across a batch). */
+interface Shape {
+  text: string;
+  kind: Kind;
+  /** Lower-cased bare text, to look up units and date names. */
+  lower: string;
+  /** Text of a collapsed run of values ending with this token: `<*>` and its trailing `, ; : .`. */
+  runText: string;
+}
+
 /** One masked token before runs of values collapse. */
 interface Piece {
   text: string;
   sep: string;
   kind: Kind;
-  raw: string;
+  lower: string;
+  runText: string;
 }
 
-function maskPiece(t: RawToken): Piece {
-  if (t.quoted) {
-    const text = maskQuoted(t.text);
-    return { text, sep: t.sep, kind: text === WILDCARD ? Kind.Value : Kind.Word, raw: t.text };
+/** Literals that are values in any language's logs. */
+const LITERALS = new Set(['true', 'false', 'null', 'nil', 'undefined']);
+
+const CLOSERS = /[)\]}>"'`]/g;
+
+function shapeOf(raw: string, quoted: boolean): Shape {
+  const trail = TRAIL.exec(raw)?.[0] ?? '';
+  const runText = WILDCARD + trail.replace(CLOSERS, '');
+  if (quoted) {
+    const text = maskQuoted(raw);
+    return { text, kind: text === WILDCARD ? Kind.Value : Kind.Word, lower: '', runText };
   }
-  const bare = core(t.text);
-  let kind = classify(bare);
+  const bare = core(raw);
+  const lower = bare.toLowerCase();
+  let kind = LITERALS.has(lower) ? Kind.Value : classify(bare);
   if (kind === Kind.Value && bare.indexOf(':') > 0) {
     // `lr:00004ed0` keeps its label.
-    const m = LABELLED.exec(t.text);
-    if (m !== null && !HAS_DIGIT.test(m[1] ?? '')) return { text: `${m[1] ?? ''}${WILDCARD}`, sep: t.sep, kind: Kind.Word, raw: t.text };
+    const m = LABELLED.exec(raw);
+    if (m !== null && !HAS_DIGIT.test(m[1] ?? '')) return { text: `${m[1] ?? ''}${WILDCARD}`, kind: Kind.Word, lower, runText };
   }
-  if (kind === Kind.Word) return { text: t.text, sep: t.sep, kind, raw: t.text };
-  const lead = LEAD.exec(t.text)?.[0] ?? '';
-  const trail = TRAIL.exec(t.text)?.[0] ?? '';
+  if (kind === Kind.Word) return { text: raw, kind, lower, runText };
+  const lead = LEAD.exec(raw)?.[0] ?? '';
   if (bare.length === 0) kind = Kind.Word;
-  return { text: lead + WILDCARD + trail, sep: t.sep, kind, raw: t.text };
+  return { text: lead + WILDCARD + trail, kind, lower, runText };
+}
+
+/** Bounded memo of shapeOf; cleared when full so a stream of unique values cannot grow it without end. */
+const shapes = new Map<string, Shape>();
+const MAX_SHAPES = 50_000;
+
+function maskPiece(t: RawToken): Piece {
+  const key = t.quoted ? `"${t.text}` : t.text;
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    shape = shapeOf(t.text, t.quoted);
+    if (shapes.size >= MAX_SHAPES) shapes.clear();
+    shapes.set(key, shape);
+  }
+  return { text: shape.text, sep: t.sep, kind: shape.kind, lower: shape.lower, runText: shape.runText };
 }
 
 /** Month and weekday names next to a number or another date word are part of a date. */
 function maskDateNames(pieces: Piece[]): void {
   for (let i = 0; i < pieces.length; i++) {
     const p = pieces[i];
-    if (p === undefined || p.kind !== Kind.Word || !DATE_NAMES.has(core(p.raw).toLowerCase())) continue;
-    const near = (q: Piece | undefined): boolean =>
-      q !== undefined && (q.kind === Kind.Number || DATE_NAMES.has(core(q.raw).toLowerCase()));
+    if (p === undefined || p.kind !== Kind.Word || !DATE_NAMES.has(p.lower)) continue;
+    const near = (q: Piece | undefined): boolean => q !== undefined && (q.kind === Kind.Number || DATE_NAMES.has(q.lower));
     if (near(pieces[i - 1]) || near(pieces[i + 1])) {
       p.kind = Kind.Value;
       p.text = WILDCARD;
     }
   }
-}
-
-/** Removes wrapping brackets (but keeps a trailing `, ; : .`) from the text of a collapsed run of values. */
-function runText(last: Piece): string {
-  const trail = TRAIL.exec(last.raw)?.[0] ?? '';
-  return WILDCARD + trail.replace(/[)\]}>"'`]/g, '');
 }
 
 /**
@@ -173,11 +199,11 @@ export function maskMessage(message: string): MaskedMessage {
     const p = pieces[i];
     if (p === undefined) continue;
     const isValue = p.kind !== Kind.Word;
-    const unit = !isValue && run !== undefined && run.kind === Kind.Number && UNITS.has(core(p.raw).toLowerCase());
+    const unit = !isValue && run !== undefined && run.kind === Kind.Number && UNITS.has(p.lower);
     if (isValue || unit) {
       if (run !== undefined) {
         run = unit ? { ...p, kind: Kind.Value } : p;
-        tokens[tokens.length - 1] = runText(run);
+        tokens[tokens.length - 1] = run.runText;
         continue;
       }
       run = p;
