@@ -17,8 +17,22 @@ export interface MaskedMessage {
 }
 
 /** Leading and trailing punctuation that wraps a value without being part of it. */
-const LEAD = /^[([{<"'`*#@]+/;
-const TRAIL = /[)\]}>"'`,;:.!?]+$/;
+const LEAD_CHARS = '([{<"\'`*#@';
+const TRAIL_CHARS = ')]}>"\'`,;:.!?';
+
+/** Length of the leading wrapper; a scan, not a regex, so long punctuation runs stay linear. */
+function leadLength(text: string): number {
+  let i = 0;
+  while (i < text.length && LEAD_CHARS.includes(text.charAt(i))) i++;
+  return i;
+}
+
+/** Start of the trailing wrapper (text.length when there is none), never before `from`. */
+function trailStart(text: string, from: number): number {
+  let j = text.length;
+  while (j > from && TRAIL_CHARS.includes(text.charAt(j - 1))) j--;
+  return j;
+}
 
 /** URLs (`scheme://…`) and filesystem paths (`/a/b`, `./a`, `../a`, `~/a`, `C:\a`): locations are data. */
 const LOCATION = /^(?:[A-Za-z][\w+.-]*:\/\/|\.{0,2}\/[^/\s]|~\/|[A-Za-z]:\\)/;
@@ -69,7 +83,8 @@ const enum Kind {
 }
 
 function core(text: string): string {
-  return text.replace(LEAD, '').replace(TRAIL, '');
+  const i = leadLength(text);
+  return text.slice(i, trailStart(text, i));
 }
 
 /** Classifies the bare text of an unquoted token (punctuation wrappers already stripped). */
@@ -135,7 +150,8 @@ const LITERALS = new Set(['true', 'false', 'null', 'nil', 'undefined']);
 const CLOSERS = /[)\]}>"'`]/g;
 
 function shapeOf(raw: string, quoted: boolean): Shape {
-  const trail = TRAIL.exec(raw)?.[0] ?? '';
+  const leadEnd = leadLength(raw);
+  const trail = raw.slice(trailStart(raw, leadEnd));
   const runText = WILDCARD + trail.replace(CLOSERS, '');
   if (quoted) {
     const text = maskQuoted(raw);
@@ -150,7 +166,7 @@ function shapeOf(raw: string, quoted: boolean): Shape {
     if (m !== null && !HAS_DIGIT.test(m[1] ?? '')) return { text: `${m[1] ?? ''}${WILDCARD}`, kind: Kind.Word, lower, runText };
   }
   if (kind === Kind.Word) return { text: raw, kind, lower, runText };
-  const lead = LEAD.exec(raw)?.[0] ?? '';
+  const lead = raw.slice(0, leadEnd);
   if (bare.length === 0) kind = Kind.Word;
   return { text: lead + WILDCARD + trail, kind, lower, runText };
 }
