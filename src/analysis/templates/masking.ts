@@ -69,7 +69,7 @@ const HAS_DIGIT = /[0-9]/;
  * A word with a short number glued to its end (`ee0`, `SOCKS5`, `IPv4`, `ext4`):
  * more often a name than a value, so it is left to the positional statistics.
  */
-const NAME_WITH_DIGIT = /^[A-Za-z][A-Za-z_-]*[A-Za-z]\d{1,2}$/;
+const NAME_WITH_DIGIT = /^[A-Za-z][A-Za-z_-]*[A-Za-z]\d$/;
 
 /** A host name: dotted lower-case labels ending in a common or two-letter top-level domain. */
 const HOSTNAME = /^(?:[a-z0-9-]+\.)+(?:com|net|org|edu|gov|io|info|biz|local|internal|lan|[a-z]{2})$/;

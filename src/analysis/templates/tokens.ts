@@ -1,4 +1,4 @@
-// Lexing a log message into raw tokens: whitespace words, quoted spans kept whole, `key=value` split at the `=`.
+// Lexing a log message into raw tokens: whitespace words, quoted spans kept whole, `key=value` and `name(value)` split.
 //
 // The miner compares messages position by position, so the lexer decides what
 // a "position" is. It stays generic: no rule names a log source.
@@ -21,8 +21,20 @@ const QUOTED = /(?<=^|[\s=(\[{:,])(?:'[^'\n]*'|"[^"\n]*")(?=$|[\s,;:.)\]}])/g;
 /** A `key=` key: starts with a letter or underscore and holds no brackets or quotes after its first character. */
 const KEY = /^[([{]?[A-Za-z_][\w.\-[\]]*=$/;
 
-/** Splits `key=value` at the first `=`; leaves operators (`==>`), bare `key=` and values with their own `=` in one piece. */
-function splitKeyValue(word: string, sep: string, out: RawToken[]): void {
+/** `name(value)`, `name[value]`, `name{value}`: a word glued to an opening bracket and at least two more characters. */
+const CALL = /^([A-Za-z_][\w.$-]*[([{])(.{2,})$/;
+
+/** Dot leaders between a name and its value (`depth........0`). */
+const LEADERS = /^(.*?[^.]\.{3,})([^.].*)$/;
+
+/**
+ * Splits one whitespace-free word into the pieces the statistics compare:
+ * `key=value` at the first `=` (operators like `==>`, bare `key=` and values
+ * holding their own `=` stay whole), `name(value)` after the bracket, and
+ * `name....value` after the dot leaders. Each split leaves a constant-looking
+ * head and a value-looking tail, so a value can be masked without its name.
+ */
+function splitWord(word: string, sep: string, out: RawToken[]): void {
   const eq = word.indexOf('=');
   if (eq > 0 && eq < word.length - 1 && word.charCodeAt(eq + 1) !== 61 /* = */) {
     const key = word.slice(0, eq + 1);
@@ -31,6 +43,12 @@ function splitKeyValue(word: string, sep: string, out: RawToken[]): void {
       out.push({ text: word.slice(eq + 1), sep: '', quoted: false });
       return;
     }
+  }
+  const split = CALL.exec(word) ?? (word.indexOf('...') > 0 ? LEADERS.exec(word) : null);
+  if (split !== null && eq < 0) {
+    out.push({ text: split[1] ?? '', sep, quoted: false });
+    out.push({ text: split[2] ?? '', sep: '', quoted: false });
+    return;
   }
   out.push({ text: word, sep, quoted: false });
 }
@@ -56,7 +74,7 @@ function splitWords(text: string, out: RawToken[]): void {
       continue;
     }
     if (start >= 0) {
-      splitKeyValue(text.slice(start, i), sep, out);
+      splitWord(text.slice(start, i), sep, out);
       start = -1;
     }
     sep = ' ';
