@@ -28,7 +28,7 @@ export interface BatchOptions {
   maxCapsValues: number;
 }
 
-export const DEFAULT_BATCH_OPTIONS: Readonly<BatchOptions> = { maxEnumValues: 5, maxFirstValues: 8, maxCapsValues: 8 };
+export const DEFAULT_BATCH_OPTIONS: Readonly<BatchOptions> = { maxEnumValues: 4, maxFirstValues: 8, maxCapsValues: 8 };
 
 /** Upper-case identifiers, as enum constants are written. */
 const CAPS = /^[A-Z][A-Z0-9_]+$/;
