@@ -7,9 +7,11 @@ import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { type BatchOptions, DEFAULT_BATCH_OPTIONS, mineTemplates } from '../src/analysis/templates/batch.js';
 import { runTemplatesCli } from '../src/analysis/templates/cli.js';
+import { clearMaskCache } from '../src/analysis/templates/masking.js';
 import {
   type Candidate,
   DATASETS,
+  DRAIN_PUBLISHED_GA,
   HELDOUT_DATASETS,
   type LabelledLine,
   OWN_DATASETS,
@@ -49,11 +51,20 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** Lines per second of mineTemplates on one batch (CSV parsing excluded). */
+/**
+ * Lines per second of mineTemplates on one batch (CSV parsing excluded). The
+ * per-token masking memo is emptied before every batch, so each is timed cold,
+ * as the first batch of a new process would be.
+ */
 function linesPerSecond(messages: readonly string[]): number {
-  const start = performance.now();
-  for (let pass = 0; pass < PASSES_PER_SAMPLE; pass++) mineTemplates(messages);
-  return (PASSES_PER_SAMPLE * messages.length) / ((performance.now() - start) / 1000);
+  let ms = 0;
+  for (let pass = 0; pass < PASSES_PER_SAMPLE; pass++) {
+    clearMaskCache();
+    const start = performance.now();
+    mineTemplates(messages);
+    ms += performance.now() - start;
+  }
+  return (PASSES_PER_SAMPLE * messages.length) / (ms / 1000);
 }
 
 function row(cells: readonly string[], widths: readonly number[]): string {
@@ -105,12 +116,21 @@ const devRows = dev.map((d) => {
   const rate = median(Array.from({ length: SAMPLES }, () => linesPerSecond(d.messages)));
   devGa.push(ga);
   rates.push(rate);
-  return [d.name, String(d.messages.length), String(result.templates.length), ga.toFixed(3), Math.round(rate).toLocaleString('en-US')];
+  return [
+    d.name,
+    String(d.messages.length),
+    String(result.templates.length),
+    ga.toFixed(3),
+    DRAIN_PUBLISHED_GA[d.name].toFixed(3),
+    Math.round(rate).toLocaleString('en-US'),
+  ];
 });
 const totalLines = dev.reduce((s, d) => s + d.messages.length, 0);
 const totalSeconds = dev.reduce((s, d, i) => s + d.messages.length / (rates[i] ?? 1), 0);
-devRows.push(['average', String(totalLines), '', mean(devGa).toFixed(3), Math.round(totalLines / totalSeconds).toLocaleString('en-US')]);
-table(['system', 'lines', 'templates', 'GA', 'lines/s'], [10, 6, 9, 6, 10], devRows);
+const drainMean = mean(dev.map((d) => DRAIN_PUBLISHED_GA[d.name]));
+devRows.push(['average', String(totalLines), '', mean(devGa).toFixed(3), drainMean.toFixed(3), Math.round(totalLines / totalSeconds).toLocaleString('en-US')]);
+// Drain's published GA was reached with per-dataset regexes and thresholds (Zhu et al. 2019).
+table(['system', 'lines', 'templates', 'GA', 'Drain (tuned)', 'lines/s'], [10, 6, 9, 6, 13, 10], devRows);
 
 const grid = candidateGrid();
 const candidates: Candidate[] = grid.map((g) => ({
@@ -173,6 +193,7 @@ try {
 }
 
 console.log(
-  `\nGA: grouping accuracy (Zhu et al., ICSE-SEIP 2019). lines/s: mineTemplates on one 2,000-line batch, median of ${SAMPLES}` +
-    ` samples of ${PASSES_PER_SAMPLE} batches each, CSV parsing excluded; the average row is all lines over the summed times.`,
+  `\nGA: grouping accuracy (Zhu et al., ICSE-SEIP 2019). lines/s: mineTemplates on one 2,000-line batch, masking memo` +
+    ` emptied first, median of ${SAMPLES} samples of ${PASSES_PER_SAMPLE} batches each, CSV parsing excluded;` +
+    ' the average row is all lines over the summed times.',
 );
