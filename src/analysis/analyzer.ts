@@ -1,6 +1,6 @@
 // The built-in incident analyzer: a pure function from an incident and its events to root cause, summary and actions.
 //
-// Pipeline: mine templates (Drain) → find the onset burst → score failure categories
+// Pipeline: mine templates  → find the onset burst → score failure categories
 // (signature × level × volume × timing, symptoms discounted) → name the component →
 // rank similar past incidents → write root cause, summary and runbook steps.
 // No I/O, no clock: `now` comes from the input, so the same input always gives the same result.

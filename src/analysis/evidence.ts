@@ -1,6 +1,6 @@
 // Turns raw events into template groups (mined template × level) with counts, times, sources and metric readings.
 import type { Event, EventLevel } from '../../schema/index.js';
-import { TemplateMiner } from './templates/drain.js';
+import { mineTemplates } from './templates/batch.js';
 
 export const LEVEL_RANK: Readonly<Record<EventLevel, number>> = {
   debug: 0,
@@ -90,20 +90,22 @@ export function mineEvents(input: readonly Event[]): MinedEvents {
   const events = input
     .map((event) => ({ event, ts: timeOf(event) }))
     .sort((a, b) => a.ts - b.ts || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
-  const miner = new TemplateMiner();
+  // One batch over the incident's events: each event's final template, with ids derived from the text.
+  const mined = mineTemplates(events.map((e) => e.event.message));
+  const textOf = new Map(mined.templates.map((t) => [t.id, t.template]));
   const byKey = new Map<string, EventGroup>();
   for (let i = 0; i < events.length; i++) {
     const timed = events[i];
     if (timed === undefined) continue;
     const { event, ts } = timed;
-    const mined = miner.add(event.message);
-    const key = `${mined.id}|${event.level}`;
+    const templateId = mined.ids[i] ?? '';
+    const key = `${templateId}|${event.level}`;
     let group = byKey.get(key);
     if (group === undefined) {
       group = {
         key,
-        templateId: mined.id,
-        template: mined.template,
+        templateId,
+        template: textOf.get(templateId) ?? '',
         level: event.level,
         eventType: event.event_type,
         count: 0,
@@ -125,10 +127,8 @@ export function mineEvents(input: readonly Event[]): MinedEvents {
     const reading = readMetric(event);
     if (reading !== undefined) group.readings.push({ ...reading, ts, index: i });
   }
-  const groups = foldAliases(miner, byKey.values());
+  const groups = [...byKey.values()];
   for (const group of groups) {
-    // Templates generalise as messages arrive; report each cluster's final text.
-    group.template = miner.get(group.templateId)?.template ?? group.template;
     const firstIndex = group.members[0];
     const lastIndex = group.members[group.members.length - 1];
     for (const index of group.count > 1 ? [firstIndex, lastIndex] : [firstIndex]) {
@@ -137,34 +137,6 @@ export function mineEvents(input: readonly Event[]): MinedEvents {
     }
   }
   return { events, groups };
-}
-
-/**
- * The miner may later fold a cluster into a more general one, so ids handed out early can
- * become aliases. Groups whose ids now resolve to the same cluster (at the same level) are one.
- */
-function foldAliases(miner: TemplateMiner, groups: Iterable<EventGroup>): EventGroup[] {
-  const live = new Map<string, EventGroup>();
-  for (const group of groups) {
-    group.templateId = miner.resolve(group.templateId);
-    group.key = `${group.templateId}|${group.level}`;
-    const into = live.get(group.key);
-    if (into === undefined) {
-      live.set(group.key, group);
-      continue;
-    }
-    if (group.first < into.first) {
-      into.metadata = group.metadata;
-      into.eventType = group.eventType;
-    }
-    into.count += group.count;
-    into.first = Math.min(into.first, group.first);
-    into.last = Math.max(into.last, group.last);
-    into.members = [...into.members, ...group.members].sort((a, b) => a - b);
-    into.readings = [...into.readings, ...group.readings].sort((a, b) => a.index - b.index);
-    for (const [name, n] of group.components) into.components.set(name, (into.components.get(name) ?? 0) + n);
-  }
-  return [...live.values()];
 }
 
 /** The most frequent key of a count map (ties: first inserted). */

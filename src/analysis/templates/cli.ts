@@ -1,37 +1,33 @@
-// Command-line front end: mines templates from a log file and prints one JSON line per input line.
-import { createReadStream } from 'node:fs';
+// Command-line front end (`warroom templates FILE`): mines a log file's templates as one batch, one JSON line per input line.
+import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { TemplateMiner } from './drain.js';
+import { mineTemplates } from './batch.js';
+
+/** Splits file text into lines (LF or CRLF); a final newline does not add an empty line. */
+export function splitLines(text: string): string[] {
+  if (text.length === 0) return [];
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
 
 /**
- * Streams `file` (one log message per line) through a fresh TemplateMiner and
- * writes `{"line": n, "template_id": "...", "template": "..."}` to `out` for
- * each line, n counting from 1, in input order.
- *
- * Templates evolve as more lines arrive (a position becomes `<*>` once it is
- * seen to vary, and a cluster can later be folded into a more general one).
- * A streaming tool cannot know the final state when it prints, so each row
- * carries the cluster id and template *as they stand right after that line was
- * processed*. Earlier rows are never revised: for end-of-stream groupings, use
- * TemplateMiner.resolve() on the ids instead.
- *
- * The file is read incrementally, so memory stays bounded by the number of
- * templates, not the size of the file.
+ * Reads `file` (one log message per line) whole, mines it as one batch
+ * (batch.ts), then writes `{"line": n, "template_id": "...", "template": "..."}`
+ * to `out` for each line, n counting from 1, in input order. The id and
+ * template are the line's final group: positional statistics need the whole
+ * batch, so nothing is printed before the file is read. Ids derive from the
+ * template text, so the same file always prints the same ids.
  */
 export async function runTemplatesCli(file: string, out: NodeJS.WritableStream): Promise<void> {
-  const input = createReadStream(file, { encoding: 'utf8' });
-  // Surface a missing or unreadable file as a rejection before reading starts.
-  await once(input, 'open');
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  const miner = new TemplateMiner();
-  let n = 0;
-  for await (const message of lines) {
-    n++;
-    const { id, template } = miner.add(message);
-    const row = `${JSON.stringify({ line: n, template_id: id, template })}\n`;
-    // Respect back-pressure so a slow consumer does not make us buffer the whole output.
+  const lines = splitLines(await readFile(file, 'utf8'));
+  const { ids, templates } = mineTemplates(lines);
+  const textOf = new Map(templates.map((t) => [t.id, t.template]));
+  for (let i = 0; i < lines.length; i++) {
+    const id = ids[i] ?? '';
+    const row = `${JSON.stringify({ line: i + 1, template_id: id, template: textOf.get(id) ?? '' })}\n`;
+    // Respect back-pressure so a slow consumer does not make us buffer the whole output twice.
     if (!out.write(row)) await once(out, 'drain');
   }
 }
