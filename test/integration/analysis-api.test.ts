@@ -148,9 +148,10 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
       });
       expect(r.status).toBe(201);
     }
+    // At least one run comes (however slow the machine), then the burst settles: a handful of runs, not 30.
+    await waitFor(async () => ((await runs()) > before ? true : undefined));
     await new Promise((r) => setTimeout(r, 1200));
     const after = await runs();
-    // 30 requests over a few hundred ms with a 300 ms debounce: a handful of runs, not 30.
     expect(after - before).toBeGreaterThanOrEqual(1);
     expect(after - before).toBeLessThanOrEqual(6);
   });
