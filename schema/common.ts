@@ -57,7 +57,7 @@ export const MAX_METADATA_ENTRIES = 10_000;
 /**
  * What is wrong with a metadata value, checked on the value as sent, before anything copies it: too deep, too many
  * entries, a `__proto__` key (which a JavaScript copy would silently drop, so it is refused; `constructor` and
- * `prototype` are kept like any key), or text PostgreSQL cannot store. One walk, stopping at the first problem.
+ * `prototype` are kept like any key), text PostgreSQL cannot store, or a number too large for a double. One walk, stopping at the first problem.
  */
 export function metadataProblem(value: unknown): MetadataProblem | undefined {
   return walkMetadata(value, 1, { entries: 0 });
@@ -71,6 +71,8 @@ interface MetadataProblem {
 /** The happy path allocates nothing: a problem's path is built only while unwinding from it. */
 function walkMetadata(v: unknown, depth: number, seen: { entries: number }): MetadataProblem | undefined {
   if (typeof v === 'string') return storableText(v) ? undefined : { path: [], message: STORABLE_TEXT_ERROR };
+  // JSON.parse reads 1e400 as Infinity, which would be stored as null: refused rather than silently changed.
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : { path: [], message: 'must be a finite number' };
   if (typeof v !== 'object' || v === null) return undefined;
   if (depth > MAX_METADATA_DEPTH) return { path: [], message: `nests deeper than ${MAX_METADATA_DEPTH} levels` };
   if (Array.isArray(v)) {

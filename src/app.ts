@@ -17,7 +17,7 @@ import type { AppEnv } from './http/env.js';
 import { decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
-import { errorResponse, HttpError } from './http/errors.js';
+import { describeError, errorResponse, HttpError, RETRY_AFTER_SECONDS } from './http/errors.js';
 import { openApiDocument, REST_PREFIX } from './rest/document.js';
 import { mountRest } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
@@ -104,6 +104,11 @@ export function createApp(deps: AppDependencies): WarroomApp {
       req: await utf8Checked(c.req.raw),
       router: deps.router,
       createContext: () => contextFor(c),
+      // The same Retry-After REST sends, when a call in the batch met the database away.
+      responseMeta: ({ errors }) =>
+        errors.some((e) => describeError(e).status === 503)
+          ? { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }
+          : {},
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');

@@ -60,7 +60,14 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     await migrateToLatest(database.db);
   } catch (err) {
     await database.close();
-    throw err;
+    // One line for the operator, naming where the database comes from (a missing database, refused credentials).
+    const where = config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`;
+    throw new ConfigError(
+      `cannot prepare the database (${where}): ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   const metrics = createMetrics();
   const changes = new ChangeFanout((err) => logger.error({ err }, 'change subscriber failed'));

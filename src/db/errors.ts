@@ -26,9 +26,9 @@ const NETWORK_CODES = new Set([
  * 57P03 cannot connect now (starting up or in recovery), 53300 too many connections, 53400 configuration limit
  * exceeded; and 40001 serialization failure and 40P01 deadlock detected, whose transaction was rolled back whole, so a
  * retry may succeed (one lock order keeps deadlocks out: src/db/incidents.ts). Class 08 (connection exception) is
- * matched by prefix.
+ * matched by prefix; 3D000, the database no longer exists (dropped under a running server).
  */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '40001', '40P01']);
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '40001', '40P01', '3D000']);
 /** `pg` and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
@@ -36,6 +36,8 @@ const UNAVAILABLE_MESSAGES = [
   'Client has encountered a connection error and is not queryable',
   'Cannot use a pool after calling end on the pool',
   'Client was closed and is not queryable',
+  // A database that refuses connections (ALTER DATABASE … ALLOW_CONNECTIONS false, SQLSTATE 55000 is too broad).
+  'is not currently accepting connections',
   // Kysely and PGlite after close: the instance is shutting down.
   'driver has already been destroyed',
   'PGlite is closed',

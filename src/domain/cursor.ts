@@ -43,17 +43,19 @@ const MicroTimestamp = z
     const ms = Date.parse(`${t.slice(0, 23)}Z`);
     return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === t.slice(0, 23);
   });
-const PositiveBigint = z
-  .string()
-  .regex(/^[1-9]\d{0,18}$/)
-  .refine((s) => BigInt(s) <= BIGINT_MAX);
+/** Decimal bigint text in [min, 2^63 - 1]; one check, so BigInt() never sees text that is not digits. */
+const bigintText = (min: 0 | 1) =>
+  z.string().refine((s) => (min === 0 ? /^(0|[1-9]\d{0,18})$/ : /^[1-9]\d{0,18}$/).test(s) && BigInt(s) <= BIGINT_MAX);
+const PositiveBigint = bigintText(1);
+/** A transaction id; 0 for events written before the column existed (src/db/events.ts). */
+const TransactionId = bigintText(0);
 
 const EventPayload = z.strictObject({
   v: z.literal(1),
   k: z.literal('e'),
   t: MicroTimestamp,
   s: PositiveBigint,
-  x: PositiveBigint,
+  x: TransactionId,
 });
 const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
 

@@ -86,8 +86,11 @@ export async function readBodyText(c: Context, maxBytes: number): Promise<string
       else chunks.push(chunk);
     };
     const onEnd = (): void => done();
-    const onError = (err: Error): void => done(err);
-    const onClose = (): void => done(new Error('request aborted before its body was read'));
+    // The client went away mid-body: answered (to no one) and counted as 499, not as a failure of ours.
+    const onError = (): void =>
+      done(new HttpError('CLIENT_CLOSED_REQUEST', 'the client closed the connection mid-body'));
+    const onClose = (): void =>
+      done(new HttpError('CLIENT_CLOSED_REQUEST', 'the client closed the connection mid-body'));
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);

@@ -45,6 +45,8 @@ function procedureAt(caller: unknown, path: string): ProcedureCall {
 export function nextLink(requestUrl: string, next: NonNullable<PageReport['next']>): string {
   const url = new URL(requestUrl);
   url.searchParams.set(next.param, next.cursor);
+  // The cursor says where the next page starts; an offset on top of it would skip rows (and is refused).
+  url.searchParams.delete('offset');
   return `<${url.pathname}${url.search}>; rel="next"`;
 }
 

@@ -103,6 +103,16 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     await expect400(await s.api('/api/incidents/', { json: { title: 't', metadata: nest(MAX_METADATA_DEPTH + 1) } }));
   });
 
+  it('refuses a metadata number too large for a double (1e400 would be stored as null)', async () => {
+    const body = `{"incident_id":"${incidentId}","event_type":"log","message":"x","metadata":{"big":1e400}}`;
+    const res = await s.api('/api/ingest/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect((await expect400(res, 'metadata.big')).issues?.[0]?.message).toBe('must be a finite number');
+  });
+
   it('refuses metadata with more entries than the limit, accepts the limit itself', async () => {
     const wide = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
     expect((await s.api('/api/ingest/events', { json: event({ metadata: wide(MAX_METADATA_ENTRIES) }) })).status).toBe(

@@ -60,6 +60,13 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
       await rawExchange(s.port, `GET /ws/incidents/${id} HTTP/1.1\r\n${upgradeHeaders}`, { destroyAfterWrite: true });
     }
     await rawExchange(s.port, 'GARBAGE\r\n\r\n');
+    // A client that sends half a body and leaves is its own failure (499), not the database's (503).
+    const half = `POST /api/ingest/events/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n[{"incident_id":`;
+    await rawExchange(s.port, half, { destroyAfterWrite: true });
+    await new Promise((r) => setTimeout(r, 200));
+    const metrics = await (await s.api('/metrics')).text();
+    expect(metrics).toMatch(/route="\/api\/ingest\/events\/batch",status="499"/);
+    expect(metrics).not.toMatch(/route="\/api\/ingest\/events\/batch",status="503"/);
     const ok = await rawExchange(s.port, `GET /ws/incidents/${id} HTTP/1.1\r\n${upgradeHeaders}`, { untilData: true });
     expect(ok).toMatch(/^HTTP\/1\.1 101 /);
     expect((await s.api('/health')).status).toBe(200);
@@ -85,6 +92,9 @@ describe(`the database away is a 503, not a 500 (${DB_LABEL})`, () => {
       await expect(t.trpc.incidents.get.query({ incident_id: id })).rejects.toMatchObject({
         data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 },
       });
+      const raw = await t.api(`/trpc/incidents.get?input=${encodeURIComponent(JSON.stringify({ incident_id: id }))}`);
+      expect(raw.status).toBe(503);
+      expect(raw.headers.get('retry-after')).toMatch(/^\d+$/);
       const health = await t.api('/health');
       expect(health.status).toBe(503);
       expect(await health.json()).toEqual({ status: 'unhealthy' });

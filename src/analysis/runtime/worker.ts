@@ -3,6 +3,7 @@
 // Only the small result goes back; the server stores it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectPostgres } from '../../db/connect.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
 import { AppError } from '../../domain/errors.js';
 import { analyzeIncident } from '../analyzer.js';
 import { readAnalysisInput } from './input.js';
@@ -37,7 +38,8 @@ async function analyze({
     const result = analyzeIncident(input);
     reply({ id, ok: true, result, input: wantInput ? input : undefined, workMs: performance.now() - started });
   } catch (err) {
-    const code = err instanceof AppError ? err.code : undefined;
+    // Keep the kind of failure across the thread boundary: the database away is a 503, not a 500.
+    const code = err instanceof AppError ? err.code : isDatabaseUnavailable(err) ? 'UNAVAILABLE' : undefined;
     reply({ id, ok: false, code, message: err instanceof Error ? err.message : String(err) });
   }
 }
