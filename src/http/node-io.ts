@@ -15,6 +15,12 @@ interface NodeBindings {
 
 const bindings = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
 
+/**
+ * True for a request node answers as plain HTTP (it has node's response object); false for one handed over by an
+ * 'upgrade' event, which has none, and for app.request() in tests.
+ */
+export const isPlainHttp = (c: Context): boolean => bindings(c).outgoing !== undefined;
+
 /** A request header by lower-case name. */
 export function requestHeader(c: Context, name: Lowercase<string>): string | undefined {
   const incoming = bindings(c).incoming;

@@ -2,35 +2,8 @@
 import type { Context as HonoContext } from 'hono';
 import { HttpError } from '../http/errors.js';
 import { readBodyText, requestHeader } from '../http/node-io.js';
+import { queryObject } from '../http/query.js';
 import type { RestRoute } from './routes.js';
-
-/** One `application/x-www-form-urlencoded` component, refusing percent-escapes that are not UTF-8 (no U+FFFD). */
-function decodeComponent(raw: string): string {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    throw new HttpError('BAD_REQUEST', 'the query string is not valid percent-encoded UTF-8');
-  }
-}
-
-/**
- * The query string as one value per name; a name given twice is a 400 (every documented parameter takes one value).
- * A prototype-less object, so a parameter named `__proto__` is an ordinary (unknown, ignored) name.
- */
-function queryObject(href: string): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
-  const start = href.indexOf('?');
-  if (start < 0) return out;
-  const end = href.indexOf('#', start);
-  for (const pair of href.slice(start + 1, end < 0 ? undefined : end).split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
-    if (Object.hasOwn(out, key)) throw new HttpError('BAD_REQUEST', `query parameter "${key}" is given more than once`);
-    out[key] = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1));
-  }
-  return out;
-}
 
 function isJsonContentType(ct: string | undefined): boolean {
   if (!ct) return false;

@@ -10,6 +10,8 @@ import type { Database } from '../db/types.js';
 import { postChatMessage } from '../domain/chat.js';
 import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
+import { isPlainHttp } from '../http/node-io.js';
+import { queryObject } from '../http/query.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
@@ -46,11 +48,14 @@ const checkRoom =
     if (!Uuid.safeParse(id).success || !(await findIncident(db, id).catch(unavailable))) {
       return errorResponse(c, notFound('incident', id));
     }
-    const user = c.req.query('user');
+    // Strict, as REST reads it: bad UTF-8 or a repeated parameter is a 400, not a user named "%FF".
+    const user = queryObject(c.req.url).user;
     if (user !== undefined && !ChatUser.safeParse(user).success) {
       return errorResponse(c, new HttpError('BAD_REQUEST', 'user must be 1 to 100 characters'));
     }
-    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+    // A real upgrade reaches this route through the WebSocket library, without node's response object; a request
+    // that arrived as plain HTTP (no `Connection: Upgrade`, whatever its Upgrade header) cannot become a socket.
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket' || isPlainHttp(c)) {
       return errorResponse(c, new HttpError('UPGRADE_REQUIRED', 'connect with a WebSocket client'));
     }
     return next();

@@ -55,6 +55,18 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     expect((await s.api('/health')).status).toBe(200);
   });
 
+  it('refuses an upgrade that cannot be one (426), and a user name that is not UTF-8 or given twice (400)', async () => {
+    const noConnection = await rawExchange(
+      s.port,
+      `GET /ws/incidents/${id} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n`,
+    );
+    expect(noConnection).toMatch(/^HTTP\/1\.1 426 /);
+    for (const query of ['user=%FF', 'user=%ED%A0%80', 'user=a&user=b']) {
+      const answer = await rawExchange(s.port, `GET /ws/incidents/${id}?${query} HTTP/1.1\r\n${upgradeHeaders}`);
+      expect(answer, query).toMatch(/^HTTP\/1\.1 400 /);
+    }
+  });
+
   it('survives clients that vanish mid-upgrade or send garbage, and still upgrades good clients', async () => {
     for (let i = 0; i < 20; i++) {
       await rawExchange(s.port, `GET /ws/incidents/${id} HTTP/1.1\r\n${upgradeHeaders}`, { destroyAfterWrite: true });
