@@ -7,7 +7,20 @@ const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().opti
 
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Loopback by default: listening beyond it is a choice, and (with AUTH=auto) needs a key first. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** auto: open while no key exists on a loopback-only server, enforced once any key exists; required; off. */
+  AUTH: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** Comma-separated origins allowed by CORS and on room upgrades that carry an Origin; empty: none (CORS off). */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    ),
   DATABASE_URL: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z

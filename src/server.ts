@@ -13,7 +13,9 @@ import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
 import { migrateToLatest } from './db/migrator.js';
+import { Authenticator } from './domain/access.js';
 import { ChangeFanout } from './domain/changes.js';
+import { anyApiKey } from './db/keys.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { InProcessBus, type RoomBus } from './rooms/bus.js';
@@ -29,6 +31,7 @@ export interface Warroom {
   changes: ChangeFanout;
   hub: RoomHub;
   logger: Logger;
+  auth: Authenticator;
   /** Stops the app's timers, the rooms, analysis and the database, in that order. */
   close(): Promise<void>;
 }
@@ -91,6 +94,9 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       : inlineRunner(database.db),
   });
   changes.add(analysis);
+  const auth = new Authenticator(database.db, config.AUTH, (err) =>
+    logger.warn({ err }, 'recording when API keys were last used failed'),
+  );
   const app = createApp({
     router: createAppRouter({ validateOutput: config.VALIDATE_OUTPUT }),
     db: database.db,
@@ -99,6 +105,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     changes,
     hub,
     analysis,
+    auth,
+    corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     accessLog: config.ACCESS_LOG,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
@@ -115,14 +123,51 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       app.stop();
       await hub.close();
       await analysis.close();
+      await auth.close();
       await database.close();
     })());
-  return { app, database, metrics, changes, hub, logger, close };
+  return { app, database, metrics, changes, hub, logger, auth, close };
+}
+
+/** Whether `host` is a loopback address: nobody else can connect to a server listening only there. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The one command that makes a listening server safe: it is printed when the server refuses to start. */
+export const FIRST_KEY_COMMAND = 'npx warroom keys create --name admin --scopes admin';
+
+/**
+ * AUTH=auto is open only while nobody else can reach the server: bound beyond loopback with no key, it refuses to
+ * start. AUTH=off starts anyway, with a warning.
+ */
+async function checkExposure(config: Config, warroom: Warroom): Promise<void> {
+  if (isLoopback(config.HOST)) return;
+  if (config.AUTH === 'off') {
+    warroom.logger.warn(
+      { host: config.HOST },
+      'AUTH=off: anyone who can reach this address can read and change everything',
+    );
+    return;
+  }
+  if (config.AUTH === 'auto' && !(await anyApiKey(warroom.database.db))) {
+    throw new ConfigError(
+      `HOST=${config.HOST} listens beyond loopback and no API key exists, so anyone could read and change everything.\n` +
+        `Create a key first:  ${FIRST_KEY_COMMAND}\n` +
+        'or listen on loopback (HOST=127.0.0.1), or set AUTH=off to accept the risk.',
+    );
+  }
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const warroom = await createWarroom(config, opts);
   const { logger } = warroom;
+  try {
+    await checkExposure(config, warroom);
+  } catch (err) {
+    await warroom.close();
+    throw err;
+  }
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -173,6 +218,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     })();
     return closing;
   };
-  const { app, database, metrics, changes, hub } = warroom;
-  return { app, database, metrics, changes, hub, logger, url, port, close };
+  const { app, database, metrics, changes, hub, auth } = warroom;
+  return { app, database, metrics, changes, hub, logger, auth, url, port, close };
 }
