@@ -3,16 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The eight Loghub-2k datasets we score on; each lives in test/fixtures/loghub/<name>/. */
-export const DATASETS = [
-  'HDFS',
-  'Hadoop',
-  'Spark',
-  'Zookeeper',
-  'BGL',
-  'HPC',
-  'Apache',
-  'OpenSSH',
-] as const;
+export const DATASETS = ['HDFS', 'Hadoop', 'Spark', 'Zookeeper', 'BGL', 'HPC', 'Apache', 'OpenSSH'] as const;
 
 export type DatasetName = (typeof DATASETS)[number];
 
@@ -95,9 +86,7 @@ export function parseCsv(text: string): string[][] {
 
 /** Path of a dataset's structured CSV inside the repository's own fixture copy. */
 export function datasetPath(name: DatasetName): string {
-  return fileURLToPath(
-    new URL(`../test/fixtures/loghub/${name}/${name}_2k.log_structured.csv`, import.meta.url),
-  );
+  return fileURLToPath(new URL(`../test/fixtures/loghub/${name}/${name}_2k.log_structured.csv`, import.meta.url));
 }
 
 /** Loads a dataset's (Content, EventId) pairs in file order. */

@@ -29,9 +29,7 @@ function minerLinesPerSecond(messages: readonly string[]): number {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 function row(cells: readonly string[], widths: readonly number[]): string {
@@ -56,7 +54,10 @@ let totalLines = 0;
 let totalSeconds = 0;
 for (const { name, lines, messages } of datasets) {
   const { groups, templates } = finalGroups(messages);
-  const ga = groupingAccuracy(groups, lines.map((l) => l.eventId));
+  const ga = groupingAccuracy(
+    groups,
+    lines.map((l) => l.eventId),
+  );
   const rate = median(Array.from({ length: SAMPLES }, () => minerLinesPerSecond(messages)));
   gaSum += ga;
   publishedSum += DRAIN_PUBLISHED_GA[name];
