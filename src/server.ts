@@ -3,7 +3,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from './db/types.js';
 import { createRefiner } from './analysis/runtime/refiner.js';
 import { inlineRunner, workerRunner } from './analysis/runtime/runner.js';
 import { AnalysisService } from './analysis/runtime/service.js';
@@ -60,6 +62,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   });
   try {
     await migrateToLatest(database.db);
+    // Before anything else starts: a refusal should be quick, and leave nothing to stop.
+    await checkExposure(config, database.db, logger);
   } catch (err) {
     await database.close();
     throw err;
@@ -141,16 +145,13 @@ export const FIRST_KEY_COMMAND = 'npx warroom keys create --name admin --scopes 
  * AUTH=auto is open only while nobody else can reach the server: bound beyond loopback with no key, it refuses to
  * start. AUTH=off starts anyway, with a warning.
  */
-async function checkExposure(config: Config, warroom: Warroom): Promise<void> {
+async function checkExposure(config: Config, db: Kysely<Database>, logger: Logger): Promise<void> {
   if (isLoopback(config.HOST)) return;
   if (config.AUTH === 'off') {
-    warroom.logger.warn(
-      { host: config.HOST },
-      'AUTH=off: anyone who can reach this address can read and change everything',
-    );
+    logger.warn({ host: config.HOST }, 'AUTH=off: anyone who can reach this address can read and change everything');
     return;
   }
-  if (config.AUTH === 'auto' && !(await anyApiKey(warroom.database.db))) {
+  if (config.AUTH === 'auto' && !(await anyApiKey(db))) {
     throw new ConfigError(
       `HOST=${config.HOST} listens beyond loopback and no API key exists, so anyone could read and change everything.\n` +
         `Create a key first:  ${FIRST_KEY_COMMAND}\n` +
@@ -162,12 +163,6 @@ async function checkExposure(config: Config, warroom: Warroom): Promise<void> {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const warroom = await createWarroom(config, opts);
   const { logger } = warroom;
-  try {
-    await checkExposure(config, warroom);
-  } catch (err) {
-    await warroom.close();
-    throw err;
-  }
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
