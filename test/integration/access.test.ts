@@ -214,6 +214,16 @@ describe('access', () => {
     expect(timeline.find((e) => e.entry_type === 'status_change')?.actor).toBe('key-write');
   });
 
+  it('keeps Idempotency-Keys apart per key: the same key string from two callers never replays the other', async () => {
+    const post = (key: string, title: string) =>
+      s.api('/api/incidents/', { json: { title }, headers: { ...bearer(key), 'idempotency-key': 'same-for-both' } });
+    const first = await post(keys.write, 'from write');
+    const second = await post(keys.admin, 'from admin');
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(((await second.json()) as { title: string }).title).toBe('from admin');
+  });
+
   it('records when a key was last used, in a batch', async () => {
     await s.auth.flush();
     const row = await s.database.db
