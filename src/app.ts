@@ -14,6 +14,7 @@ import type { Database } from './db/types.js';
 import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
 import { authenticate } from './http/auth.js';
+import { rateLimit, type BucketPolicy } from './http/rate-limit.js';
 import { mountDocs } from './http/docs.js';
 import { mountHealth } from './http/health.js';
 import type { AppEnv } from './http/env.js';
@@ -43,6 +44,8 @@ export interface AppDependencies {
   maxBodyBytes: number;
   /** One access-log line per request ('all'), or only for errors and slow requests ('errors', the default). */
   accessLog?: 'all' | 'errors';
+  /** Token buckets per key (or address, when open): requests in general, and event ingest. Absent: no limit. */
+  rateLimits?: { general: BucketPolicy; ingest: BucketPolicy };
   /** Origins allowed by CORS and on room upgrades (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
   /** How often room sockets are pinged; a socket that misses one ping is dropped. */
@@ -113,6 +116,12 @@ export function createApp(deps: AppDependencies): WarroomApp {
   app.use('/api/*', authenticate(deps.auth));
   app.use('/trpc/*', authenticate(deps.auth, { refuse: false }));
   app.use('/ws/*', authenticate(deps.auth, { tickets: true }));
+  if (deps.rateLimits) {
+    const limitRate = rateLimit(deps.rateLimits.general, deps.rateLimits.ingest);
+    app.use('/api/*', limitRate);
+    app.use('/trpc/*', limitRate);
+    app.use('/ws/*', limitRate);
+  }
   const limit = bodyLimit({
     maxSize: deps.maxBodyBytes,
     onError: (c) => errorResponse(c, payloadTooLarge(deps.maxBodyBytes)),

@@ -28,6 +28,12 @@ export const ConfigSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// or postgresql:// URL' })
       .optional(),
   ),
+  /** Requests a second per key (per address on an open server; loopback is not limited), and the burst; 0: off. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  /** The same for POSTs of events, separate and generous: an outage is when senders burst. */
+  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
+  INGEST_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(5000),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: LogLevel.default('info'),
   /** 'errors': an access-log line only for status >= 400 or requests slower than 1 s; 'all': one per request. */

@@ -111,6 +111,10 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     analysis,
     auth,
     corsOrigins: config.CORS_ORIGINS,
+    rateLimits: {
+      general: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+      ingest: { perSecond: config.INGEST_RATE_LIMIT_PER_SECOND, burst: config.INGEST_RATE_LIMIT_BURST },
+    },
     maxBodyBytes: config.MAX_BODY_BYTES,
     accessLog: config.ACCESS_LOG,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),

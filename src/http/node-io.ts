@@ -15,6 +15,11 @@ interface NodeBindings {
 
 const bindings = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
 
+/** The client's address, when the request came through node's server (undefined for app.request()). */
+export function remoteAddress(c: Context): string | undefined {
+  return bindings(c).incoming?.socket.remoteAddress;
+}
+
 /** A request header by lower-case name. */
 export function requestHeader(c: Context, name: Lowercase<string>): string | undefined {
   const incoming = bindings(c).incoming;

@@ -15,6 +15,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state (e.g. leaving a closed incident), or a request with the same Idempotency-Key still running',
   413: 'Request body too large',
   415: 'Request body is not JSON',
+  429: 'Over the rate limit of this key (or address); retry after `Retry-After` seconds (`RateLimit` says more)',
   422: 'The Idempotency-Key was already used with a different request',
   500: 'Internal error; reveals nothing, see the server log by request_id',
   503: 'The database is unavailable (restarting, unreachable, out of connections); retry after `Retry-After` seconds',
@@ -39,7 +40,7 @@ const IDEMPOTENCY_KEY_PARAMETER = {
 type Json = Record<string, unknown>;
 
 function errorCodesFor(route: RestRoute): number[] {
-  const codes = new Set([400, 401, 403, 500, 503]);
+  const codes = new Set([400, 401, 403, 429, 500, 503]);
   if (route.meta.rest?.idempotent) codes.add(409).add(422);
   if (route.pathParams.length > 0 || route.path.startsWith('events.ingest')) codes.add(404);
   if (route.inputFrom === 'body' && route.method !== 'GET') codes.add(413).add(415);
@@ -146,7 +147,7 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
     for (const code of errorCodesFor(route)) {
       out[String(code)] = {
         description: ERROR_DESCRIPTIONS[code] ?? 'Error',
-        ...(code === 503 ? { headers: RETRY_AFTER } : {}),
+        ...(code === 503 || code === 429 ? { headers: RETRY_AFTER } : {}),
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
     }

@@ -234,3 +234,36 @@ describe('access', () => {
     expect(row.last_used_at).not.toBeNull();
   });
 });
+
+describe('rate limits', () => {
+  it('answers 429 with Retry-After and RateLimit headers past a key’s burst; ingest has its own bucket', async () => {
+    const limited = await startTestApp({
+      RATE_LIMIT_PER_SECOND: '0.5',
+      RATE_LIMIT_BURST: '2',
+      INGEST_RATE_LIMIT_PER_SECOND: '0.5',
+      INGEST_RATE_LIMIT_BURST: '1',
+    });
+    try {
+      const key = await createTestKey(limited, 'busy', ['admin']);
+      const get = () => limited.api('/api/incidents/', { headers: bearer(key) });
+      const first = await get();
+      expect(first.status).toBe(200);
+      expect(first.headers.get('ratelimit-policy')).toBe('"default";q=2;w=4');
+      expect(first.headers.get('ratelimit')).toBe('"default";r=1;t=0');
+      expect((await get()).status).toBe(200);
+      const refused = await get();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(refused.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
+      expect(((await refused.json()) as { code: string }).code).toBe('TOO_MANY_REQUESTS');
+      const ingest = await limited.api('/api/ingest/events', {
+        json: { incident_id: MISSING, event_type: 'log', message: 'x' },
+        headers: bearer(key),
+      });
+      expect(ingest.status).toBe(404);
+      expect(ingest.headers.get('ratelimit-policy')).toMatch(/^"ingest"/);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
