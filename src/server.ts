@@ -150,6 +150,11 @@ export const FIRST_KEY_COMMAND = 'npx warroom keys create --name admin --scopes 
  * start. AUTH=off starts anyway, with a warning.
  */
 async function checkExposure(config: Config, db: Kysely<Database>, logger: Logger): Promise<void> {
+  if (config.AUTH === 'required' && !(await anyApiKey(db))) {
+    logger.warn(
+      `AUTH=required and no API key exists: every request will be refused until one is made (${FIRST_KEY_COMMAND})`,
+    );
+  }
   if (isLoopback(config.HOST)) return;
   if (config.AUTH === 'off') {
     logger.warn({ host: config.HOST }, 'AUTH=off: anyone who can reach this address can read and change everything');

@@ -130,6 +130,7 @@ describe('access', () => {
             );
       const anonymous = await request({});
       expect({ path: p.path, status: anonymous.status }).toEqual({ path: p.path, status: 401 });
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
       for (const held of SCOPES) {
         const { status } = await request(bearer(keys[held]));
         if (grants([held], scope)) expect(status, `${p.path} ${held}`).not.toBeOneOf([401, 403]);
