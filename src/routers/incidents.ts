@@ -37,7 +37,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .input(CreateIncidentInput)
       .output(output(Incident))
       .mutation(async ({ ctx, input }) => {
-        const change = await createIncident(ctx.db, input);
+        const change = await createIncident(ctx.db, input, ctx.access.principal?.name);
         publishChange(ctx.changes, change);
         ctx.analysis.schedule(change.incident.id, 'create');
         return change.incident;

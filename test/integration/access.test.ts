@@ -213,6 +213,13 @@ describe('access', () => {
       await s.api(`/api/incidents/${incident.id}/timeline`, { headers: bearer(keys.read) })
     ).json()) as { entry_type: string; actor: string }[];
     expect(timeline.find((e) => e.entry_type === 'status_change')?.actor).toBe('key-write');
+    const created = await s.api('/api/incidents/', { json: { title: 'made by a key' }, headers: bearer(keys.write) });
+    const { id } = (await created.json()) as { id: string };
+    const first = (await (await s.api(`/api/incidents/${id}/timeline`, { headers: bearer(keys.read) })).json()) as {
+      entry_type: string;
+      actor: string;
+    }[];
+    expect(first[0]?.actor).toBe('key-write');
   });
 
   it('keeps Idempotency-Keys apart per key: the same key string from two callers never replays the other', async () => {
