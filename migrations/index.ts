@@ -5,6 +5,7 @@ import * as roomFrames from './2026-11-26T1100_room_frames.js';
 import * as analysisTemplates from './2026-11-26T1200_analysis_templates.js';
 import * as idempotencyKeys from './2026-11-29T1000_idempotency_keys.js';
 import * as eventsXact from './2026-11-29T1400_events_xact.js';
+import * as apiKeys from './2026-11-29T1600_api_keys.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T1200_analysis_templates': analysisTemplates,
   '2026-11-29T1000_idempotency_keys': idempotencyKeys,
   '2026-11-29T1400_events_xact': eventsXact,
+  '2026-11-29T1600_api_keys': apiKeys,
 };

@@ -7,3 +7,4 @@ export * from './action.js';
 export * from './timeline.js';
 export * from './rooms.js';
 export * from './alerts.js';
+export * from './keys.js';

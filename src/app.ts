@@ -6,18 +6,22 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnalysisScheduler } from './analysis/runtime/service.js';
 import type { Database } from './db/types.js';
+import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
+import { authenticate } from './http/auth.js';
+import { rateLimit, type BucketPolicy } from './http/rate-limit.js';
 import { mountDocs } from './http/docs.js';
 import { mountHealth } from './http/health.js';
 import type { AppEnv } from './http/env.js';
 import { decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
-import { describeError, errorResponse, HttpError, RETRY_AFTER_SECONDS } from './http/errors.js';
+import { describeError, errorResponse, HttpError } from './http/errors.js';
 import { openApiDocument, REST_PREFIX } from './rest/document.js';
 import { mountRest } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
@@ -35,9 +39,15 @@ export interface AppDependencies {
   changes: ChangeSink;
   hub: RoomHub;
   analysis: AnalysisScheduler;
+  /** Resolves API keys and room tickets (src/domain/access.ts). */
+  auth: Authenticator;
   maxBodyBytes: number;
   /** One access-log line per request ('all'), or only for errors and slow requests ('errors', the default). */
   accessLog?: 'all' | 'errors';
+  /** Token buckets per key (or address, when open): requests in general, and event ingest. Absent: no limit. */
+  rateLimits?: { general: BucketPolicy; ingest: BucketPolicy };
+  /** Origins allowed by CORS and on room upgrades (CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
   /** How often room sockets are pinged; a socket that misses one ping is dropped. */
   pingIntervalMs?: number;
 }
@@ -78,6 +88,9 @@ export function createApp(deps: AppDependencies): WarroomApp {
       changes: deps.changes,
       rooms: deps.hub,
       analysis: deps.analysis,
+      auth: deps.auth,
+      // Set by `authenticate` on every route that reaches a procedure; were it ever missing, nothing is granted.
+      access: c.get('access') ?? { enforced: true },
       get logger() {
         return log();
       },
@@ -88,6 +101,28 @@ export function createApp(deps: AppDependencies): WarroomApp {
   };
 
   app.use('*', requestContext(deps.logger, deps.metrics, deps.accessLog ?? 'errors'));
+  // CORS is off unless CORS_ORIGINS lists origins; before authentication, since a preflight carries no key.
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    app.use(
+      '*',
+      cors({
+        origin: [...deps.corsOrigins],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+        exposeHeaders: ['Link', 'X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+      }),
+    );
+  }
+  // Before any body is read. REST and the room upgrade refuse a missing or dead key here (401); /trpc leaves it to
+  // the procedure's scope check, so tRPC clients get the refusal in tRPC's envelope.
+  app.use('/api/*', authenticate(deps.auth));
+  app.use('/trpc/*', authenticate(deps.auth, { refuse: false }));
+  app.use('/ws/*', authenticate(deps.auth, { tickets: true }));
+  if (deps.rateLimits) {
+    const limitRate = rateLimit(deps.rateLimits.general, deps.rateLimits.ingest);
+    app.use('/api/*', limitRate);
+    app.use('/trpc/*', limitRate);
+    app.use('/ws/*', limitRate);
+  }
   const limit = bodyLimit({
     maxSize: deps.maxBodyBytes,
     onError: (c) => errorResponse(c, payloadTooLarge(deps.maxBodyBytes)),
@@ -104,11 +139,10 @@ export function createApp(deps: AppDependencies): WarroomApp {
       req: await utf8Checked(c.req.raw),
       router: deps.router,
       createContext: () => contextFor(c),
-      // The same Retry-After REST sends, when a call in the batch met the database away.
-      responseMeta: ({ errors }) =>
-        errors.some((e) => describeError(e).status === 503)
-          ? { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }
-          : {},
+      // The headers the one error model gives a refusal (WWW-Authenticate on a 401, Retry-After on a 503 or 429).
+      responseMeta: ({ errors }) => ({
+        headers: Object.assign({}, ...errors.map((e) => describeError(e).headers)) as Record<string, string>,
+      }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
@@ -128,6 +162,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     metrics: deps.metrics,
     upgradeWebSocket: ws.upgradeWebSocket,
     pingIntervalMs: deps.pingIntervalMs ?? 30_000,
+    allowedOrigins: deps.corsOrigins ?? [],
   });
 
   mountHealth(app, deps.db);

@@ -7,7 +7,20 @@ const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().opti
 
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Loopback by default: listening beyond it is a choice, and (with AUTH=auto) needs a key first. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** auto: open while no key exists on a loopback-only server, enforced once any key exists; required; off. */
+  AUTH: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** Comma-separated origins allowed by CORS and on room upgrades that carry an Origin; empty: none (CORS off). */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    ),
   DATABASE_URL: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z
@@ -15,6 +28,12 @@ export const ConfigSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// or postgresql:// URL' })
       .optional(),
   ),
+  /** Requests a second per key (per address on an open server; loopback is not limited), and the burst; 0: off. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  /** The same for POSTs of events, separate and generous: an outage is when senders burst. */
+  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
+  INGEST_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(5000),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: LogLevel.default('info'),
   /** 'errors': an access-log line only for status >= 400 or requests slower than 1 s; 'all': one per request. */

@@ -1,15 +1,17 @@
-// The `warroom` CLI: serve | migrate | openapi | templates.
+// The `warroom` CLI: serve | migrate | keys | openapi | templates.
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
 import { OPENAPI_PATH, renderOpenApi } from './rest/document.js';
 import { isDatabaseUnavailable } from './db/errors.js';
+import { keysCommand } from './keys-cli.js';
 import { startServer, type RunningServer } from './server.js';
 
 const USAGE = `usage: warroom <command>
-  serve              start the server (PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL)
+  serve              start the server (PORT, HOST, AUTH, DATABASE_URL, DATA_DIR, LOG_LEVEL)
   migrate            apply database migrations and exit
+  keys create --name NAME --scopes SCOPES [--expires-in 90d] | keys list | keys revoke NAME|ID
   openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)
   templates FILE     mine log templates: one JSON line per input line`;
 
@@ -108,6 +110,8 @@ async function main(argv: string[]): Promise<void> {
       return serveCommand();
     case 'migrate':
       return migrateCommand();
+    case 'keys':
+      return keysCommand(args);
     case 'openapi':
       return openapiCommand(args);
     case 'templates':

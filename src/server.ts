@@ -3,7 +3,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from './db/types.js';
 import { createRefiner } from './analysis/runtime/refiner.js';
 import { inlineRunner, workerRunner } from './analysis/runtime/runner.js';
 import { AnalysisService } from './analysis/runtime/service.js';
@@ -14,7 +16,9 @@ import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
 import { migrateToLatest } from './db/migrator.js';
+import { Authenticator } from './domain/access.js';
 import { ChangeFanout } from './domain/changes.js';
+import { anyApiKey } from './db/keys.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { InProcessBus, type RoomBus } from './rooms/bus.js';
@@ -30,6 +34,7 @@ export interface Warroom {
   changes: ChangeFanout;
   hub: RoomHub;
   logger: Logger;
+  auth: Authenticator;
   /** Stops the app's timers, the rooms, analysis and the database, in that order. */
   close(): Promise<void>;
 }
@@ -58,6 +63,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   });
   try {
     await migrateToLatest(database.db);
+    // Before anything else starts: a refusal should be quick, and leave nothing to stop.
+    await checkExposure(config, database.db, logger);
   } catch (err) {
     await database.close();
     // One line for the operator, naming where the database comes from (a missing database, refused credentials).
@@ -99,6 +106,9 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       : inlineRunner(database.db),
   });
   changes.add(analysis);
+  const auth = new Authenticator(database.db, config.AUTH, (err) =>
+    logger.warn({ err }, 'recording when API keys were last used failed'),
+  );
   const app = createApp({
     router: createAppRouter({ validateOutput: config.VALIDATE_OUTPUT }),
     db: database.db,
@@ -107,6 +117,12 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     changes,
     hub,
     analysis,
+    auth,
+    corsOrigins: config.CORS_ORIGINS,
+    rateLimits: {
+      general: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+      ingest: { perSecond: config.INGEST_RATE_LIMIT_PER_SECOND, burst: config.INGEST_RATE_LIMIT_BURST },
+    },
     maxBodyBytes: config.MAX_BODY_BYTES,
     accessLog: config.ACCESS_LOG,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
@@ -123,9 +139,42 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       app.stop();
       await hub.close();
       await analysis.close();
+      await auth.close();
       await database.close();
     })());
-  return { app, database, metrics, changes, hub, logger, close };
+  return { app, database, metrics, changes, hub, logger, auth, close };
+}
+
+/** Whether `host` is a loopback address: nobody else can connect to a server listening only there. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The one command that makes a listening server safe: it is printed when the server refuses to start. */
+export const FIRST_KEY_COMMAND = 'npx warroom keys create --name admin --scopes admin';
+
+/**
+ * AUTH=auto is open only while nobody else can reach the server: bound beyond loopback with no key, it refuses to
+ * start. AUTH=off starts anyway, with a warning.
+ */
+async function checkExposure(config: Config, db: Kysely<Database>, logger: Logger): Promise<void> {
+  if (config.AUTH === 'required' && !(await anyApiKey(db))) {
+    logger.warn(
+      `AUTH=required and no API key exists: every request will be refused until one is made (${FIRST_KEY_COMMAND})`,
+    );
+  }
+  if (isLoopback(config.HOST)) return;
+  if (config.AUTH === 'off') {
+    logger.warn({ host: config.HOST }, 'AUTH=off: anyone who can reach this address can read and change everything');
+    return;
+  }
+  if (config.AUTH === 'auto' && !(await anyApiKey(db))) {
+    throw new ConfigError(
+      `HOST=${config.HOST} listens beyond loopback and no API key exists, so anyone could read and change everything.\n` +
+        `Create a key first:  ${FIRST_KEY_COMMAND}\n` +
+        'or listen on loopback (HOST=127.0.0.1), or set AUTH=off to accept the risk.',
+    );
+  }
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -182,6 +231,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     })();
     return closing;
   };
-  const { app, database, metrics, changes, hub } = warroom;
-  return { app, database, metrics, changes, hub, logger, url, port, close };
+  const { app, database, metrics, changes, hub, auth } = warroom;
+  return { app, database, metrics, changes, hub, logger, auth, url, port, close };
 }

@@ -10,7 +10,16 @@ import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types
  * atomic without a transaction, and one round trip instead of four.
  */
 const insertWithEntry = prepare(
-  (db, title: string, description: string, severity: string, source: string, tags: string[], metadata: string) =>
+  (
+    db,
+    title: string,
+    description: string,
+    severity: string,
+    source: string,
+    tags: string[],
+    metadata: string,
+    actor: string,
+  ) =>
     db
       .with('i', (q) =>
         q
@@ -37,7 +46,7 @@ const insertWithEntry = prepare(
                 sql.lit('system_event').as('entry_type'),
                 sql.lit('Incident created').as('title'),
                 sql<string>`i.severity || ' incident "' || i.title || '" reported by ' || i.source`.as('description'),
-                'i.source',
+                sql<string>`${actor}::text`.as('actor'),
               ]),
           )
           .returningAll(),
@@ -54,12 +63,14 @@ const insertWithEntry = prepare(
         't.timestamp as t_timestamp',
         't.seq as t_seq',
       ]),
-  ['__title__', '__description__', '__severity__', '__source__', ['__tags__'], '__metadata__'] as const,
+  ['__title__', '__description__', '__severity__', '__source__', ['__tags__'], '__metadata__', '__actor__'] as const,
 );
 
 export async function insertIncidentWithEntry(
   db: Kysely<Database>,
   input: CreateIncidentInput,
+  /** Who created it, for the timeline entry: the API key's name, or the incident's source on an open server. */
+  actor: string = input.source,
 ): Promise<{ incident: IncidentRow; entry: TimelineRow }> {
   const [row] = await insertWithEntry(
     db,
@@ -69,6 +80,7 @@ export async function insertIncidentWithEntry(
     input.source,
     input.tags,
     JSON.stringify(input.metadata),
+    actor,
   );
   if (!row) throw new Error('insert returned no row');
   const { t_id, t_entry_type, t_title, t_description, t_actor, t_metadata, t_timestamp, t_seq, ...incident } = row;

@@ -83,6 +83,26 @@ export interface IdempotencyKeysTable {
   created_at: Timestamptz;
 }
 
+export interface ApiKeysTable {
+  id: Generated<string>;
+  name: string;
+  prefix: string;
+  /** SHA-256 of the whole key, hex. */
+  hash: string;
+  scopes: ColumnType<string[], string[], string[]>;
+  created_at: Timestamptz;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface RoomTicketsTable {
+  /** SHA-256 of the ticket, hex. */
+  hash: string;
+  key_id: string;
+  expires_at: TimestamptzRequired;
+}
+
 export interface Database {
   incidents: IncidentsTable;
   events: EventsTable;
@@ -90,6 +110,8 @@ export interface Database {
   actions: ActionsTable;
   room_frames: RoomFramesTable;
   idempotency_keys: IdempotencyKeysTable;
+  api_keys: ApiKeysTable;
+  room_tickets: RoomTicketsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;
@@ -97,3 +119,4 @@ export type EventRow = Selectable<EventsTable>;
 export type TimelineRow = Selectable<TimelineEntriesTable>;
 export type ActionRow = Selectable<ActionsTable>;
 export type NewEventRow = Insertable<EventsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;

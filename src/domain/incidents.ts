@@ -14,8 +14,13 @@ export interface Change {
   timeline: TimelineEntry[];
 }
 
-export async function createIncident(db: Kysely<Database>, input: CreateIncidentInput): Promise<Change> {
-  const { incident, entry } = await insertIncidentWithEntry(db, input);
+/** Creates an incident; `actor` (the API key's name) is recorded on its first timeline entry, else its source. */
+export async function createIncident(
+  db: Kysely<Database>,
+  input: CreateIncidentInput,
+  actor?: string,
+): Promise<Change> {
+  const { incident, entry } = await insertIncidentWithEntry(db, input, actor);
   return { incident: toIncident(incident), timeline: [toTimelineEntry(entry)] };
 }
 

@@ -1,5 +1,6 @@
 // Hono's per-request variables, shared by every middleware and route.
 import type { Logger } from 'pino';
+import type { Access } from '../domain/access.js';
 
 export interface AppEnv {
   Variables: {
@@ -9,5 +10,7 @@ export interface AppEnv {
      * pino child per request was measurable garbage on a 1-row GET.
      */
     log: () => Logger;
+    /** Who is calling and whether keys are enforced (http/auth.ts); unset on routes that need no key. */
+    access?: Access;
   };
 }

@@ -29,6 +29,8 @@ export class HttpError extends Error {
 /** Statuses of the codes Warroom itself answers with (tRPC's own errors keep tRPC's mapping). */
 const STATUS: Partial<Record<WireCode, number>> = {
   BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_SUPPORTED: 405,
   CONFLICT: 409,
@@ -39,6 +41,7 @@ const STATUS: Partial<Record<WireCode, number>> = {
   REQUEST_HEADER_FIELDS_TOO_LARGE: 431,
   CLIENT_CLOSED_REQUEST: 499,
   TIMEOUT: 408,
+  TOO_MANY_REQUESTS: 429,
   SERVICE_UNAVAILABLE: 503,
 };
 
@@ -47,7 +50,19 @@ const DOMAIN_CODES: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   CONFLICT: 'CONFLICT',
   INVALID_INPUT: 'BAD_REQUEST',
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  UNAUTHENTICATED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
 };
+
+/** RFC 6750 §3: a 401 names the scheme; a 403 for a missing scope names the scope. */
+function appErrorHeaders(err: AppError, status: number): Record<string, string> {
+  if (status === 503) return { 'Retry-After': String(RETRY_AFTER_SECONDS) };
+  if (err.code === 'UNAUTHENTICATED') return { 'WWW-Authenticate': 'Bearer realm="warroom"' };
+  if (err.code === 'FORBIDDEN' && err.scope)
+    return { 'WWW-Authenticate': `Bearer realm="warroom", error="insufficient_scope", scope="${err.scope}"` };
+  return err.headers ?? {};
+}
 
 /** Seconds a client should wait before retrying a 503 (the database is restarting, or the server is overloaded). */
 export const RETRY_AFTER_SECONDS = 2;
@@ -94,7 +109,7 @@ export function describeError(error: unknown, requestId?: string): WireError {
   if (err instanceof AppError) {
     const code = DOMAIN_CODES[err.code];
     const status = STATUS[code] ?? 500;
-    const headers: Record<string, string> = status === 503 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
+    const headers = appErrorHeaders(err, status);
     return { status, headers, body: build(code, err.message, err.issues, requestId) };
   }
   if (err instanceof HttpError) {

@@ -21,6 +21,11 @@ const bindings = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
  */
 export const isPlainHttp = (c: Context): boolean => bindings(c).outgoing !== undefined;
 
+/** The client's address, when the request came through node's server (undefined for app.request()). */
+export function remoteAddress(c: Context): string | undefined {
+  return bindings(c).incoming?.socket.remoteAddress;
+}
+
 /** A request header by lower-case name. */
 export function requestHeader(c: Context, name: Lowercase<string>): string | undefined {
   const incoming = bindings(c).incoming;

@@ -53,7 +53,16 @@ export function requestContext(
       metrics.httpDuration.observe(labels, seconds);
       const ms = Math.round(seconds * 1e4) / 10;
       if (logAll || status >= 400 || ms >= SLOW_REQUEST_MS) {
-        const line = { method: c.req.method, path: c.req.path, route, status, ms };
+        // Which key made the request, by its prefix: enough to find it in `warroom keys list`, useless to an attacker.
+        const keyPrefix = c.get('access')?.principal?.prefix;
+        const line = {
+          method: c.req.method,
+          path: c.req.path,
+          route,
+          status,
+          ms,
+          ...(keyPrefix ? { key_prefix: keyPrefix } : {}),
+        };
         if (ms >= SLOW_REQUEST_MS && status < 500) log().warn(line, 'slow request');
         else log().info(line, 'request');
       }

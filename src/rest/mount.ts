@@ -67,7 +67,8 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         if (key !== undefined) {
           return await answerIdempotent(c, {
             db: ctx.db,
-            principal: '',
+            // Keys of different callers never meet; '' while the server is open.
+            principal: ctx.access.principal?.id ?? '',
             key,
             request: `${route.method} ${c.req.path} ${JSON.stringify(input)}`,
             status: route.successStatus,

@@ -7,12 +7,15 @@ import { ErrorBody } from '../../schema/index.js';
 import { restRoutes, type RestRoute } from './routes.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
+  401: 'No API key, or one that is unknown, expired or revoked (`WWW-Authenticate: Bearer`)',
+  403: 'The API key lacks the scope this operation needs (the message names it)',
   400: 'Invalid input (malformed JSON, or a field that fails validation; `issues` names each one)',
   404: 'Not found (names the missing id), or an unknown route',
   405: 'Method not allowed on this path',
   409: 'Conflict with the current state (e.g. leaving a closed incident), or a request with the same Idempotency-Key still running',
   413: 'Request body too large',
   415: 'Request body is not JSON',
+  429: 'Over the rate limit of this key (or address); retry after `Retry-After` seconds (`RateLimit` says more)',
   422: 'The Idempotency-Key was already used with a different request',
   500: 'Internal error; reveals nothing, see the server log by request_id',
   503: 'The database is unavailable (restarting, unreachable, out of connections); retry after `Retry-After` seconds',
@@ -37,7 +40,7 @@ const IDEMPOTENCY_KEY_PARAMETER = {
 type Json = Record<string, unknown>;
 
 function errorCodesFor(route: RestRoute): number[] {
-  const codes = new Set([400, 500, 503]);
+  const codes = new Set([400, 401, 403, 429, 500, 503]);
   if (route.meta.rest?.idempotent) codes.add(409).add(422);
   if (route.pathParams.length > 0 || route.path.startsWith('events.ingest')) codes.add(404);
   if (route.inputFrom === 'body' && route.method !== 'GET') codes.add(413).add(415);
@@ -104,13 +107,26 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
   });
   const schemas = (doc.components?.schemas ?? {}) as Record<string, unknown>;
   for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
-  if (doc.components) delete doc.components.securitySchemes;
+  // One scheme, whatever the generator guessed: a bearer API key, with the scope each operation needs.
+  doc.components = {
+    ...doc.components,
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'An API key (`wr_…`) from `warroom keys create` or POST /api/keys. Scopes: `ingest` (post events), `read` ' +
+          '(every GET, listening in rooms), `write` (changes, speaking; implies read), `admin` (keys; implies all). ' +
+          'Not needed while the server is open (AUTH=auto with no key, on loopback; or AUTH=off).',
+      },
+    },
+  };
 
   for (const route of restRoutes(router)) {
     const item = (doc.paths?.[route.openapiPath] ?? {}) as Record<string, Json>;
     const op = item[route.method.toLowerCase()];
     if (!op) throw new Error(`generator left out ${route.method} ${route.openapiPath}`);
-    delete op.security;
+    op.security = [{ bearerAuth: [route.meta.scope] }];
 
     if (route.inputFrom === 'query' && route.method !== 'GET') {
       const pathParams = ((op.parameters as Json[] | undefined) ?? []).filter((p) => p.in === 'path');
@@ -131,7 +147,7 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
     for (const code of errorCodesFor(route)) {
       out[String(code)] = {
         description: ERROR_DESCRIPTIONS[code] ?? 'Error',
-        ...(code === 503 ? { headers: RETRY_AFTER } : {}),
+        ...(code === 503 || code === 429 ? { headers: RETRY_AFTER } : {}),
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
     }

@@ -27,9 +27,9 @@ function collect(record: Record<string, unknown>, prefix: string, out: RestRoute
     if (key.startsWith('_') || key === 'createCaller') continue;
     const path = prefix ? `${prefix}.${key}` : key;
     if (isProcedure(value)) {
-      const meta = value.meta ?? {};
-      const openapi = meta.openapi;
-      if (!openapi || openapi.enabled === false) continue;
+      const meta = value.meta;
+      const openapi = meta?.openapi;
+      if (!meta || !openapi || openapi.enabled === false) continue;
       out.push({
         path,
         method: openapi.method,

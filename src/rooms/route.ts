@@ -12,7 +12,9 @@ import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
 import { isPlainHttp } from '../http/node-io.js';
 import { queryObject } from '../http/query.js';
+import { checkScope, type Access } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
+import { grants } from '../domain/keys.js';
 import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
 import { buildWelcome } from './welcome.js';
@@ -28,6 +30,8 @@ export interface RoomRouteOptions {
   metrics: Metrics;
   upgradeWebSocket: UpgradeWebSocket<WebSocket>;
   pingIntervalMs: number;
+  /** Origins (besides the server's own) a browser page may connect from; an upgrade with any other Origin is 403. */
+  allowedOrigins: readonly string[];
 }
 
 const errorFrame = (code: string, message: string): string =>
@@ -42,8 +46,19 @@ const unavailable = (err: unknown): never => {
 
 /** Refuses the upgrade with a plain HTTP answer before any socket exists. */
 const checkRoom =
-  (db: Kysely<Database>): MiddlewareHandler<AppEnv> =>
+  (db: Kysely<Database>, allowedOrigins: readonly string[]): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
+    // Cross-site WebSocket hijacking: a page elsewhere must not use a browser's ambient access to this server.
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !sameOrigin(origin, c.req.header('host')) && !allowedOrigins.includes(origin)) {
+      return errorResponse(c, new HttpError('FORBIDDEN', `origin ${origin} may not open rooms (see CORS_ORIGINS)`));
+    }
+    try {
+      // Listening needs `read`; speaking needs `write`, checked per message.
+      checkScope(accessOf(c.get('access')), 'read');
+    } catch (err) {
+      return errorResponse(c, err);
+    }
     const id = c.req.param('incident_id') ?? '';
     if (!Uuid.safeParse(id).success || !(await findIncident(db, id).catch(unavailable))) {
       return errorResponse(c, notFound('incident', id));
@@ -60,6 +75,18 @@ const checkRoom =
     }
     return next();
   };
+
+/** Fail closed: the upgrade route is always behind `authenticate`, but were it not, nothing is granted. */
+const accessOf = (access: Access | undefined): Access => access ?? { enforced: true };
+
+/** Whether `origin` is the server's own (a page it served itself), by host and port. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
 
 interface Connection {
   member: RoomMember;
@@ -86,10 +113,12 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
 
   app.get(
     '/ws/incidents/:incident_id',
-    checkRoom(db),
+    checkRoom(db, opts.allowedOrigins),
     opts.upgradeWebSocket((c) => {
       const roomId = c.req.param('incident_id') ?? '';
       const logger = c.get('log')();
+      // With keys, the room knows who you are: the key's name, whatever `user` a client sends.
+      const principal = c.get('access')?.principal;
       let conn: Connection | undefined;
       // Frames sent before the welcome frame wait here, so the welcome is always first. Their bytes count as the
       // socket's buffer (bufferedAmount), so the hub drops a member whose welcome is slow the way it drops a slow
@@ -134,7 +163,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           const raw = ws.raw;
           if (!raw) return;
           const member: RoomMember = {
-            user: c.req.query('user')?.trim() || undefined,
+            user: principal?.name ?? (c.req.query('user')?.trim() || undefined),
             send: (data) => send(ws, data),
             bufferedAmount: () => raw.bufferedAmount + pendingBytes,
             close: (code, reason) => {
@@ -196,12 +225,17 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
             return;
           }
           if (!('user' in frame) || !conn) return;
+          if (principal && !grants(principal.scopes, 'write')) {
+            ws.send(errorFrame('forbidden', `speaking needs the \`write\` scope; the key ${principal.name} lacks it`));
+            return;
+          }
           const member = conn.member;
           if (!member.user) hub.identify(roomId, member, frame.user);
+          const said = principal ? { ...frame, user: principal.name } : frame;
           chain = chain
             .then(async () => {
               try {
-                hub.broadcast(roomId, await postChatMessage(db, roomId, frame));
+                hub.broadcast(roomId, await postChatMessage(db, roomId, said));
               } catch (err) {
                 // The socket stays open either way: the client may send the message again.
                 const away = isDatabaseUnavailable(err);

@@ -1,6 +1,7 @@
 // actions.*: responders move a remediation action through its statuses.
 import { Action, UpdateActionStatusInput } from '../../schema/index.js';
 import { updateActionStatus } from '../domain/actions.js';
+import { actorOf } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
@@ -17,11 +18,18 @@ export const actionsRouter = (output: OutputPolicy) =>
           description: 'Writes a `user_action` timeline entry. Setting the current status again changes nothing.',
         },
         rest: { inputFrom: 'query' },
+        scope: 'write',
       })
       .input(UpdateActionStatusInput)
       .output(output(Action))
       .mutation(async ({ ctx, input }) => {
-        const change = await updateActionStatus(ctx.db, input.incident_id, input.action_id, input.status, input.actor);
+        const change = await updateActionStatus(
+          ctx.db,
+          input.incident_id,
+          input.action_id,
+          input.status,
+          actorOf(ctx, input.actor),
+        );
         if (change.timeline.length > 0) {
           ctx.changes.publish({ type: 'action.updated', incident_id: input.incident_id, action: change.action });
           for (const entry of change.timeline)

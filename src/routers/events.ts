@@ -45,6 +45,7 @@ export const eventsRouter = (output: OutputPolicy) =>
       .meta({
         openapi: { method: 'POST', path: '/ingest/events', tags: TAGS, summary: 'Ingest one event' },
         rest: { status: 201, idempotent: true },
+        scope: 'ingest',
       })
       .input(IngestEventInput)
       .output(output(Event))
@@ -70,6 +71,7 @@ export const eventsRouter = (output: OutputPolicy) =>
             'unknown incident ids fail it with 404 naming them. Nothing is written in either case.',
         },
         rest: { status: 201, arrayBody: IngestBatchInput, idempotent: true },
+        scope: 'ingest',
       })
       .input(IngestBatchInput)
       .output(output(z.array(Event)))
@@ -97,6 +99,7 @@ export const eventsRouter = (output: OutputPolicy) =>
             '</api/ingest/events/123e4567-e89b-12d3-a456-426614174000?limit=3&cursor=eyJ2IjoxLCJrIjoiZSIs…>; rel="next"',
           ),
         },
+        scope: 'read',
       })
       .input(ListEventsInput)
       .output(output(z.array(Event)))
@@ -108,6 +111,7 @@ export const eventsRouter = (output: OutputPolicy) =>
 
     /** tRPC only: the same page as `list`, with the cursor a REST client reads from the Link header. */
     page: procedure
+      .meta({ scope: 'read' })
       .input(ListEventsInput)
       .output(output(EventPage))
       .query(async ({ ctx, input }): Promise<EventPage> => {

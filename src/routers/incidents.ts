@@ -19,6 +19,7 @@ import { publishChange } from '../domain/changes.js';
 import { createIncident, getIncident, transitionStatus } from '../domain/incidents.js';
 import { pageIncidents } from '../domain/pages.js';
 import { roomFrames } from '../rooms/subscription.js';
+import { actorOf } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
@@ -31,11 +32,12 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .meta({
         openapi: { method: 'POST', path: '/incidents', tags: TAGS, summary: 'Create an incident' },
         rest: { status: 201, idempotent: true },
+        scope: 'write',
       })
       .input(CreateIncidentInput)
       .output(output(Incident))
       .mutation(async ({ ctx, input }) => {
-        const change = await createIncident(ctx.db, input);
+        const change = await createIncident(ctx.db, input, ctx.access.principal?.name);
         publishChange(ctx.changes, change);
         ctx.analysis.schedule(change.incident.id, 'create');
         return change.incident;
@@ -57,6 +59,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
             '</api/incidents/?status=open&limit=50&cursor=eyJ2IjoxLCJrIjoiaSIs…>; rel="next"',
           ),
         },
+        scope: 'read',
       })
       .input(ListIncidentsInput)
       .output(output(z.array(Incident)))
@@ -68,6 +71,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
 
     /** tRPC only: the same page as `list`, with the cursor a REST client reads from the Link header. */
     page: procedure
+      .meta({ scope: 'read' })
       .input(ListIncidentsInput)
       .output(output(IncidentPage))
       .query(async ({ ctx, input }): Promise<IncidentPage> => {
@@ -76,7 +80,10 @@ export const incidentsRouter = (output: OutputPolicy) =>
       }),
 
     get: procedure
-      .meta({ openapi: { method: 'GET', path: '/incidents/{incident_id}', tags: TAGS, summary: 'Get an incident' } })
+      .meta({
+        openapi: { method: 'GET', path: '/incidents/{incident_id}', tags: TAGS, summary: 'Get an incident' },
+        scope: 'read',
+      })
       .input(GetIncidentInput)
       .output(output(Incident))
       .query(({ ctx, input }) => getIncident(ctx.db, input.incident_id)),
@@ -94,11 +101,12 @@ export const incidentsRouter = (output: OutputPolicy) =>
           errorResponses: [409],
         },
         rest: { inputFrom: 'query' },
+        scope: 'write',
       })
       .input(UpdateStatusInput)
       .output(output(Incident))
       .mutation(async ({ ctx, input }) => {
-        const change = await transitionStatus(ctx.db, input.incident_id, input.status, input.actor);
+        const change = await transitionStatus(ctx.db, input.incident_id, input.status, actorOf(ctx, input.actor));
         if (change.timeline.length > 0) publishChange(ctx.changes, change);
         return change.incident;
       }),
@@ -111,6 +119,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
           tags: TAGS,
           summary: 'Timeline, oldest first',
         },
+        scope: 'read',
       })
       .input(GetIncidentInput)
       .output(output(z.array(TimelineEntry)))
@@ -127,6 +136,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
           tags: TAGS,
           summary: 'Remediation actions, most urgent first',
         },
+        scope: 'read',
       })
       .input(GetIncidentInput)
       .output(output(z.array(Action)))
@@ -136,10 +146,13 @@ export const incidentsRouter = (output: OutputPolicy) =>
       }),
 
     /** The incident room as a stream (SSE via httpSubscriptionLink): the same frames WebSocket members receive. */
-    onUpdate: procedure.input(OnUpdateInput).subscription(async function* ({ ctx, input, signal }) {
-      await getIncident(ctx.db, input.incident_id);
-      yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
-    }),
+    onUpdate: procedure
+      .meta({ scope: 'read' })
+      .input(OnUpdateInput)
+      .subscription(async function* ({ ctx, input, signal }) {
+        await getIncident(ctx.db, input.incident_id);
+        yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
+      }),
 
     analyze: procedure
       .meta({
@@ -154,6 +167,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
             'updated incident. Analysis also runs by itself on create and after ingest.',
         },
         rest: { inputFrom: 'query' },
+        scope: 'write',
       })
       .input(GetIncidentInput)
       .output(output(Incident))

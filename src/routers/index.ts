@@ -4,6 +4,8 @@ import { router } from '../trpc/init.js';
 import { actionsRouter } from './actions.js';
 import { eventsRouter } from './events.js';
 import { incidentsRouter } from './incidents.js';
+import { keysRouter } from './keys.js';
+import { roomsRouter } from './rooms.js';
 
 export interface AppRouterOptions {
   /** Check every result against its output schema (VALIDATE_OUTPUT; see src/trpc/output-validation.ts). */
@@ -17,6 +19,8 @@ export function createAppRouter(opts: AppRouterOptions) {
     incidents: incidentsRouter(output),
     events: eventsRouter(output),
     actions: actionsRouter(output),
+    keys: keysRouter(output),
+    rooms: roomsRouter(output),
   });
 }
 

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnalysisScheduler } from '../analysis/runtime/service.js';
 import type { Database } from '../db/types.js';
+import type { Access, Authenticator } from '../domain/access.js';
 import type { ChangeSink } from '../domain/changes.js';
 import type { NextPage } from '../domain/pages.js';
 import type { RoomHub } from '../rooms/hub.js';
@@ -13,6 +14,7 @@ export interface AppDeps {
   rooms: RoomHub;
   analysis: AnalysisScheduler;
   logger: Logger;
+  auth: Authenticator;
 }
 
 /**
@@ -33,8 +35,18 @@ export interface SerializedResponse {
   json?: string;
 }
 
+/**
+ * Who a write is recorded as: with keys enforced, the key's name (a caller cannot act as someone else); open, the
+ * actor the caller named, as before keys existed.
+ */
+export function actorOf(ctx: Pick<Context, 'access'>, named: string): string {
+  return ctx.access.principal?.name ?? named;
+}
+
 export interface Context extends AppDeps {
   requestId: string;
+  /** Who is calling (resolved once per request by http/auth.ts); procedures check it through their `meta.scope`. */
+  access: Access;
   /** One per request, empty until a list procedure reports a next page. */
   page: PageReport;
   /** One per request, empty unless a procedure has its response as text already. */

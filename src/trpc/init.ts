@@ -3,6 +3,8 @@ import { initTRPC } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { ZodType } from 'zod';
+import type { Scope } from '../../schema/index.js';
+import { checkScope } from '../domain/access.js';
 import { describeError } from '../http/errors.js';
 import type { Context } from './context.js';
 
@@ -19,7 +21,11 @@ export interface RestMeta {
   /** POST that honours an `Idempotency-Key` header (src/rest/idempotency.ts). */
   idempotent?: boolean;
 }
-export type Meta = OpenApiMeta<{ rest?: RestMeta }>;
+/**
+ * `scope`: what a key needs to call the procedure (ingest, read, write, admin). Every procedure declares one; one
+ * without is refused at run time and fails the test that walks the router (test/integration/access.test.ts).
+ */
+export type Meta = OpenApiMeta<{ rest?: RestMeta; scope: Scope }>;
 
 const isTrpcCode = (code: string): code is TRPC_ERROR_CODE_KEY => code in TRPC_ERROR_CODES_BY_KEY;
 
@@ -39,7 +45,19 @@ const t = initTRPC
     },
   });
 
+/**
+ * The one scope check of every procedure, for /trpc and the REST facade alike (both call through tRPC). It runs
+ * before input validation, so a caller without the scope learns nothing about the input's shape.
+ */
+const requireScope = t.middleware(function requireScope({ ctx, meta, next }) {
+  const scope = meta?.scope;
+  // Fail closed: a procedure that forgot its scope is a bug, never an open door.
+  if (!scope) throw new Error('this procedure declares no scope');
+  checkScope(ctx.access, scope);
+  return next();
+});
+
 export const router = t.router;
-export const procedure = t.procedure;
+export const procedure = t.procedure.use(requireScope);
 /** How other transports (the REST facade) call procedures: tRPC's public caller, with their own context. */
 export const createCallerFactory = t.createCallerFactory;

@@ -88,4 +88,60 @@ describe('warroom CLI', () => {
     expect(stdout).toContain('matches');
     expect(code).toBe(0);
   });
+
+  /** Runs the CLI to its end: exit code, stdout and stderr. */
+  async function cli(args: string[], env: Record<string, string>) {
+    const child = run(args, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stdout, stderr };
+  }
+
+  it('beyond loopback with no key refuses to start and prints the command; keys create|list|revoke then let it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-keys-'));
+    const env = { DATA_DIR: dir, DATABASE_URL: '', LOG_LEVEL: 'silent' };
+    try {
+      const refused = await cli(['serve'], { ...env, HOST: '0.0.0.0', PORT: '0' });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('npx warroom keys create --name admin --scopes admin');
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+
+      const created = await cli(
+        ['keys', 'create', '--name', 'ops', '--scopes', 'read,write', '--expires-in', '90d'],
+        env,
+      );
+      expect(created.code).toBe(0);
+      const key = created.stdout.trim();
+      expect(key).toMatch(/^wr_[A-Za-z0-9_-]{43}$/);
+      const taken = await cli(['keys', 'create', '--name', 'ops', '--scopes', 'read'], env);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain('already exists');
+      const badScope = await cli(['keys', 'create', '--name', 'x', '--scopes', 'root'], env);
+      expect(badScope.code).toBe(1);
+      expect(badScope.stderr).toContain('--scopes');
+
+      const listed = await cli(['keys', 'list'], env);
+      expect(listed.stdout).toContain('ops');
+      expect(listed.stdout).toContain(key.slice(0, 15));
+      expect(listed.stdout).not.toContain(key);
+
+      const w = await spawnWarroom({ ...env, LOG_LEVEL: 'info', HOST: '0.0.0.0' });
+      try {
+        expect((await w.api('/api/incidents/')).status).toBe(401);
+        expect((await w.api('/api/incidents/', { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      } finally {
+        expect(await w.stop()).toBe(0);
+      }
+      const revoked = await cli(['keys', 'revoke', 'ops'], env);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toContain('revoked key ops');
+      expect((await cli(['keys', 'list'], env)).stdout).toMatch(/ops .* \d{4}-\d\d-\d\dT\S+Z\s*$/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // Seven processes, each opening the embedded database.
+  }, 180_000);
 });

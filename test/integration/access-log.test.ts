@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DB_LABEL, startTestApp } from './harness.js';
+import { bearer, createTestKey, DB_LABEL, startTestApp } from './harness.js';
 
 function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
@@ -33,6 +33,21 @@ describe(`access log (${DB_LABEL})`, () => {
       const expected = ['400 /api/incidents/:incident_id', '404 unmatched'];
       expect(requestLines(lines)).toEqual(mode === 'all' ? ['200 /api/incidents', ...expected] : expected);
       expect(lines.every((l) => l.msg !== 'request' || typeof l.request_id === 'string')).toBe(true);
+    }
+  });
+
+  it('names the key by its prefix, never its secret', async () => {
+    const { logger, lines } = capture();
+    const s = await startTestApp({ ACCESS_LOG: 'all' }, { logger });
+    try {
+      const key = await createTestKey(s, 'logged', ['read']);
+      expect((await s.api('/api/incidents/', { headers: bearer(key) })).status).toBe(200);
+      expect((await s.api('/api/incidents/', { headers: bearer(`${key.slice(0, -1)}x`) })).status).toBe(401);
+      const logged = lines.filter((l) => l.msg === 'request');
+      expect(logged.map((l) => l.key_prefix)).toEqual([key.slice(3, 15), undefined]);
+      expect(JSON.stringify(lines)).not.toContain(key.slice(15));
+    } finally {
+      await s.stop();
     }
   });
 });

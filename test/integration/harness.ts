@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Scope } from '../../schema/index.js';
 import { ConfigSchema, type Config } from '../../src/config.js';
+import { createApiKey } from '../../src/domain/keys.js';
 import type { AppRouter } from '../../src/index.js';
 import { createWarroom, startServer, type StartOptions, type Warroom } from '../../src/server.js';
 import { apiFor, type Api } from './http.js';
@@ -159,3 +161,21 @@ export async function createIncident(
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string } & Record<string, unknown>;
 }
+
+/**
+ * Creates an API key straight in the server's database (as `warroom keys create` does) and tells the server, so it
+ * enforces keys from the next request; returns the secret.
+ */
+export async function createTestKey(
+  s: Pick<TestServer, 'database' | 'auth'>,
+  name: string,
+  scopes: Scope[],
+  expiresIn?: string,
+): Promise<string> {
+  const created = await createApiKey(s.database.db, { name, scopes, expires_in: expiresIn });
+  s.auth.keysChanged();
+  return created.key;
+}
+
+/** Authorization header for a key. */
+export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });

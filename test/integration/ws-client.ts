@@ -24,9 +24,11 @@ export function wsUrl(httpUrl: string, incidentId: string, user?: string): strin
 export async function connectRoom(
   httpUrl: string,
   incidentId: string,
-  opts: { user?: string; autoPong?: boolean } = {},
+  opts: { user?: string; autoPong?: boolean; headers?: Record<string, string>; ticket?: string } = {},
 ): Promise<RoomClient> {
-  const ws = new WebSocket(wsUrl(httpUrl, incidentId, opts.user), { autoPong: opts.autoPong ?? true });
+  const url = wsUrl(httpUrl, incidentId, opts.user);
+  const withTicket = opts.ticket ? `${url}${url.includes('?') ? '&' : '?'}ticket=${opts.ticket}` : url;
+  const ws = new WebSocket(withTicket, { autoPong: opts.autoPong ?? true, headers: opts.headers ?? {} });
   const frames: ServerFrame[] = [];
   const waiters = new Set<() => void>();
   ws.on('message', (data) => {
@@ -82,9 +84,9 @@ export async function connectRoom(
 }
 
 /** Tries to connect and reports the HTTP status of a refused upgrade (or 101 if it was accepted). */
-export function upgradeStatus(url: string): Promise<number> {
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { headers });
     ws.once('open', () => {
       ws.close();
       resolve(101);

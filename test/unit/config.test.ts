@@ -4,7 +4,13 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
-    expect(loadConfig({})).toMatchObject({ PORT: 8000, HOST: '0.0.0.0', DATA_DIR: './data', LOG_LEVEL: 'info' });
+    expect(loadConfig({})).toMatchObject({
+      PORT: 8000,
+      HOST: '127.0.0.1',
+      AUTH: 'auto',
+      DATA_DIR: './data',
+      LOG_LEVEL: 'info',
+    });
     expect(loadConfig({}).DATABASE_URL).toBeUndefined();
     expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });

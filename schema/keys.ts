@@ -1,0 +1,45 @@
+// API keys on the wire: what the admin API takes and returns. A key's secret appears once, in CreatedApiKey.
+import { z } from 'zod';
+import { Timestamp, Uuid } from './common.js';
+
+/** ingest: post events; read: every GET and listening in rooms; write: changes, speaking (implies read); admin: all. */
+export const Scope = z.enum(['ingest', 'read', 'write', 'admin']);
+export type Scope = z.infer<typeof Scope>;
+
+export const KeyName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, {
+  error: 'name must be 1 to 100 letters, digits or . _ @ - (starting with a letter or digit)',
+});
+
+/** `90d`, `12h`, `30m`: how long a new key lives. */
+export const Duration = z.string().regex(/^[1-9][0-9]{0,5}[dhm]$/, { error: 'must look like 90d, 12h or 30m' });
+
+export const ApiKey = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(Scope),
+    created_at: Timestamp,
+    last_used_at: Timestamp.nullable(),
+    expires_at: Timestamp.nullable(),
+    revoked_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKey = z.infer<typeof ApiKey>;
+
+export const CreatedApiKey = ApiKey.extend({
+  key: z.string().meta({ description: 'The secret, shown this once: send it as `Authorization: Bearer <key>`' }),
+}).meta({ id: 'CreatedApiKey' });
+export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
+
+export const CreateKeyInput = z.object({
+  name: KeyName,
+  scopes: z.array(Scope).min(1),
+  expires_in: Duration.optional(),
+});
+export type CreateKeyInput = z.infer<typeof CreateKeyInput>;
+
+export const RevokeKeyInput = z.object({ key: z.string().min(1).max(100).meta({ description: 'name or id' }) });
+
+export const RoomTicket = z.object({ ticket: z.string(), expires_at: Timestamp }).meta({ id: 'RoomTicket' });
+export type RoomTicket = z.infer<typeof RoomTicket>;

@@ -1,0 +1,90 @@
+// Per-caller token buckets (in memory, per instance): a key, or, on an open server, a client address. Over the limit
+// is 429 with Retry-After; every limited answer carries RateLimit and RateLimit-Policy (IETF httpapi
+// ratelimit-headers draft). Ingest has its own, more generous buckets: during an outage, senders burst.
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../domain/errors.js';
+import type { AppEnv } from './env.js';
+import { errorResponse } from './errors.js';
+import { remoteAddress, setResponseHeader } from './node-io.js';
+
+export interface BucketPolicy {
+  /** Tokens added per second; 0 turns the limit off. */
+  perSecond: number;
+  /** Most tokens a bucket holds: the burst a quiet caller may send at once. */
+  burst: number;
+}
+
+export interface Taken {
+  ok: boolean;
+  remaining: number;
+  /** Seconds until a token is available again (0 when one is). */
+  retryAfter: number;
+}
+
+/** Buckets past this many are swept of the full ones (callers quiet long enough to have refilled). */
+const SWEEP_ABOVE = 10_000;
+
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(readonly policy: BucketPolicy) {}
+
+  /** Takes one token from `id`'s bucket, refilled for the time since its last use. */
+  take(id: string, nowMs = performance.now()): Taken {
+    const { perSecond, burst } = this.policy;
+    const b = this.buckets.get(id) ?? { tokens: burst, at: nowMs };
+    b.tokens = Math.min(burst, b.tokens + ((nowMs - b.at) / 1000) * perSecond);
+    b.at = nowMs;
+    if (!this.buckets.has(id)) {
+      if (this.buckets.size >= SWEEP_ABOVE) this.sweep(nowMs);
+      this.buckets.set(id, b);
+    }
+    if (b.tokens < 1) return { ok: false, remaining: 0, retryAfter: Math.ceil((1 - b.tokens) / perSecond) };
+    b.tokens -= 1;
+    return { ok: true, remaining: Math.floor(b.tokens), retryAfter: 0 };
+  }
+
+  private sweep(nowMs: number): void {
+    const full = (this.policy.burst / this.policy.perSecond) * 1000;
+    for (const [id, b] of this.buckets) if (nowMs - b.at >= full) this.buckets.delete(id);
+  }
+}
+
+const isLoopbackAddress = (a: string): boolean => a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+
+/** Whether a request posts events (its own, generous limit). */
+const isIngest = (path: string): boolean =>
+  path.startsWith('/api/ingest/events') || path.startsWith('/trpc/events.ingest');
+
+/**
+ * Limits each caller: the key it presented, or, on an open server, its address. Loopback callers of an open server
+ * are the operator (and its benchmarks) and are not limited; requests with no address (in-process tests) neither.
+ */
+export function rateLimit(general: BucketPolicy, ingest: BucketPolicy): MiddlewareHandler<AppEnv> {
+  const generalBuckets = general.perSecond > 0 ? new TokenBuckets(general) : undefined;
+  const ingestBuckets = ingest.perSecond > 0 ? new TokenBuckets(ingest) : undefined;
+  return async function rateLimitMiddleware(c, next) {
+    const ingesting = isIngest(c.req.path) && c.req.method === 'POST';
+    const buckets = ingesting ? ingestBuckets : generalBuckets;
+    if (!buckets) return next();
+    const principal = c.get('access')?.principal;
+    const address = principal ? undefined : remoteAddress(c);
+    if (!principal && (address === undefined || isLoopbackAddress(address))) return next();
+    const taken = buckets.take(principal ? `k:${principal.id}` : `a:${address ?? ''}`);
+    const name = ingesting ? 'ingest' : 'default';
+    const headers = {
+      'RateLimit-Policy': `"${name}";q=${buckets.policy.burst};w=${Math.max(1, Math.ceil(buckets.policy.burst / buckets.policy.perSecond))}`,
+      RateLimit: `"${name}";r=${taken.remaining};t=${taken.retryAfter}`,
+    };
+    if (!taken.ok) {
+      const message = `rate limit exceeded (${buckets.policy.perSecond}/s, bursts of ${buckets.policy.burst}); retry after ${taken.retryAfter} s`;
+      return errorResponse(
+        c,
+        new AppError('RATE_LIMITED', message, undefined, {
+          headers: { ...headers, 'Retry-After': String(taken.retryAfter) },
+        }),
+      );
+    }
+    for (const [h, v] of Object.entries(headers)) setResponseHeader(c, h, v);
+    return next();
+  };
+}

@@ -1,0 +1,92 @@
+// `warroom keys create|list|revoke`: API keys from the command line, straight on the database the server uses.
+import { parseArgs } from 'node:util';
+import { CreateKeyInput, type ApiKey } from '../schema/index.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/connect.js';
+import { migrateToLatest } from './db/migrator.js';
+import { AppError } from './domain/errors.js';
+import { createApiKey, listKeys, revokeKey } from './domain/keys.js';
+
+export const KEYS_USAGE = `usage: warroom keys create --name NAME --scopes SCOPES [--expires-in 90d]
+       warroom keys list
+       warroom keys revoke NAME|ID
+scopes (comma-separated): ingest, read, write (implies read), admin (implies all)`;
+
+/** One line per key: never the secret, which only `create` shows, once. */
+function describeKeys(keys: ApiKey[]): string {
+  if (keys.length === 0) return 'no keys';
+  const rows = [
+    ['NAME', 'PREFIX', 'SCOPES', 'CREATED', 'LAST USED', 'EXPIRES', 'REVOKED'],
+    ...keys.map((k) => [
+      k.name,
+      `wr_${k.prefix}`,
+      k.scopes.join(','),
+      k.created_at,
+      k.last_used_at ?? '-',
+      k.expires_at ?? 'never',
+      k.revoked_at ?? '-',
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** Runs `warroom keys …`; user mistakes are ConfigErrors (a message, no stack trace). */
+export async function keysCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') throw new ConfigError(KEYS_USAGE);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, 'expires-in': { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  let input: CreateKeyInput | undefined;
+  if (sub === 'create') {
+    const parsed = CreateKeyInput.safeParse({
+      name: values.name,
+      scopes: values.scopes?.split(',').map((s) => s.trim()),
+      expires_in: values['expires-in'],
+    });
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `  --${String(i.path[0] ?? 'name')}: ${i.message}`);
+      throw new ConfigError(`${problems.join('\n')}\n${KEYS_USAGE}`);
+    }
+    input = parsed.data;
+  }
+  const target = positionals[0];
+  if (sub === 'revoke' && !target) throw new ConfigError(KEYS_USAGE);
+
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  try {
+    await migrateToLatest(database.db);
+    if (input) {
+      const created = await createApiKey(database.db, input);
+      console.log(created.key);
+      console.error(
+        `created key ${created.name} (wr_${created.prefix}…, scopes ${created.scopes.join(',')}` +
+          `${created.expires_at ? `, expires ${created.expires_at}` : ''}); it is shown only this once`,
+      );
+    } else if (sub === 'list') {
+      console.log(describeKeys(await listKeys(database.db)));
+    } else if (target) {
+      const revoked = await revokeKey(database.db, target);
+      console.log(`revoked key ${revoked.name} (wr_${revoked.prefix}…)`);
+    }
+  } catch (err) {
+    // A taken name or an unknown key is the user's to fix.
+    if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))
+      throw new ConfigError(err.message);
+    throw err;
+  } finally {
+    await database.close();
+  }
+}

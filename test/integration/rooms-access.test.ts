@@ -1,0 +1,89 @@
+// Rooms with keys: the upgrade is refused (401/403) before a socket opens, a browser's single-use ticket, the chat
+// user taken from the key, speaking needs write, and a foreign Origin is refused.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createIncident, createTestKey, startTestServer, type ListeningTestServer } from './harness.js';
+import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
+
+let s: ListeningTestServer;
+let incidentId: string;
+let readKey: string;
+let writeKey: string;
+let ingestKey: string;
+beforeAll(async () => {
+  s = await startTestServer({ CORS_ORIGINS: 'https://console.example' });
+  incidentId = (await createIncident(s)).id;
+  readKey = await createTestKey(s, 'reader', ['read']);
+  writeKey = await createTestKey(s, 'alice', ['write']);
+  ingestKey = await createTestKey(s, 'sender', ['ingest']);
+});
+afterAll(() => s.stop());
+
+async function ticketFor(key: string): Promise<{ ticket: string; expires_at: string }> {
+  const res = await s.api('/api/rooms/tickets', { method: 'POST', headers: bearer(key) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { ticket: string; expires_at: string };
+}
+
+describe('rooms with keys', () => {
+  it('refuses an upgrade without a key (401), with a key lacking read (403), and takes one with it', async () => {
+    const url = wsUrl(s.url, incidentId);
+    expect(await upgradeStatus(url)).toBe(401);
+    expect(await upgradeStatus(url, bearer(ingestKey))).toBe(403);
+    expect(await upgradeStatus(url, bearer(`wr_${'B'.repeat(43)}`))).toBe(401);
+    expect(await upgradeStatus(url, bearer(readKey))).toBe(101);
+  });
+
+  it('a ticket works once and only until it expires; the key never goes into the URL', async () => {
+    const { ticket, expires_at } = await ticketFor(readKey);
+    expect(ticket).toMatch(/^wrt_/);
+    expect(Date.parse(expires_at) - Date.now()).toBeLessThanOrEqual(60_000);
+    const url = `${wsUrl(s.url, incidentId)}?ticket=${ticket}`;
+    expect(await upgradeStatus(url)).toBe(101);
+    expect(await upgradeStatus(url)).toBe(401);
+    expect(await upgradeStatus(`${wsUrl(s.url, incidentId)}?ticket=wrt_nonsense`)).toBe(401);
+
+    const stale = await ticketFor(readKey);
+    await sql`update room_tickets set expires_at = now() - interval '1 second'`.execute(s.database.db);
+    expect(await upgradeStatus(`${wsUrl(s.url, incidentId)}?ticket=${stale.ticket}`)).toBe(401);
+  });
+
+  it('speaks as the key, whatever user the client names; a read key may listen but not speak', async () => {
+    const alice = await connectRoom(s.url, incidentId, { ticket: (await ticketFor(writeKey)).ticket, user: 'bob' });
+    const reader = await connectRoom(s.url, incidentId, { headers: bearer(readKey) });
+    try {
+      await alice.next('welcome');
+      await reader.next('welcome');
+      alice.send({ user: 'mallory', message: 'it is the pool' });
+      const heard = await reader.next('message');
+      expect(heard.user).toBe('alice');
+      reader.send({ user: 'reader', message: 'may I?' });
+      const refused = await reader.next('error');
+      expect(refused.code).toBe('forbidden');
+      expect(refused.message).toContain('`write`');
+    } finally {
+      await alice.close();
+      await reader.close();
+    }
+  });
+
+  it('refuses an upgrade from a foreign Origin, accepts a listed one and the server’s own', async () => {
+    const url = wsUrl(s.url, incidentId);
+    const host = new URL(s.url).host;
+    expect(await upgradeStatus(url, { ...bearer(readKey), origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(url, { ...bearer(readKey), origin: 'https://console.example' })).toBe(101);
+    expect(await upgradeStatus(url, { ...bearer(readKey), origin: `http://${host}` })).toBe(101);
+  });
+
+  it('answers CORS preflights for listed origins only', async () => {
+    const preflight = (origin: string) =>
+      s.api('/api/incidents/', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
+    const ok = await preflight('https://console.example');
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://console.example');
+    const no = await preflight('https://evil.example');
+    expect(no.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
