@@ -6,6 +6,7 @@ import * as analysisTemplates from './2026-11-26T1200_analysis_templates.js';
 import * as idempotencyKeys from './2026-11-29T1000_idempotency_keys.js';
 import * as eventsXact from './2026-11-29T1400_events_xact.js';
 import * as apiKeys from './2026-11-29T1600_api_keys.js';
+import * as eventsActor from './2026-11-29T1800_events_actor.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T1000_idempotency_keys': idempotencyKeys,
   '2026-11-29T1400_events_xact': eventsXact,
   '2026-11-29T1600_api_keys': apiKeys,
+  '2026-11-29T1800_events_actor': eventsActor,
 };

@@ -11,7 +11,10 @@ type Rows = Array<Omit<EventInsert, 'id'>>;
 /** One batch's statement and parameters. Fresh ids each time, as every batch the server writes has. */
 export function batchStatement(rows: Rows, form: 'warroom' | 'values'): { sql: string; parameters: unknown[] } {
   if (form === 'warroom') {
-    return { sql: INSERT_EVENTS_SQL, parameters: [JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r })))] };
+    return {
+      sql: INSERT_EVENTS_SQL,
+      parameters: [JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r }))), null],
+    };
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ max: 1 }) }) });
   const compiled = db

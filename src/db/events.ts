@@ -21,8 +21,8 @@ export interface EventInsert {
  * parameters on both sides, and it returns only `id, seq`: the caller already holds every other column, so no row
  * comes back to be parsed (dates and JSON included). Measured in bench/ (docs/performance.md).
  */
-export const INSERT_EVENTS_SQL = `insert into events (id, incident_id, event_type, message, level, source, metadata, "timestamp")
-select id, incident_id, event_type, message, level, source, metadata, "timestamp"
+export const INSERT_EVENTS_SQL = `insert into events (id, incident_id, event_type, message, level, source, metadata, "timestamp", actor)
+select id, incident_id, event_type, message, level, source, metadata, "timestamp", $2::text
 from json_to_recordset($1::json) as r(id uuid, incident_id uuid, event_type text, message text, level text,
   source text, metadata jsonb, "timestamp" timestamptz)
 returning id, seq`;
@@ -39,10 +39,12 @@ export async function insertEvents(
   db: Kysely<Database>,
   rows: readonly EventInsert[],
   rowsJson = JSON.stringify(rows),
+  /** Who ingested the batch (the API key's name), or null while the server is open. */
+  actor: string | null = null,
 ): Promise<string[]> {
   if (rows.length === 0) return [];
   const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(
-    CompiledQuery.raw(INSERT_EVENTS_SQL, [rowsJson]),
+    CompiledQuery.raw(INSERT_EVENTS_SQL, [rowsJson, actor]),
   );
   // PostgreSQL returns the rows in the order json_to_recordset produced them, though it does not promise to: check
   // that in one pass of string compares, and match by id (hashing 500 fresh strings) only if it ever fails.

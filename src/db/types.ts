@@ -37,6 +37,8 @@ export interface EventsTable {
   timestamp: TimestamptzRequired;
   seq: ColumnType<string, never, never>;
   /** The writing transaction's id (xid8 as bigint), for tailing in commit-safe order (see the migration). */
+  /** The key name that ingested it, when keys are enforced. */
+  actor: ColumnType<string | null, never, never>;
   /** The writing transaction's id; NULL for events written before the column existed (read as 0). */
   xact: ColumnType<string | null, never, never>;
 }

@@ -33,7 +33,8 @@ export interface Ingested {
 export async function ingestEvents(
   db: Kysely<Database>,
   inputs: readonly IngestEventInput[],
-  opts: { batch: boolean },
+  /** `actor`: who ingested the batch (an API key's name), recorded on every event; null while the server is open. */
+  opts: { batch: boolean; actor?: string | null },
 ): Promise<Ingested> {
   const now = new Date().toISOString();
   const events: Event[] = inputs.map((e) => ({
@@ -53,7 +54,7 @@ export async function ingestEvents(
   }
   try {
     const eventsJson = JSON.stringify(events);
-    return { events, eventsJson, seqs: await insertEvents(db, events, eventsJson) };
+    return { events, eventsJson, seqs: await insertEvents(db, events, eventsJson, opts.actor ?? null) };
   } catch (err) {
     const state = sqlState(err);
     if (state && UNSTORABLE_TEXT.has(state)) throw unstorable(inputs, opts.batch);

@@ -50,7 +50,10 @@ export const eventsRouter = (output: OutputPolicy) =>
       .input(IngestEventInput)
       .output(output(Event))
       .mutation(async ({ ctx, input }) => {
-        const ingested = await ingestEvents(ctx.db, [input], { batch: false });
+        const ingested = await ingestEvents(ctx.db, [input], {
+          batch: false,
+          actor: ctx.access.principal?.name ?? null,
+        });
         publishEvents(ctx.changes, ctx.analysis, ingested);
         // `[{…}]` without its brackets: the one event's JSON.
         ctx.response.json = ingested.eventsJson.slice(1, -1);
@@ -76,7 +79,7 @@ export const eventsRouter = (output: OutputPolicy) =>
       .input(IngestBatchInput)
       .output(output(z.array(Event)))
       .mutation(async ({ ctx, input }) => {
-        const ingested = await ingestEvents(ctx.db, input, { batch: true });
+        const ingested = await ingestEvents(ctx.db, input, { batch: true, actor: ctx.access.principal?.name ?? null });
         publishEvents(ctx.changes, ctx.analysis, ingested);
         ctx.response.json = ingested.eventsJson;
         return ingested.events;

@@ -220,6 +220,11 @@ describe('access', () => {
       actor: string;
     }[];
     expect(first[0]?.actor).toBe('key-write');
+    // An ingested batch records the key that sent it, on every event.
+    const batch = [1, 2].map((i) => ({ incident_id: id, event_type: 'log', message: `m${i}` }));
+    expect((await s.api('/api/ingest/events/batch', { json: batch, headers: bearer(keys.ingest) })).status).toBe(201);
+    const actors = await s.database.db.selectFrom('events').select('actor').where('incident_id', '=', id).execute();
+    expect(actors).toEqual([{ actor: 'key-ingest' }, { actor: 'key-ingest' }]);
   });
 
   it('keeps Idempotency-Keys apart per key: the same key string from two callers never replays the other', async () => {
