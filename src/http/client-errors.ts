@@ -1,10 +1,10 @@
 // Requests node's HTTP parser refuses before any route sees them (headers or a request target over its 16 KiB
 // limit, a malformed request line, an unknown method): node would answer with a bare status and no body. Here they
 // get the one error body too (src/http/errors.ts), and a socket that is already gone is simply dropped.
-import { STATUS_CODES, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { describeError, HttpError } from './errors.js';
+import { answerRawSocket, HttpError } from './errors.js';
 
 function errorFor(err: NodeJS.ErrnoException): HttpError {
   switch (err.code) {
@@ -26,15 +26,6 @@ export function answerClientErrors(server: Server, logger: Logger): void {
       return;
     }
     logger.debug({ err }, 'malformed HTTP request');
-    const { status, headers, body } = describeError(errorFor(err));
-    const json = JSON.stringify(body);
-    const lines = [
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-      'Connection: close',
-      'Content-Type: application/json',
-    ];
-    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-    lines.push(`Content-Length: ${Buffer.byteLength(json)}`);
-    socket.end(`${lines.join('\r\n')}\r\n\r\n${json}`);
+    answerRawSocket(socket, errorFor(err));
   });
 }

@@ -1,6 +1,8 @@
 // The one place an error becomes an answer: its status, headers and the documented error body
 // `{code, message, issues?, request_id?}`. REST, /trpc (through the tRPC error formatter), the Hono fallbacks
 // (404, 405, 413, 415), the WebSocket upgrade and onError all come through here.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
@@ -141,4 +143,22 @@ export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response 
   else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   return c.json(body, status as 500);
+}
+
+/**
+ * Answers a raw socket (one node has not wrapped in a response: a refused upgrade, a request its parser refused) with
+ * the error's status, headers and body as HTTP/1.1, and closes it.
+ */
+export function answerRawSocket(socket: Duplex, error: unknown): void {
+  if (socket.destroyed) return;
+  const { status, headers, body } = describeError(error);
+  const json = JSON.stringify(body);
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: application/json',
+  ];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  lines.push(`Content-Length: ${Buffer.byteLength(json)}`);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${json}`);
 }

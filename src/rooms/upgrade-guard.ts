@@ -2,27 +2,12 @@
 // request target that is not a parseable URL (`GET //a:b/ws/… HTTP/1.1`) made it throw in a promise nobody handled,
 // which ended the process. Here a malformed upgrade is answered 400 and closed, any other failure 503, and a socket
 // that errors or closes mid-upgrade is simply dropped.
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { describeError, HttpError, RETRY_AFTER_SECONDS } from '../http/errors.js';
+import { answerRawSocket, HttpError, RETRY_AFTER_SECONDS } from '../http/errors.js';
 
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
-
-/** Answers a raw upgrade socket with the error's HTTP status and body (src/http/errors.ts), and closes it. */
-function refuse(socket: Duplex, error: HttpError): void {
-  if (socket.destroyed) return;
-  const { status, headers, body } = describeError(error);
-  const json = JSON.stringify(body);
-  const lines = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-    'Connection: close',
-    'Content-Type: application/json',
-  ];
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  lines.push(`Content-Length: ${Buffer.byteLength(json)}`);
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${json}`);
-}
 
 /** True when `url` (the request target) can be resolved the way @hono/node-ws resolves it. */
 function parseable(url: string | undefined): boolean {
@@ -48,7 +33,7 @@ export function guardUpgrades(server: Server, logger: Logger): void {
       socket.destroy();
     });
     if (!parseable(request.url)) {
-      refuse(socket, new HttpError('BAD_REQUEST', 'the request target is not a valid URL'));
+      answerRawSocket(socket, new HttpError('BAD_REQUEST', 'the request target is not a valid URL'));
       return;
     }
     for (const listener of listeners) {
@@ -56,7 +41,7 @@ export function guardUpgrades(server: Server, logger: Logger): void {
         .then(() => listener(request, socket, head))
         .catch((err: unknown) => {
           logger.error({ err, url: request.url }, 'WebSocket upgrade failed');
-          refuse(
+          answerRawSocket(
             socket,
             new HttpError('SERVICE_UNAVAILABLE', 'the upgrade could not be completed; retry shortly', {
               'Retry-After': String(RETRY_AFTER_SECONDS),
