@@ -62,19 +62,21 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
   });
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db).catch((err: unknown) => {
+      // One line for the operator, naming where the database comes from (a missing database, refused credentials).
+      const where = config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`;
+      throw new ConfigError(
+        `cannot prepare the database (${where}): ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+        },
+      );
+    });
     // Before anything else starts: a refusal should be quick, and leave nothing to stop.
     await checkExposure(config, database.db, logger);
   } catch (err) {
     await database.close();
-    // One line for the operator, naming where the database comes from (a missing database, refused credentials).
-    const where = config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`;
-    throw new ConfigError(
-      `cannot prepare the database (${where}): ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    throw err;
   }
   const metrics = createMetrics();
   const changes = new ChangeFanout((err) => logger.error({ err }, 'change subscriber failed'));

@@ -104,9 +104,10 @@ export async function listKeys(db: Kysely<Database>): Promise<ApiKey[]> {
 
 /** Revokes a key by name or id; it stops working at the next request on every instance. */
 export async function revokeKey(db: Kysely<Database>, nameOrId: string): Promise<ApiKey> {
+  // An id first: a key may be named like another key's id, and must not shield that key from its revocation.
   const row =
-    (await revokeApiKey(db, nameOrId, false)) ??
-    (Uuid.safeParse(nameOrId).success ? await revokeApiKey(db, nameOrId, true) : undefined);
+    (Uuid.safeParse(nameOrId).success ? await revokeApiKey(db, nameOrId, true) : undefined) ??
+    (await revokeApiKey(db, nameOrId, false));
   if (!row) throw new AppError('NOT_FOUND', `key ${nameOrId} not found`);
   return toApiKey(row);
 }
@@ -119,6 +120,15 @@ export function liveKey(row: ApiKeyRow, now: Date): Principal | KeyRefusal {
   if (row.revoked_at) return 'revoked';
   if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return 'expired';
   return { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes as Scope[] };
+}
+
+/**
+ * Whether the key a long-lived connection (a room socket) was opened with is still usable: it is checked again on
+ * every chat message and every ping, so a revoked or expired key also loses the sockets it opened.
+ */
+export async function keyStillLive(db: Kysely<Database>, principal: Principal, now = new Date()): Promise<boolean> {
+  const row = await findApiKeyByPrefix(db, principal.prefix);
+  return row !== undefined && row.id === principal.id && typeof liveKey(row, now) !== 'string';
 }
 
 /** Checks a presented key: one indexed lookup by prefix, then a constant-time hash comparison. */

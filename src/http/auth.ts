@@ -3,8 +3,15 @@
 import type { MiddlewareHandler } from 'hono';
 import { unauthenticated, type Authenticator } from '../domain/access.js';
 import type { AppEnv } from './env.js';
-import { errorResponse } from './errors.js';
+import { errorResponse, HttpError } from './errors.js';
 import { requestHeader } from './node-io.js';
+
+/** Whether a Host header names this machine's loopback (localhost, 127.x.x.x, [::1]), with or without a port. */
+export function loopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
 
 /** The token of an `Authorization: Bearer <token>` header; any other value is passed on whole (and fails as unknown). */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -30,6 +37,15 @@ export function authenticate(
           ? await auth.redeemTicket(ticket)
           : await auth.resolve(bearerToken(requestHeader(c, 'authorization')));
       if (opts.refuse !== false && access.enforced && !access.principal) throw unauthenticated(access.refusal);
+      // Open only because no key exists yet (AUTH=auto on loopback): a page elsewhere could still reach this port
+      // through a browser by rebinding its own DNS name to 127.0.0.1, so only requests addressed to a loopback name
+      // are answered. (AUTH=off is the operator's explicit choice and may be reached by any name.)
+      if (!access.enforced && auth.policy === 'auto' && !loopbackHost(requestHeader(c, 'host'))) {
+        throw new HttpError(
+          'FORBIDDEN',
+          'an open server (no API key yet) answers only requests addressed to localhost',
+        );
+      }
       c.set('access', access);
     } catch (err) {
       return errorResponse(c, err);

@@ -28,8 +28,8 @@ export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(readonly policy: BucketPolicy) {}
 
-  /** Takes one token from `id`'s bucket, refilled for the time since its last use. */
-  take(id: string, nowMs = performance.now()): Taken {
+  /** Takes `count` tokens (a tRPC batch's calls) from `id`'s bucket, refilled for the time since its last use. */
+  take(id: string, count = 1, nowMs = performance.now()): Taken {
     const { perSecond, burst } = this.policy;
     const b = this.buckets.get(id) ?? { tokens: burst, at: nowMs };
     b.tokens = Math.min(burst, b.tokens + ((nowMs - b.at) / 1000) * perSecond);
@@ -38,8 +38,15 @@ export class TokenBuckets {
       if (this.buckets.size >= SWEEP_ABOVE) this.sweep(nowMs);
       this.buckets.set(id, b);
     }
-    if (b.tokens < 1) return { ok: false, remaining: 0, retryAfter: Math.ceil((1 - b.tokens) / perSecond) };
-    b.tokens -= 1;
+    // A batch of more calls than the burst never passes: split it (the bucket's size is the most one caller may send).
+    if (b.tokens < count) {
+      return {
+        ok: false,
+        remaining: Math.floor(b.tokens),
+        retryAfter: Math.ceil((Math.min(count, burst) - b.tokens) / perSecond),
+      };
+    }
+    b.tokens -= count;
     return { ok: true, remaining: Math.floor(b.tokens), retryAfter: 0 };
   }
 
@@ -51,9 +58,20 @@ export class TokenBuckets {
 
 const isLoopbackAddress = (a: string): boolean => a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 
-/** Whether a request posts events (its own, generous limit). */
-const isIngest = (path: string): boolean =>
-  path.startsWith('/api/ingest/events') || path.startsWith('/trpc/events.ingest');
+/** The procedures a /trpc request calls: one, or several in a batch (`/trpc/a.b,c.d?batch=1`). */
+const trpcCalls = (path: string): string[] => path.slice('/trpc/'.length).split(',');
+
+/**
+ * Whether a request only posts events (its own, generous limit), and how many calls it makes: a tRPC batch costs one
+ * token per call, and goes to the ingest bucket only when every call in it is an ingest.
+ */
+function classify(path: string, method: string): { ingest: boolean; calls: number } {
+  if (path.startsWith('/trpc/')) {
+    const calls = trpcCalls(path);
+    return { ingest: method === 'POST' && calls.every((p) => p.startsWith('events.ingest')), calls: calls.length };
+  }
+  return { ingest: method === 'POST' && path.startsWith('/api/ingest/events'), calls: 1 };
+}
 
 /**
  * Limits each caller: the key it presented, or, on an open server, its address. Loopback callers of an open server
@@ -63,13 +81,13 @@ export function rateLimit(general: BucketPolicy, ingest: BucketPolicy): Middlewa
   const generalBuckets = general.perSecond > 0 ? new TokenBuckets(general) : undefined;
   const ingestBuckets = ingest.perSecond > 0 ? new TokenBuckets(ingest) : undefined;
   return async function rateLimitMiddleware(c, next) {
-    const ingesting = isIngest(c.req.path) && c.req.method === 'POST';
+    const { ingest: ingesting, calls } = classify(c.req.path, c.req.method);
     const buckets = ingesting ? ingestBuckets : generalBuckets;
     if (!buckets) return next();
     const principal = c.get('access')?.principal;
     const address = principal ? undefined : remoteAddress(c);
     if (!principal && (address === undefined || isLoopbackAddress(address))) return next();
-    const taken = buckets.take(principal ? `k:${principal.id}` : `a:${address ?? ''}`);
+    const taken = buckets.take(principal ? `k:${principal.id}` : `a:${address ?? ''}`, calls);
     const name = ingesting ? 'ingest' : 'default';
     const headers = {
       'RateLimit-Policy': `"${name}";q=${buckets.policy.burst};w=${Math.max(1, Math.ceil(buckets.policy.burst / buckets.policy.perSecond))}`,

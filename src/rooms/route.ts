@@ -14,7 +14,7 @@ import { isPlainHttp } from '../http/node-io.js';
 import { queryObject } from '../http/query.js';
 import { checkScope, type Access } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
-import { grants } from '../domain/keys.js';
+import { grants, keyStillLive, type Principal } from '../domain/keys.js';
 import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
 import { buildWelcome } from './welcome.js';
@@ -92,6 +92,18 @@ interface Connection {
   member: RoomMember;
   raw: WebSocket;
   alive: boolean;
+  /** The key the socket was opened with, checked again on every ping (a revoked key loses its sockets). */
+  principal: Principal | undefined;
+}
+
+/** Closes (1008) a socket whose key was revoked or expired since it opened; a failed check leaves it open. */
+function closeIfRevoked(db: Kysely<Database>, principal: Principal, raw: WebSocket): void {
+  keyStillLive(db, principal).then(
+    (live) => {
+      if (!live) raw.close(1008, 'API key revoked or expired');
+    },
+    () => undefined,
+  );
 }
 
 export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { stop(): void } {
@@ -107,6 +119,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
       }
       conn.alive = false;
       conn.raw.ping();
+      if (conn.principal) closeIfRevoked(db, conn.principal, conn.raw);
     }
   }, opts.pingIntervalMs);
   pinger.unref();
@@ -173,7 +186,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
               ws.close(code, reason);
             },
           };
-          conn = { member, raw, alive: true };
+          conn = { member, raw, alive: true, principal };
           const self = conn;
           raw.on('pong', () => {
             self.alive = true;
@@ -229,12 +242,20 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
             ws.send(errorFrame('forbidden', `speaking needs the \`write\` scope; the key ${principal.name} lacks it`));
             return;
           }
+          const raw = ws.raw;
           const member = conn.member;
           if (!member.user) hub.identify(roomId, member, frame.user);
           const said = principal ? { ...frame, user: principal.name } : frame;
           chain = chain
             .then(async () => {
               try {
+                // The key may have been revoked since the socket opened: checked before anything is said.
+                if (principal && raw && !(await keyStillLive(db, principal))) {
+                  if (ws.readyState === 1)
+                    ws.send(errorFrame('unauthorized', 'the API key was revoked or has expired'));
+                  raw.close(1008, 'API key revoked or expired');
+                  return;
+                }
                 hub.broadcast(roomId, await postChatMessage(db, roomId, said));
               } catch (err) {
                 // The socket stays open either way: the client may send the message again.

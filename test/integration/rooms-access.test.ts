@@ -67,6 +67,30 @@ describe('rooms with keys', () => {
     }
   });
 
+  it('a key revoked while its socket is open can no longer speak, and the socket is closed (1008)', async () => {
+    const key = await createTestKey(s, 'soon-gone', ['write']);
+    const speaker = await connectRoom(s.url, incidentId, { headers: bearer(key) });
+    const listener = await connectRoom(s.url, incidentId, { headers: bearer(readKey) });
+    try {
+      await speaker.next('welcome');
+      await listener.next('welcome');
+      await sql`update api_keys set revoked_at = now() where name = 'soon-gone'`.execute(s.database.db);
+      speaker.send({ user: 'x', message: 'after revoke' });
+      expect((await speaker.next('error')).code).toBe('unauthorized');
+      expect((await speaker.closed).code).toBe(1008);
+      const comments = await s.database.db
+        .selectFrom('timeline_entries')
+        .select('description')
+        .where('entry_type', '=', 'comment')
+        .where('description', '=', 'after revoke')
+        .execute();
+      expect(comments).toEqual([]);
+    } finally {
+      await speaker.close();
+      await listener.close();
+    }
+  });
+
   it('refuses an upgrade from a foreign Origin, accepts a listed one and the server’s own', async () => {
     const url = wsUrl(s.url, incidentId);
     const host = new URL(s.url).host;

@@ -58,12 +58,22 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
   it('refuses an upgrade that cannot be one (426), and a user name that is not UTF-8 or given twice (400)', async () => {
     const noConnection = await rawExchange(
       s.port,
-      `GET /ws/incidents/${id} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n`,
+      `GET /ws/incidents/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n`,
     );
     expect(noConnection).toMatch(/^HTTP\/1\.1 426 /);
     for (const query of ['user=%FF', 'user=%ED%A0%80', 'user=a&user=b']) {
       const answer = await rawExchange(s.port, `GET /ws/incidents/${id}?${query} HTTP/1.1\r\n${upgradeHeaders}`);
       expect(answer, query).toMatch(/^HTTP\/1\.1 400 /);
+    }
+  });
+
+  it('while open (no key yet), answers only requests addressed to a loopback name (DNS rebinding)', async () => {
+    const get = (host: string) =>
+      rawExchange(s.port, `GET /api/incidents/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    expect(await get('rebind.evil.example')).toMatch(/^HTTP\/1\.1 403 /);
+    expect(await get(`evil.example:${s.port}`)).toMatch(/^HTTP\/1\.1 403 /);
+    for (const host of [`localhost:${s.port}`, `127.0.0.1:${s.port}`, '[::1]']) {
+      expect(await get(host), host).toMatch(/^HTTP\/1\.1 200 /);
     }
   });
 
@@ -73,7 +83,7 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     }
     await rawExchange(s.port, 'GARBAGE\r\n\r\n');
     // A client that sends half a body and leaves is its own failure (499), not the database's (503).
-    const half = `POST /api/ingest/events/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n[{"incident_id":`;
+    const half = `POST /api/ingest/events/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n[{"incident_id":`;
     await rawExchange(s.port, half, { destroyAfterWrite: true });
     await new Promise((r) => setTimeout(r, 200));
     const metrics = await (await s.api('/metrics')).text();
