@@ -1,6 +1,7 @@
 // Opens the database: a `pg` pool when DATABASE_URL is set, otherwise embedded PGlite (on disk, or in memory).
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { ConfigError } from '../config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './types.js';
@@ -69,19 +70,31 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     import('kysely-pglite-dialect'),
   ]);
   let pglite: InstanceType<typeof PGlite>;
+  let unlock = (): void => undefined;
   try {
     if (opts.dataDir === 'memory') {
       pglite = new PGlite();
     } else {
       mkdirSync(opts.dataDir, { recursive: true });
       accessSync(opts.dataDir, constants.R_OK | constants.W_OK);
+      unlock = lockDataDir(opts.dataDir);
       pglite = new PGlite(opts.dataDir);
     }
     await pglite.waitReady;
   } catch (err) {
+    unlock();
+    if (err instanceof ConfigError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new ConfigError(`cannot open the embedded database in ${opts.dataDir} (DATA_DIR): ${reason}`, { cause: err });
   }
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', url: undefined, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'pglite',
+    url: undefined,
+    close: async () => {
+      await db.destroy();
+      unlock();
+    },
+  };
 }

@@ -80,6 +80,27 @@ describe('warroom CLI', () => {
     }
   });
 
+  it('refuses a second process on the same embedded DATA_DIR (keys made behind a running server are not seen)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
+    const w = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
+    try {
+      const child = run(['keys', 'create', '--name', 'behind', '--scopes', 'admin'], {
+        DATA_DIR: dir,
+        DATABASE_URL: '',
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^warroom: DATA_DIR .* is in use by process \d+/);
+      // The server is still open: no key was made.
+      expect((await w.api('/api/incidents/')).status).toBe(200);
+    } finally {
+      expect(await w.stop()).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('checks openapi.json against the code', async () => {
     const child = run(['openapi', '--check'], {});
     let stdout = '';

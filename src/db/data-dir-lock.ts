@@ -1,0 +1,50 @@
+// One process at a time on an embedded database directory. PGlite is a single-process database: a second process on
+// the same DATA_DIR (a second server, or `warroom keys create` while the server runs) would write behind the first
+// one's back, and the running server would not see a key made that way. The lock is a file holding the owner's pid;
+// one left by a process that died is taken over.
+import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../config.js';
+
+const LOCK_FILE = 'warroom.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return err instanceof Error && 'code' in err && err.code === 'EPERM';
+  }
+}
+
+/** Takes the lock on `dir` for this process; returns the function that releases it. Throws ConfigError if held. */
+export function lockDataDir(dir: string): () => void {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (err) {
+      if (!(err instanceof Error && 'code' in err && err.code === 'EEXIST')) throw err;
+      const owner = Number(readFileSync(path, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new ConfigError(
+          `DATA_DIR ${dir} is in use by process ${owner} (a running warroom): the embedded database takes one process; ` +
+            'stop it first, or use the API',
+        );
+      }
+      // Left by a process that is gone: take it over.
+      unlinkSync(path);
+    }
+  }
+  throw new ConfigError(`cannot lock DATA_DIR ${dir}`);
+}
