@@ -85,14 +85,7 @@ export async function startTestApp(overrides: Overrides = {}, opts: HarnessOptio
     startOptions(opts),
   );
   const { app, close, ...parts } = warroom;
-  const api: Api = (path, init = {}) => {
-    const { json, ...rest } = init;
-    if (json === undefined) return Promise.resolve(app.app.request(path, rest));
-    const headers = { 'content-type': 'application/json', ...(rest.headers ?? {}) };
-    return Promise.resolve(
-      app.app.request(path, { ...rest, method: rest.method ?? 'POST', headers, body: JSON.stringify(json) }),
-    );
-  };
+  const api: Api = apiFor('', (path, init) => Promise.resolve(app.app.request(path, init)));
   const inProcessFetch = (url: URL | RequestInfo, init?: RequestInit): Promise<Response> =>
     Promise.resolve(app.app.request(url instanceof URL ? url.href : url, init));
   const trpc = createTRPCClient<AppRouter>({
