@@ -243,7 +243,7 @@ export const IntegrationSettings = z
     auto_resolve_after: seconds(
       30 * 86_400,
       600,
-      'Seconds after its last message that a firing alert is treated as resolved; 0 = never',
+      'Seconds an incident stays in monitoring, once every alert of it has resolved, before it moves to resolved (quiet period); 0 = never',
     ),
     reopen_window: seconds(
       7 * 86_400,

@@ -8,3 +8,4 @@ export * from './timeline.js';
 export * from './rooms.js';
 export * from './alerts.js';
 export * from './keys.js';
+export * from './integrations.js';

@@ -10,6 +10,8 @@ import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnalysisScheduler } from './analysis/runtime/service.js';
+import type { AlertService } from './alerts/service.js';
+import { mountAlertWebhooks } from './http/alert-webhooks.js';
 import type { Database } from './db/types.js';
 import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
@@ -39,6 +41,8 @@ export interface AppDependencies {
   changes: ChangeSink;
   hub: RoomHub;
   analysis: AnalysisScheduler;
+  /** Handles alert deliveries (the webhooks; src/alerts/). */
+  alerts: AlertService;
   /** Resolves API keys and room tickets (src/domain/access.ts). */
   auth: Authenticator;
   maxBodyBytes: number;
@@ -112,6 +116,9 @@ export function createApp(deps: AppDependencies): WarroomApp {
       }),
     );
   }
+  // Alert webhooks authenticate with their integration's secret and are never rate limited (src/http/alert-webhooks.ts
+  // says why): mounted before the API-key middleware, which they therefore never reach.
+  mountAlertWebhooks(app, { db: deps.db, alerts: deps.alerts, maxBodyBytes: deps.maxBodyBytes });
   // Before any body is read. REST and the room upgrade refuse a missing or dead key here (401); /trpc leaves it to
   // the procedure's scope check, so tRPC clients get the refusal in tRPC's envelope.
   app.use('/api/*', authenticate(deps.auth));

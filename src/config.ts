@@ -52,6 +52,8 @@ export const ConfigSchema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Minimum gap between two analyses of one incident triggered by ingest; bursts in between are coalesced. */
   ANALYSIS_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
+  /** How often alert groups are swept for quiet periods, flapping and ended silences (ms). */
+  ALERT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** Check every response against its output schema (a 500 instead of a malformed body). Off in production for speed. */
   VALIDATE_OUTPUT: z.stringbool().default(false),
 });

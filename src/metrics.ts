@@ -13,12 +13,38 @@ export interface Metrics {
   analysisWaiting: Gauge;
   llmFailures: Counter<'reason'>;
   unhandledErrors: Counter<'kind'>;
+  alertsReceived: Counter<'integration' | 'kind' | 'outcome'>;
+  incidentsCreated: Counter<'severity' | 'source'>;
+  incidentsOpen: Gauge<'severity' | 'status'>;
+  timeToAcknowledge: Histogram<'severity'>;
+  timeToResolve: Histogram<'severity'>;
+  /** Where `warroom_incidents_open` reads its counts at scrape time (set once the database is up). */
+  setOpenIncidentsSource(source: OpenIncidentsSource): void;
 }
+
+/** Counts of unresolved incidents by severity and status, read from the database at scrape time. */
+export type OpenIncidentsSource = () => Promise<Array<{ severity: string; status: string; count: number }>>;
+
+/**
+ * prom-client's default metrics that `promtool check metrics` refuses: gauges named `_total`, which Prometheus
+ * reserves for counters. Their per-type siblings (`nodejs_active_handles{type}`, `nodejs_active_resources{type}`,
+ * `nodejs_active_requests{type}`) carry the same counts and stay.
+ */
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  if (opts.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
+  let openIncidents: OpenIncidentsSource | undefined;
+  const lifecycleBuckets = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 43_200, 86_400, 259_200];
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route template and status',
@@ -80,6 +106,51 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['kind'],
       registers,
     }),
+    alertsReceived: new Counter({
+      name: 'warroom_alerts_received_total',
+      help: 'Alerts received from monitoring senders, by integration name, kind and outcome (created, updated, duplicate, resolved, suppressed, pending)',
+      labelNames: ['integration', 'kind', 'outcome'],
+      registers,
+    }),
+    incidentsCreated: new Counter({
+      name: 'warroom_incidents_created_total',
+      help: 'Incidents created, by severity and source (through the API or by alerts)',
+      labelNames: ['severity', 'source'],
+      registers,
+    }),
+    incidentsOpen: new Gauge({
+      name: 'warroom_incidents_open',
+      help: 'Incidents not yet resolved or closed, by severity and status (read from the database at scrape time)',
+      labelNames: ['severity', 'status'],
+      registers,
+      async collect() {
+        if (!openIncidents) return;
+        try {
+          const rows = await openIncidents();
+          this.reset();
+          for (const r of rows) this.set({ severity: r.severity, status: r.status }, r.count);
+        } catch {
+          // The database is away: the scrape still answers, with this gauge's last values.
+        }
+      },
+    }),
+    timeToAcknowledge: new Histogram({
+      name: 'warroom_incident_time_to_acknowledge_seconds',
+      help: 'Seconds from an incident being opened to its first move out of open (MTTA = sum / count), by severity',
+      labelNames: ['severity'],
+      buckets: lifecycleBuckets,
+      registers,
+    }),
+    timeToResolve: new Histogram({
+      name: 'warroom_incident_time_to_resolve_seconds',
+      help: 'Seconds from an incident being opened to its resolution (MTTR = sum / count), by severity',
+      labelNames: ['severity'],
+      buckets: lifecycleBuckets,
+      registers,
+    }),
+    setOpenIncidentsSource(source) {
+      openIncidents = source;
+    },
     llmFailures: new Counter({
       name: 'analysis_llm_failures_total',
       help: 'LLM refinements that failed and left the built-in analysis in place',

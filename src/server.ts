@@ -18,6 +18,9 @@ import { sweepIdempotencyKeys } from './db/idempotency.js';
 import { migrateToLatest } from './db/migrator.js';
 import { Authenticator } from './domain/access.js';
 import { ChangeFanout } from './domain/changes.js';
+import { AlertService } from './alerts/service.js';
+import { countUnresolvedIncidents } from './db/incidents.js';
+import { IncidentMetricsSink } from './incident-metrics.js';
 import { anyApiKey } from './db/keys.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -108,6 +111,17 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       : inlineRunner(database.db),
   });
   changes.add(analysis);
+  changes.add(new IncidentMetricsSink(metrics));
+  metrics.setOpenIncidentsSource(() => countUnresolvedIncidents(database.db));
+  const alerts = new AlertService({
+    db: database.db,
+    changes,
+    analyse: (id) => analysis.schedule(id, 'ingest'),
+    metrics,
+    logger,
+    sweepIntervalMs: config.ALERT_SWEEP_INTERVAL_MS,
+  });
+  alerts.start();
   const auth = new Authenticator(database.db, config.AUTH, (err) =>
     logger.warn({ err }, 'recording when API keys were last used failed'),
   );
@@ -119,6 +133,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     changes,
     hub,
     analysis,
+    alerts,
     auth,
     corsOrigins: config.CORS_ORIGINS,
     rateLimits: {
@@ -139,6 +154,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     (closing ??= (async () => {
       clearInterval(sweeper);
       app.stop();
+      await alerts.stop();
       await hub.close();
       await analysis.close();
       await auth.close();

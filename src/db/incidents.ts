@@ -171,3 +171,16 @@ export async function missingIncidentIds(db: Kysely<Database>, ids: readonly str
   const have = new Set(found.map((r) => r.id));
   return unique.filter((id) => !have.has(id));
 }
+
+/** Incidents not yet resolved or closed, counted by severity and status (for `warroom_incidents_open`). */
+export async function countUnresolvedIncidents(
+  db: Kysely<Database>,
+): Promise<Array<{ severity: string; status: string; count: number }>> {
+  const rows = await db
+    .selectFrom('incidents')
+    .select(['severity', 'status', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('status', 'not in', ['resolved', 'closed'])
+    .groupBy(['severity', 'status'])
+    .execute();
+  return rows.map((r) => ({ severity: r.severity, status: r.status, count: Number(r.n) }));
+}

@@ -24,6 +24,10 @@ export interface IncidentsTable {
   suggested_actions: Jsonb<string[]>;
   analysis_category: string | null;
   analysis_templates: Jsonb<string[]>;
+  /** Whether the alerts (not a person) set the current status; auto-resolve finishes only what alerts started. */
+  status_by_alerts: Generated<boolean>;
+  /** Whether a person chose the severity; alerts then never change it. */
+  severity_by_person: Generated<boolean>;
 }
 
 export interface EventsTable {
@@ -105,6 +109,81 @@ export interface RoomTicketsTable {
   expires_at: TimestamptzRequired;
 }
 
+type NullableTimestamptz = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface IntegrationsTable {
+  id: Generated<string>;
+  name: string;
+  kind: string;
+  settings: Jsonb<Record<string, unknown>>;
+  /** In clear: Grafana's HMAC is checked with it. Never returned after creation or rotation. */
+  secret: string;
+  /** SHA-256 hex of the secret, how a PagerDuty routing_key finds its integration. */
+  secret_hash: string;
+  created_at: Timestamptz;
+  updated_at: Timestamptz;
+}
+
+export interface AlertGroupsTable {
+  integration_id: string;
+  group_key: string;
+  incident_id: string | null;
+  monitoring_since: NullableTimestamptz;
+  refires: ColumnType<Date[], Date[] | string | undefined, Date[] | string>;
+  flapping_since: NullableTimestamptz;
+}
+
+export interface AlertsTable {
+  id: Generated<string>;
+  integration_id: string;
+  dedup_key: string;
+  group_key: string;
+  status: string;
+  state: string;
+  title: string;
+  severity: string;
+  raw_severity: string | null;
+  source: string;
+  labels: Jsonb<Record<string, string>>;
+  annotations: Jsonb<Record<string, string>>;
+  links: Jsonb<Array<{ href: string; text: string }>>;
+  details: Jsonb<Record<string, unknown>>;
+  starts_at: NullableTimestamptz;
+  ends_at: NullableTimestamptz;
+  incident_id: string | null;
+  fired_at: TimestamptzRequired;
+  first_seen_at: TimestamptzRequired;
+  last_seen_at: TimestamptzRequired;
+  received_count: Generated<number>;
+  duplicate_count: Generated<number>;
+}
+
+export interface SilencesTable {
+  id: Generated<string>;
+  matchers: Jsonb<Array<{ name: string; value: string; is_regex: boolean; is_equal: boolean }>>;
+  starts_at: TimestamptzRequired;
+  ends_at: TimestamptzRequired;
+  comment: string;
+  created_by: string;
+  created_at: Timestamptz;
+  updated_at: Timestamptz;
+  released_at: NullableTimestamptz;
+}
+
+export interface AlertDeliveriesTable {
+  id: Generated<string>;
+  integration_id: string;
+  received_at: Timestamptz;
+  path: string;
+  status: number;
+  size_bytes: number;
+  outcomes: Jsonb<unknown[]>;
+  error: string | null;
+  payload: string;
+  payload_truncated: Generated<boolean>;
+  seq: ColumnType<string, never, never>;
+}
+
 export interface Database {
   incidents: IncidentsTable;
   events: EventsTable;
@@ -114,6 +193,11 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   api_keys: ApiKeysTable;
   room_tickets: RoomTicketsTable;
+  integrations: IntegrationsTable;
+  alert_groups: AlertGroupsTable;
+  alerts: AlertsTable;
+  silences: SilencesTable;
+  alert_deliveries: AlertDeliveriesTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;
@@ -122,3 +206,8 @@ export type TimelineRow = Selectable<TimelineEntriesTable>;
 export type ActionRow = Selectable<ActionsTable>;
 export type NewEventRow = Insertable<EventsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type IntegrationRow = Selectable<IntegrationsTable>;
+export type AlertRow = Selectable<AlertsTable>;
+export type AlertGroupRow = Selectable<AlertGroupsTable>;
+export type SilenceRow = Selectable<SilencesTable>;
+export type AlertDeliveryRow = Selectable<AlertDeliveriesTable>;

@@ -44,7 +44,8 @@ export async function transitionStatus(
     const plan = planTransition(from, to);
     if (plan.kind === 'noop') return { incident: toIncident(row), timeline: [] };
     const resolved_at = plan.resolvedAt === 'set' ? new Date() : plan.resolvedAt === 'clear' ? null : row.resolved_at;
-    const updated = await updateIncident(tx, id, { status: to, resolved_at });
+    // A person moved it: auto-resolve no longer finishes what the alerts started (src/alerts/).
+    const updated = await updateIncident(tx, id, { status: to, resolved_at, status_by_alerts: false });
     const entry = await insertTimelineEntry(tx, {
       incident_id: id,
       entry_type: 'status_change',

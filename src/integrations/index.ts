@@ -34,3 +34,4 @@ export const ALERT_PARSERS: Readonly<Record<IntegrationKind, AlertParser>> = Obj
   datadog: parseDatadog,
   generic: parseGeneric,
 });
+export { type ChangeEvent, parsePagerDutyChange } from './pagerduty-change.js';

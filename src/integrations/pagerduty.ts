@@ -13,7 +13,7 @@
 // gets a generated key, which the caller must return; grouping key is `routing_key`, plus `/` + `payload.group`
 // (else `payload.component`) when present. Labels, for silences and group_by: source, severity, component, group,
 // class (those present). Events are one per request, so the result always holds exactly one alert.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   MAX_DEDUP_KEY,
@@ -114,7 +114,10 @@ export function parsePagerDuty(payload: unknown, ctx: ParseContext): NormalizedA
     }
   }
   const sub = p?.group || p?.component;
-  const senderGroup = sub ? `${e.routing_key}/${sub}` : e.routing_key;
+  // The routing key is the integration's secret: the group key (stored, shown in incident metadata) carries only a
+  // digest of it, which groups the same way.
+  const routing = `routing_key:${createHash('sha256').update(e.routing_key).digest('hex').slice(0, 16)}`;
+  const senderGroup = sub ? `${routing}/${sub}` : routing;
   const { severity, raw_severity } = mapSeverity(p?.severity, ctx.settings);
   const status = e.event_action === 'resolve' ? 'resolved' : 'firing';
   const details: Record<string, unknown> = { event_action: e.event_action };

@@ -8,35 +8,13 @@ import {
   ListEventsInput,
   pageLinkHeaders,
 } from '../../schema/index.js';
-import { ingestEvents, toRanges, type Ingested } from '../domain/ingest.js';
-import type { AnalysisScheduler } from '../analysis/runtime/service.js';
-import type { ChangeSink } from '../domain/changes.js';
+import { publishEvents } from '../domain/changes.js';
+import { ingestEvents } from '../domain/ingest.js';
 import { pageEvents } from '../domain/pages.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
 const TAGS = ['events'];
-
-/** One frame per incident per request (a batch of 1000 is one broadcast, not 1000), and one analysis request. */
-function publishEvents(sink: ChangeSink, analysis: AnalysisScheduler, { events, seqs }: Ingested): void {
-  const byIncident = new Map<string, { events: Event[]; seqs: string[] }>();
-  // A batch is usually one incident's: the previous event's group is tried before the map (each lookup hashes a fresh
-  // id string).
-  let lastId: string | undefined;
-  let lastGroup: { events: Event[]; seqs: string[] } | undefined;
-  events.forEach((e, i) => {
-    let group = lastId === e.incident_id ? lastGroup : byIncident.get(e.incident_id);
-    if (!group) byIncident.set(e.incident_id, (group = { events: [], seqs: [] }));
-    lastId = e.incident_id;
-    lastGroup = group;
-    group.events.push(e);
-    group.seqs.push(seqs[i] ?? '0');
-  });
-  for (const [incident_id, group] of byIncident) {
-    sink.publish({ type: 'event.created', incident_id, events: group.events, seq_ranges: toRanges(group.seqs) });
-    analysis.schedule(incident_id, 'ingest');
-  }
-}
 
 /** The events procedures; `output` decides whether results are checked against their schemas. */
 export const eventsRouter = (output: OutputPolicy) =>
@@ -54,7 +32,7 @@ export const eventsRouter = (output: OutputPolicy) =>
           batch: false,
           actor: ctx.access.principal?.name ?? null,
         });
-        publishEvents(ctx.changes, ctx.analysis, ingested);
+        publishEvents(ctx.changes, ingested, (id) => ctx.analysis.schedule(id, 'ingest'));
         // `[{…}]` without its brackets: the one event's JSON.
         ctx.response.json = ingested.eventsJson.slice(1, -1);
         const [event] = ingested.events;
@@ -80,7 +58,7 @@ export const eventsRouter = (output: OutputPolicy) =>
       .output(output(z.array(Event)))
       .mutation(async ({ ctx, input }) => {
         const ingested = await ingestEvents(ctx.db, input, { batch: true, actor: ctx.access.principal?.name ?? null });
-        publishEvents(ctx.changes, ctx.analysis, ingested);
+        publishEvents(ctx.changes, ingested, (id) => ctx.analysis.schedule(id, 'ingest'));
         ctx.response.json = ingested.eventsJson;
         return ingested.events;
       }),

@@ -4,8 +4,10 @@ import { router } from '../trpc/init.js';
 import { actionsRouter } from './actions.js';
 import { eventsRouter } from './events.js';
 import { incidentsRouter } from './incidents.js';
+import { integrationsRouter } from './integrations.js';
 import { keysRouter } from './keys.js';
 import { roomsRouter } from './rooms.js';
+import { silencesRouter } from './silences.js';
 
 export interface AppRouterOptions {
   /** Check every result against its output schema (VALIDATE_OUTPUT; see src/trpc/output-validation.ts). */
@@ -21,6 +23,8 @@ export function createAppRouter(opts: AppRouterOptions) {
     actions: actionsRouter(output),
     keys: keysRouter(output),
     rooms: roomsRouter(output),
+    integrations: integrationsRouter(output),
+    silences: silencesRouter(output),
   });
 }
 

@@ -26,7 +26,7 @@ describe('parsePagerDuty', () => {
       },
       starts_at: '2026-11-29T10:00:00.000Z',
       ends_at: null,
-      group_key: 'R0123456789ABCDEF0123456789ABCDE/checkout',
+      group_key: 'routing_key:3b1b5b815319d172/checkout',
       details: { custom_details: { free_bytes: 1073741824, mount: '/var/lib/postgresql' } },
     });
     expect(alerts[0]?.links).toEqual([
@@ -57,7 +57,7 @@ describe('parsePagerDuty', () => {
     expect(a).toMatchObject({
       dedup_key: 'gen-1',
       severity: 'medium',
-      group_key: 'R0123456789ABCDEF0123456789ABCDE',
+      group_key: 'routing_key:3b1b5b815319d172',
       details: { dedup_key_generated: true },
     });
     const body = pagerDutyAccepted({ dedup_key: a?.dedup_key ?? '' });
@@ -73,7 +73,7 @@ describe('parsePagerDuty', () => {
   it('groups by component when there is no group; group_by and severity_map override', () => {
     const p = fixture('pagerduty-trigger.json');
     delete (p.payload as Record<string, unknown>).group;
-    expect(parsePagerDuty(p, ctx())[0]?.group_key).toBe('R0123456789ABCDEF0123456789ABCDE/postgres');
+    expect(parsePagerDuty(p, ctx())[0]?.group_key).toBe('routing_key:3b1b5b815319d172/postgres');
     const [a] = parsePagerDuty(p, ctx({ group_by: '{{ labels.component }}', severity_map: { critical: 'high' } }));
     expect(a).toMatchObject({ group_key: 'postgres', severity: 'high', raw_severity: 'critical' });
   });

@@ -1,0 +1,312 @@
+// A delivery's alerts, each handled on its own (a message's own status is never trusted): deduplicated by identity,
+// held back by silences, gated, grouped into incidents, and followed to resolution. One transaction per delivery:
+// a delivery is stored whole or not at all, and a sender's retry (after a 503) is then deduplicated.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AlertResult, NormalizedAlert } from '../../schema/index.js';
+import { lockGroups, loadAlerts, saveGroup, upsertAlerts } from '../db/alerts.js';
+import { insertEvents } from '../db/events.js';
+import { activeSilences } from '../db/integrations.js';
+import type { AlertGroupRow, AlertRow, Database, IncidentRow, SilenceRow } from '../db/types.js';
+import { matchesAll, parseMatchers, type Matcher } from '../integrations/index.js';
+import { AlertWork, type IntegrationInfo } from './work.js';
+
+/** The committed outcome of a unit of alert work: what to answer, and what to publish and count. */
+export interface WorkDone {
+  results: AlertResult[];
+  /** Incidents opened, changed or given events, latest rows. */
+  incidents: IncidentRow[];
+  created: IncidentRow[];
+  timeline: AlertWork['timeline'];
+  events: AlertWork['events'];
+  seqs: string[];
+}
+
+/**
+ * Handles the parsed alerts of one delivery for `integration`, in order. Returns one result per alert (outcome and
+ * incident) and what changed. Database errors propagate (the caller answers 503 and the sender retries).
+ */
+export async function receiveAlerts(
+  db: Kysely<Database>,
+  integration: IntegrationInfo,
+  incoming: readonly NormalizedAlert[],
+  now = new Date(),
+): Promise<WorkDone> {
+  // An empty message (Alertmanager sends none, but a script may): nothing to lock, nothing to write.
+  if (incoming.length === 0) return { results: [], incidents: [], created: [], timeline: [], events: [], seqs: [] };
+  return db.transaction().execute(async (tx) => {
+    const groupKeys = incoming.map((a) => a.group_key);
+    const groups = await lockGroups(tx, integration.id, groupKeys);
+    const loaded = await loadAlerts(
+      tx,
+      integration.id,
+      incoming.map((a) => a.dedup_key),
+      groupKeys,
+    );
+    // A stored alert may belong to a group this delivery does not name (its group_by changed): lock that one too.
+    const extra = loaded.map((a) => a.group_key).filter((k) => !groups.has(k));
+    if (extra.length > 0) for (const [k, g] of await lockGroups(tx, integration.id, extra)) groups.set(k, g);
+    const work = new AlertWork(tx, integration, groups, loaded, now);
+    const silences = compileSilences(await activeSilences(tx));
+
+    const results: AlertResult[] = [];
+    const resolvedGroups = new Set<string>();
+    for (const alert of incoming) {
+      results.push(await handle(work, alert, silences, resolvedGroups));
+    }
+    await settleGroups(work, [...new Set(groupKeys)].sort(), resolvedGroups, results);
+    return finish(work, results);
+  });
+}
+
+/** Writes what the work collected (alerts, groups, events) and returns its outcome. */
+export async function finish(work: AlertWork, results: AlertResult[]): Promise<WorkDone> {
+  const dirty = [...work.dirty].map((k) => work.alerts.get(k)).filter((a): a is AlertRow => a !== undefined);
+  await upsertAlerts(work.tx, dirty);
+  for (const key of work.dirtyGroups) await saveGroup(work.tx, work.group(key));
+  const seqs = await insertEvents(work.tx, work.events);
+  const incidents = [...work.touched]
+    .map((id) => work.incidents.get(id))
+    .filter((i): i is IncidentRow => i !== undefined);
+  return { results, incidents, created: work.created, timeline: work.timeline, events: work.events, seqs };
+}
+
+interface CompiledSilence {
+  id: string;
+  matchers: Matcher[];
+}
+
+export function compileSilences(rows: readonly SilenceRow[]): CompiledSilence[] {
+  // Matchers were validated when the silence was created; a row that no longer compiles matches nothing.
+  return rows.flatMap((s) => {
+    try {
+      return [{ id: s.id, matchers: parseMatchers(s.matchers) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export function silencedBy(
+  silences: readonly CompiledSilence[],
+  labels: Readonly<Record<string, string>>,
+): string | undefined {
+  return silences.find((s) => matchesAll(labels, s.matchers))?.id;
+}
+
+/**
+ * The same occurrence of an alert: Alertmanager and Grafana start a new one with a new `startsAt` (the same
+ * fingerprint resolved and fired again in between); PagerDuty's and Datadog's identities (dedup_key, cycle key) are
+ * already per occurrence, and their re-notifications carry a fresh timestamp.
+ */
+function sameOccurrence(work: AlertWork, prev: AlertRow, next: NormalizedAlert): boolean {
+  if (work.integration.kind === 'pagerduty' || work.integration.kind === 'datadog') return true;
+  if (prev.starts_at === null || next.starts_at === null) return true;
+  return prev.starts_at.getTime() === Date.parse(next.starts_at);
+}
+
+function rowFrom(work: AlertWork, a: NormalizedAlert, prev: AlertRow | undefined): AlertRow {
+  const keepOld = a.action !== 'trigger' && prev !== undefined && a.raw_severity === null;
+  return {
+    id: prev?.id ?? randomUUID(),
+    integration_id: work.integration.id,
+    dedup_key: a.dedup_key,
+    group_key: prev && keepOld ? prev.group_key : a.group_key,
+    status: a.status,
+    state: prev?.state ?? 'pending',
+    // A PagerDuty acknowledge or resolve usually has no payload: it keeps what the trigger said.
+    title: keepOld ? prev.title : a.title,
+    severity: keepOld ? prev.severity : a.severity,
+    raw_severity: keepOld ? prev.raw_severity : a.raw_severity,
+    source: keepOld ? prev.source : a.source,
+    labels: keepOld ? prev.labels : a.labels,
+    annotations: keepOld ? prev.annotations : a.annotations,
+    links: keepOld ? prev.links : a.links,
+    details: keepOld ? prev.details : a.details,
+    starts_at: a.starts_at ? new Date(a.starts_at) : (prev?.starts_at ?? null),
+    ends_at: a.ends_at ? new Date(a.ends_at) : null,
+    incident_id: prev?.incident_id ?? null,
+    fired_at: prev?.fired_at ?? work.now,
+    first_seen_at: prev?.first_seen_at ?? work.now,
+    last_seen_at: work.now,
+    received_count: (prev?.received_count ?? 0) + 1,
+    duplicate_count: prev?.duplicate_count ?? 0,
+  };
+}
+
+async function handle(
+  work: AlertWork,
+  a: NormalizedAlert,
+  silences: readonly CompiledSilence[],
+  resolvedGroups: Set<string>,
+): Promise<AlertResult> {
+  const prev = work.alerts.get(a.dedup_key);
+  const result = (outcome: AlertResult['outcome'], row: AlertRow | undefined): AlertResult => ({
+    dedup_key: a.dedup_key,
+    status: a.status,
+    outcome,
+    incident_id: row?.incident_id ?? null,
+  });
+
+  if (a.action === 'acknowledge') {
+    if (!prev) return result('duplicate', undefined);
+    prev.last_seen_at = work.now;
+    prev.received_count += 1;
+    work.markAlert(prev);
+    const g = work.group(prev.group_key);
+    const incident = prev.incident_id === g.incident_id ? await work.incidentOf(g) : undefined;
+    if (incident && incident.status === 'open') {
+      await work.move(incident, 'investigating', `Acknowledged at the source (${a.title})`, false);
+      return result('updated', prev);
+    }
+    return result('duplicate', prev);
+  }
+
+  if (a.status === 'firing') {
+    if (prev && prev.status === 'firing' && sameOccurrence(work, prev, a)) {
+      prev.last_seen_at = work.now;
+      prev.received_count += 1;
+      prev.duplicate_count += 1;
+      work.markAlert(prev);
+      return result(prev.state === 'suppressed' || prev.state === 'below' ? 'suppressed' : 'duplicate', prev);
+    }
+    // A new occurrence: first seen, or firing again after it resolved (or with a new start).
+    const row = rowFrom(work, a, prev);
+    row.fired_at = work.now;
+    row.incident_id = null;
+    row.state = 'pending';
+    work.markAlert(row);
+    return result(await fire(work, row, silences), row);
+  }
+
+  // Resolved.
+  if (prev && prev.status === 'resolved') {
+    prev.last_seen_at = work.now;
+    prev.received_count += 1;
+    prev.duplicate_count += 1;
+    work.markAlert(prev);
+    return result('duplicate', prev);
+  }
+  const row = rowFrom(work, a, prev);
+  row.ends_at ??= work.now;
+  work.markAlert(row);
+  if (row.state === 'active' && row.incident_id) {
+    const g = work.group(row.group_key);
+    work.alertEvent(row, 'resolved');
+    if (!work.isFlapping(g) && g.incident_id === row.incident_id) {
+      await work.entry(row.incident_id, 'system_event', `Alert resolved: ${row.title}`, '', {
+        dedup_key: row.dedup_key,
+        status: 'resolved',
+      });
+    }
+    resolvedGroups.add(row.group_key);
+  }
+  return result('resolved', row);
+}
+
+/** A new firing occurrence: silenced, joined to its group's incident (reopening it), below the gate, or pending. */
+export async function fire(
+  work: AlertWork,
+  row: AlertRow,
+  silences: readonly CompiledSilence[],
+): Promise<AlertResult['outcome']> {
+  if (silencedBy(silences, row.labels) !== undefined) {
+    row.state = 'suppressed';
+    return 'suppressed';
+  }
+  const g = work.group(row.group_key);
+  const incident = await work.incidentOf(g);
+  const usable = work.usable(incident);
+  if (incident && usable === 'active') {
+    const quiet = work.firingOn(incident.id).length === 0;
+    const current = await work.attach(row, incident, g);
+    if (quiet) await refired(work, g, current, row);
+    return 'updated';
+  }
+  if (incident && usable === 'reopen' && work.countsForGate(row)) {
+    let current = await work.recordRefire(g, incident);
+    current = await work.move(current, 'investigating', `Reopened: alert fired again (${row.title})`);
+    g.monitoring_since = null;
+    work.markGroup(g);
+    await work.attach(row, current, g);
+    return 'updated';
+  }
+  if (!work.countsForGate(row)) {
+    row.state = 'below';
+    return 'suppressed';
+  }
+  return 'pending';
+}
+
+/** The group's alerts came back on an active incident after all had resolved. */
+async function refired(work: AlertWork, g: AlertGroupRow, incident: IncidentRow, row: AlertRow): Promise<IncidentRow> {
+  let current = incident;
+  // Before counting this cycle: the cycle that makes the incident flap still takes it back to investigating, where
+  // it then stays while flapping (no more monitoring moves).
+  if (current.status === 'monitoring' && current.status_by_alerts && !work.isFlapping(g)) {
+    current = await work.move(current, 'investigating', `Alert fired again while monitoring (${row.title})`);
+  }
+  g.monitoring_since = null;
+  work.markGroup(g);
+  return work.recordRefire(g, current);
+}
+
+/**
+ * After every alert of the delivery: opens incidents for groups whose gate has passed (their pending alerts become
+ * `created`), attaches pending alerts to an active incident, and moves incidents whose alerts have all resolved to
+ * monitoring (not while flapping). `results` are updated in place.
+ */
+export async function settleGroups(
+  work: AlertWork,
+  groupKeys: readonly string[],
+  resolvedGroups: ReadonlySet<string>,
+  results: AlertResult[],
+): Promise<void> {
+  for (const key of groupKeys) {
+    const g = work.group(key);
+    const incident = await work.incidentOf(g);
+    const usable = work.usable(incident);
+    const pending = work.firingInGroup(key, ['pending']);
+    if (usable === 'none') {
+      const counted = pending.filter((a) => work.countsForGate(a));
+      if (counted.length >= work.settings.min_alerts) {
+        const joining = work.firingInGroup(key, ['pending', 'below']);
+        const opened = await work.open(g, joining);
+        for (const r of results) {
+          if (joining.some((a) => a.dedup_key === r.dedup_key)) {
+            r.incident_id = opened.id;
+            r.outcome = 'created';
+          }
+        }
+      }
+      continue;
+    }
+    if (!incident || usable !== 'active') continue;
+    let current = incident;
+    for (const a of pending) {
+      current = await work.attach(a, current, g);
+      for (const r of results) {
+        if (r.dedup_key === a.dedup_key) {
+          r.incident_id = current.id;
+          r.outcome = 'updated';
+        }
+      }
+    }
+    if (resolvedGroups.has(key)) await maybeMonitoring(work, g, current);
+  }
+}
+
+/** Every alert of the incident has resolved: monitoring, and the quiet period starts (not while flapping). */
+export async function maybeMonitoring(work: AlertWork, g: AlertGroupRow, incident: IncidentRow): Promise<void> {
+  if (work.firingOn(incident.id).length > 0 || work.isFlapping(g)) return;
+  const after = work.settings.auto_resolve_after;
+  const quiet = after > 0 ? `; resolves automatically after ${after} s without a re-fire` : '';
+  if (incident.status === 'monitoring') {
+    await work.setStatusByAlerts(incident);
+    await work.entry(incident.id, 'system_event', 'All alerts resolved', `The incident is monitoring${quiet}`, {});
+  } else if (['open', 'investigating', 'identified'].includes(incident.status)) {
+    await work.move(incident, 'monitoring', `All alerts resolved${quiet}`);
+  } else return;
+  g.monitoring_since = work.now;
+  work.markGroup(g);
+}

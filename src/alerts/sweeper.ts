@@ -1,0 +1,126 @@
+// What happens to alert groups with time rather than with a delivery: the quiet period that resolves an incident,
+// the end of flapping, and silences ending. Every instance sweeps; groups are taken with SKIP LOCKED, so each is
+// handled by one instance and a delivery of the same group simply goes first.
+import type { Kysely } from 'kysely';
+import { IntegrationKind, IntegrationSettings, type AlertResult } from '../../schema/index.js';
+import {
+  dueForAutoResolve,
+  flappingQuietSince,
+  groupsWithSuppressed,
+  loadAlerts,
+  takeEndedSilences,
+  tryLockGroup,
+} from '../db/alerts.js';
+import { activeSilences, findIntegration, pruneDeliveries } from '../db/integrations.js';
+import type { Database, IntegrationRow } from '../db/types.js';
+import { compileSilences, finish, maybeMonitoring, settleGroups, silencedBy, type WorkDone } from './receive.js';
+import { AlertWork, FLAP_WINDOW_MS, type IntegrationInfo } from './work.js';
+
+/** Deliveries kept per integration (older ones are pruned once a minute). */
+export const DELIVERIES_KEPT = 1000;
+
+/** The integration row with its settings parsed; settings stored by an older version take today's defaults. */
+export function integrationInfo(row: IntegrationRow): IntegrationInfo {
+  const parsed = IntegrationSettings.safeParse(row.settings);
+  return {
+    id: row.id,
+    name: row.name,
+    kind: IntegrationKind.parse(row.kind),
+    settings: parsed.success ? parsed.data : IntegrationSettings.parse({}),
+  };
+}
+
+type GroupTask = (work: AlertWork) => Promise<void>;
+
+/**
+ * Runs `task` on one group in its own transaction, if no one else holds the group. Returns what changed, or
+ * undefined when the group was busy or gone.
+ */
+async function withGroup(
+  db: Kysely<Database>,
+  ref: { integration_id: string; group_key: string },
+  now: Date,
+  task: GroupTask,
+): Promise<WorkDone | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const g = await tryLockGroup(tx, ref.integration_id, ref.group_key);
+    if (!g) return undefined;
+    const row = await findIntegration(tx, ref.integration_id);
+    if (!row) return undefined;
+    const alerts = await loadAlerts(tx, ref.integration_id, [], [ref.group_key]);
+    const work = new AlertWork(tx, integrationInfo(row), new Map([[g.group_key, g]]), alerts, now);
+    await task(work);
+    return finish(work, []);
+  });
+}
+
+/** Quiet period over: resolve the incident, if the alerts (not a person) still hold it in monitoring. */
+const autoResolve: GroupTask = async (work) => {
+  const [g] = work.groups.values();
+  if (!g || !g.monitoring_since) return;
+  const after = work.settings.auto_resolve_after;
+  const due = after > 0 && g.monitoring_since.getTime() + after * 1000 <= work.now.getTime();
+  if (!due) return;
+  g.monitoring_since = null;
+  work.markGroup(g);
+  const incident = await work.incidentOf(g);
+  if (!incident || incident.status !== 'monitoring' || !incident.status_by_alerts) return;
+  if (work.firingOn(incident.id).length > 0) return;
+  await work.move(incident, 'resolved', `Resolved automatically: no alert fired again for ${after} s`);
+};
+
+/** Flapping over: the group stayed quiet for 30 minutes; its incident follows its alerts again. */
+const endFlapping: GroupTask = async (work) => {
+  const [g] = work.groups.values();
+  if (!g || !g.flapping_since) return;
+  g.flapping_since = null;
+  g.refires = [];
+  work.markGroup(g);
+  const incident = await work.incidentOf(g);
+  if (!incident || work.usable(incident) !== 'active') return;
+  await work.entry(incident.id, 'system_event', 'No longer flapping', 'No re-fire for 30 minutes', {});
+  await maybeMonitoring(work, g, incident);
+};
+
+/** A silence ended: alerts it held back that still fire are weighed against the gate again. */
+function release(silences: ReturnType<typeof compileSilences>): GroupTask {
+  return async (work) => {
+    const [g] = work.groups.values();
+    if (!g) return;
+    const results: AlertResult[] = [];
+    for (const a of work.firingInGroup(g.group_key, ['suppressed'])) {
+      if (silencedBy(silences, a.labels) !== undefined) continue;
+      a.state = 'pending';
+      // The gate's window counts from the release: the alert has been firing all along.
+      a.fired_at = work.now;
+      work.markAlert(a);
+    }
+    await settleGroups(work, [g.group_key], new Set(), results);
+  };
+}
+
+export interface SweepReport {
+  done: WorkDone[];
+}
+
+/** One sweep at `now`: auto-resolve, flapping, ended silences. Returns what changed, for publishing. */
+export async function sweep(db: Kysely<Database>, now = new Date()): Promise<SweepReport> {
+  const done: WorkDone[] = [];
+  const run = async (refs: Array<{ integration_id: string; group_key: string }>, task: GroupTask) => {
+    for (const ref of refs) {
+      const out = await withGroup(db, ref, now, task);
+      if (out) done.push(out);
+    }
+  };
+  await run(await dueForAutoResolve(db, now), autoResolve);
+  await run(await flappingQuietSince(db, new Date(now.getTime() - FLAP_WINDOW_MS)), endFlapping);
+  const ended = await takeEndedSilences(db, now);
+  if (ended.length > 0) {
+    const silences = compileSilences(await activeSilences(db));
+    await run(await groupsWithSuppressed(db), release(silences));
+  }
+  return { done };
+}
+
+/** Prunes the delivery log to DELIVERIES_KEPT per integration. */
+export const pruneDeliveryLog = (db: Kysely<Database>): Promise<number> => pruneDeliveries(db, DELIVERIES_KEPT);

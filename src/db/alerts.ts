@@ -1,0 +1,190 @@
+// Query functions for alerts and alert groups. Every function that locks runs inside the caller's transaction.
+import { sql, type Kysely } from 'kysely';
+import type { AlertGroupRow, AlertRow, Database } from './types.js';
+
+/**
+ * Locks the groups (creating missing rows first), in group-key order so that two deliveries touching the same groups
+ * queue instead of deadlocking. Returns them by group key.
+ */
+export async function lockGroups(
+  db: Kysely<Database>,
+  integrationId: string,
+  groupKeys: readonly string[],
+): Promise<Map<string, AlertGroupRow>> {
+  const keys = [...new Set(groupKeys)].sort();
+  if (keys.length === 0) return new Map();
+  await sql`insert into alert_groups (integration_id, group_key)
+    select ${integrationId}::uuid, k from unnest(${keys}::text[]) as k
+    on conflict do nothing`.execute(db);
+  const rows = await db
+    .selectFrom('alert_groups')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .where('group_key', 'in', keys)
+    .orderBy('group_key')
+    .forUpdate()
+    .execute();
+  return new Map(rows.map((r) => [r.group_key, r]));
+}
+
+/** Locks one group if no other transaction holds it (SKIP LOCKED: the sweeper of another instance has it). */
+export async function tryLockGroup(
+  db: Kysely<Database>,
+  integrationId: string,
+  groupKey: string,
+): Promise<AlertGroupRow | undefined> {
+  return db
+    .selectFrom('alert_groups')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .where('group_key', '=', groupKey)
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst();
+}
+
+export async function saveGroup(db: Kysely<Database>, g: AlertGroupRow): Promise<void> {
+  await db
+    .updateTable('alert_groups')
+    .set({
+      incident_id: g.incident_id,
+      monitoring_since: g.monitoring_since,
+      refires: sql<Date[]>`${g.refires.map((d) => d.toISOString())}::timestamptz[]`,
+      flapping_since: g.flapping_since,
+    })
+    .where('integration_id', '=', g.integration_id)
+    .where('group_key', '=', g.group_key)
+    .execute();
+}
+
+/**
+ * The alerts a delivery touches: those with the given dedup keys and every firing alert of the given groups (the
+ * creation gate counts them, resolution checks them), locked FOR UPDATE. The group locks are already held.
+ */
+export async function loadAlerts(
+  db: Kysely<Database>,
+  integrationId: string,
+  dedupKeys: readonly string[],
+  groupKeys: readonly string[],
+): Promise<AlertRow[]> {
+  return db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .where((eb) =>
+      eb.or([
+        eb('dedup_key', 'in', [...new Set(dedupKeys), '']),
+        eb.and([eb('group_key', 'in', [...new Set(groupKeys), '']), eb('status', '=', 'firing')]),
+      ]),
+    )
+    .orderBy('dedup_key')
+    .forUpdate()
+    .execute();
+}
+
+/** The firing alerts still attached to an incident (none: every alert of it has resolved). */
+export async function countFiringOnIncident(db: Kysely<Database>, incidentId: string): Promise<number> {
+  const row = await db
+    .selectFrom('alerts')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('incident_id', '=', incidentId)
+    .where('status', '=', 'firing')
+    .where('state', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Writes alerts (new or changed) in one statement: an upsert on (integration_id, dedup_key). */
+export async function upsertAlerts(db: Kysely<Database>, rows: readonly AlertRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(rows);
+  await sql`insert into alerts (id, integration_id, dedup_key, group_key, status, state, title, severity, raw_severity,
+      source, labels, annotations, links, details, starts_at, ends_at, incident_id, fired_at, first_seen_at,
+      last_seen_at, received_count, duplicate_count)
+    select id, integration_id, dedup_key, group_key, status, state, title, severity, raw_severity, source, labels,
+      annotations, links, details, starts_at, ends_at, incident_id, fired_at, first_seen_at, last_seen_at,
+      received_count, duplicate_count
+    from json_to_recordset(${json}::json) as r(id uuid, integration_id uuid, dedup_key text, group_key text,
+      status text, state text, title text, severity text, raw_severity text, source text, labels jsonb,
+      annotations jsonb, links jsonb, details jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid,
+      fired_at timestamptz, first_seen_at timestamptz, last_seen_at timestamptz, received_count integer,
+      duplicate_count integer)
+    on conflict (integration_id, dedup_key) do update set group_key = excluded.group_key, status = excluded.status,
+      state = excluded.state, title = excluded.title, severity = excluded.severity,
+      raw_severity = excluded.raw_severity, source = excluded.source, labels = excluded.labels,
+      annotations = excluded.annotations, links = excluded.links, details = excluded.details,
+      starts_at = excluded.starts_at, ends_at = excluded.ends_at, incident_id = excluded.incident_id,
+      fired_at = excluded.fired_at, last_seen_at = excluded.last_seen_at,
+      received_count = excluded.received_count, duplicate_count = excluded.duplicate_count`.execute(db);
+}
+
+/** Groups whose quiet period may be over: in monitoring since before `now - auto_resolve_after` (which is > 0). */
+export async function dueForAutoResolve(
+  db: Kysely<Database>,
+  now: Date,
+): Promise<Array<{ integration_id: string; group_key: string }>> {
+  return db
+    .selectFrom('alert_groups as g')
+    .innerJoin('integrations as i', 'i.id', 'g.integration_id')
+    .select(['g.integration_id', 'g.group_key'])
+    .where('g.monitoring_since', 'is not', null)
+    .where(sql<boolean>`(i.settings->>'auto_resolve_after')::int > 0`)
+    .where(
+      sql<boolean>`g.monitoring_since + make_interval(secs => (i.settings->>'auto_resolve_after')::int) <= ${now.toISOString()}::timestamptz`,
+    )
+    .limit(100)
+    .execute();
+}
+
+/** Flapping groups whose last re-fire is older than `quietSince`. */
+export async function flappingQuietSince(
+  db: Kysely<Database>,
+  quietSince: Date,
+): Promise<Array<{ integration_id: string; group_key: string }>> {
+  return db
+    .selectFrom('alert_groups')
+    .select(['integration_id', 'group_key'])
+    .where('flapping_since', 'is not', null)
+    .where(
+      sql<boolean>`coalesce(refires[array_upper(refires, 1)], flapping_since) <= ${quietSince.toISOString()}::timestamptz`,
+    )
+    .limit(100)
+    .execute();
+}
+
+/** Silences that have ended and whose held-back alerts were not yet weighed again; marks them as done. */
+export async function takeEndedSilences(db: Kysely<Database>, now: Date): Promise<string[]> {
+  const rows = await sql<{ id: string }>`update silences set released_at = ${now.toISOString()}::timestamptz
+    where id in (select id from silences where released_at is null and ends_at <= ${now.toISOString()}::timestamptz
+      for update skip locked limit 100)
+    returning id`.execute(db);
+  return rows.rows.map((r) => r.id);
+}
+
+/** Groups holding firing alerts that a silence suppressed. */
+export async function groupsWithSuppressed(
+  db: Kysely<Database>,
+): Promise<Array<{ integration_id: string; group_key: string }>> {
+  return db
+    .selectFrom('alerts')
+    .select(['integration_id', 'group_key'])
+    .distinct()
+    .where('state', '=', 'suppressed')
+    .where('status', '=', 'firing')
+    .limit(1000)
+    .execute();
+}
+
+/** The integration's incidents that are still active (open … monitoring), newest first, at most `limit`. */
+export async function activeIncidentIds(db: Kysely<Database>, integrationId: string, limit = 20): Promise<string[]> {
+  const rows = await db
+    .selectFrom('alert_groups as g')
+    .innerJoin('incidents as i', 'i.id', 'g.incident_id')
+    .select('i.id')
+    .where('g.integration_id', '=', integrationId)
+    .where('i.status', 'in', ['open', 'investigating', 'identified', 'monitoring'])
+    .orderBy('i.created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}

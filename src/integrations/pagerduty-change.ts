@@ -1,0 +1,47 @@
+// Parses a PagerDuty Events API v2 change event (what tools send to /v2/change/enqueue: a deploy, a config push).
+// Format source: PagerDuty Events API v2 docs, "Send a Change Event": `routing_key`; `payload` with `summary` (at most
+// 1024 characters), optional `timestamp`, `source`, `custom_details`; optional `links` [{href, text}]. PagerDuty
+// answers 202 `{status: "success", message: "Change event processed"}`. A change is not an alert: Warroom records
+// it as a `log` event on the integration's active incidents, where it is evidence for the analyzer.
+import { z } from 'zod';
+import { MAX_TITLE } from '../../schema/index.js';
+import { SenderTime, clipTitle, isoOrNull, parsePayload } from './parse-context.js';
+
+const str = (max: number) =>
+  z.string({ error: 'must be a string' }).max(max, { error: `must be at most ${max} characters` });
+
+export const PagerDutyChangeEvent = z.looseObject({
+  routing_key: str(255).min(1, { error: 'must not be empty' }),
+  payload: z.looseObject({
+    summary: str(MAX_TITLE).min(1, { error: 'must not be empty' }),
+    timestamp: SenderTime.optional(),
+    source: str(255).optional(),
+    custom_details: z.unknown().optional(),
+  }),
+  links: z
+    .array(z.looseObject({ href: str(2048).min(1), text: str(500).optional() }))
+    .max(50)
+    .default([]),
+});
+
+/** A change event as Warroom records it. */
+export interface ChangeEvent {
+  summary: string;
+  source: string;
+  /** ISO-8601; null when the sender gave none (the time of receipt is used). */
+  timestamp: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Validates a change event; throws AlertPayloadError naming each bad field. */
+export function parsePagerDutyChange(payload: unknown): ChangeEvent {
+  const e = parsePayload(PagerDutyChangeEvent, payload, 'PagerDuty change event');
+  const details: Record<string, unknown> = { links: e.links };
+  if (e.payload.custom_details !== undefined) details.custom_details = e.payload.custom_details;
+  return {
+    summary: clipTitle(e.payload.summary),
+    source: e.payload.source ?? 'pagerduty',
+    timestamp: isoOrNull(e.payload.timestamp),
+    details,
+  };
+}
