@@ -54,7 +54,9 @@ export async function receiveAlerts(
     for (const alert of incoming) {
       results.push(await handle(work, alert, silences, resolvedGroups));
     }
-    await settleGroups(work, [...new Set(groupKeys)].sort(), resolvedGroups, results);
+    // Every locked group: a PagerDuty acknowledge or resolve without payload names no group of its own, and the alert it
+    // resolves belongs to the group its trigger named.
+    await settleGroups(work, [...work.groups.keys()].sort(), resolvedGroups, results);
     return finish(work, results);
   });
 }

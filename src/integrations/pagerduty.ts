@@ -5,7 +5,7 @@
 // "Send an Alert Event"): `routing_key`; `event_action` trigger | acknowledge | resolve; `dedup_key` (at most 255
 // characters; required for acknowledge and resolve; PagerDuty generates and returns one for a trigger without);
 // `payload` (required for trigger) with `summary` (at most 1024 characters), `source`, `severity` critical |
-// error | warning | info, and optional `timestamp`, `component`, `group`, `class`, `custom_details`; top-level
+// error | warning | info (any other value is mapped, not refused: see below), and optional `timestamp`, `component`, `group`, `class`, `custom_details`; top-level
 // `client`, `client_url`, `links` [{href, text}], `images` [{src, href, alt}]. A success is answered 202 with
 // `{status: "success", message: "Event processed", dedup_key}`: see pagerDutyAccepted.
 //
@@ -39,9 +39,11 @@ const str = (what: string, max: number) =>
 const PagerDutyPayload = z.looseObject({
   summary: str("PagerDuty's limit", MAX_TITLE).min(1, { error: 'must not be empty' }),
   source: str('Warroom limit', 255).min(1, { error: 'must not be empty' }),
-  severity: z.enum(['critical', 'error', 'warning', 'info'], {
-    error: 'must be one of critical, error, warning, info',
-  }),
+  // PagerDuty documents critical | error | warning | info, but senders do send other values: Alertmanager 0.25 sends
+  // "" when its severity template renders empty (e.g. `{{ .CommonLabels.severity }}` for a group whose alerts differ),
+  // and it drops a notification answered 4xx for good. So any text is taken and mapped (severity.ts); what no map
+  // knows becomes the integration's default_severity.
+  severity: str('Warroom limit', 100),
   timestamp: SenderTime.optional(),
   component: str('Warroom limit', 255).optional(),
   group: str('Warroom limit', 255).optional(),

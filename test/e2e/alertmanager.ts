@@ -56,6 +56,8 @@ export interface PagerDutyReceiverSpec {
     routingKey: string;
     /** A Go template; default `{{ .CommonLabels.severity }}`. Alertmanager uses "error" only when this is empty. */
     severity?: string;
+    /** A Go template for PagerDuty's `payload.group`, e.g. `{{ .GroupLabels.alertname }}` (Warroom groups by it). */
+    group?: string;
     /** Default true. */
     sendResolved?: boolean;
   };
@@ -178,11 +180,19 @@ function receiverConfig(r: ReceiverSpec): Record<string, unknown> {
     if (basicAuth) httpConfig.basic_auth = { username: basicAuth.username, password: basicAuth.password };
     return { name: r.name, webhook_configs: [{ url, send_resolved: sendResolved, http_config: httpConfig }] };
   }
-  const { url, routingKey, severity = '{{ .CommonLabels.severity }}', sendResolved = true } = r.pagerduty;
+  const { url, routingKey, severity = '{{ .CommonLabels.severity }}', sendResolved = true, group } = r.pagerduty;
   // `routing_key` selects Events API v2 (`service_key` would select the v1 API and ignore `url`).
   return {
     name: r.name,
-    pagerduty_configs: [{ url, routing_key: routingKey, severity, send_resolved: sendResolved }],
+    pagerduty_configs: [
+      {
+        url,
+        routing_key: routingKey,
+        severity,
+        send_resolved: sendResolved,
+        ...(group === undefined ? {} : { group }),
+      },
+    ],
   };
 }
 

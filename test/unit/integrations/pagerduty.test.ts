@@ -109,10 +109,22 @@ describe('parsePagerDuty', () => {
     p.event_action = 'snooze';
     const payload = p.payload as Record<string, unknown>;
     delete payload.source;
-    payload.severity = 'sev1';
+    payload.severity = 42;
     const paths = issuesOf(() => parsePagerDuty(p, ctx()))
       .map((i) => i.path)
       .sort();
     expect(paths).toEqual(['event_action', 'payload.severity', 'payload.source', 'routing_key']);
+  });
+
+  it('maps a severity outside PagerDuty’s four instead of refusing it (Alertmanager sends "" for mixed groups)', () => {
+    for (const [raw, want] of [
+      ['', 'low'],
+      ['sev1', 'critical'],
+      ['whatever', 'low'],
+    ] as const) {
+      const p = fixture('pagerduty-trigger.json');
+      (p.payload as Record<string, unknown>).severity = raw;
+      expect(parsePagerDuty(p, ctx({ default_severity: 'low' }))[0]?.severity).toBe(want);
+    }
   });
 });

@@ -1,0 +1,201 @@
+// Each sender's payloads, from the fixtures written from their documented shapes (test/fixtures/senders/README.md):
+// PagerDuty Events v2 on /v2/enqueue and on the integration webhook, Grafana with and without its HMAC signature,
+// Datadog's webhook template; plus the metrics those deliveries leave behind.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Delivery, PagerDutyEventResponse } from '../../schema/index.js';
+import { signGrafanaPayload } from '../../src/integrations/index.js';
+import { DB_LABEL, startTestApp, type TestServer } from './harness.js';
+import { accepted, alertEvents, createIntegration, deliver, incident, statusBecomes } from './alerts-helpers.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestApp({ ALERT_SWEEP_INTERVAL_MS: '200' });
+});
+afterAll(() => s.stop());
+
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../fixtures/senders/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+
+let n = 0;
+const name = (what: string) => `${what}-${++n}`;
+
+const enqueue = (body: unknown, path = '/v2/enqueue') => s.api(path, { json: body });
+
+describe(`PagerDuty Events v2 (${DB_LABEL})`, () => {
+  it('/v2/enqueue routes by routing_key and answers like PagerDuty: trigger, acknowledge, resolve', async () => {
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty', settings: { auto_resolve_after: 0 } });
+    const trigger = { ...fixture('pagerduty-trigger.json'), routing_key: i.secret };
+    const res = await enqueue(trigger);
+    expect(res.status).toBe(202);
+    expect(PagerDutyEventResponse.parse(await res.json())).toEqual({
+      status: 'success',
+      message: 'Event processed',
+      dedup_key: 'checkout-db/disk-full',
+    });
+    const list = (await (await s.api(`/api/incidents/?source=${i.name}`)).json()) as Array<{ id: string }>;
+    expect(list).toHaveLength(1);
+    const id = list[0]?.id ?? '';
+    const inc = await incident(s, id);
+    expect(inc).toMatchObject({ severity: 'critical', status: 'open', title: 'Disk 95% full on checkout-db-1' });
+    // The routing key is the integration's secret: it appears nowhere a reader can see.
+    expect(JSON.stringify(inc)).not.toContain(i.secret);
+    const deliveries = await (await s.api(`/api/integrations/${i.id}/deliveries`)).text();
+    expect(deliveries).not.toContain(i.secret);
+
+    // A re-sent trigger is a duplicate: no new event.
+    expect((await enqueue(trigger)).status).toBe(202);
+    expect(await alertEvents(s, id)).toHaveLength(1);
+
+    const ack = { routing_key: i.secret, event_action: 'acknowledge', dedup_key: 'checkout-db/disk-full' };
+    expect((await enqueue(ack)).status).toBe(202);
+    expect((await incident(s, id)).status).toBe('investigating');
+
+    const resolve = { routing_key: i.secret, event_action: 'resolve', dedup_key: 'checkout-db/disk-full' };
+    expect((await enqueue(resolve)).status).toBe(202);
+    expect((await incident(s, id)).status).toBe('monitoring');
+  });
+
+  it('generates and returns a dedup_key for a trigger without one', async () => {
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
+    const res = await enqueue({ ...fixture('pagerduty-trigger-no-dedup-key.json'), routing_key: i.secret });
+    expect(res.status).toBe(202);
+    const body = PagerDutyEventResponse.parse(await res.json());
+    expect(body.dedup_key).toMatch(/^[0-9a-f]{32}$/);
+    const resolve = { routing_key: i.secret, event_action: 'resolve', dedup_key: body.dedup_key };
+    expect((await enqueue(resolve)).status).toBe(202);
+    const d = Delivery.array().parse(await (await s.api(`/api/integrations/${i.id}/deliveries`)).json());
+    expect(d[0]?.alerts[0]).toMatchObject({ dedup_key: body.dedup_key, outcome: 'resolved' });
+  });
+
+  it('refuses an unknown routing_key (401) and a bad event (400) in PagerDuty’s error shape', async () => {
+    const unknown = await enqueue({ ...fixture('pagerduty-trigger.json'), routing_key: 'nope' });
+    expect(unknown.status).toBe(401);
+    expect(await unknown.json()).toMatchObject({ status: 'invalid event' });
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
+    const bad = await enqueue({ routing_key: i.secret, event_action: 'explode' });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { status: string; errors: string[] };
+    expect(body.status).toBe('invalid event');
+    expect(body.errors.join(' ')).toContain('event_action');
+  });
+
+  it('the integration webhook takes PagerDuty events authenticated by routing_key alone', async () => {
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
+    const body = { ...fixture('pagerduty-trigger.json'), routing_key: i.secret };
+    const res = await deliver(s, i, body, {});
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ status: 'success', dedup_key: 'checkout-db/disk-full' });
+    const wrong = await deliver(s, i, { ...body, routing_key: 'whk_other' }, {});
+    expect(wrong.status).toBe(401);
+  });
+
+  it('/v2/change/enqueue records a change as a log event on the integration’s active incidents', async () => {
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
+    await enqueue({ ...fixture('pagerduty-trigger.json'), routing_key: i.secret });
+    const [inc] = (await (await s.api(`/api/incidents/?source=${i.name}`)).json()) as Array<{ id: string }>;
+    const res = await enqueue(
+      { routing_key: i.secret, payload: { summary: 'Deployed checkout v2.3.1', source: 'ci' } },
+      '/v2/change/enqueue',
+    );
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'success', message: 'Change event processed' });
+    const events = (await (await s.api(`/api/ingest/events/${inc?.id}`)).json()) as Array<{ message: string }>;
+    expect(events.map((e) => e.message)).toContain('CHANGE: Deployed checkout v2.3.1');
+  });
+});
+
+describe(`Grafana (${DB_LABEL})`, () => {
+  it('accepts the payload on an alertmanager integration with a Bearer secret', async () => {
+    const i = await createIntegration(s, { name: name('graf'), kind: 'alertmanager' });
+    // The message is `firing` but holds a resolved alert too: each is handled on its own.
+    const out = await accepted(s, i, fixture('grafana-firing.json'));
+    expect(out.alerts.map((a) => [a.status, a.outcome])).toEqual([
+      ['firing', 'created'],
+      ['resolved', 'resolved'],
+    ]);
+    const inc = await incident(s, out.alerts[0]?.incident_id ?? '');
+    expect(inc).toMatchObject({ severity: 'medium', title: 'This alert was triggered for zone us-1' });
+  });
+
+  it('checks the HMAC signature over timestamp:body within ±5 minutes when configured', async () => {
+    const i = await createIntegration(s, {
+      name: name('graf'),
+      kind: 'grafana',
+      settings: { hmac: { timestamp_header: 'X-Grafana-Alerting-Signature-Timestamp' } },
+    });
+    const body = JSON.stringify(fixture('grafana-firing.json'));
+    const post = (headers: Record<string, string>) =>
+      s.api(`/api/integrations/${i.id}/alerts`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+    const now = String(Math.floor(Date.now() / 1000));
+    const good = await post({
+      'X-Grafana-Alerting-Signature': signGrafanaPayload(i.secret, body, now),
+      'X-Grafana-Alerting-Signature-Timestamp': now,
+    });
+    expect(good.status).toBe(202);
+    const stale = String(Math.floor(Date.now() / 1000) - 301);
+    const old = await post({
+      'X-Grafana-Alerting-Signature': signGrafanaPayload(i.secret, body, stale),
+      'X-Grafana-Alerting-Signature-Timestamp': stale,
+    });
+    expect(old.status).toBe(401);
+    const forged = await post({
+      'X-Grafana-Alerting-Signature': signGrafanaPayload('whk_guess', body, now),
+      'X-Grafana-Alerting-Signature-Timestamp': now,
+    });
+    expect(forged.status).toBe(401);
+    // With a signature required, the secret as a Bearer token is not enough.
+    expect((await post({ authorization: `Bearer ${i.secret}` })).status).toBe(401);
+  });
+});
+
+describe(`Datadog (${DB_LABEL})`, () => {
+  it('a triggered then recovered monitor opens and then resolves its alert, grouped by monitor', async () => {
+    const i = await createIntegration(s, {
+      name: name('dd'),
+      kind: 'datadog',
+      settings: { auto_resolve_after: 1 },
+    });
+    const fired = await accepted(s, i, fixture('datadog-triggered.json'));
+    expect(fired.alerts[0]?.outcome).toBe('created');
+    const id = fired.alerts[0]?.incident_id ?? '';
+    expect((await incident(s, id)).severity).toBe('high');
+    // Datadog re-notifies with a fresh date: the same cycle is a duplicate.
+    const renotify = { ...fixture('datadog-triggered.json'), date: String(Date.now()) };
+    expect((await accepted(s, i, renotify)).alerts[0]?.outcome).toBe('duplicate');
+    const recovered = await accepted(s, i, fixture('datadog-recovered.json'));
+    expect(recovered.alerts[0]).toMatchObject({ outcome: 'resolved', incident_id: id });
+    await statusBecomes(s, id, 'resolved', 5000);
+  });
+});
+
+describe(`metrics after deliveries (${DB_LABEL})`, () => {
+  it('exposes alerts received, incidents created and open, MTTA and MTTR, and passes promtool', async () => {
+    const i = await createIntegration(s, { name: name('m'), kind: 'generic', settings: { auto_resolve_after: 1 } });
+    const alert = { dedup_key: 'm1', title: 'Queue backlog', severity: 'critical', group_key: 'm' };
+    const fired = await accepted(s, i, { alerts: [alert] });
+    const id = fired.alerts[0]?.incident_id ?? '';
+    await accepted(s, i, { alerts: [alert] });
+    expect((await s.api(`/api/incidents/${id}/status?status=investigating`, { method: 'PATCH' })).status).toBe(200);
+    await accepted(s, i, { alerts: [{ ...alert, status: 'resolved' }] });
+    await statusBecomes(s, id, 'resolved', 5000);
+    const text = await (await s.api('/metrics')).text();
+    expect(text).toContain(`warroom_alerts_received_total{integration="${i.name}",kind="generic",outcome="created"} 1`);
+    expect(text).toContain(
+      `warroom_alerts_received_total{integration="${i.name}",kind="generic",outcome="duplicate"} 1`,
+    );
+    expect(text).toMatch(new RegExp(`warroom_incidents_created_total\\{severity="critical",source="${i.name}"\\} 1`));
+    expect(text).toMatch(/warroom_incidents_open\{severity="\w+",status="\w+"\} \d+/);
+    expect(text).toMatch(/warroom_incident_time_to_acknowledge_seconds_count\{severity="critical"\} [1-9]/);
+    expect(text).toMatch(/warroom_incident_time_to_resolve_seconds_count\{severity="critical"\} [1-9]/);
+    expect(text).not.toContain('nodejs_active_handles_total');
+    if (!existsSync('/usr/bin/promtool')) return;
+    // promtool exits non-zero on any problem and names it.
+    execFileSync('/usr/bin/promtool', ['check', 'metrics'], { input: text });
+  });
+});
