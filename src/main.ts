@@ -1,10 +1,11 @@
-// The `warroom` CLI: serve | migrate | keys | openapi | templates.
+// The `warroom` CLI: serve | migrate | keys | integrations | openapi | templates.
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
 import { OPENAPI_PATH, renderOpenApi } from './rest/document.js';
 import { isDatabaseUnavailable } from './db/errors.js';
+import { integrationsCommand } from './integrations-cli.js';
 import { keysCommand } from './keys-cli.js';
 import { startServer, type RunningServer } from './server.js';
 
@@ -12,6 +13,8 @@ const USAGE = `usage: warroom <command>
   serve              start the server (PORT, HOST, AUTH, DATABASE_URL, DATA_DIR, LOG_LEVEL)
   migrate            apply database migrations and exit
   keys create --name NAME --scopes SCOPES [--expires-in 90d] | keys list | keys revoke NAME|ID
+  integrations create --name NAME --kind KIND [--settings JSON] | integrations list
+  integrations show|rotate-secret|delete ID | integrations update ID [--name NAME] [--settings JSON]
   openapi [--check]  rewrite openapi.json from the code (--check: fail if it differs)
   templates FILE     mine log templates: one JSON line per input line`;
 
@@ -112,6 +115,8 @@ async function main(argv: string[]): Promise<void> {
       return migrateCommand();
     case 'keys':
       return keysCommand(args);
+    case 'integrations':
+      return integrationsCommand(args);
     case 'openapi':
       return openapiCommand(args);
     case 'templates':

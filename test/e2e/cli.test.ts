@@ -165,4 +165,66 @@ describe('warroom CLI', () => {
     }
     // Seven processes, each opening the embedded database.
   }, 180_000);
+
+  it('integrations create|list|update|show|rotate-secret|delete on DATA_DIR; the secret is shown once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-integrations-'));
+    const env = { DATA_DIR: dir, DATABASE_URL: '', LOG_LEVEL: 'silent' };
+    const SECRET = /^whk_[A-Za-z0-9_-]{43}$/;
+    try {
+      const created = await cli(['integrations', 'create', '--name', 'prod-am', '--kind', 'alertmanager'], env);
+      expect(created.code).toBe(0);
+      const secret = created.stdout.trim();
+      expect(secret).toMatch(SECRET);
+      const output = created.stdout + created.stderr;
+      expect(output.split(secret)).toHaveLength(2);
+      expect(created.stderr).toContain('shown only this once');
+      const id = /id ([0-9a-f-]{36})/.exec(created.stderr)?.[1] ?? '';
+      expect(created.stderr).toContain(`/api/integrations/${id}/alerts`);
+
+      const listed = await cli(['integrations', 'list'], env);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(/^ID\s+NAME\s+KIND\s+WEBHOOK\s+CREATED$/m);
+      expect(listed.stdout).toMatch(
+        new RegExp(`^${id}\\s+prod-am\\s+alertmanager\\s+/api/integrations/${id}/alerts\\s`, 'm'),
+      );
+      expect(listed.stdout + listed.stderr).not.toContain(secret);
+      expect(listed.stdout).not.toContain('whk_');
+
+      const updated = await cli(['integrations', 'update', id, '--settings', '{"min_alerts":2}'], env);
+      expect(updated.code).toBe(0);
+      const shown = await cli(['integrations', 'show', id], env);
+      expect(shown.code).toBe(0);
+      const integration = JSON.parse(shown.stdout) as { name: string; settings: { min_alerts: number } };
+      expect(integration.name).toBe('prod-am');
+      expect(integration.settings.min_alerts).toBe(2);
+      expect(shown.stdout).not.toContain('whk_');
+
+      const rotated = await cli(['integrations', 'rotate-secret', id], env);
+      expect(rotated.code).toBe(0);
+      const fresh = rotated.stdout.trim();
+      expect(fresh).toMatch(SECRET);
+      expect(fresh).not.toBe(secret);
+
+      const badJson = await cli(['integrations', 'update', id, '--settings', '{min_alerts: 2}'], env);
+      expect(badJson.code).toBe(1);
+      expect(badJson.stderr.trim()).toMatch(/^warroom: --settings: not valid JSON/);
+      expect(badJson.stderr.trim().split('\n')).toHaveLength(1);
+
+      const deleted = await cli(['integrations', 'delete', id], env);
+      expect(deleted.code).toBe(0);
+      expect(deleted.stdout).toContain('deleted integration prod-am');
+      const gone = await cli(['integrations', 'show', id], env);
+      expect(gone.code).not.toBe(0);
+      expect(gone.stderr.trim()).toBe(`warroom: integration ${id} not found`);
+      expect(gone.stderr.trim().split('\n')).toHaveLength(1);
+
+      const badKind = await cli(['integrations', 'create', '--name', 'x', '--kind', 'nagios'], env);
+      expect(badKind.code).toBe(1);
+      expect(badKind.stderr).toContain('--kind');
+      expect(badKind.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // Nine processes, each opening the embedded database.
+  }, 180_000);
 });
