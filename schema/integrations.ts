@@ -45,8 +45,9 @@ export const IntegrationRef = z.object({ integration_id: Uuid });
 
 export const UpdateIntegrationInput = IntegrationRef.extend({
   name: IntegrationName.optional(),
-  settings: IntegrationSettings.optional().meta({
-    description: 'Replaces the settings as a whole (omitted fields take their defaults)',
+  settings: z.record(z.string(), z.unknown()).optional().meta({
+    description:
+      'The IntegrationSettings fields to change, e.g. `{"min_alerts": 3}`; the others keep their values. `null` removes an optional field (group_by, hmac) or resets one with a default. The result is checked as IntegrationSettings (400 naming `settings.<field>`).',
   }),
 }).meta({ id: 'UpdateIntegrationInput' });
 export type UpdateIntegrationInput = z.infer<typeof UpdateIntegrationInput>;

@@ -29,7 +29,7 @@ export const INTEGRATIONS_USAGE = `usage: warroom integrations create --name NAM
        warroom integrations rotate-secret ID
        warroom integrations delete ID
 kinds: alertmanager, grafana, pagerduty, datadog, generic
---settings replaces the settings whole (omitted fields take their defaults), e.g. '{"min_alerts": 2}'`;
+--settings on update changes only the fields given (null resets one), e.g. '{"min_alerts": 2}'`;
 
 const SUBCOMMANDS = ['create', 'list', 'show', 'update', 'rotate-secret', 'delete'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];

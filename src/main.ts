@@ -129,7 +129,11 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   // A configuration mistake or a missing file is the user's to fix: say what, without a stack trace.
-  const userError = err instanceof ConfigError || (err instanceof Error && 'code' in err && 'path' in err);
+  // node:util parseArgs refusals (ERR_PARSE_ARGS_UNKNOWN_OPTION, …) are the user's too.
+  const userError =
+    err instanceof ConfigError ||
+    (err instanceof Error && 'code' in err && 'path' in err) ||
+    (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS_'));
   console.error(userError ? `warroom: ${(err as Error).message}` : err);
   process.exit(1);
 });

@@ -19,14 +19,16 @@ import { AlertWork, FLAP_WINDOW_MS, type IntegrationInfo } from './work.js';
 /** Deliveries kept per integration (older ones are pruned once a minute). */
 export const DELIVERIES_KEPT = 1000;
 
-/** The integration row with its settings parsed; settings stored by an older version take today's defaults. */
+/**
+ * The integration row with its settings parsed (fields a later version added take their defaults). Unreadable
+ * settings throw: falling back to defaults could silently drop a required HMAC signature.
+ */
 export function integrationInfo(row: IntegrationRow): IntegrationInfo {
-  const parsed = IntegrationSettings.safeParse(row.settings);
   return {
     id: row.id,
     name: row.name,
     kind: IntegrationKind.parse(row.kind),
-    settings: parsed.success ? parsed.data : IntegrationSettings.parse({}),
+    settings: IntegrationSettings.parse(row.settings),
   };
 }
 

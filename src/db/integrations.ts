@@ -23,8 +23,14 @@ export async function insertIntegration(
     .executeTakeFirst();
 }
 
-export async function findIntegration(db: Kysely<Database>, id: string): Promise<IntegrationRow | undefined> {
-  return db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+/** `lock`: inside a transaction, FOR UPDATE (a read-modify-write of its settings). */
+export async function findIntegration(
+  db: Kysely<Database>,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<IntegrationRow | undefined> {
+  const q = db.selectFrom('integrations').selectAll().where('id', '=', id);
+  return (opts.lock ? q.forUpdate() : q).executeTakeFirst();
 }
 
 /** The integration whose secret hashes to `hash` (PagerDuty's routing_key on /v2/enqueue). */
@@ -39,7 +45,10 @@ export async function listIntegrations(db: Kysely<Database>): Promise<Integratio
   return db.selectFrom('integrations').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
-/** Updates name and/or settings; undefined when there is no such integration. Throws on a taken name (23505). */
+/**
+ * Updates any of name, settings, secret (with its hash); undefined when there is no such integration. Throws on a
+ * taken name (23505).
+ */
 export async function updateIntegration(
   db: Kysely<Database>,
   id: string,

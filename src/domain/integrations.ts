@@ -14,6 +14,7 @@ import {
   type Integration,
   type Silence,
   type UpdateIntegrationInput,
+  type IntegrationSettings as Settings,
 } from '../../schema/index.js';
 import { sqlState } from '../db/errors.js';
 import {
@@ -41,14 +42,17 @@ export const newIntegrationSecret = (): string => `whk_${randomBytes(32).toStrin
 /** Where an integration's webhook is, relative to the server's root. */
 export const webhookPath = (id: string): string => `/api/integrations/${id}/alerts`;
 
-/** The documented Integration (never the secret); stored settings are read with today's defaults. */
+/**
+ * The documented Integration (never the secret). Stored settings were validated when written; parsing them again
+ * fills in fields a later version added. Were they ever unreadable, this throws rather than show (or, in the webhook,
+ * apply) defaults in their place, which could silently drop a required HMAC signature.
+ */
 export function toIntegration(r: IntegrationRow): Integration {
-  const settings = IntegrationSettings.safeParse(r.settings);
   return {
     id: r.id,
     name: r.name,
     kind: IntegrationKind.parse(r.kind),
-    settings: settings.success ? settings.data : IntegrationSettings.parse({}),
+    settings: IntegrationSettings.parse(r.settings),
     webhook_url: webhookPath(r.id),
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
@@ -74,24 +78,59 @@ export async function createIntegration(
   return { ...toIntegration(row), secret };
 }
 
+/** The integration's row, secret included (for the webhook and rotation); NOT_FOUND when there is none. */
 export async function getIntegrationRow(db: Kysely<Database>, id: string): Promise<IntegrationRow> {
   const row = await findIntegration(db, id);
   if (!row) throw notFound('integration', id);
   return row;
 }
 
+/** The integration (no secret); NOT_FOUND when there is none. */
 export async function getIntegration(db: Kysely<Database>, id: string): Promise<Integration> {
   return toIntegration(await getIntegrationRow(db, id));
 }
 
+/** Every integration, oldest first (no secrets). */
 export async function allIntegrations(db: Kysely<Database>): Promise<Integration[]> {
   return (await listIntegrations(db)).map(toIntegration);
 }
 
-/** Renames and/or replaces the settings; NOT_FOUND, or CONFLICT for a taken name. */
+/**
+ * Stored settings with `patch` applied (a `null` value removes the field, so it takes its default or goes); the
+ * result is validated whole. INVALID_INPUT (400) names each bad field as `settings.<field>`.
+ */
+export function patchSettings(stored: Record<string, unknown>, patch: Record<string, unknown>): Settings {
+  const merged: Record<string, unknown> = { ...stored };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete merged[k];
+    else merged[k] = v;
+  }
+  const parsed = IntegrationSettings.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({
+    path: ['settings', ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  throw new AppError(
+    'INVALID_INPUT',
+    `invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues,
+  );
+}
+
+/**
+ * Renames an integration and/or changes some of its settings (the rest keep their values); NOT_FOUND, INVALID_INPUT
+ * for settings that do not validate, CONFLICT for a taken name. The row is locked while it is read and written, so
+ * two concurrent changes of different fields both hold.
+ */
 export async function changeIntegration(db: Kysely<Database>, input: UpdateIntegrationInput): Promise<Integration> {
   try {
-    const row = await updateIntegration(db, input.integration_id, { name: input.name, settings: input.settings });
+    const row = await db.transaction().execute(async (tx) => {
+      const current = await findIntegration(tx, input.integration_id, { lock: true });
+      if (!current) throw notFound('integration', input.integration_id);
+      const settings = input.settings ? patchSettings(current.settings, input.settings) : undefined;
+      return updateIntegration(tx, input.integration_id, { name: input.name, settings });
+    });
     if (!row) throw notFound('integration', input.integration_id);
     return toIntegration(row);
   } catch (err) {

@@ -5,6 +5,7 @@ import { createSchema } from 'zod-openapi';
 import type { ZodType } from 'zod';
 import { ErrorBody } from '../../schema/index.js';
 import { restRoutes, type RestRoute } from './routes.js';
+import { addWebhookPaths } from './webhook-docs.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'No API key, or one that is unknown, expired or revoked (`WWW-Authenticate: Bearer`)',
@@ -156,5 +157,6 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
     }
     op.responses = out;
   }
+  addWebhookPaths(doc);
   return doc;
 }

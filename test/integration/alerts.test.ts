@@ -43,6 +43,22 @@ describe(`integrations as a resource (${DB_LABEL})`, () => {
     });
     expect(patched.status).toBe(200);
     expect(Integration.parse(await patched.json()).settings).toMatchObject({ min_alerts: 3, window: 300 });
+    // A PATCH changes only the fields it names; null resets one; a bad value is a 400 naming it.
+    const again = await s.api(`/api/integrations/${created.id}`, {
+      method: 'PATCH',
+      json: { settings: { window: 60, default_severity: null } },
+    });
+    expect(Integration.parse(await again.json()).settings).toMatchObject({
+      min_alerts: 3,
+      window: 60,
+      default_severity: 'medium',
+    });
+    const bad = await s.api(`/api/integrations/${created.id}`, {
+      method: 'PATCH',
+      json: { settings: { min_alerts: 0 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { issues: Array<{ path: string }> }).issues[0]?.path).toBe('settings.min_alerts');
 
     const rotated = await s.api(`/api/integrations/${created.id}/rotate-secret`, { method: 'POST' });
     const fresh = (await rotated.json()) as { secret: string };
