@@ -95,3 +95,9 @@ export const UpdateStatusInput = IncidentRef.extend({
   actor: Text(100).min(1).default('system'),
 });
 export type UpdateStatusInput = z.infer<typeof UpdateStatusInput>;
+
+export const UpdateSeverityInput = IncidentRef.extend({
+  severity: Severity,
+  actor: Text(100).min(1).default('system'),
+});
+export type UpdateSeverityInput = z.infer<typeof UpdateSeverityInput>;

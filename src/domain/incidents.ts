@@ -1,11 +1,11 @@
 // Incident rules: creation, lookup and status changes, each change written to the timeline in the same transaction.
 import type { Kysely } from 'kysely';
-import type { CreateIncidentInput, Incident, IncidentStatus, TimelineEntry } from '../../schema/index.js';
+import type { CreateIncidentInput, Incident, IncidentStatus, Severity, TimelineEntry } from '../../schema/index.js';
 import { findIncident, insertIncidentWithEntry, updateIncident } from '../db/incidents.js';
 import { toIncident, toTimelineEntry } from '../db/rows.js';
 import { insertTimelineEntry } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
-import { notFound } from './errors.js';
+import { AppError, notFound } from './errors.js';
 import { planTransition } from './lifecycle.js';
 
 export interface Change {
@@ -50,6 +50,30 @@ export async function transitionStatus(
       incident_id: id,
       entry_type: 'status_change',
       title: `Status changed from ${from} to ${to}`,
+      actor,
+      metadata: { from, to },
+    });
+    return { incident: toIncident(updated), timeline: [toTimelineEntry(entry)] };
+  });
+}
+
+/**
+ * A person sets the incident's severity. From then on alerts never change it (they raise an incident's severity only
+ * while no person has chosen one). Setting the current severity again changes nothing; a closed incident is 409.
+ */
+export async function setSeverity(db: Kysely<Database>, id: string, to: Severity, actor: string): Promise<Change> {
+  return db.transaction().execute(async (tx) => {
+    const row = await findIncident(tx, id, { lock: true });
+    if (!row) throw notFound('incident', id);
+    if (row.status === 'closed') throw new AppError('CONFLICT', 'incident is closed; its severity cannot change');
+    const from = row.severity;
+    if (from === to && row.severity_by_person) return { incident: toIncident(row), timeline: [] };
+    const updated = await updateIncident(tx, id, { severity: to, severity_by_person: true });
+    if (from === to) return { incident: toIncident(updated), timeline: [] };
+    const entry = await insertTimelineEntry(tx, {
+      incident_id: id,
+      entry_type: 'user_action',
+      title: `Severity changed from ${from} to ${to}`,
       actor,
       metadata: { from, to },
     });

@@ -10,13 +10,14 @@ import {
   OnUpdateInput,
   pageLinkHeaders,
   TimelineEntry,
+  UpdateSeverityInput,
   UpdateStatusInput,
 } from '../../schema/index.js';
 import { listActions } from '../db/actions.js';
 import { toAction, toTimelineEntry } from '../db/rows.js';
 import { listTimeline } from '../db/timeline.js';
 import { publishChange } from '../domain/changes.js';
-import { createIncident, getIncident, transitionStatus } from '../domain/incidents.js';
+import { createIncident, getIncident, setSeverity, transitionStatus } from '../domain/incidents.js';
 import { pageIncidents } from '../domain/pages.js';
 import { roomFrames } from '../rooms/subscription.js';
 import { actorOf } from '../trpc/context.js';
@@ -107,6 +108,29 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .output(output(Incident))
       .mutation(async ({ ctx, input }) => {
         const change = await transitionStatus(ctx.db, input.incident_id, input.status, actorOf(ctx, input.actor));
+        if (change.timeline.length > 0) publishChange(ctx.changes, change);
+        return change.incident;
+      }),
+
+    updateSeverity: procedure
+      .meta({
+        openapi: {
+          method: 'PATCH',
+          path: '/incidents/{incident_id}/severity',
+          tags: TAGS,
+          summary: 'Change the severity of an incident',
+          description:
+            'A person’s choice: from then on, alerts joining the incident no longer raise its severity. A closed ' +
+            'incident is 409.',
+          errorResponses: [409],
+        },
+        rest: { inputFrom: 'query' },
+        scope: 'write',
+      })
+      .input(UpdateSeverityInput)
+      .output(output(Incident))
+      .mutation(async ({ ctx, input }) => {
+        const change = await setSeverity(ctx.db, input.incident_id, input.severity, actorOf(ctx, input.actor));
         if (change.timeline.length > 0) publishChange(ctx.changes, change);
         return change.incident;
       }),

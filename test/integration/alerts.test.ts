@@ -157,6 +157,19 @@ describe(`deduplication and grouping (${DB_LABEL})`, () => {
     expect(other.alerts[0]?.incident_id).not.toBe(id);
   });
 
+  it('a person’s severity sticks: later alerts do not raise it', async () => {
+    const i = await createIntegration(s, { name: name('pin'), kind: 'generic' });
+    const group_key = name('grp');
+    const a = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'a', group_key, severity: 'warning' })] });
+    const id = a.alerts[0]?.incident_id ?? '';
+    const set = await s.api(`/api/incidents/${id}/severity?severity=low&actor=alice`, { method: 'PATCH' });
+    expect(set.status).toBe(200);
+    await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'b', group_key, severity: 'critical' })] });
+    expect((await incident(s, id)).severity).toBe('low');
+    const entry = (await timeline(s, id)).find((t) => t.title === 'Severity changed from medium to low');
+    expect(entry?.actor).toBe('alice');
+  });
+
   it('a message marked firing may hold resolved alerts: each alert is handled on its own', async () => {
     const i = await createIntegration(s, { name: name('mixed'), kind: 'alertmanager' });
     const msg = {
