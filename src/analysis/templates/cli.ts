@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { mineTemplates } from './batch.js';
+import { lineMessage } from './lines.js';
 
 /** Splits file text into lines (LF or CRLF); a final newline does not add an empty line. */
 export function splitLines(text: string): string[] {
@@ -13,8 +14,9 @@ export function splitLines(text: string): string[] {
 }
 
 /**
- * Reads `file` (one log message per line) whole, mines it as one batch
- * (batch.ts), then writes `{"line": n, "template_id": "...", "template": "..."}`
+ * Reads `file` (one log line per line) whole, reduces each line to its message
+ * (lines.ts: JSON lines to level and message, syslog lines without time and
+ * host), mines them as one batch (batch.ts), then writes `{"line": n, "template_id": "...", "template": "..."}`
  * to `out` for each line, n counting from 1, in input order. The id and
  * template are the line's final group: positional statistics need the whole
  * batch, so nothing is printed before the file is read. Ids derive from the
@@ -22,7 +24,8 @@ export function splitLines(text: string): string[] {
  */
 export async function runTemplatesCli(file: string, out: NodeJS.WritableStream): Promise<void> {
   const lines = splitLines(await readFile(file, 'utf8'));
-  const { ids, templates } = mineTemplates(lines);
+  // Whole lines: structured lines and syslog headers are reduced to their message first (lines.ts).
+  const { ids, templates } = mineTemplates(lines.map(lineMessage));
   const textOf = new Map(templates.map((t) => [t.id, t.template]));
   for (let i = 0; i < lines.length; i++) {
     const id = ids[i] ?? '';
