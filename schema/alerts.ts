@@ -2,7 +2,7 @@
 // and an integration's settings. Senders' own formats (Alertmanager, Grafana, PagerDuty, Datadog) are validated in
 // src/integrations/, next to the code that reads them; only Warroom's own shapes live here.
 import { z } from 'zod';
-import { STORABLE_TEXT_ERROR, Timestamp, storableText } from './common.js';
+import { STORABLE_TEXT_ERROR, Timestamp, TimestampInput, storableText } from './common.js';
 
 export const INTEGRATION_KINDS = ['alertmanager', 'grafana', 'pagerduty', 'datadog', 'generic'] as const;
 export const IntegrationKind = z
@@ -52,7 +52,9 @@ export const AlertAnnotations = z
 
 export const AlertLink = z
   .object({
-    href: text(2048).min(1, { error: 'must not be empty' }).meta({ description: 'Absolute URL' }),
+    href: text(2048)
+      .regex(/^https?:\/\/\S+$/i, { error: 'must be an http:// or https:// URL' })
+      .meta({ description: 'Absolute http(s) URL (other schemes, e.g. javascript:, are refused)' }),
     text: text(500).meta({ description: 'What the link is, e.g. "Runbook"' }),
   })
   .meta({ id: 'AlertLink' });
@@ -115,8 +117,8 @@ export const GenericAlert = z
       .meta({ description: "The sender's own grouping; default `source`. The integration's group_by overrides it" }),
     labels: AlertLabels.default({}),
     annotations: AlertAnnotations.default({}),
-    starts_at: Timestamp.optional().meta({ description: 'When the alert started; default: unknown (null)' }),
-    ends_at: Timestamp.optional().meta({ description: 'When the alert ended (resolved alerts); default null' }),
+    starts_at: TimestampInput.optional().meta({ description: 'When the alert started; default: unknown (null)' }),
+    ends_at: TimestampInput.optional().meta({ description: 'When the alert ended (resolved alerts); default null' }),
     links: z
       .array(AlertLink)
       .max(20, { error: 'at most 20 links' })
@@ -206,9 +208,12 @@ export const GrafanaHmacSettings = z
   });
 export type GrafanaHmacSettings = z.infer<typeof GrafanaHmacSettings>;
 
-/** Per-integration behaviour. Every field has a default, so `{}` is a valid settings object. */
+/**
+ * Per-integration behaviour. Every field has a default, so `{}` is a valid settings object. Strict: a misspelt
+ * setting (`min_alert`) is a 400 naming it, not silently ignored.
+ */
 export const IntegrationSettings = z
-  .object({
+  .strictObject({
     default_severity: AlertSeverity.default('medium').meta({
       description: 'Severity of an alert whose sender gave none, or one neither the map nor the defaults know',
     }),

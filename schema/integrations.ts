@@ -43,7 +43,8 @@ export type CreateIntegrationInput = z.infer<typeof CreateIntegrationInput>;
 
 export const IntegrationRef = z.object({ integration_id: Uuid });
 
-export const UpdateIntegrationInput = IntegrationRef.extend({
+export const UpdateIntegrationInput = z.strictObject({
+  ...IntegrationRef.shape,
   name: IntegrationName.optional(),
   settings: z.record(z.string(), z.unknown()).optional().meta({
     description:
@@ -95,7 +96,7 @@ export const Delivery = z
   .meta({ id: 'Delivery' });
 export type Delivery = z.infer<typeof Delivery>;
 
-export const ListDeliveriesInput = IntegrationRef.extend({ limit: queryInt(1, 500, 50) });
+export const ListDeliveriesInput = IntegrationRef.extend({ limit: queryInt(1, 1000, 50) });
 
 const text = (max: number) =>
   z

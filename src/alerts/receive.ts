@@ -3,13 +3,21 @@
 // a delivery is stored whole or not at all, and a sender's retry (after a 503) is then deduplicated.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { AlertResult, NormalizedAlert } from '../../schema/index.js';
+import type { AlertResult, AlertSeverity, NormalizedAlert } from '../../schema/index.js';
 import { lockGroups, loadAlerts, saveGroup, upsertAlerts } from '../db/alerts.js';
 import { insertEvents } from '../db/events.js';
 import { activeSilences } from '../db/integrations.js';
 import type { AlertGroupRow, AlertRow, Database, IncidentRow, SilenceRow } from '../db/types.js';
-import { matchesAll, parseMatchers, type Matcher } from '../integrations/index.js';
+import { atLeastSeverity, matchesAll, parseMatchers, type Matcher } from '../integrations/index.js';
 import { AlertWork, type IntegrationInfo } from './work.js';
+
+/**
+ * A large delivery is many statements. On embedded PGlite they run in this thread, and a long run of them can keep
+ * the event loop from other requests (health checks included) under load; every YIELD_EVERY alerts and groups the
+ * work lets the loop turn (test/integration/alerts-hostile.test.ts, the 1000-group delivery).
+ */
+const YIELD_EVERY = 20;
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The committed outcome of a unit of alert work: what to answer, and what to publish and count. */
 export interface WorkDone {
@@ -51,8 +59,9 @@ export async function receiveAlerts(
 
     const results: AlertResult[] = [];
     const resolvedGroups = new Set<string>();
-    for (const alert of incoming) {
+    for (const [i, alert] of incoming.entries()) {
       results.push(await handle(work, alert, silences, resolvedGroups));
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
     }
     // Every locked group: a PagerDuty acknowledge or resolve without payload names no group of its own, and the alert it
     // resolves belongs to the group its trigger named.
@@ -216,6 +225,12 @@ export async function fire(
     row.state = 'suppressed';
     return 'suppressed';
   }
+  // Below min_severity: recorded, and nothing more. It neither opens an incident nor joins one (where it would hold
+  // the incident open until it resolved, or reopen it).
+  if (!atLeastSeverity(row.severity as AlertSeverity, work.settings.min_severity)) {
+    row.state = 'below';
+    return 'suppressed';
+  }
   const g = work.group(row.group_key);
   const incident = await work.incidentOf(g);
   const usable = work.usable(incident);
@@ -232,10 +247,6 @@ export async function fire(
     work.markGroup(g);
     await work.attach(row, current, g);
     return 'updated';
-  }
-  if (!work.countsForGate(row)) {
-    row.state = 'below';
-    return 'suppressed';
   }
   return 'pending';
 }
@@ -264,7 +275,8 @@ export async function settleGroups(
   resolvedGroups: ReadonlySet<string>,
   results: AlertResult[],
 ): Promise<void> {
-  for (const key of groupKeys) {
+  for (const [i, key] of groupKeys.entries()) {
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
     const g = work.group(key);
     const incident = await work.incidentOf(g);
     const usable = work.usable(incident);
@@ -272,7 +284,7 @@ export async function settleGroups(
     if (usable === 'none') {
       const counted = pending.filter((a) => work.countsForGate(a));
       if (counted.length >= work.settings.min_alerts) {
-        const joining = work.firingInGroup(key, ['pending', 'below']);
+        const joining = work.firingInGroup(key, ['pending']);
         const opened = await work.open(g, joining);
         for (const r of results) {
           if (joining.some((a) => a.dedup_key === r.dedup_key)) {

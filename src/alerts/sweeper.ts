@@ -2,7 +2,8 @@
 // the end of flapping, and silences ending. Every instance sweeps; groups are taken with SKIP LOCKED, so each is
 // handled by one instance and a delivery of the same group simply goes first.
 import type { Kysely } from 'kysely';
-import { IntegrationKind, IntegrationSettings, type AlertResult } from '../../schema/index.js';
+import { IntegrationKind, IntegrationSettings, type AlertResult, type AlertSeverity } from '../../schema/index.js';
+import { atLeastSeverity } from '../integrations/index.js';
 import {
   dueForAutoResolve,
   flappingQuietSince,
@@ -92,7 +93,7 @@ function release(silences: ReturnType<typeof compileSilences>): GroupTask {
     const results: AlertResult[] = [];
     for (const a of work.firingInGroup(g.group_key, ['suppressed'])) {
       if (silencedBy(silences, a.labels) !== undefined) continue;
-      a.state = 'pending';
+      a.state = atLeastSeverity(a.severity as AlertSeverity, work.settings.min_severity) ? 'pending' : 'below';
       // The gate's window counts from the release: the alert has been firing all along.
       a.fired_at = work.now;
       work.markAlert(a);

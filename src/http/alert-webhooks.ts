@@ -28,7 +28,7 @@ import {
   verifyGrafanaRequest,
 } from '../integrations/index.js';
 import type { AppEnv } from './env.js';
-import { describeError, errorResponse } from './errors.js';
+import { describeError, errorResponse, HttpError } from './errors.js';
 import { readBodyText, requestHeader } from './node-io.js';
 
 export interface AlertWebhookDeps {
@@ -78,10 +78,12 @@ function parseJson(body: string): unknown {
   }
 }
 
-/** The payload as logged: PagerDuty's routing_key is the integration's secret, so it is redacted. */
-function loggable(body: string, payload: unknown): string {
-  if (typeof payload !== 'object' || payload === null || !('routing_key' in payload)) return body;
-  return JSON.stringify({ ...payload, routing_key: '[redacted]' });
+/**
+ * The payload as logged: the integration's secret, wherever it appears (PagerDuty's routing_key is the secret), is
+ * replaced in the text as received; the payload is not re-serialised (a hostile one may nest too deep for that).
+ */
+function loggable(body: string, secret: string): string {
+  return body.split(secret).join('[redacted]');
 }
 
 /**
@@ -128,15 +130,16 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     c: HonoContext<AppEnv>,
     shape: Shape,
     err: unknown,
-    log?: { integrationId: string; body: string; payload?: unknown },
+    log?: { integrationId: string; secret: string; body: string; authenticated?: boolean },
   ): Promise<Response> => {
     if (!(err instanceof Refusal) && !(err instanceof AlertPayloadError)) {
       const described = describeError(err, c.get('requestId'));
-      if (log && described.status < 500) {
+      // Transport refusals (413, 499, bad UTF-8) come before authentication: nothing unauthenticated is logged.
+      if (log && described.status < 500 && log.authenticated) {
         await deps.alerts.log(log.integrationId, {
           path: c.req.path,
           status: described.status,
-          body: described.status === 413 ? '' : log.body,
+          body: described.status === 413 ? '' : loggable(log.body, log.secret),
           error: described.body.message,
         });
       }
@@ -149,7 +152,7 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
         path: c.req.path,
         status,
         // A refused secret's payload is not kept: nothing unauthenticated is stored beyond the fact of it.
-        body: status === 401 ? '' : log.payload === undefined ? log.body : loggable(log.body, log.payload),
+        body: status === 401 ? '' : loggable(log.body, log.secret),
         error: err.message,
       });
     }
@@ -182,13 +185,12 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     body: string,
     shape: Shape,
   ): Promise<Response> => {
-    let payload: unknown;
     try {
-      payload = parseJson(body);
+      const payload = parseJson(body);
       const alerts = ALERT_PARSERS[info.kind](payload, { settings: info.settings, integrationId: info.id });
       const { deliveryId, results } = await deps.alerts.receive(info, alerts, {
         path: c.req.path,
-        body: loggable(body, payload),
+        body: loggable(body, row.secret),
       });
       if (shape === 'pagerduty' || info.kind === 'pagerduty') {
         const first = alerts[0];
@@ -198,7 +200,7 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
       const answer: DeliveryResult = { delivery_id: deliveryId, integration_id: row.id, alerts: results };
       return c.json(answer, 202);
     } catch (err) {
-      return refuse(c, shape, err, { integrationId: row.id, body, payload });
+      return refuse(c, shape, err, { integrationId: row.id, secret: row.secret, body, authenticated: true });
     }
   };
 
@@ -206,7 +208,11 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     const id = c.req.param('integration_id') ?? '';
     let row: IntegrationRow | undefined;
     try {
-      if (!Uuid.safeParse(id).success) throw new Refusal(404, `integration ${id} not found`);
+      if (!Uuid.safeParse(id).success) {
+        throw new Refusal(400, 'invalid input: integration_id: must be a UUID', [
+          { path: 'integration_id', message: 'must be a UUID' },
+        ]);
+      }
       row = await findIntegration(deps.db, id);
       if (!row) throw new Refusal(404, `integration ${id} not found`);
     } catch (err) {
@@ -219,7 +225,7 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
       body = await readBodyText(c, deps.maxBodyBytes);
       authenticate(c, row, info, body);
     } catch (err) {
-      return refuse(c, shape, err, { integrationId: row.id, body });
+      return refuse(c, shape, err, { integrationId: row.id, secret: row.secret, body });
     }
     return accept(c, row, info, body, shape);
   };
@@ -241,25 +247,43 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
           ]);
         }
         row = await findIntegrationBySecretHash(deps.db, sha256(routingKey));
-        if (!row) throw new Refusal(401, 'no integration has this routing_key');
+        // Only a pagerduty integration takes its secret as a routing_key: another kind's secret here would skip its
+        // own checks (a Grafana integration's required signature).
+        if (!row || row.kind !== 'pagerduty') throw new Refusal(401, 'no pagerduty integration has this routing_key');
       } catch (err) {
         return refuse(c, 'pagerduty', err);
       }
       const info = integrationInfo(row);
       if (!change) return accept(c, row, info, body, 'pagerduty');
-      let payload: unknown;
       try {
-        payload = parseJson(body);
+        const payload = parseJson(body);
         const event = parsePagerDutyChange(payload);
-        await deps.alerts.receiveChange(info, event, { path: c.req.path, body: loggable(body, payload) });
+        await deps.alerts.receiveChange(info, event, { path: c.req.path, body: loggable(body, row.secret) });
         return c.json({ status: 'success', message: 'Change event processed' }, 202);
       } catch (err) {
-        return refuse(c, 'pagerduty', err, { integrationId: row.id, body, payload });
+        return refuse(c, 'pagerduty', err, {
+          integrationId: row.id,
+          secret: row.secret,
+          body,
+          authenticated: true,
+        });
       }
     };
 
-  app.post('/api/integrations/:integration_id/alerts', integrationAlerts);
-  app.post('/api/integrations/:integration_id/alerts/', integrationAlerts);
+  const alertsPaths = ['/api/integrations/:integration_id/alerts', '/api/integrations/:integration_id/alerts/'];
+  // Grafana's webhook contact point may be set to PUT.
+  app.on(['POST', 'PUT'], alertsPaths, integrationAlerts);
   app.post('/v2/enqueue', byRoutingKey(false));
   app.post('/v2/change/enqueue', byRoutingKey(true));
+  const wrongMethod = (allow: string) => (c: HonoContext<AppEnv>) =>
+    errorResponse(
+      c,
+      new HttpError('METHOD_NOT_SUPPORTED', `${c.req.method} is not allowed on ${c.req.path}; use ${allow}`, {
+        Allow: allow,
+      }),
+    );
+  app.all(alertsPaths[0] ?? '', wrongMethod('POST, PUT'));
+  app.all(alertsPaths[1] ?? '', wrongMethod('POST, PUT'));
+  app.all('/v2/enqueue', wrongMethod('POST'));
+  app.all('/v2/change/enqueue', wrongMethod('POST'));
 }

@@ -31,6 +31,7 @@ import {
   clipTitle,
   fitDedupKey,
   groupKeyer,
+  isHttpUrl,
   isoOrNull,
   parsePayload,
 } from './parse-context.js';
@@ -148,7 +149,7 @@ function toAlert(
 function links(a: WebhookAlert): AlertLink[] {
   const out: AlertLink[] = [];
   const add = (href: string | undefined, text: string) => {
-    if (href !== undefined && href.trim() !== '') out.push({ href: href.trim(), text });
+    if (href !== undefined && isHttpUrl(href)) out.push({ href: href.trim(), text });
   };
   add(a.generatorURL, 'Source');
   add(a.annotations.runbook_url, 'Runbook');

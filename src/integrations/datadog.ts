@@ -42,7 +42,16 @@
 import { z } from 'zod';
 import type { AlertStatus, NormalizedAlert } from '../../schema/index.js';
 import { alertPayloadError } from './errors.js';
-import { type ParseContext, clip, clipTitle, fitDedupKey, groupKeyer, parsePayload } from './parse-context.js';
+import {
+  type ParseContext,
+  clip,
+  clipTitle,
+  fitDedupKey,
+  groupKeyer,
+  isHttpUrl,
+  parsePayload,
+  storableTime,
+} from './parse-context.js';
 import { mapSeverity } from './severity.js';
 
 /** A template value: string or number, as text; a literal unfilled `$VARIABLE` or blank reads as undefined. */
@@ -160,7 +169,7 @@ export function parseDatadog(payload: unknown, ctx: ParseContext): NormalizedAle
       starts_at: status === 'firing' ? at : null,
       ends_at: status === 'resolved' ? at : null,
       group_key: groupKeyer(ctx)(labels, p.monitor_id !== undefined ? `monitor:${p.monitor_id}` : dedupKey),
-      links: p.link === undefined ? [] : [{ href: clip(p.link, 2048), text: 'Datadog' }],
+      links: p.link === undefined || !isHttpUrl(p.link) ? [] : [{ href: clip(p.link, 2048), text: 'Datadog' }],
       details,
     },
   ];
@@ -174,13 +183,12 @@ function splitTags(s: string | undefined): string[] {
     .filter((t) => t !== '');
 }
 
-/** Epoch milliseconds (12+ digits) or seconds (fewer), or a date Date.parse reads → ISO; otherwise null. */
+/**
+ * Epoch milliseconds (12+ digits) or seconds (fewer), or a date Date.parse reads → ISO; otherwise null, also
+ * outside 1000-01-01 … 9999-12-31 (storableTime).
+ */
 function epochOrDate(s: string | undefined): string | null {
   if (s === undefined) return null;
-  let ms: number;
-  if (/^\d{1,16}$/.test(s)) ms = s.length >= 12 ? Number(s) : Number(s) * 1000;
-  else ms = Date.parse(s);
-  if (!Number.isFinite(ms)) return null;
-  const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  const ms = /^\d{1,16}$/.test(s) ? (s.length >= 12 ? Number(s) : Number(s) * 1000) : Date.parse(s);
+  return storableTime(ms);
 }

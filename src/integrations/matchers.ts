@@ -7,12 +7,11 @@
 // - the string form is `name<op>value` with the value optionally in double quotes (`\"`, `\\`, `\n` escapes),
 //   and a list is comma-separated, optionally in braces: `{alertname="HighCPU", env=~"prod|staging"}`.
 //
-// Regexes run on JavaScript's engine, not Go's RE2, which guarantees linear time. To keep a silence from hanging
-// the process, a pattern is refused (MatcherError) when it is longer than MAX_MATCHER_VALUE characters, uses a
-// feature RE2 lacks anyway (backreferences, lookaround), or quantifies a group that itself holds a quantifier
-// (`(a+)+`, `(\w*x)*`: the shape of catastrophic backtracking). This is a conservative guard, not a proof:
-// RE2-valid but exotic patterns (overlapping alternations under `*`) remain possible within the length limit.
-// RE2's leading inline flags `(?i)`/`(?s)`/`(?is)` (common in Alertmanager configs) become JavaScript flags.
+// Regexes run on RE2 (the re2js package), as in Alertmanager (Go's regexp is RE2): the same syntax, inline flags
+// such as `(?i)` included, no backreferences or lookaround, and matching in linear time, so a pattern built for
+// catastrophic backtracking on a backtracking engine (`(a|a)*$`) costs no more than any other. A pattern longer than MAX_MATCHER_VALUE is refused.
+
+import { RE2JS } from 're2js';
 
 /** A silence matcher as Alertmanager's API v2 writes it. `is_equal` false negates (`!=`, `!~`). */
 export interface MatcherObject {
@@ -128,63 +127,20 @@ function compile(name: string, op: MatcherOp, value: string, path: string): Matc
   return { name, op, value, matches: (labels) => re.test(get(labels)) === equal };
 }
 
-/** `^(?:pattern)$`, after the safety checks described at the top of this file. */
-function compileAnchored(pattern: string, path: string): RegExp {
-  let flags = '';
-  let body = pattern;
-  const inline = /^\(\?([is]+)\)/.exec(body);
-  if (inline?.[1] !== undefined) {
-    flags = [...new Set(inline[1])].join('');
-    body = body.slice(inline[0].length);
-  }
-  const unsafe = unsafeRegexReason(body);
-  if (unsafe) throw fail(path, `regex refused: ${unsafe}`);
-  try {
-    return new RegExp(`^(?:${body})$`, flags);
-  } catch (err) {
-    throw fail(path, `invalid regex: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
 /**
- * Why a pattern is refused, or undefined when it passes. Scans once, skipping escapes and character classes,
- * tracking per open group whether it holds a quantifier; a quantified group that holds one is refused.
+ * `^(?:pattern)$` compiled by RE2 (re2js, a port of Go's regexp engine): the dialect Alertmanager's matchers use,
+ * with matching in time linear in the input, so no silence can stall the process, whatever its pattern.
  */
-export function unsafeRegexReason(pattern: string): string | undefined {
-  if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not supported (RE2 has none)';
-  if (/\(\?<?[=!]/.test(pattern)) return 'lookaround is not supported (RE2 has none)';
-  const stack: boolean[] = []; // per open group: does it hold a quantifier?
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-    } else if (c === '[') {
-      i = skipClass(pattern, i);
-    } else if (c === '(') {
-      stack.push(false);
-    } else if (c === ')') {
-      const inner = stack.pop() ?? false;
-      const next = pattern[i + 1];
-      if (inner && (next === '*' || next === '+' || next === '{')) {
-        return 'a repeated group that itself repeats (nested quantifiers) can take exponential time';
-      }
-      if (inner && stack.length > 0) stack[stack.length - 1] = true;
-    } else if ((c === '*' || c === '+' || c === '{') && stack.length > 0) {
-      stack[stack.length - 1] = true;
-    }
+function compileAnchored(pattern: string, path: string): { test(text: string): boolean } {
+  try {
+    const re = RE2JS.compile(`^(?:${pattern})$`);
+    return { test: (text) => re.matches(text) };
+  } catch (err) {
+    throw fail(
+      path,
+      `invalid regex (RE2 syntax, as Alertmanager's): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
-  return undefined;
-}
-
-function skipClass(pattern: string, start: number): number {
-  let i = start + 1;
-  if (pattern[i] === '^') i++;
-  if (pattern[i] === ']') i++;
-  for (; i < pattern.length; i++) {
-    if (pattern[i] === '\\') i++;
-    else if (pattern[i] === ']') return i;
-  }
-  return i;
 }
 
 /** A value in double quotes loses them and its `\"`, `\\`, `\n`, `\t` escapes; an unquoted one is taken as is. */

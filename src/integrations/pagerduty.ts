@@ -28,6 +28,7 @@ import {
   clip,
   clipTitle,
   groupKeyer,
+  isHttpUrl,
   isoOrNull,
   parsePayload,
 } from './parse-context.js';
@@ -157,5 +158,5 @@ function links(e: PagerDutyEvent): AlertLink[] {
   if (e.client_url) out.push({ href: e.client_url, text: e.client || 'Source' });
   for (const l of e.links) out.push({ href: l.href, text: l.text || l.href });
   for (const i of e.images) out.push({ href: i.href || i.src, text: i.alt || 'Image' });
-  return out;
+  return out.filter((l) => isHttpUrl(l.href));
 }

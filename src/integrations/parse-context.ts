@@ -6,6 +6,8 @@ import {
   type IntegrationSettings,
   MAX_DEDUP_KEY,
   MAX_TITLE,
+  MAX_TIMESTAMP,
+  MIN_TIMESTAMP,
   type NormalizedAlert,
   STORABLE_TEXT_ERROR,
   Timestamp,
@@ -46,13 +48,22 @@ export const SenderTime = Timestamp;
 /**
  * ISO-8601 UTC (`…Z`, milliseconds) of an RFC 3339 time, or null for undefined, empty, or Go's zero time
  * `0001-01-01T00:00:00Z`, which Alertmanager and Grafana send as "not ended". Sub-millisecond digits are dropped.
+ * A time outside 1000-01-01 … 9999-12-31 UTC (what Warroom stores anywhere) is also null: refusing it would make
+ * the sender drop every alert of its notification for good, for a field that only says when.
  */
 export function isoOrNull(time: string | undefined): string | null {
   if (time === undefined || time === '') return null;
-  const d = new Date(time);
-  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() <= 1) return null;
-  return d.toISOString();
+  return storableTime(new Date(time).getTime());
 }
+
+/** ISO-8601 UTC of epoch milliseconds within Warroom's range (1000-01-01 … 9999-12-31), else null. */
+export function storableTime(ms: number): string | null {
+  if (!Number.isFinite(ms) || ms < MIN_TIMESTAMP || ms > MAX_TIMESTAMP) return null;
+  return new Date(ms).toISOString();
+}
+
+/** Whether a sender's link may be kept: http(s) only (a `javascript:` link would run in the console that shows it). */
+export const isHttpUrl = (href: string): boolean => /^https?:\/\/\S+$/i.test(href.trim());
 
 /** A label/annotation map: string → string, as Prometheus defines them. */
 export const StringMap = z.record(z.string(), z.string());
@@ -68,14 +79,20 @@ export function groupKeyer(ctx: ParseContext): (labels: Readonly<Record<string, 
   return (labels, senderKey) => render({ labels, group_key: senderKey });
 }
 
+/** Deepest nesting a sender's payload may have (custom_details and the like); deeper is a 400, not a stack overflow. */
+export const MAX_PAYLOAD_DEPTH = 64;
+/** Most keys one object of a payload may hold (a label map of thousands is a mistake, not an alert). */
+export const MAX_OBJECT_KEYS = 1000;
+
 /**
  * Validate `payload` with `schema`: the parsed value, or AlertPayloadError naming every bad field. `what` names
- * the format in the message (e.g. "Alertmanager payload"). Strings PostgreSQL cannot store (NUL, a lone
- * surrogate) are refused first, naming the first such path, so they are a 400 here and not a 500 later.
+ * the format in the message (e.g. "Alertmanager payload"). Checked first, naming the first offending path: strings
+ * PostgreSQL cannot store (NUL, a lone surrogate), nesting deeper than MAX_PAYLOAD_DEPTH, objects with more than
+ * MAX_OBJECT_KEYS keys, and `__proto__` keys (which a parser would silently drop): all 400s here, not 500s later.
  */
 export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown, what: string): z.output<S> {
-  const bad = unstorablePath(payload, []);
-  if (bad) throw alertPayloadError(what, [{ path: formatIssuePath(bad), message: STORABLE_TEXT_ERROR }]);
+  const bad = payloadProblem(payload);
+  if (bad) throw alertPayloadError(what, [{ path: formatIssuePath(bad.path), message: bad.message }]);
   const parsed = schema.safeParse(payload);
   if (parsed.success) return parsed.data;
   throw alertPayloadError(
@@ -84,20 +101,34 @@ export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown, w
   );
 }
 
-function unstorablePath(v: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
-  if (typeof v === 'string') return storableText(v) ? undefined : path;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const bad = unstorablePath(v[i], [...path, i]);
-      if (bad) return bad;
+/** A key as a path segment can show it: characters PostgreSQL cannot store are written as `\uXXXX`. */
+const showKey = (k: string): string =>
+  storableText(k) ? k : k.replace(/[\0\uD800-\uDFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** The first problem in a payload, walked without recursion (a hostile payload may nest thousands deep). */
+function payloadProblem(root: unknown): { path: PropertyKey[]; message: string } | undefined {
+  const stack: Array<{ v: unknown; path: PropertyKey[] }> = [{ v: root, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop() as { v: unknown; path: PropertyKey[] };
+    if (typeof v === 'string') {
+      if (!storableText(v)) return { path, message: STORABLE_TEXT_ERROR };
+      continue;
     }
-    return undefined;
-  }
-  if (typeof v === 'object' && v !== null) {
-    for (const [k, x] of Object.entries(v)) {
-      if (!storableText(k)) return [...path, k];
-      const bad = unstorablePath(x, [...path, k]);
-      if (bad) return bad;
+    if (typeof v !== 'object' || v === null) continue;
+    if (path.length >= MAX_PAYLOAD_DEPTH) {
+      return { path, message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` };
+    }
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
+      continue;
+    }
+    const entries = Object.entries(v);
+    if (entries.length > MAX_OBJECT_KEYS) return { path, message: `holds more than ${MAX_OBJECT_KEYS} keys` };
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, x] = entries[i] as [string, unknown];
+      if (!storableText(k)) return { path: [...path, showKey(k)], message: STORABLE_TEXT_ERROR };
+      if (k === '__proto__') return { path: [...path, k], message: 'is not allowed as a key' };
+      stack.push({ v: x, path: [...path, k] });
     }
   }
   return undefined;

@@ -117,7 +117,8 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
         scheme: 'bearer',
         description:
           'An API key (`wr_…`) from `warroom keys create` or POST /api/keys. Scopes: `ingest` (post events), `read` ' +
-          '(every GET, listening in rooms), `write` (changes, speaking; implies read), `admin` (keys; implies all). ' +
+          '(every GET, listening in rooms), `write` (changes, speaking; implies read), `admin` (keys and integrations; ' +
+          'implies all). ' +
           'Not needed while the server is open (AUTH=auto with no key, on loopback; or AUTH=off).',
       },
     },

@@ -93,13 +93,19 @@ describe('errors', () => {
     expect(issueOf(() => parseMatcher({ name: '1x', value: 'a', is_regex: false }))[0]?.message).toMatch(/label name/);
     expect(issueOf(() => parseMatcher('env="prod'))[0]?.message).toMatch(/unterminated/);
   });
-  it('refuses catastrophic shapes and over-long patterns', () => {
-    for (const p of ['(a+)+', '(a*)*b', '((ab)*c)+', '(\\w+\\s?)*$', '(x+){2,}']) {
-      expect(issueOf(() => parseMatcher({ name: 'a', value: p, is_regex: true }))[0]?.message).toMatch(/nested/);
+  it('runs patterns built for catastrophic backtracking in linear time (RE2), and refuses what RE2 lacks', () => {
+    // On a backtracking engine each of these takes hours on 5000 characters and a mismatch at the end: were the
+    // engine ever to backtrack, this test would exceed its timeout rather than pass.
+    const text = `${'a'.repeat(5000)}!`;
+    for (const p of ['(a+)+$', '(a|a)*$', '(a|aa)*c', '(\\w|\\d)+$', '(a?){25}a{25}', '(a|b|ab)*c', '(x+){2,}']) {
+      const m = parseMatcher({ name: 'a', value: p, is_regex: true });
+      expect(m.matches({ a: text })).toBe(false);
     }
-    expect(issueOf(() => parseMatcher({ name: 'a', value: '(a)\\1', is_regex: true }))[0]?.message).toMatch(/backref/);
+    expect(issueOf(() => parseMatcher({ name: 'a', value: '(a)\\1', is_regex: true }))[0]?.message).toMatch(
+      /invalid regex/,
+    );
     expect(issueOf(() => parseMatcher({ name: 'a', value: '(?=a)a', is_regex: true }))[0]?.message).toMatch(
-      /lookaround/,
+      /invalid regex/,
     );
     expect(issueOf(() => parseMatcher({ name: 'a', value: 'a'.repeat(1025), is_regex: true }))[0]?.message).toMatch(
       /1024/,

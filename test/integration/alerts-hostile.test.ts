@@ -1,0 +1,194 @@
+// The alert webhooks under hostile and odd input, one test per class a fresh review found: deep nesting, times out
+// of range, a silence regex built for catastrophic backtracking, secrets of the wrong kind on PagerDuty's path,
+// methods, NUL in keys, unknown settings, non-http links, min_severity after the gate, and a large delivery on the
+// embedded database that must not stall other requests.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Delivery } from '../../schema/index.js';
+import { DB_LABEL, startTestServer, type ListeningTestServer } from './harness.js';
+import { accepted, createIntegration, deliver, genericAlert, incident } from './alerts-helpers.js';
+
+let s: ListeningTestServer;
+beforeAll(async () => {
+  s = await startTestServer({ ALERT_SWEEP_INTERVAL_MS: '200' });
+});
+afterAll(() => s.stop());
+
+let n = 0;
+const name = (what: string) => `${what}-${++n}`;
+
+const amMessage = (alert: Record<string, unknown>) => ({
+  version: '4',
+  groupKey: name('{}:{alertname="X"}'),
+  status: 'firing',
+  alerts: [{ status: 'firing', labels: { alertname: 'X' }, annotations: {}, fingerprint: name('fp'), ...alert }],
+});
+
+describe(`hostile and odd deliveries (${DB_LABEL})`, () => {
+  it('nesting 10,000 deep is a 400 naming the depth, not a stack overflow', async () => {
+    const i = await createIntegration(s, { name: name('deep'), kind: 'alertmanager' });
+    // Written as text: JSON.stringify itself overflows the stack at this depth.
+    const deep = `${'{"d":'.repeat(10_000)}"x"${'}'.repeat(10_000)}`;
+    const message = JSON.stringify(amMessage({ annotations: { summary: 's' } }));
+    const body = message.replace('"annotations":', `"values":${deep},"annotations":`);
+    const res = await s.api(`/api/integrations/${i.id}/alerts`, {
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${i.secret}`, 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('nests deeper than 64 levels');
+    const pd = await createIntegration(s, { name: name('deep-pd'), kind: 'pagerduty' });
+    const ev = `{"routing_key":"${pd.secret}","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info","custom_details":${deep}}}`;
+    const pdRes = await s.api('/v2/enqueue', {
+      method: 'POST',
+      body: ev,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(pdRes.status).toBe(400);
+  });
+
+  it('a sender’s time past 9999 or before 1000 is stored as unknown; in the generic format it is a 400', async () => {
+    const i = await createIntegration(s, { name: name('time'), kind: 'alertmanager' });
+    for (const startsAt of ['9999-12-31T23:00:00-05:00', '0999-12-31T23:00:00Z']) {
+      const out = await accepted(s, i, amMessage({ startsAt }));
+      expect(out.alerts[0]?.outcome).toBe('created');
+    }
+    const dd = await createIntegration(s, { name: name('time-dd'), kind: 'datadog' });
+    const ddOut = await accepted(s, dd, {
+      cycle_key: 'c1',
+      transition: 'Triggered',
+      title: 't',
+      date: '253402300800000',
+    });
+    expect(ddOut.alerts[0]?.outcome).toBe('created');
+    const g = await createIntegration(s, { name: name('time-g'), kind: 'generic' });
+    const res = await deliver(s, g, { alerts: [genericAlert({ starts_at: '9999-12-31T23:00:00-05:00' })] });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('alerts[0].starts_at');
+  });
+
+  it('a silence regex built for catastrophic backtracking matches in linear time (RE2): nothing stalls', async () => {
+    const created = await s.api('/api/silences/', {
+      json: {
+        // Does not match the empty string, so alerts without the label (every other test's) are not silenced.
+        matchers: [{ name: 'redos', value: '(a|a)*b', is_regex: true }],
+        ends_at: new Date(Date.now() + 60_000).toISOString(),
+        comment: 'hostile',
+        created_by: 'fuzz',
+      },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    try {
+      const i = await createIntegration(s, { name: name('redos'), kind: 'generic' });
+      // On a backtracking engine this label takes hours to refuse; the test's timeout would catch it.
+      const labels = { redos: `${'a'.repeat(4000)}!` };
+      const out = await accepted(s, i, { alerts: [genericAlert({ group_key: name('g'), labels })] });
+      expect(out.alerts[0]?.outcome).toBe('created');
+    } finally {
+      expect((await s.api(`/api/silences/${id}`, { method: 'DELETE' })).status).toBe(200);
+    }
+  });
+
+  it('/v2/enqueue takes only a pagerduty integration’s secret as routing_key', async () => {
+    const am = await createIntegration(s, { name: name('not-pd'), kind: 'alertmanager' });
+    const graf = await createIntegration(s, {
+      name: name('hmac'),
+      kind: 'grafana',
+      settings: { hmac: {} },
+    });
+    for (const secret of [am.secret, graf.secret]) {
+      const res = await s.api('/v2/enqueue', {
+        json: {
+          routing_key: secret,
+          event_action: 'trigger',
+          payload: { summary: 's', source: 'x', severity: 'info' },
+        },
+      });
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('answers 405 with Allow for other methods, accepts PUT (Grafana’s option), 400 for a non-UUID id', async () => {
+    const i = await createIntegration(s, { name: name('method'), kind: 'generic' });
+    const get = await s.api(`/api/integrations/${i.id}/alerts`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST, PUT');
+    expect((await s.api('/v2/enqueue')).status).toBe(405);
+    const put = await s.api(`/api/integrations/${i.id}/alerts`, {
+      method: 'PUT',
+      json: { alerts: [genericAlert({ group_key: name('g') })] },
+      headers: { authorization: `Bearer ${i.secret}` },
+    });
+    expect(put.status).toBe(202);
+    expect((await deliver(s, { id: 'nope', secret: i.secret }, { alerts: [] })).status).toBe(400);
+  });
+
+  it('a NUL in a label name is a 400 that does not echo it, and the delivery is logged', async () => {
+    const i = await createIntegration(s, { name: name('nul'), kind: 'generic' });
+    const res = await deliver(s, i, { alerts: [genericAlert({ labels: { 'alert\u0000name': 'x' } })] });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { message: string; issues: Array<{ path: string }> };
+    // The key is shown escaped (`alert\u0000name`), never with the NUL itself.
+    expect(body.message).not.toContain('\u0000');
+    expect(body.issues[0]?.path).toBe('alerts[0].labels.alert\\u0000name');
+    const d = Delivery.array().parse(await (await s.api(`/api/integrations/${i.id}/deliveries`)).json());
+    expect(d[0]).toMatchObject({ status: 400 });
+  });
+
+  it('refuses unknown settings, a changed kind, and non-http links (400 naming them)', async () => {
+    const i = await createIntegration(s, { name: name('strict'), kind: 'generic' });
+    const bogus = await s.api(`/api/integrations/${i.id}`, { method: 'PATCH', json: { settings: { bogus: 1 } } });
+    expect(bogus.status).toBe(400);
+    expect(await bogus.text()).toContain('bogus');
+    const kind = await s.api(`/api/integrations/${i.id}`, { method: 'PATCH', json: { kind: 'datadog' } });
+    expect(kind.status).toBe(400);
+    expect(await kind.text()).toContain('kind');
+    const typo = await s.api('/api/integrations/', {
+      json: { name: name('x'), kind: 'generic', settings: { min_alert: 2 } },
+    });
+    expect(typo.status).toBe(400);
+    const link = await deliver(s, i, {
+      alerts: [genericAlert({ links: [{ href: 'javascript:alert(1)', text: 'x' }] })],
+    });
+    expect(link.status).toBe(400);
+    expect(await link.text()).toContain('alerts[0].links[0].href');
+  });
+
+  it('an alert below min_severity neither opens nor joins an incident, and cannot hold one open', async () => {
+    const i = await createIntegration(s, {
+      name: name('floor'),
+      kind: 'generic',
+      settings: { min_severity: 'medium', auto_resolve_after: 0 },
+    });
+    const group_key = name('g');
+    const low = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'low', group_key, severity: 'low' })] });
+    expect(low.alerts[0]).toMatchObject({ outcome: 'suppressed', incident_id: null });
+    const high = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'hi', group_key, severity: 'critical' })] });
+    const id = high.alerts[0]?.incident_id ?? '';
+    const low2 = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'low2', group_key, severity: 'info' })] });
+    expect(low2.alerts[0]).toMatchObject({ outcome: 'suppressed', incident_id: null });
+    await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'hi', group_key, status: 'resolved' })] });
+    expect((await incident(s, id)).status).toBe('monitoring');
+  });
+
+  it('a delivery of 1000 alerts in 1000 groups does not hold off other requests while it runs', async () => {
+    const i = await createIntegration(s, { name: name('big'), kind: 'generic' });
+    const alerts = Array.from({ length: 1000 }, (_, k) => genericAlert({ dedup_key: `k${k}`, group_key: `g${k}` }));
+    let done = false;
+    const big = deliver(s, i, { alerts }).then((r) => {
+      done = true;
+      return r;
+    });
+    // /livez answers from the process alone: while the delivery is handled (about a second or more of statements),
+    // it must still be answered, which it is not if the work never returns to the event loop.
+    let answeredWhileBusy = 0;
+    while (!done) {
+      const live = await s.api('/livez');
+      expect(live.status).toBe(200);
+      if (!done) answeredWhileBusy++;
+    }
+    expect(answeredWhileBusy).toBeGreaterThan(0);
+    expect((await big).status).toBe(202);
+  }, 60_000);
+});
