@@ -1,5 +1,6 @@
 // `warroom integrations create|list|show|update|rotate-secret|delete`: alert integrations from the command line,
 // straight on the database the server uses.
+import { formatTable } from './cli-table.js';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import {
@@ -53,15 +54,7 @@ function describeIntegrations(integrations: Integration[]): string {
     ['ID', 'NAME', 'KIND', 'WEBHOOK', 'CREATED'],
     ...integrations.map((i) => [i.id, i.name, i.kind, i.webhook_url, i.created_at]),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 /** The Zod issues as the flags the user typed: `--settings: min_alerts: must be at least 1`, `ID: must be a UUID`. */

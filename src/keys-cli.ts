@@ -1,4 +1,5 @@
 // `warroom keys create|list|revoke`: API keys from the command line, straight on the database the server uses.
+import { formatTable } from './cli-table.js';
 import { parseArgs } from 'node:util';
 import { CreateKeyInput, type ApiKey } from '../schema/index.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -27,15 +28,7 @@ function describeKeys(keys: ApiKey[]): string {
       k.revoked_at ?? '-',
     ]),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 /** Runs `warroom keys …`; user mistakes are ConfigErrors (a message, no stack trace). */
