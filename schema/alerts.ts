@@ -169,7 +169,8 @@ export const SilenceMatcher = z
       .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'must be a label name ([a-zA-Z_:][a-zA-Z0-9_:]*)' })
       .meta({ description: 'Label name' }),
     value: text(1024).meta({
-      description: 'Value to compare, or a regex (RE2 syntax, as Alertmanager; fully anchored; matched in linear time) when is_regex; a missing label reads as ""',
+      description:
+        'Value to compare, or a regex (RE2 syntax, as Alertmanager; fully anchored; matched in linear time) when is_regex; a missing label reads as ""',
     }),
     is_regex: z.boolean().default(false).meta({ description: 'Match `value` as a regex (=~ / !~)' }),
     is_equal: z.boolean().default(true).meta({ description: 'false negates the match (!= / !~)' }),

@@ -43,14 +43,16 @@ export type CreateIntegrationInput = z.infer<typeof CreateIntegrationInput>;
 
 export const IntegrationRef = z.object({ integration_id: Uuid });
 
-export const UpdateIntegrationInput = z.strictObject({
-  ...IntegrationRef.shape,
-  name: IntegrationName.optional(),
-  settings: z.record(z.string(), z.unknown()).optional().meta({
-    description:
-      'The IntegrationSettings fields to change, e.g. `{"min_alerts": 3}`; the others keep their values. `null` removes an optional field (group_by, hmac) or resets one with a default. The result is checked as IntegrationSettings (400 naming `settings.<field>`).',
-  }),
-}).meta({ id: 'UpdateIntegrationInput' });
+export const UpdateIntegrationInput = z
+  .strictObject({
+    ...IntegrationRef.shape,
+    name: IntegrationName.optional(),
+    settings: z.record(z.string(), z.unknown()).optional().meta({
+      description:
+        'The IntegrationSettings fields to change, e.g. `{"min_alerts": 3}`; the others keep their values. `null` removes an optional field (group_by, hmac) or resets one with a default. The result is checked as IntegrationSettings (400 naming `settings.<field>`).',
+    }),
+  })
+  .meta({ id: 'UpdateIntegrationInput' });
 export type UpdateIntegrationInput = z.infer<typeof UpdateIntegrationInput>;
 
 /** What happened to one alert of a delivery. */
