@@ -9,7 +9,9 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Servers the suite spawns as processes check their responses against the output schemas too.
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', VALIDATE_OUTPUT: 'true' },
+    // Servers the suite spawns as processes check their responses against the output schemas too, and run the
+    // sources as they are now (bin/warroom.js would otherwise run dist/, which may be older); test/e2e/compiled.test.ts
+    // runs dist/ on purpose.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', VALIDATE_OUTPUT: 'true', WARROOM_FROM_SOURCE: '1' },
   },
 });

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The `warroom` command: runs the TypeScript sources through tsx, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
+// The `warroom` command. It runs the JavaScript that `npm ci` compiled into dist/ (the `prepare` script): no
+// TypeScript loader in the server or its analysis thread. Without dist/, or with WARROOM_FROM_SOURCE=1 (the test
+// suite sets it, so tests always run the code as it is now), it runs the TypeScript sources through tsx.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const compiled = new URL('../dist/src/main.js', import.meta.url);
+if (process.env.WARROOM_FROM_SOURCE !== '1' && existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/main.ts');
+}

@@ -222,7 +222,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host}:${port}`;
-  logger.info({ url, database: warroom.database.kind }, 'warroom listening');
+  // `code`: compiled JavaScript from dist/ (npm start after npm ci) or the TypeScript sources (tests, npm run dev).
+  const code = import.meta.url.includes('/dist/src/') ? 'dist' : 'sources';
+  logger.info({ url, database: warroom.database.kind, code }, 'warroom listening');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000): Promise<void> => {

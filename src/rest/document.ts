@@ -8,7 +8,10 @@ import { buildOpenApiDocument } from './openapi.js';
 /** Where the REST facade is mounted. */
 export const REST_PREFIX = '/api';
 export const API_VERSION = '0.1.0';
-export const OPENAPI_PATH = fileURLToPath(new URL('../../openapi.json', import.meta.url));
+// From src/rest/ (sources) or dist/src/rest/ (compiled): the file sits at the package root either way.
+export const OPENAPI_PATH = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/src/') ? '../../../openapi.json' : '../../openapi.json', import.meta.url),
+);
 
 /**
  * Built from a router that checks its outputs: the document needs each procedure's output schema, which a router

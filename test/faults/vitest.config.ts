@@ -12,6 +12,6 @@ export default defineConfig({
     // Bounded: the scenario (beforeAll) has its own 180 s limit; each property test only reads what it recorded.
     testTimeout: 30_000,
     hookTimeout: 180_000,
-    env: { VALIDATE_OUTPUT: 'true' },
+    env: { VALIDATE_OUTPUT: 'true', WARROOM_FROM_SOURCE: '1' },
   },
 });

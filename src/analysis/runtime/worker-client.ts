@@ -6,7 +6,13 @@ import { AppError } from '../../domain/errors.js';
 import type { AnalysisInput, AnalysisResult, PastIncident } from '../types.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js';
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+/**
+ * The thread's entry. Compiled (this file is `.js`, under dist/): the compiled worker itself, plain JavaScript, no
+ * loader. From the sources (tests, `npm run dev`): worker-boot.mjs, which registers tsx in the thread first.
+ */
+const BOOT = import.meta.url.endsWith('.js')
+  ? new URL('./worker.js', import.meta.url)
+  : new URL('./worker-boot.mjs', import.meta.url);
 /** How long shutdown waits for the thread to close its connection before stopping it. */
 const CLOSE_GRACE_MS = 5_000;
 

@@ -1,0 +1,72 @@
+// What `npm start` runs after `npm ci`: the JavaScript compiled into dist/ by the `prepare` script, with no
+// TypeScript loader in the server or its analysis thread (issue 18). The rest of the suite runs the sources
+// (WARROOM_FROM_SOURCE=1); this file builds dist/ first, so it checks the code as it is now, then runs it.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchDatabase, DB_LABEL, POSTGRES_URL } from '../integration/harness.js';
+import { apiFor, type Api } from '../integration/http.js';
+import { BIN } from './process.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+describe(`npm start runs compiled JavaScript (${DB_LABEL})`, () => {
+  let child: ChildProcess;
+  let api: Api;
+  let listening: { code?: string; url?: string } = {};
+  let drop: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    execFileSync(`${ROOT}node_modules/.bin/tsc`, ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', LOG_LEVEL: 'info' };
+    if (POSTGRES_URL) {
+      const scratch = await createScratchDatabase(POSTGRES_URL);
+      drop = scratch.drop;
+      env.DATABASE_URL = scratch.url;
+    }
+    child = spawn(process.execPath, [BIN, 'serve'], {
+      env: { ...process.env, ...env, WARROOM_FROM_SOURCE: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    for await (const line of createInterface({ input: child.stdout ?? process.stdin })) {
+      const rec = JSON.parse(line) as { msg?: string; code?: string; url?: string };
+      if (rec.msg === 'warroom listening') {
+        listening = rec;
+        break;
+      }
+    }
+    child.stdout?.resume();
+    api = apiFor(listening.url ?? '');
+  }, 180_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    await drop?.();
+  });
+
+  it('starts from dist/, not through a TypeScript loader', () => {
+    expect(listening.code).toBe('dist');
+  });
+
+  it('serves the API and analyses an incident (on PostgreSQL in its worker thread, compiled too)', async () => {
+    const created = await api('/api/incidents/', { json: { title: 'Checkout 502s', severity: 'high' } });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const events = Array.from({ length: 20 }, (_, i) => ({
+      incident_id: id,
+      event_type: 'log',
+      level: 'error',
+      source: 'api-1',
+      message: `PostgreSQL connection pool exhausted: 20/20 in use (${i})`,
+    }));
+    expect((await api('/api/ingest/events/batch', { json: events })).status).toBe(201);
+    const analysed = await api(`/api/incidents/${id}/analyze`, { method: 'POST', json: {} });
+    expect(analysed.status).toBe(200);
+    const body = (await analysed.json()) as { root_cause: string | null };
+    expect(body.root_cause).toMatch(/connection/i);
+  });
+});
