@@ -1,6 +1,6 @@
 // The benchmark's own process and database helpers: servers run as child processes logging to files (a pipe would
 // make the load generator read every log line on the same cores), each on a throw-away PostgreSQL database.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +78,17 @@ export async function spawnServer(
   };
 }
 
-/** `warroom serve` as a child process. */
-export const spawnWarroom = (env: Record<string, string>, logFile?: string): Promise<BenchProcess> =>
-  spawnServer([BIN, 'serve'], env, 'warroom listening', logFile);
+let built = false;
+
+/**
+ * `warroom serve` as a child process, running what `npm start` runs: dist/, compiled once per bench process from the
+ * sources as they are now (so a stale dist/ is never what gets measured).
+ */
+export function spawnWarroom(env: Record<string, string>, logFile?: string): Promise<BenchProcess> {
+  if (!built) {
+    const root = new URL('../../', import.meta.url).pathname;
+    execFileSync(`${root}node_modules/.bin/tsc`, ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+    built = true;
+  }
+  return spawnServer([BIN, 'serve'], { ...env, WARROOM_FROM_SOURCE: '0' }, 'warroom listening', logFile);
+}
