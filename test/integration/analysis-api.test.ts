@@ -68,6 +68,13 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promis
   }
 }
 
+/** analysis_runs_total for one trigger and outcome, from /metrics. */
+const runs = async (trigger: string, outcome: string): Promise<number> => {
+  const text = await (await s.api('/metrics')).text();
+  const line = new RegExp(`^analysis_runs_total\\{trigger="${trigger}",outcome="${outcome}"\\} (\\d+)`, 'gm');
+  return [...text.matchAll(line)].reduce((n, m) => n + Number(m[1]), 0);
+};
+
 const getIncident = async (id: string) => Incident.parse(await (await s.api(`/api/incidents/${id}`)).json());
 const getActions = async (id: string) =>
   Action.array().parse(await (await s.api(`/api/incidents/${id}/actions`)).json());
@@ -75,8 +82,11 @@ const getTimeline = async (id: string) =>
   TimelineEntry.array().parse(await (await s.api(`/api/incidents/${id}/timeline`)).json());
 
 describe(`analysis in the server (${DB_LABEL})`, () => {
-  it('fills the analysis on create, from the title and description alone', async () => {
-    const inc = await createIncident(s, { title: 'Checkout returning 502s', description: 'customers cannot pay' });
+  it('fills the analysis on create when the title and description alone say something', async () => {
+    const inc = await createIncident(s, {
+      title: 'Checkout returning 502s',
+      description: 'PostgreSQL connection pool exhausted: 20/20 in use, requests time out',
+    });
     const done = await waitFor(async () => {
       const i = await getIncident(inc.id);
       return i.ai_summary ? i : undefined;
@@ -131,17 +141,25 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     await room.close();
   });
 
+  it('a new incident with nothing to analyse yet costs no analysis write; its first events are analysed', async () => {
+    const skippedBefore = await runs('create', 'skipped');
+    const inc = await createIncident(s, { title: 'burst', description: '' });
+    await waitFor(async () => ((await runs('create', 'skipped')) > skippedBefore ? true : undefined));
+    const created = await getIncident(inc.id);
+    expect(created.ai_summary).toBeNull();
+    expect((await getTimeline(inc.id)).map((t) => t.entry_type)).toEqual(['system_event']);
+    await s.api('/api/ingest/events/batch', { json: poolExhaustion(inc.id) });
+    const analysed = await waitFor(async () => {
+      const i = await getIncident(inc.id);
+      return i.root_cause ? i : undefined;
+    });
+    expect(analysed.root_cause).toMatch(/pool|connection/i);
+  });
+
   it('coalesces a burst of ingests into few runs, and never on the request path', async () => {
+    // Only ingest-triggered runs are counted (the create run is another trigger).
     const inc = await createIncident(s, { title: 'burst' });
-    await waitFor(async () => ((await getIncident(inc.id)).ai_summary ? true : undefined));
-    const runs = async (): Promise<number> => {
-      const text = await (await s.api('/metrics')).text();
-      return [...text.matchAll(/^analysis_runs_total\{trigger="ingest",outcome="ok"\} (\d+)/gm)].reduce(
-        (n, m) => n + Number(m[1]),
-        0,
-      );
-    };
-    const before = await runs();
+    const before = await runs('ingest', 'ok');
     for (let i = 0; i < 30; i++) {
       const r = await s.api('/api/ingest/events', {
         json: { incident_id: inc.id, event_type: 'log', level: 'error', message: `disk /var full ${i}` },
@@ -149,9 +167,9 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
       expect(r.status).toBe(201);
     }
     // At least one run comes (however slow the machine), then the burst settles: a handful of runs, not 30.
-    await waitFor(async () => ((await runs()) > before ? true : undefined));
+    await waitFor(async () => ((await runs('ingest', 'ok')) > before ? true : undefined));
     await new Promise((r) => setTimeout(r, 1200));
-    const after = await runs();
+    const after = await runs('ingest', 'ok');
     expect(after - before).toBeGreaterThanOrEqual(1);
     expect(after - before).toBeLessThanOrEqual(6);
   });

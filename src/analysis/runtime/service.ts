@@ -5,10 +5,12 @@ import type { Logger } from 'pino';
 import type { Incident } from '../../../schema/index.js';
 import { pastIncidents } from '../../db/analysis.js';
 import { toAction, toIncident, toTimelineEntry } from '../../db/rows.js';
-import type { Database } from '../../db/types.js';
+import { findIncident } from '../../db/incidents.js';
+import type { Database, IncidentRow } from '../../db/types.js';
+import { AppError } from '../../domain/errors.js';
 import type { Change, ChangeSink } from '../../domain/changes.js';
 import type { Metrics } from '../../metrics.js';
-import type { PastIncident } from '../types.js';
+import type { AnalysisResult, PastIncident } from '../types.js';
 import { toPastIncident } from './input.js';
 import type { Refiner } from './refiner.js';
 import type { AnalysisRunner } from './runner.js';
@@ -98,6 +100,14 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
         );
       }
     }
+    if (trigger === 'create' && nothingToSay(result)) {
+      // A new incident with no events, whose title and description match no failure pattern and no similar past
+      // incident: storing "no known failure pattern" would cost a transaction and a timeline entry for nothing. Its
+      // first events are analysed as usual.
+      metrics.analysisRuns.inc({ trigger, outcome: 'skipped' });
+      const row = input?.incident ?? toIncident(await this.loadIncident(incidentId));
+      return { value: row, costMs: workMs };
+    }
     const storing = performance.now();
     const stored = await storeAnalysis(this.opts.db, incidentId, trigger, result);
     workMs += performance.now() - storing;
@@ -116,6 +126,12 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     return { value: incident, costMs: workMs };
   }
 
+  private async loadIncident(id: string): Promise<IncidentRow> {
+    const row = await findIncident(this.opts.db, id);
+    if (!row) throw new AppError('NOT_FOUND', `incident ${id} not found`);
+    return row;
+  }
+
   private pastIncidents(): Promise<PastIncident[]> {
     const now = Date.now();
     if (!this.past || now - this.past.at > PAST_CACHE_MS) {
@@ -128,4 +144,9 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     }
     return this.past.rows;
   }
+}
+
+/** An analysis that found nothing: no category, no similar incident, no events as evidence. */
+export function nothingToSay(result: AnalysisResult): boolean {
+  return result.category === null && result.similar.length === 0 && result.evidence.event_ids.length === 0;
 }
