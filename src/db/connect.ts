@@ -2,6 +2,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { holdsDatabase, loadSeed } from './pglite-seed.js';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './types.js';
@@ -73,12 +74,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   let unlock = (): void => undefined;
   try {
     if (opts.dataDir === 'memory') {
-      pglite = new PGlite();
+      const seed = loadSeed();
+      pglite = new PGlite(seed ? { loadDataDir: seed } : {});
     } else {
       mkdirSync(opts.dataDir, { recursive: true });
       accessSync(opts.dataDir, constants.R_OK | constants.W_OK);
       unlock = lockDataDir(opts.dataDir);
-      pglite = new PGlite(opts.dataDir);
+      // A new data directory starts from the pre-initialised tarball when there is one (pglite-seed.ts): seconds
+      // instead of initdb's 10-20. An existing one is opened as it is.
+      const seed = holdsDatabase(opts.dataDir) ? undefined : loadSeed();
+      pglite = new PGlite(opts.dataDir, seed ? { loadDataDir: seed } : {});
     }
     await pglite.waitReady;
   } catch (err) {

@@ -134,8 +134,10 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
   ): Promise<Response> => {
     if (!(err instanceof Refusal) && !(err instanceof AlertPayloadError)) {
       const described = describeError(err, c.get('requestId'));
-      // Transport refusals (413, 499, bad UTF-8) come before authentication: nothing unauthenticated is logged.
-      if (log && described.status < 500 && log.authenticated) {
+      // Transport refusals (413, 499, bad UTF-8) come before authentication: nothing unauthenticated is logged. A
+      // failure of ours (500) is logged too, so "why was my alert ignored" has an answer; a 503 (the database is
+      // away) could not be.
+      if (log && described.status !== 503 && log.authenticated) {
         await deps.alerts.log(log.integrationId, {
           path: c.req.path,
           status: described.status,

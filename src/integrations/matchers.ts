@@ -35,6 +35,8 @@ export interface Matcher {
 export const MAX_MATCHER_NAME = 256;
 /** Longest value or regex pattern, in characters. */
 export const MAX_MATCHER_VALUE = 1024;
+/** Largest count in a regex repeat (`{n}`, `{n,m}`); RE2's own limit is 1000. */
+export const MAX_REPEAT = 100;
 /** Most matchers in one list (one silence). */
 export const MAX_MATCHERS = 64;
 
@@ -132,6 +134,12 @@ function compile(name: string, op: MatcherOp, value: string, path: string): Matc
  * with matching in time linear in the input, so no silence can stall the process, whatever its pattern.
  */
 function compileAnchored(pattern: string, path: string): { test(text: string): boolean } {
+  // RE2 matches in linear time, but a counted repeat is unrolled into its program: `.{0,1000}` twice costs
+  // hundreds of milliseconds per long label. Label matchers never need large counts.
+  const counts = [...pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)].flatMap((m) => [m[1], m[2]]);
+  if (counts.some((n) => n !== undefined && n !== '' && Number(n) > MAX_REPEAT)) {
+    throw fail(path, `invalid regex: a counted repeat may not exceed {${MAX_REPEAT}}`);
+  }
   try {
     const re = RE2JS.compile(`^(?:${pattern})$`);
     return { test: (text) => re.matches(text) };

@@ -43,7 +43,9 @@ export function mapSeverity(raw: string | null | undefined, settings: SeveritySe
   }
   const key = raw.trim().toLowerCase();
   const override = Object.entries(settings.severity_map).find(([k]) => k.trim().toLowerCase() === key)?.[1];
-  return { severity: override ?? DEFAULT_SEVERITY_MAP[key] ?? settings.default_severity, raw_severity: raw };
+  // Own keys only: a sender's `constructor` or `__proto__` must not find Object's properties (that was a 500).
+  const known = Object.hasOwn(DEFAULT_SEVERITY_MAP, key) ? DEFAULT_SEVERITY_MAP[key] : undefined;
+  return { severity: override ?? known ?? settings.default_severity, raw_severity: raw };
 }
 
 /** critical 4, high 3, medium 2, low 1, info 0: a larger number is more severe. */

@@ -172,6 +172,43 @@ describe(`hostile and odd deliveries (${DB_LABEL})`, () => {
     expect((await incident(s, id)).status).toBe('monitoring');
   });
 
+  it('a sender severity named like an Object property (constructor, __proto__) maps to the default, not a 500', async () => {
+    const am = await createIntegration(s, { name: name('proto-am'), kind: 'alertmanager' });
+    for (const severity of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const out = await accepted(s, am, amMessage({ labels: { alertname: 'P', severity } }));
+      expect(out.alerts[0]?.outcome).toBe('created');
+      expect((await incident(s, out.alerts[0]?.incident_id ?? '')).severity).toBe('medium');
+    }
+    const pd = await createIntegration(s, { name: name('proto-pd'), kind: 'pagerduty' });
+    const ev = {
+      routing_key: pd.secret,
+      event_action: 'trigger',
+      payload: { summary: 's', source: 'x', severity: 'constructor' },
+    };
+    expect((await s.api('/v2/enqueue', { json: ev })).status).toBe(202);
+    const dd = await createIntegration(s, { name: name('proto-dd'), kind: 'datadog' });
+    const out = await accepted(s, dd, {
+      cycle_key: 'p1',
+      transition: 'Triggered',
+      title: 't',
+      priority: 'constructor',
+    });
+    expect(out.alerts[0]?.outcome).toBe('created');
+  });
+
+  it('refuses silence regexes with large counted repeats, which cost RE2 a large program per label', async () => {
+    const res = await s.api('/api/silences/', {
+      json: {
+        matchers: [{ name: 'x', value: '.{0,1000}b', is_regex: true }],
+        ends_at: new Date(Date.now() + 60_000).toISOString(),
+        comment: 'c',
+        created_by: 'me',
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('counted repeat');
+  });
+
   it('a delivery of 1000 alerts in 1000 groups does not hold off other requests while it runs', async () => {
     const i = await createIntegration(s, { name: name('big'), kind: 'generic' });
     const alerts = Array.from({ length: 1000 }, (_, k) => genericAlert({ dedup_key: `k${k}`, group_key: `g${k}` }));
