@@ -1,5 +1,6 @@
 // `warroom integrations create|list|show|update|rotate-secret|delete`: alert integrations from the command line,
 // straight on the database the server uses.
+import { withCliDatabase } from './cli-database.js';
 import { formatTable } from './cli-table.js';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
@@ -10,10 +11,7 @@ import {
   type CreatedIntegration,
   type Integration,
 } from '../schema/index.js';
-import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrator.js';
-import { AppError } from './domain/errors.js';
+import { ConfigError } from './config.js';
 import {
   allIntegrations,
   changeIntegration,
@@ -138,33 +136,23 @@ export async function integrationsCommand(args: string[]): Promise<void> {
     id = parsed.data.integration_id;
   }
 
-  const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
-  try {
-    await migrateToLatest(database.db);
+  await withCliDatabase(async (db) => {
     if (createInput) {
-      printSecret(await createIntegration(database.db, createInput), 'created');
+      printSecret(await createIntegration(db, createInput), 'created');
     } else if (updateInput) {
-      console.log(JSON.stringify(await changeIntegration(database.db, updateInput), null, 2));
+      console.log(JSON.stringify(await changeIntegration(db, updateInput), null, 2));
     } else if (sub === 'list') {
-      console.log(describeIntegrations(await allIntegrations(database.db)));
+      console.log(describeIntegrations(await allIntegrations(db)));
     } else if (id !== undefined) {
       if (sub === 'show') {
-        console.log(JSON.stringify(await getIntegration(database.db, id), null, 2));
+        console.log(JSON.stringify(await getIntegration(db, id), null, 2));
       } else if (sub === 'rotate-secret') {
-        printSecret(await rotateIntegrationSecret(database.db, id), 'new secret for');
+        printSecret(await rotateIntegrationSecret(db, id), 'new secret for');
         console.error('the old secret stops working now');
       } else {
-        const removed = await removeIntegration(database.db, id);
+        const removed = await removeIntegration(db, id);
         console.log(`deleted integration ${removed.name} (${removed.id}) with its alerts and deliveries`);
       }
     }
-  } catch (err) {
-    // A taken name or an unknown integration is the user's to fix.
-    if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))
-      throw new ConfigError(err.message);
-    throw err;
-  } finally {
-    await database.close();
-  }
+  });
 }

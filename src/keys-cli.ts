@@ -1,11 +1,9 @@
 // `warroom keys create|list|revoke`: API keys from the command line, straight on the database the server uses.
+import { withCliDatabase } from './cli-database.js';
 import { formatTable } from './cli-table.js';
 import { parseArgs } from 'node:util';
 import { CreateKeyInput, type ApiKey } from '../schema/index.js';
-import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrator.js';
-import { AppError } from './domain/errors.js';
+import { ConfigError } from './config.js';
 import { createApiKey, listKeys, revokeKey } from './domain/keys.js';
 
 export const KEYS_USAGE = `usage: warroom keys create --name NAME --scopes SCOPES [--expires-in 90d]
@@ -57,29 +55,19 @@ export async function keysCommand(args: string[]): Promise<void> {
   const target = positionals[0];
   if (sub === 'revoke' && !target) throw new ConfigError(KEYS_USAGE);
 
-  const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
-  try {
-    await migrateToLatest(database.db);
+  await withCliDatabase(async (db) => {
     if (input) {
-      const created = await createApiKey(database.db, input);
+      const created = await createApiKey(db, input);
       console.log(created.key);
       console.error(
         `created key ${created.name} (wr_${created.prefix}…, scopes ${created.scopes.join(',')}` +
           `${created.expires_at ? `, expires ${created.expires_at}` : ''}); it is shown only this once`,
       );
     } else if (sub === 'list') {
-      console.log(describeKeys(await listKeys(database.db)));
+      console.log(describeKeys(await listKeys(db)));
     } else if (target) {
-      const revoked = await revokeKey(database.db, target);
+      const revoked = await revokeKey(db, target);
       console.log(`revoked key ${revoked.name} (wr_${revoked.prefix}…)`);
     }
-  } catch (err) {
-    // A taken name or an unknown key is the user's to fix.
-    if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))
-      throw new ConfigError(err.message);
-    throw err;
-  } finally {
-    await database.close();
-  }
+  });
 }

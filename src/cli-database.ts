@@ -1,0 +1,26 @@
+// The database a CLI command works on: the server's own (DATABASE_URL, else DATA_DIR), migrated, closed after.
+import type { Kysely } from 'kysely';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/connect.js';
+import { migrateToLatest } from './db/migrator.js';
+import type { Database } from './db/types.js';
+import { AppError } from './domain/errors.js';
+
+/**
+ * Runs `work` on the configured database, migrated first, and closes it. A taken name or an unknown id (CONFLICT,
+ * NOT_FOUND) is the user's to fix: it becomes a ConfigError, which the CLI prints as one line.
+ */
+export async function withCliDatabase(work: (db: Kysely<Database>) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  try {
+    await migrateToLatest(database.db);
+    await work(database.db);
+  } catch (err) {
+    if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))
+      throw new ConfigError(err.message);
+    throw err;
+  } finally {
+    await database.close();
+  }
+}
