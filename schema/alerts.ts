@@ -50,10 +50,13 @@ export const AlertAnnotations = z
   .record(text(256), text(16_000))
   .meta({ description: 'Annotation name → free text (summary, description, runbook_url...)' });
 
+/** An absolute http(s) URL: the only links kept (a `javascript:` link would run in a console that shows it). */
+export const HTTP_URL = /^https?:\/\/\S+$/i;
+
 export const AlertLink = z
   .object({
     href: text(2048)
-      .regex(/^https?:\/\/\S+$/i, { error: 'must be an http:// or https:// URL' })
+      .regex(HTTP_URL, { error: 'must be an http:// or https:// URL' })
       .meta({ description: 'Absolute http(s) URL (other schemes, e.g. javascript:, are refused)' }),
     text: text(500).meta({ description: 'What the link is, e.g. "Runbook"' }),
   })

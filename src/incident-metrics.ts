@@ -1,5 +1,6 @@
 // Incident lifecycle metrics, read off the committed changes every instance publishes locally (so each change is
 // counted once in the cluster): creations, time to acknowledge (MTTA) and time to resolve (MTTR).
+import { INCIDENT_CREATED_TITLE } from './db/incidents.js';
 import type { Change, ChangeSink } from './domain/changes.js';
 import type { Metrics } from './metrics.js';
 import type { Incident } from '../schema/index.js';
@@ -24,7 +25,7 @@ export class IncidentMetricsSink implements ChangeSink {
     const incident = this.last?.id === change.incident_id ? this.last : undefined;
     if (!incident) return;
     const { entry } = change;
-    if (entry.entry_type === 'system_event' && entry.title === 'Incident created') {
+    if (entry.entry_type === 'system_event' && entry.title === INCIDENT_CREATED_TITLE) {
       this.metrics.incidentsCreated.inc({ severity: incident.severity, source: incident.source });
       return;
     }

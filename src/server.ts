@@ -21,6 +21,7 @@ import { ChangeFanout } from './domain/changes.js';
 import { AlertService } from './alerts/service.js';
 import { countUnresolvedIncidents } from './db/incidents.js';
 import { IncidentMetricsSink } from './incident-metrics.js';
+import { COMPILED } from './package-root.js';
 import { anyApiKey } from './db/keys.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -223,7 +224,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host}:${port}`;
   // `code`: compiled JavaScript from dist/ (npm start after npm ci) or the TypeScript sources (tests, npm run dev).
-  const code = import.meta.url.includes('/dist/src/') ? 'dist' : 'sources';
+  const code = COMPILED ? 'dist' : 'sources';
   logger.info({ url, database: warroom.database.kind, code }, 'warroom listening');
 
   let closing: Promise<void> | undefined;

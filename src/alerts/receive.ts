@@ -145,6 +145,14 @@ function rowFrom(work: AlertWork, a: NormalizedAlert, prev: AlertRow | undefined
   };
 }
 
+/** A known alert heard from again: last seen now, one more message; a duplicate also counts as one. */
+function seenAgain(work: AlertWork, prev: AlertRow, duplicate: boolean): void {
+  prev.last_seen_at = work.now;
+  prev.received_count += 1;
+  if (duplicate) prev.duplicate_count += 1;
+  work.markAlert(prev);
+}
+
 async function handle(
   work: AlertWork,
   a: NormalizedAlert,
@@ -161,9 +169,7 @@ async function handle(
 
   if (a.action === 'acknowledge') {
     if (!prev) return result('duplicate', undefined);
-    prev.last_seen_at = work.now;
-    prev.received_count += 1;
-    work.markAlert(prev);
+    seenAgain(work, prev, false);
     const g = work.group(prev.group_key);
     const incident = prev.incident_id === g.incident_id ? await work.incidentOf(g) : undefined;
     if (incident && incident.status === 'open') {
@@ -175,10 +181,7 @@ async function handle(
 
   if (a.status === 'firing') {
     if (prev && prev.status === 'firing' && sameOccurrence(work, prev, a)) {
-      prev.last_seen_at = work.now;
-      prev.received_count += 1;
-      prev.duplicate_count += 1;
-      work.markAlert(prev);
+      seenAgain(work, prev, true);
       return result(prev.state === 'suppressed' || prev.state === 'below' ? 'suppressed' : 'duplicate', prev);
     }
     // A new occurrence: first seen, or firing again after it resolved (or with a new start).
@@ -192,10 +195,7 @@ async function handle(
 
   // Resolved.
   if (prev && prev.status === 'resolved') {
-    prev.last_seen_at = work.now;
-    prev.received_count += 1;
-    prev.duplicate_count += 1;
-    work.markAlert(prev);
+    seenAgain(work, prev, true);
     return result('duplicate', prev);
   }
   const row = rowFrom(work, a, prev);
@@ -286,27 +286,30 @@ export async function settleGroups(
       if (counted.length >= work.settings.min_alerts) {
         const joining = work.firingInGroup(key, ['pending']);
         const opened = await work.open(g, joining);
-        for (const r of results) {
-          if (joining.some((a) => a.dedup_key === r.dedup_key)) {
-            r.incident_id = opened.id;
-            r.outcome = 'created';
-          }
-        }
+        markResults(results, joining, opened.id, 'created');
       }
       continue;
     }
     if (!incident || usable !== 'active') continue;
     let current = incident;
-    for (const a of pending) {
-      current = await work.attach(a, current, g);
-      for (const r of results) {
-        if (r.dedup_key === a.dedup_key) {
-          r.incident_id = current.id;
-          r.outcome = 'updated';
-        }
-      }
-    }
+    for (const a of pending) current = await work.attach(a, current, g);
+    markResults(results, pending, current.id, 'updated');
     if (resolvedGroups.has(key)) await maybeMonitoring(work, g, current);
+  }
+}
+
+/** The delivery's results for `alerts` now belong to `incidentId`, with `outcome` (an alert may appear twice). */
+function markResults(
+  results: AlertResult[],
+  alerts: readonly AlertRow[],
+  incidentId: string,
+  outcome: AlertResult['outcome'],
+): void {
+  const keys = new Set(alerts.map((a) => a.dedup_key));
+  for (const r of results) {
+    if (!keys.has(r.dedup_key)) continue;
+    r.incident_id = incidentId;
+    r.outcome = outcome;
   }
 }
 

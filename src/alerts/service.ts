@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { AlertResult, Event, NormalizedAlert } from '../../schema/index.js';
+import type { AlertResult, Event, NormalizedAlert, TimelineEntry } from '../../schema/index.js';
 import type { ChangeEvent } from '../integrations/index.js';
 import { activeIncidentIds } from '../db/alerts.js';
 import { insertEvents, newEventId } from '../db/events.js';
 import { toIncident, toTimelineEntry } from '../db/rows.js';
 import { insertDelivery } from '../db/integrations.js';
-import type { Database, IncidentRow } from '../db/types.js';
+import type { Database } from '../db/types.js';
 import { publishChange, publishEvents, type ChangeSink } from '../domain/changes.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Metrics } from '../metrics.js';
@@ -124,12 +124,14 @@ export class AlertService {
 
   /** Publishes committed alert work: incidents, their timeline entries, their events; asks for analyses. */
   publish(done: WorkDone): void {
-    const byIncident = new Map<string, IncidentRow>(done.incidents.map((i) => [i.id, i]));
-    for (const incident of byIncident.values()) {
-      publishChange(this.deps.changes, {
-        incident: toIncident(incident),
-        timeline: done.timeline.filter((t) => t.incident_id === incident.id).map(toTimelineEntry),
-      });
+    const timeline = new Map<string, TimelineEntry[]>();
+    for (const row of done.timeline) {
+      const entries = timeline.get(row.incident_id) ?? [];
+      entries.push(toTimelineEntry(row));
+      timeline.set(row.incident_id, entries);
+    }
+    for (const incident of done.incidents) {
+      publishChange(this.deps.changes, { incident: toIncident(incident), timeline: timeline.get(incident.id) ?? [] });
     }
     if (done.events.length > 0) {
       publishEvents(this.deps.changes, { events: done.events, seqs: done.seqs }, (id) => this.deps.analyse(id));

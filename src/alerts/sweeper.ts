@@ -2,7 +2,7 @@
 // the end of flapping, and silences ending. Every instance sweeps; groups are taken with SKIP LOCKED, so each is
 // handled by one instance and a delivery of the same group simply goes first.
 import type { Kysely } from 'kysely';
-import { IntegrationKind, IntegrationSettings, type AlertResult, type AlertSeverity } from '../../schema/index.js';
+import type { AlertResult, AlertSeverity } from '../../schema/index.js';
 import { atLeastSeverity } from '../integrations/index.js';
 import {
   dueForAutoResolve,
@@ -13,25 +13,12 @@ import {
   tryLockGroup,
 } from '../db/alerts.js';
 import { activeSilences, findIntegration, pruneDeliveries } from '../db/integrations.js';
-import type { Database, IntegrationRow } from '../db/types.js';
+import type { Database } from '../db/types.js';
 import { compileSilences, finish, maybeMonitoring, settleGroups, silencedBy, type WorkDone } from './receive.js';
-import { AlertWork, FLAP_WINDOW_MS, type IntegrationInfo } from './work.js';
+import { AlertWork, FLAP_WINDOW_MS, integrationInfo } from './work.js';
 
 /** Deliveries kept per integration (older ones are pruned once a minute). */
 export const DELIVERIES_KEPT = 1000;
-
-/**
- * The integration row with its settings parsed (fields a later version added take their defaults). Unreadable
- * settings throw: falling back to defaults could silently drop a required HMAC signature.
- */
-export function integrationInfo(row: IntegrationRow): IntegrationInfo {
-  return {
-    id: row.id,
-    name: row.name,
-    kind: IntegrationKind.parse(row.kind),
-    settings: IntegrationSettings.parse(row.settings),
-  };
-}
 
 type GroupTask = (work: AlertWork) => Promise<void>;
 

@@ -3,18 +3,18 @@
 // same whether it arrives now or is released later by an ending silence.
 import type { Kysely } from 'kysely';
 import {
+  IntegrationKind,
+  IntegrationSettings,
   type AlertSeverity,
   type Event,
   type EventLevel,
   type IncidentStatus,
-  type IntegrationKind,
-  type IntegrationSettings,
   type TimelineEntryType,
 } from '../../schema/index.js';
 import { newEventId } from '../db/events.js';
 import { findIncident, insertIncidentWithEntry, updateIncident } from '../db/incidents.js';
 import { insertTimelineEntry } from '../db/timeline.js';
-import type { AlertGroupRow, AlertRow, Database, IncidentRow, TimelineRow } from '../db/types.js';
+import type { AlertGroupRow, AlertRow, Database, IncidentRow, IntegrationRow, TimelineRow } from '../db/types.js';
 import { planTransition } from '../domain/lifecycle.js';
 import { atLeastSeverity, highestSeverity, rankSeverity } from '../integrations/index.js';
 
@@ -24,6 +24,19 @@ export interface IntegrationInfo {
   name: string;
   kind: IntegrationKind;
   settings: IntegrationSettings;
+}
+
+/**
+ * The integration row with its settings parsed (fields a later version added take their defaults). Unreadable
+ * settings throw: falling back to defaults could silently drop a required HMAC signature.
+ */
+export function integrationInfo(row: IntegrationRow): IntegrationInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: IntegrationKind.parse(row.kind),
+    settings: IntegrationSettings.parse(row.settings),
+  };
 }
 
 /** A resolve/re-fire cycle counts towards flapping for this long; this many cycles within it is flapping. */

@@ -82,18 +82,6 @@ export async function loadAlerts(
     .execute();
 }
 
-/** The firing alerts still attached to an incident (none: every alert of it has resolved). */
-export async function countFiringOnIncident(db: Kysely<Database>, incidentId: string): Promise<number> {
-  const row = await db
-    .selectFrom('alerts')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('incident_id', '=', incidentId)
-    .where('status', '=', 'firing')
-    .where('state', '=', 'active')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 /** Writes alerts (new or changed) in one statement: an upsert on (integration_id, dedup_key). */
 export async function upsertAlerts(db: Kysely<Database>, rows: readonly AlertRow[]): Promise<void> {
   if (rows.length === 0) return;

@@ -5,6 +5,9 @@ import { microIso } from './events.js';
 import { prepare } from './prepared.js';
 import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types.js';
 
+/** The title of the timeline entry every new incident starts with (metrics count creations by it). */
+export const INCIDENT_CREATED_TITLE = 'Incident created';
+
 /**
  * Inserts the incident and its "Incident created" timeline entry in ONE statement (two data-modifying CTEs):
  * atomic without a transaction, and one round trip instead of four.
@@ -44,7 +47,7 @@ const insertWithEntry = prepare(
               .select((_eb) => [
                 'i.id',
                 sql.lit('system_event').as('entry_type'),
-                sql.lit('Incident created').as('title'),
+                sql.lit(INCIDENT_CREATED_TITLE).as('title'),
                 sql<string>`i.severity || ' incident "' || i.title || '" reported by ' || i.source`.as('description'),
                 sql<string>`${actor}::text`.as('actor'),
               ]),

@@ -5,13 +5,11 @@
 // the rest); otherwise PGlite runs initdb as before.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { migrations } from '../../migrations/index.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
-/** The package root, from src/db/ (sources) or dist/src/db/ (compiled). */
-const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/src/') ? '../../../' : '../../', import.meta.url));
-export const SEED_TARBALL = join(ROOT, 'dist', 'pglite-seed.tar.gz');
-export const SEED_MANIFEST = join(ROOT, 'dist', 'pglite-seed.json');
+export const SEED_TARBALL = join(PACKAGE_ROOT, 'dist', 'pglite-seed.tar.gz');
+export const SEED_MANIFEST = join(PACKAGE_ROOT, 'dist', 'pglite-seed.json');
 
 /** What the manifest beside the tarball records. */
 export interface SeedManifest {
@@ -25,7 +23,7 @@ export interface SeedManifest {
 export function pgliteVersion(): string {
   try {
     const pkg = JSON.parse(
-      readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8'),
+      readFileSync(join(PACKAGE_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8'),
     ) as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {

@@ -4,7 +4,6 @@
 // idea of an answer. Mounted before API-key authentication and rate limiting: an integration's secret is its key,
 // and a 429 would make Alertmanager, Grafana and Datadog drop the alerts for good (they retry 5xx only), so overload
 // is a 503 with Retry-After, as for any failure of ours.
-import { timingSafeEqual } from 'node:crypto';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import {
@@ -14,15 +13,14 @@ import {
   Uuid,
 } from '../../schema/index.js';
 import type { AlertService } from '../alerts/service.js';
-import { integrationInfo } from '../alerts/sweeper.js';
-import type { IntegrationInfo } from '../alerts/work.js';
+import { integrationInfo, type IntegrationInfo } from '../alerts/work.js';
 import { findIntegration, findIntegrationBySecretHash } from '../db/integrations.js';
 import type { Database, IntegrationRow } from '../db/types.js';
-import { sha256 } from '../domain/keys.js';
+import { AppError } from '../domain/errors.js';
+import { matchesHash, sha256 } from '../domain/keys.js';
 import {
   ALERT_PARSERS,
   AlertPayloadError,
-  type AlertPayloadIssue,
   pagerDutyAccepted,
   parsePagerDutyChange,
   verifyGrafanaRequest,
@@ -38,23 +36,6 @@ export interface AlertWebhookDeps {
   maxBodyBytes: number;
 }
 
-/** A refusal of a delivery: its status, what to tell the sender, and the issues (a 400 names each bad field). */
-class Refusal extends Error {
-  constructor(
-    readonly status: 400 | 401 | 404,
-    message: string,
-    readonly issues: AlertPayloadIssue[] = [],
-  ) {
-    super(message);
-  }
-}
-
-const equalSecret = (given: string, secret: string): boolean => {
-  const a = Buffer.from(sha256(given), 'hex');
-  const b = Buffer.from(sha256(secret), 'hex');
-  return timingSafeEqual(a, b);
-};
-
 /** The secret a request presents: `Authorization: Bearer <secret>`, or the password of `Basic`. */
 function presentedSecret(c: HonoContext<AppEnv>): string | undefined {
   const header = requestHeader(c, 'authorization');
@@ -69,13 +50,35 @@ function presentedSecret(c: HonoContext<AppEnv>): string | undefined {
   return undefined;
 }
 
-function parseJson(body: string): unknown {
-  if (body.trim() === '') throw new Refusal(400, 'request body is empty; expected JSON');
+/** A 400, naming the field when there is one. */
+const invalid = (message: string, issue?: { path: string; message: string }): AppError =>
+  new AppError('INVALID_INPUT', message, issue ? [issue] : undefined);
+
+/** A body parsed once: its JSON, or the 400 to answer once the sender has been authenticated. */
+type Parsed = { ok: true; value: unknown } | { ok: false; error: AppError };
+
+function parseJson(body: string): Parsed {
+  if (body.trim() === '') return { ok: false, error: invalid('request body is empty; expected JSON') };
   try {
-    return JSON.parse(body) as unknown;
+    return { ok: true, value: JSON.parse(body) as unknown };
   } catch (err) {
-    throw new Refusal(400, `malformed JSON body: ${err instanceof SyntaxError ? err.message : 'it nests too deeply'}`);
+    const detail = err instanceof SyntaxError ? err.message : 'it nests too deeply';
+    return { ok: false, error: invalid(`malformed JSON body: ${detail}`) };
   }
+}
+
+/** The parsed JSON, or the 400 it was. */
+function jsonOf(parsed: Parsed): unknown {
+  if (!parsed.ok) throw parsed.error;
+  return parsed.value;
+}
+
+/** The payload's `routing_key` when it is a string. */
+function routingKeyOf(parsed: Parsed): string | undefined {
+  const v = parsed.ok ? parsed.value : undefined;
+  return typeof v === 'object' && v !== null && 'routing_key' in v && typeof v.routing_key === 'string'
+    ? v.routing_key
+    : undefined;
 }
 
 /**
@@ -89,94 +92,70 @@ function loggable(body: string, secret: string): string {
 /**
  * Checks a delivery's credentials against the integration: Grafana's HMAC signature when the integration requires
  * one; otherwise the secret as a Bearer token or Basic password, or (pagerduty) as the payload's routing_key.
+ * Throws UNAUTHENTICATED (401).
  */
-function authenticate(c: HonoContext<AppEnv>, row: IntegrationRow, info: IntegrationInfo, body: string): void {
+function authenticate(
+  c: HonoContext<AppEnv>,
+  row: IntegrationRow,
+  info: IntegrationInfo,
+  body: string,
+  parsed: Parsed,
+) {
   const hmac = info.settings.hmac;
   if (hmac) {
     const verdict = verifyGrafanaRequest(hmac, row.secret, c.req.header(), body);
-    if (!verdict.ok) throw new Refusal(401, verdict.message);
+    if (!verdict.ok) throw new AppError('UNAUTHENTICATED', verdict.message);
     return;
   }
   const given = presentedSecret(c);
-  if (given !== undefined && equalSecret(given, row.secret)) return;
+  if (given !== undefined && matchesHash(given, row.secret_hash)) return;
   if (info.kind === 'pagerduty' && given === undefined) {
-    const routingKey = routingKeyOf(body);
-    if (routingKey !== undefined && equalSecret(routingKey, row.secret)) return;
+    const routingKey = routingKeyOf(parsed);
+    if (routingKey !== undefined && matchesHash(routingKey, row.secret_hash)) return;
   }
-  throw new Refusal(
-    401,
+  throw new AppError(
+    'UNAUTHENTICATED',
     given === undefined
       ? 'no credentials: send the integration secret as Authorization: Bearer (or as the Basic auth password)'
       : 'the integration secret does not match',
   );
 }
 
-function routingKeyOf(body: string): string | undefined {
-  try {
-    const v: unknown = JSON.parse(body);
-    if (typeof v === 'object' && v !== null && 'routing_key' in v && typeof v.routing_key === 'string')
-      return v.routing_key;
-  } catch {
-    // Not JSON: the parse step names the problem once authentication has passed or failed.
-  }
-  return undefined;
-}
-
 type Shape = 'warroom' | 'pagerduty';
 
 export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): void {
-  /** Answers a refusal in the sender's terms, and logs it against the integration when there is one. */
+  /**
+   * Answers a refusal: the one error model's answer (describeError), or PagerDuty's own shape for a 400 or 401 on
+   * its paths. Logs it against the integration when there is one: after authentication with the body (the secret
+   * redacted), a refused secret without it (nothing unauthenticated is stored beyond the fact of it); not transport
+   * refusals before authentication (413, bad UTF-8), nor a 503 (the database is away, so it could not be).
+   */
   const refuse = async (
     c: HonoContext<AppEnv>,
     shape: Shape,
-    err: unknown,
+    error: unknown,
     log?: { integrationId: string; secret: string; body: string; authenticated?: boolean },
   ): Promise<Response> => {
-    if (!(err instanceof Refusal) && !(err instanceof AlertPayloadError)) {
-      const described = describeError(err, c.get('requestId'));
-      // Transport refusals (413, 499, bad UTF-8) come before authentication: nothing unauthenticated is logged. A
-      // failure of ours (500) is logged too, so "why was my alert ignored" has an answer; a 503 (the database is
-      // away) could not be.
-      if (log && described.status !== 503 && log.authenticated) {
-        await deps.alerts.log(log.integrationId, {
-          path: c.req.path,
-          status: described.status,
-          body: described.status === 413 ? '' : loggable(log.body, log.secret),
-          error: described.body.message,
-        });
-      }
-      return errorResponse(c, err);
-    }
-    const status = err instanceof Refusal ? err.status : 400;
-    const issues = err.issues;
-    if (log && status !== 404) {
+    const err = error instanceof AlertPayloadError ? new AppError('INVALID_INPUT', error.message, error.issues) : error;
+    const { status, body: described } = describeError(err, c.get('requestId'));
+    if (log && status !== 503 && (log.authenticated || status === 401)) {
       await deps.alerts.log(log.integrationId, {
         path: c.req.path,
         status,
-        // A refused secret's payload is not kept: nothing unauthenticated is stored beyond the fact of it.
-        body: status === 401 ? '' : loggable(log.body, log.secret),
-        error: err.message,
+        body: log.authenticated ? loggable(log.body, log.secret) : '',
+        error: described.message,
       });
     }
-    if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="warroom-integration"');
-    if (shape === 'pagerduty') {
+    if (shape === 'pagerduty' && (status === 400 || status === 401)) {
+      const issues = described.issues ?? [];
       const body: PagerDutyErrorResponse = {
         status: 'invalid event',
-        message: status === 401 ? 'Invalid routing key' : err.message,
-        errors: issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`) : [err.message],
+        message: status === 401 ? 'Invalid routing key' : described.message,
+        errors: issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`) : [described.message],
       };
       return c.json(body, status);
     }
-    const code = status === 400 ? 'BAD_REQUEST' : status === 401 ? 'UNAUTHORIZED' : 'NOT_FOUND';
-    return c.json(
-      {
-        code,
-        message: err.message,
-        ...(issues.length > 0 ? { issues } : {}),
-        request_id: c.get('requestId'),
-      },
-      status,
-    );
+    return errorResponse(c, err);
   };
 
   /** Parses and handles an authenticated delivery; answers 202 in the sender's terms. */
@@ -185,11 +164,11 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     row: IntegrationRow,
     info: IntegrationInfo,
     body: string,
+    parsed: Parsed,
     shape: Shape,
   ): Promise<Response> => {
     try {
-      const payload = parseJson(body);
-      const alerts = ALERT_PARSERS[info.kind](payload, { settings: info.settings, integrationId: info.id });
+      const alerts = ALERT_PARSERS[info.kind](jsonOf(parsed), { settings: info.settings, integrationId: info.id });
       const { deliveryId, results } = await deps.alerts.receive(info, alerts, {
         path: c.req.path,
         body: loggable(body, row.secret),
@@ -210,26 +189,28 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     const id = c.req.param('integration_id') ?? '';
     let row: IntegrationRow | undefined;
     try {
-      if (!Uuid.safeParse(id).success) {
-        throw new Refusal(400, 'invalid input: integration_id: must be a UUID', [
-          { path: 'integration_id', message: 'must be a UUID' },
-        ]);
-      }
+      if (!Uuid.safeParse(id).success)
+        throw invalid('invalid input: integration_id: must be a UUID', {
+          path: 'integration_id',
+          message: 'must be a UUID',
+        });
       row = await findIntegration(deps.db, id);
-      if (!row) throw new Refusal(404, `integration ${id} not found`);
+      if (!row) throw new AppError('NOT_FOUND', `integration ${id} not found`);
     } catch (err) {
       return refuse(c, 'warroom', err);
     }
     const info = integrationInfo(row);
     const shape: Shape = info.kind === 'pagerduty' ? 'pagerduty' : 'warroom';
     let body = '';
+    let parsed: Parsed;
     try {
       body = await readBodyText(c, deps.maxBodyBytes);
-      authenticate(c, row, info, body);
+      parsed = parseJson(body);
+      authenticate(c, row, info, body, parsed);
     } catch (err) {
       return refuse(c, shape, err, { integrationId: row.id, secret: row.secret, body });
     }
-    return accept(c, row, info, body, shape);
+    return accept(c, row, info, body, parsed, shape);
   };
 
   /** PagerDuty's paths: the integration is the one whose secret is the event's routing_key. */
@@ -237,38 +218,36 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     (change: boolean) =>
     async (c: HonoContext<AppEnv>): Promise<Response> => {
       let body: string;
+      let parsed: Parsed;
       let row: IntegrationRow | undefined;
       try {
         body = await readBodyText(c, deps.maxBodyBytes);
-        const payload = parseJson(body);
-        const routingKey =
-          typeof payload === 'object' && payload !== null && 'routing_key' in payload ? payload.routing_key : undefined;
-        if (typeof routingKey !== 'string' || routingKey === '') {
-          throw new Refusal(400, 'routing_key: must be the integration secret (a non-empty string)', [
-            { path: 'routing_key', message: 'must be a non-empty string' },
-          ]);
+        parsed = parseJson(body);
+        jsonOf(parsed);
+        const routingKey = routingKeyOf(parsed);
+        if (routingKey === undefined || routingKey === '') {
+          throw invalid('routing_key: must be the integration secret (a non-empty string)', {
+            path: 'routing_key',
+            message: 'must be a non-empty string',
+          });
         }
         row = await findIntegrationBySecretHash(deps.db, sha256(routingKey));
         // Only a pagerduty integration takes its secret as a routing_key: another kind's secret here would skip its
         // own checks (a Grafana integration's required signature).
-        if (!row || row.kind !== 'pagerduty') throw new Refusal(401, 'no pagerduty integration has this routing_key');
+        if (!row || row.kind !== 'pagerduty') {
+          throw new AppError('UNAUTHENTICATED', 'no pagerduty integration has this routing_key');
+        }
       } catch (err) {
         return refuse(c, 'pagerduty', err);
       }
       const info = integrationInfo(row);
-      if (!change) return accept(c, row, info, body, 'pagerduty');
+      if (!change) return accept(c, row, info, body, parsed, 'pagerduty');
       try {
-        const payload = parseJson(body);
-        const event = parsePagerDutyChange(payload);
+        const event = parsePagerDutyChange(jsonOf(parsed));
         await deps.alerts.receiveChange(info, event, { path: c.req.path, body: loggable(body, row.secret) });
         return c.json({ status: 'success', message: 'Change event processed' }, 202);
       } catch (err) {
-        return refuse(c, 'pagerduty', err, {
-          integrationId: row.id,
-          secret: row.secret,
-          body,
-          authenticated: true,
-        });
+        return refuse(c, 'pagerduty', err, { integrationId: row.id, secret: row.secret, body, authenticated: true });
       }
     };
 

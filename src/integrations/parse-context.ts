@@ -6,6 +6,7 @@ import {
   type IntegrationSettings,
   MAX_DEDUP_KEY,
   MAX_TITLE,
+  HTTP_URL,
   MAX_TIMESTAMP,
   MIN_TIMESTAMP,
   type NormalizedAlert,
@@ -62,8 +63,8 @@ export function storableTime(ms: number): string | null {
   return new Date(ms).toISOString();
 }
 
-/** Whether a sender's link may be kept: http(s) only (a `javascript:` link would run in the console that shows it). */
-export const isHttpUrl = (href: string): boolean => /^https?:\/\/\S+$/i.test(href.trim());
+/** Whether a sender's link may be kept: the generic format's rule (schema HTTP_URL), applied to trimmed text. */
+export const isHttpUrl = (href: string): boolean => HTTP_URL.test(href.trim());
 
 /** A label/annotation map: string → string, as Prometheus defines them. */
 export const StringMap = z.record(z.string(), z.string());

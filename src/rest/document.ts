@@ -1,6 +1,7 @@
 // The OpenAPI document: where the committed openapi.json lives, and the document rendered from the router (served at
 // /openapi.json, written by `warroom openapi`, checked for drift by CI).
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 import type { OpenAPIObject } from 'trpc-to-openapi';
 import { createAppRouter } from '../routers/index.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -8,10 +9,7 @@ import { buildOpenApiDocument } from './openapi.js';
 /** Where the REST facade is mounted. */
 export const REST_PREFIX = '/api';
 export const API_VERSION = '0.1.0';
-// From src/rest/ (sources) or dist/src/rest/ (compiled): the file sits at the package root either way.
-export const OPENAPI_PATH = fileURLToPath(
-  new URL(import.meta.url.includes('/dist/src/') ? '../../../openapi.json' : '../../openapi.json', import.meta.url),
-);
+export const OPENAPI_PATH = join(PACKAGE_ROOT, 'openapi.json');
 
 /**
  * Built from a router that checks its outputs: the document needs each procedure's output schema, which a router

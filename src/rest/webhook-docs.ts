@@ -21,6 +21,9 @@ const RETRY_AFTER = {
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
 };
 
+// Named once: each .meta() call makes a new schema, and the document should carry one component per name.
+const PagerDutyEventDoc = PagerDutyEvent.meta({ id: 'PagerDutyEvent' });
+
 const ChangeEventResponse = z
   .object({ status: z.literal('success'), message: z.string() })
   .meta({ id: 'PagerDutyChangeEventResponse' });
@@ -87,7 +90,7 @@ export function addWebhookPaths(doc: OpenAPIObject): void {
           oneOf: [
             ref(GenericAlertsInput, 'input'),
             ref(AlertmanagerMessage.meta({ id: 'AlertmanagerWebhookMessage' }), 'input'),
-            ref(PagerDutyEvent.meta({ id: 'PagerDutyEvent' }), 'input'),
+            ref(PagerDutyEventDoc, 'input'),
             ref(DatadogPayload.meta({ id: 'DatadogWebhookPayload' }), 'input'),
           ],
         }),
@@ -116,7 +119,7 @@ export function addWebhookPaths(doc: OpenAPIObject): void {
         'For senders that can change only PagerDuty’s host: the event goes to the pagerduty integration whose ' +
         'secret is its routing_key. A trigger without dedup_key gets one, returned in the answer.',
       security: [{}],
-      requestBody: { required: true, content: json(ref(PagerDutyEvent.meta({ id: 'PagerDutyEvent' }), 'input')) },
+      requestBody: { required: true, content: json(ref(PagerDutyEventDoc, 'input')) },
       responses: {
         202: { description: 'Event processed', content: json(ref(PagerDutyEventResponse, 'output')) },
         400: error('Invalid event (PagerDuty’s error shape)', pdError),
