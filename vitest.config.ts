@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The fault test stops and starts its own PostgreSQL and takes minutes: `npm run test:faults` runs it alone.
     exclude: [...configDefaults.exclude, 'test/faults/**'],
+    // The embedded PostgreSQL the suite runs on when no TEST_DATABASE_URL is given.
+    globalSetup: ['test/embedded-database.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,13 +1,10 @@
 // The benchmark suite: Warroom as a real server process under load from this process, beside the database's own
 // ceiling and a hand-written Hono baseline measured in the same run, so the figures that matter are ratios.
 // Usage: npm run bench [-- --embedded] [-- --quick] [-- --soak=SECONDS]
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrator.js';
 import type { Database } from '../src/db/types.js';
@@ -26,6 +23,7 @@ import {
   type LoadSummary,
 } from './lib/load.js';
 import { seedScale } from './lib/seed.js';
+import { footprint, timeToHealthy } from './lib/footprint.js';
 import { batchBody, batchRows, eventBody, incidentBody } from './lib/workload.js';
 import { chatThroughput, fanout } from './rooms.js';
 
@@ -145,34 +143,87 @@ async function paired(ours: Side, theirs: Side, runs: number): Promise<PairedRes
   return { ours: summarize(o), theirs: summarize(t), oursCpuUs: median(oc), theirsCpuUs: median(tc) };
 }
 
+/**
+ * The embedded default as a newcomer meets it, three times each: `npm start` on an empty DATA_DIR (initdb and
+ * migrations included) and again on the same directory, each timed to the first 200 from /health.
+ */
+async function startupFigures(): Promise<void> {
+  const first: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-start-'));
+    try {
+      const a = await timeToHealthy({ DATA_DIR: dir, DATABASE_URL: '' });
+      first.push(a.ms);
+      await a.w.stop();
+      const b = await timeToHealthy({ DATA_DIR: dir, DATABASE_URL: '' });
+      warm.push(b.ms);
+      await b.w.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const show = (xs: number[]): string => `${fmt(median(xs) / 1000, 2)} (${xs.map((x) => fmt(x / 1000, 2)).join(', ')})`;
+  record('start_first', 'first start on an empty DATA_DIR to /health 200 (s): median (runs)', show(first), {
+    target: '< 5',
+    ok: median(first) < 5000,
+  });
+  record('start_warm', 'warm start on the same DATA_DIR to /health 200 (s): median (runs)', show(warm), {
+    target: '< 1.5',
+    ok: median(warm) < 1500,
+  });
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const cleanups: Array<() => Promise<unknown>> = [];
   let env: Record<string, string>;
-  let dataDir: string | undefined;
-  let pgVersion = 'n/a';
+  let pgVersion: string;
   let baselineUrl: string | undefined;
+  // Where Warroom's database is, for the bench's own connections (the ceiling, seeding, the baseline's database).
+  let appUrl: string;
 
   if (embedded) {
-    dataDir = await mkdtemp(join(tmpdir(), 'warroom-bench-'));
-    cleanups.push(() => rm(dataDir ?? '', { recursive: true, force: true }));
+    await startupFigures();
+    const dataDir = await mkdtemp(join(tmpdir(), 'warroom-bench-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     env = { DATA_DIR: dataDir, DATABASE_URL: '' };
+    // The embedded server's socket (src/db/embedded-postgres.ts): other processes may connect while Warroom runs.
+    appUrl = `postgresql://postgres@${encodeURIComponent(join(dataDir, 'run'))}:5432/postgres`;
   } else {
     const app = await scratchDatabase(PG);
     const base = await scratchDatabase(PG);
     cleanups.push(app.drop, base.drop);
     env = { DATABASE_URL: app.url };
+    appUrl = app.url;
     baselineUrl = base.url;
-    const c = new pg.Client({ connectionString: PG });
+  }
+
+  const w = await spawnWarroom(env, logFile('warroom'));
+  if (embedded) {
+    const base = await scratchDatabase(appUrl);
+    cleanups.push(base.drop);
+    baselineUrl = base.url;
+  }
+  {
+    const c = new pg.Client({ connectionString: appUrl });
     await c.connect();
     pgVersion = String((await c.query('show server_version')).rows[0]?.server_version ?? '?');
     await c.end();
   }
-
-  let w = await spawnWarroom(env, logFile('warroom'));
+  await new Promise((r) => setTimeout(r, 3_000));
+  const idle = await footprint(w.child.pid ?? -1);
+  record(
+    'idle_memory',
+    embedded
+      ? 'idle, after start-up: server RSS; server + embedded PostgreSQL, PSS (MiB)'
+      : 'idle, after start-up: server RSS (MiB)',
+    embedded ? `${fmt(idle.serverRss)}; ${fmt(idle.totalPss)}` : fmt(idle.serverRss),
+    embedded ? { target: 'total < 250', ok: idle.totalPss < 250 } : { target: '< 120', ok: idle.serverRss < 120 },
+  );
   const phaseRss: Record<string, number> = { start: await rssMiB(w.child.pid) };
   try {
-    console.error(`warroom at ${w.url} (${embedded ? 'embedded PGlite' : `PostgreSQL ${pgVersion}`})`);
+    console.error(`warroom at ${w.url} (${embedded ? 'embedded ' : ''}PostgreSQL ${pgVersion})`);
     const incident = await json<{ id: string }>(await w.api('/api/incidents/', { json: incidentBody }));
     // A nearly empty database: a page of incidents and of events, so lists return full pages from the start.
     for (let i = 0; i < 59; i++)
@@ -180,7 +231,7 @@ async function main(): Promise<void> {
     await w.api('/api/ingest/events/batch', { json: batchBody(incident.id, 200) });
     await settle(w);
 
-    // The hand-written baseline, on its own database: PostgreSQL only (PGlite takes one process).
+    // The hand-written baseline, on its own database beside Warroom's.
     let b: BenchProcess | undefined;
     let baseId = '';
     if (baselineUrl) {
@@ -190,7 +241,7 @@ async function main(): Promise<void> {
       await migrateToLatest(baseDb);
       // The same select must read the same row: the incident Warroom serves, analysis and all (~1.6 KB of JSON
       // where a bare row is ~0.4 KB), copied column for column. Until 2026-11-27 the baseline read a bare row.
-      const appDb = new pg.Client({ connectionString: env.DATABASE_URL });
+      const appDb = new pg.Client({ connectionString: appUrl });
       await appDb.connect();
       const copy = (
         await appDb.query<{ row: string }>('select row_to_json(i)::text as row from incidents i where id = $1', [
@@ -274,23 +325,11 @@ async function main(): Promise<void> {
       connections: 4,
       seconds: SECONDS,
     };
-    /** Rows/s, and CPU per batch: of the whole machine on PostgreSQL, of PGlite's own loop in embedded mode. */
+    /** Rows/s, and CPU per batch of the whole machine while the ceiling runs. */
     const ceilingRun = async (): Promise<{ rows: number; cpuMsPerBatch: number }> => {
-      if (!embedded) {
-        const c0 = await machineCpuMs();
-        const rows = await pgCeiling(env.DATABASE_URL ?? '', batchRows(incident.id, BATCH), 4, SECONDS);
-        return { rows, cpuMsPerBatch: ((await machineCpuMs()) - c0) / Math.max(1, (rows * SECONDS) / BATCH) };
-      }
-      const stdout = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', 'bench/lib/pglite-ceiling.ts', String(SECONDS), String(BATCH)],
-        { encoding: 'utf8' },
-      );
-      const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
-        rows_per_second: number;
-        cpu_ms_per_batch: number;
-      };
-      return { rows: out.rows_per_second, cpuMsPerBatch: out.cpu_ms_per_batch };
+      const c0 = await machineCpuMs();
+      const rows = await pgCeiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS);
+      return { rows, cpuMsPerBatch: ((await machineCpuMs()) - c0) / Math.max(1, (rows * SECONDS) / BATCH) };
     };
     // Warroom and the ceiling alternately (A B A B ...), each run after the server's analysis backlog has drained,
     // so drift on the shared machine and the table's growth hit both sides alike.
@@ -316,27 +355,21 @@ async function main(): Promise<void> {
     phaseRss.batch = await rssMiB(w.child.pid);
     await settle(w);
     const ceiling = median(ceilings);
-    let valuesCeiling: number | undefined;
-    if (!embedded) {
-      const url = env.DATABASE_URL ?? '';
-      const values: number[] = [];
-      for (let i = 0; i < RUNS; i++)
-        values.push(await pgCeiling(url, batchRows(incident.id, BATCH), 4, SECONDS, 'values'));
-      valuesCeiling = median(values);
-    }
+    const values: number[] = [];
+    for (let i = 0; i < RUNS; i++)
+      values.push(await pgCeiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS, 'values'));
+    const valuesCeiling = median(values);
     record('batch_ingest', `batch ingest, ${BATCH} events/request, 4 clients (events/s)`, fmt(batchEps));
     record(
       'db_ceiling',
-      `database ceiling: Warroom's batch statement straight through ${embedded ? 'PGlite (one connection: PGlite has no more)' : 'pg, 4 connections'} (rows/s)`,
+      "database ceiling: Warroom's batch statement straight through pg, 4 connections (rows/s)",
       fmt(ceiling),
     );
-    if (valuesCeiling !== undefined) {
-      record(
-        'db_ceiling_values',
-        `for comparison: the same rows as one multi-row VALUES statement (${BATCH * 7} parameters), 4 connections (rows/s)`,
-        fmt(valuesCeiling),
-      );
-    }
+    record(
+      'db_ceiling_values',
+      `for comparison: the same rows as one multi-row VALUES statement (${BATCH * 7} parameters), 4 connections (rows/s)`,
+      fmt(valuesCeiling),
+    );
     const batchRatio = batchEps / ceiling;
     record(
       'batch_vs_ceiling',
@@ -351,9 +384,7 @@ async function main(): Promise<void> {
     );
     record(
       'batch_cpu',
-      embedded
-        ? `CPU per ${BATCH}-event batch (ms): whole machine under Warroom's load (of it, the server) vs the ceiling's insert loop`
-        : `CPU per ${BATCH}-event batch (ms): whole machine under Warroom's load (of it, the server) vs under the ceiling's`,
+      `CPU per ${BATCH}-event batch (ms): whole machine under Warroom's load (of it, the server) vs under the ceiling's`,
       `${fmt(median(cpuPerBatch.machine), 1)} (server ${fmt(median(cpuPerBatch.server), 1)}) vs ${fmt(median(cpuPerBatch.ceiling), 1)}`,
     );
 
@@ -435,12 +466,6 @@ async function main(): Promise<void> {
         vsBaseline.map(([key, , r]) => `${key} ${fmt(r.oursCpuUs)} vs ${fmt(r.theirsCpuUs)}`).join('; '),
       );
       await b.stop();
-    } else {
-      record(
-        'baseline',
-        'hand-written baseline',
-        'n/a in embedded mode (it needs a second process on the same database)',
-      );
     }
 
     // --- scale: 100,000 incidents and 1,000,000 events more than the phases above left
@@ -453,20 +478,11 @@ async function main(): Promise<void> {
       }>`select (select count(*) from incidents) i, (select count(*) from events) e`.execute(db);
       return `${fmt(Number(c.rows[0]?.i))} incidents, ${fmt(Number(c.rows[0]?.e))} events`;
     };
-    let scale: string;
-    if (embedded) {
-      await w.stop();
-      const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(dataDir)) });
-      scale = await seedAndCount(db);
-      await db.destroy();
-      w = await spawnWarroom(env, logFile('warroom'));
-    } else {
-      const db = new Kysely<Database>({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 }) }),
-      });
-      scale = await seedAndCount(db);
-      await db.destroy();
-    }
+    const scaleDb = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: appUrl, max: 1 }) }),
+    });
+    const scale = await seedAndCount(scaleDb);
+    await scaleDb.destroy();
     console.error(`  database now holds ${scale}`);
     const big = await reads('scale reads');
     for (const k of ['get', 'list', 'events'] as const) {
@@ -577,13 +593,12 @@ async function main(): Promise<void> {
       `${fmt(f.p50, 1)} / ${fmt(f.p99, 1)}`,
     );
     record('rooms_chat', 'rooms: chat messages/s, one instance', fmt(await chatThroughput(w, w)));
-    if (!embedded) {
-      const w2 = await spawnWarroom(env, logFile('warroom-b'));
-      try {
-        record('rooms_chat_two', 'rooms: chat messages/s, sent on A, received on B', fmt(await chatThroughput(w, w2)));
-      } finally {
-        await w2.stop();
-      }
+    // A second instance on the same database (on the embedded one, through its socket).
+    const w2 = await spawnWarroom({ DATABASE_URL: appUrl }, logFile('warroom-b'));
+    try {
+      record('rooms_chat_two', 'rooms: chat messages/s, sent on A, received on B', fmt(await chatThroughput(w, w2)));
+    } finally {
+      await w2.stop();
     }
     const a = analysisMedianMs();
     record('analysis', `analysis of a ${fmt(a.events)}-event incident, median (ms)`, fmt(a.median, 1), {
@@ -611,7 +626,7 @@ async function main(): Promise<void> {
     },
   );
 
-  const header = `Warroom benchmark: ${embedded ? 'embedded PGlite' : `PostgreSQL ${pgVersion}`}, ${cpus().length} cores, Node ${process.version}, ${RUNS} runs × ${SECONDS} s (medians)`;
+  const header = `Warroom benchmark: ${embedded ? 'embedded ' : ''}PostgreSQL ${pgVersion}, ${cpus().length} cores, Node ${process.version}, ${RUNS} runs × ${SECONDS} s (medians)`;
   console.log(`\n${header}\n`);
   console.log('| measure | value | target |\n|---|---|---|');
   for (const r of rows)
@@ -620,7 +635,7 @@ async function main(): Promise<void> {
   const file = embedded ? 'bench/results/latest-embedded.json' : 'bench/results/latest.json';
   await writeFile(
     file,
-    `${JSON.stringify({ when: new Date().toISOString(), mode: embedded ? 'pglite' : 'postgres', cores: cpus().length, node: process.version, postgres: pgVersion, runs: RUNS, seconds: SECONDS, duration_s: Math.round((Date.now() - started) / 1000), results }, null, 2)}\n`,
+    `${JSON.stringify({ when: new Date().toISOString(), mode: embedded ? 'embedded' : 'postgres', cores: cpus().length, node: process.version, postgres: pgVersion, runs: RUNS, seconds: SECONDS, duration_s: Math.round((Date.now() - started) / 1000), results }, null, 2)}\n`,
   );
   console.log(`\nwritten to ${file}`);
 }

@@ -1,5 +1,5 @@
 // Where the package is, whether this code runs from the TypeScript sources (src/) or compiled (dist/src/): the files
-// that sit at the package root (openapi.json, dist/pglite-seed.tar.gz, node_modules) are found from here.
+// that sit at the package root (openapi.json, node_modules) are found from here.
 import { fileURLToPath } from 'node:url';
 
 /** True when running the JavaScript compiled into dist/ (what `npm start` runs after `npm ci`). */

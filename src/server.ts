@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from './db/types.js';
 import { createRefiner } from './analysis/runtime/refiner.js';
-import { inlineRunner, workerRunner } from './analysis/runtime/runner.js';
+import { workerRunner } from './analysis/runtime/runner.js';
 import { AnalysisService } from './analysis/runtime/service.js';
 import { AnalysisWorker } from './analysis/runtime/worker-client.js';
 import { createApp, type WarroomApp } from './app.js';
@@ -25,7 +25,6 @@ import { COMPILED } from './package-root.js';
 import { anyApiKey } from './db/keys.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { InProcessBus, type RoomBus } from './rooms/bus.js';
 import { RoomHub } from './rooms/hub.js';
 import { PgBus } from './rooms/pg-bus.js';
 import { createAppRouter } from './routers/index.js';
@@ -64,6 +63,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     dataDir: config.DATA_DIR,
     poolSize: config.DB_POOL_SIZE,
     onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
+    onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
   });
   try {
     await migrateToLatest(database.db).catch((err: unknown) => {
@@ -84,14 +84,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   }
   const metrics = createMetrics();
   const changes = new ChangeFanout((err) => logger.error({ err }, 'change subscriber failed'));
-  let bus: RoomBus;
-  if (database.url) {
-    const pgBus = new PgBus({ url: database.url, db: database.db, logger });
-    await pgBus.start();
-    bus = pgBus;
-  } else {
-    bus = new InProcessBus().join();
-  }
+  const bus = new PgBus({ url: database.url, db: database.db, logger });
+  await bus.start();
   const hub = new RoomHub(bus, metrics, {
     ...(opts.presence?.heartbeatMs ? { heartbeatMs: opts.presence.heartbeatMs } : {}),
     ...(opts.presence?.timeoutMs ? { presenceTimeoutMs: opts.presence.timeoutMs } : {}),
@@ -105,11 +99,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     metrics,
     debounceMs: config.ANALYSIS_DEBOUNCE_MS,
     refine: createRefiner(config, logger),
-    // On PostgreSQL a worker thread reads and analyses over its own connection; PGlite's database lives in this
-    // thread, and copying every event across would cost more than it saves.
-    runner: database.url
-      ? workerRunner(new AnalysisWorker({ databaseUrl: database.url }, logger))
-      : inlineRunner(database.db),
+    // A worker thread reads and analyses over its own connection, off the request path.
+    runner: workerRunner(new AnalysisWorker({ databaseUrl: database.url }, logger)),
   });
   changes.add(analysis);
   changes.add(new IncidentMetricsSink(metrics));

@@ -12,9 +12,9 @@ import { atLeastSeverity, matchesAll, parseMatchers, type Matcher } from '../int
 import { AlertWork, type IntegrationInfo } from './work.js';
 
 /**
- * A large delivery is many statements. On embedded PGlite they run in this thread, and a long run of them can keep
- * the event loop from other requests (health checks included) under load; every YIELD_EVERY alerts and groups the
- * work lets the loop turn (test/integration/alerts-hostile.test.ts, the 1000-group delivery).
+ * A large delivery is many statements and, between them, matching and grouping in this thread; every YIELD_EVERY
+ * alerts and groups the work lets the event loop turn, so one delivery of 1000 alerts never holds other requests
+ * (health checks included) behind it (test/integration/alerts-hostile.test.ts, the 1000-group delivery).
  */
 const YIELD_EVERY = 20;
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -1,28 +1,31 @@
-// Opens the database: a `pg` pool when DATABASE_URL is set, otherwise embedded PGlite (on disk, or in memory).
+// Opens the database: a `pg` pool on DATABASE_URL, or on the embedded PostgreSQL that DATA_DIR holds (started here).
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { ConfigError } from '../config.js';
-import { lockDataDir } from './data-dir-lock.js';
-import { holdsDatabase, loadSeed } from './pglite-seed.js';
+import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
+import { embeddedSocketUrl, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './types.js';
 
-export type DatabaseKind = 'postgres' | 'pglite';
+/** 'embedded': the private server this process started for DATA_DIR. */
+export type DatabaseKind = 'postgres' | 'embedded';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: DatabaseKind;
-  /** The connection string, for components that need a dedicated connection (LISTEN). Undefined on PGlite. */
-  url: string | undefined;
+  /** The connection string, for components that need a dedicated connection (LISTEN, the analysis worker). */
+  url: string;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
   databaseUrl?: string | undefined;
-  /** Directory for PGlite's files, or 'memory'. Ignored when databaseUrl is set. */
+  /** Directory of the embedded database, or 'memory' (a throw-away one). Ignored when databaseUrl is set. */
   dataDir: string;
   poolSize?: number;
   onConnectionError?: (err: Error) => void;
+  /** The embedded server stopped without being asked (crashed or killed). */
+  onServerExit?: (code: number | null) => void;
 }
 
 // int8 (bigserial `seq`, count(*)) arrives as a string from `pg`; we never do arithmetic on seq, and counts are
@@ -56,49 +59,73 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
-  if (opts.databaseUrl) {
-    const db = connectPostgres(opts.databaseUrl, {
-      poolSize: opts.poolSize ?? 10,
-      ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
-    });
-    return { db, kind: 'postgres', url: opts.databaseUrl, close: () => db.destroy() };
-  }
-  // Loaded only when used: PGlite's module alone adds ~50 MiB of RSS to a process (and to the analysis worker,
-  // which shares this file) that talks to PostgreSQL.
-  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('kysely-pglite-dialect'),
-  ]);
-  let pglite: InstanceType<typeof PGlite>;
-  let unlock = (): void => undefined;
+function joinPostgres(url: string, kind: DatabaseKind, opts: DatabaseOptions): DatabaseHandle {
+  const db = connectPostgres(url, {
+    poolSize: opts.poolSize ?? 10,
+    ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
+  });
+  return { db, kind, url, close: () => db.destroy() };
+}
+
+async function accepts(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  client.on('error', () => undefined);
   try {
-    if (opts.dataDir === 'memory') {
-      const seed = loadSeed();
-      pglite = new PGlite(seed ? { loadDataDir: seed } : {});
-    } else {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens the database: DATABASE_URL's server, or the embedded one for DATA_DIR, started here (and stopped by
+ * `close()`), or, when a running warroom already owns DATA_DIR, that one through its socket. Throws ConfigError with
+ * a one-line reason.
+ */
+export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
+  if (opts.databaseUrl) return joinPostgres(opts.databaseUrl, 'postgres', opts);
+  // No DATABASE_URL: the embedded PostgreSQL for DATA_DIR (embedded-postgres.ts), then the same pool as above.
+  let unlock = (): void => undefined;
+  let embedded: EmbeddedPostgres;
+  try {
+    if (opts.dataDir !== 'memory') {
       mkdirSync(opts.dataDir, { recursive: true });
       accessSync(opts.dataDir, constants.R_OK | constants.W_OK);
-      unlock = lockDataDir(opts.dataDir);
-      // A new data directory starts from the pre-initialised tarball when there is one (pglite-seed.ts): seconds
-      // instead of initdb's 10-20. An existing one is opened as it is.
-      const seed = holdsDatabase(opts.dataDir) ? undefined : loadSeed();
-      pglite = new PGlite(opts.dataDir, seed ? { loadDataDir: seed } : {});
+      try {
+        unlock = lockDataDir(opts.dataDir);
+      } catch (err) {
+        // A running warroom owns this DATA_DIR's server: use it through its socket (`warroom keys create` while
+        // the server runs), as a second instance would use a shared PostgreSQL.
+        if (!(err instanceof DataDirInUseError)) throw err;
+        const url = embeddedSocketUrl(opts.dataDir);
+        if (!url || !(await accepts(url))) throw err;
+        return joinPostgres(url, 'embedded', opts);
+      }
     }
-    await pglite.waitReady;
+    embedded = await startEmbeddedPostgres({
+      dataDir: opts.dataDir,
+      ...(opts.onServerExit ? { onUnexpectedExit: opts.onServerExit } : {}),
+    });
   } catch (err) {
     unlock();
     if (err instanceof ConfigError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new ConfigError(`cannot open the embedded database in ${opts.dataDir} (DATA_DIR): ${reason}`, { cause: err });
   }
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const db = connectPostgres(embedded.url, {
+    poolSize: opts.poolSize ?? 10,
+    ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
+  });
   return {
     db,
-    kind: 'pglite',
-    url: undefined,
+    kind: 'embedded',
+    url: embedded.url,
     close: async () => {
       await db.destroy();
+      await embedded.stop();
       unlock();
     },
   };

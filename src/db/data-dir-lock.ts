@@ -1,7 +1,6 @@
-// One process at a time on an embedded database directory. PGlite is a single-process database: a second process on
-// the same DATA_DIR (a second server, or `warroom keys create` while the server runs) would write behind the first
-// one's back, and the running server would not see a key made that way. The lock is a file holding the owner's pid;
-// one left by a process that died is taken over.
+// One process at a time runs the embedded PostgreSQL of a DATA_DIR (two would fight over its cluster); others reach
+// that server through its socket (connect.ts). The lock is a file holding the owner's pid; one left by a process that
+// died is taken over.
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config.js';
@@ -18,7 +17,17 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes the lock on `dir` for this process; returns the function that releases it. Throws ConfigError if held. */
+/** Another live process holds the lock: it runs this DATA_DIR's embedded server. */
+export class DataDirInUseError extends ConfigError {
+  constructor(
+    readonly dir: string,
+    readonly owner: number,
+  ) {
+    super(`DATA_DIR ${dir} is in use by process ${owner} (a running warroom), whose database cannot be reached`);
+  }
+}
+
+/** Takes the lock on `dir` for this process; returns the function that releases it. Throws DataDirInUseError if held. */
 export function lockDataDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -37,10 +46,7 @@ export function lockDataDir(dir: string): () => void {
       if (!(err instanceof Error && 'code' in err && err.code === 'EEXIST')) throw err;
       const owner = Number(readFileSync(path, 'utf8'));
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new ConfigError(
-          `DATA_DIR ${dir} is in use by process ${owner} (a running warroom): the embedded database takes one process; ` +
-            'stop it first, or use the API',
-        );
+        throw new DataDirInUseError(dir, owner);
       }
       // Left by a process that is gone: take it over.
       unlinkSync(path);

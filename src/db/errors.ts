@@ -38,9 +38,8 @@ const UNAVAILABLE_MESSAGES = [
   'Client was closed and is not queryable',
   // A database that refuses connections (ALTER DATABASE … ALLOW_CONNECTIONS false, SQLSTATE 55000 is too broad).
   'is not currently accepting connections',
-  // Kysely and PGlite after close: the instance is shutting down.
+  // Kysely after close: the instance is shutting down.
   'driver has already been destroyed',
-  'PGlite is closed',
 ];
 
 /**

@@ -88,7 +88,7 @@ export interface EventsQuery {
 
 /**
  * An event row with its timestamp as microsecond text (`page_t`), its seq and transaction id as decimal text
- * (`page_s`, `page_x`: PGlite returns a bigint as a JS number, exact only to 2^53), for the page's last cursor.
+ * (`page_s`, `page_x`: as text, so no driver setting can turn them into JS numbers, exact only to 2^53), for the page's last cursor.
  */
 export type PagedEventRow = EventRow & { page_t: string; page_s: string; page_x: string };
 

@@ -147,7 +147,6 @@ export async function listIncidents(db: Kysely<Database>, f: IncidentsQuery): Pr
   if (f.severity) q = q.where('severity', '=', f.severity);
   if (f.source) q = q.where('source', '=', f.source);
   // `@>` lets the GIN index on tags answer the filter.
-  // The array is built in SQL from a scalar parameter, so pg and PGlite bind it the same way.
   if (f.tag) q = q.where(sql<boolean>`tags @> array[${f.tag}]::text[]`);
   const below = f.below;
   if (below) q = q.where(sql<boolean>`(created_at, id) < (${below.createdAt}::timestamptz, ${below.id}::uuid)`);

@@ -15,8 +15,8 @@ interface Compiled<Row> {
  * `build` receives sentinel arguments; each compiled parameter equal to a sentinel is replaced by the matching
  * real argument at run time, every other parameter is kept as compiled. Sentinels must be distinct values that
  * the query would never hold as constants (an array sentinel is matched by identity). The SQL is compiled with the
- * first handle used: every Warroom database (PostgreSQL through `pg`, PGlite) compiles with Kysely's PostgreSQL
- * compiler, so it is the same text for all of them (test/integration/prepared.test.ts runs it on both).
+ * first handle used: every Warroom database is PostgreSQL through `pg` (the embedded one too), compiled by Kysely's
+ * PostgreSQL compiler, so it is the same text for all of them (test/integration/prepared.test.ts).
  */
 export function prepare<Row, Args extends readonly unknown[]>(
   build: (db: Kysely<Database>, ...args: Args) => Compilable<Row>,

@@ -35,8 +35,8 @@ export interface RoomBus {
 }
 
 /**
- * The bus for a single process (embedded PGlite cannot be shared between processes): every instance in this
- * process that shares the bus object hears the others.
+ * The bus for instances inside one process (the presence unit tests): every instance that shares the bus object
+ * hears the others. Servers use PgBus (pg-bus.ts), on the embedded database too.
  */
 export class InProcessBus {
   private readonly members = new Map<BusHandler, HeartbeatHandler | undefined>();

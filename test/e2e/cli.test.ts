@@ -80,21 +80,26 @@ describe('warroom CLI', () => {
     }
   });
 
-  it('refuses a second process on the same embedded DATA_DIR (keys made behind a running server are not seen)', async () => {
+  it('a second process on the DATA_DIR of a running server uses its database: a key made beside it is enforced', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
     const w = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
     try {
-      const child = run(['keys', 'create', '--name', 'behind', '--scopes', 'admin'], {
+      expect((await w.api('/api/incidents/')).status).toBe(200);
+      const made = await cli(['keys', 'create', '--name', 'beside', '--scopes', 'admin'], {
         DATA_DIR: dir,
         DATABASE_URL: '',
       });
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(1);
-      expect(stderr).toMatch(/^warroom: DATA_DIR .* is in use by process \d+/);
-      // The server is still open: no key was made.
-      expect((await w.api('/api/incidents/')).status).toBe(200);
+      expect(made.code, made.stderr).toBe(0);
+      const key = /wr_[A-Za-z0-9_-]+/.exec(made.stdout)?.[0] ?? '';
+      expect(key).not.toBe('');
+      // The running server enforces keys once one exists (AUTH=auto), from its next check of the key table...
+      const deadline = Date.now() + 10_000;
+      while ((await w.api('/api/incidents/')).status !== 401 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await w.api('/api/incidents/')).status).toBe(401);
+      expect((await w.api('/api/incidents/', { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      // ...and the second process stopped nothing: the server still answers after the CLI exited.
+      expect((await w.api('/health')).status).toBe(200);
     } finally {
       expect(await w.stop()).toBe(0);
       await rm(dir, { recursive: true, force: true });

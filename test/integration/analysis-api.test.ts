@@ -270,7 +270,8 @@ describe(`analysis spacing across a quiet moment (${DB_LABEL})`, () => {
   it('keeps the debounce after a run that saw no new events: the next ingest waits for it', async () => {
     const inc = await createIncident(q, { title: 'quiet spells' });
     await ingest(inc.id, 'disk /var full');
-    await waitFor(async () => ((await ingestRuns()) >= 1 ? true : undefined));
+    // Generous: the first run also starts the analysis thread, seconds from the TypeScript sources on a loaded machine.
+    await waitFor(async () => ((await ingestRuns()) >= 1 ? true : undefined), 30_000);
     // The run has ended and nothing arrived during it. An event now must wait out the 1,500 ms debounce counted
     // from that run, not start a run ~100 ms later.
     await ingest(inc.id, 'disk /var full again');

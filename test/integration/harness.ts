@@ -1,9 +1,10 @@
-// Test harness: Warroom on a fresh database per test file (PGlite in memory by default, or a throw-away database on
-// the PostgreSQL named by TEST_DATABASE_URL / DATABASE_URL), either in-process (startTestApp: requests go through
+// Test harness: Warroom on a fresh database per test file (a throw-away database on the suite's embedded PostgreSQL,
+// test/embedded-database.ts, or on the PostgreSQL named by TEST_DATABASE_URL / DATABASE_URL), either in-process (startTestApp: requests go through
 // app.request(), no socket) or as a real listening server (startTestServer: for WebSockets, SSE and node's streams).
 import { randomBytes } from 'node:crypto';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import pg from 'pg';
+import { inject } from 'vitest';
 import type { Logger } from 'pino';
 import type { Scope } from '../../schema/index.js';
 import { ConfigSchema, type Config } from '../../src/config.js';
@@ -12,8 +13,10 @@ import type { AppRouter } from '../../src/index.js';
 import { createWarroom, startServer, type StartOptions, type Warroom } from '../../src/server.js';
 import { apiFor, type Api } from './http.js';
 
-export const POSTGRES_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
-export const DB_LABEL = POSTGRES_URL ? 'postgres' : 'pglite';
+const SERVER_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
+/** The server each test file makes its databases on: the given PostgreSQL, or the suite's embedded one. */
+export const POSTGRES_URL = SERVER_URL ?? (inject('embeddedDatabaseUrl') || undefined);
+export const DB_LABEL = SERVER_URL ? 'postgres' : 'embedded';
 
 /** Creates an empty database on the server at `adminUrl`; returns its URL and a function that drops it. */
 export async function createScratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {

@@ -1,5 +1,5 @@
 // Reads what the analyzer needs about one incident: the incident, its newest events and its status history.
-// Shared by the in-process path (PGlite) and the analysis worker thread (PostgreSQL).
+// Runs in the analysis worker thread, over its own connection.
 import type { Kysely } from 'kysely';
 import { eventsForAnalysis, statusHistory, type PastIncidentRow } from '../../db/analysis.js';
 import { findIncident } from '../../db/incidents.js';

@@ -1,10 +1,6 @@
-// Where the analyzer runs, behind one interface: inline on this thread (PGlite, whose database lives here), or in a
-// worker thread with its own PostgreSQL connection, so reading and analysing 10,000 events never blocks requests.
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/types.js';
-import { analyzeIncident } from '../analyzer.js';
+// Where the analyzer runs, behind one interface: in a worker thread with its own PostgreSQL connection, so reading
+// and analysing 10,000 events never blocks requests.
 import type { AnalysisInput, AnalysisResult, PastIncident } from '../types.js';
-import { readAnalysisInput } from './input.js';
 import type { AnalysisWorker } from './worker-client.js';
 
 export interface RunnerResult {
@@ -19,19 +15,6 @@ export interface AnalysisRunner {
   /** Reads the incident and its events and analyses them; rejects with NOT_FOUND for an unknown incident. */
   analyze(incidentId: string, past: readonly PastIncident[], wantInput: boolean): Promise<RunnerResult>;
   close(): Promise<void>;
-}
-
-/** Runs on the calling thread. */
-export function inlineRunner(db: Kysely<Database>): AnalysisRunner {
-  return {
-    async analyze(incidentId, past) {
-      const started = performance.now();
-      const input = await readAnalysisInput(db, incidentId, past);
-      const result = analyzeIncident(input);
-      return { result, input, workMs: performance.now() - started };
-    },
-    close: () => Promise.resolve(),
-  };
 }
 
 /** Runs in the worker thread `worker` manages (restarted if it dies). */
