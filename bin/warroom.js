@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The `warroom` command. It runs the JavaScript that `npm ci` compiled into dist/ (the `prepare` script): no
+// The `warroom` command. It runs the bundle that `npm ci` built into dist/ (the `prepare` script, build.mjs): no
 // TypeScript loader in the server or its analysis thread. Without dist/, or with WARROOM_FROM_SOURCE=1 (the test
 // suite sets it, so tests always run the code as it is now), it runs the TypeScript sources through tsx.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/src/main.js', import.meta.url);
+const compiled = new URL('../dist/main.js', import.meta.url);
 if (process.env.WARROOM_FROM_SOURCE !== '1' && existsSync(compiled)) {
   await import(compiled.href);
 } else {

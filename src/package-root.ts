@@ -1,9 +1,9 @@
-// Where the package is, whether this code runs from the TypeScript sources (src/) or compiled (dist/src/): the files
+// Where the package is, whether this code runs from the TypeScript sources (src/) or bundled (dist/main.js): the files
 // that sit at the package root (openapi.json, node_modules) are found from here.
 import { fileURLToPath } from 'node:url';
 
-/** True when running the JavaScript compiled into dist/ (what `npm start` runs after `npm ci`). */
-export const COMPILED = import.meta.url.includes('/dist/src/');
+/** True when running the bundle built into dist/ (what `npm start` runs after `npm ci`; build.mjs). */
+export const COMPILED = /\/dist\/[^/]+\.js$/.test(import.meta.url);
 
-/** The package root, with a trailing slash. */
-export const PACKAGE_ROOT = fileURLToPath(new URL(COMPILED ? '../../' : '../', import.meta.url));
+/** The package root, with a trailing slash: one level up from src/package-root.ts and from dist/main.js alike. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));

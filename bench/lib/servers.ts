@@ -84,11 +84,11 @@ let built = false;
  * `warroom serve` as a child process, running what `npm start` runs: dist/, compiled once per bench process from the
  * sources as they are now (so a stale dist/ is never what gets measured).
  */
-/** Compiles the server into dist/ once per bench run (what `npm ci` does), so the bench runs what `npm start` runs. */
+/** Builds dist/ once per bench run (what `npm ci` does), so the bench runs what `npm start` runs. */
 export function buildOnce(): void {
   if (built) return;
   const root = new URL('../../', import.meta.url).pathname;
-  execFileSync(`${root}node_modules/.bin/tsc`, ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, ['build.mjs'], { cwd: root, stdio: 'inherit' });
   built = true;
 }
 

@@ -1,4 +1,4 @@
-// What `npm start` runs after `npm ci`: the JavaScript compiled into dist/ by the `prepare` script, with no
+// What `npm start` runs after `npm ci`: the bundles built into dist/ by the `prepare` script (build.mjs), with no
 // TypeScript loader in the server or its analysis thread (issue 18). The rest of the suite runs the sources
 // (WARROOM_FROM_SOURCE=1); this file builds dist/ first, so it checks the code as it is now, then runs it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +18,7 @@ describe(`npm start runs compiled JavaScript (${DB_LABEL})`, () => {
   let drop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    execFileSync(`${ROOT}node_modules/.bin/tsc`, ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, ['build.mjs'], { cwd: ROOT, stdio: 'inherit' });
     const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', LOG_LEVEL: 'info' };
     if (POSTGRES_URL) {
       const scratch = await createScratchDatabase(POSTGRES_URL);

@@ -7,8 +7,8 @@ import type { AnalysisInput, AnalysisResult, PastIncident } from '../types.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js';
 
 /**
- * The thread's entry. Compiled (this file is `.js`, under dist/): the compiled worker itself, plain JavaScript, no
- * loader. From the sources (tests, `npm run dev`): worker-boot.mjs, which registers tsx in the thread first.
+ * The thread's entry. Compiled (this code is inside dist/main.js): dist/worker.js, the worker's own bundle, plain
+ * JavaScript, no loader. From the sources (tests, `npm run dev`): worker-boot.mjs, which registers tsx first.
  */
 const BOOT = import.meta.url.endsWith('.js')
   ? new URL('./worker.js', import.meta.url)

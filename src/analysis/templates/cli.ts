@@ -1,7 +1,6 @@
 // Command-line front end (`warroom templates FILE`): mines a log file's templates as one batch, one JSON line per input line.
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { pathToFileURL } from 'node:url';
 import { mineTemplates } from './batch.js';
 import { lineMessage } from './lines.js';
 
@@ -32,22 +31,5 @@ export async function runTemplatesCli(file: string, out: NodeJS.WritableStream):
     const row = `${JSON.stringify({ line: i + 1, template_id: id, template: textOf.get(id) ?? '' })}\n`;
     // Respect back-pressure so a slow consumer does not make us buffer the whole output twice.
     if (!out.write(row)) await once(out, 'drain');
-  }
-}
-
-// Allows `npx tsx src/analysis/templates/cli.ts <file>` for ad-hoc use.
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  const file = process.argv[2];
-  if (file === undefined) {
-    process.stderr.write('usage: cli.ts <log-file>\n');
-    process.exitCode = 2;
-  } else {
-    runTemplatesCli(file, process.stdout).catch((err: unknown) => {
-      // A closed pipe (`… | head`) just means the reader has seen enough.
-      if (err instanceof Error && 'code' in err && err.code === 'EPIPE') return;
-      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    });
   }
 }
