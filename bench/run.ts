@@ -10,7 +10,7 @@ import { migrateToLatest } from '../src/db/migrator.js';
 import type { Database } from '../src/db/types.js';
 import { scratchDatabase, spawnServer, spawnWarroom, type BenchProcess } from './lib/servers.js';
 import { analysisMedianMs } from './analysis.js';
-import { pgCeiling } from './lib/ceiling.js';
+import { minimalTableCeiling, pgCeiling } from './lib/ceiling.js';
 import { machineCpuMs, processCpuMs } from './lib/cpu.js';
 import {
   loadMedian,
@@ -24,6 +24,7 @@ import {
 } from './lib/load.js';
 import { seedScale } from './lib/seed.js';
 import { footprint, timeToHealthy } from './lib/footprint.js';
+import { startPythonPeer } from './lib/python-peer.js';
 import { batchBody, batchRows, eventBody, incidentBody } from './lib/workload.js';
 import { chatThroughput, fanout } from './rooms.js';
 
@@ -172,6 +173,75 @@ async function startupFigures(): Promise<void> {
     target: '< 1.5',
     ok: median(warm) < 1500,
   });
+}
+
+/**
+ * Warroom against the Python peer, interleaved: incident create (issue 18's target: at least 1.5x the peer) and
+ * batch ingest. The peer gets a fresh database with Warroom's schema and one incident for its events.
+ */
+async function pythonPeerPhase(opts: {
+  adminUrl: string;
+  incidentId: string;
+  ours: { create: LoadSpec; batch: LoadSpec };
+  oursSide: (spec: LoadSpec) => Side;
+  cleanups: Array<() => Promise<unknown>>;
+}): Promise<void> {
+  const peerDb = await scratchDatabase(opts.adminUrl);
+  opts.cleanups.push(peerDb.drop);
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: peerDb.url, max: 1 }) }),
+  });
+  await migrateToLatest(db);
+  const peerIncident = (
+    await db
+      .insertInto('incidents')
+      .values({ title: 'peer incident', severity: 'high', source: 'bench' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  await db.destroy();
+  console.error('  installing the Python peer (pip, throw-away virtual environment)');
+  const peer = await startPythonPeer(peerDb.url, logFile('python-peer'));
+  if ('skipped' in peer) {
+    record('python_peer', 'Python peer (FastAPI + asyncpg, one uvicorn worker)', `skipped: ${peer.skipped}`);
+    return;
+  }
+  try {
+    const side = (spec: LoadSpec): Side => ({ spec, pid: peer.child.pid });
+    const create = await paired(
+      opts.oursSide(opts.ours.create),
+      side({ ...opts.ours.create, url: `${peer.url}/api/incidents/` }),
+      RUNS,
+    );
+    const batch = await paired(
+      opts.oursSide(opts.ours.batch),
+      side({
+        ...opts.ours.batch,
+        url: `${peer.url}/api/ingest/events/batch`,
+        body: JSON.stringify(batchBody(peerIncident, BATCH)),
+      }),
+      RUNS,
+    );
+    checkNoFailures('python peer create', create.theirs);
+    checkNoFailures('python peer batch', batch.theirs);
+    const ratio = create.ours.rps / create.theirs.rps;
+    record(
+      'python_create',
+      `Python peer: POST /api/incidents/, ${CONNS} connections (req/s); Warroom in the same runs`,
+      `${fmt(create.theirs.rps)}; Warroom ${fmt(create.ours.rps)}`,
+    );
+    record('create_vs_python', 'incident create, Warroom / Python peer (runs interleaved)', fmt(ratio, 2), {
+      target: '≥ 1.50',
+      ok: ratio >= 1.5,
+    });
+    record(
+      'python_batch',
+      `Python peer: batch ingest, ${BATCH} events/request, 4 clients (events/s); Warroom in the same runs`,
+      `${fmt(batch.theirs.rps * BATCH)}; Warroom ${fmt(batch.ours.rps * BATCH)} (×${fmt(batch.ours.rps / batch.theirs.rps, 2)})`,
+    );
+  } finally {
+    await peer.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -336,6 +406,7 @@ async function main(): Promise<void> {
     await warmUp(batchSpec);
     const batchRuns: LoadRun[] = [];
     const ceilings: number[] = [];
+    const minimalCeilings: number[] = [];
     const cpuPerBatch = { server: [] as number[], machine: [] as number[], ceiling: [] as number[] };
     for (let i = 0; i < BATCH_RUNS; i++) {
       await settle(w);
@@ -348,6 +419,7 @@ async function main(): Promise<void> {
       const c = await ceilingRun();
       ceilings.push(c.rows);
       cpuPerBatch.ceiling.push(c.cpuMsPerBatch);
+      minimalCeilings.push(await minimalTableCeiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS));
     }
     const batch = summarize(batchRuns);
     checkNoFailures('batch ingest', batch);
@@ -376,6 +448,18 @@ async function main(): Promise<void> {
       `batch ingest / database ceiling (${BATCH_RUNS} runs each, interleaved)`,
       fmt(batchRatio, 2),
       { target: '≥ 0.80', ok: batchRatio >= 0.8 },
+    );
+    const minimalCeiling = median(minimalCeilings);
+    record(
+      'db_ceiling_minimal',
+      'physical ceiling: a minimal events table (same columns, primary key, one index), one unnest statement per batch, 4 connections (rows/s)',
+      fmt(minimalCeiling),
+    );
+    record(
+      'batch_vs_minimal',
+      `batch ingest / the minimal table's ceiling (${BATCH_RUNS} runs each, interleaved)`,
+      fmt(batchEps / minimalCeiling, 2),
+      { target: '≥ 0.80', ok: batchEps / minimalCeiling >= 0.8 },
     );
     record(
       'batch_pairs',
@@ -467,6 +551,15 @@ async function main(): Promise<void> {
       );
       await b.stop();
     }
+
+    // --- the Python peer (bench/python-peer): the same documented paths on FastAPI + asyncpg, on its own database
+    await pythonPeerPhase({
+      adminUrl: embedded ? appUrl : PG,
+      incidentId: incident.id,
+      ours: { create: createSpec, batch: batchSpec },
+      oursSide,
+      cleanups,
+    });
 
     // --- scale: 100,000 incidents and 1,000,000 events more than the phases above left
     await settle(w);

@@ -57,3 +57,56 @@ export async function pgCeiling(
   await Promise.all(clients.map((c) => c.end()));
   return (batches * rows.length) / seconds;
 }
+
+/**
+ * The physical ceiling issue 18 compares against: a minimal events table (the same columns, a primary key and one
+ * `(incident_id, timestamp)` index; no `seq`, `xact` or `actor`, no foreign key) filled with one `unnest` statement
+ * per batch, the fastest bulk form short of COPY. Made in Warroom's database for the run and dropped after it.
+ */
+export async function minimalTableCeiling(url: string, rows: Rows, workers: number, seconds: number): Promise<number> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create table if not exists bench_minimal_events (
+    id uuid primary key, incident_id uuid not null, event_type text not null, message text not null,
+    level text not null, source text not null, metadata jsonb not null, "timestamp" timestamptz not null)`);
+  await admin.query(
+    'create index if not exists bench_minimal_events_incident_ts on bench_minimal_events (incident_id, "timestamp")',
+  );
+  const columns = (): unknown[] => [
+    rows.map(() => newEventId()),
+    rows.map((r) => r.incident_id),
+    rows.map((r) => r.event_type),
+    rows.map((r) => r.message),
+    rows.map((r) => r.level),
+    rows.map((r) => r.source),
+    rows.map((r) => JSON.stringify(r.metadata)),
+    rows.map((r) => r.timestamp),
+  ];
+  const statement = `insert into bench_minimal_events
+    select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+      $8::timestamptz[])`;
+  const clients = await Promise.all(
+    Array.from({ length: workers }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+  const end = performance.now() + seconds * 1000;
+  let batches = 0;
+  try {
+    await Promise.all(
+      clients.map(async (c) => {
+        while (performance.now() < end) {
+          await c.query(statement, columns());
+          batches++;
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+    await admin.query('drop table if exists bench_minimal_events');
+    await admin.end();
+  }
+  return (batches * rows.length) / seconds;
+}
