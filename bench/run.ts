@@ -677,6 +677,17 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${k} ${fmt(v)}`)
         .join(', '),
     );
+    const loaded = Math.max(...Object.values(phaseRss).filter(Number.isFinite));
+    record('rss_vs_idle', 'largest server RSS after a load phase / idle RSS', fmt(loaded / idle.serverRss, 2), {
+      target: '≤ 2.00',
+      ok: loaded / idle.serverRss <= 2,
+    });
+    const workerHeap = (await metricValue(w, 'warroom_analysis_worker_heap_bytes')) ?? NaN;
+    record(
+      'worker_share',
+      "of the server's RSS now: the analysis thread's V8 heap (MiB, share; its native memory is not counted)",
+      `${fmt(workerHeap / 1048576)} (${fmt((100 * workerHeap) / 1048576 / last)}%)`,
+    );
 
     // --- rooms and analysis
     const f = await fanout(w);

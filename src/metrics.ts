@@ -11,6 +11,7 @@ export interface Metrics {
   analysisRuns: Counter<'trigger' | 'outcome'>;
   analysisSeconds: Histogram;
   analysisWaiting: Gauge;
+  analysisWorkerHeap: Gauge;
   llmFailures: Counter<'reason'>;
   unhandledErrors: Counter<'kind'>;
   alertsReceived: Counter<'integration' | 'kind' | 'outcome'>;
@@ -98,6 +99,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     analysisWaiting: new Gauge({
       name: 'analysis_waiting',
       help: 'Analyses waiting for a free slot (a backlog that does not drain means analysis cannot keep up)',
+      registers,
+    }),
+    analysisWorkerHeap: new Gauge({
+      name: 'warroom_analysis_worker_heap_bytes',
+      help: "The analysis thread's V8 heap after its last analysis (bytes; 0 until it has run one)",
       registers,
     }),
     unhandledErrors: new Counter({

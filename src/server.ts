@@ -100,7 +100,9 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     debounceMs: config.ANALYSIS_DEBOUNCE_MS,
     refine: createRefiner(config, logger),
     // A worker thread reads and analyses over its own connection, off the request path.
-    runner: workerRunner(new AnalysisWorker({ databaseUrl: database.url }, logger)),
+    runner: workerRunner(
+      new AnalysisWorker({ databaseUrl: database.url }, logger, (bytes) => metrics.analysisWorkerHeap.set(bytes)),
+    ),
   });
   changes.add(analysis);
   changes.add(new IncidentMetricsSink(metrics));

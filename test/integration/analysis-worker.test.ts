@@ -1,4 +1,4 @@
-// The analysis worker thread, used when the server runs on PostgreSQL: it reads an incident's events over its own
+// The analysis worker thread, what every server analyses with: it reads an incident's events over its own
 // connection and gives exactly the in-process analyzer's result; a thread that dies fails only the analysis it held
 // and is replaced; shutdown ends it.
 import pg from 'pg';
@@ -11,7 +11,6 @@ import { WORKER_APPLICATION_NAME } from '../../src/analysis/runtime/worker-proto
 import { AppError } from '../../src/domain/errors.js';
 import { POSTGRES_URL, createIncident, startTestApp, type TestServer } from './harness.js';
 
-// On PGlite the database lives in the server's own thread, so the analyzer runs there (src/analysis/service.ts).
 const SKIP_REASON = 'needs a PostgreSQL server: set TEST_DATABASE_URL (CI does)';
 const silent = pino({ level: 'silent' });
 
@@ -55,6 +54,15 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
     } finally {
       await c.end();
     }
+  });
+
+  it("reports the thread's heap in /metrics after an analysis", async () => {
+    expect((await s.api(`/api/incidents/${incidentId}/analyze`, { method: 'POST' })).status).toBe(200);
+    const text = await (await s.api('/metrics')).text();
+    const bytes = Number(/^warroom_analysis_worker_heap_bytes (\S+)/m.exec(text)?.[1]);
+    // A V8 heap that has just analysed 300 events: megabytes, not zero and not gigabytes.
+    expect(bytes).toBeGreaterThan(1_000_000);
+    expect(bytes).toBeLessThan(1_000_000_000);
   });
 
   it('gives exactly the in-process result, and the input when asked', async () => {

@@ -38,6 +38,8 @@ export class AnalysisWorker {
   constructor(
     private readonly setup: WorkerSetup,
     private readonly logger: Logger,
+    /** Gets the thread's V8 heap size (bytes) after each analysis: its share of the process's memory. */
+    private readonly onHeap: (bytes: number) => void = () => undefined,
   ) {
     // Started now rather than at the first analysis, so loading its modules does not delay that analysis.
     this.start();
@@ -92,8 +94,10 @@ export class AnalysisWorker {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
-    if (reply.ok) p.resolve({ result: reply.result, input: reply.input, workMs: reply.workMs });
-    else
+    if (reply.ok) {
+      this.onHeap(reply.heapBytes);
+      p.resolve({ result: reply.result, input: reply.input, workMs: reply.workMs });
+    } else
       p.reject(reply.code ? new AppError(reply.code, reply.message) : new Error(`analysis worker: ${reply.message}`));
   }
 }

@@ -14,5 +14,13 @@ export type WorkerRequest =
   | { type: 'close' };
 
 export type WorkerReply =
-  | { id: number; ok: true; result: AnalysisResult; input: AnalysisInput | undefined; workMs: number }
+  | {
+      id: number;
+      ok: true;
+      result: AnalysisResult;
+      input: AnalysisInput | undefined;
+      workMs: number;
+      /** The thread's V8 heap after the analysis (bytes; total heap size), for `/metrics`. */
+      heapBytes: number;
+    }
   | { id: number; ok: false; code: AppErrorCode | undefined; message: string };

@@ -1,6 +1,7 @@
 // The analysis worker thread: reads an incident's events over its own PostgreSQL connection and runs the analyzer,
 // so neither the row decoding (~100 ms for 10,000 events) nor the analysis (~70 ms) runs on the request loop.
 // Only the small result goes back; the server stores it.
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectPostgres } from '../../db/connect.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
@@ -36,7 +37,9 @@ async function analyze({
     const started = performance.now();
     const input = await readAnalysisInput(db, incidentId, past);
     const result = analyzeIncident(input);
-    reply({ id, ok: true, result, input: wantInput ? input : undefined, workMs: performance.now() - started });
+    const workMs = performance.now() - started;
+    const heapBytes = getHeapStatistics().total_heap_size;
+    reply({ id, ok: true, result, input: wantInput ? input : undefined, workMs, heapBytes });
   } catch (err) {
     // Keep the kind of failure across the thread boundary: the database away is a 503, not a 500.
     const code = err instanceof AppError ? err.code : isDatabaseUnavailable(err) ? 'UNAVAILABLE' : undefined;
