@@ -123,3 +123,34 @@ describe('Scheduler', () => {
     expect(runs).toHaveLength(1);
   });
 });
+
+describe('shutdown with a backlog', () => {
+  it('drops runs still waiting for a slot, waits only for the ones running, and answers waiting callers 503', async () => {
+    let release = (): void => undefined;
+    const started: string[] = [];
+    const scheduler = new Scheduler<string>({
+      debounceMs: 0,
+      concurrency: 1,
+      run: async (id) => {
+        started.push(id);
+        await new Promise<void>((r) => (release = r));
+        return { value: id, costMs: 1 };
+      },
+      onError: () => undefined,
+      onShed: () => undefined,
+      onBacklog: () => undefined,
+    });
+    const first = scheduler.runNow('a');
+    const waiting = [scheduler.runNow('b'), scheduler.runNow('c')];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual(['a']);
+    const closed = scheduler.close();
+    for (const w of waiting) await expect(w).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    release();
+    await closed;
+    expect(await first).toBe('a');
+    // Nothing that waited ever started, and nothing starts after close.
+    expect(started).toEqual(['a']);
+    await expect(scheduler.runNow('d')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});

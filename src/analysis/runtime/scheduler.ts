@@ -1,7 +1,7 @@
 // When each incident is analysed: new incidents at once, bursts of ingest gathered and spaced by debounce and by what
 // the last run cost, one run at a time per incident, a bounded number at once overall, and brand-new incidents shed
 // under a backlog. It knows nothing of databases or analyzers: it calls `run` and keeps time.
-import { Limiter } from './limiter.js';
+import { Limiter, LimiterClosedError } from './limiter.js';
 
 export type AnalysisTrigger = 'create' | 'ingest' | 'manual';
 
@@ -106,9 +106,10 @@ export class Scheduler<T> {
     return this.runTracked(incidentId, 'manual');
   }
 
-  /** Stops scheduling and waits for runs under way. */
+  /** Stops scheduling, drops runs still waiting for a slot, and waits for the runs under way. */
   async close(): Promise<void> {
     this.closed = true;
+    this.limiter.close();
     for (const st of this.state.values()) {
       if (st.timer) clearTimeout(st.timer);
       if (st.expiry) clearTimeout(st.expiry);
@@ -159,7 +160,8 @@ export class Scheduler<T> {
     try {
       return await run;
     } catch (err) {
-      this.opts.onError(err, incidentId, trigger);
+      // A run dropped at shutdown is not a failure worth a log line per incident.
+      if (!(err instanceof LimiterClosedError)) this.opts.onError(err, incidentId, trigger);
       throw err;
     } finally {
       st.running = undefined;
