@@ -64,7 +64,8 @@ describe('warroom CLI', () => {
     } finally {
       await w.stop();
     }
-  });
+    // Two processes, each starting its own embedded PostgreSQL: seconds apiece on a loaded machine.
+  }, 90_000);
 
   it('exits 1 with one clear line when DATA_DIR cannot hold the embedded database', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
