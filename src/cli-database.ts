@@ -12,7 +12,11 @@ import { AppError } from './domain/errors.js';
  */
 export async function withCliDatabase(work: (db: Kysely<Database>) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    joinRunning: true,
+  });
   try {
     await migrateToLatest(database.db);
     await work(database.db);

@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   onConnectionError?: (err: Error) => void;
   /** The embedded server stopped without being asked (crashed or killed). */
   onServerExit?: (code: number | null) => void;
+  /** When a running warroom owns DATA_DIR, use its embedded server through the socket instead of refusing. */
+  joinRunning?: boolean;
 }
 
 // int8 (bigserial `seq`, count(*)) arrives as a string from `pg`; we never do arithmetic on seq, and counts are
@@ -97,9 +99,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
       try {
         unlock = lockDataDir(opts.dataDir);
       } catch (err) {
-        // A running warroom owns this DATA_DIR's server: use it through its socket (`warroom keys create` while
-        // the server runs), as a second instance would use a shared PostgreSQL.
-        if (!(err instanceof DataDirInUseError)) throw err;
+        // A running warroom owns this DATA_DIR's server. A command (`warroom keys create` while the server runs)
+        // uses it through its socket; a second server does not, as its database would stop with the first.
+        if (!(err instanceof DataDirInUseError) || !opts.joinRunning) throw err;
         const url = embeddedSocketUrl(opts.dataDir);
         if (!url || !(await accepts(url))) throw err;
         return joinPostgres(url, 'embedded', opts);
@@ -115,16 +117,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     const reason = err instanceof Error ? err.message : String(err);
     throw new ConfigError(`cannot open the embedded database in ${opts.dataDir} (DATA_DIR): ${reason}`, { cause: err });
   }
-  const db = connectPostgres(embedded.url, {
-    poolSize: opts.poolSize ?? 10,
-    ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
-  });
+  const handle = joinPostgres(embedded.url, 'embedded', opts);
   return {
-    db,
-    kind: 'embedded',
-    url: embedded.url,
+    ...handle,
     close: async () => {
-      await db.destroy();
+      await handle.close();
       await embedded.stop();
       unlock();
     },

@@ -23,7 +23,10 @@ export class DataDirInUseError extends ConfigError {
     readonly dir: string,
     readonly owner: number,
   ) {
-    super(`DATA_DIR ${dir} is in use by process ${owner} (a running warroom), whose database cannot be reached`);
+    super(
+      `DATA_DIR ${dir} is in use by process ${owner} (a running warroom): another server needs its own DATA_DIR, ` +
+        'or DATABASE_URL',
+    );
   }
 }
 

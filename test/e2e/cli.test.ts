@@ -105,7 +105,22 @@ describe('warroom CLI', () => {
       expect(await w.stop()).toBe(0);
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
+
+  it('refuses a second server on the DATA_DIR of a running one with one line (its database would stop with the first)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
+    const w = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
+    try {
+      await failsWithOneLine(
+        { DATA_DIR: dir, DATABASE_URL: '' },
+        /^warroom: DATA_DIR .* is in use by process \d+ \(a running warroom\): another server needs its own DATA_DIR/,
+      );
+      expect((await w.api('/health')).status).toBe(200);
+    } finally {
+      expect(await w.stop()).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('checks openapi.json against the code', async () => {
     const child = run(['openapi', '--check'], {});
