@@ -1,7 +1,11 @@
 // Room benchmark: fan-out latency to 1,000 sockets, chat throughput on one instance and across two.
 // Usage: npm run bench:rooms [-- --embedded]   (PostgreSQL from TEST_DATABASE_URL/DATABASE_URL, default local)
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
+import { embeddedSocketUrl } from '../src/db/embedded-postgres.js';
 import { scratchDatabase, spawnWarroom, type BenchProcess } from './lib/servers.js';
 
 const embedded = process.argv.includes('--embedded');
@@ -101,8 +105,10 @@ async function main(): Promise<void> {
   const rows: Array<[string, string]> = [];
   let drop: (() => Promise<void>) | undefined;
   let env: Record<string, string>;
+  let dataDir: string | undefined;
   if (embedded) {
-    env = { DATA_DIR: 'memory', DATABASE_URL: '', LOG_LEVEL: 'info' };
+    dataDir = await mkdtemp(join(tmpdir(), 'warroom-rooms-'));
+    env = { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'info' };
   } else {
     const scratch = await scratchDatabase(PG);
     drop = scratch.drop;
@@ -114,22 +120,22 @@ async function main(): Promise<void> {
     rows.push([`fan-out to ${FANOUT_SOCKETS} sockets, p50 (${f.samples} deliveries)`, `${f.p50.toFixed(1)} ms`]);
     rows.push([`fan-out to ${FANOUT_SOCKETS} sockets, p99`, `${f.p99.toFixed(1)} ms`]);
     rows.push(['chat messages/s, one instance', (await chatThroughput(a, a)).toFixed(0)]);
-    if (!embedded) {
-      const b = await spawnWarroom(env);
-      try {
-        rows.push(['chat messages/s, sent on A, received on B', (await chatThroughput(a, b)).toFixed(0)]);
-      } finally {
-        await b.stop();
-      }
-    } else {
-      rows.push(['chat messages/s, across two instances', 'n/a (embedded PGlite is one process)']);
+    // B on A's database: the embedded one is reached through its socket (src/db/embedded-postgres.ts).
+    const b = await spawnWarroom(
+      embedded ? { ...env, DATABASE_URL: embeddedSocketUrl(env.DATA_DIR ?? '') ?? '' } : env,
+    );
+    try {
+      rows.push(['chat messages/s, sent on A, received on B', (await chatThroughput(a, b)).toFixed(0)]);
+    } finally {
+      await b.stop();
     }
   } finally {
     await a.stop();
     await drop?.();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
   console.log(
-    `\nrooms benchmark (${embedded ? 'embedded PGlite' : 'PostgreSQL'}, ${(await import('node:os')).cpus().length} cores, Node ${process.version})\n`,
+    `\nrooms benchmark (${embedded ? 'embedded PostgreSQL' : 'PostgreSQL'}, ${(await import('node:os')).cpus().length} cores, Node ${process.version})\n`,
   );
   console.log('| measure | value |\n|---|---|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);

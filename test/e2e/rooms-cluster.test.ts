@@ -6,7 +6,6 @@ import { POSTGRES_URL, createScratchDatabase } from '../integration/harness.js';
 import { spawnPresenceInstance, spawnWarroom, type WarroomProcess } from './process.js';
 import { connectRoom } from '../integration/ws-client.js';
 
-// Embedded PGlite lives inside one process, so there is nothing to share; CI runs this file with TEST_DATABASE_URL.
 const SKIP_REASON = 'needs a PostgreSQL server: set TEST_DATABASE_URL (CI does)';
 
 describe.skipIf(!POSTGRES_URL)(

@@ -1,6 +1,6 @@
 // Two Warroom instances on one PostgreSQL behave as one for alerts: an Alertmanager HA pair delivering the same
 // notification to both at once opens one incident with one event per alert, and both instances' sweepers resolve
-// it exactly once. Needs PostgreSQL (PGlite is one process by construction).
+// it exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Incident } from '../../schema/index.js';
 import { createScratchDatabase, POSTGRES_URL, startTestApp, type TestServer } from './harness.js';

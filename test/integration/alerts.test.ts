@@ -1,5 +1,5 @@
 // Alerts in, end to end over HTTP (in-process): integrations, the webhook's answers, deduplication, grouping, the
-// creation gate, severity, resolution, auto-resolve, reopen, flapping and silences, on PGlite or PostgreSQL.
+// creation gate, severity, resolution, auto-resolve, reopen, flapping and silences, on the embedded PostgreSQL or a server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Delivery, Integration, Silence } from '../../schema/index.js';
 import { DB_LABEL, startTestApp, type TestServer } from './harness.js';

@@ -1,7 +1,6 @@
 // One lock order (issue 14): every writer takes the incident row first, FOR NO KEY UPDATE, then its actions and
 // timeline. Analysis storing its actions and a responder moving an action then queue instead of deadlocking, and
 // event inserts (whose foreign key check takes KEY SHARE on the incident) are never blocked by either.
-// PostgreSQL only: embedded PGlite has one connection, so nothing there runs concurrently.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncident } from '../../src/db/incidents.js';

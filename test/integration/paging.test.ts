@@ -221,8 +221,7 @@ describe(`tailing an incident with after (${DB_LABEL})`, () => {
   });
 
   // The race the tail's transaction cutoff exists for: a batch takes lower seqs but commits after a later one. A tail
-  // that moved past the later batch would never see the earlier; it must wait for it instead. PostgreSQL only: PGlite
-  // has one connection, so no two transactions overlap.
+  // that moved past the later batch would never see the earlier; it must wait for it instead.
   it.skipIf(!POSTGRES_URL)('waits for a transaction still writing instead of skipping its events', async () => {
     const inc = await createIncident(s);
     const base = `/api/ingest/events/${inc.id}`;

@@ -11,7 +11,7 @@ import {
 } from './harness.js';
 import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
 
-// Embedded PGlite cannot go away; the fault is a TCP proxy in front of PostgreSQL being cut.
+// The fault is a TCP proxy in front of PostgreSQL being cut.
 const SKIP_REASON = 'needs a PostgreSQL server: set TEST_DATABASE_URL (CI does)';
 
 /** A TCP proxy to the database that can be cut (every connection reset, new ones refused) and restored. */

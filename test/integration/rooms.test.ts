@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../schema/index.js';
 import type { AppRouter } from '../../src/index.js';
-import { DB_LABEL, POSTGRES_URL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
+import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
 import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
 
 let s: ListeningTestServer;
@@ -25,35 +25,16 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 
 /**
  * Holds back the welcome of the next socket to join `roomId` (it reads timeline_entries) until the returned function
- * is called. On PostgreSQL another session locks the table (the upgrade's own check reads only incidents); PGlite
- * has one connection that queries take in turn, so a transaction takes it as the socket joins the room.
+ * is called: another session locks the table (the upgrade's own check reads only incidents).
  */
-async function holdWelcome(roomId: string): Promise<() => Promise<void>> {
-  if (POSTGRES_URL) {
-    const admin = new pg.Client({ connectionString: s.database.url });
-    await admin.connect();
-    await admin.query('begin');
-    await admin.query('lock table timeline_entries in access exclusive mode');
-    return async () => {
-      await admin.query('rollback');
-      await admin.end();
-    };
-  }
-  const hub = s.hub;
-  const join = hub.join.bind(hub);
-  let release: () => void = () => undefined;
-  let held: Promise<void> = Promise.resolve();
-  hub.join = (room, member) => {
-    if (room === roomId) {
-      hub.join = join;
-      held = s.database.db.transaction().execute(() => new Promise<void>((r) => (release = r)));
-    }
-    join(room, member);
-  };
+async function holdWelcome(): Promise<() => Promise<void>> {
+  const admin = new pg.Client({ connectionString: s.database.url });
+  await admin.connect();
+  await admin.query('begin');
+  await admin.query('lock table timeline_entries in access exclusive mode');
   return async () => {
-    hub.join = join;
-    release();
-    await held;
+    await admin.query('rollback');
+    await admin.end();
   };
 }
 
@@ -208,7 +189,7 @@ describe(`incident rooms (${DB_LABEL})`, () => {
 
   it('closes with 1013 a socket that falls 8 MiB behind before its welcome is sent', async () => {
     const inc = await createIncident(s);
-    const release = await holdWelcome(inc.id);
+    const release = await holdWelcome();
     let slow: Awaited<ReturnType<typeof connectRoom>> | undefined;
     try {
       slow = await connectRoom(s.url, inc.id, { user: 'slow' });
