@@ -9,7 +9,9 @@ export default defineConfig({
     // The embedded PostgreSQL the suite runs on when no TEST_DATABASE_URL is given.
     globalSetup: ['test/embedded-database.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
+    // Generous: tests spawn real servers, each starting its own embedded PostgreSQL (initdb included), and CI has two
+    // cores; a deadlock still fails, a minute later.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     // Servers the suite spawns as processes check their responses against the output schemas too, and run the
     // sources as they are now (bin/warroom.js would otherwise run dist/, which may be older); test/e2e/compiled.test.ts

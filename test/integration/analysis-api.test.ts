@@ -278,6 +278,6 @@ describe(`analysis spacing across a quiet moment (${DB_LABEL})`, () => {
     await new Promise((r) => setTimeout(r, 700));
     expect(await ingestRuns()).toBe(1);
     // ...and the run still comes.
-    await waitFor(async () => ((await ingestRuns()) >= 2 ? true : undefined));
-  });
+    await waitFor(async () => ((await ingestRuns()) >= 2 ? true : undefined), 30_000);
+  }, 90_000);
 });
