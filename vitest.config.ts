@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The fault test stops and starts its own PostgreSQL and takes minutes: `npm run test:faults` runs it alone.
     exclude: [...configDefaults.exclude, 'test/faults/**'],
+    // The browser tests (test/browser/) run the console as built: this rebuilds it first when console/ is newer.
+    globalSetup: ['test/browser/build-console.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
