@@ -46,7 +46,7 @@ export interface ConsoleServer extends WarroomProcess {
 }
 
 /** The database a server of this suite uses: a temp DATA_DIR on PGlite, a scratch database on PostgreSQL. */
-async function scratchDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+export async function scratchDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (POSTGRES_URL) {
     const db = await createScratchDatabase(POSTGRES_URL);
     return { env: { DATABASE_URL: db.url }, drop: db.drop };

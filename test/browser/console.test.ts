@@ -139,6 +139,35 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     await page.getByTestId('actions').locator('li').first().waitFor({ timeout: LONG });
   });
 
+  it('keeps a long event list virtualised and pages older events through the server cursor', async () => {
+    const inc = await createIncident({ title: 'Noisy incident', severity: 'low' });
+    for (let batch = 0; batch < 2; batch++) {
+      await ingest(
+        inc.id,
+        Array.from({ length: 1000 }, (_, i) => ({
+          message: `GET /api/cart/${batch * 1000 + i} 200`,
+          level: 'info',
+          timestamp: new Date(Date.UTC(2026, 10, 1, 0, 0, batch * 1000 + i)).toISOString(),
+        })),
+      );
+    }
+    const page = await openPage(`/incidents/${inc.id}`);
+    const events = page.getByTestId('events');
+    await events.getByText('GET /api/cart/1999 200', { exact: true }).waitFor();
+    for (let n = 400; n <= 1000; n += 200) {
+      await page.getByRole('button', { name: 'Load older events' }).click();
+      await page.getByText(`(${n} shown of ${n} loaded, newest first)`).waitFor();
+    }
+    // A thousand events loaded, a screenful in the DOM.
+    await expect(events.locator('li').count()).resolves.toBeLessThan(80);
+    await page.getByRole('region', { name: 'Event list' }).evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await events.getByText('GET /api/cart/1000 200', { exact: true }).waitFor();
+
+    // Level filter: none of these is an error.
+    await page.getByLabel('Level').selectOption('error');
+    await page.getByText('(0 shown of 1000 loaded, newest first)').waitFor();
+  });
+
   it('lets two people chat in one room and see each other present', async () => {
     const inc = await createIncident({ title: 'Chat room test', severity: 'medium' });
     const alice = await openPage(`/incidents/${inc.id}`, { name: 'alice' });

@@ -89,7 +89,7 @@ export function EventList({ events, hasMore, loadMore }: Props) {
         className="scroller"
         tabIndex={0}
         role="region"
-        aria-label="Events"
+        aria-label="Event list"
         onScroll={(e) => {
           const el = e.currentTarget;
           const top = Math.floor(el.scrollTop / ROW);
