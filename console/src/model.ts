@@ -71,7 +71,8 @@ export interface IncidentFilters {
   tag?: string;
 }
 
-const isOneOf = <T extends string>(values: readonly T[], v: string | null): v is T =>
+/** Whether `v` is one of `values` (narrowing a form's or the URL's string to the union). */
+export const isOneOf = <T extends string>(values: readonly T[], v: string | null): v is T =>
   v !== null && (values as readonly string[]).includes(v);
 
 /** Reads the filters from a query string, ignoring values the server would refuse. */
@@ -95,5 +96,3 @@ export function filtersQuery(f: IncidentFilters): string {
   const s = q.toString();
   return s ? `?${s}` : '';
 }
-
-export { isOneOf };

@@ -1,25 +1,12 @@
 // A lost connection is shown and heals by itself: the server is stopped under an open list and an open incident
 // page, both say they are reconnecting, and once it is back on the same port and database they are live again and
 // show what changed.
-import { createServer } from 'node:net';
 import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../e2e/alertmanager.js';
 import { spawnWarroom, type WarroomProcess } from '../e2e/process.js';
 import { DB_LABEL } from '../integration/harness.js';
 import { LONG, SKIP_REASON, launchBrowser, scratchDatabase } from './browser.js';
-
-/** A port free right now (the server is started on it twice). */
-function freePort(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? String(address.port) : '';
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(SKIP_REASON !== undefined)(
   `the console across a server restart (${DB_LABEL})`,
@@ -32,7 +19,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
 
     beforeAll(async () => {
       [db, browser] = await Promise.all([scratchDatabase(), launchBrowser()]);
-      env = { ...db.env, PORT: await freePort(), LOG_LEVEL: 'info' };
+      env = { ...db.env, PORT: String(await freePort()), LOG_LEVEL: 'info' };
       server = await spawnWarroom(env);
     }, 120_000);
     afterAll(async () => {

@@ -42,10 +42,14 @@ export function IncidentList() {
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
 
+  // Only the newest load may land: an answer for filters since changed is dropped.
+  const loads = useRef(0);
   const load = useCallback(async () => {
     const f = filtersRef.current;
+    const n = ++loads.current;
     try {
       const page = await api.incidents.page.query({ ...f, limit: PAGE });
+      if (n !== loads.current) return;
       // The first page is the server's truth (after a reconnect too); older pages are fetched again on demand.
       setItems(page.items);
       setNext(page.next_cursor);
