@@ -39,7 +39,10 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
   });
 
   /** A fresh browser context (its own storage) and page at 1280x720, with `name` as its chat name. */
-  async function openPage(path: string, opts: { name?: string; width?: number; height?: number } = {}): Promise<Page> {
+  async function openPage(
+    path: string,
+    opts: { name?: string; width?: number; height?: number; before?: (page: Page) => Promise<void> } = {},
+  ): Promise<Page> {
     const context = await browser.newContext({
       viewport: { width: opts.width ?? 1280, height: opts.height ?? 720 },
       reducedMotion: 'reduce',
@@ -52,6 +55,7 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     const page = await context.newPage();
     page.setDefaultTimeout(LONG);
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    await opts.before?.(page);
     await page.goto(`${server.url}${path}`);
     return page;
   }
@@ -137,6 +141,20 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     );
     await page.getByTestId('root-cause').waitFor({ timeout: 90_000 });
     await page.getByTestId('actions').locator('li').first().waitFor({ timeout: LONG });
+  });
+
+  it('shows a refusal from the server (409) plainly', async () => {
+    const inc = await createIncident({ title: 'Closed behind your back', severity: 'low' });
+    // A room socket that never hears from the server: the page cannot learn of the close below, so it still offers
+    // moves the server will refuse.
+    const page = await openPage(`/incidents/${inc.id}`, {
+      before: (p) => p.routeWebSocket(/\/ws\/incidents\//, () => undefined),
+    });
+    await page.getByTestId('incident-title').getByText(inc.title).waitFor();
+    const closed = await server.api(`/api/incidents/${inc.id}/status?status=closed`, { method: 'PATCH' });
+    expect(closed.status).toBe(200);
+    await page.getByRole('button', { name: 'Move to investigating' }).click();
+    await expect(page.getByTestId('status-error').textContent()).resolves.toMatch(/409.*closed/);
   });
 
   it('keeps a long event list virtualised and pages older events through the server cursor', async () => {
