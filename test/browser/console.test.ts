@@ -123,6 +123,9 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
       { message: 'upstream timed out after 30s', level: 'warning' },
     ]);
     await page.getByTestId('events').getByText('PostgreSQL connection pool exhausted (50/50 in use)').waitFor();
+    // A row shows one line; the whole event opens below the list.
+    await page.getByRole('button', { name: 'PostgreSQL connection pool exhausted (50/50 in use)' }).click();
+    await page.getByRole('region', { name: 'Event details' }).getByText('from api-server-01').waitFor();
 
     // Only the moves the lifecycle allows are offered: nothing backwards from open.
     await expect(page.getByRole('button', { name: 'Move to investigating' }).count()).resolves.toBe(1);

@@ -22,7 +22,7 @@ export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[
   };
 
   return (
-    <section className="card" aria-labelledby="actions-heading">
+    <section className="card actions-card" aria-labelledby="actions-heading" tabIndex={0}>
       <h2 id="actions-heading">Remediation actions</h2>
       {actions.length === 0 && <p className="muted">No actions yet.</p>}
       <ul className="actions" data-testid="actions">

@@ -62,7 +62,7 @@ export function AnalysisPanel({ incident, timeline }: { incident: Incident; time
   const details = latest ? detailsOf(latest) : undefined;
   const has = incident.root_cause !== null || incident.ai_summary !== null;
   return (
-    <section className="card" aria-labelledby="analysis-heading" data-testid="analysis">
+    <section className="card analysis" aria-labelledby="analysis-heading" data-testid="analysis" tabIndex={0}>
       <h2 id="analysis-heading">Analysis</h2>
       {!has && <p className="muted">No analysis yet: it runs when events arrive (or ask the API to analyse now).</p>}
       {incident.root_cause && (

@@ -20,6 +20,8 @@ export function EventList({ events, hasMore, loadMore }: Props) {
   const [level, setLevel] = useState<EventLevel | ''>('');
   const [type, setType] = useState<Event['event_type'] | ''>('');
   const [loading, setLoading] = useState(false);
+  // The event shown whole below the list (a row shows one line of its message).
+  const [open, setOpen] = useState<Event | undefined>();
   const scroller = useRef<HTMLDivElement>(null);
   const shown = useMemo(
     () => events.filter((e) => (!level || e.level === level) && (!type || e.event_type === type)),
@@ -110,7 +112,15 @@ export function EventList({ events, hasMore, loadMore }: Props) {
               >
                 <LevelBadge level={e.level} />
                 <span className="event-type">{e.event_type}</span>
-                <span className="event-message">{e.message}</span>
+                <button
+                  type="button"
+                  className="event-message link-button"
+                  aria-expanded={open?.id === e.id}
+                  aria-controls="event-detail"
+                  onClick={() => setOpen(open?.id === e.id ? undefined : e)}
+                >
+                  {e.message}
+                </button>
                 <span className="event-source muted">{e.source}</span>
                 <time className="muted small" dateTime={e.timestamp}>
                   {formatTime(e.timestamp)}
@@ -121,6 +131,18 @@ export function EventList({ events, hasMore, loadMore }: Props) {
         </ul>
         {events.length === 0 && <p className="muted">No events yet.</p>}
       </div>
+      {open && (
+        <div id="event-detail" className="event-detail" role="region" aria-label="Event details">
+          <p>
+            <LevelBadge level={open.level} /> {open.event_type} from {open.source} at {formatTime(open.timestamp)}{' '}
+            <button type="button" className="link-button" onClick={() => setOpen(undefined)}>
+              Close
+            </button>
+          </p>
+          <pre tabIndex={0}>{open.message}</pre>
+          {Object.keys(open.metadata).length > 0 && <pre tabIndex={0}>{JSON.stringify(open.metadata, null, 2)}</pre>}
+        </div>
+      )}
       {hasMore && (
         <button type="button" onClick={() => void more()} disabled={loading}>
           {loading ? 'Loading…' : 'Load older events'}
