@@ -6,8 +6,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The fault test stops and starts its own PostgreSQL and takes minutes: `npm run test:faults` runs it alone.
     exclude: [...configDefaults.exclude, 'test/faults/**'],
-    // The embedded PostgreSQL the suite runs on when no TEST_DATABASE_URL is given.
-    globalSetup: ['test/embedded-database.ts'],
+    // The embedded PostgreSQL the suite runs on when no TEST_DATABASE_URL is given; and the browser tests
+    // (test/browser/) run the console as built, so that is rebuilt first when console/ is newer.
+    globalSetup: ['test/embedded-database.ts', 'test/browser/build-console.ts'],
     pool: 'forks',
     // Generous: tests spawn real servers, each starting its own embedded PostgreSQL (initdb included), and CI has two
     // cores; a deadlock still fails, a minute later.

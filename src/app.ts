@@ -1,4 +1,5 @@
-// createApp(deps) → the Hono app: /trpc, the REST facade under /api, /ws rooms, /health, /metrics, /openapi.json, /docs.
+// createApp(deps) → the Hono app: /trpc, the REST facade under /api, /ws rooms, /health, /metrics, /openapi.json, /docs,
+// and the web console at / (src/http/console.ts).
 import type { Server } from 'node:http';
 import './rooms/error-event.js';
 import { createNodeWebSocket } from '@hono/node-ws';
@@ -17,6 +18,7 @@ import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
 import { authenticate } from './http/auth.js';
 import { rateLimit, type BucketPolicy } from './http/rate-limit.js';
+import { mountConsole } from './http/console.js';
 import { mountDocs } from './http/docs.js';
 import { mountHealth } from './http/health.js';
 import type { AppEnv } from './http/env.js';
@@ -178,6 +180,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   );
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   mountDocs(app);
+  mountConsole(app);
 
   app.notFound(
     (c) =>

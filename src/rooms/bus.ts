@@ -5,6 +5,12 @@ import type { ServerFrame } from '../../schema/index.js';
 /** `origin` names the instance that published the frame. */
 export type BusHandler = (room: string, frame: ServerFrame, origin: string) => void;
 
+/** What kind of by-reference frame the bus is about to load: only event rows, or a parked frame of any type. */
+export type FrameRefKind = 'events' | 'parked';
+
+/** Whether this instance would deliver a by-reference frame of `room` (see RoomBus.subscribe). */
+export type WantsFrame = (room: string, ref: FrameRefKind) => boolean;
+
 /** Users present on one instance: `[room, users]` pairs. A long list may come in several heartbeat messages. */
 export type PresenceEntries = Array<[string, string[]]>;
 
@@ -26,11 +32,12 @@ export interface RoomBus {
    */
   heartbeat(present: PresenceEntries): void;
   /**
-   * `handler` gets frames from other instances, in the order each instance published them. `wants(room)` says
-   * whether anyone here listens to a room, so a frame sent by reference is loaded only where it will be delivered.
+   * `handler` gets frames from other instances, in the order each instance published them. `wants(room, ref)` says
+   * whether a frame of that room sent by reference (`'events'`: an event.created frame's rows; `'parked'`: any large
+   * frame stored whole) would be delivered here, so it is loaded only where someone will receive it.
    * `onHeartbeat` gets their heartbeats, in the same order.
    */
-  subscribe(handler: BusHandler, wants: (room: string) => boolean, onHeartbeat?: HeartbeatHandler): void;
+  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler): void;
   close(): Promise<void>;
 }
 

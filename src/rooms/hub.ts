@@ -75,6 +75,8 @@ function countDown(map: Map<string, number>, user: string): boolean {
  */
 export class RoomHub implements ChangeSink {
   private readonly rooms = new Map<string, Room>();
+  /** Listeners to incident.updated frames of every room (the console's incident list). */
+  private readonly incidentWatchers = new Set<FrameListener>();
   private queue: Array<[string, ServerFrame]> = [];
   private flushScheduled = false;
   /** Instances that send heartbeats, with when the last one arrived. */
@@ -92,9 +94,12 @@ export class RoomHub implements ChangeSink {
     this.timeoutMs = opts.presenceTimeoutMs ?? PRESENCE_TIMEOUT_MS;
     bus.subscribe(
       (room, frame, origin) => this.fromBus(room, frame, origin),
-      (room) => {
+      (room, ref) => {
         const r = this.rooms.get(room);
-        return r !== undefined && (r.members.size > 0 || r.listeners.size > 0);
+        if (r !== undefined && (r.members.size > 0 || r.listeners.size > 0)) return true;
+        // The incident feed takes incident.updated frames of every room. Event rows are never its business; a parked
+        // frame (any frame too large to notify) might be an incident, so it is loaded while anyone watches the feed.
+        return ref === 'parked' && this.incidentWatchers.size > 0;
       },
       (origin, present) => this.fromHeartbeat(origin, present),
     );
@@ -153,6 +158,17 @@ export class RoomHub implements ChangeSink {
     return () => {
       room.listeners.delete(listener);
       if (room.empty) this.rooms.delete(roomId);
+    };
+  }
+
+  /**
+   * Receives the incident.updated frames of every room, on this instance and the others (the tRPC subscription
+   * `incidents.onListUpdate` uses this); returns the unsubscribe function.
+   */
+  watchIncidents(listener: FrameListener): () => void {
+    this.incidentWatchers.add(listener);
+    return () => {
+      this.incidentWatchers.delete(listener);
     };
   }
 
@@ -271,6 +287,7 @@ export class RoomHub implements ChangeSink {
     for (const [roomId, frame] of queue) {
       // This runs in a timer: a throw would end the process, and one bad frame must not stop the others.
       try {
+        if (frame.type === 'incident.updated') for (const l of this.incidentWatchers) l(frame);
         this.deliver(roomId, frame);
       } catch (err) {
         this.opts.onError?.(err);

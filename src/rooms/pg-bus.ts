@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
 import { toEvent } from '../db/rows.js';
-import type { BusHandler, FrameRef, HeartbeatHandler, PresenceEntries, RoomBus } from './bus.js';
+import type { BusHandler, FrameRef, HeartbeatHandler, PresenceEntries, RoomBus, WantsFrame } from './bus.js';
 
 export const CHANNEL = 'warroom_rooms';
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
@@ -61,7 +61,7 @@ export class PgBus implements RoomBus {
   private connecting: Promise<pg.Client> | undefined;
   private handler: BusHandler | undefined;
   private onHeartbeat: HeartbeatHandler | undefined;
-  private wants: (room: string) => boolean = () => true;
+  private wants: WantsFrame = () => true;
   private sendChain: Promise<void> = Promise.resolve();
   private receiveChain: Promise<void> = Promise.resolve();
   private pending: Outgoing[] = [];
@@ -83,7 +83,7 @@ export class PgBus implements RoomBus {
     await this.connection();
   }
 
-  subscribe(handler: BusHandler, wants: (room: string) => boolean, onHeartbeat?: HeartbeatHandler): void {
+  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler): void {
     this.handler = handler;
     this.wants = wants;
     this.onHeartbeat = onHeartbeat;
@@ -258,9 +258,9 @@ export class PgBus implements RoomBus {
       .then(async () => {
         for (const m of env.m) {
           let frame = m.f;
-          if (!frame && this.wants(m.r)) {
-            if (m.p) frame = await this.loadParked(m.p);
-            else if (m.e) frame = await this.loadEvents(m.r, m.e);
+          if (!frame) {
+            if (m.p && this.wants(m.r, 'parked')) frame = await this.loadParked(m.p);
+            else if (m.e && this.wants(m.r, 'events')) frame = await this.loadEvents(m.r, m.e);
           }
           if (frame) this.handler?.(m.r, frame, env.o);
         }

@@ -19,7 +19,7 @@ import { listTimeline } from '../db/timeline.js';
 import { publishChange } from '../domain/changes.js';
 import { createIncident, getIncident, setSeverity, transitionStatus } from '../domain/incidents.js';
 import { pageIncidents } from '../domain/pages.js';
-import { roomFrames } from '../rooms/subscription.js';
+import { incidentUpdateFrames, roomFrames } from '../rooms/subscription.js';
 import { actorOf } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
@@ -177,6 +177,16 @@ export const incidentsRouter = (output: OutputPolicy) =>
         await getIncident(ctx.db, input.incident_id);
         yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
       }),
+
+    /**
+     * Every incident as it is created or changes (status, severity, analysis), on every instance, as a stream (SSE
+     * via httpSubscriptionLink): what a live incident list needs. Nothing is replayed; list first, then apply these.
+     */
+    onListUpdate: procedure.meta({ scope: 'read' }).subscription(async function* ({ ctx, signal }) {
+      for await (const frame of incidentUpdateFrames(ctx.rooms, signal)) {
+        if (frame.type === 'incident.updated') yield frame.incident;
+      }
+    }),
 
     analyze: procedure
       .meta({

@@ -1,0 +1,105 @@
+// The shell: header and navigation, the routes, and the sign-in that takes over when the server refuses us (401).
+import { useEffect, useState } from 'react';
+import { forgetKey, onRefusal, storedKey, type Refusal } from './access.js';
+import { ErrorBoundary } from './components/error-boundary.js';
+import { Link } from './components/link.js';
+import { useLocation } from './navigation.js';
+import { IncidentList } from './pages/incident-list.js';
+import { IncidentPage } from './pages/incident-page.js';
+import { IntegrationsPage } from './pages/integrations.js';
+import { SignIn } from './pages/sign-in.js';
+
+/** The whole console. */
+export function App() {
+  const { path } = useLocation();
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
+  // Bumped on sign-in and sign-out: the page below remounts and loads again with the new key.
+  const [session, setSession] = useState(0);
+  const signedIn = storedKey() !== undefined;
+
+  useEffect(() => onRefusal(setRefusal), []);
+  useEffect(() => {
+    document.title = titleFor(path);
+  }, [path]);
+
+  const signOut = (): void => {
+    forgetKey();
+    setRefusal(undefined);
+    setSession((n) => n + 1);
+  };
+
+  let page;
+  if (refusal?.status === 401) {
+    page = (
+      <SignIn
+        refusal={refusal}
+        onSignedIn={() => {
+          setRefusal(undefined);
+          setSession((n) => n + 1);
+        }}
+      />
+    );
+  } else {
+    const incident = /^\/incidents\/([^/]+)\/?$/.exec(path);
+    if (path === '/') page = <IncidentList key={session} />;
+    else if (incident?.[1])
+      page = <IncidentPage key={`${session}:${incident[1]}`} id={decodeURIComponent(incident[1])} />;
+    else if (path === '/integrations' || path === '/integrations/') page = <IntegrationsPage key={session} />;
+    else page = <NotFound />;
+  }
+
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link href="/" className="brand">
+          Warroom
+        </Link>
+        <nav aria-label="Main">
+          <Link href="/" aria-current={path === '/' ? 'page' : undefined}>
+            Incidents
+          </Link>
+          <Link href="/integrations" aria-current={path.startsWith('/integrations') ? 'page' : undefined}>
+            Alerts &amp; integrations
+          </Link>
+          <a href="/docs">API</a>
+        </nav>
+        {signedIn && (
+          <button type="button" className="link-button" onClick={signOut} data-testid="sign-out">
+            Sign out
+          </button>
+        )}
+      </header>
+      {refusal?.status === 403 && (
+        <div className="banner banner-error" role="alert">
+          {refusal.message}{' '}
+          <button type="button" className="link-button" onClick={signOut}>
+            Sign in with another key
+          </button>
+        </div>
+      )}
+      <main id="main" tabIndex={-1}>
+        <ErrorBoundary key={path}>{page}</ErrorBoundary>
+      </main>
+    </>
+  );
+}
+
+function titleFor(path: string): string {
+  if (path.startsWith('/incidents/')) return 'Incident · Warroom';
+  if (path.startsWith('/integrations')) return 'Alerts & integrations · Warroom';
+  return 'Incidents · Warroom';
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>
+        Nothing lives at this address. <Link href="/">See the incidents</Link>.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+// The remediation actions, most urgent first, each with its status that a responder can move.
+import { useState } from 'react';
+import { api } from '../api.js';
+import { describeError } from '../errors.js';
+import { ACTION_STATUSES, isOneOf, type Action } from '../model.js';
+import { ActionStatusBadge } from './badges.js';
+
+/** The actions section. */
+export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[]; onChanged: (a: Action) => void }) {
+  const [error, setError] = useState<string | undefined>();
+
+  const move = async (action: Action, status: string): Promise<void> => {
+    if (!isOneOf(ACTION_STATUSES, status)) return;
+    setError(undefined);
+    try {
+      onChanged(
+        await api.actions.updateStatus.mutate({ incident_id: action.incident_id, action_id: action.id, status }),
+      );
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  return (
+    <section className="card actions-card" aria-labelledby="actions-heading" tabIndex={0}>
+      <h2 id="actions-heading">Remediation actions</h2>
+      {actions.length === 0 && <p className="muted">No actions yet.</p>}
+      <ul className="actions" data-testid="actions">
+        {actions.map((a) => (
+          <li key={a.id}>
+            <div>
+              <strong>{a.title}</strong> <ActionStatusBadge status={a.status} />
+              {a.description && <p className="muted">{a.description}</p>}
+              <p className="muted small">
+                priority {a.priority} · suggested by {a.suggested_by}
+              </p>
+            </div>
+            <label>
+              <span className="visually-hidden">Status of “{a.title}”</span>
+              <select value={a.status} onChange={(e) => void move(a, e.target.value)}>
+                {ACTION_STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {s.replace('_', ' ')}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </li>
+        ))}
+      </ul>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,89 @@
+// The room chat: who is here, what was said (comment entries of the timeline), and a box to speak. With keys, the
+// key's name speaks; without, the name given here (kept in localStorage for next time).
+import { useMemo, useState, type FormEvent } from 'react';
+import { storedKey } from '../access.js';
+import { formatTime } from '../format.js';
+import type { TimelineEntry } from '../model.js';
+
+const NAME_ITEM = 'warroom.userName';
+
+/** The name this browser chats under when no key names it. */
+export function savedName(): string | undefined {
+  return localStorage.getItem(NAME_ITEM) ?? undefined;
+}
+
+interface Props {
+  timeline: readonly TimelineEntry[];
+  present: readonly string[];
+  name: string | undefined;
+  onName: (name: string) => void;
+  say: (user: string, message: string) => boolean;
+  roomError: string | undefined;
+}
+
+/** The chat section. */
+export function ChatPanel({ timeline, present, name, onName, say, roomError }: Props) {
+  const [draft, setDraft] = useState('');
+  const [nameDraft, setNameDraft] = useState(name ?? '');
+  const [notSent, setNotSent] = useState(false);
+  const keyed = storedKey() !== undefined;
+  const messages = useMemo(() => timeline.filter((e) => e.entry_type === 'comment').slice(-100), [timeline]);
+
+  const send = (e: FormEvent): void => {
+    e.preventDefault();
+    const text = draft.trim();
+    if (!text) return;
+    // With a key the server names the speaker; the field is still required by the frame.
+    const ok = say(name ?? 'me', text);
+    setNotSent(!ok);
+    if (ok) setDraft('');
+  };
+  const saveName = (e: FormEvent): void => {
+    e.preventDefault();
+    const n = nameDraft.trim();
+    if (!n) return;
+    localStorage.setItem(NAME_ITEM, n);
+    onName(n);
+  };
+
+  return (
+    <section className="card chat" aria-labelledby="chat-heading">
+      <h2 id="chat-heading">Room</h2>
+      <p data-testid="presence">
+        <span className="muted">Here now:</span> {present.length === 0 ? 'nobody named yet' : present.join(', ')}
+      </p>
+      <ol className="messages" aria-live="polite" aria-label="Messages" data-testid="messages">
+        {messages.map((m) => (
+          <li key={m.id}>
+            <strong>{m.actor}</strong> <span className="muted small">{formatTime(m.timestamp)}</span>
+            <div>{m.description}</div>
+          </li>
+        ))}
+      </ol>
+      {!keyed && !name ? (
+        <form onSubmit={saveName} className="inline-form">
+          <label htmlFor="chat-name">Your name in the room</label>
+          <input id="chat-name" value={nameDraft} maxLength={100} onChange={(e) => setNameDraft(e.target.value)} />
+          <button type="submit">Join</button>
+        </form>
+      ) : (
+        <form onSubmit={send} className="inline-form">
+          <label htmlFor="chat-message">Message{name && !keyed ? ` as ${name}` : ''}</label>
+          <input
+            id="chat-message"
+            value={draft}
+            maxLength={4000}
+            onChange={(e) => setDraft(e.target.value)}
+            autoComplete="off"
+          />
+          <button type="submit">Send</button>
+        </form>
+      )}
+      {(notSent || roomError) && (
+        <p className="error" role="alert">
+          {notSent ? 'Not sent: the room is reconnecting. Your message is kept; send it again in a moment.' : roomError}
+        </p>
+      )}
+    </section>
+  );
+}

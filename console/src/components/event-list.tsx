@@ -1,0 +1,153 @@
+// The incident's events, newest first, live, with level and type filters and paging that follows the server's cursor
+// (events.page → {items, next_cursor}). Virtualised with fixed-height rows; when events arrive above a reader who
+// has scrolled down, the scroll position moves with them, so the rows being read stay still.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { formatTime } from '../format.js';
+import { EVENT_LEVELS, EVENT_TYPES, isOneOf, type Event, type EventLevel } from '../model.js';
+import { LevelBadge } from './badges.js';
+
+const ROW = 34;
+
+interface Props {
+  events: readonly Event[];
+  hasMore: boolean;
+  loadMore: () => Promise<void>;
+}
+
+/** The events section. */
+export function EventList({ events, hasMore, loadMore }: Props) {
+  const [level, setLevel] = useState<EventLevel | ''>('');
+  const [type, setType] = useState<Event['event_type'] | ''>('');
+  const [loading, setLoading] = useState(false);
+  // The event shown whole below the list (a row shows one line of its message).
+  const [open, setOpen] = useState<Event | undefined>();
+  const scroller = useRef<HTMLDivElement>(null);
+  const shown = useMemo(
+    () => events.filter((e) => (!level || e.level === level) && (!type || e.event_type === type)),
+    [events, level, type],
+  );
+  const rows = useVirtualizer({
+    count: shown.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW,
+    overscan: 12,
+    getItemKey: (i) => shown[i]?.id ?? i,
+  });
+
+  // Keep the first row in view where it is when newer events are added above it.
+  const anchor = useRef<{ id: string; index: number } | undefined>(undefined);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const held = anchor.current;
+    if (el && held && el.scrollTop > 0) {
+      const index = shown.findIndex((e) => e.id === held.id);
+      if (index > held.index) el.scrollTop += (index - held.index) * ROW;
+    }
+    const top = el ? Math.floor(el.scrollTop / ROW) : 0;
+    const first = shown[top];
+    anchor.current = first ? { id: first.id, index: top } : undefined;
+  }, [shown]);
+
+  const more = async (): Promise<void> => {
+    setLoading(true);
+    try {
+      await loadMore();
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="events-heading">
+      <h2 id="events-heading">
+        Events{' '}
+        <span className="muted small">
+          ({shown.length} shown of {events.length} loaded, newest first)
+        </span>
+      </h2>
+      <div className="filters">
+        <label>
+          Level
+          <select value={level} onChange={(e) => setLevel(isOneOf(EVENT_LEVELS, e.target.value) ? e.target.value : '')}>
+            <option value="">any</option>
+            {EVENT_LEVELS.map((l) => (
+              <option key={l}>{l}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Type
+          <select value={type} onChange={(e) => setType(isOneOf(EVENT_TYPES, e.target.value) ? e.target.value : '')}>
+            <option value="">any</option>
+            {EVENT_TYPES.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <div
+        ref={scroller}
+        className="scroller"
+        tabIndex={0}
+        role="region"
+        aria-label="Event list"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          const top = Math.floor(el.scrollTop / ROW);
+          const first = shown[top];
+          anchor.current = first ? { id: first.id, index: top } : undefined;
+        }}
+      >
+        <ul className="virtual" style={{ height: rows.getTotalSize() }} data-testid="events">
+          {rows.getVirtualItems().map((row) => {
+            const e = shown[row.index];
+            if (!e) return null;
+            return (
+              <li
+                key={row.key}
+                className="event-row"
+                style={{ height: ROW, transform: `translateY(${row.start}px)` }}
+                title={e.message}
+              >
+                <LevelBadge level={e.level} />
+                <span className="event-type">{e.event_type}</span>
+                <button
+                  type="button"
+                  className="event-message link-button"
+                  aria-expanded={open?.id === e.id}
+                  aria-controls="event-detail"
+                  onClick={() => setOpen(open?.id === e.id ? undefined : e)}
+                >
+                  {e.message}
+                </button>
+                <span className="event-source muted">{e.source}</span>
+                <time className="muted small" dateTime={e.timestamp}>
+                  {formatTime(e.timestamp)}
+                </time>
+              </li>
+            );
+          })}
+        </ul>
+        {events.length === 0 && <p className="muted">No events yet.</p>}
+      </div>
+      {open && (
+        <div id="event-detail" className="event-detail" role="region" aria-label="Event details">
+          <p>
+            <LevelBadge level={open.level} /> {open.event_type} from {open.source} at {formatTime(open.timestamp)}{' '}
+            <button type="button" className="link-button" onClick={() => setOpen(undefined)}>
+              Close
+            </button>
+          </p>
+          <pre tabIndex={0}>{open.message}</pre>
+          {Object.keys(open.metadata).length > 0 && <pre tabIndex={0}>{JSON.stringify(open.metadata, null, 2)}</pre>}
+        </div>
+      )}
+      {hasMore && (
+        <button type="button" onClick={() => void more()} disabled={loading}>
+          {loading ? 'Loading…' : 'Load older events'}
+        </button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,63 @@
+// The head of an incident page: title, severity, status, age, MTTR, and the status moves the lifecycle allows now.
+import { useState } from 'react';
+import { api } from '../api.js';
+import { describeError } from '../errors.js';
+import { formatAge, formatMttr, formatTime } from '../format.js';
+import { allowedMoves, type Incident, type IncidentStatus } from '../model.js';
+import { useNow } from '../use-now.js';
+import { SeverityBadge, StatusBadge } from './badges.js';
+
+const VERB: Partial<Record<IncidentStatus, string>> = { resolved: 'Resolve', closed: 'Close' };
+
+/** Title, badges, times and the status buttons. */
+export function IncidentHeader({ incident, onChanged }: { incident: Incident; onChanged: (i: Incident) => void }) {
+  const now = useNow();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const reopening = incident.status === 'resolved';
+
+  const move = async (status: IncidentStatus): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      onChanged(await api.incidents.updateStatus.mutate({ incident_id: incident.id, status }));
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const moves = allowedMoves(incident.status);
+  return (
+    <header className="incident-head">
+      <h1 data-testid="incident-title">{incident.title}</h1>
+      <div className="incident-facts">
+        <SeverityBadge severity={incident.severity} />
+        <StatusBadge status={incident.status} />
+        <span title={formatTime(incident.created_at)}>opened {formatAge(incident.created_at, now)} ago</span>
+        <span>source {incident.source}</span>
+        {incident.mttr_minutes !== null && <span data-testid="mttr">MTTR {formatMttr(incident.mttr_minutes)}</span>}
+        {incident.tags.map((t) => (
+          <span key={t} className="tag">
+            {t}
+          </span>
+        ))}
+      </div>
+      {incident.description && <p className="description">{incident.description}</p>}
+      <div className="moves" role="group" aria-label="Change status">
+        {moves.length === 0 && <span className="muted">Closed: final, no further moves.</span>}
+        {moves.map((s) => (
+          <button key={s} type="button" disabled={busy} onClick={() => void move(s)} data-status={s}>
+            {VERB[s] ?? (reopening ? `Reopen as ${s}` : `Move to ${s}`)}
+          </button>
+        ))}
+      </div>
+      {error && (
+        <p className="error" role="alert" data-testid="status-error">
+          {error}
+        </p>
+      )}
+    </header>
+  );
+}

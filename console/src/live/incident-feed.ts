@@ -1,0 +1,57 @@
+// The live feed of every incident (tRPC subscription incidents.onListUpdate over SSE), resubscribed with backoff when
+// it drops; `onOpen` runs at every (re)subscription so the list can refetch what it may have missed.
+import { useEffect, useRef, useState } from 'react';
+import { api } from '../api.js';
+import type { LiveState } from '../components/connection-banner.js';
+import { describeError } from '../errors.js';
+import type { Incident } from '../model.js';
+
+/** Subscribes while mounted; returns the feed's state for the banner. */
+export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen: () => void): LiveState {
+  const [state, setState] = useState<LiveState>('connecting');
+  // The latest callbacks, without resubscribing when the page re-renders.
+  const handlers = useRef({ onIncident, onOpen });
+  handlers.current = { onIncident, onOpen };
+
+  useEffect(() => {
+    let stopped = false;
+    let attempt = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let sub: { unsubscribe(): void } | undefined;
+    let down = false;
+    const opened = (): void => {
+      attempt = 0;
+      down = false;
+      setState('live');
+      handlers.current.onOpen();
+    };
+    const subscribe = (): void => {
+      if (stopped) return;
+      sub = api.incidents.onListUpdate.subscribe(undefined, {
+        onStarted: opened,
+        onData: (incident) => handlers.current.onIncident(incident),
+        onConnectionStateChange: (s) => {
+          // The link reconnects a dropped stream by itself: down while it tries, refetch once it is back.
+          if (s.state === 'connecting' && s.error) {
+            down = true;
+            setState('reconnecting');
+          } else if (s.state === 'pending' && down) opened();
+        },
+        onError: (err) => {
+          describeError(err);
+          setState('reconnecting');
+          sub?.unsubscribe();
+          const delay = Math.min(10_000, 500 * 2 ** attempt++);
+          timer = setTimeout(subscribe, delay);
+        },
+      });
+    };
+    subscribe();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      sub?.unsubscribe();
+    };
+  }, []);
+  return state;
+}

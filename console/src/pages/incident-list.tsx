@@ -1,0 +1,212 @@
+// The incident list: newest first, filters kept in the URL, live through incidents.onListUpdate, a "new incident"
+// form, and paging that follows the server's cursor.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api } from '../api.js';
+import { SeverityBadge, StatusBadge } from '../components/badges.js';
+import { ConnectionBanner } from '../components/connection-banner.js';
+import { Link } from '../components/link.js';
+import { NewIncidentForm } from '../components/new-incident-form.js';
+import { describeError } from '../errors.js';
+import { formatAge } from '../format.js';
+import { useIncidentFeed } from '../live/incident-feed.js';
+import {
+  SEVERITIES,
+  STATUSES,
+  filtersFrom,
+  filtersQuery,
+  matchesFilters,
+  type Incident,
+  type IncidentFilters,
+} from '../model.js';
+import { incidentPath, navigate, useLocation } from '../navigation.js';
+import { useNow } from '../use-now.js';
+
+const PAGE = 50;
+
+/** Newest first by created_at, ties by id (the server's order). */
+const newestFirst = (a: Incident, b: Incident): number =>
+  b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id);
+
+/** The list page. */
+export function IncidentList() {
+  const { query } = useLocation();
+  const filters = filtersFrom(query);
+  const filterKey = filtersQuery(filters);
+  const [items, setItems] = useState<Incident[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  // Rows that just arrived or changed, highlighted briefly.
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  const now = useNow();
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+
+  // Only the newest load may land: an answer for filters since changed is dropped.
+  const loads = useRef(0);
+  const load = useCallback(async () => {
+    const f = filtersRef.current;
+    const n = ++loads.current;
+    try {
+      const page = await api.incidents.page.query({ ...f, limit: PAGE });
+      if (n !== loads.current) return;
+      // The first page is the server's truth (after a reconnect too); older pages are fetched again on demand.
+      setItems(page.items);
+      setNext(page.next_cursor);
+      setError(undefined);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setLoaded(true);
+    }
+  }, []);
+
+  useEffect(() => {
+    setItems([]);
+    setNext(null);
+    setLoaded(false);
+    void load();
+  }, [filterKey, load]);
+
+  const live = useIncidentFeed(
+    (incident) => {
+      const matches = matchesFilters(incident, filtersRef.current);
+      setItems((current) => {
+        const rest = current.filter((i) => i.id !== incident.id);
+        return matches ? [...rest, incident].sort(newestFirst) : rest;
+      });
+      if (matches) {
+        setFresh((s) => new Set(s).add(incident.id));
+        setTimeout(
+          () =>
+            setFresh((s) => {
+              const n = new Set(s);
+              n.delete(incident.id);
+              return n;
+            }),
+          2000,
+        );
+      }
+    },
+    () => void load(),
+  );
+
+  const more = async (): Promise<void> => {
+    if (!next) return;
+    try {
+      const page = await api.incidents.page.query({ ...filtersRef.current, limit: PAGE, cursor: next });
+      setItems((current) => {
+        const ids = new Set(current.map((i) => i.id));
+        return [...current, ...page.items.filter((i) => !ids.has(i.id))];
+      });
+      setNext(page.next_cursor);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  const setFilter = (name: keyof IncidentFilters, value: string): void => {
+    navigate(`/${filtersQuery({ ...filtersRef.current, [name]: value || undefined } as IncidentFilters)}`, true);
+  };
+
+  return (
+    <section aria-labelledby="incidents-heading">
+      <div className="page-head">
+        <h1 id="incidents-heading">Incidents</h1>
+        <NewIncidentForm />
+      </div>
+      <ConnectionBanner state={live} what="incident list" />
+      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select value={filters.status ?? ''} onChange={(e) => setFilter('status', e.target.value)} name="status">
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Severity
+          <select
+            value={filters.severity ?? ''}
+            onChange={(e) => setFilter('severity', e.target.value)}
+            name="severity"
+          >
+            <option value="">any</option>
+            {SEVERITIES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <TextFilter label="Source" value={filters.source ?? ''} onChange={(v) => setFilter('source', v)} />
+        <TextFilter label="Tag" value={filters.tag ?? ''} onChange={(v) => setFilter('tag', v)} />
+        {filterKey && (
+          <button type="button" className="link-button" onClick={() => navigate('/', true)}>
+            Clear filters
+          </button>
+        )}
+      </form>
+      {error && (
+        <p className="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+      {loaded && items.length === 0 && !error && (
+        <p className="empty">{filterKey ? 'No incident matches these filters.' : 'No incidents yet. All quiet.'}</p>
+      )}
+      {!loaded && <p className="muted">Loading incidents…</p>}
+      <ul className="incident-list" data-testid="incident-list" aria-label="Incidents, newest first">
+        {items.map((i) => (
+          <li key={i.id} className={fresh.has(i.id) ? 'incident-row fresh' : 'incident-row'} data-incident-id={i.id}>
+            <SeverityBadge severity={i.severity} />
+            <StatusBadge status={i.status} />
+            <Link href={incidentPath(i.id)} className="incident-title">
+              {i.title}
+            </Link>
+            <span className="incident-meta">
+              <span>{i.source}</span>
+              {i.tags.map((t) => (
+                <span key={t} className="tag">
+                  {t}
+                </span>
+              ))}
+            </span>
+            <span className="incident-age" title={i.created_at}>
+              {formatAge(i.created_at, now)} ago
+            </span>
+          </li>
+        ))}
+      </ul>
+      {next && (
+        <button type="button" onClick={() => void more()}>
+          Load older incidents
+        </button>
+      )}
+    </section>
+  );
+}
+
+/** A text filter that updates the URL as one types, a moment after the last key. */
+function TextFilter({ label, value, onChange }: { label: string; value: string; onChange: (v: string) => void }) {
+  const [draft, setDraft] = useState(value);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => setDraft(value), [value]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return (
+    <label>
+      {label}
+      <input
+        type="search"
+        name={label.toLowerCase()}
+        value={draft}
+        onChange={(e) => {
+          const v = e.target.value;
+          setDraft(v);
+          clearTimeout(timer.current);
+          timer.current = setTimeout(() => onChange(v.trim()), 300);
+        }}
+      />
+    </label>
+  );
+}

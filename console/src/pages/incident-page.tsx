@@ -1,0 +1,68 @@
+// One incident, live: header and status moves, analysis, actions, timeline, events and the room chat.
+import { useState } from 'react';
+import { ActionsPanel } from '../components/actions-panel.js';
+import { AnalysisPanel } from '../components/analysis-panel.js';
+import { ChatPanel, savedName } from '../components/chat-panel.js';
+import { ConnectionBanner } from '../components/connection-banner.js';
+import { EventList } from '../components/event-list.js';
+import { IncidentHeader } from '../components/incident-header.js';
+import { Link } from '../components/link.js';
+import { TimelineList } from '../components/timeline-list.js';
+import { useIncidentRoom } from '../live/use-incident-room.js';
+
+/** The incident page for `id`. */
+export function IncidentPage({ id }: { id: string }) {
+  const [name, setName] = useState(savedName);
+  const room = useIncidentRoom(id, name);
+  const { incident } = room;
+
+  if (!incident) {
+    return (
+      <section>
+        <p>
+          <Link href="/">← Incidents</Link>
+        </p>
+        {room.error ? (
+          <p className="banner banner-error" role="alert">
+            {room.error}
+          </p>
+        ) : (
+          <p className="muted">Loading the incident…</p>
+        )}
+      </section>
+    );
+  }
+
+  return (
+    <article className="incident-page" data-incident-id={incident.id} data-live={room.live}>
+      <p className="crumbs">
+        <Link href="/">← Incidents</Link>
+      </p>
+      <ConnectionBanner state={room.live} what="incident room" />
+      {room.error && (
+        <p className="banner banner-error" role="alert">
+          {room.error}
+        </p>
+      )}
+      <IncidentHeader incident={incident} onChanged={(i) => room.applied({ incident: i })} />
+      <div className="incident-grid">
+        <div className="col">
+          <AnalysisPanel incident={incident} timeline={room.timeline} />
+          <ActionsPanel actions={room.actions} onChanged={(a) => room.applied({ action: a })} />
+          <EventList events={room.events} hasMore={room.eventsNext !== null} loadMore={room.loadOlderEvents} />
+        </div>
+        <div className="col">
+          <ChatPanel
+            timeline={room.timeline}
+            present={room.present}
+            name={name}
+            onName={setName}
+            say={room.say}
+            roomError={room.roomError}
+          />
+          <TimelineList entries={room.timeline} />
+        </div>
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,227 @@
+// Alerts and integrations: list and create integrations, the webhook URL, the secret once, each sender's
+// configuration snippet, and the recent deliveries with what happened to each alert.
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api } from '../api.js';
+import { Link } from '../components/link.js';
+import { describeError } from '../errors.js';
+import { formatTime } from '../format.js';
+import { KINDS, snippetsFor, type Kind } from '../integrations/snippets.js';
+import { isOneOf } from '../model.js';
+import { incidentPath } from '../navigation.js';
+
+type Integration = Awaited<ReturnType<typeof api.integrations.list.query>>[number];
+type Delivery = Awaited<ReturnType<typeof api.integrations.deliveries.query>>[number];
+
+/** The integrations page. */
+export function IntegrationsPage() {
+  const [items, setItems] = useState<Integration[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [selected, setSelected] = useState<string | undefined>();
+  // The secret is known only in the answer to create or rotate: kept here, for this page view only.
+  const [secrets, setSecrets] = useState<Record<string, string>>({});
+
+  const load = useCallback(async () => {
+    try {
+      const list = await api.integrations.list.query({});
+      setItems(list);
+      setError(undefined);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }, []);
+  useEffect(() => void load(), [load]);
+
+  const current = items?.find((i) => i.id === selected) ?? items?.[0];
+
+  return (
+    <section aria-labelledby="integrations-heading">
+      <h1 id="integrations-heading">Alerts &amp; integrations</h1>
+      <p className="muted">
+        Each monitoring system posts alerts to its own integration; Warroom deduplicates them and groups them into
+        incidents. Managing integrations needs an admin key.
+      </p>
+      {error && (
+        <p className="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+      <CreateIntegration
+        onCreated={(created) => {
+          setSecrets((s) => ({ ...s, [created.id]: created.secret }));
+          setSelected(created.id);
+          void load();
+        }}
+      />
+      {items && items.length === 0 && <p className="empty">No integrations yet.</p>}
+      {items && items.length > 0 && (
+        <div className="integrations">
+          <ul className="integration-list" aria-label="Integrations">
+            {items.map((i) => (
+              <li key={i.id}>
+                <button
+                  type="button"
+                  className="link-button"
+                  aria-pressed={current?.id === i.id}
+                  onClick={() => setSelected(i.id)}
+                >
+                  {i.name}
+                </button>{' '}
+                <span className="muted small">{i.kind}</span>
+              </li>
+            ))}
+          </ul>
+          {current && (
+            <IntegrationDetails
+              key={current.id}
+              integration={current}
+              secret={secrets[current.id]}
+              onRotated={(secret) => setSecrets((s) => ({ ...s, [current.id]: secret }))}
+            />
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function CreateIntegration({ onCreated }: { onCreated: (c: { id: string; secret: string }) => void }) {
+  const [name, setName] = useState('');
+  const [kind, setKind] = useState<Kind>('alertmanager');
+  const [error, setError] = useState<string | undefined>();
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      onCreated(await api.integrations.create.mutate({ name: name.trim(), kind }));
+      setName('');
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+  return (
+    <form className="card inline-form" onSubmit={(e) => void submit(e)} aria-label="New integration">
+      <label>
+        Name
+        <input required value={name} onChange={(e) => setName(e.target.value)} maxLength={100} name="name" />
+      </label>
+      <label>
+        Sender
+        <select value={kind} onChange={(e) => isOneOf(KINDS, e.target.value) && setKind(e.target.value)} name="kind">
+          {KINDS.map((k) => (
+            <option key={k}>{k}</option>
+          ))}
+        </select>
+      </label>
+      <button type="submit">Create integration</button>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function IntegrationDetails({
+  integration,
+  secret,
+  onRotated,
+}: {
+  integration: Integration;
+  secret: string | undefined;
+  onRotated: (secret: string) => void;
+}) {
+  const [deliveries, setDeliveries] = useState<Delivery[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const origin = window.location.origin;
+
+  const load = useCallback(async () => {
+    try {
+      setDeliveries(await api.integrations.deliveries.query({ integration_id: integration.id, limit: 20 }));
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }, [integration.id]);
+  useEffect(() => void load(), [load]);
+
+  const rotate = async (): Promise<void> => {
+    try {
+      onRotated((await api.integrations.rotateSecret.mutate({ integration_id: integration.id })).secret);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  return (
+    <div className="card integration-details" data-testid="integration-details">
+      <h2>{integration.name}</h2>
+      <dl>
+        <dt>Webhook URL</dt>
+        <dd>
+          <code data-testid="webhook-url">{`${origin}${integration.webhook_url}`}</code>
+        </dd>
+        <dt>Secret</dt>
+        <dd>
+          {secret ? (
+            <>
+              <code data-testid="secret">{secret}</code>
+              <p className="warn small" role="status">
+                Shown this once: copy it now. Warroom keeps only a hash.
+              </p>
+            </>
+          ) : (
+            <>
+              <span className="muted">not shown again </span>
+              <button type="button" className="link-button" onClick={() => void rotate()}>
+                Rotate the secret
+              </button>
+            </>
+          )}
+        </dd>
+      </dl>
+      <h3>Configure {integration.kind}</h3>
+      {snippetsFor(integration.kind, origin, integration.webhook_url, secret ?? 'whk_…').map((s) => (
+        <figure key={s.title}>
+          <figcaption>{s.title}</figcaption>
+          <pre tabIndex={0}>
+            <code>{s.text}</code>
+          </pre>
+        </figure>
+      ))}
+      <h3>
+        Recent deliveries{' '}
+        <button type="button" className="link-button" onClick={() => void load()}>
+          Refresh
+        </button>
+      </h3>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {deliveries?.length === 0 && <p className="muted">None yet.</p>}
+      <ul className="deliveries">
+        {deliveries?.map((d) => (
+          <li key={d.id}>
+            <span className={d.status < 300 ? 'badge ok' : 'badge bad'}>HTTP {d.status}</span>{' '}
+            <span className="muted small">{formatTime(d.received_at)}</span>{' '}
+            {d.error && <span className="error">{d.error}</span>}
+            <ul>
+              {d.alerts.map((a, i) => (
+                <li key={i}>
+                  <code>{a.dedup_key}</code> {a.status} → <strong>{a.outcome}</strong>
+                  {a.incident_id && (
+                    <>
+                      {' '}
+                      <Link href={incidentPath(a.incident_id)}>incident</Link>
+                    </>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,12 @@
+// The current time, refreshed every few seconds, so ages on screen move without each row running a timer.
+import { useEffect, useState } from 'react';
+
+/** Date.now(), re-read every `everyMs`. */
+export function useNow(everyMs = 10_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}

@@ -1,0 +1,263 @@
+// The console in a real browser against a real Warroom process: the live list, the live incident page (events,
+// status moves, analysis), chat with presence across two browser contexts, integrations, an accessibility scan, and
+// the README's screenshots.
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DB_LABEL } from '../integration/harness.js';
+import {
+  LONG,
+  SCREENSHOTS,
+  SKIP_REASON,
+  launchBrowser,
+  seriousViolations,
+  startConsoleServer,
+  type ConsoleServer,
+} from './browser.js';
+
+interface Created {
+  id: string;
+  title: string;
+}
+
+describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL})`, { timeout: 180_000 }, () => {
+  let server: ConsoleServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    [{ server }, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
+  }, 120_000);
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    // An uncaught error in the page fails the test that caused it.
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** A fresh browser context (its own storage) and page at 1280x720, with `name` as its chat name. */
+  async function openPage(
+    path: string,
+    opts: { name?: string; width?: number; height?: number; before?: (page: Page) => Promise<void> } = {},
+  ): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: opts.width ?? 1280, height: opts.height ?? 720 },
+      reducedMotion: 'reduce',
+    });
+    contexts.push(context);
+    if (opts.name) {
+      const name = opts.name;
+      await context.addInitScript((n) => window.localStorage.setItem('warroom.userName', n), name);
+    }
+    const page = await context.newPage();
+    page.setDefaultTimeout(LONG);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await opts.before?.(page);
+    await page.goto(`${server.url}${path}`);
+    return page;
+  }
+
+  async function createIncident(body: Record<string, unknown>): Promise<Created> {
+    const res = await server.api('/api/incidents/', { json: body });
+    expect(res.status).toBe(201);
+    return (await res.json()) as Created;
+  }
+
+  async function ingest(incidentId: string, events: Array<Record<string, unknown>>): Promise<void> {
+    const res = await server.api('/api/ingest/events/batch', {
+      json: events.map((e) => ({ incident_id: incidentId, event_type: 'log', source: 'api-server-01', ...e })),
+    });
+    expect(res.status).toBe(201);
+  }
+
+  const row = (page: Page, id: string) => page.locator(`li[data-incident-id="${id}"]`);
+
+  it('shows an incident created through the API in an open list, then its status change, without reload', async () => {
+    const page = await openPage('/');
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    const inc = await createIncident({ title: 'Checkout returning 502s', severity: 'critical', tags: ['payments'] });
+    await row(page, inc.id).waitFor();
+    await expect(row(page, inc.id).getByTestId('severity').textContent()).resolves.toContain('critical');
+    await expect(row(page, inc.id).getByTestId('status').textContent()).resolves.toBe('open');
+
+    const moved = await server.api(`/api/incidents/${inc.id}/status?status=investigating`, { method: 'PATCH' });
+    expect(moved.status).toBe(200);
+    await row(page, inc.id).getByTestId('status').getByText('investigating').waitFor();
+  });
+
+  it('keeps the filters in the URL and applies them to live arrivals', async () => {
+    const page = await openPage('/?severity=low');
+    await expect(page.getByLabel('Severity').first().inputValue()).resolves.toBe('low');
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    const high = await createIncident({ title: 'Filtered out: high', severity: 'high' });
+    const low = await createIncident({ title: 'Filtered in: low', severity: 'low' });
+    await row(page, low.id).waitFor();
+    await expect(row(page, high.id).count()).resolves.toBe(0);
+
+    await page.getByLabel('Status').selectOption('open');
+    await page.waitForURL((u) => u.searchParams.get('status') === 'open' && u.searchParams.get('severity') === 'low');
+    await row(page, low.id).waitFor();
+  });
+
+  it('creates an incident from the "new incident" form', async () => {
+    const page = await openPage('/');
+    await page.getByRole('button', { name: 'New incident' }).click();
+    const form = page.getByRole('form', { name: 'New incident' });
+    await form.getByLabel('Title').fill('Made in the console');
+    await form.getByLabel('Severity').selectOption('high');
+    await form.getByRole('button', { name: 'Create incident' }).click();
+    await page.locator('li.incident-row', { hasText: 'Made in the console' }).waitFor();
+  });
+
+  it('shows events live on the incident page, moves the status with a button, and shows the analysis', async () => {
+    const inc = await createIncident({ title: 'Database connection timeout', severity: 'high', source: 'datadog' });
+    const page = await openPage(`/incidents/${inc.id}`);
+    await page.getByTestId('incident-title').getByText(inc.title).waitFor();
+    await page.locator('article[data-live="live"]').waitFor();
+
+    await ingest(inc.id, [
+      { message: 'PostgreSQL connection pool exhausted (50/50 in use)', level: 'error' },
+      { message: 'upstream timed out after 30s', level: 'warning' },
+    ]);
+    await page.getByTestId('events').getByText('PostgreSQL connection pool exhausted (50/50 in use)').waitFor();
+    // A row shows one line; the whole event opens below the list.
+    await page.getByRole('button', { name: 'PostgreSQL connection pool exhausted (50/50 in use)' }).click();
+    await page.getByRole('region', { name: 'Event details' }).getByText('from api-server-01').waitFor();
+
+    // Only the moves the lifecycle allows are offered: nothing backwards from open.
+    await expect(page.getByRole('button', { name: 'Move to investigating' }).count()).resolves.toBe(1);
+    await page.getByRole('button', { name: 'Move to investigating' }).click();
+    await page.locator('.incident-head').getByTestId('status').getByText('investigating').waitFor();
+    await page.getByTestId('timeline').getByText('investigating', { exact: false }).first().waitFor();
+    await expect(page.getByRole('button', { name: 'Move to open' }).count()).resolves.toBe(0);
+
+    // The analyzer runs after ingest (debounced) and pushes its result to the room.
+    await ingest(
+      inc.id,
+      Array.from({ length: 20 }, (_, i) => ({
+        message: `FATAL: remaining connection slots are reserved (pool exhausted) attempt ${i}`,
+        level: 'error',
+      })),
+    );
+    await page.getByTestId('root-cause').waitFor({ timeout: 90_000 });
+    await page.getByTestId('actions').locator('li').first().waitFor({ timeout: LONG });
+  });
+
+  it('shows a refusal from the server (409) plainly', async () => {
+    const inc = await createIncident({ title: 'Closed behind your back', severity: 'low' });
+    // A room socket that never hears from the server: the page cannot learn of the close below, so it still offers
+    // moves the server will refuse.
+    const page = await openPage(`/incidents/${inc.id}`, {
+      before: (p) => p.routeWebSocket(/\/ws\/incidents\//, () => undefined),
+    });
+    await page.getByTestId('incident-title').getByText(inc.title).waitFor();
+    const closed = await server.api(`/api/incidents/${inc.id}/status?status=closed`, { method: 'PATCH' });
+    expect(closed.status).toBe(200);
+    await page.getByRole('button', { name: 'Move to investigating' }).click();
+    await expect(page.getByTestId('status-error').textContent()).resolves.toMatch(/409.*closed/);
+  });
+
+  it('keeps a long event list virtualised and pages older events through the server cursor', async () => {
+    const inc = await createIncident({ title: 'Noisy incident', severity: 'low' });
+    for (let batch = 0; batch < 2; batch++) {
+      await ingest(
+        inc.id,
+        Array.from({ length: 1000 }, (_, i) => ({
+          message: `GET /api/cart/${batch * 1000 + i} 200`,
+          level: 'info',
+          timestamp: new Date(Date.UTC(2026, 10, 1, 0, 0, batch * 1000 + i)).toISOString(),
+        })),
+      );
+    }
+    const page = await openPage(`/incidents/${inc.id}`);
+    const events = page.getByTestId('events');
+    await events.getByText('GET /api/cart/1999 200', { exact: true }).waitFor();
+    for (let n = 400; n <= 1000; n += 200) {
+      await page.getByRole('button', { name: 'Load older events' }).click();
+      await page.getByText(`(${n} shown of ${n} loaded, newest first)`).waitFor();
+    }
+    // A thousand events loaded, a screenful in the DOM.
+    await expect(events.locator('li').count()).resolves.toBeLessThan(80);
+    await page.getByRole('region', { name: 'Event list' }).evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await events.getByText('GET /api/cart/1000 200', { exact: true }).waitFor();
+
+    // Level filter: none of these is an error.
+    await page.getByLabel('Level').selectOption('error');
+    await page.getByText('(0 shown of 1000 loaded, newest first)').waitFor();
+  });
+
+  it('lets two people chat in one room and see each other present', async () => {
+    const inc = await createIncident({ title: 'Chat room test', severity: 'medium' });
+    const alice = await openPage(`/incidents/${inc.id}`, { name: 'alice' });
+    const bob = await openPage(`/incidents/${inc.id}`, { name: 'bob' });
+    await alice.getByTestId('presence').getByText('bob').waitFor();
+    await bob.getByTestId('presence').getByText('alice').waitFor();
+
+    await alice.getByLabel('Message as alice').fill('Rolling back the deploy now');
+    await alice.getByRole('button', { name: 'Send' }).click();
+    await bob.getByTestId('messages').getByText('Rolling back the deploy now').waitFor();
+    await alice.getByTestId('messages').getByText('Rolling back the deploy now').waitFor();
+
+    await bob.close();
+    await alice.getByTestId('presence').getByText('alice').waitFor();
+    await expect.poll(() => alice.getByTestId('presence').textContent(), { timeout: LONG }).not.toContain('bob');
+  });
+
+  it('creates an integration, shows its URL, its secret once, the snippet, and a delivery with its outcome', async () => {
+    const page = await openPage('/integrations');
+    const form = page.getByRole('form', { name: 'New integration' });
+    await form.getByLabel('Name').fill('prometheus');
+    await form.getByLabel('Sender').selectOption('generic');
+    await form.getByRole('button', { name: 'Create integration' }).click();
+    const details = page.getByTestId('integration-details');
+    const secret = (await details.getByTestId('secret').textContent()) ?? '';
+    const webhook = (await details.getByTestId('webhook-url').textContent()) ?? '';
+    expect(secret).toMatch(/^whk_/);
+    expect(webhook).toMatch(/\/api\/integrations\/[0-9a-f-]{36}\/alerts$/);
+    await details.locator('pre', { hasText: secret }).first().waitFor();
+
+    const res = await fetch(webhook, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        alerts: [{ dedup_key: 'backup-nightly', status: 'firing', title: 'Nightly backup failed' }],
+      }),
+    });
+    expect(res.status).toBe(202);
+    await details.getByRole('button', { name: 'Refresh' }).click();
+    await details.getByText('created', { exact: true }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}integrations.png` });
+  });
+
+  it('has no serious or critical accessibility violations on the list and incident pages; takes the screenshots', async () => {
+    const inc = await createIncident({
+      title: 'Payment API latency above 2s',
+      severity: 'critical',
+      source: 'alertmanager',
+      tags: ['payments', 'latency'],
+    });
+    await ingest(inc.id, [
+      { message: 'p99 latency above 2s on /checkout', level: 'warning', event_type: 'alert' },
+      { message: 'connection refused: redis-cache-01:6379', level: 'error' },
+    ]);
+    const list = await openPage('/');
+    await row(list, inc.id).waitFor();
+    expect(await seriousViolations(list)).toEqual([]);
+    await list.screenshot({ path: `${SCREENSHOTS}incident-list.png` });
+
+    const page = await openPage(`/incidents/${inc.id}`, { name: 'carol' });
+    await page.locator('article[data-live="live"]').waitFor();
+    await page.getByTestId('events').getByText('connection refused: redis-cache-01:6379').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SCREENSHOTS}incident.png` });
+
+    const phone = await openPage('/', { width: 390, height: 844 });
+    await row(phone, inc.id).waitFor();
+    // Usable at phone width: nothing wider than the screen.
+    await expect(phone.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: `${SCREENSHOTS}incident-list-phone.png` });
+  });
+});

@@ -1,0 +1,63 @@
+// The console with keys enforced (AUTH=required, keys made with `warroom keys create`): the sign-in, a wrong key's
+// clear message, the room through a ticket, and sign-out.
+import { type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_LABEL } from '../integration/harness.js';
+import { LONG, SKIP_REASON, launchBrowser, startConsoleServer, type ConsoleServer } from './browser.js';
+
+describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB_LABEL})`, { timeout: 180_000 }, () => {
+  let server: ConsoleServer;
+  let keys: Record<string, string>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [{ server, keys }, browser] = await Promise.all([
+      startConsoleServer({ AUTH: 'required' }, { alice: 'write', reader: 'ingest' }),
+      launchBrowser(),
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('asks for a key, refuses a wrong one plainly, signs in with a good one, joins the room, and signs out', async () => {
+    const key = keys.alice ?? '';
+    const created = await server.api('/api/incidents/', {
+      json: { title: 'Behind a key', severity: 'high' },
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(created.status).toBe(201);
+    const inc = (await created.json()) as { id: string };
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(LONG);
+    await page.goto(`${server.url}/incidents/${inc.id}`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+    await page.getByLabel('API key').fill('wr_not_a_real_key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('sign-in-error').textContent()).resolves.toMatch(/not accepted/);
+
+    // A valid key without the read scope: told what it lacks.
+    await page.getByLabel('API key').fill(keys.reader ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('sign-in-error').textContent()).resolves.toMatch(/may not read/);
+
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('incident-title').getByText('Behind a key').waitFor();
+    // The room socket opened with a ticket: the key's name is present.
+    await page.locator('article[data-live="live"]').waitFor();
+    await page.getByTestId('presence').getByText('alice').waitFor();
+    await page.getByLabel('Message', { exact: true }).fill('Signed in and talking');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('messages').getByText('Signed in and talking').waitFor();
+
+    await page.getByTestId('sign-out').click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await expect(page.evaluate(() => sessionStorage.getItem('warroom.apiKey'))).resolves.toBeNull();
+    await context.close();
+  });
+});
