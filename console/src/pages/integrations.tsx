@@ -29,7 +29,14 @@ export function IntegrationsPage() {
       setError(describeError(err));
     }
   }, []);
-  useEffect(() => void load(), [load]);
+  useEffect(() => {
+    void load();
+    // Deliveries have no live feed: while the page is in view, a poll shows a new one within about a second.
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void load();
+    }, 1_000);
+    return () => clearInterval(timer);
+  }, [load]);
 
   const current = items?.find((i) => i.id === selected) ?? items?.[0];
 
@@ -142,7 +149,14 @@ function IntegrationDetails({
       setError(describeError(err));
     }
   }, [integration.id]);
-  useEffect(() => void load(), [load]);
+  useEffect(() => {
+    void load();
+    // Deliveries have no live feed: while the page is in view, a poll shows a new one within about a second.
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void load();
+    }, 1_000);
+    return () => clearInterval(timer);
+  }, [load]);
 
   const rotate = async (): Promise<void> => {
     try {
