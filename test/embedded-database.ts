@@ -1,27 +1,15 @@
 // Vitest global setup: without TEST_DATABASE_URL / DATABASE_URL the suite runs on the embedded PostgreSQL, as a
 // newcomer does: one throw-away server for the whole run, on which each test file makes its own database
 // (test/integration/harness.ts). Tests that start Warroom as a process with DATA_DIR start their own, as `npm start` does.
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { freePort } from './e2e/alertmanager.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The suite's embedded server (TCP on 127.0.0.1), or '' when the suite runs on TEST_DATABASE_URL. */
     embeddedDatabaseUrl: string;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {

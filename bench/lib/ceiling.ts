@@ -26,6 +26,17 @@ export function batchStatement(rows: Rows, form: 'warroom' | 'values'): { sql: s
   return { sql: compiled.sql, parameters: [...compiled.parameters] };
 }
 
+/** `n` connected clients on `url`. */
+function openClients(url: string, n: number): Promise<pg.Client[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+}
+
 /** Rows per second that `workers` connections sustain, each sending the batch statement back to back. */
 export async function pgCeiling(
   url: string,
@@ -36,13 +47,7 @@ export async function pgCeiling(
 ): Promise<number> {
   // The VALUES form is compiled once (its ids come from the column default); Warroom's is rebuilt per batch.
   const fixed = form === 'values' ? batchStatement(rows, 'values') : undefined;
-  const clients = await Promise.all(
-    Array.from({ length: workers }, async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      return c;
-    }),
-  );
+  const clients = await openClients(url, workers);
   const end = performance.now() + seconds * 1000;
   let batches = 0;
   await Promise.all(
@@ -85,13 +90,7 @@ export async function minimalTableCeiling(url: string, rows: Rows, workers: numb
   const statement = `insert into bench_minimal_events
     select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
       $8::timestamptz[])`;
-  const clients = await Promise.all(
-    Array.from({ length: workers }, async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      return c;
-    }),
-  );
+  const clients = await openClients(url, workers);
   const end = performance.now() + seconds * 1000;
   let batches = 0;
   try {

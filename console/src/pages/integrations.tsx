@@ -29,14 +29,7 @@ export function IntegrationsPage() {
       setError(describeError(err));
     }
   }, []);
-  useEffect(() => {
-    void load();
-    // Deliveries have no live feed: while the page is in view, a poll shows a new one within about a second.
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void load();
-    }, 1_000);
-    return () => clearInterval(timer);
-  }, [load]);
+  useEffect(() => void load(), [load]);
 
   const current = items?.find((i) => i.id === selected) ?? items?.[0];
 
