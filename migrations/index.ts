@@ -8,6 +8,7 @@ import * as eventsXact from './2026-11-29T1400_events_xact.js';
 import * as apiKeys from './2026-11-29T1600_api_keys.js';
 import * as eventsActor from './2026-11-29T1800_events_actor.js';
 import * as alerts from './2026-11-29T2000_alerts.js';
+import * as eventsPartitioned from './2026-11-30T1000_events_partitioned.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T1600_api_keys': apiKeys,
   '2026-11-29T1800_events_actor': eventsActor,
   '2026-11-29T2000_alerts': alerts,
+  '2026-11-30T1000_events_partitioned': eventsPartitioned,
 };

@@ -54,6 +54,11 @@ export const ConfigSchema = z.object({
   ANALYSIS_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
   /** How often alert groups are swept for quiet periods, flapping and ended silences (ms). */
   ALERT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /**
+   * Events are kept this many days after they arrive, then dropped a week's partition at a time (so they live
+   * between N and N + 7 days); empty or unset: kept forever. Incidents keep their summary and analysis.
+   */
+  EVENT_RETENTION_DAYS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
   /** Check every response against its output schema (a 500 instead of a malformed body). Off in production for speed. */
   VALIDATE_OUTPUT: z.stringbool().default(false),
 });

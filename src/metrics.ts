@@ -14,6 +14,7 @@ export interface Metrics {
   analysisWorkerHeap: Gauge;
   llmFailures: Counter<'reason'>;
   unhandledErrors: Counter<'kind'>;
+  eventPartitionsDropped: Counter;
   alertsReceived: Counter<'integration' | 'kind' | 'outcome'>;
   incidentsCreated: Counter<'severity' | 'source'>;
   incidentsOpen: Gauge<'severity' | 'status'>;
@@ -86,7 +87,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     analysisRuns: new Counter({
       name: 'analysis_runs_total',
-      help: 'Incident analyses by trigger and outcome',
+      help: 'Incident analyses by trigger (create, ingest, manual) and outcome (ok, skipped, kept, error, shed)',
       labelNames: ['trigger', 'outcome'],
       registers,
     }),
@@ -104,6 +105,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     analysisWorkerHeap: new Gauge({
       name: 'warroom_analysis_worker_heap_bytes',
       help: "The analysis thread's V8 heap after its last analysis (bytes; 0 until it has run one)",
+      registers,
+    }),
+    eventPartitionsDropped: new Counter({
+      name: 'warroom_event_partitions_dropped_total',
+      help: 'Week partitions of events dropped because every event in them was older than EVENT_RETENTION_DAYS',
       registers,
     }),
     unhandledErrors: new Counter({

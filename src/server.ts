@@ -15,6 +15,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
+import { startPartitionMaintenance } from './event-partition-maintenance.js';
 import { migrateToLatest } from './db/migrator.js';
 import { Authenticator } from './domain/access.js';
 import { ChangeFanout } from './domain/changes.js';
@@ -83,6 +84,12 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     throw err;
   }
   const metrics = createMetrics();
+  const partitions = await startPartitionMaintenance({
+    db: database.db,
+    retentionDays: config.EVENT_RETENTION_DAYS,
+    metrics,
+    logger,
+  });
   const changes = new ChangeFanout((err) => logger.error({ err }, 'change subscriber failed'));
   const bus = new PgBus({ url: database.url, db: database.db, logger });
   await bus.start();
@@ -148,6 +155,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     (closing ??= (async () => {
       clearInterval(sweeper);
       app.stop();
+      await partitions.stop();
       await alerts.stop();
       await hub.close();
       await analysis.close();

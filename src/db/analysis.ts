@@ -1,5 +1,6 @@
 // Queries that feed the analyzer (an incident's events and history, comparable past incidents) and store its result.
 import type { Kysely } from 'kysely';
+import { arrivedSince } from './events.js';
 import { prepare } from './prepared.js';
 import type { Database, EventRow, IncidentRow, TimelineRow } from './types.js';
 
@@ -8,11 +9,16 @@ export const ANALYSIS_EVENT_LIMIT = 10_000;
 /** How many recent analysed incidents similarity search considers. */
 export const PAST_INCIDENT_LIMIT = 500;
 
-export async function eventsForAnalysis(db: Kysely<Database>, incidentId: string): Promise<EventRow[]> {
+/** The incident's newest ANALYSIS_EVENT_LIMIT events, oldest first. */
+export async function eventsForAnalysis(
+  db: Kysely<Database>,
+  incident: Pick<IncidentRow, 'id' | 'created_at'>,
+): Promise<EventRow[]> {
   const newest = await db
     .selectFrom('events')
     .selectAll()
-    .where('incident_id', '=', incidentId)
+    .where('incident_id', '=', incident.id)
+    .where('received_at', '>=', arrivedSince(incident.created_at))
     .orderBy('timestamp', 'desc')
     .orderBy('seq', 'desc')
     .limit(ANALYSIS_EVENT_LIMIT)

@@ -1,6 +1,7 @@
 // Query functions for the events table.
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { ARRIVAL_MARGIN_MS } from './event-partitions.js';
 import type { Database, EventRow } from './types.js';
 
 /** One event as the batch insert takes it: every column but `seq`, the timestamp as an ISO-8601 string. */
@@ -61,6 +62,12 @@ export async function insertEvents(
 }
 
 /**
+ * The earliest arrival an event of an incident created at `createdAt` can have: a bound on `received_at` that lets
+ * PostgreSQL skip, at planning, every partition older than the incident (src/db/event-partitions.ts).
+ */
+export const arrivedSince = (createdAt: Date): Date => new Date(createdAt.getTime() - ARRIVAL_MARGIN_MS);
+
+/**
  * A column as ISO-8601 UTC text with microseconds, as a cursor carries it: a JS Date would round PostgreSQL's
  * microseconds away, and a keyset compared with a rounded value skips rows.
  */
@@ -70,6 +77,8 @@ export const microIso = (column: string) =>
 /** Which events of one incident, and in what order; `limit` rows at most. */
 export interface EventsQuery {
   incident_id: string;
+  /** When the incident was created: partitions of arrivals before it cannot hold its events and are not read. */
+  incident_created_at: Date;
   /** ISO-8601: only events strictly older than this. */
   before?: string | undefined;
   /** ISO-8601: only events at or after this. */
@@ -102,7 +111,8 @@ export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<
       sql<string>`seq::text`.as('page_s'),
       sql<string>`coalesce(xact, 0)::text`.as('page_x'),
     ])
-    .where('incident_id', '=', f.incident_id);
+    .where('incident_id', '=', f.incident_id)
+    .where('received_at', '>=', arrivedSince(f.incident_created_at));
   if (f.before) q = q.where('timestamp', '<', new Date(f.before));
   if (f.since) q = q.where('timestamp', '>=', new Date(f.since));
   if (f.order.by === 'arrival') {

@@ -45,6 +45,11 @@ export interface EventsTable {
   actor: ColumnType<string | null, never, never>;
   /** The writing transaction's id; NULL for events written before the column existed (read as 0). */
   xact: ColumnType<string | null, never, never>;
+  /**
+   * When it arrived (the inserting transaction's start): the partition key (migrations/2026-11-30T1000_events_
+   * partitioned.ts); for events written before partitioning, the second before it. Internal, never in the API.
+   */
+  received_at: ColumnType<Date, never, never>;
 }
 
 export interface TimelineEntriesTable {

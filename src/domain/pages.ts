@@ -67,13 +67,14 @@ export async function pageEvents(db: Kysely<Database>, input: ListEventsInput): 
         ? { xact: '0', seq: '0' }
         : decodeEventCursor(input.after, 'after');
   const below = input.cursor === undefined ? undefined : decodeEventCursor(input.cursor, 'cursor');
-  await getIncident(db, input.incident_id);
+  const incident = await getIncident(db, input.incident_id);
 
   const order: EventsQuery['order'] = tail
     ? { by: 'arrival', after: { xact: tail.xact, seq: tail.seq } }
     : { by: 'newest', below };
   const rows = await listEvents(db, {
     incident_id: input.incident_id,
+    incident_created_at: new Date(incident.created_at),
     before: input.before,
     since: input.since,
     limit: input.limit + 1,

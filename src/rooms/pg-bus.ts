@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import { ARRIVAL_MARGIN_MS } from '../db/event-partitions.js';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
@@ -274,6 +275,13 @@ export class PgBus implements RoomBus {
       .selectFrom('events')
       .selectAll()
       .where('incident_id', '=', room)
+      // Skips, as it runs, the partitions that arrived before the incident (src/db/event-partitions.ts).
+      .where('received_at', '>=', (eb) =>
+        eb
+          .selectFrom('incidents')
+          .select(sql<Date>`created_at - ${`${ARRIVAL_MARGIN_MS} milliseconds`}::interval`.as('since'))
+          .where('id', '=', room),
+      )
       .where((eb) => eb.or(ranges.map(([a, b]) => eb.between('seq', a, b))))
       .orderBy('seq')
       .execute();

@@ -29,4 +29,12 @@ describe('loadConfig', () => {
     expect(message).toContain('LOG_LEVEL');
     expect(message).toContain('DATABASE_URL: must be a postgres:// or postgresql:// URL');
   });
+  it('keeps events forever unless EVENT_RETENTION_DAYS is a whole number of days, at least 1', () => {
+    expect(loadConfig({}).EVENT_RETENTION_DAYS).toBeUndefined();
+    expect(loadConfig({ EVENT_RETENTION_DAYS: '' }).EVENT_RETENTION_DAYS).toBeUndefined();
+    expect(loadConfig({ EVENT_RETENTION_DAYS: '30' }).EVENT_RETENTION_DAYS).toBe(30);
+    for (const bad of ['0', '-3', '1.5', 'a month']) {
+      expect(() => loadConfig({ EVENT_RETENTION_DAYS: bad })).toThrow(/EVENT_RETENTION_DAYS/);
+    }
+  });
 });

@@ -15,7 +15,7 @@ export async function readAnalysisInput(
 ): Promise<AnalysisInput> {
   const row = await findIncident(db, incidentId);
   if (!row) throw notFound('incident', incidentId);
-  const [events, history] = await Promise.all([eventsForAnalysis(db, incidentId), statusHistory(db, incidentId)]);
+  const [events, history] = await Promise.all([eventsForAnalysis(db, row), statusHistory(db, incidentId)]);
   return {
     incident: toIncident(row),
     events: events.map(toEvent),

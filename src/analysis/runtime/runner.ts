@@ -7,6 +7,8 @@ export interface RunnerResult {
   result: AnalysisResult;
   /** What the analyzer read, when asked for (the LLM refiner needs it). */
   input: AnalysisInput | undefined;
+  /** How many events the analyzer read: 0 when the incident has none (left). */
+  eventCount: number;
   /** Time spent reading and analysing (ms): not a worker's start-up, nor the wait for a reply. */
   workMs: number;
 }

@@ -108,6 +108,15 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
       const row = input?.incident ?? toIncident(await this.loadIncident(incidentId));
       return { value: row, costMs: workMs };
     }
+    if (trigger !== 'create' && analysed.eventCount === 0) {
+      // No events, yet a stored analysis drawn from events (it has their templates): EVENT_RETENTION_DAYS dropped
+      // them. Incidents keep what was concluded from events that are gone; an analysis of nothing never replaces it.
+      const row = await this.loadIncident(incidentId);
+      if (row.analysis_templates.length > 0) {
+        metrics.analysisRuns.inc({ trigger, outcome: 'kept' });
+        return { value: toIncident(row), costMs: workMs };
+      }
+    }
     const storing = performance.now();
     const stored = await storeAnalysis(this.opts.db, incidentId, trigger, result);
     workMs += performance.now() - storing;

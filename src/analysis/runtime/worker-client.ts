@@ -20,6 +20,8 @@ export interface ThreadAnalysis {
   result: AnalysisResult;
   /** What the analyzer read; only when asked for (the LLM refiner needs it), as copying it back costs ~40 ms. */
   input: AnalysisInput | undefined;
+  /** How many events the analyzer read. */
+  eventCount: number;
   /** Time the thread spent reading and analysing (ms): not its start-up, nor the wait for a reply. */
   workMs: number;
 }
@@ -96,7 +98,7 @@ export class AnalysisWorker {
     this.pending.delete(reply.id);
     if (reply.ok) {
       this.onHeap(reply.heapBytes);
-      p.resolve({ result: reply.result, input: reply.input, workMs: reply.workMs });
+      p.resolve({ result: reply.result, input: reply.input, eventCount: reply.eventCount, workMs: reply.workMs });
     } else
       p.reject(reply.code ? new AppError(reply.code, reply.message) : new Error(`analysis worker: ${reply.message}`));
   }

@@ -19,6 +19,8 @@ export type WorkerReply =
       ok: true;
       result: AnalysisResult;
       input: AnalysisInput | undefined;
+      /** How many events the analyzer read (at most ANALYSIS_EVENT_LIMIT). */
+      eventCount: number;
       workMs: number;
       /** The thread's V8 heap after the analysis (bytes; total heap size), for `/metrics`. */
       heapBytes: number;

@@ -39,7 +39,15 @@ async function analyze({
     const result = analyzeIncident(input);
     const workMs = performance.now() - started;
     const heapBytes = getHeapStatistics().total_heap_size;
-    reply({ id, ok: true, result, input: wantInput ? input : undefined, workMs, heapBytes });
+    reply({
+      id,
+      ok: true,
+      result,
+      input: wantInput ? input : undefined,
+      eventCount: input.events.length,
+      workMs,
+      heapBytes,
+    });
   } catch (err) {
     // Keep the kind of failure across the thread boundary: the database away is a 503, not a 500.
     const code = err instanceof AppError ? err.code : isDatabaseUnavailable(err) ? 'UNAVAILABLE' : undefined;
