@@ -12,6 +12,11 @@
 // is what readers' pruning needs, and what retention measures the partition's age by. Attaching builds one index, (id, received_at), for the new primary key and scans the table once to
 // check the bound. An empty old table is dropped instead. The partitions after it are made here for this week and
 // the next, and ahead of time by the server from then on; a default partition catches rows if that ever fell behind.
+//
+// No foreign key to incidents: its per-row trigger and row lock on the incident cost about a fifth of batch ingest
+// (measured: bench/, docs/performance.md), and several batches for one incident at once queued on that one row. The
+// insert statement checks once per batch that every incident it names exists (src/db/events.ts), and incidents are
+// never deleted; should deleting them ever be added, it must delete their events itself.
 // Frozen in time: never import from src/.
 import { type Kysely, sql } from 'kysely';
 
@@ -34,15 +39,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await sql`alter table events rename to events_legacy`.execute(db);
   await sql`alter table events_legacy rename constraint events_pkey to events_legacy_pkey`.execute(db);
-  await sql`alter table events_legacy rename constraint events_incident_id_fkey to events_legacy_incident_id_fkey`.execute(
-    db,
-  );
+  await sql`alter table events_legacy drop constraint events_incident_id_fkey`.execute(db);
   await sql`alter index events_incident_ts_idx rename to events_legacy_incident_ts_idx`.execute(db);
 
   await sql`
     create table events (
       id uuid not null default gen_random_uuid(),
-      incident_id uuid not null references incidents (id) on delete cascade,
+      incident_id uuid not null,
       event_type text not null,
       message text not null,
       level text not null,

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AlertResult, AlertSeverity, NormalizedAlert } from '../../schema/index.js';
 import { lockGroups, loadAlerts, saveGroup, upsertAlerts } from '../db/alerts.js';
-import { insertEvents } from '../db/events.js';
+import { insertEventsOfKnownIncidents } from '../db/events.js';
 import { activeSilences } from '../db/integrations.js';
 import type { AlertGroupRow, AlertRow, Database, IncidentRow, SilenceRow } from '../db/types.js';
 import { atLeastSeverity, matchesAll, parseMatchers, type Matcher } from '../integrations/index.js';
@@ -75,7 +75,7 @@ export async function finish(work: AlertWork, results: AlertResult[]): Promise<W
   const dirty = [...work.dirty].map((k) => work.alerts.get(k)).filter((a): a is AlertRow => a !== undefined);
   await upsertAlerts(work.tx, dirty);
   for (const key of work.dirtyGroups) await saveGroup(work.tx, work.group(key));
-  const seqs = await insertEvents(work.tx, work.events);
+  const seqs = await insertEventsOfKnownIncidents(work.tx, work.events);
   const incidents = [...work.touched]
     .map((id) => work.incidents.get(id))
     .filter((i): i is IncidentRow => i !== undefined);

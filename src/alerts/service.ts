@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { AlertResult, Event, NormalizedAlert, TimelineEntry } from '../../schema/index.js';
 import type { ChangeEvent } from '../integrations/index.js';
 import { activeIncidentIds } from '../db/alerts.js';
-import { insertEvents, newEventId } from '../db/events.js';
+import { insertEventsOfKnownIncidents, newEventId } from '../db/events.js';
 import { toIncident, toTimelineEntry } from '../db/rows.js';
 import { insertDelivery } from '../db/integrations.js';
 import type { Database } from '../db/types.js';
@@ -90,7 +90,7 @@ export class AlertService {
       metadata: { integration_id: integration.id, integration: integration.name, change: change.details },
       timestamp,
     }));
-    const seqs = await insertEvents(this.deps.db, events);
+    const seqs = await insertEventsOfKnownIncidents(this.deps.db, events);
     if (events.length > 0) publishEvents(this.deps.changes, { events, seqs }, (id) => this.deps.analyse(id));
     const deliveryId = await this.log(integration.id, { ...record, status: 202 });
     return { deliveryId, incidentIds };

@@ -1,6 +1,5 @@
 // Recognises database errors: PostgreSQL's by SQLSTATE (`pg` and PGlite both expose it as `code`), and the
 // connection failures that mean "the database is away" rather than "the request was wrong".
-export const FOREIGN_KEY_VIOLATION = '23503';
 
 export function sqlState(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;

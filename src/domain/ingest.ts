@@ -7,7 +7,7 @@ import {
   type Event,
   type IngestEventInput,
 } from '../../schema/index.js';
-import { FOREIGN_KEY_VIOLATION, UNSTORABLE_TEXT, sqlState } from '../db/errors.js';
+import { UNSTORABLE_TEXT, sqlState } from '../db/errors.js';
 import { insertEvents, newEventId } from '../db/events.js';
 import { missingIncidentIds } from '../db/incidents.js';
 import type { Database } from '../db/types.js';
@@ -22,9 +22,9 @@ export interface Ingested {
 }
 
 /**
- * One INSERT, which is atomic by itself: the happy path is a single round trip. The foreign key on incident_id is
- * the existence check; only when it fails do we look up which ids are missing, to name them. Inside a transaction
- * (an idempotent request) a failed statement aborts the transaction, so there the ids are checked first.
+ * One INSERT, which is atomic by itself: the happy path is a single round trip. The statement checks that every
+ * incident named exists and writes nothing otherwise; only then do we look up which ids are missing, to name them.
+ * Incidents are never deleted, so one that existed for the statement still exists.
  *
  * The events returned are built from the validated input, not read back: the statement returns only `seq`. So what
  * is stored must be exactly what is returned: timestamps are normalised to milliseconds here (the precision every
@@ -47,20 +47,23 @@ export async function ingestEvents(
     metadata: e.metadata,
     timestamp: e.timestamp ? new Date(e.timestamp).toISOString() : now,
   }));
-  const ids = inputs.map((e) => e.incident_id);
-  if (db.isTransaction) {
-    const missing = await missingIncidentIds(db, ids);
-    if (missing.length > 0) throw incidentsNotFound(missing);
-  }
+  const eventsJson = JSON.stringify(events);
+  let seqs: string[] | null;
   try {
-    const eventsJson = JSON.stringify(events);
-    return { events, eventsJson, seqs: await insertEvents(db, events, eventsJson, opts.actor ?? null) };
+    seqs = await insertEvents(db, events, eventsJson, opts.actor ?? null);
   } catch (err) {
     const state = sqlState(err);
     if (state && UNSTORABLE_TEXT.has(state)) throw unstorable(inputs, opts.batch);
-    if (state !== FOREIGN_KEY_VIOLATION || db.isTransaction) throw err;
-    throw incidentsNotFound(await missingIncidentIds(db, ids));
+    throw err;
   }
+  if (seqs === null)
+    throw incidentsNotFound(
+      await missingIncidentIds(
+        db,
+        inputs.map((e) => e.incident_id),
+      ),
+    );
+  return { events, eventsJson, seqs };
 }
 
 function incidentsNotFound(missing: readonly string[]): AppError {
