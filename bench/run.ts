@@ -23,6 +23,7 @@ import {
   type LoadSummary,
 } from './lib/load.js';
 import { seedScale } from './lib/seed.js';
+import { listEventPartitions, maintainEventPartitions } from '../src/db/event-partitions.js';
 import { footprint, timeToHealthy } from './lib/footprint.js';
 import { startPythonPeer } from './lib/python-peer.js';
 import { batchBody, batchRows, eventBody, incidentBody } from './lib/workload.js';
@@ -43,6 +44,9 @@ const soakArg = args.find((a) => a.startsWith('--soak='));
 const SOAK_SECONDS = soakArg ? Number(soakArg.slice('--soak='.length)) : quick ? 30 : 300;
 if (!Number.isFinite(SOAK_SECONDS) || SOAK_SECONDS < 30) throw new Error('--soak=SECONDS needs at least 30');
 const BATCH = 500;
+const SCALE_INCIDENTS = 100_000;
+/** The scale phase's events arrive over this many weeks, one partition each. */
+const SCALE_WEEKS = 52;
 const CONNS = 32;
 const PG = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -561,10 +565,18 @@ async function main(): Promise<void> {
       cleanups,
     });
 
-    // --- scale: 100,000 incidents and 1,000,000 events more than the phases above left
+    // --- scale: 100,000 incidents and 10,000,000 events more than the phases above left, spread over a year of
+    // weekly partitions (1,000,000 with --quick)
     await settle(w);
     const seedAndCount = async (db: Kysely<Database>): Promise<string> => {
-      await seedScale(db, 100_000, 10);
+      const seedStarted = performance.now();
+      await seedScale(db, {
+        incidents: SCALE_INCIDENTS,
+        eventsPerIncident: quick ? 10 : 100,
+        weeks: SCALE_WEEKS,
+        progress: (done) => console.error(`  seeded ${fmt(done)} of ${fmt(SCALE_INCIDENTS)} incidents`),
+      });
+      console.error(`  seeding took ${fmt((performance.now() - seedStarted) / 1000)} s`);
       const c = await sql<{
         i: string;
         e: string;
@@ -594,6 +606,32 @@ async function main(): Promise<void> {
       );
     }
     phaseRss.scale = await rssMiB(w.child.pid);
+
+    // --- retention: what EVENT_RETENTION_DAYS does every hour, here for the oldest week of the seeded year
+    {
+      const retentionDb = new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: appUrl, max: 1 }) }),
+      });
+      try {
+        const oldest = (await listEventPartitions(retentionDb)).find((p) => !p.isDefault);
+        const rowsIn = oldest
+          ? Number(
+              (await sql<{ n: string }>`select count(*) as n from ${sql.table(oldest.name)}`.execute(retentionDb))
+                .rows[0]?.n,
+            )
+          : 0;
+        // Retention of the seeded year less one week: the oldest partition (or two) expires.
+        const r = await maintainEventPartitions(retentionDb, { retentionDays: (SCALE_WEEKS - 1) * 7 });
+        record(
+          'retention_drop',
+          `retention: partitions dropped (the oldest held ${fmt(rowsIn)} events); slowest drop (ms)`,
+          `${r.dropped.length}; ${fmt(Math.max(0, ...r.dropMs))}`,
+          { target: '≥ 1 dropped, each < 1,000 ms', ok: r.dropped.length > 0 && Math.max(...r.dropMs) < 1000 },
+        );
+      } finally {
+        await retentionDb.destroy();
+      }
+    }
 
     // --- soak: a mixed load, RSS sampled every 2 s
     const soakIncident = await json<{ id: string }>(await w.api('/api/incidents/', { json: incidentBody }));

@@ -94,6 +94,8 @@ export interface MaintenanceResult {
   ran: boolean;
   created: string[];
   dropped: string[];
+  /** How long each drop took (ms), in the order of `dropped`. */
+  dropMs: number[];
   /** Rows moved out of the default partition into partitions made for them. */
   moved: number;
 }
@@ -110,7 +112,7 @@ export async function maintainEventPartitions(
   opts: { now?: Date; retentionDays?: number | undefined } = {},
 ): Promise<MaintenanceResult> {
   const now = opts.now ?? new Date();
-  const result: MaintenanceResult = { ran: false, created: [], dropped: [], moved: 0 };
+  const result: MaintenanceResult = { ran: false, created: [], dropped: [], dropMs: [], moved: 0 };
   await db.connection().execute(async (conn) => {
     // A session lock, so each partition can have its own short transaction; released before the connection returns.
     const locked = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${MAINTENANCE_LOCK}) as ok`.execute(conn);
@@ -126,11 +128,13 @@ export async function maintainEventPartitions(
         const cutoff = now.getTime() - opts.retentionDays * DAY_MS;
         for (const p of await listEventPartitions(conn)) {
           if (p.isDefault || p.to === null || p.to.getTime() > cutoff) continue;
+          const started = performance.now();
           await conn.transaction().execute(async (trx) => {
             await sql.raw(`set local lock_timeout = '${LOCK_TIMEOUT}'`).execute(trx);
             await sql`drop table ${sql.table(p.name)}`.execute(trx);
           });
           result.dropped.push(p.name);
+          result.dropMs.push(performance.now() - started);
         }
       }
     } finally {
