@@ -115,8 +115,8 @@ const findByIdLocked = prepare(
 /**
  * `lock`: inside a transaction, lock the incident row FOR NO KEY UPDATE, the one lock order every writer follows
  * (the incident first, then its actions and timeline): writers of one incident queue on it, and nothing can
- * deadlock. NO KEY, because the key never changes: event and timeline inserts, whose foreign key check takes a
- * KEY SHARE lock on the incident, are not blocked by it.
+ * deadlock. NO KEY, because the key never changes: timeline inserts, whose foreign key check takes a KEY SHARE
+ * lock on the incident, are not blocked by it (event inserts take no lock on it at all: src/db/events.ts).
  */
 export async function findIncident(
   db: Kysely<Database>,

@@ -1,6 +1,6 @@
 // One lock order (issue 14): every writer takes the incident row first, FOR NO KEY UPDATE, then its actions and
 // timeline. Analysis storing its actions and a responder moving an action then queue instead of deadlocking, and
-// event inserts (whose foreign key check takes KEY SHARE on the incident) are never blocked by either.
+// event inserts (which read the incident to check it exists, without a lock) are never blocked by either.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findIncident } from '../../src/db/incidents.js';
