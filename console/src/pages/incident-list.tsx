@@ -19,6 +19,7 @@ import {
   type IncidentFilters,
 } from '../model.js';
 import { incidentPath, navigate, useLocation } from '../navigation.js';
+import { usePermissions } from '../permissions.js';
 import { useNow } from '../use-now.js';
 
 const PAGE = 50;
@@ -39,6 +40,7 @@ export function IncidentList() {
   // Rows that just arrived or changed, highlighted briefly.
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
   const now = useNow();
+  const { can } = usePermissions();
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
 
@@ -113,7 +115,7 @@ export function IncidentList() {
     <section aria-labelledby="incidents-heading">
       <div className="page-head">
         <h1 id="incidents-heading">Incidents</h1>
-        <NewIncidentForm />
+        {can('write') && <NewIncidentForm />}
       </div>
       <ConnectionBanner state={live} what="incident list" />
       <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
