@@ -25,6 +25,13 @@ export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen
       setState('live');
       handlers.current.onOpen();
     };
+    const retry = (): void => {
+      setState('reconnecting');
+      sub?.unsubscribe();
+      clearTimeout(timer);
+      const delay = Math.min(10_000, 500 * 2 ** attempt++);
+      timer = setTimeout(subscribe, delay);
+    };
     const subscribe = (): void => {
       if (stopped) return;
       sub = api.incidents.onListUpdate.subscribe(undefined, {
@@ -39,10 +46,12 @@ export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen
         },
         onError: (err) => {
           describeError(err);
-          setState('reconnecting');
-          sub?.unsubscribe();
-          const delay = Math.min(10_000, 500 * 2 ** attempt++);
-          timer = setTimeout(subscribe, delay);
+          retry();
+        },
+        // A server shutting down ends the stream cleanly (src/rooms/subscription.ts) rather than dropping it, and
+        // the link does not reconnect a finished stream: subscribe again, as after an error.
+        onComplete: () => {
+          if (!stopped) retry();
         },
       });
     };
