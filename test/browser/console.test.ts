@@ -17,7 +17,11 @@ import {
 interface Created {
   id: string;
   title: string;
+  created_at: string;
 }
+
+/** An ISO-8601 time as the server writes it into text ("2026-03-10T09:14:02Z"). */
+const ISO_IN_TEXT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
 describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL})`, { timeout: 180_000 }, () => {
   let server: ConsoleServer;
@@ -41,11 +45,20 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
   /** A fresh browser context (its own storage) and page at 1280x720, with `name` as its chat name. */
   async function openPage(
     path: string,
-    opts: { name?: string; width?: number; height?: number; before?: (page: Page) => Promise<void> } = {},
+    opts: {
+      name?: string;
+      width?: number;
+      height?: number;
+      locale?: string;
+      timezoneId?: string;
+      before?: (page: Page) => Promise<void>;
+    } = {},
   ): Promise<Page> {
     const context = await browser.newContext({
       viewport: { width: opts.width ?? 1280, height: opts.height ?? 720 },
       reducedMotion: 'reduce',
+      ...(opts.locale ? { locale: opts.locale } : {}),
+      ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     });
     contexts.push(context);
     if (opts.name) {
@@ -71,6 +84,22 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
       json: events.map((e) => ({ incident_id: incidentId, event_type: 'log', source: 'api-server-01', ...e })),
     });
     expect(res.status).toBe(201);
+  }
+
+  /** Waits until the incident's stored analysis is one made from its events: it names times (ISO-8601, UTC). */
+  async function analysedWithTimes(id: string): Promise<void> {
+    await expect
+      .poll(
+        async () => {
+          const got = (await (await server.api(`/api/incidents/${id}`)).json()) as {
+            root_cause: string | null;
+            ai_summary: string | null;
+          };
+          return `${got.root_cause ?? ''} ${got.ai_summary ?? ''}`;
+        },
+        { timeout: 90_000, interval: 250 },
+      )
+      .toMatch(ISO_IN_TEXT);
   }
 
   const row = (page: Page, id: string) => page.locator(`li[data-incident-id="${id}"]`);
@@ -144,6 +173,35 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     );
     await page.getByTestId('root-cause').waitFor({ timeout: 90_000 });
     await page.getByTestId('actions').locator('li').first().waitFor({ timeout: LONG });
+  });
+
+  it("shows the times inside the analysis's text in the reader's locale and time zone", async () => {
+    const inc = await createIncident({ title: 'Pool exhausted, read in Berlin', severity: 'high' });
+    const page = await openPage(`/incidents/${inc.id}`, { locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+    await page.locator('article[data-live="live"]').waitFor();
+    await ingest(
+      inc.id,
+      Array.from({ length: 20 }, (_, i) => ({
+        message: `FATAL: remaining connection slots are reserved (pool exhausted) attempt ${i}`,
+        level: 'error',
+        timestamp: new Date(Date.UTC(2026, 10, 29, 23, 30, i)).toISOString(),
+      })),
+    );
+    const analysis = page.getByTestId('analysis');
+    // What the server stores says its times in UTC, ISO-8601 (the test would prove nothing otherwise) …
+    await analysedWithTimes(inc.id);
+    // … and the page shows none of them so: each is a <time> in German, Berlin time.
+    const times = analysis.locator('p time');
+    await times.first().waitFor({ timeout: LONG });
+    await expect.poll(() => analysis.innerText()).not.toMatch(ISO_IN_TEXT);
+    const iso = (await times.first().getAttribute('datetime')) ?? '';
+    expect(iso).toMatch(ISO_IN_TEXT);
+    const expected = new Date(iso).toLocaleString('de-DE', {
+      dateStyle: 'short',
+      timeStyle: 'medium',
+      timeZone: 'Europe/Berlin',
+    });
+    await expect(times.first().textContent()).resolves.toBe(expected);
   });
 
   it('shows a refusal from the server (409) plainly', async () => {

@@ -5,6 +5,7 @@ import { describeError } from '../errors.js';
 import { ACTION_STATUSES, isOneOf, type Action } from '../model.js';
 import { NotAllowed, usePermissions } from '../permissions.js';
 import { ActionStatusBadge } from './badges.js';
+import { LocalTimes } from './local-times.js';
 
 /** The actions section. */
 export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[]; onChanged: (a: Action) => void }) {
@@ -34,7 +35,11 @@ export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[
           <li key={a.id}>
             <div>
               <strong>{a.title}</strong> <ActionStatusBadge status={a.status} />
-              {a.description && <p className="muted">{a.description}</p>}
+              {a.description && (
+                <p className="muted">
+                  <LocalTimes text={a.description} />
+                </p>
+              )}
               <p className="muted small">
                 priority {a.priority} · suggested by {a.suggested_by}
               </p>
