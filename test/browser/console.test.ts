@@ -204,6 +204,108 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     await expect(times.first().textContent()).resolves.toBe(expected);
   });
 
+  it('keeps the rows in view still when an incident arrives: it waits behind "1 new incident"', async () => {
+    await createIncident({ title: 'Already here 1', severity: 'low' });
+    const second = await createIncident({ title: 'Already here 2', severity: 'low' });
+    const page = await openPage('/');
+    await row(page, second.id).waitFor();
+    const firstRow = page.locator('li.incident-row').first();
+    const before = await firstRow.boundingBox();
+
+    const arrived = await createIncident({ title: 'Arrived while reading', severity: 'critical' });
+    await page.getByTestId('new-arrivals').getByText('1 new incident (1 critical or high): show').waitFor();
+    await expect(row(page, arrived.id).count()).resolves.toBe(0);
+    expect(await firstRow.boundingBox()).toEqual(before);
+    // A status change of a row in view applies in place, moving nothing.
+    const moved = await server.api(`/api/incidents/${second.id}/status?status=investigating`, { method: 'PATCH' });
+    expect(moved.status).toBe(200);
+    await row(page, second.id).getByTestId('status').getByText('investigating').waitFor();
+    expect(await firstRow.boundingBox()).toEqual(before);
+
+    await page.getByTestId('new-arrivals').click();
+    await row(page, arrived.id).waitFor();
+    await expect(page.locator('li.incident-row').first().getAttribute('data-incident-id')).resolves.toBe(arrived.id);
+    await expect(page.getByTestId('new-arrivals').count()).resolves.toBe(0);
+  });
+
+  it('keeps ages right to the second, and shows MTTR instead of an age once resolved', async () => {
+    const inc = await createIncident({ title: 'Ageing by the second', severity: 'medium' });
+    const page = await openPage('/');
+    const age = row(page, inc.id).getByTestId('age');
+    await age.waitFor();
+    // The age shown, against the true one, over a few seconds: a slower refresh falls behind by more than a second.
+    for (let sample = 0; sample < 8; sample++) {
+      const shown = Number(/^(\d+)s ago$/.exec((await age.textContent()) ?? '')?.[1]);
+      const truth = (Date.now() - Date.parse(inc.created_at)) / 1000;
+      expect(Math.abs(shown - truth), `shown ${shown}s, truly ${truth.toFixed(1)}s`).toBeLessThan(1.6);
+      await page.waitForTimeout(400);
+    }
+
+    const resolved = await server.api(`/api/incidents/${inc.id}/status?status=resolved`, { method: 'PATCH' });
+    expect(resolved.status).toBe(200);
+    await row(page, inc.id)
+      .getByTestId('mttr')
+      .getByText(/^MTTR \d+s$/)
+      .waitFor();
+    await expect(row(page, inc.id).getByTestId('age').count()).resolves.toBe(0);
+
+    await page.getByRole('link', { name: inc.title }).click();
+    await page.locator('.incident-head').getByTestId('mttr').waitFor();
+    await expect(page.locator('.incident-head').getByTestId('age').count()).resolves.toBe(0);
+    await expect(page.locator('.incident-head').textContent()).resolves.not.toMatch(/ ago/);
+  });
+
+  it('gives an event message the width the page has at 1280x720', async () => {
+    const inc = await createIncident({ title: 'Long messages', severity: 'low' });
+    const message = 'upstream connect error or disconnect/reset before headers, reset reason: overflow';
+    await ingest(inc.id, [{ message, level: 'error' }]);
+    const page = await openPage(`/incidents/${inc.id}`);
+    const button = page.getByRole('button', { name: message });
+    await button.waitFor();
+    const size = await button.evaluate((el) => ({ client: el.clientWidth, scroll: el.scrollWidth }));
+    expect(size.client).toBeGreaterThan(600);
+    // Whole: not cut with an ellipsis.
+    expect(size.scroll).toBeLessThanOrEqual(size.client);
+  });
+
+  it('at phone width shows event times whole and the analysis and actions unclipped', async () => {
+    const inc = await createIncident({ title: 'Read on a phone', severity: 'high' });
+    await ingest(
+      inc.id,
+      Array.from({ length: 20 }, (_, i) => ({
+        message: `FATAL: remaining connection slots are reserved (pool exhausted) attempt ${i}`,
+        level: 'error',
+      })),
+    );
+    const page = await openPage(`/incidents/${inc.id}`, { width: 390, height: 844 });
+    // The analysis of the events (the one made at create is a sentence): it has times in it, shown as <time>.
+    await analysedWithTimes(inc.id);
+    await page.getByTestId('analysis').locator('p time').first().waitFor({ timeout: LONG });
+    await page.getByTestId('actions').locator('li').first().waitFor({ timeout: LONG });
+    await page.getByTestId('events').locator('li').first().waitFor();
+    await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(390);
+
+    const clipped = await page.evaluate(() =>
+      ['.analysis', '.actions-card']
+        .map((sel) => document.querySelector(sel))
+        .filter((el): el is Element => el !== null && el.scrollHeight > el.clientHeight + 1)
+        .map((el) => el.className),
+    );
+    expect(clipped).toEqual([]);
+
+    const cut = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="events"] li')].flatMap((li) => {
+        const time = li.querySelector('time');
+        if (!time) return ['a row without its time'];
+        const t = time.getBoundingClientRect();
+        const r = li.getBoundingClientRect();
+        const whole = time.scrollWidth <= time.clientWidth && t.right <= r.right + 0.5 && t.left >= r.left;
+        return whole ? [] : [time.textContent ?? ''];
+      }),
+    );
+    expect(cut).toEqual([]);
+  });
+
   it('shows a refusal from the server (409) plainly', async () => {
     const inc = await createIncident({ title: 'Closed behind your back', severity: 'low' });
     // A room socket that never hears from the server: the page cannot learn of the close below, so it still offers

@@ -37,7 +37,16 @@ export function IncidentHeader({ incident, onChanged }: { incident: Incident; on
       <div className="incident-facts">
         <SeverityBadge severity={incident.severity} />
         <StatusBadge status={incident.status} />
-        <span title={formatTime(incident.created_at)}>opened {formatAge(incident.created_at, now)} ago</span>
+        {/* Once resolved, the time to resolve is what matters: a running age beside MTTR reads as a contradiction. */}
+        {incident.mttr_minutes === null ? (
+          <span title={formatTime(incident.created_at)} data-testid="age">
+            opened {formatAge(incident.created_at, now)} ago
+          </span>
+        ) : (
+          <span>
+            opened <time dateTime={incident.created_at}>{formatTime(incident.created_at)}</time>
+          </span>
+        )}
         <span>source {incident.source}</span>
         {incident.mttr_minutes !== null && <span data-testid="mttr">MTTR {formatMttr(incident.mttr_minutes)}</span>}
         {incident.tags.map((t) => (
