@@ -32,18 +32,19 @@ export function EventList({ events, filter, onFilter, filtering, hasMore, loadMo
   const [open, setOpen] = useState<Event | undefined>();
   const scroller = useRef<HTMLDivElement>(null);
   const phone = useMediaQuery(PHONE_QUERY);
-  const ROW = phone ? PHONE_ROW : DESKTOP_ROW;
-  const shown = events;
+  const rowHeight = phone ? PHONE_ROW : DESKTOP_ROW;
   const filtered = filter.level !== undefined || filter.event_type !== undefined;
   const rows = useVirtualizer({
-    count: shown.length,
+    count: events.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW,
+    estimateSize: () => rowHeight,
     overscan: 12,
-    getItemKey: (i) => shown[i]?.id ?? i,
+    getItemKey: (i) => events[i]?.id ?? i,
   });
   // The row height changes with the width: the virtualiser measures again.
-  useLayoutEffect(() => rows.measure(), [ROW, rows]);
+  useLayoutEffect(() => {
+    rows.measure();
+  }, [rowHeight, rows]);
 
   // Keep the first row in view where it is when newer events are added above it.
   const anchor = useRef<{ id: string; index: number } | undefined>(undefined);
@@ -51,13 +52,13 @@ export function EventList({ events, filter, onFilter, filtering, hasMore, loadMo
     const el = scroller.current;
     const held = anchor.current;
     if (el && held && el.scrollTop > 0) {
-      const index = shown.findIndex((e) => e.id === held.id);
-      if (index > held.index) el.scrollTop += (index - held.index) * ROW;
+      const index = events.findIndex((e) => e.id === held.id);
+      if (index > held.index) el.scrollTop += (index - held.index) * rowHeight;
     }
-    const top = el ? Math.floor(el.scrollTop / ROW) : 0;
-    const first = shown[top];
+    const top = el ? Math.floor(el.scrollTop / rowHeight) : 0;
+    const first = events[top];
     anchor.current = first ? { id: first.id, index: top } : undefined;
-  }, [shown, ROW]);
+  }, [events, rowHeight]);
 
   const more = async (): Promise<void> => {
     setLoading(true);
@@ -116,20 +117,20 @@ export function EventList({ events, filter, onFilter, filtering, hasMore, loadMo
         aria-label="Event list"
         onScroll={(e) => {
           const el = e.currentTarget;
-          const top = Math.floor(el.scrollTop / ROW);
-          const first = shown[top];
+          const top = Math.floor(el.scrollTop / rowHeight);
+          const first = events[top];
           anchor.current = first ? { id: first.id, index: top } : undefined;
         }}
       >
         <ul className="virtual" style={{ height: rows.getTotalSize() }} data-testid="events">
           {rows.getVirtualItems().map((row) => {
-            const e = shown[row.index];
+            const e = events[row.index];
             if (!e) return null;
             return (
               <li
                 key={row.key}
                 className="event-row"
-                style={{ height: ROW, transform: `translateY(${row.start}px)` }}
+                style={{ height: rowHeight, transform: `translateY(${row.start}px)` }}
                 title={e.message}
               >
                 <LevelBadge level={e.level} />
