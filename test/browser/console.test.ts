@@ -459,7 +459,8 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     await page.locator('article[data-live="live"]').waitFor();
     await page.getByTestId('events').getByText('connection refused: redis-cache-01:6379').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
-    await page.screenshot({ path: `${SCREENSHOTS}incident.png` });
+    // The whole page: the events run across its width below analysis, actions, chat and timeline.
+    await page.screenshot({ path: `${SCREENSHOTS}incident.png`, fullPage: true });
 
     const phone = await openPage('/', { width: 390, height: 844 });
     await row(phone, inc.id).waitFor();
