@@ -81,6 +81,17 @@ export const ListEventsInput = IncidentRef.extend({
 });
 export type ListEventsInput = z.infer<typeof ListEventsInput>;
 
+/**
+ * `events.page` (tRPC only) also filters by level and type, so a filtered view pages through the server's cursor
+ * instead of filtering what happens to be loaded. Kept off `ListEventsInput`: the REST path's parameters are a fixed
+ * contract.
+ */
+export const EventPageInput = ListEventsInput.extend({
+  level: EventLevel.optional().meta({ description: 'Only events of this level' }),
+  event_type: EventType.optional().meta({ description: 'Only events of this type' }),
+});
+export type EventPageInput = z.infer<typeof EventPageInput>;
+
 /** A page of events for tRPC clients, which cannot read the REST `Link` header. */
 export const EventPage = z.object({
   items: z.array(Event),

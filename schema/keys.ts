@@ -41,5 +41,18 @@ export type CreateKeyInput = z.infer<typeof CreateKeyInput>;
 
 export const RevokeKeyInput = z.object({ key: z.string().min(1).max(100).meta({ description: 'name or id' }) });
 
+/**
+ * Who the caller is (tRPC `keys.whoami`), for a client deciding which controls to offer: the key's name and every
+ * scope it grants (those it holds and those they imply: write implies read, admin everything). Null while the server
+ * is open (no key needed: everything is allowed).
+ */
+export const Whoami = z
+  .object({
+    name: z.string(),
+    scopes: z.array(Scope).meta({ description: 'Held and implied, so `scopes.includes(s)` says whether s is allowed' }),
+  })
+  .nullable();
+export type Whoami = z.infer<typeof Whoami>;
+
 export const RoomTicket = z.object({ ticket: z.string(), expires_at: Timestamp }).meta({ id: 'RoomTicket' });
 export type RoomTicket = z.infer<typeof RoomTicket>;

@@ -4,6 +4,7 @@ import { forgetKey, onRefusal, storedKey, type Refusal } from './access.js';
 import { ErrorBoundary } from './components/error-boundary.js';
 import { Link } from './components/link.js';
 import { useLocation } from './navigation.js';
+import { PermissionsProvider } from './permissions.js';
 import { IncidentList } from './pages/incident-list.js';
 import { IncidentPage } from './pages/incident-page.js';
 import { IntegrationsPage } from './pages/integrations.js';
@@ -49,7 +50,7 @@ export function App() {
   }
 
   return (
-    <>
+    <PermissionsProvider key={session}>
       <a className="skip" href="#main">
         Skip to content
       </a>
@@ -83,7 +84,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <ErrorBoundary key={path}>{page}</ErrorBoundary>
       </main>
-    </>
+    </PermissionsProvider>
   );
 }
 

@@ -39,6 +39,19 @@ export const EVENT_TYPES = [
   'user_action',
 ] as const satisfies readonly Event['event_type'][];
 
+/** The incident page's event filter: the server applies it (events.page's `level` and `event_type`). */
+export interface EventFilter {
+  level?: EventLevel;
+  event_type?: Event['event_type'];
+}
+
+/** Whether `e` passes `f` (for live events; the server filters the pages). */
+export const matchesEventFilter = (e: Event, f: EventFilter): boolean =>
+  (!f.level || e.level === f.level) && (!f.event_type || e.event_type === f.event_type);
+
+export const sameEventFilter = (a: EventFilter, b: EventFilter): boolean =>
+  a.level === b.level && a.event_type === b.event_type;
+
 const ACTIVE: readonly IncidentStatus[] = ['open', 'investigating', 'identified', 'monitoring'];
 
 /**

@@ -106,6 +106,9 @@ export interface EventsQuery {
   before?: string | undefined;
   /** ISO-8601: only events at or after this. */
   since?: string | undefined;
+  /** Only events of this level / type (a filter within the same keyset order: the cursor rules do not change). */
+  level?: string | undefined;
+  event_type?: string | undefined;
   limit: number;
   /**
    * `newest`: by (timestamp desc, seq desc), continuing strictly below `below` when given.
@@ -138,6 +141,8 @@ export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<
     .where('received_at', '>=', arrivedSince(f.incident_created_at));
   if (f.before) q = q.where('timestamp', '<', new Date(f.before));
   if (f.since) q = q.where('timestamp', '>=', new Date(f.since));
+  if (f.level) q = q.where('level', '=', f.level);
+  if (f.event_type) q = q.where('event_type', '=', f.event_type);
   if (f.order.by === 'arrival') {
     const { xact, seq } = f.order.after;
     return (

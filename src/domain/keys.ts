@@ -33,6 +33,11 @@ export function grants(held: readonly Scope[], needed: Scope): boolean {
   return held.some((s) => IMPLIED[s].includes(needed));
 }
 
+/** Every scope keys holding `held` are granted (implied ones included), in the order of the Scope enum. */
+export function grantedScopes(held: readonly Scope[]): Scope[] {
+  return (Object.keys(IMPLIED) as Scope[]).filter((s) => grants(held, s));
+}
+
 /** SHA-256, hex: enough for secrets with 256 bits of randomness (nothing to brute-force). */
 export const sha256 = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 

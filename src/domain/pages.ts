@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import {
   TAIL_START,
   type Event,
+  type EventPageInput,
   type Incident,
   type ListEventsInput,
   type ListIncidentsInput,
@@ -53,10 +54,15 @@ function combination(message: string, path: string): AppError {
  * - `after`: the tail, every event written after the cursor's event, in the order written (transaction, then seq),
  *   whatever its timestamp; events of transactions that may still be followed by a commit with lower seqs wait for
  *   a later poll rather than be skipped. `next` is always set (the last event returned, or the same position).
- * `before` and `since` filter both. Throws NOT_FOUND for an unknown incident, INVALID_INPUT (400) for a bad cursor
+ * `before` and `since` filter both, as do `level` and `event_type` (tRPC's events.page only); the cursor of a filtered
+ * page names an event that passed the filter, and continuing from it with the same filter visits every matching
+ * event once. Throws NOT_FOUND for an unknown incident, INVALID_INPUT (400) for a bad cursor
  * or for `cursor` with `after`.
  */
-export async function pageEvents(db: Kysely<Database>, input: ListEventsInput): Promise<Page<Event>> {
+export async function pageEvents(
+  db: Kysely<Database>,
+  input: ListEventsInput & Partial<Pick<EventPageInput, 'level' | 'event_type'>>,
+): Promise<Page<Event>> {
   if (input.cursor !== undefined && input.after !== undefined) {
     throw combination('cursor and after cannot be combined: cursor pages newest first, after tails', 'cursor');
   }
@@ -77,6 +83,8 @@ export async function pageEvents(db: Kysely<Database>, input: ListEventsInput): 
     incident_created_at: new Date(incident.created_at),
     before: input.before,
     since: input.since,
+    level: input.level,
+    event_type: input.event_type,
     limit: input.limit + 1,
     order,
   });

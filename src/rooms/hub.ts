@@ -85,6 +85,12 @@ export class RoomHub implements ChangeSink {
   private heartbeatSoon = false;
   private readonly timeoutMs: number;
   private closed = false;
+  private readonly shutdown = new AbortController();
+  /**
+   * Aborted when the hub closes: the tRPC subscriptions (SSE streams, src/rooms/subscription.ts) end on it, so an open
+   * stream does not hold the server's graceful close open for its whole grace period.
+   */
+  readonly closing: AbortSignal = this.shutdown.signal;
 
   constructor(
     private readonly bus: RoomBus,
@@ -176,6 +182,7 @@ export class RoomHub implements ChangeSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.shutdown.abort();
     clearInterval(this.heartbeatTimer);
     // The leaves are announced here, while the bus still sends: the sockets' own close events come too late.
     for (const [roomId, room] of [...this.rooms]) {

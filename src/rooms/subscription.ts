@@ -11,6 +11,10 @@ import { buildWelcome } from './welcome.js';
 /** A subscriber this far behind is cut off rather than buffering without bound. */
 const MAX_QUEUED_FRAMES = 10_000;
 
+/** The request's signal (the client went away) or the hub's (the server is shutting down), whichever comes first. */
+const untilEither = (request: AbortSignal | undefined, hub: RoomHub): AbortSignal =>
+  request ? AbortSignal.any([request, hub.closing]) : hub.closing;
+
 /**
  * The frames `listen` hands over, in order, until `signal` aborts. `listen` is called before `first` runs, so nothing
  * that happens while `first` loads is missed; `first`'s frame (if any) is yielded before them.
@@ -67,10 +71,10 @@ export function roomFrames(
       }
       throw err;
     });
-  return streamFrames((listener) => hub.listen(incidentId, listener), signal, welcome);
+  return streamFrames((listener) => hub.listen(incidentId, listener), untilEither(signal, hub), welcome);
 }
 
 /** The incident.updated frames of every incident (created, status, severity, analysis), on every instance. */
 export function incidentUpdateFrames(hub: RoomHub, signal: AbortSignal | undefined): AsyncGenerator<ServerFrame> {
-  return streamFrames((listener) => hub.watchIncidents(listener), signal);
+  return streamFrames((listener) => hub.watchIncidents(listener), untilEither(signal, hub));
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   Event,
   EventPage,
+  EventPageInput,
   IngestBatchInput,
   IngestEventInput,
   ListEventsInput,
@@ -90,10 +91,13 @@ export const eventsRouter = (output: OutputPolicy) =>
         return page.items;
       }),
 
-    /** tRPC only: the same page as `list`, with the cursor a REST client reads from the Link header. */
+    /**
+     * tRPC only: the same page as `list`, with the cursor a REST client reads from the Link header, and optional
+     * `level` and `event_type` filters (the console's filtered event list pages through them).
+     */
     page: procedure
       .meta({ scope: 'read' })
-      .input(ListEventsInput)
+      .input(EventPageInput)
       .output(output(EventPage))
       .query(async ({ ctx, input }): Promise<EventPage> => {
         const page = await pageEvents(ctx.db, input);

@@ -1,7 +1,7 @@
 // keys.*: the admin API over API keys (the same operations as `warroom keys`). A key's secret is shown once, on create.
 import { z } from 'zod';
-import { ApiKey, CreatedApiKey, CreateKeyInput, RevokeKeyInput } from '../../schema/index.js';
-import { createApiKey, listKeys, revokeKey } from '../domain/keys.js';
+import { ApiKey, CreatedApiKey, CreateKeyInput, RevokeKeyInput, Whoami } from '../../schema/index.js';
+import { createApiKey, grantedScopes, listKeys, revokeKey } from '../domain/keys.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
@@ -56,4 +56,17 @@ export const keysRouter = (output: OutputPolicy) =>
       .input(RevokeKeyInput)
       .output(output(ApiKey))
       .mutation(({ ctx, input }) => revokeKey(ctx.db, input.key)),
+
+    /**
+     * tRPC only: the signed-in key's name and granted scopes, or null on an open server, so the console offers only
+     * the controls the key may use (the server still checks every call). `read`: any key that can see the console.
+     */
+    whoami: procedure
+      .meta({ scope: 'read' })
+      .output(output(Whoami))
+      .query(({ ctx }): Whoami => {
+        const principal = ctx.access.principal;
+        if (!ctx.access.enforced || !principal) return null;
+        return { name: principal.name, scopes: grantedScopes(principal.scopes) };
+      }),
   });

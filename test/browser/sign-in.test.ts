@@ -12,7 +12,7 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB
 
   beforeAll(async () => {
     [{ server, keys }, browser] = await Promise.all([
-      startConsoleServer({ AUTH: 'required' }, { alice: 'write', reader: 'ingest' }),
+      startConsoleServer({ AUTH: 'required' }, { alice: 'write', reader: 'ingest', viewer: 'read' }),
       launchBrowser(),
     ]);
   }, 120_000);
@@ -58,6 +58,42 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB
     await page.getByTestId('sign-out').click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await expect(page.evaluate(() => sessionStorage.getItem('warroom.apiKey'))).resolves.toBeNull();
+    await context.close();
+  });
+
+  it('offers a read-only key no controls it may not use, and says why plainly', async () => {
+    const created = await server.api('/api/incidents/', {
+      json: { title: 'Watched, not touched', severity: 'medium' },
+      headers: { authorization: `Bearer ${keys.alice ?? ''}` },
+    });
+    expect(created.status).toBe(201);
+    const inc = (await created.json()) as { id: string };
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(LONG);
+    await page.goto(`${server.url}/incidents/${inc.id}`);
+    await page.getByLabel('API key').fill(keys.viewer ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('incident-title').getByText('Watched, not touched').waitFor();
+    await page.getByText('Your key viewer may not change the status: that needs the write scope.').waitFor();
+    await expect(page.getByRole('group', { name: 'Change status' }).getByRole('button').count()).resolves.toBe(0);
+    await page.getByText('Your key viewer may not speak in the room').waitFor();
+    await expect(page.getByRole('button', { name: 'Send' }).count()).resolves.toBe(0);
+    await expect(page.getByTestId('actions').locator('select').count()).resolves.toBe(0);
+    // Listening still works: the viewer is present in the room.
+    await page.locator('article[data-live="live"]').waitFor();
+    await page.getByTestId('presence').getByText('viewer').waitFor();
+
+    await page.getByRole('link', { name: '← Incidents' }).click();
+    await page.locator(`li[data-incident-id="${inc.id}"]`).waitFor();
+    await expect(page.getByRole('button', { name: 'New incident' }).count()).resolves.toBe(0);
+
+    await page.getByRole('link', { name: 'Alerts & integrations' }).click();
+    await page.getByText('Your key viewer may not see or manage integrations').waitFor();
+    await expect(page.getByRole('form', { name: 'New integration' }).count()).resolves.toBe(0);
+    // Told plainly, not met with a refusal.
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
     await context.close();
   });
 });

@@ -82,6 +82,8 @@ describe('access', () => {
   it('is open while no key exists, on loopback (the README commands work untouched)', async () => {
     expect((await s.api('/api/incidents/')).status).toBe(200);
     await createIncident(s);
+    // Nothing to sign in as: the console offers every control.
+    expect(await s.trpc.keys.whoami.query()).toBeNull();
   });
 
   it('refuses to listen beyond loopback with no key, naming the command that creates one', async () => {
@@ -114,6 +116,23 @@ describe('access', () => {
         }
       }
     }
+  });
+
+  it('keys.whoami names the key and every scope it grants, so the console offers only what the key may do', async () => {
+    const whoami = (key: string) =>
+      Promise.resolve(s.app.app.request('/trpc/keys.whoami', { headers: bearer(key) })).then(async (res) => ({
+        status: res.status,
+        body: (await res.json()) as { result?: { data: unknown } },
+      }));
+    expect((await whoami(keys.read)).body.result?.data).toEqual({ name: 'key-read', scopes: ['read'] });
+    expect((await whoami(keys.write)).body.result?.data).toEqual({ name: 'key-write', scopes: ['read', 'write'] });
+    expect((await whoami(keys.admin)).body.result?.data).toEqual({
+      name: 'key-admin',
+      scopes: ['ingest', 'read', 'write', 'admin'],
+    });
+    // An ingest-only key cannot see the console at all: refused, as any read.
+    expect((await whoami(keys.ingest)).status).toBe(403);
+    expect((await Promise.resolve(s.app.app.request('/trpc/keys.whoami'))).status).toBe(401);
   });
 
   it('the same over tRPC, for every procedure', async () => {

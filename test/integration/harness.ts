@@ -55,6 +55,8 @@ export interface TestServer extends Omit<Warroom, 'close'> {
 export interface ListeningTestServer extends TestServer {
   url: string;
   port: number;
+  /** The server's own graceful close (default grace 10 s), without dropping the database: `stop` does both. */
+  close(graceMs?: number): Promise<void>;
 }
 
 type Overrides = Partial<Record<keyof Config, string>>;

@@ -364,3 +364,54 @@ describe(`tRPC page procedures (${DB_LABEL})`, () => {
     expect(tail.next_cursor).not.toBeNull();
   });
 });
+
+describe(`events.page filters (${DB_LABEL})`, () => {
+  it('level and event_type filter on the server, and the cursor pages through every matching event once', async () => {
+    const inc = await createIncident(s, { title: 'filtered paging' });
+    // 30 events on one timestamp (ties broken by arrival): every third an error, every fifth an alert.
+    await ingest(
+      Array.from({ length: 30 }, (_, i) => ({
+        ...ev(inc.id, i, '2026-11-29T15:00:00.000Z'),
+        level: i % 3 === 0 ? 'error' : 'info',
+        event_type: i % 5 === 0 ? 'alert' : 'log',
+      })),
+    );
+    const all = async (filter: { level?: 'error'; event_type?: 'alert' }): Promise<Event[][]> => {
+      const pages: Event[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await s.trpc.events.page.query({ incident_id: inc.id, limit: 4, ...filter, cursor });
+        pages.push(page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined && pages.length < 50);
+      return pages;
+    };
+    const newestFirst = (keep: (i: number) => boolean) =>
+      Array.from({ length: 30 }, (_, i) => 29 - i).filter((i) => keep(i));
+
+    const errors = await all({ level: 'error' });
+    // Full pages of matching events only: the filter is in the query, not applied to a page after it was read.
+    expect(errors.map((p) => p.length)).toEqual([4, 4, 2]);
+    expect(errors.flat().map((e) => e.metadata.i)).toEqual(newestFirst((i) => i % 3 === 0));
+    expect(errors.flat().every((e) => e.level === 'error')).toBe(true);
+
+    const alerts = await all({ event_type: 'alert' });
+    expect(alerts.flat().map((e) => e.metadata.i)).toEqual(newestFirst((i) => i % 5 === 0));
+
+    const both = await all({ level: 'error', event_type: 'alert' });
+    expect(both.flat().map((e) => e.metadata.i)).toEqual([15, 0]);
+
+    // An unknown level is refused, naming it.
+    await expect(s.trpc.events.page.query({ incident_id: inc.id, level: 'loud' as 'error' })).rejects.toThrow(/level/);
+  });
+
+  it('leaves the REST list as documented: no level or event_type parameter', async () => {
+    const doc = (await (await s.api('/openapi.json')).json()) as {
+      paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }>;
+    };
+    const params = doc.paths['/ingest/events/{incident_id}']?.get?.parameters?.map((p) => p.name) ?? [];
+    expect(params).toContain('cursor');
+    expect(params).not.toContain('level');
+    expect(params).not.toContain('event_type');
+  });
+});

@@ -3,11 +3,15 @@ import { useState } from 'react';
 import { api } from '../api.js';
 import { describeError } from '../errors.js';
 import { ACTION_STATUSES, isOneOf, type Action } from '../model.js';
+import { NotAllowed, usePermissions } from '../permissions.js';
 import { ActionStatusBadge } from './badges.js';
+import { LocalTimes } from './local-times.js';
 
 /** The actions section. */
 export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[]; onChanged: (a: Action) => void }) {
   const [error, setError] = useState<string | undefined>();
+  const { can } = usePermissions();
+  const writable = can('write');
 
   const move = async (action: Action, status: string): Promise<void> => {
     if (!isOneOf(ACTION_STATUSES, status)) return;
@@ -25,26 +29,33 @@ export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[
     <section className="card actions-card" aria-labelledby="actions-heading" tabIndex={0}>
       <h2 id="actions-heading">Remediation actions</h2>
       {actions.length === 0 && <p className="muted">No actions yet.</p>}
+      {actions.length > 0 && !writable && <NotAllowed what="change an action's status" scope="write" />}
       <ul className="actions" data-testid="actions">
         {actions.map((a) => (
           <li key={a.id}>
             <div>
               <strong>{a.title}</strong> <ActionStatusBadge status={a.status} />
-              {a.description && <p className="muted">{a.description}</p>}
+              {a.description && (
+                <p className="muted">
+                  <LocalTimes text={a.description} />
+                </p>
+              )}
               <p className="muted small">
                 priority {a.priority} · suggested by {a.suggested_by}
               </p>
             </div>
-            <label>
-              <span className="visually-hidden">Status of “{a.title}”</span>
-              <select value={a.status} onChange={(e) => void move(a, e.target.value)}>
-                {ACTION_STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {s.replace('_', ' ')}
-                  </option>
-                ))}
-              </select>
-            </label>
+            {writable && (
+              <label>
+                <span className="visually-hidden">Status of “{a.title}”</span>
+                <select value={a.status} onChange={(e) => void move(a, e.target.value)}>
+                  {ACTION_STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {s.replace('_', ' ')}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
           </li>
         ))}
       </ul>

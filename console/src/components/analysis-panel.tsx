@@ -5,6 +5,7 @@ import { formatTime } from '../format.js';
 import type { Incident, TimelineEntry } from '../model.js';
 import { incidentPath } from '../navigation.js';
 import { Link } from './link.js';
+import { LocalTimes } from './local-times.js';
 
 interface TemplateEvidence {
   template: string;
@@ -68,13 +69,17 @@ export function AnalysisPanel({ incident, timeline }: { incident: Incident; time
       {incident.root_cause && (
         <>
           <h3>Root cause</h3>
-          <p data-testid="root-cause">{incident.root_cause}</p>
+          <p data-testid="root-cause">
+            <LocalTimes text={incident.root_cause} />
+          </p>
         </>
       )}
       {incident.ai_summary && (
         <>
           <h3>Summary</h3>
-          <p>{incident.ai_summary}</p>
+          <p data-testid="summary">
+            <LocalTimes text={incident.ai_summary} />
+          </p>
         </>
       )}
       {details && (
@@ -89,7 +94,9 @@ export function AnalysisPanel({ incident, timeline }: { incident: Incident; time
           <h3>Suggested actions</h3>
           <ol>
             {incident.suggested_actions.map((a, i) => (
-              <li key={i}>{a}</li>
+              <li key={i}>
+                <LocalTimes text={a} />
+              </li>
             ))}
           </ol>
         </>

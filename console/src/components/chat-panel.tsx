@@ -4,6 +4,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { storedKey } from '../access.js';
 import { formatTime } from '../format.js';
 import type { TimelineEntry } from '../model.js';
+import { NotAllowed, usePermissions } from '../permissions.js';
 
 const NAME_ITEM = 'warroom.userName';
 
@@ -27,6 +28,7 @@ export function ChatPanel({ timeline, present, name, onName, say, roomError }: P
   const [nameDraft, setNameDraft] = useState(name ?? '');
   const [notSent, setNotSent] = useState(false);
   const keyed = storedKey() !== undefined;
+  const { can } = usePermissions();
   const messages = useMemo(() => timeline.filter((e) => e.entry_type === 'comment').slice(-100), [timeline]);
 
   const send = (e: FormEvent): void => {
@@ -60,7 +62,9 @@ export function ChatPanel({ timeline, present, name, onName, say, roomError }: P
           </li>
         ))}
       </ol>
-      {!keyed && !name ? (
+      {!can('write') ? (
+        <NotAllowed what="speak in the room (listening is fine)" scope="write" />
+      ) : !keyed && !name ? (
         <form onSubmit={saveName} className="inline-form">
           <label htmlFor="chat-name">Your name in the room</label>
           <input id="chat-name" value={nameDraft} maxLength={100} onChange={(e) => setNameDraft(e.target.value)} />

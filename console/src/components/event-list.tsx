@@ -1,39 +1,50 @@
-// The incident's events, newest first, live, with level and type filters and paging that follows the server's cursor
-// (events.page → {items, next_cursor}). Virtualised with fixed-height rows; when events arrive above a reader who
-// has scrolled down, the scroll position moves with them, so the rows being read stay still.
+// The incident's events, newest first, live, with level and type filters applied by the server and paging that
+// follows its cursor (events.page → {items, next_cursor}, filtered). Virtualised with fixed-height rows; when events
+// arrive above a reader who has scrolled down, the scroll position moves with them, so the rows being read stay still.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { formatTime } from '../format.js';
-import { EVENT_LEVELS, EVENT_TYPES, isOneOf, type Event, type EventLevel } from '../model.js';
+import { EVENT_LEVELS, EVENT_TYPES, isOneOf, type Event, type EventFilter } from '../model.js';
+import { useMediaQuery } from '../use-media-query.js';
 import { LevelBadge } from './badges.js';
 
-const ROW = 34;
+/** Row heights: one line at desktop; two at phone width (badge and time above, the message below), so nothing is cut. */
+const DESKTOP_ROW = 34;
+const PHONE_ROW = 54;
+/** The width below which styles.css stacks the page: keep the two in step. */
+export const PHONE_QUERY = '(max-width: 760px)';
 
 interface Props {
+  /** Already filtered by the server (and live events by the page's filter). */
   events: readonly Event[];
+  filter: EventFilter;
+  onFilter: (filter: EventFilter) => void;
+  /** The first page for a new filter is on its way. */
+  filtering: boolean;
   hasMore: boolean;
   loadMore: () => Promise<void>;
 }
 
 /** The events section. */
-export function EventList({ events, hasMore, loadMore }: Props) {
-  const [level, setLevel] = useState<EventLevel | ''>('');
-  const [type, setType] = useState<Event['event_type'] | ''>('');
+export function EventList({ events, filter, onFilter, filtering, hasMore, loadMore }: Props) {
   const [loading, setLoading] = useState(false);
   // The event shown whole below the list (a row shows one line of its message).
   const [open, setOpen] = useState<Event | undefined>();
   const scroller = useRef<HTMLDivElement>(null);
-  const shown = useMemo(
-    () => events.filter((e) => (!level || e.level === level) && (!type || e.event_type === type)),
-    [events, level, type],
-  );
+  const phone = useMediaQuery(PHONE_QUERY);
+  const rowHeight = phone ? PHONE_ROW : DESKTOP_ROW;
+  const filtered = filter.level !== undefined || filter.event_type !== undefined;
   const rows = useVirtualizer({
-    count: shown.length,
+    count: events.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW,
+    estimateSize: () => rowHeight,
     overscan: 12,
-    getItemKey: (i) => shown[i]?.id ?? i,
+    getItemKey: (i) => events[i]?.id ?? i,
   });
+  // The row height changes with the width: the virtualiser measures again.
+  useLayoutEffect(() => {
+    rows.measure();
+  }, [rowHeight, rows]);
 
   // Keep the first row in view where it is when newer events are added above it.
   const anchor = useRef<{ id: string; index: number } | undefined>(undefined);
@@ -41,13 +52,13 @@ export function EventList({ events, hasMore, loadMore }: Props) {
     const el = scroller.current;
     const held = anchor.current;
     if (el && held && el.scrollTop > 0) {
-      const index = shown.findIndex((e) => e.id === held.id);
-      if (index > held.index) el.scrollTop += (index - held.index) * ROW;
+      const index = events.findIndex((e) => e.id === held.id);
+      if (index > held.index) el.scrollTop += (index - held.index) * rowHeight;
     }
-    const top = el ? Math.floor(el.scrollTop / ROW) : 0;
-    const first = shown[top];
+    const top = el ? Math.floor(el.scrollTop / rowHeight) : 0;
+    const first = events[top];
     anchor.current = first ? { id: first.id, index: top } : undefined;
-  }, [shown]);
+  }, [events, rowHeight]);
 
   const more = async (): Promise<void> => {
     setLoading(true);
@@ -62,14 +73,20 @@ export function EventList({ events, hasMore, loadMore }: Props) {
     <section className="card" aria-labelledby="events-heading">
       <h2 id="events-heading">
         Events{' '}
-        <span className="muted small">
-          ({shown.length} shown of {events.length} loaded, newest first)
+        <span className="muted small" data-testid="events-count">
+          ({events.length} {filtered ? 'matching ' : ''}loaded, newest first)
         </span>
       </h2>
       <div className="filters">
         <label>
           Level
-          <select value={level} onChange={(e) => setLevel(isOneOf(EVENT_LEVELS, e.target.value) ? e.target.value : '')}>
+          <select
+            value={filter.level ?? ''}
+            onChange={(e) => {
+              const v = e.target.value;
+              onFilter({ ...filter, level: isOneOf(EVENT_LEVELS, v) ? v : undefined });
+            }}
+          >
             <option value="">any</option>
             {EVENT_LEVELS.map((l) => (
               <option key={l}>{l}</option>
@@ -78,7 +95,13 @@ export function EventList({ events, hasMore, loadMore }: Props) {
         </label>
         <label>
           Type
-          <select value={type} onChange={(e) => setType(isOneOf(EVENT_TYPES, e.target.value) ? e.target.value : '')}>
+          <select
+            value={filter.event_type ?? ''}
+            onChange={(e) => {
+              const v = e.target.value;
+              onFilter({ ...filter, event_type: isOneOf(EVENT_TYPES, v) ? v : undefined });
+            }}
+          >
             <option value="">any</option>
             {EVENT_TYPES.map((t) => (
               <option key={t}>{t}</option>
@@ -94,20 +117,20 @@ export function EventList({ events, hasMore, loadMore }: Props) {
         aria-label="Event list"
         onScroll={(e) => {
           const el = e.currentTarget;
-          const top = Math.floor(el.scrollTop / ROW);
-          const first = shown[top];
+          const top = Math.floor(el.scrollTop / rowHeight);
+          const first = events[top];
           anchor.current = first ? { id: first.id, index: top } : undefined;
         }}
       >
         <ul className="virtual" style={{ height: rows.getTotalSize() }} data-testid="events">
           {rows.getVirtualItems().map((row) => {
-            const e = shown[row.index];
+            const e = events[row.index];
             if (!e) return null;
             return (
               <li
                 key={row.key}
                 className="event-row"
-                style={{ height: ROW, transform: `translateY(${row.start}px)` }}
+                style={{ height: rowHeight, transform: `translateY(${row.start}px)` }}
                 title={e.message}
               >
                 <LevelBadge level={e.level} />
@@ -129,7 +152,11 @@ export function EventList({ events, hasMore, loadMore }: Props) {
             );
           })}
         </ul>
-        {events.length === 0 && <p className="muted">No events yet.</p>}
+        {events.length === 0 && (
+          <p className="muted">
+            {filtering ? 'Loading…' : filtered ? 'No events match these filters.' : 'No events yet.'}
+          </p>
+        )}
       </div>
       {open && (
         <div id="event-detail" className="event-detail" role="region" aria-label="Event details">

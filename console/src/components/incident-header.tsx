@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { describeError } from '../errors.js';
 import { formatAge, formatMttr, formatTime } from '../format.js';
 import { allowedMoves, type Incident, type IncidentStatus } from '../model.js';
+import { NotAllowed, usePermissions } from '../permissions.js';
 import { useNow } from '../use-now.js';
 import { SeverityBadge, StatusBadge } from './badges.js';
 
@@ -12,6 +13,7 @@ const VERB: Partial<Record<IncidentStatus, string>> = { resolved: 'Resolve', clo
 /** Title, badges, times and the status buttons. */
 export function IncidentHeader({ incident, onChanged }: { incident: Incident; onChanged: (i: Incident) => void }) {
   const now = useNow();
+  const { can, known } = usePermissions();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const reopening = incident.status === 'resolved';
@@ -35,7 +37,16 @@ export function IncidentHeader({ incident, onChanged }: { incident: Incident; on
       <div className="incident-facts">
         <SeverityBadge severity={incident.severity} />
         <StatusBadge status={incident.status} />
-        <span title={formatTime(incident.created_at)}>opened {formatAge(incident.created_at, now)} ago</span>
+        {/* Once resolved, the time to resolve is what matters: a running age beside MTTR reads as a contradiction. */}
+        {incident.mttr_minutes === null ? (
+          <span title={formatTime(incident.created_at)} data-testid="age">
+            opened {formatAge(incident.created_at, now)} ago
+          </span>
+        ) : (
+          <span>
+            opened <time dateTime={incident.created_at}>{formatTime(incident.created_at)}</time>
+          </span>
+        )}
         <span>source {incident.source}</span>
         {incident.mttr_minutes !== null && <span data-testid="mttr">MTTR {formatMttr(incident.mttr_minutes)}</span>}
         {incident.tags.map((t) => (
@@ -45,13 +56,16 @@ export function IncidentHeader({ incident, onChanged }: { incident: Incident; on
         ))}
       </div>
       {incident.description && <p className="description">{incident.description}</p>}
+      {/* The row keeps its height while the key's scopes are asked for, so nothing below moves when they arrive. */}
       <div className="moves" role="group" aria-label="Change status">
         {moves.length === 0 && <span className="muted">Closed: final, no further moves.</span>}
-        {moves.map((s) => (
-          <button key={s} type="button" disabled={busy} onClick={() => void move(s)} data-status={s}>
-            {VERB[s] ?? (reopening ? `Reopen as ${s}` : `Move to ${s}`)}
-          </button>
-        ))}
+        {moves.length > 0 && known && !can('write') && <NotAllowed what="change the status" scope="write" />}
+        {can('write') &&
+          moves.map((s) => (
+            <button key={s} type="button" disabled={busy} onClick={() => void move(s)} data-status={s}>
+              {VERB[s] ?? (reopening ? `Reopen as ${s}` : `Move to ${s}`)}
+            </button>
+          ))}
       </div>
       {error && (
         <p className="error" role="alert" data-testid="status-error">

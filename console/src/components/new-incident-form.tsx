@@ -1,4 +1,5 @@
-// "New incident": a disclosure with the create form; the new incident reaches the list through the live feed.
+// "New incident": a disclosure with the create form; the new incident is handed to the list (`onCreated`), which
+// shows it at once: the responder asked for it, unlike arrivals from elsewhere, which wait behind "N new".
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.js';
 import { describeError } from '../errors.js';
@@ -7,7 +8,7 @@ import { incidentPath } from '../navigation.js';
 import { Link } from './link.js';
 
 /** The form, behind a button. */
-export function NewIncidentForm() {
+export function NewIncidentForm({ onCreated }: { onCreated?: (incident: Incident) => void }) {
   const [open, setOpen] = useState(false);
   const [title, setTitle] = useState('');
   const [description, setDescription] = useState('');
@@ -34,6 +35,7 @@ export function NewIncidentForm() {
           .filter(Boolean),
       });
       setCreated(incident);
+      onCreated?.(incident);
       setTitle('');
       setDescription('');
       setTags('');

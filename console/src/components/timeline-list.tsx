@@ -4,6 +4,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useRef } from 'react';
 import { formatTime } from '../format.js';
+import { LocalTimes } from './local-times.js';
 import type { TimelineEntry } from '../model.js';
 
 const LABEL: Record<TimelineEntry['entry_type'], string> = {
@@ -63,7 +64,10 @@ export function TimelineList({ entries }: { entries: readonly TimelineEntry[] })
                   {e.entry_type === 'comment' && e.description}
                   {/* An analysis's text is in the Analysis section; here its title marks when it changed. */}
                   {e.entry_type !== 'comment' && e.entry_type !== 'ai_analysis' && e.description && (
-                    <span> {e.description}</span>
+                    <span>
+                      {' '}
+                      <LocalTimes text={e.description} />
+                    </span>
                   )}
                 </span>
                 <time className="muted small" dateTime={e.timestamp}>

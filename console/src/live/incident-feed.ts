@@ -18,6 +18,8 @@ export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen
     let attempt = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let sub: { unsubscribe(): void } | undefined;
+    // Which subscription is the current one: callbacks of an ended one are ignored.
+    let generation = 0;
     let down = false;
     const opened = (): void => {
       attempt = 0;
@@ -25,8 +27,18 @@ export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen
       setState('live');
       handlers.current.onOpen();
     };
+    const retry = (): void => {
+      setState('reconnecting');
+      // Disowned before it is ended: ending it may report completion, which must not retry a second time.
+      generation += 1;
+      sub?.unsubscribe();
+      clearTimeout(timer);
+      const delay = Math.min(10_000, 500 * 2 ** attempt++);
+      timer = setTimeout(subscribe, delay);
+    };
     const subscribe = (): void => {
       if (stopped) return;
+      const mine = ++generation;
       sub = api.incidents.onListUpdate.subscribe(undefined, {
         onStarted: opened,
         onData: (incident) => handlers.current.onIncident(incident),
@@ -39,10 +51,12 @@ export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen
         },
         onError: (err) => {
           describeError(err);
-          setState('reconnecting');
-          sub?.unsubscribe();
-          const delay = Math.min(10_000, 500 * 2 ** attempt++);
-          timer = setTimeout(subscribe, delay);
+          if (!stopped && generation === mine) retry();
+        },
+        // A server shutting down ends the stream cleanly (src/rooms/subscription.ts) rather than dropping it, and
+        // the link does not reconnect a finished stream: subscribe again, as after an error.
+        onComplete: () => {
+          if (!stopped && generation === mine) retry();
         },
       });
     };

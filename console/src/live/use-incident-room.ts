@@ -4,7 +4,8 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
 import { describeError } from '../errors.js';
-import type { Action, Event, Incident, ServerFrame, TimelineEntry } from '../model.js';
+import type { Action, Event, EventFilter, Incident, ServerFrame, TimelineEntry } from '../model.js';
+import { matchesEventFilter, sameEventFilter } from '../model.js';
 import { RoomSocket } from './room-socket.js';
 
 /** Events fetched per page (the server's cursor pages them). */
@@ -20,6 +21,13 @@ export interface RoomState {
   events: Event[];
   /** Cursor of the next (older) page of events; null when all are here. */
   eventsNext: string | null;
+  /**
+   * The level/type filter the events were fetched with: the server filters (events.page), so paging follows its
+   * cursor through matching events only, and live events that do not match are left out.
+   */
+  eventFilter: EventFilter;
+  /** True while the first page for a new filter is on its way (the list is empty meanwhile, not "no events"). */
+  eventsLoading: boolean;
   present: string[];
 }
 
@@ -31,8 +39,11 @@ type Change =
       actions: Action[];
       events: Event[];
       next: string | null;
+      filter: EventFilter;
     }
-  | { kind: 'older-events'; events: Event[]; next: string | null }
+  | { kind: 'older-events'; events: Event[]; next: string | null; filter: EventFilter }
+  | { kind: 'event-filter'; filter: EventFilter }
+  | { kind: 'filtered-events'; events: Event[]; next: string | null; filter: EventFilter }
   | { kind: 'frame'; frame: ServerFrame }
   | { kind: 'incident'; incident: Incident }
   | { kind: 'action'; action: Action };
@@ -53,18 +64,37 @@ const newer = (held: Incident | undefined, got: Incident): Incident =>
 
 function reduce(state: RoomState, change: Change): RoomState {
   switch (change.kind) {
-    case 'loaded':
-      return {
+    case 'loaded': {
+      const loaded = {
         ...state,
         incident: newer(state.incident, change.incident),
         timeline: merge(state.timeline, change.timeline, byTime),
         actions: [...change.actions].sort(byUrgency),
+      };
+      // Events fetched for a filter since changed are dropped: the page for the new filter is on its way.
+      if (!sameEventFilter(change.filter, state.eventFilter)) return loaded;
+      return {
+        ...loaded,
         events: merge(state.events, change.events, newestEventFirst),
         // After a reconnect, older pages already loaded stay; their cursor still continues from the oldest.
         eventsNext: state.events.length > change.events.length ? state.eventsNext : change.next,
+        eventsLoading: false,
       };
+    }
     case 'older-events':
+      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
       return { ...state, events: merge(state.events, change.events, newestEventFirst), eventsNext: change.next };
+    case 'event-filter':
+      if (sameEventFilter(change.filter, state.eventFilter)) return state;
+      return { ...state, eventFilter: change.filter, events: [], eventsNext: null, eventsLoading: true };
+    case 'filtered-events':
+      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
+      return {
+        ...state,
+        events: merge(state.events, change.events, newestEventFirst),
+        eventsNext: change.next,
+        eventsLoading: false,
+      };
     case 'incident':
       return { ...state, incident: newer(state.incident, change.incident) };
     case 'action':
@@ -87,8 +117,10 @@ function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
       return { ...state, present: frame.present };
     case 'incident.updated':
       return { ...state, incident: newer(state.incident, frame.incident) };
-    case 'event.created':
-      return { ...state, events: merge(state.events, frame.events, newestEventFirst) };
+    case 'event.created': {
+      const matching = frame.events.filter((e) => matchesEventFilter(e, state.eventFilter));
+      return matching.length === 0 ? state : { ...state, events: merge(state.events, matching, newestEventFirst) };
+    }
     case 'timeline.created':
       return { ...state, timeline: merge(state.timeline, [frame.entry], byTime) };
     case 'message': {
@@ -114,7 +146,16 @@ function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
   }
 }
 
-const EMPTY: RoomState = { incident: undefined, timeline: [], actions: [], events: [], eventsNext: null, present: [] };
+const EMPTY: RoomState = {
+  incident: undefined,
+  timeline: [],
+  actions: [],
+  events: [],
+  eventsNext: null,
+  eventFilter: {},
+  eventsLoading: true,
+  present: [],
+};
 
 export interface IncidentRoom extends RoomState {
   live: LiveState;
@@ -123,6 +164,8 @@ export interface IncidentRoom extends RoomState {
   /** The last error frame the room sent about our own message. */
   roomError: string | undefined;
   loadOlderEvents(): Promise<void>;
+  /** Fetches the events again, filtered by the server. */
+  filterEvents(filter: EventFilter): void;
   say(user: string, message: string): boolean;
   /** Applies what a mutation returned at once; the room's frame confirms it a moment later. */
   applied(change: { incident: Incident } | { action: Action }): void;
@@ -137,16 +180,27 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const socket = useRef<RoomSocket | undefined>(undefined);
   const nextRef = useRef<string | null>(null);
   nextRef.current = state.eventsNext;
+  const filterRef = useRef<EventFilter>(state.eventFilter);
+  filterRef.current = state.eventFilter;
 
   const load = useCallback(async () => {
+    const filter = filterRef.current;
     try {
       const [incident, timeline, actions, events] = await Promise.all([
         api.incidents.get.query({ incident_id: id }),
         api.incidents.timeline.query({ incident_id: id }),
         api.incidents.actions.query({ incident_id: id }),
-        api.events.page.query({ incident_id: id, limit: EVENTS_PAGE }),
+        api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter }),
       ]);
-      dispatch({ kind: 'loaded', incident, timeline, actions, events: events.items, next: events.next_cursor });
+      dispatch({
+        kind: 'loaded',
+        incident,
+        timeline,
+        actions,
+        events: events.items,
+        next: events.next_cursor,
+        filter,
+      });
       setError(undefined);
     } catch (err) {
       setError(describeError(err));
@@ -177,14 +231,30 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
 
   const loadOlderEvents = useCallback(async () => {
     const cursor = nextRef.current;
+    const filter = filterRef.current;
     if (!cursor) return;
     try {
-      const page = await api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, cursor });
-      dispatch({ kind: 'older-events', events: page.items, next: page.next_cursor });
+      const page = await api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, cursor, ...filter });
+      dispatch({ kind: 'older-events', events: page.items, next: page.next_cursor, filter });
     } catch (err) {
       setError(describeError(err));
     }
   }, [id]);
+
+  const filterEvents = useCallback(
+    (filter: EventFilter) => {
+      if (sameEventFilter(filter, filterRef.current)) return;
+      // Set at once, so a frame or page arriving before the new page is judged by the new filter.
+      filterRef.current = filter;
+      nextRef.current = null;
+      dispatch({ kind: 'event-filter', filter });
+      api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter }).then(
+        (page) => dispatch({ kind: 'filtered-events', events: page.items, next: page.next_cursor, filter }),
+        (err: unknown) => setError(describeError(err)),
+      );
+    },
+    [id],
+  );
 
   const say = useCallback((u: string, message: string) => {
     setRoomError(undefined);
@@ -199,5 +269,5 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     );
   }, []);
 
-  return { ...state, live, error, roomError, loadOlderEvents, say, applied };
+  return { ...state, live, error, roomError, loadOlderEvents, filterEvents, say, applied };
 }

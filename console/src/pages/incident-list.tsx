@@ -1,5 +1,7 @@
 // The incident list: newest first, filters kept in the URL, live through incidents.onListUpdate, a "new incident"
-// form, and paging that follows the server's cursor.
+// form, and paging that follows the server's cursor. Rows never move under a reader: status changes apply in place
+// (fixed-width badges), and incidents arriving from elsewhere wait behind a floating "N new incidents" button that
+// takes no room in the layout, until the reader asks for them.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api.js';
 import { SeverityBadge, StatusBadge } from '../components/badges.js';
@@ -7,7 +9,7 @@ import { ConnectionBanner } from '../components/connection-banner.js';
 import { Link } from '../components/link.js';
 import { NewIncidentForm } from '../components/new-incident-form.js';
 import { describeError } from '../errors.js';
-import { formatAge } from '../format.js';
+import { formatAge, formatMttr, formatTime } from '../format.js';
 import { useIncidentFeed } from '../live/incident-feed.js';
 import {
   SEVERITIES,
@@ -19,6 +21,7 @@ import {
   type IncidentFilters,
 } from '../model.js';
 import { incidentPath, navigate, useLocation } from '../navigation.js';
+import { usePermissions } from '../permissions.js';
 import { useNow } from '../use-now.js';
 
 const PAGE = 50;
@@ -38,7 +41,15 @@ export function IncidentList() {
   const [error, setError] = useState<string | undefined>();
   // Rows that just arrived or changed, highlighted briefly.
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  // Arrivals held back (newest last), so the rows in view stay where they are; shown on request.
+  const [pending, setPending] = useState<ReadonlyMap<string, Incident>>(new Map());
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  const nextRef = useRef(next);
+  nextRef.current = next;
+  const listRef = useRef<HTMLUListElement>(null);
   const now = useNow();
+  const { can } = usePermissions();
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
 
@@ -50,9 +61,11 @@ export function IncidentList() {
     try {
       const page = await api.incidents.page.query({ ...f, limit: PAGE });
       if (n !== loads.current) return;
-      // The first page is the server's truth (after a reconnect too); older pages are fetched again on demand.
+      // The first page is the server's truth (after a reconnect too); older pages are fetched again on demand. It
+      // holds whatever was waiting to be shown.
       setItems(page.items);
       setNext(page.next_cursor);
+      setPending(new Map());
       setError(undefined);
     } catch (err) {
       setError(describeError(err));
@@ -63,33 +76,76 @@ export function IncidentList() {
 
   useEffect(() => {
     setItems([]);
+    setPending(new Map());
     setNext(null);
     setLoaded(false);
     void load();
   }, [filterKey, load]);
 
+  const highlight = (ids: readonly string[]): void => {
+    setFresh((s) => new Set([...s, ...ids]));
+    setTimeout(
+      () =>
+        setFresh((s) => {
+          const n = new Set(s);
+          for (const id of ids) n.delete(id);
+          return n;
+        }),
+      2000,
+    );
+  };
+
+  /** Puts `added` into the list now, in order (ones already there are replaced). */
+  const show = (added: readonly Incident[]): void => {
+    const ids = new Set(added.map((i) => i.id));
+    setItems((current) => [...current.filter((i) => !ids.has(i.id)), ...added].sort(newestFirst));
+    setPending((p) => {
+      const n = new Map(p);
+      for (const id of ids) n.delete(id);
+      return n;
+    });
+    highlight([...ids]);
+  };
+
   const live = useIncidentFeed(
     (incident) => {
       const matches = matchesFilters(incident, filtersRef.current);
-      setItems((current) => {
-        const rest = current.filter((i) => i.id !== incident.id);
-        return matches ? [...rest, incident].sort(newestFirst) : rest;
-      });
-      if (matches) {
-        setFresh((s) => new Set(s).add(incident.id));
-        setTimeout(
-          () =>
-            setFresh((s) => {
-              const n = new Set(s);
-              n.delete(incident.id);
-              return n;
-            }),
-          2000,
+      const current = itemsRef.current;
+      if (current.some((i) => i.id === incident.id)) {
+        // A change to a row in view: in place (or gone, when it no longer matches the filters).
+        setItems((c) =>
+          matches ? c.map((i) => (i.id === incident.id ? incident : i)) : c.filter((i) => i.id !== incident.id),
         );
+        if (matches) highlight([incident.id]);
+        return;
       }
+      const last = current.at(-1);
+      const beyondLoaded = nextRef.current !== null && last !== undefined && newestFirst(incident, last) > 0;
+      if (!matches || beyondLoaded) {
+        // Not for this view, or older than the loaded pages (its page brings it).
+        setPending((p) => {
+          if (!p.has(incident.id)) return p;
+          const n = new Map(p);
+          n.delete(incident.id);
+          return n;
+        });
+        return;
+      }
+      // An empty list has no rows to move.
+      if (current.length === 0) show([incident]);
+      else setPending((p) => new Map(p).set(incident.id, incident));
     },
     () => void load(),
   );
+
+  const showPending = (): void => {
+    show([...pending.values()]);
+    // The new rows are at the top of the list: bring it into view if the reader had scrolled past it.
+    const top = listRef.current?.getBoundingClientRect().top;
+    if (top !== undefined && top < 0) listRef.current?.scrollIntoView({ block: 'start' });
+  };
+  const waiting = [...pending.values()];
+  const urgent = waiting.filter((i) => i.severity === 'critical' || i.severity === 'high').length;
 
   const more = async (): Promise<void> => {
     if (!next) return;
@@ -113,7 +169,7 @@ export function IncidentList() {
     <section aria-labelledby="incidents-heading">
       <div className="page-head">
         <h1 id="incidents-heading">Incidents</h1>
-        <NewIncidentForm />
+        {can('write') && <NewIncidentForm onCreated={(i) => matchesFilters(i, filtersRef.current) && show([i])} />}
       </div>
       <ConnectionBanner state={live} what="incident list" />
       <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
@@ -156,7 +212,16 @@ export function IncidentList() {
         <p className="empty">{filterKey ? 'No incident matches these filters.' : 'No incidents yet. All quiet.'}</p>
       )}
       {!loaded && <p className="muted">Loading incidents…</p>}
-      <ul className="incident-list" data-testid="incident-list" aria-label="Incidents, newest first">
+      {/* Zero height and sticky: the button floats over the rows without moving them. */}
+      <div className="new-arrivals" aria-live="polite">
+        {waiting.length > 0 && (
+          <button type="button" onClick={showPending} data-testid="new-arrivals">
+            {waiting.length === 1 ? '1 new incident' : `${waiting.length} new incidents`}
+            {urgent > 0 && ` (${urgent} critical or high)`}: show
+          </button>
+        )}
+      </div>
+      <ul ref={listRef} className="incident-list" data-testid="incident-list" aria-label="Incidents, newest first">
         {items.map((i) => (
           <li key={i.id} className={fresh.has(i.id) ? 'incident-row fresh' : 'incident-row'} data-incident-id={i.id}>
             <SeverityBadge severity={i.severity} />
@@ -172,9 +237,16 @@ export function IncidentList() {
                 </span>
               ))}
             </span>
-            <span className="incident-age" title={i.created_at}>
-              {formatAge(i.created_at, now)} ago
-            </span>
+            {i.mttr_minutes === null ? (
+              <span className="incident-age" title={i.created_at} data-testid="age">
+                {formatAge(i.created_at, now)} ago
+              </span>
+            ) : (
+              // Resolved: how long it took, not how long ago it opened.
+              <span className="incident-age" title={`opened ${formatTime(i.created_at)}`} data-testid="mttr">
+                MTTR {formatMttr(i.mttr_minutes)}
+              </span>
+            )}
           </li>
         ))}
       </ul>

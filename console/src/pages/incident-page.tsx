@@ -49,7 +49,6 @@ export function IncidentPage({ id }: { id: string }) {
         <div className="col">
           <AnalysisPanel incident={incident} timeline={room.timeline} />
           <ActionsPanel actions={room.actions} onChanged={(a) => room.applied({ action: a })} />
-          <EventList events={room.events} hasMore={room.eventsNext !== null} loadMore={room.loadOlderEvents} />
         </div>
         <div className="col">
           <ChatPanel
@@ -61,6 +60,17 @@ export function IncidentPage({ id }: { id: string }) {
             roomError={room.roomError}
           />
           <TimelineList entries={room.timeline} />
+        </div>
+        {/* Across both columns: an event's message is the widest thing on the page. */}
+        <div className="col wide">
+          <EventList
+            events={room.events}
+            filter={room.eventFilter}
+            onFilter={room.filterEvents}
+            filtering={room.eventsLoading}
+            hasMore={room.eventsNext !== null}
+            loadMore={room.loadOlderEvents}
+          />
         </div>
       </div>
     </article>

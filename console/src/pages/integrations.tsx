@@ -8,6 +8,7 @@ import { formatTime } from '../format.js';
 import { KINDS, snippetsFor, type Kind } from '../integrations/snippets.js';
 import { isOneOf } from '../model.js';
 import { incidentPath } from '../navigation.js';
+import { NotAllowed, usePermissions } from '../permissions.js';
 
 type Integration = Awaited<ReturnType<typeof api.integrations.list.query>>[number];
 type Delivery = Awaited<ReturnType<typeof api.integrations.deliveries.query>>[number];
@@ -19,6 +20,8 @@ export function IntegrationsPage() {
   const [selected, setSelected] = useState<string | undefined>();
   // The secret is known only in the answer to create or rotate: kept here, for this page view only.
   const [secrets, setSecrets] = useState<Record<string, string>>({});
+  const { can, known } = usePermissions();
+  const admin = can('admin');
 
   const load = useCallback(async () => {
     try {
@@ -29,7 +32,10 @@ export function IntegrationsPage() {
       setError(describeError(err));
     }
   }, []);
-  useEffect(() => void load(), [load]);
+  // Only an admin key may list them: others are told so plainly instead of meeting a 403.
+  useEffect(() => {
+    if (admin) void load();
+  }, [load, admin]);
 
   const current = items?.find((i) => i.id === selected) ?? items?.[0];
 
@@ -40,18 +46,21 @@ export function IntegrationsPage() {
         Each monitoring system posts alerts to its own integration; Warroom deduplicates them and groups them into
         incidents. Managing integrations needs an admin key.
       </p>
+      {known && !admin && <NotAllowed what="see or manage integrations" scope="admin" />}
       {error && (
         <p className="banner banner-error" role="alert">
           {error}
         </p>
       )}
-      <CreateIntegration
-        onCreated={(created) => {
-          setSecrets((s) => ({ ...s, [created.id]: created.secret }));
-          setSelected(created.id);
-          void load();
-        }}
-      />
+      {admin && (
+        <CreateIntegration
+          onCreated={(created) => {
+            setSecrets((s) => ({ ...s, [created.id]: created.secret }));
+            setSelected(created.id);
+            void load();
+          }}
+        />
+      )}
       {items && items.length === 0 && <p className="empty">No integrations yet.</p>}
       {items && items.length > 0 && (
         <div className="integrations">
