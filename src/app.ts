@@ -85,7 +85,10 @@ export function createApp(deps: AppDependencies): WarroomApp {
   const ws = createNodeWebSocket({ app });
   // Larger frames are refused by ws itself with close code 1009, before any of our code reads them.
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;
-  const openapi = JSON.stringify(openApiDocument());
+  // Rendered at the first request, not at start-up: building it runs trpc-to-openapi and zod-openapi over every
+  // procedure, which left ~9 MiB more resident in an idle server (docs/performance.md, 2026-11-30) that most
+  // instances never serve.
+  let openapi: string | undefined;
 
   const contextFor = (c: HonoContext<AppEnv>): Context => {
     const log = c.get('log');
@@ -178,7 +181,9 @@ export function createApp(deps: AppDependencies): WarroomApp {
   app.get('/metrics', async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
   );
-  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  app.get('/openapi.json', (c) =>
+    c.body((openapi ??= JSON.stringify(openApiDocument())), 200, { 'content-type': 'application/json' }),
+  );
   mountDocs(app);
   mountConsole(app);
 
