@@ -1,5 +1,5 @@
-// The server's side of the analysis worker thread (./worker.ts): sends it incidents to analyse, matches
-// replies to requests, restarts the thread if it dies, and ends it on shutdown.
+// The server's side of the analysis worker thread (./worker.ts): starts it with the first analysis, sends it
+// incidents to analyse, matches replies to requests, restarts the thread if it dies, and ends it on shutdown.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors.js';
@@ -42,13 +42,14 @@ export class AnalysisWorker {
     private readonly logger: Logger,
     /** Gets the thread's V8 heap size (bytes) after each analysis: its share of the process's memory. */
     private readonly onHeap: (bytes: number) => void = () => undefined,
-  ) {
-    // Started now rather than at the first analysis, so loading its modules does not delay that analysis.
-    this.start();
-  }
+  ) {}
 
   analyze(incidentId: string, past: readonly PastIncident[], wantInput: boolean): Promise<ThreadAnalysis> {
     if (this.closing) return Promise.reject(new Error('analysis worker is shut down'));
+    // The thread starts with the first analysis, not with the server: an isolate of its own with its modules loaded
+    // is ~30 MiB of RSS (docs/performance.md, 2026-11-30), which a server with nothing to analyse need not hold.
+    // Starting it takes ~0.1 s, paid once, off the request path (analysis is queued, never awaited by a request
+    // other than an explicit analyze).
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<ThreadAnalysis>((resolve, reject) => {
