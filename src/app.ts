@@ -26,8 +26,7 @@ import { decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
 import { describeError, errorResponse, HttpError } from './http/errors.js';
-import { openApiDocument, REST_PREFIX } from './rest/document.js';
-import { mountRest } from './rest/mount.js';
+import { mountRest, REST_PREFIX } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
 import type { RoomHub } from './rooms/hub.js';
 import { MAX_FRAME_BYTES, mountRoomRoute } from './rooms/route.js';
@@ -87,7 +86,8 @@ export function createApp(deps: AppDependencies): WarroomApp {
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;
   // Rendered at the first request, not at start-up: building it runs trpc-to-openapi and zod-openapi over every
   // procedure, which left ~9 MiB more resident in an idle server (docs/performance.md, 2026-11-30) that most
-  // instances never serve.
+  // instances never serve. Imported then too: in the bundle, a module reached only through import() is evaluated
+  // when first imported, so trpc-to-openapi and what it loads (co-body, mime-db, qs, yaml) stay unevaluated.
   let openapi: string | undefined;
 
   const contextFor = (c: HonoContext<AppEnv>): Context => {
@@ -181,9 +181,10 @@ export function createApp(deps: AppDependencies): WarroomApp {
   app.get('/metrics', async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
   );
-  app.get('/openapi.json', (c) =>
-    c.body((openapi ??= JSON.stringify(openApiDocument())), 200, { 'content-type': 'application/json' }),
-  );
+  app.get('/openapi.json', async (c) => {
+    openapi ??= JSON.stringify((await import('./rest/document.js')).openApiDocument());
+    return c.body(openapi, 200, { 'content-type': 'application/json' });
+  });
   mountDocs(app);
   mountConsole(app);
 
