@@ -51,7 +51,7 @@ export class AnalysisWorker {
   analyze(incidentId: string, past: readonly PastIncident[], wantInput: boolean): Promise<ThreadAnalysis> {
     if (this.closing) return Promise.reject(new Error('analysis worker is shut down'));
     // The thread starts with the first analysis, not with the server: an isolate of its own with its modules loaded
-    // is ~30 MiB of RSS (docs/performance.md, 2026-11-30), which a server with nothing to analyse need not hold.
+    // is 16-30 MiB of RSS (docs/performance.md, 2026-11-30), which a server with nothing to analyse need not hold.
     // Starting it takes ~0.1 s, paid once, off the request path (analysis is queued, never awaited by a request
     // other than an explicit analyze). For the same reason it ends after idleMs without work.
     clearTimeout(this.idleTimer);
