@@ -84,10 +84,11 @@ export function createApp(deps: AppDependencies): WarroomApp {
   const ws = createNodeWebSocket({ app });
   // Larger frames are refused by ws itself with close code 1009, before any of our code reads them.
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;
-  // Rendered at the first request, not at start-up: building it runs trpc-to-openapi and zod-openapi over every
-  // procedure, which left ~9 MiB more resident in an idle server (docs/performance.md, 2026-11-30) that most
-  // instances never serve. Imported then too: in the bundle, a module reached only through import() is evaluated
-  // when first imported, so trpc-to-openapi and what it loads (co-body, mime-db, qs, yaml) stay unevaluated.
+  // Rendered at the first request, not at start-up, and its modules imported then too (in the bundle, a module
+  // reached only through import() is evaluated when first imported): rendering it runs trpc-to-openapi and
+  // zod-openapi over every procedure, ~9 MiB that stayed resident, and evaluating trpc-to-openapi's dependencies
+  // (co-body, http-errors, mime-db, qs, yaml) cost ~10 MiB more (docs/performance.md, 2026-11-30). Most instances
+  // never serve the document.
   let openapi: string | undefined;
 
   const contextFor = (c: HonoContext<AppEnv>): Context => {

@@ -92,6 +92,7 @@ export class AnalysisWorker {
       // A thread retired for idleness held no request, and a new one may already have taken the next ones.
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.onHeap(0);
       // Requests the thread took with it fail; the next analysis starts a new thread.
       const lost = new Error(`analysis worker exited (code ${code}) before answering`);
       for (const p of this.pending.values()) p.reject(lost);
