@@ -26,8 +26,7 @@ import { decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
 import { describeError, errorResponse, HttpError } from './http/errors.js';
-import { openApiDocument, REST_PREFIX } from './rest/document.js';
-import { mountRest } from './rest/mount.js';
+import { mountRest, REST_PREFIX } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
 import type { RoomHub } from './rooms/hub.js';
 import { MAX_FRAME_BYTES, mountRoomRoute } from './rooms/route.js';
@@ -85,7 +84,12 @@ export function createApp(deps: AppDependencies): WarroomApp {
   const ws = createNodeWebSocket({ app });
   // Larger frames are refused by ws itself with close code 1009, before any of our code reads them.
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;
-  const openapi = JSON.stringify(openApiDocument());
+  // Rendered at the first request, not at start-up, and its modules imported then too (in the bundle, a module
+  // reached only through import() is evaluated when first imported): rendering it runs trpc-to-openapi and
+  // zod-openapi over every procedure, ~9 MiB that stayed resident, and evaluating trpc-to-openapi's dependencies
+  // (co-body, http-errors, mime-db, qs, yaml) cost ~10 MiB more (docs/performance.md, 2026-11-30). Most instances
+  // never serve the document.
+  let openapi: string | undefined;
 
   const contextFor = (c: HonoContext<AppEnv>): Context => {
     const log = c.get('log');
@@ -178,7 +182,10 @@ export function createApp(deps: AppDependencies): WarroomApp {
   app.get('/metrics', async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
   );
-  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  app.get('/openapi.json', async (c) => {
+    openapi ??= JSON.stringify((await import('./rest/document.js')).openApiDocument());
+    return c.body(openapi, 200, { 'content-type': 'application/json' });
+  });
   mountDocs(app);
   mountConsole(app);
 

@@ -3,7 +3,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
-import { OPENAPI_PATH, renderOpenApi } from './rest/document.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { integrationsCommand } from './integrations-cli.js';
 import { keysCommand } from './keys-cli.js';
@@ -83,6 +82,8 @@ async function migrateCommand(): Promise<void> {
 }
 
 async function openapiCommand(args: string[]): Promise<void> {
+  // Imported here, not at the top: `serve` never renders the document at start-up (src/app.ts says why).
+  const { OPENAPI_PATH, renderOpenApi } = await import('./rest/document.js');
   const fresh = renderOpenApi();
   if (args.includes('--check')) {
     const committed = await readFile(OPENAPI_PATH, 'utf8').catch(() => '');

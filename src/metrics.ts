@@ -104,7 +104,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     analysisWorkerHeap: new Gauge({
       name: 'warroom_analysis_worker_heap_bytes',
-      help: "The analysis thread's V8 heap after its last analysis (bytes; 0 until it has run one)",
+      help: "The analysis thread's V8 heap after its last analysis (bytes; 0 while no thread runs: before the first analysis, and after 5 idle minutes)",
       registers,
     }),
     eventPartitionsDropped: new Counter({

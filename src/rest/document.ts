@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import type { OpenAPIObject } from 'trpc-to-openapi';
 import { createAppRouter } from '../routers/index.js';
+import { REST_PREFIX } from './mount.js';
 import { buildOpenApiDocument } from './openapi.js';
 
-/** Where the REST facade is mounted. */
-export const REST_PREFIX = '/api';
 export const API_VERSION = '0.1.0';
 export const OPENAPI_PATH = join(PACKAGE_ROOT, 'openapi.json');
 

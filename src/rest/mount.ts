@@ -12,6 +12,9 @@ import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './routes.js';
 
+/** Where the REST facade is mounted. */
+export const REST_PREFIX = '/api';
+
 export interface RestOptions {
   router: AnyRouter;
   prefix: `/${string}`;

@@ -1,6 +1,6 @@
 // The analysis worker thread, what every server analyses with: it reads an incident's events over its own
 // connection and gives exactly the in-process analyzer's result; a thread that dies fails only the analysis it held
-// and is replaced; shutdown ends it.
+// and is replaced; it starts with the first analysis and ends when idle; shutdown ends it.
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,26 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
       expect(again.result.root_cause).toMatch(/database conn/);
       expect(w.thread).toBeDefined();
       expect(w.thread).not.toBe(first);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a thread idle for idleMs ends, says so in the heap gauge, and the next analysis starts a new one', async () => {
+    const heaps: number[] = [];
+    const w = new AnalysisWorker({ databaseUrl: url }, silent, (bytes) => heaps.push(bytes), 200);
+    try {
+      expect(w.thread).toBeUndefined();
+      await w.analyze(incidentId, [], false);
+      const first = w.thread;
+      const exited = new Promise<number>((resolve) => first?.once('exit', resolve));
+      expect(await exited).toBe(0);
+      expect(w.thread).toBeUndefined();
+      expect(heaps.at(-1)).toBe(0);
+      expect((await w.analyze(incidentId, [], false)).result.root_cause).toMatch(/database conn/);
+      expect(w.thread).toBeDefined();
+      expect(w.thread).not.toBe(first);
+      expect(heaps.at(-1)).toBeGreaterThan(1_000_000);
     } finally {
       await w.close();
     }

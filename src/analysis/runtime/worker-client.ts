@@ -1,5 +1,5 @@
-// The server's side of the analysis worker thread (./worker.ts): sends it incidents to analyse, matches
-// replies to requests, restarts the thread if it dies, and ends it on shutdown.
+// The server's side of the analysis worker thread (./worker.ts): starts it with the first analysis, sends it
+// incidents to analyse, matches replies to requests, restarts the thread if it dies, and ends it on shutdown.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors.js';
@@ -15,6 +15,8 @@ const BOOT = import.meta.url.endsWith('.js')
   : new URL('./worker-boot.mjs', import.meta.url);
 /** How long shutdown waits for the thread to close its connection before stopping it. */
 const CLOSE_GRACE_MS = 5_000;
+/** A thread with no analysis to do for this long ends (its memory and connection go back); the next starts anew. */
+export const IDLE_THREAD_MS = 300_000;
 
 export interface ThreadAnalysis {
   result: AnalysisResult;
@@ -36,19 +38,23 @@ export class AnalysisWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closing = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly setup: WorkerSetup,
     private readonly logger: Logger,
     /** Gets the thread's V8 heap size (bytes) after each analysis: its share of the process's memory. */
     private readonly onHeap: (bytes: number) => void = () => undefined,
-  ) {
-    // Started now rather than at the first analysis, so loading its modules does not delay that analysis.
-    this.start();
-  }
+    private readonly idleMs: number = IDLE_THREAD_MS,
+  ) {}
 
   analyze(incidentId: string, past: readonly PastIncident[], wantInput: boolean): Promise<ThreadAnalysis> {
     if (this.closing) return Promise.reject(new Error('analysis worker is shut down'));
+    // The thread starts with the first analysis, not with the server: an isolate of its own with its modules loaded
+    // is 16-30 MiB of RSS (docs/performance.md, 2026-11-30), which a server with nothing to analyse need not hold.
+    // Starting it takes ~0.1 s, paid once, off the request path (analysis is queued, never awaited by a request
+    // other than an explicit analyze). For the same reason it ends after idleMs without work.
+    clearTimeout(this.idleTimer);
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<ThreadAnalysis>((resolve, reject) => {
@@ -61,6 +67,7 @@ export class AnalysisWorker {
   /** Asks the thread to close its database connection and waits for it to end (stops it after a grace period). */
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.idleTimer);
     const worker = this.worker;
     if (!worker) return;
     const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -82,7 +89,10 @@ export class AnalysisWorker {
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.logger.error({ err }, 'analysis worker failed'));
     worker.on('exit', (code) => {
-      if (this.worker === worker) this.worker = undefined;
+      // A thread retired for idleness held no request, and a new one may already have taken the next ones.
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.onHeap(0);
       // Requests the thread took with it fail; the next analysis starts a new thread.
       const lost = new Error(`analysis worker exited (code ${code}) before answering`);
       for (const p of this.pending.values()) p.reject(lost);
@@ -92,10 +102,25 @@ export class AnalysisWorker {
     return worker;
   }
 
+  /** Ends an idle thread: it closes its connection and exits; the heap gauge says no thread runs. */
+  private retire(): void {
+    const worker = this.worker;
+    if (!worker || this.pending.size > 0 || this.closing) return;
+    this.worker = undefined;
+    const request: WorkerRequest = { type: 'close' };
+    worker.postMessage(request);
+    this.onHeap(0);
+  }
+
   private settle(reply: WorkerReply): void {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
+    if (this.pending.size === 0) {
+      this.idleTimer = setTimeout(() => this.retire(), this.idleMs);
+      // Never what keeps the process alive.
+      this.idleTimer.unref();
+    }
     if (reply.ok) {
       this.onHeap(reply.heapBytes);
       p.resolve({ result: reply.result, input: reply.input, eventCount: reply.eventCount, workMs: reply.workMs });

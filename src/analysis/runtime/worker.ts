@@ -3,7 +3,7 @@
 // Only the small result goes back; the server stores it.
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { connectPostgres } from '../../db/connect.js';
+import { connectPostgres } from '../../db/postgres.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import { AppError } from '../../domain/errors.js';
 import { analyzeIncident } from '../analyzer.js';
