@@ -41,7 +41,8 @@ export function IncidentList() {
   const [error, setError] = useState<string | undefined>();
   // Rows that just arrived or changed, highlighted briefly.
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
-  // Arrivals held back (newest last), so the rows in view stay where they are; shown on request.
+  // Arrivals held back while the reader is scrolled down the list (newest last), so the rows in view stay where they
+  // are; shown on request. At the top of the list, where they land, they go straight in.
   const [pending, setPending] = useState<ReadonlyMap<string, Incident>>(new Map());
   const itemsRef = useRef(items);
   itemsRef.current = items;
@@ -107,6 +108,9 @@ export function IncidentList() {
     highlight([...ids]);
   };
 
+  /** Whether the list's first row is on screen (the page is not scrolled past the top of the list). */
+  const listTopInView = (): boolean => (listRef.current?.getBoundingClientRect().top ?? 0) >= 0;
+
   const live = useIncidentFeed(
     (incident) => {
       const matches = matchesFilters(incident, filtersRef.current);
@@ -131,8 +135,9 @@ export function IncidentList() {
         });
         return;
       }
-      // An empty list has no rows to move.
-      if (current.length === 0) show([incident]);
+      // At the top of the list (or on an empty one) the reader is watching where it lands: in at once. Scrolled
+      // down, inserting it would move the rows being read, so it waits behind the "N new" button.
+      if (current.length === 0 || listTopInView()) show([incident]);
       else setPending((p) => new Map(p).set(incident.id, incident));
     },
     () => void load(),
