@@ -241,12 +241,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           if ('closeAllConnections' in server) server.closeAllConnections();
         }, graceMs);
         force.unref();
+        // Idle keep-alive sockets would hold close() open until their keep-alive timeout (5 s): closed now, and
+        // again as busy ones go idle. A response begun after close() is sent with `Connection: close`, but one whose
+        // headers went out before (an SSE subscription stream, ended by the hub) stays keep-alive once it ends.
+        const closeIdle = (): void => {
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        };
+        const sweep = setInterval(closeIdle, 50);
         server.close(() => {
           clearTimeout(force);
+          clearInterval(sweep);
           resolve();
         });
-        // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        closeIdle();
       });
       await warroom.close();
       logger.info('warroom stopped');
