@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { AnalysisScheduler } from './analysis/runtime/service.js';
 import type { AlertService } from './alerts/service.js';
 import { mountAlertWebhooks } from './http/alert-webhooks.js';
+import { KnownIncidents } from './db/events.js';
 import type { Database } from './db/types.js';
 import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
@@ -91,6 +92,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   // never serve the document.
   let openapi: string | undefined;
 
+  const knownIncidents = new KnownIncidents();
   const contextFor = (c: HonoContext<AppEnv>): Context => {
     const log = c.get('log');
     return {
@@ -99,6 +101,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
       rooms: deps.hub,
       analysis: deps.analysis,
       auth: deps.auth,
+      knownIncidents,
       // Set by `authenticate` on every route that reaches a procedure; were it ever missing, nothing is granted.
       access: c.get('access') ?? { enforced: true },
       get logger() {

@@ -1,9 +1,10 @@
-// The database's own ceiling for batch ingest: the very statement Warroom sends for a batch (src/db/events.ts),
+// The database's own ceiling for batch ingest: the very statement Warroom sends for a batch of an incident it knows
+// (src/db/events.ts, INSERT_KNOWN_EVENTS_SQL: every batch after an incident's first),
 // straight through `pg`, so the ratio is Warroom's own overhead over the database doing identical work. For
 // comparison, the same rows as a classic multi-row VALUES list (one parameter per column per row).
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { INSERT_EVENTS_SQL, newEventId, type EventInsert } from '../../src/db/events.js';
+import { INSERT_KNOWN_EVENTS_SQL, newEventId, type EventInsert } from '../../src/db/events.js';
 import type { Database } from '../../src/db/types.js';
 
 type Rows = Array<Omit<EventInsert, 'id'>>;
@@ -12,7 +13,7 @@ type Rows = Array<Omit<EventInsert, 'id'>>;
 export function batchStatement(rows: Rows, form: 'warroom' | 'values'): { sql: string; parameters: unknown[] } {
   if (form === 'warroom') {
     return {
-      sql: INSERT_EVENTS_SQL,
+      sql: INSERT_KNOWN_EVENTS_SQL,
       parameters: [JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r }))), null],
     };
   }

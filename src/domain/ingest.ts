@@ -8,7 +8,7 @@ import {
   type IngestEventInput,
 } from '../../schema/index.js';
 import { UNSTORABLE_TEXT, sqlState } from '../db/errors.js';
-import { insertEvents, newEventId } from '../db/events.js';
+import { insertEvents, newEventId, type KnownIncidents } from '../db/events.js';
 import { missingIncidentIds } from '../db/incidents.js';
 import type { Database } from '../db/types.js';
 import { AppError, type AppIssue } from './errors.js';
@@ -34,7 +34,7 @@ export async function ingestEvents(
   db: Kysely<Database>,
   inputs: readonly IngestEventInput[],
   /** `actor`: who ingested the batch (an API key's name), recorded on every event; null while the server is open. */
-  opts: { batch: boolean; actor?: string | null },
+  opts: { batch: boolean; actor?: string | null; known?: KnownIncidents },
 ): Promise<Ingested> {
   const now = new Date().toISOString();
   const events: Event[] = inputs.map((e) => ({
@@ -50,7 +50,7 @@ export async function ingestEvents(
   const eventsJson = JSON.stringify(events);
   let seqs: string[] | null;
   try {
-    seqs = await insertEvents(db, events, eventsJson, opts.actor ?? null);
+    seqs = await insertEvents(db, events, eventsJson, opts.actor ?? null, opts.known);
   } catch (err) {
     const state = sqlState(err);
     if (state && UNSTORABLE_TEXT.has(state)) throw unstorable(inputs, opts.batch);

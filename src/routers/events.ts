@@ -32,6 +32,7 @@ export const eventsRouter = (output: OutputPolicy) =>
         const ingested = await ingestEvents(ctx.db, [input], {
           batch: false,
           actor: ctx.access.principal?.name ?? null,
+          known: ctx.knownIncidents,
         });
         publishEvents(ctx.changes, ingested, (id) => ctx.analysis.schedule(id, 'ingest'));
         // `[{…}]` without its brackets: the one event's JSON.
@@ -58,7 +59,11 @@ export const eventsRouter = (output: OutputPolicy) =>
       .input(IngestBatchInput)
       .output(output(z.array(Event)))
       .mutation(async ({ ctx, input }) => {
-        const ingested = await ingestEvents(ctx.db, input, { batch: true, actor: ctx.access.principal?.name ?? null });
+        const ingested = await ingestEvents(ctx.db, input, {
+          batch: true,
+          actor: ctx.access.principal?.name ?? null,
+          known: ctx.knownIncidents,
+        });
         publishEvents(ctx.changes, ingested, (id) => ctx.analysis.schedule(id, 'ingest'));
         ctx.response.json = ingested.eventsJson;
         return ingested.events;

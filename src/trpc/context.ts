@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnalysisScheduler } from '../analysis/runtime/service.js';
+import type { KnownIncidents } from '../db/events.js';
 import type { Database } from '../db/types.js';
 import type { Access, Authenticator } from '../domain/access.js';
 import type { ChangeSink } from '../domain/changes.js';
@@ -15,6 +16,8 @@ export interface AppDeps {
   analysis: AnalysisScheduler;
   logger: Logger;
   auth: Authenticator;
+  /** Incidents known to exist, so ingest can skip checking them (src/db/events.ts). */
+  knownIncidents: KnownIncidents;
 }
 
 /**

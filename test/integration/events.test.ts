@@ -143,6 +143,19 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     expect(await listEvents(inc.id)).toHaveLength(0);
   });
 
+  it('still refuses unknown incidents in a batch whose other incident is already known to exist', async () => {
+    const inc = await createIncident(s);
+    // The first batch checks the incident and remembers it; the next ones with only it are not checked again.
+    expect((await s.api('/api/ingest/events/batch', { json: [event(inc.id)] })).status).toBe(201);
+    expect((await s.api('/api/ingest/events/batch', { json: [event(inc.id)] })).status).toBe(201);
+    const res = await s.api('/api/ingest/events/batch', { json: [event(inc.id), event(MISSING)] });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { message: string }).message).toContain(MISSING);
+    expect(await listEvents(inc.id)).toHaveLength(2);
+    const single = await s.api('/api/ingest/events', { json: event(MISSING2) });
+    expect(single.status).toBe(404);
+  });
+
   it('bounds the batch size: empty and over 1000 are 400', async () => {
     const inc = await createIncident(s);
     expect((await s.api('/api/ingest/events/batch', { json: [] })).status).toBe(400);
