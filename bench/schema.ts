@@ -6,6 +6,7 @@ import pg from 'pg';
 import { INSERT_KNOWN_EVENTS_SQL, newEventId } from '../src/db/events.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import type { Database } from '../src/db/types.js';
+import { unnestColumns, unnestInsert } from './lib/ceiling.js';
 import { median } from './lib/load.js';
 import { scratchDatabase } from './lib/servers.js';
 import { batchRows } from './lib/workload.js';
@@ -56,20 +57,7 @@ function variants(incidentId: string): Record<string, Statement> {
     return () => [sql, [json(), null]];
   };
   return {
-    'minimal table, one unnest statement': () => [
-      `insert into v_minimal select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-         $6::text[], $7::jsonb[], $8::timestamptz[])`,
-      [
-        rows.map(() => newEventId()),
-        rows.map((r) => r.incident_id),
-        rows.map((r) => r.event_type),
-        rows.map((r) => r.message),
-        rows.map((r) => r.level),
-        rows.map((r) => r.source),
-        rows.map((r) => JSON.stringify(r.metadata)),
-        rows.map((r) => r.timestamp),
-      ],
-    ],
+    'minimal table, one unnest statement': () => [unnestInsert('v_minimal'), unnestColumns(rows)],
     "minimal table (+ actor), Warroom's json_to_recordset statement": warroomInto('v_minimal_json', 'id'),
     "Warroom's columns and index, plain table, no foreign key": warroomInto('v_plain'),
     "Warroom's columns and index, plain table, foreign key": warroomInto('v_plain_fk'),

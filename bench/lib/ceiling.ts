@@ -64,6 +64,25 @@ export async function pgCeiling(
   return (batches * rows.length) / seconds;
 }
 
+/** One `unnest` insert of a minimal events table's eight columns into `table`; its parameters: unnestColumns. */
+export const unnestInsert = (table: string): string =>
+  `insert into ${table} select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+     $6::text[], $7::jsonb[], $8::timestamptz[])`;
+
+/** The rows as eight column arrays, with fresh ids, for unnestInsert. */
+export function unnestColumns(rows: Rows): unknown[] {
+  return [
+    rows.map(() => newEventId()),
+    rows.map((r) => r.incident_id),
+    rows.map((r) => r.event_type),
+    rows.map((r) => r.message),
+    rows.map((r) => r.level),
+    rows.map((r) => r.source),
+    rows.map((r) => JSON.stringify(r.metadata)),
+    rows.map((r) => r.timestamp),
+  ];
+}
+
 /**
  * The physical ceiling issue 18 compares against: a minimal events table (the same columns, a primary key and one
  * `(incident_id, timestamp)` index; no `seq`, `xact` or `actor`, no foreign key) filled with one `unnest` statement
@@ -78,19 +97,8 @@ export async function minimalTableCeiling(url: string, rows: Rows, workers: numb
   await admin.query(
     'create index if not exists bench_minimal_events_incident_ts on bench_minimal_events (incident_id, "timestamp")',
   );
-  const columns = (): unknown[] => [
-    rows.map(() => newEventId()),
-    rows.map((r) => r.incident_id),
-    rows.map((r) => r.event_type),
-    rows.map((r) => r.message),
-    rows.map((r) => r.level),
-    rows.map((r) => r.source),
-    rows.map((r) => JSON.stringify(r.metadata)),
-    rows.map((r) => r.timestamp),
-  ];
-  const statement = `insert into bench_minimal_events
-    select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
-      $8::timestamptz[])`;
+  const columns = (): unknown[] => unnestColumns(rows);
+  const statement = unnestInsert('bench_minimal_events');
   const clients = await openClients(url, workers);
   const end = performance.now() + seconds * 1000;
   let batches = 0;
