@@ -21,19 +21,24 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB
     await server?.close();
   });
 
-  it('asks for a key, refuses a wrong one plainly, signs in with a good one, joins the room, and signs out', async () => {
-    const key = keys.alice ?? '';
+  /** An incident made with alice's key, and a fresh browser (no key yet) on its page. */
+  async function openIncident(body: { title: string; severity: string }) {
     const created = await server.api('/api/incidents/', {
-      json: { title: 'Behind a key', severity: 'high' },
-      headers: { authorization: `Bearer ${key}` },
+      json: body,
+      headers: { authorization: `Bearer ${keys.alice ?? ''}` },
     });
     expect(created.status).toBe(201);
     const inc = (await created.json()) as { id: string };
-
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     page.setDefaultTimeout(LONG);
     await page.goto(`${server.url}/incidents/${inc.id}`);
+    return { inc, context, page };
+  }
+
+  it('asks for a key, refuses a wrong one plainly, signs in with a good one, joins the room, and signs out', async () => {
+    const key = keys.alice ?? '';
+    const { context, page } = await openIncident({ title: 'Behind a key', severity: 'high' });
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
     await page.getByLabel('API key').fill('wr_not_a_real_key');
@@ -62,17 +67,7 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB
   });
 
   it('offers a read-only key no controls it may not use, and says why plainly', async () => {
-    const created = await server.api('/api/incidents/', {
-      json: { title: 'Watched, not touched', severity: 'medium' },
-      headers: { authorization: `Bearer ${keys.alice ?? ''}` },
-    });
-    expect(created.status).toBe(201);
-    const inc = (await created.json()) as { id: string };
-
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(LONG);
-    await page.goto(`${server.url}/incidents/${inc.id}`);
+    const { inc, context, page } = await openIncident({ title: 'Watched, not touched', severity: 'medium' });
     await page.getByLabel('API key').fill(keys.viewer ?? '');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('incident-title').getByText('Watched, not touched').waitFor();
