@@ -84,7 +84,11 @@ export class AnalysisWorker {
   }
 
   private start(): Worker {
-    const worker = new Worker(BOOT, { workerData: this.setup });
+    // A small young generation: the thread allocates in bursts (one analysis at a time) and sits idle between
+    // them, so a large one only holds memory. Measured after analysing a 10,000-event incident 5 times: the thread's
+    // heap 74 MiB against 92-103 with the default, server RSS 199 against 218-228, analyze calls alike (0.29-0.45 s
+    // against 0.26-0.65 s, with a test suite running beside).
+    const worker = new Worker(BOOT, { workerData: this.setup, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker = worker;
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.logger.error({ err }, 'analysis worker failed'));
