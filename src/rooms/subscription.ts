@@ -5,11 +5,24 @@ import type { ServerFrame } from '../../schema/index.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Database } from '../db/types.js';
 import { AppError } from '../domain/errors.js';
+import { keyStillLive, type Principal } from '../domain/keys.js';
 import type { FrameListener, RoomHub } from './hub.js';
 import { buildWelcome } from './welcome.js';
 
 /** A subscriber this far behind is cut off rather than buffering without bound. */
 const MAX_QUEUED_FRAMES = 10_000;
+/**
+ * How often a stream opened with an API key checks that the key is still live: a revoked or expired key loses its
+ * streams within this long, as it loses its room sockets at their next ping.
+ */
+export const KEY_RECHECK_MS = 10_000;
+
+/** Whom a stream serves: its key (undefined on an open server) and where to check it. */
+export interface StreamAccess {
+  db: Kysely<Database>;
+  principal: Principal | undefined;
+  recheckMs?: number;
+}
 
 /** The request's signal (the client went away) or the hub's (the server is shutting down), whichever comes first. */
 const untilEither = (request: AbortSignal | undefined, hub: RoomHub): AbortSignal =>
@@ -22,11 +35,27 @@ const untilEither = (request: AbortSignal | undefined, hub: RoomHub): AbortSigna
 async function* streamFrames(
   listen: (listener: FrameListener) => () => void,
   signal: AbortSignal | undefined,
+  access: StreamAccess,
   first?: () => Promise<ServerFrame>,
 ): AsyncGenerator<ServerFrame> {
   const queue: ServerFrame[] = [];
   let wake: (() => void) | undefined;
   let overflow = false;
+  let revoked = false;
+  const { principal, db } = access;
+  // A failed check (the database away) leaves the stream open, as it leaves a room socket open.
+  const recheck = principal
+    ? setInterval(() => {
+        keyStillLive(db, principal).then(
+          (live) => {
+            if (live) return;
+            revoked = true;
+            wake?.();
+          },
+          () => undefined,
+        );
+      }, access.recheckMs ?? KEY_RECHECK_MS)
+    : undefined;
   const unsubscribe = listen((frame) => {
     if (queue.length >= MAX_QUEUED_FRAMES) overflow = true;
     else queue.push(frame);
@@ -37,6 +66,7 @@ async function* streamFrames(
   try {
     if (first) yield await first();
     while (!signal?.aborted) {
+      if (revoked) throw new AppError('UNAUTHENTICATED', 'the API key was revoked or has expired');
       if (overflow) throw new Error(`subscriber fell more than ${MAX_QUEUED_FRAMES} frames behind`);
       const next = queue.shift();
       if (next) {
@@ -49,6 +79,7 @@ async function* streamFrames(
       wake = undefined;
     }
   } finally {
+    clearInterval(recheck);
     signal?.removeEventListener('abort', onAbort);
     unsubscribe();
   }
@@ -60,6 +91,7 @@ export function roomFrames(
   hub: RoomHub,
   incidentId: string,
   signal: AbortSignal | undefined,
+  principal: Principal | undefined,
 ): AsyncGenerator<ServerFrame> {
   const welcome = () =>
     buildWelcome(db, hub, incidentId).catch((err: unknown) => {
@@ -71,10 +103,19 @@ export function roomFrames(
       }
       throw err;
     });
-  return streamFrames((listener) => hub.listen(incidentId, listener), untilEither(signal, hub), welcome);
+  return streamFrames(
+    (listener) => hub.listen(incidentId, listener),
+    untilEither(signal, hub),
+    { db, principal },
+    welcome,
+  );
 }
 
 /** The incident.updated frames of every incident (created, status, severity, analysis), on every instance. */
-export function incidentUpdateFrames(hub: RoomHub, signal: AbortSignal | undefined): AsyncGenerator<ServerFrame> {
-  return streamFrames((listener) => hub.watchIncidents(listener), untilEither(signal, hub));
+export function incidentUpdateFrames(
+  hub: RoomHub,
+  signal: AbortSignal | undefined,
+  access: StreamAccess,
+): AsyncGenerator<ServerFrame> {
+  return streamFrames((listener) => hub.watchIncidents(listener), untilEither(signal, hub), access);
 }

@@ -175,7 +175,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .input(OnUpdateInput)
       .subscription(async function* ({ ctx, input, signal }) {
         await getIncident(ctx.db, input.incident_id);
-        yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal);
+        yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal, ctx.access.principal);
       }),
 
     /**
@@ -183,7 +183,10 @@ export const incidentsRouter = (output: OutputPolicy) =>
      * via httpSubscriptionLink): what a live incident list needs. Nothing is replayed; list first, then apply these.
      */
     onListUpdate: procedure.meta({ scope: 'read' }).subscription(async function* ({ ctx, signal }) {
-      for await (const frame of incidentUpdateFrames(ctx.rooms, signal)) {
+      for await (const frame of incidentUpdateFrames(ctx.rooms, signal, {
+        db: ctx.db,
+        principal: ctx.access.principal,
+      })) {
         if (frame.type === 'incident.updated') yield frame.incident;
       }
     }),
