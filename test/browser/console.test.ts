@@ -406,6 +406,37 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     await page.getByText('(200 loaded, newest first)').waitFor();
   });
 
+  it('keeps the newest chat message in view as messages arrive, in the other tab too', async () => {
+    const inc = await createIncident({ title: 'A busy room', severity: 'medium' });
+    const alice = await openPage(`/incidents/${inc.id}`, { name: 'alice' });
+    const bob = await openPage(`/incidents/${inc.id}`, { name: 'bob' });
+    await alice.getByTestId('presence').getByText('bob').waitFor();
+    for (let i = 1; i <= 25; i++) {
+      await alice.getByLabel('Message as alice').fill(`update number ${i}`);
+      await alice.getByRole('button', { name: 'Send' }).click();
+      await alice.getByTestId('messages').getByText(`update number ${i}`, { exact: true }).waitFor();
+    }
+    await bob.getByTestId('messages').getByText('update number 25', { exact: true }).waitFor();
+    for (const page of [alice, bob]) {
+      const list = page.getByTestId('messages');
+      // The list overflows, and it is scrolled to its end.
+      await expect.poll(() => list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(2);
+      await expect(list.evaluate((el) => el.scrollHeight > el.clientHeight)).resolves.toBe(true);
+    }
+    await alice.close();
+    await bob.close();
+  });
+
+  it('wraps a long unbroken title instead of widening the page, at 1280 and at phone width', async () => {
+    const inc = await createIncident({ title: 'x'.repeat(500), severity: 'low' });
+    for (const width of [1280, 390]) {
+      const page = await openPage(`/incidents/${inc.id}`, { width, height: width === 390 ? 844 : 720 });
+      await page.getByTestId('incident-title').waitFor();
+      await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(width);
+      await page.close();
+    }
+  });
+
   it('lets two people chat in one room and see each other present', async () => {
     const inc = await createIncident({ title: 'Chat room test', severity: 'medium' });
     const alice = await openPage(`/incidents/${inc.id}`, { name: 'alice' });

@@ -1,6 +1,6 @@
 // The room chat: who is here, what was said (comment entries of the timeline), and a box to speak. With keys, the
 // key's name speaks; without, the name given here (kept in localStorage for next time).
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { storedKey } from '../access.js';
 import { formatTime } from '../format.js';
 import type { TimelineEntry } from '../model.js';
@@ -30,6 +30,14 @@ export function ChatPanel({ timeline, present, name, onName, say, roomError }: P
   const keyed = storedKey() !== undefined;
   const { can } = usePermissions();
   const messages = useMemo(() => timeline.filter((e) => e.entry_type === 'comment').slice(-100), [timeline]);
+  const listRef = useRef<HTMLOListElement>(null);
+  // Whether the reader is at the newest message: then new ones scroll into view; scrolled up to read, they do not.
+  const atEnd = useRef(true);
+  const lastId = messages.at(-1)?.id;
+  useEffect(() => {
+    const el = listRef.current;
+    if (el && atEnd.current) el.scrollTop = el.scrollHeight;
+  }, [lastId]);
 
   const send = (e: FormEvent): void => {
     e.preventDefault();
@@ -54,7 +62,17 @@ export function ChatPanel({ timeline, present, name, onName, say, roomError }: P
       <p data-testid="presence">
         <span className="muted">Here now:</span> {present.length === 0 ? 'nobody named yet' : present.join(', ')}
       </p>
-      <ol className="messages" aria-live="polite" aria-label="Messages" data-testid="messages">
+      <ol
+        ref={listRef}
+        className="messages"
+        aria-live="polite"
+        aria-label="Messages"
+        data-testid="messages"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          atEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        }}
+      >
         {messages.map((m) => (
           <li key={m.id}>
             <strong>{m.actor}</strong> <span className="muted small">{formatTime(m.timestamp)}</span>

@@ -55,7 +55,14 @@ receivers:
     case 'grafana':
       return [
         {
-          title: 'Grafana contact point (provisioning), signed with HMAC',
+          title: 'In the UI: Webhook contact point, Authorization header credentials (scheme Bearer)',
+          language: 'shell',
+          text: `URL: ${url}\nHTTP method: POST\nCredentials: ${secret}`,
+        },
+        {
+          // An integration made here has no `settings.hmac`, so it takes the secret as a bearer token; signing with
+          // HMAC needs those settings (README, "Grafana"), which this form does not set.
+          title: 'Or provisioned (a contact point file), the same bearer credentials',
           language: 'yaml',
           text: `apiVersion: 1
 contactPoints:
@@ -67,12 +74,8 @@ contactPoints:
         settings:
           url: ${url}
           httpMethod: POST
-          hmacConfig: { secret: ${secret}, header: X-Grafana-Alerting-Signature, timestampHeader: X-Grafana-Alerting-Signature-Timestamp }`,
-        },
-        {
-          title: 'Or in the UI: Webhook contact point, Authorization header credentials (scheme Bearer)',
-          language: 'shell',
-          text: `URL: ${url}\nHTTP method: POST\nCredentials: ${secret}`,
+          authorization_scheme: Bearer
+          authorization_credentials: ${secret}`,
         },
       ];
     case 'datadog':
