@@ -7,6 +7,7 @@ import { describeError } from '../errors.js';
 import type { Action, Event, EventFilter, Incident, ServerFrame, TimelineEntry } from '../model.js';
 import { matchesEventFilter, sameEventFilter } from '../model.js';
 import { RoomSocket } from './room-socket.js';
+import { merge } from './merge.js';
 
 /** Events fetched per page (the server's cursor pages them). */
 export const EVENTS_PAGE = 200;
@@ -51,12 +52,6 @@ type Change =
 const byTime = (a: TimelineEntry, b: TimelineEntry): number => a.timestamp.localeCompare(b.timestamp);
 const newestEventFirst = (a: Event, b: Event): number => b.timestamp.localeCompare(a.timestamp);
 const byUrgency = (a: Action, b: Action): number => a.priority - b.priority || a.created_at.localeCompare(b.created_at);
-
-/** `items` with `added` merged in by id (an added item replaces the old one), sorted by `order`. */
-function merge<T extends { id: string }>(items: readonly T[], added: readonly T[], order: (a: T, b: T) => number): T[] {
-  const ids = new Set(added.map((i) => i.id));
-  return [...items.filter((i) => !ids.has(i.id)), ...added].sort(order);
-}
 
 /** The later of two versions of the incident (a load may answer after a fresher frame arrived). */
 const newer = (held: Incident | undefined, got: Incident): Incident =>
