@@ -21,7 +21,6 @@ export const KEY_RECHECK_MS = 10_000;
 export interface StreamAccess {
   db: Kysely<Database>;
   principal: Principal | undefined;
-  recheckMs?: number;
 }
 
 /** The request's signal (the client went away) or the hub's (the server is shutting down), whichever comes first. */
@@ -54,7 +53,7 @@ async function* streamFrames(
           },
           () => undefined,
         );
-      }, access.recheckMs ?? KEY_RECHECK_MS)
+      }, KEY_RECHECK_MS)
     : undefined;
   const unsubscribe = listen((frame) => {
     if (queue.length >= MAX_QUEUED_FRAMES) overflow = true;
