@@ -9,6 +9,8 @@ export interface LoadSpec {
   seconds: number;
   /** Produces a fresh request body per request (e.g. a new incident each time). */
   requests?: autocannon.Request[];
+  /** Extra request headers (e.g. `Prefer: return=minimal`). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadRun {
@@ -28,7 +30,7 @@ export async function loadOnce(spec: LoadSpec): Promise<LoadRun> {
     method: spec.method ?? 'GET',
     connections: spec.connections,
     duration: spec.seconds,
-    headers: spec.body ? { 'content-type': 'application/json' } : {},
+    headers: { ...(spec.body ? { 'content-type': 'application/json' } : {}), ...spec.headers },
     ...(spec.body ? { body: spec.body } : {}),
     ...(spec.requests ? { requests: spec.requests } : {}),
   });

@@ -8,6 +8,7 @@ import { claimIdempotencyKey, finishIdempotencyKey, releaseIdempotencyKey } from
 import type { Database } from '../db/types.js';
 import type { AppEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
+import { PREFERENCE_APPLIED_HEADER, RETURN_MINIMAL } from './prefer.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** A key is 1 to 255 visible ASCII characters (a UUID is the usual choice). */
@@ -21,6 +22,8 @@ export interface IdempotentCall {
   /** What identifies the request: the same key with another request is refused. */
   request: string;
   status: number;
+  /** `Prefer: return=minimal` was asked for: success answers with no body (the full body is still stored). */
+  minimal?: boolean;
   /** Runs the request's writes on `db` (a transaction); returns the response body. */
   run(db: Kysely<Database>): Promise<unknown>;
 }
@@ -47,6 +50,12 @@ export async function answerIdempotent(c: HonoContext<AppEnv>, call: IdempotentC
         'Retry-After': '1',
       });
     }
+    if (call.minimal) {
+      return c.body(null, claimed.status as 200, {
+        'Idempotent-Replayed': 'true',
+        [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL,
+      });
+    }
     return c.body(claimed.response, claimed.status as 200, {
       'Content-Type': 'application/json',
       'Idempotent-Replayed': 'true',
@@ -61,6 +70,7 @@ export async function answerIdempotent(c: HonoContext<AppEnv>, call: IdempotentC
       }
       return text;
     });
+    if (call.minimal) return c.body(null, call.status as 200, { [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL });
     return c.body(body, call.status as 200, { 'Content-Type': 'application/json' });
   } catch (err) {
     await releaseIdempotencyKey(call.db, call.principal, call.key, claim).catch(() => undefined);

@@ -9,6 +9,7 @@ import { requestHeader } from '../http/node-io.js';
 import { createCallerFactory } from '../trpc/init.js';
 import type { Context, PageReport } from '../trpc/context.js';
 import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
+import { PREFERENCE_APPLIED_HEADER, prefersMinimalReturn, RETURN_MINIMAL } from './prefer.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './routes.js';
 
@@ -67,8 +68,10 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         const input = await readInput(c, route, opts.maxBodyBytes);
         const ctx = opts.createContext(c);
         const key = route.meta.rest?.idempotent ? requestHeader(c, IDEMPOTENCY_HEADER) : undefined;
+        const minimal = route.meta.rest?.minimalReturn === true && prefersMinimalReturn(requestHeader(c, 'prefer'));
         if (key !== undefined) {
           return await answerIdempotent(c, {
+            minimal,
             db: ctx.db,
             // Keys of different callers never meet; '' while the server is open.
             principal: ctx.access.principal?.id ?? '',
@@ -81,6 +84,7 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         }
         const output = await procedureAt(createCaller(ctx), route.path)(input);
         if (ctx.page.next) c.header('Link', nextLink(c.req.url, ctx.page.next));
+        if (minimal) return c.body(null, route.successStatus, { [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL });
         if (ctx.response.json !== undefined) {
           return c.body(ctx.response.json, route.successStatus, { 'Content-Type': 'application/json' });
         }

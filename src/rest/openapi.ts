@@ -5,6 +5,7 @@ import { createSchema } from 'zod-openapi';
 import type { ZodType } from 'zod';
 import { ErrorBody } from '../../schema/index.js';
 import { restRoutes, type RestRoute } from './routes.js';
+import { PREFER_PARAMETER } from './prefer.js';
 import { addWebhookPaths } from './webhook-docs.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -155,6 +156,18 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
     }
     if (route.meta.rest?.idempotent) {
       op.parameters = [...((op.parameters as Json[] | undefined) ?? []), IDEMPOTENCY_KEY_PARAMETER];
+    }
+    if (route.meta.rest?.minimalReturn) {
+      op.parameters = [...((op.parameters as Json[] | undefined) ?? []), PREFER_PARAMETER];
+      const created = out[String(route.successStatus)];
+      if (created) {
+        created.headers = {
+          'Preference-Applied': {
+            description: '`return=minimal` when the request asked for it; the body is then empty',
+            schema: { type: 'string' },
+          },
+        };
+      }
     }
     op.responses = out;
   }

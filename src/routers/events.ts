@@ -23,7 +23,7 @@ export const eventsRouter = (output: OutputPolicy) =>
     ingest: procedure
       .meta({
         openapi: { method: 'POST', path: '/ingest/events', tags: TAGS, summary: 'Ingest one event' },
-        rest: { status: 201, idempotent: true },
+        rest: { status: 201, idempotent: true, minimalReturn: true },
         scope: 'ingest',
       })
       .input(IngestEventInput)
@@ -53,7 +53,7 @@ export const eventsRouter = (output: OutputPolicy) =>
             'The body is a JSON array. An invalid item fails the whole batch with 400 naming each bad index; ' +
             'unknown incident ids fail it with 404 naming them. Nothing is written in either case.',
         },
-        rest: { status: 201, arrayBody: IngestBatchInput, idempotent: true },
+        rest: { status: 201, arrayBody: IngestBatchInput, idempotent: true, minimalReturn: true },
         scope: 'ingest',
       })
       .input(IngestBatchInput)

@@ -20,6 +20,8 @@ export interface RestMeta {
   arrayBody?: ZodType;
   /** POST that honours an `Idempotency-Key` header (src/rest/idempotency.ts). */
   idempotent?: boolean;
+  /** POST that honours `Prefer: return=minimal` (src/rest/prefer.ts): 201 with an empty body. */
+  minimalReturn?: boolean;
 }
 /**
  * `scope`: what a key needs to call the procedure (ingest, read, write, admin). Every procedure declares one; one
