@@ -45,6 +45,8 @@ export const ConfigSchema = z.object({
     .min(1024)
     .default(8 * 1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** PostgreSQL `statement_timeout` (ms) for the server's connections; 0 turns it off. Migrations are exempt. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
   /** Optional OpenAI-compatible endpoint (e.g. a local Ollama) that refines the built-in analysis. */
   LLM_BASE_URL: optionalUrl,
   LLM_MODEL: z.string().optional(),

@@ -63,6 +63,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolSize: config.DB_POOL_SIZE,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
     onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
   });
@@ -108,7 +109,11 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     refine: createRefiner(config, logger),
     // A worker thread reads and analyses over its own connection, off the request path.
     runner: workerRunner(
-      new AnalysisWorker({ databaseUrl: database.url }, logger, (bytes) => metrics.analysisWorkerHeap.set(bytes)),
+      new AnalysisWorker(
+        { databaseUrl: database.url, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS },
+        logger,
+        (bytes) => metrics.analysisWorkerHeap.set(bytes),
+      ),
     ),
   });
   changes.add(analysis);

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { CONNECT_TIMEOUT_MS, connectPostgres } from './postgres.js';
 import type { Database } from './types.js';
 
-export { CONNECT_TIMEOUT_MS, connectPostgres, type PostgresOptions } from './postgres.js';
+export { CONNECT_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, connectPostgres, type PostgresOptions } from './postgres.js';
 
 /** 'embedded': the private server this process started for DATA_DIR. */
 export type DatabaseKind = 'postgres' | 'embedded';
@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   /** Directory of the embedded database, or 'memory' (a throw-away one). Ignored when databaseUrl is set. */
   dataDir: string;
   poolSize?: number;
+  /** `statement_timeout` of the pool's sessions (ms; 0: none); see PostgresOptions. */
+  statementTimeoutMs?: number;
   onConnectionError?: (err: Error) => void;
   /** The embedded server stopped without being asked (crashed or killed). */
   onServerExit?: (code: number | null) => void;
@@ -36,6 +38,7 @@ export interface DatabaseOptions {
 function joinPostgres(url: string, kind: DatabaseKind, opts: DatabaseOptions): DatabaseHandle {
   const db = connectPostgres(url, {
     poolSize: opts.poolSize ?? 10,
+    ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
     ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
   });
   return { db, kind, url, close: () => db.destroy() };

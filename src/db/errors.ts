@@ -27,7 +27,22 @@ const NETWORK_CODES = new Set([
  * retry may succeed (one lock order keeps deadlocks out: src/db/incidents.ts). Class 08 (connection exception) is
  * matched by prefix; 3D000, the database no longer exists (dropped under a running server).
  */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '40001', '40P01', '3D000']);
+const UNAVAILABLE_STATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '53400',
+  '40001',
+  '40P01',
+  '3D000',
+  // A statement the server cancelled: 57014 when it ran past statement_timeout (DB_STATEMENT_TIMEOUT_MS), 55P03 when
+  // it waited past lock_timeout. Both mean "stuck behind a lock or an overloaded server", and nothing was written.
+  '57014',
+  '55P03',
+  // The session was ended for sitting idle inside a transaction (src/db/postgres.ts): that transaction rolled back.
+  '25P03',
+]);
 /** `pg` and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',

@@ -1,5 +1,5 @@
 // Applies the migrations in migrations/ (on start, and by `warroom migrate`).
-import { type Kysely, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
+import { type Kysely, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -8,9 +8,21 @@ export function createMigrator<T>(db: Kysely<T>): Migrator {
   return new Migrator({ db, provider });
 }
 
-/** Brings the schema to the latest migration, or throws naming the migration that failed. */
+/**
+ * Brings the schema to the latest migration, or throws naming the migration that failed. On one connection with no
+ * `statement_timeout`: the pool's (DB_STATEMENT_TIMEOUT_MS) is for requests, while a migration may build an index
+ * or scan a large table for minutes, and cancelling it half-way would only make the next start do it again.
+ */
 export async function migrateToLatest<T>(db: Kysely<T>): Promise<MigrationResultSet> {
-  const result = await createMigrator(db).migrateToLatest();
+  const result = await db.connection().execute(async (conn) => {
+    await sql`set statement_timeout = 0`.execute(conn);
+    try {
+      return await createMigrator(conn).migrateToLatest();
+    } finally {
+      // Back to the value the connection was opened with, before the pool hands it to a request.
+      await sql`reset statement_timeout`.execute(conn).catch(() => undefined);
+    }
+  });
   throwOnFailure(result);
   return result;
 }

@@ -10,11 +10,27 @@ import type { Database } from './types.js';
 
 /** How long a request waits for a pooled connection before it is answered 503 (the database is away or saturated). */
 export const CONNECT_TIMEOUT_MS = 5_000;
+/** Default for DB_STATEMENT_TIMEOUT_MS: no request-path statement here needs more than a fraction of a second. */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+/**
+ * A session that sits inside a transaction doing nothing for this long is ended by PostgreSQL. Our transactions run
+ * back to back; one left open means its instance froze or hung mid-transaction (a paused VM, a stuck event loop), and
+ * the row locks it holds would otherwise stall every other instance's writes to those incidents until it came back.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+/** TCP keep-alive on every connection, first probe after this long idle: a server that vanished is noticed. */
+const KEEPALIVE_DELAY_MS = 10_000;
 
 export interface PostgresOptions {
   poolSize: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * PostgreSQL's `statement_timeout` for every session of the pool (ms; 0: none). A statement stuck behind a lock or
+   * on an overloaded server is cancelled (SQLSTATE 57014) and its request answered 503 with Retry-After, instead of
+   * holding the request and a pooled connection for as long as the stall lasts. Default STATEMENT_TIMEOUT_MS.
+   */
+  statementTimeoutMs?: number;
   /** A connection failed outside any query (the server went away); the pool replaces it by itself. */
   onConnectionError?: (err: Error) => void;
 }
@@ -25,6 +41,12 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
     connectionString: url,
     max: opts.poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Startup parameters: set once per connection, no extra round trip. pg sends none for 0, so 0 means PostgreSQL's
+    // own default (none, unless the server or role sets one).
+    statement_timeout: opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
   });
   const onError = (err: Error): void => opts.onConnectionError?.(err);

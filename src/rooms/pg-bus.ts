@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { ARRIVAL_MARGIN_MS } from '../db/event-partitions.js';
+import { CONNECT_TIMEOUT_MS } from '../db/postgres.js';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
@@ -207,7 +208,15 @@ export class PgBus implements RoomBus {
     for (;;) {
       if (this.closed) throw new Error('room bus is closed');
       // The application_name lets operators (and the reconnect test) find the bus connection in pg_stat_activity.
-      const client = new pg.Client({ connectionString: this.opts.url, application_name: BUS_APPLICATION_NAME });
+      // Keep-alive: a LISTEN connection only ever reads, so a server that vanished without closing it (a network
+      // partition, a host gone) would otherwise leave this instance deaf to the others' room traffic indefinitely.
+      const client = new pg.Client({
+        connectionString: this.opts.url,
+        application_name: BUS_APPLICATION_NAME,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      });
       client.on('error', (err) => {
         this.opts.logger.warn({ err }, 'room bus connection error');
         this.drop(client);

@@ -7,6 +7,8 @@ export const WORKER_APPLICATION_NAME = 'warroom-analysis';
 
 export interface WorkerSetup {
   databaseUrl: string;
+  /** The server's DB_STATEMENT_TIMEOUT_MS: the thread's connection gets the same `statement_timeout`. */
+  statementTimeoutMs?: number;
 }
 
 export type WorkerRequest =
