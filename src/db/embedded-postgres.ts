@@ -243,12 +243,28 @@ const socketUrl = (socketDir: string): string =>
 const socketFits = (dir: string): boolean => `${dir}/.s.PGSQL.${SOCKET_PORT}`.length <= MAX_SOCKET_PATH;
 
 /**
- * The URL of the server a running warroom started for `dataDir`, if its socket is there (its socket is in
- * `<dataDir>/run` unless that path is too long for a socket, in which case other processes cannot find it).
+ * The URL of the server a running warroom started for `dataDir`, if its socket is there. The socket is in
+ * `<dataDir>/run` unless that path is too long for a socket (a deep DATA_DIR), when it is in a private directory
+ * under the system's temp dir; either way the running server recorded where, in its `postmaster.pid` (line 5, the
+ * socket directory; PostgreSQL's own record, which pg_ctl reads: src/include/utils/pidfile.h, LOCK_FILE_LINE_SOCKET_DIR).
  */
 export function embeddedSocketUrl(dataDir: string): string | undefined {
-  const dir = join(resolve(dataDir), 'run');
-  return socketFits(dir) && existsSync(join(dir, `.s.PGSQL.${SOCKET_PORT}`)) ? socketUrl(dir) : undefined;
+  const inData = join(resolve(dataDir), 'run');
+  const recorded = recordedSocketDir(join(resolve(dataDir), 'postgres'));
+  for (const dir of recorded && recorded !== inData ? [inData, recorded] : [inData]) {
+    if (socketFits(dir) && existsSync(join(dir, `.s.PGSQL.${SOCKET_PORT}`))) return socketUrl(dir);
+  }
+  return undefined;
+}
+
+/** The socket directory a running server wrote into its cluster's postmaster.pid, if it can be read. */
+function recordedSocketDir(clusterDir: string): string | undefined {
+  try {
+    const dir = readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[4]?.trim();
+    return dir ? dir : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function socketDirFor(dataDir: string, account: ReturnType<typeof serverAccount>): string {

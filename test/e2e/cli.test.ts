@@ -1,7 +1,7 @@
 // The `warroom` command as a user runs it: serve answers, SIGTERM stops it cleanly, a bad config says why.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +104,30 @@ describe('warroom CLI', () => {
     } finally {
       expect(await w.stop()).toBe(0);
       await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('a command finds the running server of a DATA_DIR too deep for a socket path (its socket is in the temp dir)', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'warroom-cli-'));
+    // mkdtemp makes it 0700: as root, the embedded server's own account must be able to pass through it.
+    await chmod(base, 0o755);
+    // Deeper than the 100 bytes a socket path may have here: the server puts its socket under the temp dir instead.
+    const dir = join(base, 'a-data-directory-nested-'.repeat(4));
+    expect(join(dir, 'run', '.s.PGSQL.5432').length).toBeGreaterThan(107);
+    const w = await spawnWarroom({ DATA_DIR: dir, DATABASE_URL: '' });
+    try {
+      const made = await cli(['keys', 'create', '--name', 'deep', '--scopes', 'read'], {
+        DATA_DIR: dir,
+        DATABASE_URL: '',
+      });
+      expect(made.code, made.stderr).toBe(0);
+      const listed = await cli(['keys', 'list'], { DATA_DIR: dir, DATABASE_URL: '' });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain('deep');
+      expect((await w.api('/health')).status).toBe(200);
+    } finally {
+      expect(await w.stop()).toBe(0);
+      await rm(base, { recursive: true, force: true });
     }
   }, 90_000);
 
