@@ -109,6 +109,32 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
     }
   });
 
+  it('an analysis that never finishes fails at its deadline and its thread is replaced, so later ones run', async () => {
+    // The thread's read waits on a lock held elsewhere, with no statement_timeout to end it (DB_STATEMENT_TIMEOUT_MS=0).
+    const w = new AnalysisWorker({ databaseUrl: url, statementTimeoutMs: 0 }, silent, () => undefined, 60_000, 2_500);
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await w.analyze(incidentId, [], false);
+      const first = w.thread;
+      await locker.query('begin');
+      await locker.query('lock table events in access exclusive mode');
+      const started = performance.now();
+      await expect(w.analyze(incidentId, [], false)).rejects.toThrow(
+        `incident ${incidentId} did not finish within 2500 ms`,
+      );
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2_450);
+      await locker.query('rollback');
+      const again = await w.analyze(incidentId, [], false);
+      expect(again.result.root_cause).toMatch(/database conn/);
+      expect(w.thread).not.toBe(first);
+    } finally {
+      await locker.query('rollback').catch(() => undefined);
+      await locker.end();
+      await w.close();
+    }
+  });
+
   it('a thread idle for idleMs ends, says so in the heap gauge, and the next analysis starts a new one', async () => {
     const heaps: number[] = [];
     const w = new AnalysisWorker({ databaseUrl: url }, silent, (bytes) => heaps.push(bytes), 200);

@@ -17,6 +17,12 @@ const BOOT = import.meta.url.endsWith('.js')
 const CLOSE_GRACE_MS = 5_000;
 /** A thread with no analysis to do for this long ends (its memory and connection go back); the next starts anew. */
 export const IDLE_THREAD_MS = 300_000;
+/**
+ * An analysis not answered in this long is given up and its thread stopped, so one that never ends (a statement
+ * waiting on a lock with DB_STATEMENT_TIMEOUT_MS=0, a pathological input) cannot stall every later analysis: they
+ * run one at a time. An incident of 10,000 events takes ~0.1 s to read and analyse (docs/performance.md).
+ */
+export const ANALYSIS_DEADLINE_MS = 60_000;
 
 export interface ThreadAnalysis {
   result: AnalysisResult;
@@ -31,6 +37,7 @@ export interface ThreadAnalysis {
 interface Pending {
   resolve(value: ThreadAnalysis): void;
   reject(err: Error): void;
+  deadline: NodeJS.Timeout;
 }
 
 export class AnalysisWorker {
@@ -46,6 +53,7 @@ export class AnalysisWorker {
     /** Gets the thread's V8 heap size (bytes) after each analysis: its share of the process's memory. */
     private readonly onHeap: (bytes: number) => void = () => undefined,
     private readonly idleMs: number = IDLE_THREAD_MS,
+    private readonly deadlineMs: number = ANALYSIS_DEADLINE_MS,
   ) {}
 
   analyze(incidentId: string, past: readonly PastIncident[], wantInput: boolean): Promise<ThreadAnalysis> {
@@ -58,7 +66,9 @@ export class AnalysisWorker {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<ThreadAnalysis>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const deadline = setTimeout(() => this.overdue(worker, id, incidentId), this.deadlineMs);
+      deadline.unref();
+      this.pending.set(id, { resolve, reject, deadline });
       const request: WorkerRequest = { type: 'analyze', id, incidentId, past, wantInput };
       worker.postMessage(request);
     });
@@ -99,11 +109,41 @@ export class AnalysisWorker {
       this.onHeap(0);
       // Requests the thread took with it fail; the next analysis starts a new thread.
       const lost = new Error(`analysis worker exited (code ${code}) before answering`);
-      for (const p of this.pending.values()) p.reject(lost);
+      for (const p of this.pending.values()) {
+        clearTimeout(p.deadline);
+        p.reject(lost);
+      }
       this.pending.clear();
       if (!this.closing) this.logger.warn({ code }, 'analysis worker exited; a new one starts with the next analysis');
     });
     return worker;
+  }
+
+  /**
+   * An analysis ran past deadlineMs: it fails, naming the incident, and its thread is stopped (the only way to end
+   * whatever it is stuck in); other analyses it held fail with it, and the next one starts a new thread.
+   */
+  private overdue(worker: Worker, id: number, incidentId: string): void {
+    const p = this.pending.get(id);
+    if (!p || this.worker !== worker) return;
+    this.logger.error(
+      { incident_id: incidentId, deadline_ms: this.deadlineMs },
+      'analysis did not finish in time; stopping the analysis thread',
+    );
+    // Detached before it ends, so the next analysis starts a new thread instead of going to this one.
+    this.worker = undefined;
+    this.onHeap(0);
+    const stopped = new Error(`analysis worker stopped: another analysis on it ran past ${this.deadlineMs} ms`);
+    for (const [other, q] of this.pending) {
+      clearTimeout(q.deadline);
+      q.reject(
+        other === id
+          ? new Error(`analysis of incident ${incidentId} did not finish within ${this.deadlineMs} ms`)
+          : stopped,
+      );
+    }
+    this.pending.clear();
+    void worker.terminate();
   }
 
   /** Ends an idle thread: it closes its connection and exits; the heap gauge says no thread runs. */
@@ -119,6 +159,7 @@ export class AnalysisWorker {
   private settle(reply: WorkerReply): void {
     const p = this.pending.get(reply.id);
     if (!p) return;
+    clearTimeout(p.deadline);
     this.pending.delete(reply.id);
     if (this.pending.size === 0) {
       this.idleTimer = setTimeout(() => this.retire(), this.idleMs);
