@@ -12,6 +12,9 @@ describe('isDatabaseUnavailable', () => {
     for (const code of ['08000', '08001', '08003', '08006', '08P01', '57P01', '57P02', '57P03', '53300']) {
       expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
     }
+    // Cancelled by statement_timeout (57014) or lock_timeout (55P03), ended idle in a transaction (25P03):
+    // stuck behind a lock or an overloaded server, nothing written (test/integration/statement-timeout.test.ts).
+    for (const code of ['57014', '55P03', '25P03']) expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
     for (const message of [
       'Connection terminated unexpectedly',
       'Connection terminated due to connection timeout',
@@ -29,7 +32,7 @@ describe('isDatabaseUnavailable', () => {
   });
 
   it('leaves every other error alone', () => {
-    for (const code of ['23503', '23505', '22021', '42P01', '57014', '53200', 'ERR_INVALID_ARG_TYPE']) {
+    for (const code of ['23503', '23505', '22021', '42P01', '53200', '55000', '25P02', 'ERR_INVALID_ARG_TYPE']) {
       expect(isDatabaseUnavailable(withCode(code)), code).toBe(false);
     }
     expect(isDatabaseUnavailable(new Error('insert returned no row'))).toBe(false);
