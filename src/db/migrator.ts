@@ -15,12 +15,16 @@ export function createMigrator<T>(db: Kysely<T>): Migrator {
  */
 export async function migrateToLatest<T>(db: Kysely<T>): Promise<MigrationResultSet> {
   const result = await db.connection().execute(async (conn) => {
+    const { rows } = await sql<{ timeout: string }>`select current_setting('statement_timeout') as timeout`.execute(
+      conn,
+    );
+    const previous = rows[0]?.timeout ?? '0';
     await sql`set statement_timeout = 0`.execute(conn);
     try {
       return await createMigrator(conn).migrateToLatest();
     } finally {
-      // Back to the value the connection was opened with, before the pool hands it to a request.
-      await sql`reset statement_timeout`.execute(conn).catch(() => undefined);
+      // Back to what the session had, before the pool hands the connection to a request.
+      await sql`select set_config('statement_timeout', ${previous}, false)`.execute(conn).catch(() => undefined);
     }
   });
   throwOnFailure(result);

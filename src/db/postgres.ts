@@ -35,16 +35,21 @@ export interface PostgresOptions {
   onConnectionError?: (err: Error) => void;
 }
 
+/**
+ * The SET statements for a new session. `statementMs` 0 sets no statement_timeout, so the server's or role's own
+ * setting (none by default) holds.
+ */
+function sessionTimeouts(statementMs: number): string {
+  const idle = `set idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`;
+  return statementMs > 0 ? `set statement_timeout = ${statementMs}; ${idle}` : idle;
+}
+
 /** A Kysely over a `pg` pool; also used by the analysis worker thread for its own connection. */
 export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    // Startup parameters: set once per connection, no extra round trip. pg sends none for 0, so 0 means PostgreSQL's
-    // own default (none, unless the server or role sets one).
-    statement_timeout: opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
-    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
@@ -54,6 +59,12 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
   // (e.g. FATAL 57P01 when PostgreSQL shuts down mid-query). Without a listener either would end the process; the
   // query in flight fails on its own and is answered 503 (src/http/errors.ts), and the pool opens new connections.
   pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
+  const timeouts = sessionTimeouts(opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS);
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+    // Queued on the new connection before the query it was opened for, once per connection (they live long).
+    // SET rather than startup parameters, which poolers such as PgBouncer refuse unless told to ignore them.
+    client.query(timeouts).catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
