@@ -100,6 +100,56 @@ describe.skipIf(SKIP_REASON !== undefined)(
       await context.close();
     });
 
+    it('keeps the loaded pages of the list and the scroll position across a reconnect, merging what changed', async () => {
+      if (!server) throw new Error('no server');
+      const made: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        const res = await server.api('/api/incidents/', { json: { title: `Paged ${i}`, severity: 'low' } });
+        made.push(((await res.json()) as { id: string }).id);
+      }
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const list = await context.newPage();
+      list.setDefaultTimeout(LONG);
+      await list.goto(`${server.url}/`);
+      const rows = list.locator('li.incident-row');
+      for (const n of [100, 120]) {
+        await list.getByRole('button', { name: 'Load older incidents' }).click();
+        await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(n);
+      }
+      // Newest first: 'Paged 5' is on the third page.
+      const anchorId = made[5] ?? '';
+      const anchor = list.locator(`li[data-incident-id="${anchorId}"]`);
+      await anchor.waitFor();
+      const loaded = await rows.count();
+      expect(loaded).toBeGreaterThanOrEqual(120);
+      await anchor.scrollIntoViewIfNeeded();
+      const before = { box: await anchor.boundingBox(), y: await list.evaluate(() => window.scrollY) };
+      expect(before.y).toBeGreaterThan(1000);
+
+      // The server goes away, comes back, and the list's stream is kept from it while things change.
+      await server.stop();
+      server = undefined;
+      await list.getByTestId('connection-lost').waitFor();
+      await list.route('**/trpc/incidents.onListUpdate**', (route) => route.abort());
+      server = await spawnWarroom(env);
+      const moved = await server.api(`/api/incidents/${anchorId}/status?status=investigating`, { method: 'PATCH' });
+      expect(moved.status).toBe(200);
+      const arrived = await server.api('/api/incidents/', { json: { title: 'Arrived while away', severity: 'high' } });
+      const arrivedId = ((await arrived.json()) as { id: string }).id;
+      await list.unroute('**/trpc/incidents.onListUpdate**');
+      await expect.poll(() => list.getByTestId('connection-lost').count(), { timeout: LONG }).toBe(0);
+
+      // The change to a row on the third page is there, in place; the arrival waits above the reader.
+      await anchor.getByTestId('status').getByText('investigating').waitFor();
+      await list.getByTestId('new-arrivals').getByText('1 new incident (1 critical or high): show').waitFor();
+      await expect(rows.count()).resolves.toBe(loaded);
+      expect(await list.evaluate(() => window.scrollY)).toBe(before.y);
+      expect(await anchor.boundingBox()).toEqual(before.box);
+      await list.getByTestId('new-arrivals').click();
+      await list.locator(`li[data-incident-id="${arrivedId}"]`).waitFor();
+      await context.close();
+    });
+
     it('shows "reconnecting" while the server is away and catches up when it is back', async () => {
       if (!server) throw new Error('no server');
       const created = await server.api('/api/incidents/', { json: { title: 'Survives a restart', severity: 'high' } });
