@@ -4,6 +4,7 @@
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DB_LABEL } from '../integration/harness.js';
+import { connectRoom } from '../integration/ws-client.js';
 import {
   LONG,
   SCREENSHOTS,
@@ -315,6 +316,50 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     );
     expect(cut).toEqual([]);
   });
+
+  for (const [width, height] of [
+    [1280, 720],
+    [390, 844],
+  ] as const) {
+    it(`does not move what the reader looks at when the analysis, actions and chat arrive live (${width}x${height})`, async () => {
+      const inc = await createIncident({ title: `Growing while read at ${width}`, severity: 'high' });
+      const page = await openPage(`/incidents/${inc.id}`, { width, height });
+      await page.locator('article[data-live="live"]').waitFor();
+      // The controls the key allows are in (the chat box comes with them): the page as a reader settles on it.
+      await page.getByRole('button', { name: 'Move to investigating' }).waitFor();
+      const phone = width < 760;
+      // At phone width the page is one column and the reader scrolls down to the events; at 1280 the page is read
+      // from the top, where the timeline is in view and the events start just below it.
+      const watched = phone ? ['#events-heading'] : ['#timeline-heading', '#events-heading'];
+      if (phone) await page.locator('#events-heading').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      const where = () =>
+        page.evaluate(
+          (sels) => sels.map((sel) => Math.round(document.querySelector(sel)?.getBoundingClientRect().top ?? NaN)),
+          watched,
+        );
+      const before = await where();
+
+      const bob = await connectRoom(server.url, inc.id, { user: 'bob' });
+      for (let i = 0; i < 15; i++) bob.send({ user: 'bob', message: `status update ${i}: still looking at the pool` });
+      await ingest(
+        inc.id,
+        Array.from({ length: 20 }, (_, i) => ({
+          message: `FATAL: remaining connection slots are reserved (pool exhausted) attempt ${i}`,
+          level: 'error',
+        })),
+      );
+      await page.getByTestId('messages').getByText('status update 14', { exact: false }).waitFor();
+      await page.getByTestId('root-cause').waitFor({ timeout: 90_000 });
+      await page.getByTestId('actions').locator('li').first().waitFor({ timeout: LONG });
+      await bob.close();
+      // Within a pixel (scroll anchoring rounds the sub-pixel layout); unheld, they move by hundreds.
+      const after = await where();
+      expect(
+        after.map((top, i) => Math.abs(top - (before[i] ?? NaN)) <= 1),
+        `${before} → ${after}`,
+      ).toEqual(before.map(() => true));
+    });
+  }
 
   it('shows a refusal from the server (409) plainly', async () => {
     const inc = await createIncident({ title: 'Closed behind your back', severity: 'low' });
