@@ -21,7 +21,7 @@ import {
   type IncidentFilters,
 } from '../model.js';
 import { incidentPath, navigate, useLocation } from '../navigation.js';
-import { usePermissions } from '../permissions.js';
+import { NotAllowed, usePermissions } from '../permissions.js';
 import { useNow } from '../use-now.js';
 
 const PAGE = 50;
@@ -208,14 +208,21 @@ export function IncidentList() {
   };
 
   const setFilter = (name: keyof IncidentFilters, value: string): void => {
-    navigate(`/${filtersQuery({ ...filtersRef.current, [name]: value || undefined } as IncidentFilters)}`, true);
+    // On the path the list was opened at (/ or /incidents/): another path would remount the page, losing what was typed.
+    const q = filtersQuery({ ...filtersRef.current, [name]: value || undefined } as IncidentFilters);
+    navigate(`${window.location.pathname}${q}`, true);
   };
 
   return (
     <section aria-labelledby="incidents-heading">
       <div className="page-head">
         <h1 id="incidents-heading">Incidents</h1>
-        {can('write') && <NewIncidentForm onCreated={(i) => matchesFilters(i, filtersRef.current) && show([i])} />}
+        {can('write') ? (
+          <NewIncidentForm onCreated={(i) => matchesFilters(i, filtersRef.current) && show([i])} />
+        ) : (
+          // A missing button explains nothing: the sentence says why there is none.
+          <NotAllowed what="open an incident" scope="write" />
+        )}
       </div>
       <ConnectionBanner state={live} what="incident list" />
       <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
@@ -244,7 +251,7 @@ export function IncidentList() {
         <TextFilter label="Source" value={filters.source ?? ''} onChange={(v) => setFilter('source', v)} />
         <TextFilter label="Tag" value={filters.tag ?? ''} onChange={(v) => setFilter('tag', v)} />
         {filterKey && (
-          <button type="button" className="link-button" onClick={() => navigate('/', true)}>
+          <button type="button" className="link-button" onClick={() => navigate(window.location.pathname, true)}>
             Clear filters
           </button>
         )}
@@ -309,7 +316,9 @@ export function IncidentList() {
 function TextFilter({ label, value, onChange }: { label: string; value: string; onChange: (v: string) => void }) {
   const [draft, setDraft] = useState(value);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => setDraft(value), [value]);
+  // The URL's value is trimmed: a draft that trims to it is kept as typed (a trailing space before the pause stays in
+  // the box); a different value (Clear filters, back/forward) replaces it.
+  useEffect(() => setDraft((d) => (d.trim() === value ? d : value)), [value]);
   useEffect(() => () => clearTimeout(timer.current), []);
   return (
     <label>
