@@ -375,6 +375,24 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     });
   }
 
+  it('says plainly that an unknown incident does not exist, and stops trying its room', async () => {
+    for (const id of ['3f2b8c1e-9d4a-4c6b-8e7f-0a1b2c3d4e5f', 'not-an-id']) {
+      let sockets = 0;
+      const page = await openPage(`/incidents/${id}`, {
+        before: async (p) => {
+          p.on('websocket', () => (sockets += 1));
+        },
+      });
+      await page.getByTestId('no-such-incident').waitFor();
+      await page.getByRole('heading', { name: 'No such incident' }).waitFor();
+      // Retrying, the socket would have tried again three times by now (after 0.5, 1 and 2 s).
+      await page.waitForTimeout(4000);
+      expect(sockets, id).toBeLessThanOrEqual(1);
+      await expect(page.getByTestId('connection-lost').count()).resolves.toBe(0);
+      await page.close();
+    }
+  });
+
   it('shows a refusal from the server (409) plainly', async () => {
     const inc = await createIncident({ title: 'Closed behind your back', severity: 'low' });
     // A room socket that never hears from the server: the page cannot learn of the close below, so it still offers

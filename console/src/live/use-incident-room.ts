@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
-import { describeError } from '../errors.js';
+import { describeError, httpStatusOf } from '../errors.js';
 import type { Action, Event, EventFilter, Incident, ServerFrame, TimelineEntry } from '../model.js';
 import { matchesEventFilter, sameEventFilter } from '../model.js';
 import { RoomSocket } from './room-socket.js';
@@ -220,6 +220,8 @@ export interface IncidentRoom extends RoomState {
   live: LiveState;
   /** Set when the incident could not be loaded (unknown id, refused key, server away). */
   error: string | undefined;
+  /** The server says there is no such incident: nothing to wait for, the room is closed. */
+  missing: boolean;
   /** The last error frame the room sent about our own message. */
   roomError: string | undefined;
   loadOlderEvents(): Promise<void>;
@@ -235,6 +237,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const [state, dispatch] = useReducer(reduce, EMPTY);
   const [live, setLive] = useState<LiveState>('connecting');
   const [error, setError] = useState<string | undefined>();
+  const [missing, setMissing] = useState(false);
   const [roomError, setRoomError] = useState<string | undefined>();
   const socket = useRef<RoomSocket | undefined>(undefined);
   const nextRef = useRef<string | null>(null);
@@ -259,6 +262,13 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
       dispatch({ kind: 'loaded', incident, timeline, actions, ...events, filter });
       setError(undefined);
     } catch (err) {
+      const status = httpStatusOf(err);
+      if (status === 404 || status === 400) {
+        // Incidents are never deleted: an unknown id stays unknown (and one that is not a UUID, 400, names none), so
+        // the socket, whose upgrade the server refuses for it, would retry for ever. Said once; the room is closed.
+        setMissing(true);
+        socket.current?.close();
+      }
       setError(describeError(err));
     }
   }, [id]);
@@ -325,5 +335,5 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     );
   }, []);
 
-  return { ...state, live, error, roomError, loadOlderEvents, filterEvents, say, applied };
+  return { ...state, live, error, missing, roomError, loadOlderEvents, filterEvents, say, applied };
 }
