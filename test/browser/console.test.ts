@@ -1,7 +1,7 @@
 // The console in a real browser against a real Warroom process: the live list, the live incident page (events,
 // status moves, analysis), chat with presence across two browser contexts, integrations, an accessibility scan, and
 // the README's screenshots.
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DB_LABEL } from '../integration/harness.js';
 import { connectRoom } from '../integration/ws-client.js';
@@ -374,6 +374,41 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
       ).toEqual(before.map(() => true));
     });
   }
+
+  it('keeps the focus with the status buttons after a move, and drops an outage error once the server is back', async () => {
+    const inc = await createIncident({ title: 'Moved by keyboard', severity: 'medium' });
+    let room: WebSocketRoute | undefined;
+    const page = await openPage(`/incidents/${inc.id}`, {
+      before: (p) =>
+        p.routeWebSocket(/\/ws\/incidents\//, (ws) => {
+          room = ws;
+          ws.connectToServer();
+        }),
+    });
+    await page.locator('article[data-live="live"]').waitFor();
+    await page.getByRole('button', { name: 'Move to investigating' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('.incident-head').getByTestId('status').getByText('investigating').waitFor();
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).resolves.toBe(
+      'Change status',
+    );
+    // Tab goes on to the next move, not back to the top of the page.
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Move to identified');
+
+    // The server unreachable for the move, and the room dropped with it: the error says so …
+    await page.route('**/trpc/incidents.updateStatus**', (route) => route.abort());
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('status-error').textContent()).resolves.toBe('Cannot reach the Warroom server.');
+    await room?.close();
+    await page.locator('article[data-live="reconnecting"]').waitFor();
+    // … until the room is back: then it no longer holds, and the move works.
+    await page.unroute('**/trpc/incidents.updateStatus**');
+    await page.locator('article[data-live="live"]').waitFor();
+    await expect.poll(() => page.getByTestId('status-error').count()).toBe(0);
+    await page.getByRole('button', { name: 'Move to identified' }).click();
+    await page.locator('.incident-head').getByTestId('status').getByText('identified').waitFor();
+  });
 
   it('says plainly that an unknown incident does not exist, and stops trying its room', async () => {
     for (const id of ['3f2b8c1e-9d4a-4c6b-8e7f-0a1b2c3d4e5f', 'not-an-id']) {

@@ -51,7 +51,7 @@ export function IncidentPage({ id }: { id: string }) {
           {room.error}
         </p>
       )}
-      <IncidentHeader incident={incident} onChanged={(i) => room.applied({ incident: i })} />
+      <IncidentHeader incident={incident} live={room.live} onChanged={(i) => room.applied({ incident: i })} />
       <div className="incident-grid">
         <div className="col">
           <AnalysisPanel incident={incident} timeline={room.timeline} />
