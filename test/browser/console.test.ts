@@ -592,6 +592,32 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     await page.screenshot({ path: `${SCREENSHOTS}integrations.png` });
   });
 
+  it('shows the server away on the integrations page as the other pages do, and recovers by itself', async () => {
+    const unreachable = '**/trpc/**';
+    // Away from the start: the list cannot load.
+    const page = await openPage('/integrations', {
+      before: async (p) => {
+        await p.route(unreachable, (route) => route.abort());
+      },
+    });
+    await page.getByTestId('connection-lost').getByText('integrations', { exact: false }).waitFor();
+    await page.unroute(unreachable);
+    const form = page.getByRole('form', { name: 'New integration' });
+    await form.getByLabel('Name').fill('recovers');
+    await form.getByRole('button', { name: 'Create integration' }).click();
+    const details = page.getByTestId('integration-details');
+    await details.getByRole('heading', { name: 'recovers' }).waitFor();
+    await expect.poll(() => page.getByTestId('connection-lost').count()).toBe(0);
+
+    // Away while the deliveries are polled: the banner, not an error that outlives the outage.
+    await page.route(unreachable, (route) => route.abort());
+    await page.getByTestId('connection-lost').waitFor();
+    await page.unroute(unreachable);
+    await expect.poll(() => page.getByTestId('connection-lost').count(), { timeout: LONG }).toBe(0);
+    await expect(page.getByText('Cannot reach', { exact: false }).count()).resolves.toBe(0);
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+  });
+
   it('has no serious or critical accessibility violations on the list and incident pages; takes the screenshots', async () => {
     const inc = await createIncident({
       title: 'Payment API latency above 2s',
