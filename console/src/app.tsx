@@ -42,7 +42,7 @@ export function App() {
     );
   } else {
     const incident = /^\/incidents\/([^/]+)\/?$/.exec(path);
-    if (path === '/') page = <IncidentList key={session} />;
+    if (isListPath(path)) page = <IncidentList key={session} />;
     else if (incident?.[1])
       page = <IncidentPage key={`${session}:${incident[1]}`} id={decodeURIComponent(incident[1])} />;
     else if (path === '/integrations' || path === '/integrations/') page = <IntegrationsPage key={session} />;
@@ -59,7 +59,7 @@ export function App() {
           Warroom
         </Link>
         <nav aria-label="Main">
-          <Link href="/" aria-current={path === '/' ? 'page' : undefined}>
+          <Link href="/" aria-current={isListPath(path) ? 'page' : undefined}>
             Incidents
           </Link>
           <Link href="/integrations" aria-current={path.startsWith('/integrations') ? 'page' : undefined}>
@@ -88,7 +88,11 @@ export function App() {
   );
 }
 
+/** The list's paths: the server serves the console at each (src/http/console.ts), with or without a trailing slash. */
+const isListPath = (path: string): boolean => path === '/' || path === '/incidents' || path === '/incidents/';
+
 function titleFor(path: string): string {
+  if (isListPath(path)) return 'Incidents · Warroom';
   if (path.startsWith('/incidents/')) return 'Incident · Warroom';
   if (path.startsWith('/integrations')) return 'Alerts & integrations · Warroom';
   return 'Incidents · Warroom';

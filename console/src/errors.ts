@@ -28,3 +28,11 @@ export function describeError(err: unknown): string {
   if (status === undefined && /fetch|network/i.test(message)) return 'Cannot reach the Warroom server.';
   return message;
 }
+
+/** Whether `err` says the server is away (unreachable, or its database down): the kind that heals by itself. */
+export function isOutage(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  if (status === 503) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return status === undefined && /fetch|network/i.test(message);
+}

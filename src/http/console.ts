@@ -9,8 +9,19 @@ import type { AppEnv } from './env.js';
 /** Where the build puts the console (console/vite.config.ts). */
 export const CONSOLE_DIR = join(PACKAGE_ROOT, 'dist', 'console');
 
-/** The console's client routes (console/src/app.tsx); everything else stays the API's. */
-const CLIENT_ROUTES = ['/', '/incidents/:incident_id', '/integrations'] as const;
+/**
+ * The console's client routes (console/src/app.tsx); everything else stays the API's. Each with a trailing slash too
+ * (routing is strict): a typed or pasted `/integrations/` is the page, not a JSON 404. `/incidents` is the list.
+ */
+const CLIENT_ROUTES = [
+  '/',
+  '/incidents',
+  '/incidents/',
+  '/incidents/:incident_id',
+  '/incidents/:incident_id/',
+  '/integrations',
+  '/integrations/',
+] as const;
 
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',

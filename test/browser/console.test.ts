@@ -1,9 +1,10 @@
 // The console in a real browser against a real Warroom process: the live list, the live incident page (events,
 // status moves, analysis), chat with presence across two browser contexts, integrations, an accessibility scan, and
 // the README's screenshots.
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DB_LABEL } from '../integration/harness.js';
+import { connectRoom } from '../integration/ws-client.js';
 import {
   LONG,
   SCREENSHOTS,
@@ -131,6 +132,20 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     await page.getByLabel('Status').selectOption('open');
     await page.waitForURL((u) => u.searchParams.get('status') === 'open' && u.searchParams.get('severity') === 'low');
     await row(page, low.id).waitFor();
+  });
+
+  it('keeps a text filter as typed, a trailing space included, while the URL gets it trimmed', async () => {
+    const page = await openPage('/incidents/');
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    const source = page.getByLabel('Source');
+    await source.pressSequentially('payments ');
+    await page.waitForURL((u) => u.searchParams.get('source') === 'payments');
+    // Past the debounce: the URL has been written back and the box still holds the space, so the next word follows it.
+    await page.waitForTimeout(500);
+    await expect(source.inputValue()).resolves.toBe('payments ');
+    await source.pressSequentially('api');
+    await page.waitForURL((u) => u.searchParams.get('source') === 'payments api');
+    await expect(source.inputValue()).resolves.toBe('payments api');
   });
 
   it('creates an incident from the "new incident" form', async () => {
@@ -316,6 +331,103 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     expect(cut).toEqual([]);
   });
 
+  for (const [width, height] of [
+    [1280, 720],
+    [390, 844],
+  ] as const) {
+    it(`does not move what the reader looks at when the analysis, actions and chat arrive live (${width}x${height})`, async () => {
+      const inc = await createIncident({ title: `Growing while read at ${width}`, severity: 'high' });
+      const page = await openPage(`/incidents/${inc.id}`, { width, height });
+      await page.locator('article[data-live="live"]').waitFor();
+      // The controls the key allows are in (the chat box comes with them): the page as a reader settles on it.
+      await page.getByRole('button', { name: 'Move to investigating' }).waitFor();
+      const phone = width < 760;
+      // At phone width the page is one column and the reader scrolls down to the events; at 1280 the page is read
+      // from the top, where the timeline is in view and the events start just below it.
+      const watched = phone ? ['#events-heading'] : ['#timeline-heading', '#events-heading'];
+      if (phone) await page.locator('#events-heading').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      const where = () =>
+        page.evaluate(
+          (sels) => sels.map((sel) => Math.round(document.querySelector(sel)?.getBoundingClientRect().top ?? NaN)),
+          watched,
+        );
+      const before = await where();
+
+      const bob = await connectRoom(server.url, inc.id, { user: 'bob' });
+      for (let i = 0; i < 15; i++) bob.send({ user: 'bob', message: `status update ${i}: still looking at the pool` });
+      await ingest(
+        inc.id,
+        Array.from({ length: 20 }, (_, i) => ({
+          message: `FATAL: remaining connection slots are reserved (pool exhausted) attempt ${i}`,
+          level: 'error',
+        })),
+      );
+      await page.getByTestId('messages').getByText('status update 14', { exact: false }).waitFor();
+      await page.getByTestId('root-cause').waitFor({ timeout: 90_000 });
+      await page.getByTestId('actions').locator('li').first().waitFor({ timeout: LONG });
+      await bob.close();
+      // Within a pixel (scroll anchoring rounds the sub-pixel layout); unheld, they move by hundreds.
+      const after = await where();
+      expect(
+        after.map((top, i) => Math.abs(top - (before[i] ?? NaN)) <= 1),
+        `${before} → ${after}`,
+      ).toEqual(before.map(() => true));
+    });
+  }
+
+  it('keeps the focus with the status buttons after a move, and drops an outage error once the server is back', async () => {
+    const inc = await createIncident({ title: 'Moved by keyboard', severity: 'medium' });
+    let room: WebSocketRoute | undefined;
+    const page = await openPage(`/incidents/${inc.id}`, {
+      before: (p) =>
+        p.routeWebSocket(/\/ws\/incidents\//, (ws) => {
+          room = ws;
+          ws.connectToServer();
+        }),
+    });
+    await page.locator('article[data-live="live"]').waitFor();
+    await page.getByRole('button', { name: 'Move to investigating' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('.incident-head').getByTestId('status').getByText('investigating').waitFor();
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).resolves.toBe(
+      'Change status',
+    );
+    // Tab goes on to the next move, not back to the top of the page.
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Move to identified');
+
+    // The server unreachable for the move, and the room dropped with it: the error says so …
+    await page.route('**/trpc/incidents.updateStatus**', (route) => route.abort());
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('status-error').textContent()).resolves.toBe('Cannot reach the Warroom server.');
+    await room?.close();
+    await page.locator('article[data-live="reconnecting"]').waitFor();
+    // … until the room is back: then it no longer holds, and the move works.
+    await page.unroute('**/trpc/incidents.updateStatus**');
+    await page.locator('article[data-live="live"]').waitFor();
+    await expect.poll(() => page.getByTestId('status-error').count()).toBe(0);
+    await page.getByRole('button', { name: 'Move to identified' }).click();
+    await page.locator('.incident-head').getByTestId('status').getByText('identified').waitFor();
+  });
+
+  it('says plainly that an unknown incident does not exist, and stops trying its room', async () => {
+    for (const id of ['3f2b8c1e-9d4a-4c6b-8e7f-0a1b2c3d4e5f', 'not-an-id']) {
+      let sockets = 0;
+      const page = await openPage(`/incidents/${id}`, {
+        before: async (p) => {
+          p.on('websocket', () => (sockets += 1));
+        },
+      });
+      await page.getByTestId('no-such-incident').waitFor();
+      await page.getByRole('heading', { name: 'No such incident' }).waitFor();
+      // Retrying, the socket would have tried again three times by now (after 0.5, 1 and 2 s).
+      await page.waitForTimeout(4000);
+      expect(sockets, id).toBeLessThanOrEqual(1);
+      await expect(page.getByTestId('connection-lost').count()).resolves.toBe(0);
+      await page.close();
+    }
+  });
+
   it('shows a refusal from the server (409) plainly', async () => {
     const inc = await createIncident({ title: 'Closed behind your back', severity: 'low' });
     // A room socket that never hears from the server: the page cannot learn of the close below, so it still offers
@@ -478,6 +590,32 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     await details.getByRole('button', { name: 'Refresh' }).click();
     await details.getByText('created', { exact: true }).waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}integrations.png` });
+  });
+
+  it('shows the server away on the integrations page as the other pages do, and recovers by itself', async () => {
+    const unreachable = '**/trpc/**';
+    // Away from the start: the list cannot load.
+    const page = await openPage('/integrations', {
+      before: async (p) => {
+        await p.route(unreachable, (route) => route.abort());
+      },
+    });
+    await page.getByTestId('connection-lost').getByText('integrations', { exact: false }).waitFor();
+    await page.unroute(unreachable);
+    const form = page.getByRole('form', { name: 'New integration' });
+    await form.getByLabel('Name').fill('recovers');
+    await form.getByRole('button', { name: 'Create integration' }).click();
+    const details = page.getByTestId('integration-details');
+    await details.getByRole('heading', { name: 'recovers' }).waitFor();
+    await expect.poll(() => page.getByTestId('connection-lost').count()).toBe(0);
+
+    // Away while the deliveries are polled: the banner, not an error that outlives the outage.
+    await page.route(unreachable, (route) => route.abort());
+    await page.getByTestId('connection-lost').waitFor();
+    await page.unroute(unreachable);
+    await expect.poll(() => page.getByTestId('connection-lost').count(), { timeout: LONG }).toBe(0);
+    await expect(page.getByText('Cannot reach', { exact: false }).count()).resolves.toBe(0);
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
   });
 
   it('has no serious or critical accessibility violations on the list and incident pages; takes the screenshots', async () => {

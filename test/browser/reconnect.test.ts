@@ -1,7 +1,7 @@
 // A lost connection is shown and heals by itself: the server is stopped under an open list and an open incident
 // page, both say they are reconnecting, and once it is back on the same port and database they are live again and
 // show what changed.
-import { type Browser } from 'playwright-core';
+import { type Browser, type WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../e2e/alertmanager.js';
 import { spawnWarroom, type WarroomProcess } from '../e2e/process.js';
@@ -26,6 +26,128 @@ describe.skipIf(SKIP_REASON !== undefined)(
       await browser?.close();
       await server?.stop();
       await db?.drop();
+    });
+
+    async function ingest(incidentId: string, messages: string[], from: number): Promise<void> {
+      if (!server) throw new Error('no server');
+      const res = await server.api('/api/ingest/events/batch', {
+        json: messages.map((message, i) => ({
+          incident_id: incidentId,
+          event_type: 'log',
+          message,
+          // One a second, in order: the newest-first list is in the order they were made.
+          timestamp: new Date(Date.UTC(2026, 10, 1, 0, 0, 0) + (from + i) * 1000).toISOString(),
+        })),
+      });
+      expect(res.status).toBe(201);
+    }
+
+    it('keeps the older events it had loaded, and their cursor, when the room reconnects after many events', async () => {
+      if (!server) throw new Error('no server');
+      const created = await server.api('/api/incidents/', { json: { title: 'Loud while away', severity: 'high' } });
+      const inc = (await created.json()) as { id: string };
+      await ingest(
+        inc.id,
+        Array.from({ length: 650 }, (_, i) => `before ${i}`),
+        0,
+      );
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(LONG);
+      // The room socket through the test: it can be dropped, and kept from reaching the server while events arrive.
+      let room: WebSocketRoute | undefined;
+      let cutOff = false;
+      await page.routeWebSocket(/\/ws\/incidents\//, (ws) => {
+        room = ws;
+        // Cut off: the socket opens but hears nothing (no welcome), as if the server were unreachable.
+        if (!cutOff) ws.connectToServer();
+      });
+      await page.goto(`${server.url}/incidents/${inc.id}`);
+      await page.locator('article[data-live="live"]').waitFor();
+      const events = page.getByTestId('events');
+      await page.getByText('(200 loaded, newest first)').waitFor();
+      await page.getByRole('button', { name: 'Load older events' }).click();
+      await page.getByText('(400 loaded, newest first)').waitFor();
+
+      cutOff = true;
+      await room?.close();
+      await page.locator('article[data-live="reconnecting"]').waitFor();
+      // More than a page arrives unseen: the newest page after the reconnect does not reach the events held.
+      await ingest(
+        inc.id,
+        Array.from({ length: 300 }, (_, i) => `while away ${i}`),
+        650,
+      );
+      cutOff = false;
+      await room?.close();
+      await page.locator('article[data-live="live"]').waitFor();
+
+      // All 300 arrived, the 400 held stay, and the cursor goes on into the 250 older ones never loaded.
+      await page.getByText('(700 loaded, newest first)').waitFor();
+      await page.getByRole('button', { name: 'Load older events' }).click();
+      await page.getByText('(900 loaded, newest first)').waitFor();
+      await page.getByRole('button', { name: 'Load older events' }).click();
+      await page.getByText('(950 loaded, newest first)').waitFor();
+      await expect(page.getByRole('button', { name: 'Load older events' }).count()).resolves.toBe(0);
+      // The one a newest page would have missed is in its place: newest first, 'while away 0' is row 300.
+      const scroller = page.getByRole('region', { name: 'Event list' });
+      const rowAt = (n: number) => scroller.evaluate((el, i) => (el.scrollTop = i * 34), n);
+      await rowAt(295);
+      await events.getByText('while away 0', { exact: true }).waitFor();
+      await events.getByText('before 649', { exact: true }).waitFor();
+      await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await events.getByText('before 0', { exact: true }).waitFor();
+      await context.close();
+    });
+
+    it('keeps the loaded pages of the list and the scroll position across a reconnect, merging what changed', async () => {
+      if (!server) throw new Error('no server');
+      const made: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        const res = await server.api('/api/incidents/', { json: { title: `Paged ${i}`, severity: 'low' } });
+        made.push(((await res.json()) as { id: string }).id);
+      }
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const list = await context.newPage();
+      list.setDefaultTimeout(LONG);
+      await list.goto(`${server.url}/`);
+      const rows = list.locator('li.incident-row');
+      for (const n of [100, 120]) {
+        await list.getByRole('button', { name: 'Load older incidents' }).click();
+        await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(n);
+      }
+      // Newest first: 'Paged 5' is on the third page.
+      const anchorId = made[5] ?? '';
+      const anchor = list.locator(`li[data-incident-id="${anchorId}"]`);
+      await anchor.waitFor();
+      const loaded = await rows.count();
+      expect(loaded).toBeGreaterThanOrEqual(120);
+      await anchor.scrollIntoViewIfNeeded();
+      const before = { box: await anchor.boundingBox(), y: await list.evaluate(() => window.scrollY) };
+      expect(before.y).toBeGreaterThan(1000);
+
+      // The server goes away, comes back, and the list's stream is kept from it while things change.
+      await server.stop();
+      server = undefined;
+      await list.getByTestId('connection-lost').waitFor();
+      await list.route('**/trpc/incidents.onListUpdate**', (route) => route.abort());
+      server = await spawnWarroom(env);
+      const moved = await server.api(`/api/incidents/${anchorId}/status?status=investigating`, { method: 'PATCH' });
+      expect(moved.status).toBe(200);
+      const arrived = await server.api('/api/incidents/', { json: { title: 'Arrived while away', severity: 'high' } });
+      const arrivedId = ((await arrived.json()) as { id: string }).id;
+      await list.unroute('**/trpc/incidents.onListUpdate**');
+      await expect.poll(() => list.getByTestId('connection-lost').count(), { timeout: LONG }).toBe(0);
+
+      // The change to a row on the third page is there, in place; the arrival waits above the reader.
+      await anchor.getByTestId('status').getByText('investigating').waitFor();
+      await list.getByTestId('new-arrivals').getByText('1 new incident (1 critical or high): show').waitFor();
+      await expect(rows.count()).resolves.toBe(loaded);
+      expect(await list.evaluate(() => window.scrollY)).toBe(before.y);
+      expect(await anchor.boundingBox()).toEqual(before.box);
+      await list.getByTestId('new-arrivals').click();
+      await list.locator(`li[data-incident-id="${arrivedId}"]`).waitFor();
+      await context.close();
     });
 
     it('shows "reconnecting" while the server is away and catches up when it is back', async () => {

@@ -83,6 +83,7 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB
     await page.getByRole('link', { name: '← Incidents' }).click();
     await page.locator(`li[data-incident-id="${inc.id}"]`).waitFor();
     await expect(page.getByRole('button', { name: 'New incident' }).count()).resolves.toBe(0);
+    await page.getByText('Your key viewer may not open an incident: that needs the write scope.').waitFor();
 
     await page.getByRole('link', { name: 'Alerts & integrations' }).click();
     await page.getByText('Your key viewer may not see or manage integrations').waitFor();

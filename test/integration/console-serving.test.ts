@@ -18,7 +18,15 @@ afterAll(() => s.stop());
 describe('the console (built by test/browser/build-console.ts before the suite)', () => {
   it('answers index.html with a CSP for each client route', async () => {
     const inc = await createIncident(s);
-    for (const path of ['/', `/incidents/${inc.id}`, '/integrations']) {
+    for (const path of [
+      '/',
+      '/incidents',
+      '/incidents/',
+      `/incidents/${inc.id}`,
+      `/incidents/${inc.id}/`,
+      '/integrations',
+      '/integrations/',
+    ]) {
       const res = await s.api(path, { headers: { host: 'localhost:8000' } });
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);

@@ -1,5 +1,5 @@
 // The head of an incident page: title, severity, status, age, MTTR, and the status moves the lifecycle allows now.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../api.js';
 import { describeError } from '../errors.js';
 import { formatAge, formatMttr, formatTime } from '../format.js';
@@ -7,16 +7,31 @@ import { allowedMoves, type Incident, type IncidentStatus } from '../model.js';
 import { NotAllowed, usePermissions } from '../permissions.js';
 import { useNow } from '../use-now.js';
 import { SeverityBadge, StatusBadge } from './badges.js';
+import type { LiveState } from './connection-banner.js';
 
 const VERB: Partial<Record<IncidentStatus, string>> = { resolved: 'Resolve', closed: 'Close' };
 
+interface Props {
+  incident: Incident;
+  onChanged: (i: Incident) => void;
+  /** The room's connection: a failure to reach the server is old news once it is back. */
+  live: LiveState;
+}
+
 /** Title, badges, times and the status buttons. */
-export function IncidentHeader({ incident, onChanged }: { incident: Incident; onChanged: (i: Incident) => void }) {
+export function IncidentHeader({ incident, onChanged, live }: Props) {
   const now = useNow();
   const { can, known } = usePermissions();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const group = useRef<HTMLDivElement>(null);
   const reopening = incident.status === 'resolved';
+
+  // Back in touch with the server: an error from while it was away ("Cannot reach…") no longer holds. A refusal
+  // (409) made while connected stays, since no reconnect follows it.
+  useEffect(() => {
+    if (live === 'live') setError(undefined);
+  }, [live]);
 
   const move = async (status: IncidentStatus): Promise<void> => {
     setBusy(true);
@@ -27,6 +42,9 @@ export function IncidentHeader({ incident, onChanged }: { incident: Incident; on
       setError(describeError(err));
     } finally {
       setBusy(false);
+      // The button pressed is gone (the moves are the new status's) or was disabled meanwhile: focus would fall to
+      // the page's start. It stays with the status buttons, so Tab reaches the next move.
+      group.current?.focus();
     }
   };
 
@@ -57,7 +75,7 @@ export function IncidentHeader({ incident, onChanged }: { incident: Incident; on
       </div>
       {incident.description && <p className="description">{incident.description}</p>}
       {/* The row keeps its height while the key's scopes are asked for, so nothing below moves when they arrive. */}
-      <div className="moves" role="group" aria-label="Change status">
+      <div className="moves" role="group" aria-label="Change status" ref={group} tabIndex={-1}>
         {moves.length === 0 && <span className="muted">Closed: final, no further moves.</span>}
         {moves.length > 0 && known && !can('write') && <NotAllowed what="change the status" scope="write" />}
         {can('write') &&

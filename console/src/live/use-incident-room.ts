@@ -1,9 +1,11 @@
 // One incident's live state: loaded through tRPC, kept current by the room socket's frames, and loaded again after
-// every reconnect (the welcome frame), so nothing said while the socket was down is missing.
+// every reconnect (the welcome frame), so nothing said while the socket was down is missing. After a reconnect the
+// events already loaded stay (older pages included, with their cursor): only the events since the newest one held are
+// fetched and merged in, so every event stays reachable however many arrived meanwhile.
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
-import { describeError } from '../errors.js';
+import { describeError, httpStatusOf } from '../errors.js';
 import type { Action, Event, EventFilter, Incident, ServerFrame, TimelineEntry } from '../model.js';
 import { matchesEventFilter, sameEventFilter } from '../model.js';
 import { RoomSocket } from './room-socket.js';
@@ -11,6 +13,13 @@ import { merge } from './merge.js';
 
 /** Events fetched per page (the server's cursor pages them). */
 export const EVENTS_PAGE = 200;
+/**
+ * Catching up after a reconnect: pages of this many events since the newest held, at most CATCH_UP_PAGES of them.
+ * Beyond that (an outage with more events than a reader would scroll through) the list starts again from the newest
+ * events, with a cursor that continues into everything older, rather than holding a gap nobody could page into.
+ */
+const CATCH_UP_PAGE = 1000;
+const CATCH_UP_PAGES = 10;
 
 export interface RoomState {
   incident: Incident | undefined;
@@ -41,6 +50,12 @@ type Change =
       events: Event[];
       next: string | null;
       filter: EventFilter;
+      /**
+       * What `events` are: `first-page`, the newest page (`next` continues it); `since-newest`, every event since the
+       * newest one held (the held ones and their cursor stay); `since-newest-cut`, the newest of more than that
+       * (they replace the held ones, and `next` continues into the rest).
+       */
+      scope: 'first-page' | 'since-newest' | 'since-newest-cut';
     }
   | { kind: 'older-events'; events: Event[]; next: string | null; filter: EventFilter }
   | { kind: 'event-filter'; filter: EventFilter }
@@ -68,13 +83,27 @@ function reduce(state: RoomState, change: Change): RoomState {
       };
       // Events fetched for a filter since changed are dropped: the page for the new filter is on its way.
       if (!sameEventFilter(change.filter, state.eventFilter)) return loaded;
-      return {
-        ...loaded,
-        events: merge(state.events, change.events, newestEventFirst),
-        // After a reconnect, older pages already loaded stay; their cursor still continues from the oldest.
-        eventsNext: state.events.length > change.events.length ? state.eventsNext : change.next,
-        eventsLoading: false,
-      };
+      switch (change.scope) {
+        case 'first-page':
+          // Live events that arrived before the page are merged in (they are newer, or the same).
+          return {
+            ...loaded,
+            events: merge(state.events, change.events, newestEventFirst),
+            eventsNext: change.next,
+            eventsLoading: false,
+          };
+        case 'since-newest':
+          // Nothing missing between the held events and the new ones: the cursor still continues from the oldest.
+          return { ...loaded, events: merge(state.events, change.events, newestEventFirst), eventsLoading: false };
+        case 'since-newest-cut':
+          return {
+            ...loaded,
+            events: [...change.events].sort(newestEventFirst),
+            eventsNext: change.next,
+            eventsLoading: false,
+          };
+      }
+      return loaded;
     }
     case 'older-events':
       if (!sameEventFilter(change.filter, state.eventFilter)) return state;
@@ -141,6 +170,41 @@ function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
   }
 }
 
+interface LoadedEvents {
+  events: Event[];
+  next: string | null;
+  scope: 'first-page' | 'since-newest' | 'since-newest-cut';
+}
+
+async function firstPage(id: string, filter: EventFilter): Promise<LoadedEvents> {
+  const page = await api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter });
+  return { events: page.items, next: page.next_cursor, scope: 'first-page' };
+}
+
+/**
+ * Every event at or after `since` (the newest held event's time), newest first, following the server's cursor; cut
+ * after CATCH_UP_PAGES pages, with the cursor that continues from there.
+ */
+async function eventsSince(id: string, filter: EventFilter, since: string): Promise<LoadedEvents> {
+  const events: Event[] = [];
+  let cursor: string | undefined;
+  for (let n = 0; n < CATCH_UP_PAGES; n++) {
+    const page = await api.events.page.query({
+      incident_id: id,
+      limit: CATCH_UP_PAGE,
+      since,
+      ...filter,
+      ...(cursor ? { cursor } : {}),
+    });
+    events.push(...page.items);
+    if (page.next_cursor === null) return { events, next: null, scope: 'since-newest' };
+    cursor = page.next_cursor;
+  }
+  // The cursor names an event's place in the newest-first order: followed without `since`, it goes on into the
+  // older events, the ones held included.
+  return { events, next: cursor ?? null, scope: 'since-newest-cut' };
+}
+
 const EMPTY: RoomState = {
   incident: undefined,
   timeline: [],
@@ -156,6 +220,8 @@ export interface IncidentRoom extends RoomState {
   live: LiveState;
   /** Set when the incident could not be loaded (unknown id, refused key, server away). */
   error: string | undefined;
+  /** The server says there is no such incident: nothing to wait for, the room is closed. */
+  missing: boolean;
   /** The last error frame the room sent about our own message. */
   roomError: string | undefined;
   loadOlderEvents(): Promise<void>;
@@ -171,33 +237,38 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const [state, dispatch] = useReducer(reduce, EMPTY);
   const [live, setLive] = useState<LiveState>('connecting');
   const [error, setError] = useState<string | undefined>();
+  const [missing, setMissing] = useState(false);
   const [roomError, setRoomError] = useState<string | undefined>();
   const socket = useRef<RoomSocket | undefined>(undefined);
   const nextRef = useRef<string | null>(null);
   nextRef.current = state.eventsNext;
   const filterRef = useRef<EventFilter>(state.eventFilter);
   filterRef.current = state.eventFilter;
+  const eventsRef = useRef<readonly Event[]>(state.events);
+  eventsRef.current = state.events;
 
   const load = useCallback(async () => {
     const filter = filterRef.current;
+    // Newest first: the first held event is the newest. None held (first load, or a filter's page still on its
+    // way): the first page.
+    const newest = eventsRef.current[0]?.timestamp;
     try {
       const [incident, timeline, actions, events] = await Promise.all([
         api.incidents.get.query({ incident_id: id }),
         api.incidents.timeline.query({ incident_id: id }),
         api.incidents.actions.query({ incident_id: id }),
-        api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter }),
+        newest === undefined ? firstPage(id, filter) : eventsSince(id, filter, newest),
       ]);
-      dispatch({
-        kind: 'loaded',
-        incident,
-        timeline,
-        actions,
-        events: events.items,
-        next: events.next_cursor,
-        filter,
-      });
+      dispatch({ kind: 'loaded', incident, timeline, actions, ...events, filter });
       setError(undefined);
     } catch (err) {
+      const status = httpStatusOf(err);
+      if (status === 404 || status === 400) {
+        // Incidents are never deleted: an unknown id stays unknown (and one that is not a UUID, 400, names none), so
+        // the socket, whose upgrade the server refuses for it, would retry for ever. Said once; the room is closed.
+        setMissing(true);
+        socket.current?.close();
+      }
       setError(describeError(err));
     }
   }, [id]);
@@ -264,5 +335,5 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     );
   }, []);
 
-  return { ...state, live, error, roomError, loadOlderEvents, filterEvents, say, applied };
+  return { ...state, live, error, missing, roomError, loadOlderEvents, filterEvents, say, applied };
 }

@@ -21,10 +21,16 @@ import {
   type IncidentFilters,
 } from '../model.js';
 import { incidentPath, navigate, useLocation } from '../navigation.js';
-import { usePermissions } from '../permissions.js';
+import { NotAllowed, usePermissions } from '../permissions.js';
 import { useNow } from '../use-now.js';
 
 const PAGE = 50;
+/**
+ * After a reconnect the loaded rows are fetched again, in pages of this many (the server's maximum), at most
+ * REFRESH_PAGES of them; a list longer than that keeps its newest rows and a cursor into the rest.
+ */
+const REFRESH_PAGE = 500;
+const REFRESH_PAGES = 10;
 
 /** Newest first by created_at, ties by id (the server's order). */
 const newestFirst = (a: Incident, b: Incident): number =>
@@ -62,8 +68,7 @@ export function IncidentList() {
     try {
       const page = await api.incidents.page.query({ ...f, limit: PAGE });
       if (n !== loads.current) return;
-      // The first page is the server's truth (after a reconnect too); older pages are fetched again on demand. It
-      // holds whatever was waiting to be shown.
+      // The first page is the server's truth; it holds whatever was waiting to be shown.
       setItems(page.items);
       setNext(page.next_cursor);
       setPending(new Map());
@@ -74,6 +79,45 @@ export function IncidentList() {
       setLoaded(true);
     }
   }, []);
+
+  /** Whether the list's first row is on screen (the page is not scrolled past the top of the list). */
+  const listTopInView = (): boolean => (listRef.current?.getBoundingClientRect().top ?? 0) >= 0;
+
+  /**
+   * After a reconnect: what changed while away, merged into the rows loaded, older pages included, so the reader
+   * keeps their place. The loaded range is fetched again (its rows are the server's truth: changed, gone, arrived);
+   * arrivals above a reader scrolled down wait behind the "N new" button, as live ones do.
+   */
+  const refresh = useCallback(async () => {
+    const held = itemsRef.current;
+    const first = held[0];
+    const oldest = held.at(-1);
+    if (!first || !oldest) return load();
+    const f = filtersRef.current;
+    const n = ++loads.current;
+    try {
+      const got: Incident[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < REFRESH_PAGES; pages++) {
+        const page = await api.incidents.page.query({ ...f, limit: REFRESH_PAGE, ...(cursor ? { cursor } : {}) });
+        got.push(...page.items);
+        cursor = page.next_cursor;
+        const last = page.items.at(-1);
+        // Down to the oldest row held: the cursor then continues where "Load older" did.
+        if (!cursor || !last || newestFirst(last, oldest) >= 0) break;
+      }
+      if (n !== loads.current) return;
+      const had = new Set(held.map((i) => i.id));
+      const waiting = listTopInView() ? [] : got.filter((i) => !had.has(i.id) && newestFirst(i, first) < 0);
+      const waits = new Set(waiting.map((i) => i.id));
+      setItems(got.filter((i) => !waits.has(i.id)));
+      setNext(cursor);
+      setPending(new Map(waiting.map((i) => [i.id, i])));
+      setError(undefined);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }, [load]);
 
   useEffect(() => {
     setItems([]);
@@ -108,9 +152,6 @@ export function IncidentList() {
     highlight([...ids]);
   };
 
-  /** Whether the list's first row is on screen (the page is not scrolled past the top of the list). */
-  const listTopInView = (): boolean => (listRef.current?.getBoundingClientRect().top ?? 0) >= 0;
-
   const live = useIncidentFeed(
     (incident) => {
       const matches = matchesFilters(incident, filtersRef.current);
@@ -140,7 +181,7 @@ export function IncidentList() {
       if (current.length === 0 || listTopInView()) show([incident]);
       else setPending((p) => new Map(p).set(incident.id, incident));
     },
-    () => void load(),
+    () => void refresh(),
   );
 
   const showPending = (): void => {
@@ -167,14 +208,21 @@ export function IncidentList() {
   };
 
   const setFilter = (name: keyof IncidentFilters, value: string): void => {
-    navigate(`/${filtersQuery({ ...filtersRef.current, [name]: value || undefined } as IncidentFilters)}`, true);
+    // On the path the list was opened at (/ or /incidents/): another path would remount the page, losing what was typed.
+    const q = filtersQuery({ ...filtersRef.current, [name]: value || undefined } as IncidentFilters);
+    navigate(`${window.location.pathname}${q}`, true);
   };
 
   return (
     <section aria-labelledby="incidents-heading">
       <div className="page-head">
         <h1 id="incidents-heading">Incidents</h1>
-        {can('write') && <NewIncidentForm onCreated={(i) => matchesFilters(i, filtersRef.current) && show([i])} />}
+        {can('write') ? (
+          <NewIncidentForm onCreated={(i) => matchesFilters(i, filtersRef.current) && show([i])} />
+        ) : (
+          // A missing button explains nothing: the sentence says why there is none.
+          <NotAllowed what="open an incident" scope="write" />
+        )}
       </div>
       <ConnectionBanner state={live} what="incident list" />
       <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
@@ -203,7 +251,7 @@ export function IncidentList() {
         <TextFilter label="Source" value={filters.source ?? ''} onChange={(v) => setFilter('source', v)} />
         <TextFilter label="Tag" value={filters.tag ?? ''} onChange={(v) => setFilter('tag', v)} />
         {filterKey && (
-          <button type="button" className="link-button" onClick={() => navigate('/', true)}>
+          <button type="button" className="link-button" onClick={() => navigate(window.location.pathname, true)}>
             Clear filters
           </button>
         )}
@@ -268,7 +316,9 @@ export function IncidentList() {
 function TextFilter({ label, value, onChange }: { label: string; value: string; onChange: (v: string) => void }) {
   const [draft, setDraft] = useState(value);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => setDraft(value), [value]);
+  // The URL's value is trimmed: a draft that trims to it is kept as typed (a trailing space before the pause stays in
+  // the box); a different value (Clear filters, back/forward) replaces it.
+  useEffect(() => setDraft((d) => (d.trim() === value ? d : value)), [value]);
   useEffect(() => () => clearTimeout(timer.current), []);
   return (
     <label>

@@ -22,7 +22,14 @@ export function IncidentPage({ id }: { id: string }) {
         <p>
           <Link href="/">← Incidents</Link>
         </p>
-        {room.error ? (
+        {room.missing ? (
+          <>
+            <h1>No such incident</h1>
+            <p role="alert" data-testid="no-such-incident">
+              There is no incident <code>{id}</code> on this server: the link may be mistyped, or from another Warroom.
+            </p>
+          </>
+        ) : room.error ? (
           <p className="banner banner-error" role="alert">
             {room.error}
           </p>
@@ -44,7 +51,7 @@ export function IncidentPage({ id }: { id: string }) {
           {room.error}
         </p>
       )}
-      <IncidentHeader incident={incident} onChanged={(i) => room.applied({ incident: i })} />
+      <IncidentHeader incident={incident} live={room.live} onChanged={(i) => room.applied({ incident: i })} />
       <div className="incident-grid">
         <div className="col">
           <AnalysisPanel incident={incident} timeline={room.timeline} />

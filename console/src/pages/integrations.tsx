@@ -1,9 +1,12 @@
 // Alerts and integrations: list and create integrations, the webhook URL, the secret once, each sender's
-// configuration snippet, and the recent deliveries with what happened to each alert.
+// configuration snippet, and the recent deliveries with what happened to each alert. The page has no live feed; the
+// deliveries' poll (and, while the server is away, a retry of the list) tells whether the server is there, shown in
+// the same banner as the other pages', and errors from while it was away go once it is back.
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api.js';
+import { ConnectionBanner, type LiveState } from '../components/connection-banner.js';
 import { Link } from '../components/link.js';
-import { describeError } from '../errors.js';
+import { describeError, isOutage } from '../errors.js';
 import { formatTime } from '../format.js';
 import { KINDS, snippetsFor, type Kind } from '../integrations/snippets.js';
 import { isOneOf } from '../model.js';
@@ -22,20 +25,31 @@ export function IntegrationsPage() {
   const [secrets, setSecrets] = useState<Record<string, string>>({});
   const { can, known } = usePermissions();
   const admin = can('admin');
+  const [live, setLive] = useState<LiveState>('connecting');
+  const reached = useCallback((ok: boolean) => setLive(ok ? 'live' : 'reconnecting'), []);
 
   const load = useCallback(async () => {
     try {
       const list = await api.integrations.list.query({});
       setItems(list);
       setError(undefined);
+      reached(true);
     } catch (err) {
-      setError(describeError(err));
+      // The server away is the banner's to say (and heals by itself); anything else is said here.
+      if (isOutage(err)) reached(false);
+      else setError(describeError(err));
     }
-  }, []);
+  }, [reached]);
   // Only an admin key may list them: others are told so plainly instead of meeting a 403.
   useEffect(() => {
     if (admin) void load();
   }, [load, admin]);
+  // While the server is away, the list is asked for again every few seconds until it answers.
+  useEffect(() => {
+    if (!admin || live !== 'reconnecting') return;
+    const timer = setInterval(() => void load(), 3_000);
+    return () => clearInterval(timer);
+  }, [admin, live, load]);
 
   const current = items?.find((i) => i.id === selected) ?? items?.[0];
 
@@ -47,6 +61,7 @@ export function IntegrationsPage() {
         incidents. Managing integrations needs an admin key.
       </p>
       {known && !admin && <NotAllowed what="see or manage integrations" scope="admin" />}
+      <ConnectionBanner state={live} what="integrations" />
       {error && (
         <p className="banner banner-error" role="alert">
           {error}
@@ -54,6 +69,7 @@ export function IntegrationsPage() {
       )}
       {admin && (
         <CreateIntegration
+          live={live}
           onCreated={(created) => {
             setSecrets((s) => ({ ...s, [created.id]: created.secret }));
             setSelected(created.id);
@@ -84,6 +100,8 @@ export function IntegrationsPage() {
               key={current.id}
               integration={current}
               secret={secrets[current.id]}
+              live={live}
+              onReached={reached}
               onRotated={(secret) => setSecrets((s) => ({ ...s, [current.id]: secret }))}
             />
           )}
@@ -93,10 +111,17 @@ export function IntegrationsPage() {
   );
 }
 
-function CreateIntegration({ onCreated }: { onCreated: (c: { id: string; secret: string }) => void }) {
+function CreateIntegration({
+  onCreated,
+  live,
+}: {
+  onCreated: (c: { id: string; secret: string }) => void;
+  live: LiveState;
+}) {
   const [name, setName] = useState('');
   const [kind, setKind] = useState<Kind>('alertmanager');
   const [error, setError] = useState<string | undefined>();
+  useClearedWhenLive(live, setError);
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     setError(undefined);
@@ -131,26 +156,44 @@ function CreateIntegration({ onCreated }: { onCreated: (c: { id: string; secret:
   );
 }
 
+/**
+ * Clears an error once the server is back (`live` turns 'live'): what failed while it was away ("Cannot reach…")
+ * no longer holds. A refusal made while connected stays, since no reconnect follows it.
+ */
+function useClearedWhenLive(live: LiveState, setError: (e: undefined) => void): void {
+  useEffect(() => {
+    if (live === 'live') setError(undefined);
+  }, [live, setError]);
+}
+
 function IntegrationDetails({
   integration,
   secret,
   onRotated,
+  live,
+  onReached,
 }: {
   integration: Integration;
   secret: string | undefined;
   onRotated: (secret: string) => void;
+  live: LiveState;
+  /** Whether the poll reached the server: the page's banner follows it. */
+  onReached: (ok: boolean) => void;
 }) {
   const [deliveries, setDeliveries] = useState<Delivery[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const origin = window.location.origin;
+  useClearedWhenLive(live, setError);
 
   const load = useCallback(async () => {
     try {
       setDeliveries(await api.integrations.deliveries.query({ integration_id: integration.id, limit: 20 }));
+      onReached(true);
     } catch (err) {
-      setError(describeError(err));
+      if (isOutage(err)) onReached(false);
+      else setError(describeError(err));
     }
-  }, [integration.id]);
+  }, [integration.id, onReached]);
   useEffect(() => {
     void load();
     // Deliveries have no live feed: while the page is in view, a poll shows a new one within about a second.
