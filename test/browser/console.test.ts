@@ -375,6 +375,32 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     });
   }
 
+  it("does not move the timeline when the key's scopes arrive after the page (the chat box holds its place)", async () => {
+    const inc = await createIncident({ title: 'Settling on load', severity: 'low' });
+    const page = await openPage(`/incidents/${inc.id}`, {
+      name: 'ann',
+      // Every frame from the first: where the timeline's heading is, once it exists.
+      before: async (p) => {
+        await p.addInitScript(() => {
+          const tops: number[] = [];
+          Object.assign(window, { timelineTops: tops });
+          const watch = (): void => {
+            const el = document.querySelector('#timeline-heading');
+            if (el) tops.push(Math.round(el.getBoundingClientRect().top + window.scrollY));
+            requestAnimationFrame(watch);
+          };
+          requestAnimationFrame(watch);
+        });
+      },
+    });
+    await page.getByRole('button', { name: 'Move to investigating' }).waitFor();
+    await page.getByLabel('Message').and(page.locator(':enabled')).waitFor();
+    await page.waitForTimeout(200);
+    const tops = await page.evaluate(() => (window as unknown as { timelineTops: number[] }).timelineTops);
+    expect(tops.length).toBeGreaterThan(0);
+    expect([...new Set(tops)]).toHaveLength(1);
+  });
+
   it('keeps the focus with the status buttons after a move, and drops an outage error once the server is back', async () => {
     const inc = await createIncident({ title: 'Moved by keyboard', severity: 'medium' });
     let room: WebSocketRoute | undefined;

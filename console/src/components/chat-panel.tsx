@@ -28,7 +28,7 @@ export function ChatPanel({ timeline, present, name, onName, say, roomError }: P
   const [nameDraft, setNameDraft] = useState(name ?? '');
   const [notSent, setNotSent] = useState(false);
   const keyed = storedKey() !== undefined;
-  const { can } = usePermissions();
+  const { can, known } = usePermissions();
   const messages = useMemo(() => timeline.filter((e) => e.entry_type === 'comment').slice(-100), [timeline]);
   const listRef = useRef<HTMLOListElement>(null);
   // Whether the reader is at the newest message: then new ones scroll into view; scrolled up to read, they do not.
@@ -80,7 +80,17 @@ export function ChatPanel({ timeline, present, name, onName, say, roomError }: P
           </li>
         ))}
       </ol>
-      {!can('write') ? (
+      {!known ? (
+        // Held in place, disabled, while the key's scopes are asked for: a box appearing only once they arrive
+        // moved the timeline and events below it down by its height (~58 px) on every page load.
+        <form className="inline-form" aria-busy="true" onSubmit={(e) => e.preventDefault()}>
+          <label htmlFor="chat-message">Message</label>
+          <input id="chat-message" disabled autoComplete="off" />
+          <button type="submit" disabled>
+            Send
+          </button>
+        </form>
+      ) : !can('write') ? (
         <NotAllowed what="speak in the room (listening is fine)" scope="write" />
       ) : !keyed && !name ? (
         <form onSubmit={saveName} className="inline-form">
