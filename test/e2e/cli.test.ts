@@ -33,6 +33,33 @@ describe('warroom CLI', () => {
     }
   });
 
+  it('`npm start` stops with the server: SIGTERM to npm (what a supervisor sends) reaches it, no orphan keeps serving', async () => {
+    // npm runs the script through `sh -c` and forwards SIGTERM to that shell; without `exec`, the shell died and
+    // node, its child, kept serving with no parent and the DATA_DIR lock held.
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: join(BIN, '..', '..'),
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: 'memory', DATABASE_URL: '', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(npm, 'exit');
+    let url = '';
+    let log = '';
+    npm.stdout.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      npm.stdout.on('data', (chunk: string) => {
+        log += chunk;
+        url ||= /"url":"(http:[^"]+)".*"msg":"warroom listening"/.exec(log)?.[1] ?? '';
+        if (url) resolve();
+      });
+      npm.once('exit', () => reject(new Error(`npm start exited before listening: ${log}`)));
+    });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    npm.kill('SIGTERM');
+    await exited;
+    await expect.poll(() => log, { timeout: 15_000 }).toContain('"msg":"warroom stopped"');
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  }, 60_000);
+
   it('refuses a bad configuration with a message and exit 1, no stack trace', async () => {
     const child = run(['serve'], { PORT: 'not-a-port', DATA_DIR: 'memory' });
     let stderr = '';
