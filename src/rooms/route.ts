@@ -17,6 +17,7 @@ import { AppError, notFound } from '../domain/errors.js';
 import { grants, keyStillLive, type Principal } from '../domain/keys.js';
 import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
+import { KEY_RECHECK_MS } from './subscription.js';
 import { buildWelcome } from './welcome.js';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
@@ -92,18 +93,35 @@ interface Connection {
   member: RoomMember;
   raw: WebSocket;
   alive: boolean;
-  /** The key the socket was opened with, checked again on every ping (a revoked key loses its sockets). */
+  /** The key the socket was opened with, checked again every KEY_RECHECK_MS (a revoked key loses its sockets). */
   principal: Principal | undefined;
 }
 
-/** Closes (1008) a socket whose key was revoked or expired since it opened; a failed check leaves it open. */
-function closeIfRevoked(db: Kysely<Database>, principal: Principal, raw: WebSocket): void {
-  keyStillLive(db, principal).then(
-    (live) => {
-      if (!live) raw.close(1008, 'API key revoked or expired');
-    },
-    () => undefined,
-  );
+/**
+ * Closes (1008, after an `unauthorized` error frame) every socket whose key was revoked or has expired since it
+ * opened: one lookup per distinct key, however many sockets it holds. A failed check (the database away) leaves
+ * them open until the next round.
+ */
+function closeRevoked(db: Kysely<Database>, conns: Iterable<Connection>): void {
+  const byKey = new Map<string, { principal: Principal; raws: WebSocket[] }>();
+  for (const conn of conns) {
+    if (!conn.principal) continue;
+    const entry = byKey.get(conn.principal.id) ?? { principal: conn.principal, raws: [] };
+    entry.raws.push(conn.raw);
+    byKey.set(conn.principal.id, entry);
+  }
+  for (const { principal, raws } of byKey.values()) {
+    keyStillLive(db, principal).then(
+      (live) => {
+        if (live) return;
+        for (const raw of raws) {
+          raw.send(errorFrame('unauthorized', 'the API key was revoked or has expired'));
+          raw.close(1008, 'API key revoked or expired');
+        }
+      },
+      () => undefined,
+    );
+  }
 }
 
 export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { stop(): void } {
@@ -119,10 +137,13 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
       }
       conn.alive = false;
       conn.raw.ping();
-      if (conn.principal) closeIfRevoked(db, conn.principal, conn.raw);
     }
   }, opts.pingIntervalMs);
   pinger.unref();
+  // Keys on their own clock, the same as the tRPC streams': the ping interval (30 s) is for finding dead peers, and
+  // a revoked key should lose its rooms as soon as it loses its subscriptions.
+  const keyCheck = setInterval(() => closeRevoked(db, live), KEY_RECHECK_MS);
+  keyCheck.unref();
 
   app.get(
     '/ws/incidents/:incident_id',
@@ -293,5 +314,10 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
       };
     }),
   );
-  return { stop: () => clearInterval(pinger) };
+  return {
+    stop: () => {
+      clearInterval(pinger);
+      clearInterval(keyCheck);
+    },
+  };
 }

@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createIncident, createTestKey, startTestServer, type ListeningTestServer } from './harness.js';
+import { KEY_RECHECK_MS } from '../../src/rooms/subscription.js';
 import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
 
 let s: ListeningTestServer;
@@ -90,6 +91,32 @@ describe('rooms with keys', () => {
       await listener.close();
     }
   });
+
+  it('a listener that never speaks loses its sockets within KEY_RECHECK_MS of its key being revoked, told why', async () => {
+    const key = await createTestKey(s, 'quiet-gone', ['read']);
+    // Two sockets on one key: both close (one lookup for the key, however many sockets it holds).
+    const first = await connectRoom(s.url, incidentId, { headers: bearer(key) });
+    const second = await connectRoom(s.url, incidentId, { headers: bearer(key) });
+    const other = await connectRoom(s.url, incidentId, { headers: bearer(readKey) });
+    try {
+      await Promise.all([first.next('welcome'), second.next('welcome'), other.next('welcome')]);
+      await sql`update api_keys set revoked_at = now() where name = 'quiet-gone'`.execute(s.database.db);
+      const revokedAt = performance.now();
+      for (const socket of [first, second]) {
+        expect((await socket.next('error', undefined, KEY_RECHECK_MS + 2_000)).code).toBe('unauthorized');
+        expect((await socket.closed).code).toBe(1008);
+      }
+      // The ping comes every 30 s (its default); the key check every 10 s.
+      expect(performance.now() - revokedAt).toBeLessThan(KEY_RECHECK_MS + 2_000);
+      // The other key's socket stays.
+      other.send({ user: 'reader', message: 'still here?' });
+      expect((await other.next('error')).code).toBe('forbidden');
+    } finally {
+      await first.close();
+      await second.close();
+      await other.close();
+    }
+  }, 20_000);
 
   it('refuses an upgrade from a foreign Origin, accepts a listed one and the server’s own', async () => {
     const url = wsUrl(s.url, incidentId);
