@@ -1,5 +1,6 @@
 // Event model and ingest/list inputs, exactly as documented in API.md.
 import { z } from 'zod';
+import { UNKNOWN_SOURCE } from './defaults.js';
 import {
   Cursor,
   IncidentRef,
@@ -44,7 +45,7 @@ export const IngestEventInput = IncidentRef.extend({
     .max(16_000, { error: 'must be at most 16000 characters' })
     .refine(storableText, { error: STORABLE_TEXT_ERROR }),
   level: EventLevel.default('info'),
-  source: z.string().trim().max(200).refine(storableText, { error: STORABLE_TEXT_ERROR }).default('unknown'),
+  source: z.string().trim().max(200).refine(storableText, { error: STORABLE_TEXT_ERROR }).default(UNKNOWN_SOURCE),
   metadata: MetadataInput.default({}),
   timestamp: TimestampInput.optional().meta({ description: "The source's own clock; defaults to the time of ingest" }),
 }).meta({ id: 'IngestEventInput' });

@@ -2,6 +2,7 @@
 export * from './common.js';
 export * from './issues.js';
 export * from './incident.js';
+export * from './defaults.js';
 export * from './event.js';
 export * from './action.js';
 export * from './timeline.js';

@@ -87,7 +87,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     analysisRuns: new Counter({
       name: 'analysis_runs_total',
-      help: 'Incident analyses by trigger (create, ingest, manual) and outcome (ok, skipped, kept, error, shed)',
+      help: 'Incident analyses by trigger (create, ingest, status, manual) and outcome (ok, skipped, kept, error, shed)',
       labelNames: ['trigger', 'outcome'],
       registers,
     }),

@@ -1,4 +1,5 @@
 // What the analyzer concluded, gathered in one record that the root-cause and summary writers read.
+import { UNKNOWN_SOURCE } from '../../schema/defaults.js';
 import type { Incident } from '../../schema/index.js';
 import { LEVEL_RANK, topKey, type EventGroup, type MinedEvents } from './evidence.js';
 import type { Names } from './naming.js';
@@ -45,12 +46,17 @@ export function isBad(group: EventGroup): boolean {
   return LEVEL_RANK[group.level] >= LEVEL_RANK.warning;
 }
 
-/** Components with the most warning-or-worse events, busiest first. */
+/**
+ * Components with the most warning-or-worse events, busiest first. Events that named no source carry the
+ * placeholder UNKNOWN_SOURCE, which is not a component: "unknown and api-1 are affected" told a reader nothing.
+ */
 export function affectedComponents(mined: MinedEvents, max: number): string[] {
   const totals = new Map<string, number>();
   for (const group of mined.groups) {
     if (!isBad(group)) continue;
-    for (const [name, n] of group.components) totals.set(name, (totals.get(name) ?? 0) + n);
+    for (const [name, n] of group.components) {
+      if (name !== UNKNOWN_SOURCE) totals.set(name, (totals.get(name) ?? 0) + n);
+    }
   }
   return [...totals.entries()]
     .sort((a, b) => b[1] - a[1])

@@ -27,14 +27,22 @@ function statusPhrase(f: Findings): string {
 function opening(f: Findings): string {
   if (f.mined.events.length === 0)
     return `No events have been received for ${quote(f.incident.title, 80)} yet; ${statusPhrase(f)}.`;
-  const affected = affectedComponents(f.mined, 3);
-  if (f.onset === undefined || affected.length === 0) {
+  if (f.onset === undefined) {
     return `None of the events received for ${quote(f.incident.title, 80)} is a warning or worse; ${statusPhrase(f)}.`;
   }
+  const { at, lastBad } = f.onset;
   const ended = f.status.status === 'resolved' || f.status.status === 'closed';
-  const span = ended ? `lasting ${duration(f.onset.lastBad - f.onset.at)}` : `${duration(f.now - f.onset.at)} so far`;
+  // While it goes on, only what the events show: the analysis clock is the newest event's time, so a duration "so
+  // far" measured on it read "0 s so far" for a burst of events sent together, however long the incident had been open.
+  const span = ended
+    ? `lasting ${duration(lastBad - at)}`
+    : lastBad - at < 1000
+      ? 'one burst so far'
+      : `the latest at ${isoSecond(lastBad)}`;
+  const affected = affectedComponents(f.mined, 3);
+  if (affected.length === 0) return `Warnings or worse since ${isoSecond(at)} (${span}); ${statusPhrase(f)}.`;
   const verb = affected.length === 1 ? 'is' : 'are';
-  return `${list(affected)} ${verb} affected since ${isoSecond(f.onset.at)} (${span}); ${statusPhrase(f)}.`;
+  return `${list(affected)} ${verb} affected since ${isoSecond(at)} (${span}); ${statusPhrase(f)}.`;
 }
 
 function volume(f: Findings): string {

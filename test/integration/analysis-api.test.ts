@@ -141,6 +141,34 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     await room.close();
   });
 
+  it('analyses again after a status change, so the summary states the new status; no new entry if the cause holds', async () => {
+    const inc = await createIncident(s, { title: 'Checkout API latency high', severity: 'critical' });
+    expect((await s.api('/api/ingest/events/batch', { json: poolExhaustion(inc.id) })).status).toBe(201);
+    const open = await waitFor(async () => {
+      const i = await getIncident(inc.id);
+      return i.ai_summary?.includes('the incident is open') && /orders-db/.test(i.root_cause ?? '') ? i : undefined;
+    });
+    // Quiet for the debounce, so the ingest-triggered run is done and nothing else is pending.
+    await new Promise((r) => setTimeout(r, 800));
+    const entriesBefore = (await getTimeline(inc.id)).filter((t) => t.entry_type === 'ai_analysis').length;
+    const statusRuns = await runs('status', 'ok');
+    for (const to of ['investigating', 'identified', 'monitoring', 'resolved']) {
+      const res = await s.api(`/api/incidents/${inc.id}/status?status=${to}`, { method: 'PATCH' });
+      expect(res.status).toBe(200);
+    }
+    const resolved = await waitFor(async () => {
+      const i = await getIncident(inc.id);
+      return i.ai_summary?.includes('the incident is resolved') ? i : undefined;
+    });
+    expect(resolved.ai_summary).toMatch(/\(lasting [^)]+\); the incident is resolved since /);
+    expect(resolved.root_cause).toBe(open.root_cause);
+    // Four moves in a burst: debounced into few runs, not one each.
+    const ran = (await runs('status', 'ok')) - statusRuns;
+    expect(ran).toBeGreaterThanOrEqual(1);
+    expect(ran).toBeLessThanOrEqual(2);
+    expect((await getTimeline(inc.id)).filter((t) => t.entry_type === 'ai_analysis')).toHaveLength(entriesBefore);
+  });
+
   it('a new incident with nothing to analyse yet costs no analysis write; its first events are analysed', async () => {
     const skippedBefore = await runs('create', 'skipped');
     const inc = await createIncident(s, { title: 'burst', description: '' });

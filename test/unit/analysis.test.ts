@@ -464,3 +464,36 @@ describe('determinism', () => {
     expect(analyzeIncident({ ...inp, events: shuffled })).toEqual(first);
   });
 });
+
+describe('the summary says only what the events show', () => {
+  const r = new Rng(7);
+  const pool = (source: string, count = 5, everySeconds = 0) =>
+    burst(r, {
+      message: 'FATAL: remaining connection slots are reserved ({i})',
+      level: 'error',
+      source,
+      atMinute: 3,
+      count,
+      everySeconds,
+    });
+
+  it('does not call the placeholder source of unnamed events an affected service', () => {
+    const { ai_summary } = analyzeIncident(input([...pool('unknown', 8), ...pool('orders-db', 3)]));
+    expect(ai_summary).toMatch(/^orders-db is affected since /);
+    expect(ai_summary).not.toMatch(/unknown (and|is)/);
+  });
+
+  it('with only unnamed sources, says when warnings began without naming a service', () => {
+    const { ai_summary } = analyzeIncident(input(pool('unknown', 4)));
+    expect(ai_summary).toMatch(/^Warnings or worse since \S+ \(one burst so far\); the incident is open\./);
+  });
+
+  it('gives no "so far" duration measured on its own clock: one burst, or the time of the latest failure', () => {
+    expect(analyzeIncident(input(pool('orders-db', 6, 0))).ai_summary).toContain('(one burst so far)');
+    const spread = analyzeIncident(input(pool('orders-db', 6, 30))).ai_summary;
+    expect(spread).toMatch(/since \S+ \(the latest at \S+\); the incident is open\./);
+    expect(spread).not.toMatch(/so far/);
+    const resolved = analyzeIncident(input(pool('orders-db', 6, 30), { incident: incident({ status: 'resolved' }) }));
+    expect(resolved.ai_summary).toMatch(/\(lasting 3 min\); the incident is resolved/);
+  });
+});

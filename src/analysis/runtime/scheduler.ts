@@ -3,7 +3,9 @@
 // under a backlog. It knows nothing of databases or analyzers: it calls `run` and keeps time.
 import { Limiter, LimiterClosedError } from './limiter.js';
 
-export type AnalysisTrigger = 'create' | 'ingest' | 'manual';
+/** Why a background run was asked for: a new incident, new events, or a status change (the summary states it). */
+export type ScheduledTrigger = 'create' | 'ingest' | 'status';
+export type AnalysisTrigger = ScheduledTrigger | 'manual';
 
 /**
  * Under a sustained burst an incident is re-analysed at most once per this many times its last run's duration
@@ -27,7 +29,7 @@ export const spacingAfter = (lastCost: number, debounceMs: number): number =>
 
 /** How long to wait before a scheduled run (ms): at once for a new incident, else spaced by debounce and by cost. */
 export function delayBeforeRun(
-  trigger: 'create' | 'ingest',
+  trigger: ScheduledTrigger,
   now: number,
   lastRun: number,
   lastCost: number,
@@ -75,7 +77,7 @@ export class Scheduler<T> {
   }
 
   /** Asks for a run soon; returns at once. Bursts are coalesced: at most one run per incident per spacing. */
-  schedule(incidentId: string, trigger: 'create' | 'ingest'): void {
+  schedule(incidentId: string, trigger: ScheduledTrigger): void {
     if (this.closed) return;
     if (trigger === 'create' && this.limiter.waiting >= SHED_CREATE_ABOVE) {
       this.opts.onShed();

@@ -59,9 +59,17 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     });
   }
 
-  /** ChangeSink: a finished action changes what similar incidents would suggest, so the cached corpus is stale. */
+  /**
+   * ChangeSink: a finished action changes what similar incidents would suggest, so the cached corpus is stale; a
+   * status change makes the stored summary wrong ("the incident is open" after it was resolved, "so far" after it
+   * ended), so the incident is analysed again, debounced like ingest. Only the instance that made the change hears it
+   * here, so one run follows one change. The run adds a timeline entry only if the conclusion changed.
+   */
   publish(change: Change): void {
     if (change.type === 'action.updated') this.past = undefined;
+    if (change.type === 'timeline.created' && change.entry.entry_type === 'status_change') {
+      this.scheduler.schedule(change.incident_id, 'status');
+    }
   }
 
   schedule(incidentId: string, trigger: 'create' | 'ingest'): void {

@@ -43,9 +43,10 @@ export async function storeAnalysis(
       templates: result.evidence.templates.map((t) => t.template),
     });
     const actions = await replaceSuggestions(tx, incidentId, result.analyzer, result.actions, isMachineSuggester);
-    // A new entry when the conclusion changes (or someone asked); re-runs that agree stay off the timeline.
+    // A new entry when the conclusion changes, for a new incident, or when someone asked; background re-runs (new
+    // events, a status change) that agree stay off the timeline.
     const entry =
-      concluded || trigger !== 'ingest'
+      concluded || trigger === 'create' || trigger === 'manual'
         ? await insertTimelineEntry(tx, {
             incident_id: incidentId,
             entry_type: 'ai_analysis',
