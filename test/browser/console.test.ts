@@ -401,6 +401,18 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     expect([...new Set(tops)]).toHaveLength(1);
   });
 
+  it('on an open server, credits a status move to the name the responder gave in the room, not "system"', async () => {
+    const inc = await createIncident({ title: 'Moved by a named responder', severity: 'medium' });
+    const page = await openPage(`/incidents/${inc.id}`, { name: 'alice' });
+    await page.getByRole('button', { name: 'Move to investigating' }).click();
+    await page.locator('.incident-head').getByTestId('status').getByText('investigating').waitFor();
+    const timeline = (await (await server.api(`/api/incidents/${inc.id}/timeline`)).json()) as Array<{
+      entry_type: string;
+      actor: string;
+    }>;
+    expect(timeline.filter((e) => e.entry_type === 'status_change').map((e) => e.actor)).toEqual(['alice']);
+  });
+
   it('keeps the focus with the status buttons after a move, and drops an outage error once the server is back', async () => {
     const inc = await createIncident({ title: 'Moved by keyboard', severity: 'medium' });
     let room: WebSocketRoute | undefined;

@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { describeError } from '../errors.js';
 import { ACTION_STATUSES, isOneOf, type Action } from '../model.js';
 import { NotAllowed, usePermissions } from '../permissions.js';
+import { actorField } from '../responder-name.js';
 import { ActionStatusBadge } from './badges.js';
 import { LocalTimes } from './local-times.js';
 
@@ -18,7 +19,12 @@ export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[
     setError(undefined);
     try {
       onChanged(
-        await api.actions.updateStatus.mutate({ incident_id: action.incident_id, action_id: action.id, status }),
+        await api.actions.updateStatus.mutate({
+          incident_id: action.incident_id,
+          action_id: action.id,
+          status,
+          ...actorField(),
+        }),
       );
     } catch (err) {
       setError(describeError(err));

@@ -5,13 +5,7 @@ import { storedKey } from '../access.js';
 import { formatTime } from '../format.js';
 import type { TimelineEntry } from '../model.js';
 import { NotAllowed, usePermissions } from '../permissions.js';
-
-const NAME_ITEM = 'warroom.userName';
-
-/** The name this browser chats under when no key names it. */
-export function savedName(): string | undefined {
-  return localStorage.getItem(NAME_ITEM) ?? undefined;
-}
+import { rememberName } from '../responder-name.js';
 
 interface Props {
   timeline: readonly TimelineEntry[];
@@ -52,7 +46,7 @@ export function ChatPanel({ timeline, present, name, onName, say, roomError }: P
     e.preventDefault();
     const n = nameDraft.trim();
     if (!n) return;
-    localStorage.setItem(NAME_ITEM, n);
+    rememberName(n);
     onName(n);
   };
 

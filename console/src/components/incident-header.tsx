@@ -5,6 +5,7 @@ import { describeError } from '../errors.js';
 import { formatAge, formatMttr, formatTime } from '../format.js';
 import { allowedMoves, type Incident, type IncidentStatus } from '../model.js';
 import { NotAllowed, usePermissions } from '../permissions.js';
+import { actorField } from '../responder-name.js';
 import { useNow } from '../use-now.js';
 import { SeverityBadge, StatusBadge } from './badges.js';
 import type { LiveState } from './connection-banner.js';
@@ -37,7 +38,7 @@ export function IncidentHeader({ incident, onChanged, live }: Props) {
     setBusy(true);
     setError(undefined);
     try {
-      onChanged(await api.incidents.updateStatus.mutate({ incident_id: incident.id, status }));
+      onChanged(await api.incidents.updateStatus.mutate({ incident_id: incident.id, status, ...actorField() }));
     } catch (err) {
       setError(describeError(err));
     } finally {

@@ -2,7 +2,8 @@
 import { useState } from 'react';
 import { ActionsPanel } from '../components/actions-panel.js';
 import { AnalysisPanel } from '../components/analysis-panel.js';
-import { ChatPanel, savedName } from '../components/chat-panel.js';
+import { ChatPanel } from '../components/chat-panel.js';
+import { savedName } from '../responder-name.js';
 import { ConnectionBanner } from '../components/connection-banner.js';
 import { EventList } from '../components/event-list.js';
 import { IncidentHeader } from '../components/incident-header.js';
