@@ -72,6 +72,18 @@ describe('Scheduler', () => {
     expect(runs.map((r) => r.trigger)).toEqual(['create', 'ingest']);
   });
 
+  it('a status change during a run gets one run after it, said to be for the status change', async () => {
+    const { scheduler, runs } = harness();
+    scheduler.schedule('a', 'create');
+    await vi.advanceTimersByTimeAsync(0);
+    scheduler.schedule('a', 'ingest');
+    scheduler.schedule('a', 'status');
+    scheduler.schedule('a', 'ingest');
+    runs[0]?.finish();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(runs.map((r) => r.trigger)).toEqual(['create', 'status']);
+  });
+
   it('runs on demand after the run under way, and a manual run replaces a pending background one', async () => {
     const { scheduler, runs } = harness();
     scheduler.schedule('a', 'ingest');

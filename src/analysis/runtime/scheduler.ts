@@ -57,8 +57,8 @@ export interface SchedulerOptions<T> {
 interface IncidentState {
   timer: NodeJS.Timeout | undefined;
   running: Promise<unknown> | undefined;
-  /** More events arrived while a run was under way: run again when it ends. */
-  dirty: boolean;
+  /** Something happened while a run was under way (new events, a status change): run again, for it, when it ends. */
+  dirty: ScheduledTrigger | undefined;
   lastRun: number;
   lastCost: number;
   /** Forgets this state once the spacing it holds has passed (it no longer changes any delay). */
@@ -85,7 +85,8 @@ export class Scheduler<T> {
     }
     const st = this.stateOf(incidentId);
     if (st.running) {
-      st.dirty = true;
+      // A status change outranks events for the label: either way one run follows, and says why.
+      if (st.dirty !== 'status') st.dirty = trigger === 'create' ? 'ingest' : trigger;
       return;
     }
     if (st.timer) return;
@@ -127,7 +128,7 @@ export class Scheduler<T> {
   private stateOf(incidentId: string): IncidentState {
     let st = this.state.get(incidentId);
     if (!st) {
-      st = { timer: undefined, running: undefined, dirty: false, lastRun: 0, lastCost: 0, expiry: undefined };
+      st = { timer: undefined, running: undefined, dirty: undefined, lastRun: 0, lastCost: 0, expiry: undefined };
       this.state.set(incidentId, st);
     }
     return st;
@@ -149,7 +150,7 @@ export class Scheduler<T> {
 
   private async runTracked(incidentId: string, trigger: AnalysisTrigger): Promise<T> {
     const st = this.stateOf(incidentId);
-    st.dirty = false;
+    st.dirty = undefined;
     const run = this.limiter.run(
       async () => {
         const { value, costMs } = await this.opts.run(incidentId, trigger);
@@ -168,7 +169,7 @@ export class Scheduler<T> {
     } finally {
       st.running = undefined;
       st.lastRun = this.now();
-      if (st.dirty && !this.closed) this.schedule(incidentId, 'ingest');
+      if (st.dirty && !this.closed) this.schedule(incidentId, st.dirty);
       // The state is kept while its spacing still applies: forgetting it at once would let the next ingest after a
       // quiet moment start a run 100 ms later, whatever the debounce and however long the last run took.
       this.forgetLater(incidentId, st);
