@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
 import { describeError } from '../errors.js';
 import type { Incident } from '../model.js';
+import { backoffDelay } from './backoff.js';
 import { usePageActive } from './use-page-active.js';
 
 /** Subscribes while mounted and the tab is active; returns the feed's state for the banner. */
@@ -41,7 +42,7 @@ export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen
       generation += 1;
       sub?.unsubscribe();
       clearTimeout(timer);
-      timer = setTimeout(subscribe, Math.min(10_000, 500 * 2 ** attempt++));
+      timer = setTimeout(subscribe, backoffDelay(attempt++));
     };
     const subscribe = (): void => {
       if (stopped) return;
