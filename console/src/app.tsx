@@ -93,17 +93,17 @@ const isListPath = (path: string): boolean => path === '/' || path === '/inciden
 
 function titleFor(path: string): string {
   if (isListPath(path)) return 'Incidents · Warroom';
-  if (path.startsWith('/incidents/')) return 'Incident · Warroom';
-  if (path.startsWith('/integrations')) return 'Alerts & integrations · Warroom';
-  return 'Incidents · Warroom';
+  if (/^\/incidents\/[^/]+\/?$/.test(path)) return 'Incident · Warroom';
+  if (path === '/integrations' || path === '/integrations/') return 'Alerts & integrations · Warroom';
+  return 'Page not found · Warroom';
 }
 
 function NotFound() {
   return (
     <section>
-      <h1>Not found</h1>
-      <p>
-        Nothing lives at this address. <Link href="/">See the incidents</Link>.
+      <h1>Page not found</h1>
+      <p data-testid="page-not-found">
+        Nothing lives at this address. <Link href="/">Go to the incident list</Link>.
       </p>
     </section>
   );
