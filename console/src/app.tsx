@@ -16,7 +16,9 @@ export function App() {
   const [refusal, setRefusal] = useState<Refusal | undefined>();
   // Bumped on sign-in and sign-out: the page below remounts and loads again with the new key.
   const [session, setSession] = useState(0);
-  const signedIn = storedKey() !== undefined;
+  // The sign-in form replaces the page when the key is refused (wrong, revoked, expired): the header then offers no
+  // "Sign out" beside it, since the refused key signs nobody in; the form's new key replaces it.
+  const signedIn = storedKey() !== undefined && refusal?.status !== 401;
 
   useEffect(() => onRefusal(setRefusal), []);
   useEffect(() => {
