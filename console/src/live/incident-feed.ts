@@ -51,6 +51,8 @@ export function useIncidentFeed(onIncident: (incident: Incident) => void, onOpen
         onStarted: opened,
         onData: (incident) => handlers.current.onIncident(incident),
         onConnectionStateChange: (s) => {
+          // Only the current stream's: one ended on purpose (the tab hidden, a retry) must not raise the banner.
+          if (stopped || generation !== mine) return;
           // The link reconnects a dropped stream by itself: down while it tries, refetch once it is back.
           if (s.state === 'connecting' && s.error) {
             down = true;
