@@ -19,7 +19,7 @@ import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
 import { authenticate } from './http/auth.js';
 import { rateLimit, type BucketPolicy } from './http/rate-limit.js';
-import { mountConsole } from './http/console.js';
+import { mountConsole, wantsConsolePage } from './http/console.js';
 import { mountDocs } from './http/docs.js';
 import { mountHealth } from './http/health.js';
 import type { AppEnv } from './http/env.js';
@@ -190,12 +190,15 @@ export function createApp(deps: AppDependencies): WarroomApp {
     return c.body(openapi, 200, { 'content-type': 'application/json' });
   });
   mountDocs(app);
-  mountConsole(app);
+  const consolePage = mountConsole(app);
 
   app.notFound(
     (c) =>
       rest.methodNotAllowed(c) ??
-      errorResponse(c, new HttpError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
+      // A browser at a mistyped address gets the console, which says "Page not found" (status 404 all the same).
+      (wantsConsolePage(c)
+        ? consolePage(c, 404)
+        : errorResponse(c, new HttpError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`))),
   );
   app.onError((err, c) => errorResponse(c, err));
   return {

@@ -16,7 +16,9 @@ export function App() {
   const [refusal, setRefusal] = useState<Refusal | undefined>();
   // Bumped on sign-in and sign-out: the page below remounts and loads again with the new key.
   const [session, setSession] = useState(0);
-  const signedIn = storedKey() !== undefined;
+  // The sign-in form replaces the page when the key is refused (wrong, revoked, expired): the header then offers no
+  // "Sign out" beside it, since the refused key signs nobody in; the form's new key replaces it.
+  const signedIn = storedKey() !== undefined && refusal?.status !== 401;
 
   useEffect(() => onRefusal(setRefusal), []);
   useEffect(() => {
@@ -93,17 +95,17 @@ const isListPath = (path: string): boolean => path === '/' || path === '/inciden
 
 function titleFor(path: string): string {
   if (isListPath(path)) return 'Incidents · Warroom';
-  if (path.startsWith('/incidents/')) return 'Incident · Warroom';
-  if (path.startsWith('/integrations')) return 'Alerts & integrations · Warroom';
-  return 'Incidents · Warroom';
+  if (/^\/incidents\/[^/]+\/?$/.test(path)) return 'Incident · Warroom';
+  if (path === '/integrations' || path === '/integrations/') return 'Alerts & integrations · Warroom';
+  return 'Page not found · Warroom';
 }
 
 function NotFound() {
   return (
     <section>
-      <h1>Not found</h1>
-      <p>
-        Nothing lives at this address. <Link href="/">See the incidents</Link>.
+      <h1>Page not found</h1>
+      <p data-testid="page-not-found">
+        Nothing lives at this address. <Link href="/">Go to the incident list</Link>.
       </p>
     </section>
   );

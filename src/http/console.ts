@@ -57,16 +57,56 @@ const NOT_BUILT =
   'The Warroom console has not been built, so there is nothing to show here.\n\n' +
   'Build it with `npm run build` (`npm ci` does it too), then reload. The API is up: see /docs and /health.\n';
 
-/** Mounts the console's pages and assets. `dir` is for tests; the default is dist/console/. */
-export function mountConsole(app: Hono<AppEnv>, dir: string = CONSOLE_DIR): void {
-  const page = async (c: Context<AppEnv>) => {
+/**
+ * First path segments the server itself answers (the API, tRPC, rooms, probes, docs, assets, webhooks): an unknown
+ * path under one of them keeps its JSON 404, whoever asks.
+ */
+const SERVER_PREFIXES = new Set([
+  'api',
+  'trpc',
+  'ws',
+  'metrics',
+  'health',
+  'readyz',
+  'livez',
+  'docs',
+  'openapi.json',
+  'assets',
+  'v2',
+]);
+
+/**
+ * Whether an unmatched request is a person's browser at a mistyped address: a GET (or HEAD) that accepts HTML, for
+ * a path outside the server's own. They get the console (status 404), which says "Page not found" with a way back,
+ * rather than a JSON error; API clients, which do not ask for HTML, keep the JSON one.
+ */
+export function wantsConsolePage(c: Context<AppEnv>): boolean {
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return false;
+  if (!(c.req.header('accept') ?? '').includes('text/html')) return false;
+  const first = c.req.path.split('/')[1] ?? '';
+  return !SERVER_PREFIXES.has(first);
+}
+
+/**
+ * Mounts the console's pages and assets. `dir` is for tests; the default is dist/console/. Returns the page's
+ * handler, for the app's notFound to answer a browser's unknown address with (status 404).
+ */
+export function mountConsole(
+  app: Hono<AppEnv>,
+  dir: string = CONSOLE_DIR,
+): (c: Context<AppEnv>, status: 200 | 404) => Promise<Response> {
+  const page = async (c: Context<AppEnv>, status: 200 | 404 = 200) => {
     let html: string;
     try {
       html = await readFile(join(dir, 'index.html'), 'utf8');
     } catch {
-      return c.body(NOT_BUILT, 503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      // An unknown address stays a 404 (with the same advice); a page's own address is a service not there yet.
+      return c.body(NOT_BUILT, status === 404 ? 404 : 503, {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-store',
+      });
     }
-    return c.body(html, 200, {
+    return c.body(html, status, {
       'content-type': 'text/html; charset=utf-8',
       // Always asks again: the page names this build's hashed assets.
       'cache-control': 'no-cache',
@@ -75,7 +115,7 @@ export function mountConsole(app: Hono<AppEnv>, dir: string = CONSOLE_DIR): void
       'referrer-policy': 'no-referrer',
     });
   };
-  for (const route of CLIENT_ROUTES) app.get(route, page);
+  for (const route of CLIENT_ROUTES) app.get(route, (c) => page(c));
 
   app.get('/assets/:file', async (c) => {
     const file = c.req.param('file');
@@ -95,4 +135,5 @@ export function mountConsole(app: Hono<AppEnv>, dir: string = CONSOLE_DIR): void
       'x-content-type-options': 'nosniff',
     });
   });
+  return page;
 }

@@ -100,6 +100,41 @@ describe.skipIf(SKIP_REASON !== undefined)(
       await context.close();
     });
 
+    it('tries the room again every few seconds at most while it is away, so it is live soon after it is back', async () => {
+      if (!server) throw new Error('no server');
+      const created = await server.api('/api/incidents/', { json: { title: 'Away a while', severity: 'low' } });
+      const inc = (await created.json()) as { id: string };
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(LONG);
+      // When each connection was tried; while refused, the socket is closed at once, as a server away refuses it.
+      const tries: number[] = [];
+      let refused = false;
+      let room: WebSocketRoute | undefined;
+      await page.routeWebSocket(/\/ws\/incidents\//, (ws) => {
+        tries.push(Date.now());
+        room = ws;
+        if (refused) void ws.close({ code: 1011, reason: 'away' });
+        else ws.connectToServer();
+      });
+      await page.goto(`${server.url}/incidents/${inc.id}`);
+      await page.locator('article[data-live="live"]').waitFor();
+      refused = true;
+      const start = tries.length;
+      await room?.close();
+      await page.locator('article[data-live="reconnecting"]').waitFor();
+      // About as long as a restart takes: with a 10 s cap, tries came 4 to 10 s apart by then.
+      await new Promise((r) => setTimeout(r, 15_000));
+      refused = false;
+      await page.locator('article[data-live="live"]').waitFor();
+      const times = tries.slice(start);
+      const gaps = times.slice(1).map((t, i) => t - (times[i] ?? t));
+      // The cap (2.5 s) with its most jitter (x1.25), and a margin for a loaded machine.
+      expect(Math.max(...gaps)).toBeLessThan(3_600);
+      expect(gaps.length).toBeGreaterThanOrEqual(6);
+      await context.close();
+    });
+
     it('keeps the loaded pages of the list and the scroll position across a reconnect, merging what changed', async () => {
       if (!server) throw new Error('no server');
       const made: string[] = [];

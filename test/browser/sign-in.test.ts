@@ -12,7 +12,10 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB
 
   beforeAll(async () => {
     [{ server, keys }, browser] = await Promise.all([
-      startConsoleServer({ AUTH: 'required' }, { alice: 'write', reader: 'ingest', viewer: 'read' }),
+      startConsoleServer(
+        { AUTH: 'required' },
+        { alice: 'write', reader: 'ingest', viewer: 'read', root: 'admin', temp: 'read' },
+      ),
       launchBrowser(),
     ]);
   }, 120_000);
@@ -90,6 +93,30 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console with keys enforced (${DB
     await expect(page.getByRole('form', { name: 'New integration' }).count()).resolves.toBe(0);
     // Told plainly, not met with a refusal.
     await expect(page.getByRole('alert').count()).resolves.toBe(0);
+    await context.close();
+  });
+
+  it('offers no "Sign out" beside the sign-in form once the key is refused (revoked)', async () => {
+    const { context, page } = await openIncident({ title: 'Key revoked meanwhile', severity: 'low' });
+    await page.getByLabel('API key').fill(keys.temp ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('incident-title').getByText('Key revoked meanwhile').waitFor();
+    await page.getByTestId('sign-out').waitFor();
+
+    const revoked = await server.api('/api/keys/temp', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${keys.root ?? ''}` },
+    });
+    expect(revoked.status).toBe(200);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // One way on: the form. A "Sign out" beside it would sign out of nothing.
+    await expect(page.getByTestId('sign-out').count()).resolves.toBe(0);
+
+    await page.getByLabel('API key').fill(keys.viewer ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('incident-title').getByText('Key revoked meanwhile').waitFor();
+    await page.getByTestId('sign-out').waitFor();
     await context.close();
   });
 });

@@ -69,6 +69,45 @@ describe('the console (built by test/browser/build-console.ts before the suite)'
     expect(unknown.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
+  it("answers a browser's unknown address with the console (404), and everything else with the JSON 404", async () => {
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    for (const path of ['/nope', '/incidents/abc/def', '/integrations/x/y', '/a/b/c/']) {
+      const res = await s.api(path, { headers: html });
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('content-type'), path).toMatch(/^text\/html/);
+      expect(res.headers.get('content-security-policy'), path).toContain("script-src 'self'");
+      expect(await res.text(), path).toContain('<div id="root">');
+    }
+    // The server's own paths keep their answers, HTML accepted or not.
+    for (const path of [
+      '/api/nope',
+      '/api/incidents/x/y/z',
+      '/trpc/nope',
+      '/ws/nope',
+      '/metrics/x',
+      '/health/x',
+      '/docs/nope/x',
+      '/openapi.json/x',
+      '/assets/x/y',
+      '/v2/nope',
+    ]) {
+      const res = await s.api(path, { headers: html });
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('content-type'), path).toMatch(/^application\/json/);
+    }
+    // Not a browser navigation: JSON, as before.
+    const json = await s.api('/nope', { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(404);
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    const posted = await s.api('/nope', { method: 'POST', headers: html, json: {} });
+    expect(posted.status).toBe(404);
+    expect(posted.headers.get('content-type')).toMatch(/^application\/json/);
+    // A known path with the wrong method stays a 405.
+    const wrong = await s.api('/api/incidents/', { method: 'DELETE', headers: html });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
   it('says how to build it when it was not built, rather than failing', async () => {
     const app = new Hono<AppEnv>();
     mountConsole(app, join(CONSOLE_DIR, 'not-there'));

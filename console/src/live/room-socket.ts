@@ -6,14 +6,12 @@ import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
 import { describeError } from '../errors.js';
 import type { ServerFrame } from '../model.js';
+import { backoffDelay } from './backoff.js';
 
 export interface RoomHandlers {
   onFrame(frame: ServerFrame): void;
   onState(state: LiveState): void;
 }
-
-const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 10_000;
 
 /** One room connection; `close()` ends it for good. */
 export class RoomSocket {
@@ -90,9 +88,7 @@ export class RoomSocket {
   private retry(): void {
     if (this.closed) return;
     this.handlers.onState('reconnecting');
-    // Exponential with jitter, so many tabs do not all come back in the same instant after a restart.
-    const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.attempt) * (0.75 + Math.random() / 2);
+    this.timer = setTimeout(() => void this.connect(), backoffDelay(this.attempt));
     this.attempt += 1;
-    this.timer = setTimeout(() => void this.connect(), delay);
   }
 }

@@ -11,26 +11,45 @@ import { Link } from '../components/link.js';
 import { TimelineList } from '../components/timeline-list.js';
 import { useIncidentRoom } from '../live/use-incident-room.js';
 
+/** An incident id as the server makes them. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The incident page for `id`. */
 export function IncidentPage({ id }: { id: string }) {
+  // Not an id at all: said at once, without asking the server (a long one would not even fit in the request's URL:
+  // the query's input goes there, and the server refuses the request with a 431 tRPC cannot read).
+  if (!UUID.test(id)) return <NoSuchIncident id={id} />;
+  return <Incident id={id} />;
+}
+
+function NoSuchIncident({ id }: { id: string }) {
+  return (
+    <section>
+      <p>
+        <Link href="/">← Incidents</Link>
+      </p>
+      <h1>No such incident</h1>
+      <p role="alert" data-testid="no-such-incident">
+        There is no incident <code className="long-id">{id}</code> on this server: the link may be mistyped, or from
+        another Warroom.
+      </p>
+    </section>
+  );
+}
+
+function Incident({ id }: { id: string }) {
   const [name, setName] = useState(savedName);
   const room = useIncidentRoom(id, name);
   const { incident } = room;
 
   if (!incident) {
+    if (room.missing) return <NoSuchIncident id={id} />;
     return (
       <section>
         <p>
           <Link href="/">← Incidents</Link>
         </p>
-        {room.missing ? (
-          <>
-            <h1>No such incident</h1>
-            <p role="alert" data-testid="no-such-incident">
-              There is no incident <code>{id}</code> on this server: the link may be mistyped, or from another Warroom.
-            </p>
-          </>
-        ) : room.error ? (
+        {room.error ? (
           <p className="banner banner-error" role="alert">
             {room.error}
           </p>

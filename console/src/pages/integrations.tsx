@@ -2,7 +2,7 @@
 // configuration snippet, and the recent deliveries with what happened to each alert. The page has no live feed; the
 // deliveries' poll (and, while the server is away, a retry of the list) tells whether the server is there, shown in
 // the same banner as the other pages', and errors from while it was away go once it is back.
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../api.js';
 import { ConnectionBanner, type LiveState } from '../components/connection-banner.js';
 import { Link } from '../components/link.js';
@@ -44,14 +44,21 @@ export function IntegrationsPage() {
   useEffect(() => {
     if (admin) void load();
   }, [load, admin]);
-  // While the server is away, the list is asked for again every few seconds until it answers.
-  useEffect(() => {
-    if (!admin || live !== 'reconnecting') return;
-    const timer = setInterval(() => void load(), 3_000);
-    return () => clearInterval(timer);
-  }, [admin, live, load]);
-
   const current = items?.find((i) => i.id === selected) ?? items?.[0];
+  // The shown integration's deliveries poll tells whether the server is there. With none shown (no integrations
+  // yet), the list is polled instead, or an outage would go unsaid; while the server is away, the list is asked for
+  // every few seconds until it answers. Only while the tab is visible: a hidden tab holds no connection for nothing.
+  const detailsPoll = current !== undefined && live !== 'reconnecting';
+  useEffect(() => {
+    if (!admin || detailsPoll) return;
+    const timer = setInterval(
+      () => {
+        if (document.visibilityState === 'visible') void load();
+      },
+      live === 'reconnecting' ? 3_000 : 1_000,
+    );
+    return () => clearInterval(timer);
+  }, [admin, detailsPoll, live, load]);
 
   return (
     <section aria-labelledby="integrations-heading">
@@ -203,7 +210,10 @@ function IntegrationDetails({
     return () => clearInterval(timer);
   }, [load]);
 
+  // Rotating breaks every sender still using the old secret at once, so it takes a second, explicit step.
+  const [confirming, setConfirming] = useState(false);
   const rotate = async (): Promise<void> => {
+    setConfirming(false);
     try {
       onRotated((await api.integrations.rotateSecret.mutate({ integration_id: integration.id })).secret);
     } catch (err) {
@@ -231,9 +241,17 @@ function IntegrationDetails({
           ) : (
             <>
               <span className="muted">not shown again </span>
-              <button type="button" className="link-button" onClick={() => void rotate()}>
-                Rotate the secret
-              </button>
+              {confirming ? (
+                <RotateConfirm
+                  name={integration.name}
+                  onConfirm={() => void rotate()}
+                  onCancel={() => setConfirming(false)}
+                />
+              ) : (
+                <button type="button" className="link-button" onClick={() => setConfirming(true)}>
+                  Rotate the secret…
+                </button>
+              )}
             </>
           )}
         </dd>
@@ -281,6 +299,37 @@ function IntegrationDetails({
           </li>
         ))}
       </ul>
+    </div>
+  );
+}
+
+/**
+ * The second step of a rotation: says what it breaks, and takes focus so a keyboard user lands on the choice;
+ * Escape cancels. The safe choice comes first.
+ */
+function RotateConfirm({ name, onConfirm, onCancel }: { name: string; onConfirm: () => void; onCancel: () => void }) {
+  const cancel = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancel.current?.focus(), []);
+  return (
+    <div
+      className="confirm"
+      role="group"
+      aria-labelledby="rotate-warning"
+      data-testid="rotate-confirm"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <p id="rotate-warning" className="warn">
+        Rotate the secret of {name}? The current secret stops working at once: every sender still using it is refused
+        until it is given the new one.
+      </p>
+      <button type="button" ref={cancel} onClick={onCancel}>
+        Keep the current secret
+      </button>{' '}
+      <button type="button" className="danger" onClick={onConfirm}>
+        Rotate now
+      </button>
     </div>
   );
 }
