@@ -179,6 +179,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     upgradeWebSocket: ws.upgradeWebSocket,
     pingIntervalMs: deps.pingIntervalMs ?? 30_000,
     allowedOrigins: deps.corsOrigins ?? [],
+    auth: deps.auth,
   });
 
   mountHealth(app, deps.db);

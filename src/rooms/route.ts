@@ -12,12 +12,12 @@ import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
 import { isPlainHttp } from '../http/node-io.js';
 import { queryObject } from '../http/query.js';
-import { checkScope, type Access } from '../domain/access.js';
+import { checkScope, type Access, type Authenticator } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
-import { grants, keyStillLive, type Principal } from '../domain/keys.js';
+import { grants, type Principal } from '../domain/keys.js';
 import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
-import { KEY_RECHECK_MS } from './subscription.js';
+import { accessEndedMessage, accessStillGranted, KEY_RECHECK_MS } from './subscription.js';
 import { buildWelcome } from './welcome.js';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
@@ -33,6 +33,8 @@ export interface RoomRouteOptions {
   pingIntervalMs: number;
   /** Origins (besides the server's own) a browser page may connect from; an upgrade with any other Origin is 403. */
   allowedOrigins: readonly string[];
+  /** Whether the server needs keys now: a socket opened while it was open is closed once it does. */
+  auth: Pick<Authenticator, 'enforced'>;
 }
 
 const errorFrame = (code: string, message: string): string =>
@@ -98,25 +100,26 @@ interface Connection {
 }
 
 /**
- * Closes (1008, after an `unauthorized` error frame) every socket whose key was revoked or has expired since it
- * opened: one lookup per distinct key, however many sockets it holds. A failed check (the database away) leaves
- * them open until the next round.
+ * Closes (1008, after an `unauthorized` error frame) every socket whose access has ended since it opened: its key
+ * revoked or expired, or, opened without a key on an open server, the server now enforcing keys (AUTH=auto, once the
+ * first key exists). One check per distinct key, however many sockets it holds. A failed check (the database away)
+ * leaves them open until the next round.
  */
-function closeRevoked(db: Kysely<Database>, conns: Iterable<Connection>): void {
-  const byKey = new Map<string, { principal: Principal; raws: WebSocket[] }>();
+function closeEnded(db: Kysely<Database>, auth: Pick<Authenticator, 'enforced'>, conns: Iterable<Connection>): void {
+  const byKey = new Map<string, { principal: Principal | undefined; raws: WebSocket[] }>();
   for (const conn of conns) {
-    if (!conn.principal) continue;
-    const entry = byKey.get(conn.principal.id) ?? { principal: conn.principal, raws: [] };
+    const id = conn.principal?.id ?? '';
+    const entry = byKey.get(id) ?? { principal: conn.principal, raws: [] };
     entry.raws.push(conn.raw);
-    byKey.set(conn.principal.id, entry);
+    byKey.set(id, entry);
   }
   for (const { principal, raws } of byKey.values()) {
-    keyStillLive(db, principal).then(
-      (live) => {
-        if (live) return;
+    accessStillGranted({ db, auth, principal }).then(
+      (granted) => {
+        if (granted) return;
         for (const raw of raws) {
-          raw.send(errorFrame('unauthorized', 'the API key was revoked or has expired'));
-          raw.close(1008, 'API key revoked or expired');
+          raw.send(errorFrame('unauthorized', accessEndedMessage(principal)));
+          raw.close(1008, principal ? 'API key revoked or expired' : 'API key required');
         }
       },
       () => undefined,
@@ -142,7 +145,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
   pinger.unref();
   // Keys on their own clock, the same as the tRPC streams': the ping interval (30 s) is for finding dead peers, and
   // a revoked key should lose its rooms as soon as it loses its subscriptions.
-  const keyCheck = setInterval(() => closeRevoked(db, live), KEY_RECHECK_MS);
+  const keyCheck = setInterval(() => closeEnded(db, opts.auth, live), KEY_RECHECK_MS);
   keyCheck.unref();
 
   app.get(
@@ -270,11 +273,11 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           chain = chain
             .then(async () => {
               try {
-                // The key may have been revoked since the socket opened: checked before anything is said.
-                if (principal && raw && !(await keyStillLive(db, principal))) {
-                  if (ws.readyState === 1)
-                    ws.send(errorFrame('unauthorized', 'the API key was revoked or has expired'));
-                  raw.close(1008, 'API key revoked or expired');
+                // The key may have been revoked since the socket opened, or the server, open when it opened, may
+                // now need a key: checked before anything is said.
+                if (raw && !(await accessStillGranted({ db, auth: opts.auth, principal }))) {
+                  if (ws.readyState === 1) ws.send(errorFrame('unauthorized', accessEndedMessage(principal)));
+                  raw.close(1008, principal ? 'API key revoked or expired' : 'API key required');
                   return;
                 }
                 hub.broadcast(roomId, await postChatMessage(db, roomId, said));

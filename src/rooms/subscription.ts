@@ -5,6 +5,7 @@ import type { ServerFrame } from '../../schema/index.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Database } from '../db/types.js';
 import { AppError } from '../domain/errors.js';
+import type { Authenticator } from '../domain/access.js';
 import { keyStillLive, type Principal } from '../domain/keys.js';
 import type { FrameListener, RoomHub } from './hub.js';
 import { buildWelcome } from './welcome.js';
@@ -21,7 +22,23 @@ export const KEY_RECHECK_MS = 10_000;
 export interface StreamAccess {
   db: Kysely<Database>;
   principal: Principal | undefined;
+  /** Whether the server needs keys now (AUTH=auto turns that on with the first key). */
+  auth: Pick<Authenticator, 'enforced'>;
 }
+
+/**
+ * Whether what a stream or socket was opened with still grants access: its key is still live, or, opened on an open
+ * server without one, the server is still open (AUTH=auto starts enforcing keys once the first exists, and a tab
+ * opened before that must not keep listening). Rejects when it cannot tell (the database away).
+ */
+export async function accessStillGranted(access: StreamAccess): Promise<boolean> {
+  if (access.principal) return keyStillLive(access.db, access.principal);
+  return !(await access.auth.enforced());
+}
+
+/** What a stream or socket is told when accessStillGranted says no. */
+export const accessEndedMessage = (principal: Principal | undefined): string =>
+  principal ? 'the API key was revoked or has expired' : 'this server now requires an API key';
 
 /** The request's signal (the client went away) or the hub's (the server is shutting down), whichever comes first. */
 const untilEither = (request: AbortSignal | undefined, hub: RoomHub): AbortSignal =>
@@ -41,20 +58,17 @@ async function* streamFrames(
   let wake: (() => void) | undefined;
   let overflow = false;
   let revoked = false;
-  const { principal, db } = access;
   // A failed check (the database away) leaves the stream open, as it leaves a room socket open.
-  const recheck = principal
-    ? setInterval(() => {
-        keyStillLive(db, principal).then(
-          (live) => {
-            if (live) return;
-            revoked = true;
-            wake?.();
-          },
-          () => undefined,
-        );
-      }, KEY_RECHECK_MS)
-    : undefined;
+  const recheck = setInterval(() => {
+    accessStillGranted(access).then(
+      (granted) => {
+        if (granted) return;
+        revoked = true;
+        wake?.();
+      },
+      () => undefined,
+    );
+  }, KEY_RECHECK_MS);
   const unsubscribe = listen((frame) => {
     if (queue.length >= MAX_QUEUED_FRAMES) overflow = true;
     else queue.push(frame);
@@ -65,7 +79,7 @@ async function* streamFrames(
   try {
     if (first) yield await first();
     while (!signal?.aborted) {
-      if (revoked) throw new AppError('UNAUTHENTICATED', 'the API key was revoked or has expired');
+      if (revoked) throw new AppError('UNAUTHENTICATED', accessEndedMessage(access.principal));
       if (overflow) throw new Error(`subscriber fell more than ${MAX_QUEUED_FRAMES} frames behind`);
       const next = queue.shift();
       if (next) {
@@ -90,7 +104,7 @@ export function roomFrames(
   hub: RoomHub,
   incidentId: string,
   signal: AbortSignal | undefined,
-  principal: Principal | undefined,
+  access: StreamAccess,
 ): AsyncGenerator<ServerFrame> {
   const welcome = () =>
     buildWelcome(db, hub, incidentId).catch((err: unknown) => {
@@ -102,12 +116,7 @@ export function roomFrames(
       }
       throw err;
     });
-  return streamFrames(
-    (listener) => hub.listen(incidentId, listener),
-    untilEither(signal, hub),
-    { db, principal },
-    welcome,
-  );
+  return streamFrames((listener) => hub.listen(incidentId, listener), untilEither(signal, hub), access, welcome);
 }
 
 /** The incident.updated frames of every incident (created, status, severity, analysis), on every instance. */

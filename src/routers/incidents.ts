@@ -175,7 +175,11 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .input(OnUpdateInput)
       .subscription(async function* ({ ctx, input, signal }) {
         await getIncident(ctx.db, input.incident_id);
-        yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal, ctx.access.principal);
+        yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal, {
+          db: ctx.db,
+          principal: ctx.access.principal,
+          auth: ctx.auth,
+        });
       }),
 
     /**
@@ -186,6 +190,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
       for await (const frame of incidentUpdateFrames(ctx.rooms, signal, {
         db: ctx.db,
         principal: ctx.access.principal,
+        auth: ctx.auth,
       })) {
         if (frame.type === 'incident.updated') yield frame.incident;
       }
