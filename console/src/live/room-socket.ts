@@ -1,7 +1,7 @@
 // The incident room socket (/ws/incidents/{id}, README "Incident rooms"), kept open: it reconnects with backoff after
 // any loss, asks a fresh single-use ticket before each connect when signed in with a key (a browser cannot send the
 // header on an upgrade), and hands every frame to the page, whose welcome handler refetches what it may have missed.
-import { storedKey } from '../access.js';
+import { reportRefusal, storedKey } from '../access.js';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
 import { describeError } from '../errors.js';
@@ -75,6 +75,11 @@ export class RoomSocket {
       if (frame.type === 'welcome') {
         this.attempt = 0;
         this.handlers.onState('live');
+      }
+      if (frame.type === 'error' && frame.code === 'unauthorized') {
+        // The key was revoked, or the server, open when the page loaded, now needs one: the socket closes next, and
+        // without a key its reconnects would be refused as plain 401s the page never sees. The app asks for a key.
+        reportRefusal({ status: 401, message: frame.message });
       }
       this.handlers.onFrame(frame);
     };
