@@ -14,8 +14,12 @@ export function rememberName(name: string): void {
   localStorage.setItem(NAME_ITEM, name);
 }
 
-/** `{ actor }` for a change's input while no key is in use and a name was given; otherwise nothing. */
-export function actorField(): { actor?: string } {
-  const name = storedKey() === undefined ? savedName()?.trim() : undefined;
-  return name ? { actor: name.slice(0, 100) } : {};
+/**
+ * `{ actor }` for a change's input while no key is in use and this tab's responder gave a name; otherwise nothing.
+ * The tab's name, not savedName(): localStorage is shared by every tab, and the last name given in any of them is
+ * not who is clicking in this one.
+ */
+export function actorField(name: string | undefined): { actor?: string } {
+  const actor = storedKey() === undefined ? name?.trim() : undefined;
+  return actor ? { actor: actor.slice(0, 100) } : {};
 }

@@ -404,6 +404,9 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
   it('on an open server, credits a status move to the name the responder gave in the room, not "system"', async () => {
     const inc = await createIncident({ title: 'Moved by a named responder', severity: 'medium' });
     const page = await openPage(`/incidents/${inc.id}`, { name: 'alice' });
+    await page.locator('article[data-live="live"]').waitFor();
+    // Another tab of this browser joins as bob: the name saved for new tabs changes, this tab's responder does not.
+    await page.evaluate(() => window.localStorage.setItem('warroom.userName', 'bob'));
     await page.getByRole('button', { name: 'Move to investigating' }).click();
     await page.locator('.incident-head').getByTestId('status').getByText('investigating').waitFor();
     const timeline = (await (await server.api(`/api/incidents/${inc.id}/timeline`)).json()) as Array<{

@@ -9,7 +9,16 @@ import { ActionStatusBadge } from './badges.js';
 import { LocalTimes } from './local-times.js';
 
 /** The actions section. */
-export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[]; onChanged: (a: Action) => void }) {
+export function ActionsPanel({
+  actions,
+  onChanged,
+  actor,
+}: {
+  actions: readonly Action[];
+  onChanged: (a: Action) => void;
+  /** The name this tab's responder gave in the room (open server): recorded as who moved an action. */
+  actor: string | undefined;
+}) {
   const [error, setError] = useState<string | undefined>();
   const { can } = usePermissions();
   const writable = can('write');
@@ -23,7 +32,7 @@ export function ActionsPanel({ actions, onChanged }: { actions: readonly Action[
           incident_id: action.incident_id,
           action_id: action.id,
           status,
-          ...actorField(),
+          ...actorField(actor),
         }),
       );
     } catch (err) {

@@ -17,10 +17,12 @@ interface Props {
   onChanged: (i: Incident) => void;
   /** The room's connection: a failure to reach the server is old news once it is back. */
   live: LiveState;
+  /** The name this tab's responder gave in the room (open server): recorded as who moved the status. */
+  actor: string | undefined;
 }
 
 /** Title, badges, times and the status buttons. */
-export function IncidentHeader({ incident, onChanged, live }: Props) {
+export function IncidentHeader({ incident, onChanged, live, actor }: Props) {
   const now = useNow();
   const { can, known } = usePermissions();
   const [busy, setBusy] = useState(false);
@@ -38,7 +40,7 @@ export function IncidentHeader({ incident, onChanged, live }: Props) {
     setBusy(true);
     setError(undefined);
     try {
-      onChanged(await api.incidents.updateStatus.mutate({ incident_id: incident.id, status, ...actorField() }));
+      onChanged(await api.incidents.updateStatus.mutate({ incident_id: incident.id, status, ...actorField(actor) }));
     } catch (err) {
       setError(describeError(err));
     } finally {

@@ -71,11 +71,16 @@ function Incident({ id }: { id: string }) {
           {room.error}
         </p>
       )}
-      <IncidentHeader incident={incident} live={room.live} onChanged={(i) => room.applied({ incident: i })} />
+      <IncidentHeader
+        incident={incident}
+        live={room.live}
+        actor={name}
+        onChanged={(i) => room.applied({ incident: i })}
+      />
       <div className="incident-grid">
         <div className="col">
           <AnalysisPanel incident={incident} timeline={room.timeline} />
-          <ActionsPanel actions={room.actions} onChanged={(a) => room.applied({ action: a })} />
+          <ActionsPanel actions={room.actions} actor={name} onChanged={(a) => room.applied({ action: a })} />
         </div>
         <div className="col">
           <ChatPanel
