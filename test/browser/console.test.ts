@@ -481,6 +481,11 @@ describe.skipIf(SKIP_REASON !== undefined)(`the console in Chromium (${DB_LABEL}
     expect(closed.status).toBe(200);
     await page.getByRole('button', { name: 'Move to investigating' }).click();
     await expect(page.getByTestId('status-error').textContent()).resolves.toMatch(/409.*closed/);
+    // And then shows what the server holds: closed, with no moves left to offer.
+    await page.locator('.incident-head').getByTestId('status').getByText('closed').waitFor();
+    await page.getByText('Closed: final, no further moves.').waitFor();
+    await expect(page.getByRole('button', { name: 'Move to investigating' }).count()).resolves.toBe(0);
+    await expect(page.getByTestId('status-error').textContent()).resolves.toMatch(/409.*closed/);
   });
 
   it('keeps a long event list virtualised and pages older events through the server cursor', async () => {

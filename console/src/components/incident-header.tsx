@@ -1,7 +1,7 @@
 // The head of an incident page: title, severity, status, age, MTTR, and the status moves the lifecycle allows now.
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api.js';
-import { describeError } from '../errors.js';
+import { describeError, httpStatusOf } from '../errors.js';
 import { formatAge, formatMttr, formatTime } from '../format.js';
 import { allowedMoves, type Incident, type IncidentStatus } from '../model.js';
 import { NotAllowed, usePermissions } from '../permissions.js';
@@ -43,6 +43,11 @@ export function IncidentHeader({ incident, onChanged, live, actor }: Props) {
       onChanged(await api.incidents.updateStatus.mutate({ incident_id: incident.id, status, ...actorField(actor) }));
     } catch (err) {
       setError(describeError(err));
+      // A 409: the incident moved on meanwhile (another responder, an alert resolving it) and this page missed it;
+      // what the server holds now decides which moves are offered.
+      if (httpStatusOf(err) === 409) {
+        await api.incidents.get.query({ incident_id: incident.id }).then(onChanged, () => undefined);
+      }
     } finally {
       setBusy(false);
       // The button pressed is gone (the moves are the new status's) or was disabled meanwhile: focus would fall to
