@@ -8,7 +8,7 @@ import pg from 'pg';
 import { CONNECT_TIMEOUT_MS, connectPostgres } from './postgres.js';
 import type { Database } from './types.js';
 
-export { CONNECT_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, connectPostgres, type PostgresOptions } from './postgres.js';
+export { CONNECT_TIMEOUT_MS, connectPostgres, type PostgresOptions } from './postgres.js';
 
 /** 'embedded': the private server this process started for DATA_DIR. */
 export type DatabaseKind = 'postgres' | 'embedded';

@@ -19,7 +19,7 @@ export const STATEMENT_TIMEOUT_MS = 15_000;
  */
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /** TCP keep-alive on every connection, first probe after this long idle: a server that vanished is noticed. */
-const KEEPALIVE_DELAY_MS = 10_000;
+export const KEEPALIVE_DELAY_MS = 10_000;
 
 export interface PostgresOptions {
   poolSize: number;

@@ -8,7 +8,7 @@ import { claimIdempotencyKey, finishIdempotencyKey, releaseIdempotencyKey } from
 import type { Database } from '../db/types.js';
 import type { AppEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
-import { PREFERENCE_APPLIED_HEADER, RETURN_MINIMAL } from './prefer.js';
+import { minimalResponse } from './prefer.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** A key is 1 to 255 visible ASCII characters (a UUID is the usual choice). */
@@ -50,12 +50,7 @@ export async function answerIdempotent(c: HonoContext<AppEnv>, call: IdempotentC
         'Retry-After': '1',
       });
     }
-    if (call.minimal) {
-      return c.body(null, claimed.status as 200, {
-        'Idempotent-Replayed': 'true',
-        [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL,
-      });
-    }
+    if (call.minimal) return minimalResponse(c, claimed.status, { 'Idempotent-Replayed': 'true' });
     return c.body(claimed.response, claimed.status as 200, {
       'Content-Type': 'application/json',
       'Idempotent-Replayed': 'true',
@@ -70,7 +65,7 @@ export async function answerIdempotent(c: HonoContext<AppEnv>, call: IdempotentC
       }
       return text;
     });
-    if (call.minimal) return c.body(null, call.status as 200, { [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL });
+    if (call.minimal) return minimalResponse(c, call.status);
     return c.body(body, call.status as 200, { 'Content-Type': 'application/json' });
   } catch (err) {
     await releaseIdempotencyKey(call.db, call.principal, call.key, claim).catch(() => undefined);

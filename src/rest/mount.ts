@@ -9,7 +9,7 @@ import { requestHeader } from '../http/node-io.js';
 import { createCallerFactory } from '../trpc/init.js';
 import type { Context, PageReport } from '../trpc/context.js';
 import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
-import { PREFERENCE_APPLIED_HEADER, prefersMinimalReturn, RETURN_MINIMAL } from './prefer.js';
+import { minimalResponse, prefersMinimalReturn } from './prefer.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './routes.js';
 
@@ -84,7 +84,7 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         }
         const output = await procedureAt(createCaller(ctx), route.path)(input);
         if (ctx.page.next) c.header('Link', nextLink(c.req.url, ctx.page.next));
-        if (minimal) return c.body(null, route.successStatus, { [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL });
+        if (minimal) return minimalResponse(c, route.successStatus);
         if (ctx.response.json !== undefined) {
           return c.body(ctx.response.json, route.successStatus, { 'Content-Type': 'application/json' });
         }

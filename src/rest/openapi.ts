@@ -5,7 +5,7 @@ import { createSchema } from 'zod-openapi';
 import type { ZodType } from 'zod';
 import { ErrorBody } from '../../schema/index.js';
 import { restRoutes, type RestRoute } from './routes.js';
-import { PREFER_PARAMETER } from './prefer.js';
+import { PREFER_PARAMETER, PREFERENCE_APPLIED_HEADER } from './prefer.js';
 import { addWebhookPaths } from './webhook-docs.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -162,7 +162,7 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
       const created = out[String(route.successStatus)];
       if (created) {
         created.headers = {
-          'Preference-Applied': {
+          [PREFERENCE_APPLIED_HEADER]: {
             description: '`return=minimal` when the request asked for it; the body is then empty',
             schema: { type: 'string' },
           },

@@ -1,6 +1,7 @@
 // `Prefer: return=minimal` (RFC 7240 §4.2): a sender that never reads what ingest echoes back can ask for a 201
 // with no body. A 500-event batch echoes ~160 KB of JSON; writing it is the largest single cost of a batch on the
 // server and reading it one of the sender's (docs/performance.md, "Prefer: return=minimal").
+import type { Context } from 'hono';
 
 /** The response header that says the preference was honoured (RFC 7240 §3). */
 export const PREFERENCE_APPLIED_HEADER = 'Preference-Applied';
@@ -23,6 +24,14 @@ export function prefersMinimalReturn(header: string | undefined): boolean {
     return value.replace(/^"(.*)"$/, '$1').toLowerCase() === 'minimal';
   }
   return false;
+}
+
+/**
+ * The answer to a request that preferred return=minimal: `status` with no body, saying the preference was applied,
+ * plus any `headers` of the answer it stands for (e.g. `Idempotent-Replayed`).
+ */
+export function minimalResponse(c: Context, status: number, headers: Record<string, string> = {}): Response {
+  return c.body(null, status as 200, { ...headers, [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL });
 }
 
 /** The header parameter openapi.json documents on the operations that honour it. */

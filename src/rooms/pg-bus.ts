@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { ARRIVAL_MARGIN_MS } from '../db/event-partitions.js';
-import { CONNECT_TIMEOUT_MS } from '../db/postgres.js';
+import { CONNECT_TIMEOUT_MS, KEEPALIVE_DELAY_MS } from '../db/postgres.js';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
@@ -215,7 +215,7 @@ export class PgBus implements RoomBus {
         application_name: BUS_APPLICATION_NAME,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         keepAlive: true,
-        keepAliveInitialDelayMillis: 10_000,
+        keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       });
       client.on('error', (err) => {
         this.opts.logger.warn({ err }, 'room bus connection error');

@@ -99,6 +99,12 @@ interface Connection {
   principal: Principal | undefined;
 }
 
+/** Tells a socket its access has ended (an `unauthorized` error frame) and closes it (1008, policy violation). */
+function endForAccess(raw: WebSocket, principal: Principal | undefined): void {
+  if (raw.readyState === raw.OPEN) raw.send(errorFrame('unauthorized', accessEndedMessage(principal)));
+  raw.close(1008, principal ? 'API key revoked or expired' : 'API key required');
+}
+
 /**
  * Closes (1008, after an `unauthorized` error frame) every socket whose access has ended since it opened: its key
  * revoked or expired, or, opened without a key on an open server, the server now enforcing keys (AUTH=auto, once the
@@ -117,10 +123,7 @@ function closeEnded(db: Kysely<Database>, auth: Pick<Authenticator, 'enforced'>,
     accessStillGranted({ db, auth, principal }).then(
       (granted) => {
         if (granted) return;
-        for (const raw of raws) {
-          raw.send(errorFrame('unauthorized', accessEndedMessage(principal)));
-          raw.close(1008, principal ? 'API key revoked or expired' : 'API key required');
-        }
+        for (const raw of raws) endForAccess(raw, principal);
       },
       () => undefined,
     );
@@ -276,8 +279,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
                 // The key may have been revoked since the socket opened, or the server, open when it opened, may
                 // now need a key: checked before anything is said.
                 if (raw && !(await accessStillGranted({ db, auth: opts.auth, principal }))) {
-                  if (ws.readyState === 1) ws.send(errorFrame('unauthorized', accessEndedMessage(principal)));
-                  raw.close(1008, principal ? 'API key revoked or expired' : 'API key required');
+                  endForAccess(raw, principal);
                   return;
                 }
                 hub.broadcast(roomId, await postChatMessage(db, roomId, said));

@@ -109,11 +109,7 @@ export class AnalysisWorker {
       this.onHeap(0);
       // Requests the thread took with it fail; the next analysis starts a new thread.
       const lost = new Error(`analysis worker exited (code ${code}) before answering`);
-      for (const p of this.pending.values()) {
-        clearTimeout(p.deadline);
-        p.reject(lost);
-      }
-      this.pending.clear();
+      this.failPending(() => lost);
       if (!this.closing) this.logger.warn({ code }, 'analysis worker exited; a new one starts with the next analysis');
     });
     return worker;
@@ -134,16 +130,21 @@ export class AnalysisWorker {
     this.worker = undefined;
     this.onHeap(0);
     const stopped = new Error(`analysis worker stopped: another analysis on it ran past ${this.deadlineMs} ms`);
-    for (const [other, q] of this.pending) {
-      clearTimeout(q.deadline);
-      q.reject(
-        other === id
-          ? new Error(`analysis of incident ${incidentId} did not finish within ${this.deadlineMs} ms`)
-          : stopped,
-      );
+    this.failPending((other) =>
+      other === id
+        ? new Error(`analysis of incident ${incidentId} did not finish within ${this.deadlineMs} ms`)
+        : stopped,
+    );
+    void worker.terminate();
+  }
+
+  /** Fails every analysis the thread holds, each with `errorFor(its id)`, and forgets them. */
+  private failPending(errorFor: (id: number) => Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.deadline);
+      p.reject(errorFor(id));
     }
     this.pending.clear();
-    void worker.terminate();
   }
 
   /** Ends an idle thread: it closes its connection and exits; the heap gauge says no thread runs. */
