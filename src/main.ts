@@ -5,6 +5,7 @@ import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { integrationsCommand } from './integrations-cli.js';
+import { capHeapGrowth } from './heap-growth.js';
 import { keysCommand } from './keys-cli.js';
 import { startServer, type RunningServer } from './server.js';
 
@@ -49,6 +50,7 @@ function isIoError(err: unknown): boolean {
 
 async function serveCommand(): Promise<void> {
   const config = loadConfig();
+  capHeapGrowth(config.HEAP_GROWING_PERCENT);
   const server = await startServer(config);
   installLastResort(server);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
