@@ -59,6 +59,11 @@ export interface PgBusOptions {
  */
 export class PgBus implements RoomBus {
   readonly origin = randomUUID();
+  /**
+   * How this instance's own payloads begin (both kinds: frames and heartbeats). The LISTEN session hears its own
+   * NOTIFYs back; under load they are most of what it hears, so they are recognised without parsing them.
+   */
+  private readonly ownPrefix = `{"o":${JSON.stringify(this.origin)},`;
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private handler: BusHandler | undefined;
@@ -255,6 +260,7 @@ export class PgBus implements RoomBus {
   }
 
   private receive(payload: string): void {
+    if (payload.startsWith(this.ownPrefix)) return;
     let env: Envelope;
     try {
       env = JSON.parse(payload) as Envelope;
