@@ -560,11 +560,15 @@ async function main(): Promise<void> {
           key === 'get' ? `${fmt(r.theirs.rps)}; ${r.theirs.p50} / ${r.theirs.p99}` : fmt(r.theirs.rps),
         );
       }
+      // Issue 18 asks 0.85 of the baseline for create (it has the most of Warroom's own work to shed); the other
+      // paths keep the 0.70 set before it.
+      const wanted: Record<string, number> = { create: 0.85 };
       for (const [key, label, r] of vsBaseline) {
         const ratio = r.ours.rps / r.theirs.rps;
+        const want = wanted[key] ?? 0.7;
         record(`${key}_vs_baseline`, `${label} / baseline (runs interleaved)`, fmt(ratio, 2), {
-          target: '≥ 0.70',
-          ok: ratio >= 0.7,
+          target: `≥ ${fmt(want, 2)}`,
+          ok: ratio >= want,
         });
       }
       record(
