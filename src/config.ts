@@ -63,9 +63,9 @@ export const ConfigSchema = z.object({
   EVENT_RETENTION_DAYS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
   /**
    * Heap growth between V8's full collections, in percent of what survived the last one (src/heap-growth.ts); 0
-   * leaves V8's own factor (up to 4x: more throughput headroom, 1.5-2x the memory after load).
+   * leaves V8's own factor (up to 4x: a little less collector work, ~1.5x the memory after load).
    */
-  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(30),
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(50),
   /** Check every response against its output schema (a 500 instead of a malformed body). Off in production for speed. */
   VALIDATE_OUTPUT: z.stringbool().default(false),
 });

@@ -37,10 +37,10 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ EVENT_RETENTION_DAYS: bad })).toThrow(/EVENT_RETENTION_DAYS/);
     }
   });
-  it('caps heap growth at 30% unless HEAP_GROWING_PERCENT says otherwise (0: V8 decides)', () => {
-    expect(loadConfig({}).HEAP_GROWING_PERCENT).toBe(30);
+  it('caps heap growth at 50% unless HEAP_GROWING_PERCENT says otherwise (0: V8 decides)', () => {
+    expect(loadConfig({}).HEAP_GROWING_PERCENT).toBe(50);
     expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).HEAP_GROWING_PERCENT).toBe(0);
-    expect(loadConfig({ HEAP_GROWING_PERCENT: '50' }).HEAP_GROWING_PERCENT).toBe(50);
+    expect(loadConfig({ HEAP_GROWING_PERCENT: '30' }).HEAP_GROWING_PERCENT).toBe(30);
     for (const bad of ['-1', '12.5', 'lots', '301']) {
       expect(() => loadConfig({ HEAP_GROWING_PERCENT: bad })).toThrow(/HEAP_GROWING_PERCENT/);
     }
