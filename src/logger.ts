@@ -22,12 +22,16 @@ export function createLogger(level: string): Logger {
 
 /**
  * pino's error serializer (`{type, message, stack, ...}`), with `type` the error's class name as written. The
- * production bundle does not keep names (build.mjs: esbuild's keepNames cost 9-21% of GET throughput), so a class
- * whose name collides with another module's in the bundle carries a numeric suffix there: pg's DatabaseError is
- * DatabaseError2. The suffix is dropped; a class whose real name ends in a digit after a letter would lose it too.
+ * production bundle does not keep names (build.mjs: esbuild's keepNames cost 9-21% of GET throughput), so an error
+ * class whose name collides with another module's binding in the bundle carries a numeric suffix there: pg's
+ * DatabaseError is DatabaseError2. The digits after a trailing `Error` are dropped (RE2, Http2 and ErrorV2 keep
+ * theirs). Anything else logged as `err` (a rejection's reason may be a string, null, a plain object) passes through
+ * as pino's own serializer leaves it: the last-resort handlers log whatever they are given, and must not throw.
  */
-export function serializeError(err: Error): ReturnType<typeof pino.stdSerializers.err> {
-  const out = pino.stdSerializers.err(err);
-  out.type = out.type.replace(/(?<=[A-Za-z_$])\d+$/, '');
+export function serializeError(err: unknown): unknown {
+  const out: unknown = pino.stdSerializers.err(err as Error);
+  if (typeof out === 'object' && out !== null && 'type' in out && typeof out.type === 'string') {
+    out.type = out.type.replace(/(?<=Error)\d+$/, '');
+  }
   return out;
 }

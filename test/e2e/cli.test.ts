@@ -299,4 +299,35 @@ describe('warroom CLI', () => {
     }
     // Nine processes, each opening the embedded database.
   }, 180_000);
+
+  it('goes on after an unhandled rejection whose reason is not an Error, and logs the reason', async () => {
+    // A preload that rejects with a plain string and with null when told to (SIGUSR2, main thread only: the
+    // analysis thread loads it too). The logger's error serializer once threw on such a reason, from inside the
+    // last-resort handler, and the process died as if the invariant were broken.
+    const dir = await mkdtemp(join(tmpdir(), 'warroom-reject-'));
+    const preload = join(dir, 'reject.mjs');
+    await writeFile(
+      preload,
+      "import { isMainThread } from 'node:worker_threads';\n" +
+        "if (isMainThread) process.on('SIGUSR2', () => { void Promise.reject('a plain string reason'); void Promise.reject(null); });\n",
+    );
+    const w = await spawnWarroom({ DATA_DIR: 'memory', DATABASE_URL: '', NODE_OPTIONS: `--import ${preload}` });
+    try {
+      const lines: string[] = [];
+      w.child.stdout?.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n')));
+      w.child.kill('SIGUSR2');
+      const logged = () =>
+        lines
+          .filter((l) => l.includes('unhandled promise rejection'))
+          .map((l) => (JSON.parse(l) as { err: unknown }).err);
+      for (let i = 0; i < 100 && logged().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(logged()).toEqual(['a plain string reason', null]);
+      expect((await w.api('/health')).status).toBe(200);
+      expect(w.child.exitCode).toBeNull();
+      expect(await w.stop()).toBe(0);
+    } finally {
+      await w.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

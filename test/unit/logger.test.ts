@@ -6,15 +6,28 @@ describe('serializeError', () => {
   it("drops the bundle's numeric suffix from a colliding class name", () => {
     // What esbuild makes of pg's DatabaseError when another module's class has the same name.
     const DatabaseError2 = class extends Error {};
-    const out = serializeError(new DatabaseError2('relation "events" does not exist'));
-    expect(out.type).toBe('DatabaseError');
-    expect(out.message).toBe('relation "events" does not exist');
+    expect(serializeError(new DatabaseError2('relation "events" does not exist'))).toMatchObject({
+      type: 'DatabaseError',
+      message: 'relation "events" does not exist',
+    });
   });
   it('leaves names that do not end in a suffix alone', () => {
     class AppError extends Error {}
     class S3Error extends Error {}
-    expect(serializeError(new AppError('x')).type).toBe('AppError');
-    expect(serializeError(new S3Error('x')).type).toBe('S3Error');
-    expect(serializeError(new TypeError('x')).type).toBe('TypeError');
+    expect(serializeError(new AppError('x'))).toMatchObject({ type: 'AppError' });
+    expect(serializeError(new S3Error('x'))).toMatchObject({ type: 'S3Error' });
+    expect(serializeError(new TypeError('x'))).toMatchObject({ type: 'TypeError' });
+  });
+  it('keeps digits that are part of a name', () => {
+    class RE2 extends Error {}
+    class ErrorV2 extends Error {}
+    expect(serializeError(new RE2('x'))).toMatchObject({ type: 'RE2' });
+    expect(serializeError(new ErrorV2('x'))).toMatchObject({ type: 'ErrorV2' });
+  });
+  it('passes through what is not an Error (an unhandled rejection may carry anything) without throwing', () => {
+    for (const reason of ['a plain string reason', null, undefined, 42, { code: 1 }]) {
+      expect(() => serializeError(reason)).not.toThrow();
+    }
+    expect(serializeError('a plain string reason')).toBe('a plain string reason');
   });
 });
