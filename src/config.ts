@@ -62,8 +62,9 @@ export const ConfigSchema = z.object({
    */
   EVENT_RETENTION_DAYS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
   /**
-   * Heap growth between V8's full collections, in percent of what survived the last one (src/heap-growth.ts); 0
-   * leaves V8's own factor (up to 4x: a little less collector work, ~1.5x the memory after load).
+   * Heap growth between V8's full collections, in percent of what survived the last one, on heaps where V8 would
+   * allow up to 4x (src/heap-growth.ts); 0 leaves V8's own factor (a little less collector work, ~1.5x the memory
+   * after load).
    */
   HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(50),
   /** Check every response against its output schema (a 500 instead of a malformed body). Off in production for speed. */
@@ -75,8 +76,14 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * Validates the environment. An empty or blank variable counts as unset, so it takes its default: `PORT=` in a
+ * compose file or a unit must not mean port 0, nor `RATE_LIMIT_PER_SECOND=` or `DB_STATEMENT_TIMEOUT_MS=` "off"
+ * (numbers coerce '' to 0). Throws ConfigError naming every bad value.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = ConfigSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

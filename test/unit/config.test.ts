@@ -45,4 +45,25 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ HEAP_GROWING_PERCENT: bad })).toThrow(/HEAP_GROWING_PERCENT/);
     }
   });
+  it('takes an empty or blank variable as unset, so it gets its default rather than 0 or an error', () => {
+    const blank = Object.fromEntries(
+      [
+        'PORT',
+        'HOST',
+        'AUTH',
+        'RATE_LIMIT_PER_SECOND',
+        'INGEST_RATE_LIMIT_PER_SECOND',
+        'DB_STATEMENT_TIMEOUT_MS',
+        'HEAP_GROWING_PERCENT',
+        'LOG_LEVEL',
+        'EVENT_RETENTION_DAYS',
+      ].map((k, i) => [k, i % 2 ? ' ' : '']),
+    );
+    expect(loadConfig(blank)).toEqual(loadConfig({}));
+    expect(loadConfig({ PORT: '' }).PORT).toBe(8000);
+    expect(loadConfig({ RATE_LIMIT_PER_SECOND: '' }).RATE_LIMIT_PER_SECOND).toBe(50);
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: ' ' }).DB_STATEMENT_TIMEOUT_MS).toBe(15_000);
+    // Zero is still zero when written.
+    expect(loadConfig({ RATE_LIMIT_PER_SECOND: '0' }).RATE_LIMIT_PER_SECOND).toBe(0);
+  });
 });
