@@ -1,23 +1,34 @@
 // How far V8 lets the JavaScript heap grow between full collections, set once when the server starts.
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
- * Caps V8's heap growing factor at `1 + percent / 100` (V8's `--heap-growing-percent`): after each full collection
- * the next one is due once the old generation reaches that multiple of what survived. `0` leaves V8's own factor.
- *
- * Why: V8 picks a factor of up to 4 while the mutator is busy, and under load most of what it promotes is garbage
- * (requests in flight across a database round trip outlive two scavenges), so the old generation grew to 120-130
- * MiB over 20 MiB of live data and its pages stayed mapped after the load ended: the server's RSS went from 79 MiB
- * idle to 237-258 MiB after a read load (3.0-3.1x). Measured on that load (docs/performance.md, 2026-11-30): 30%
- * ends it at 1.90x idle, 50% at 1.97x, 100% at 2.22x. The price is collector work: server CPU per 500-event batch,
- * interleaved A/B, 6 rounds: +7% at 50, +15% at 30 (GET +3.5% at 30); throughput moved within the noise. 50 keeps
- * nearly all of the memory for half the CPU of 30.
- *
- * The flag is read at each collection, so setting it at run time takes effect for the main thread and the analysis
- * thread alike (flags are per process). Node documents `v8.setFlagsFromString` as "use with care"; this flag only
- * tunes a heuristic, and an unknown flag (a future V8 without it) is reported on stderr and ignored, rather than failing start-up as an
- * unknown command-line option would.
+ * V8 lets its heap growing factor rise to 4 only when the old generation may reach 2 GiB or more (its
+ * `MemoryController::MaxGrowingFactor`, src/heap/heap-controller.cc: 1.3 at 256 MiB rising linearly to 2 at just
+ * under 2 GiB, then 4). Node sizes the heap from the machine's memory: 4 GiB here on 24 GiB.
  */
-export function capHeapGrowth(percent: number): void {
-  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
+export const LARGE_HEAP_BYTES = 2 * 1024 ** 3;
+
+/**
+ * Sets V8's heap growing factor to `1 + percent / 100` (V8's `--heap-growing-percent`): after each full collection
+ * the next one is due once the old generation reaches that multiple of what survived. Applied only on a heap whose
+ * limit (`heapLimit`, bytes) is at least LARGE_HEAP_BYTES, where V8 would otherwise allow up to 4x; on a smaller
+ * heap V8's own ceiling is already 1.3-2x, and a fixed factor (which replaces V8's in every mode, its memory-saving
+ * ones included) could let the heap grow more, not less. `0` leaves V8's factor everywhere. Returns whether it set it.
+ *
+ * Why: under load most of what V8 promotes is garbage (requests in flight across a database round trip outlive two
+ * scavenges); at a factor near 4 the old generation grew to 120-130 MiB over ~20 MiB of live data and stayed
+ * mapped after the load ended: the server's RSS went from 79 MiB idle to 237-258 MiB after a read load (3.0-3.1x).
+ * Measured on that load (docs/performance.md, 2026-11-30): 30% ends it at 1.90x idle, 50% at 1.97x, 100% at 2.22x.
+ * The price is collector work: server CPU per 500-event batch, interleaved A/B, 6 rounds: +7% at 50, +15% at 30 (GET
+ * +3.5% at 30); throughput moved within the noise. 50 keeps nearly all of the memory for half the CPU of 30.
+ *
+ * The flag is read at each collection, so setting it at run time takes effect, for the analysis thread too (V8's
+ * flags are per process; a reviewer measured both, docs/performance.md). Node documents `v8.setFlagsFromString` as
+ * "use with care"; this flag only tunes a heuristic, and an unknown flag (a future V8 without it) is reported on
+ * stderr and ignored, where an unknown command-line option would stop the process.
+ */
+export function capHeapGrowth(percent: number, heapLimit: number = getHeapStatistics().heap_size_limit): boolean {
+  if (percent <= 0 || heapLimit < LARGE_HEAP_BYTES) return false;
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return true;
 }
