@@ -20,18 +20,27 @@ export function createLogger(level: string): Logger {
   );
 }
 
+/** What is logged for an `err` that cannot be serialised at all (a revoked Proxy, a getter that throws). */
+const UNSERIALIZABLE = '[a value that could not be serialised]';
+
 /**
  * pino's error serializer (`{type, message, stack, ...}`), with `type` the error's class name as written. The
  * production bundle does not keep names (build.mjs: esbuild's keepNames cost 9-21% of GET throughput), so an error
  * class whose name collides with another module's binding in the bundle carries a numeric suffix there: pg's
  * DatabaseError is DatabaseError2. The digits after a trailing `Error` are dropped (RE2, Http2 and ErrorV2 keep
- * theirs). Anything else logged as `err` (a rejection's reason may be a string, null, a plain object) passes through
- * as pino's own serializer leaves it: the last-resort handlers log whatever they are given, and must not throw.
+ * theirs). Anything else logged as `err` (a rejection's reason may be a string, null, any object) passes through as
+ * pino's serializer returns it, the caller's own object never written to. Never throws: the last-resort handlers log
+ * whatever they are given, and a throw there would end the process.
  */
 export function serializeError(err: unknown): unknown {
-  const out: unknown = pino.stdSerializers.err(err as Error);
-  if (typeof out === 'object' && out !== null && 'type' in out && typeof out.type === 'string') {
-    out.type = out.type.replace(/(?<=Error)\d+$/, '');
+  try {
+    const out: unknown = pino.stdSerializers.err(err as Error);
+    // For a value that is not an Error, pino returns that value itself.
+    if (out !== err && typeof out === 'object' && out !== null && 'type' in out && typeof out.type === 'string') {
+      out.type = out.type.replace(/(?<=Error)\d+$/, '');
+    }
+    return out;
+  } catch {
+    return UNSERIALIZABLE;
   }
-  return out;
 }

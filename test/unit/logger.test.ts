@@ -30,4 +30,20 @@ describe('serializeError', () => {
     }
     expect(serializeError('a plain string reason')).toBe('a plain string reason');
   });
+  it('never writes to the value it is given, and never throws, whatever that value is', () => {
+    const frozen = Object.freeze({ type: 'timeout' });
+    expect(serializeError(frozen)).toBe(frozen);
+    const mine = { type: 'FooError2' };
+    serializeError(mine);
+    expect(mine.type).toBe('FooError2');
+    const throwingGetter = {
+      get type(): string {
+        throw new Error('no');
+      },
+    };
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const frozenError = Object.freeze(new Error('frozen'));
+    for (const value of [throwingGetter, proxy, frozenError]) expect(() => serializeError(value)).not.toThrow();
+  });
 });
