@@ -66,7 +66,7 @@ export const ConfigSchema = z.object({
    * allow up to 4x (src/heap-growth.ts); 0 leaves V8's own factor (a little less collector work, ~1.5x the memory
    * after load).
    */
-  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(50),
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
   /** Check every response against its output schema (a 500 instead of a malformed body). Off in production for speed. */
   VALIDATE_OUTPUT: z.stringbool().default(false),
 });

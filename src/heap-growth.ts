@@ -10,10 +10,14 @@ export const LARGE_HEAP_BYTES = 2 * 1024 ** 3;
 
 /**
  * Sets V8's heap growing factor to `1 + percent / 100` (V8's `--heap-growing-percent`): after each full collection
- * the next one is due once the old generation reaches that multiple of what survived. Applied only on a heap whose
- * limit (`heapLimit`, bytes) is at least LARGE_HEAP_BYTES, where V8 would otherwise allow up to 4x; on a smaller
- * heap V8's own ceiling is already 1.3-2x, and a fixed factor (which replaces V8's in every mode, its memory-saving
- * ones included) could let the heap grow more, not less. `0` leaves V8's factor everywhere. Returns whether it set it.
+ * the next one is due once the old generation reaches that multiple of what survived. The flag replaces V8's factor
+ * in every mode, its memory-saving ones included (1.3 near the heap limit or in the memory reducer, 1.1 at minimum):
+ * there the heap may grow a little more than V8 would choose, which only schedules collections (the heap limit is
+ * enforced all the same). It is applied only on a heap whose limit (`heapLimit`, bytes, as `heap_size_limit`
+ * reports it, young generation included) is at least LARGE_HEAP_BYTES, where V8 would otherwise allow up to 4x; on a
+ * smaller heap V8's own ceiling is already 1.3-2x and is left alone. (An old generation of 2000-2047 MiB, V8 ceiling
+ * 2, passes the check with the young generation counted: harmless, as the setting is at most 100.) `0` leaves V8's
+ * factor everywhere. Returns whether it set it.
  *
  * Why: under load most of what V8 promotes is garbage (requests in flight across a database round trip outlive two
  * scavenges); at a factor near 4 the old generation grew to 120-130 MiB over ~20 MiB of live data and stayed
