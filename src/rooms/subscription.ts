@@ -100,14 +100,13 @@ async function* streamFrames(
 
 /** Every frame of one incident room, starting with its welcome frame. */
 export function roomFrames(
-  db: Kysely<Database>,
   hub: RoomHub,
   incidentId: string,
   signal: AbortSignal | undefined,
   access: StreamAccess,
 ): AsyncGenerator<ServerFrame> {
   const welcome = () =>
-    buildWelcome(db, hub, incidentId).catch((err: unknown) => {
+    buildWelcome(access.db, hub, incidentId).catch((err: unknown) => {
       // The subscriber sees a 503-class error it may retry, rather than an internal error.
       if (isDatabaseUnavailable(err)) {
         throw new AppError('UNAVAILABLE', 'the database is unavailable; subscribe again shortly', undefined, {

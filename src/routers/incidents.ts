@@ -19,12 +19,15 @@ import { listTimeline } from '../db/timeline.js';
 import { publishChange } from '../domain/changes.js';
 import { createIncident, getIncident, setSeverity, transitionStatus } from '../domain/incidents.js';
 import { pageIncidents } from '../domain/pages.js';
-import { incidentUpdateFrames, roomFrames } from '../rooms/subscription.js';
-import { actorOf } from '../trpc/context.js';
+import { incidentUpdateFrames, roomFrames, type StreamAccess } from '../rooms/subscription.js';
+import { actorOf, type Context } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
 const TAGS = ['incidents'];
+
+/** What a subscription rechecks its access with (src/rooms/subscription.ts): the caller's key and the server's policy. */
+const streamAccess = (ctx: Context): StreamAccess => ({ db: ctx.db, principal: ctx.access.principal, auth: ctx.auth });
 
 /** The incidents procedures; `output` decides whether results are checked against their schemas. */
 export const incidentsRouter = (output: OutputPolicy) =>
@@ -175,11 +178,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .input(OnUpdateInput)
       .subscription(async function* ({ ctx, input, signal }) {
         await getIncident(ctx.db, input.incident_id);
-        yield* roomFrames(ctx.db, ctx.rooms, input.incident_id, signal, {
-          db: ctx.db,
-          principal: ctx.access.principal,
-          auth: ctx.auth,
-        });
+        yield* roomFrames(ctx.rooms, input.incident_id, signal, streamAccess(ctx));
       }),
 
     /**
@@ -187,11 +186,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
      * via httpSubscriptionLink): what a live incident list needs. Nothing is replayed; list first, then apply these.
      */
     onListUpdate: procedure.meta({ scope: 'read' }).subscription(async function* ({ ctx, signal }) {
-      for await (const frame of incidentUpdateFrames(ctx.rooms, signal, {
-        db: ctx.db,
-        principal: ctx.access.principal,
-        auth: ctx.auth,
-      })) {
+      for await (const frame of incidentUpdateFrames(ctx.rooms, signal, streamAccess(ctx))) {
         if (frame.type === 'incident.updated') yield frame.incident;
       }
     }),
