@@ -15,6 +15,7 @@ export async function withCliDatabase(work: (db: Kysely<Database>) => Promise<vo
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
+    preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
     joinRunning: true,
   });
   try {

@@ -47,6 +47,11 @@ export const ConfigSchema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** PostgreSQL `statement_timeout` (ms) for the server's connections; 0 turns it off. Migrations are exempt. */
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+  /**
+   * `on`: the hot statements run as server-side prepared statements (src/db/named-statements.ts). `off` behind a
+   * pooler that cannot keep them (PgBouncer in transaction mode before 1.21, or with max_prepared_statements = 0).
+   */
+  DB_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   /** Optional OpenAI-compatible endpoint (e.g. a local Ollama) that refines the built-in analysis. */
   LLM_BASE_URL: optionalUrl,
   LLM_MODEL: z.string().optional(),

@@ -72,6 +72,7 @@ async function migrateCommand(): Promise<void> {
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
+    preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
     joinRunning: true,
   });
   try {

@@ -64,6 +64,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     dataDir: config.DATA_DIR,
     poolSize: config.DB_POOL_SIZE,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
     onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
     onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
   });
@@ -110,7 +111,11 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     // A worker thread reads and analyses over its own connection, off the request path.
     runner: workerRunner(
       new AnalysisWorker(
-        { databaseUrl: database.url, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS },
+        {
+          databaseUrl: database.url,
+          statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+          preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
+        },
         logger,
         (bytes) => metrics.analysisWorkerHeap.set(bytes),
       ),

@@ -1,7 +1,8 @@
 // The database's own ceiling for batch ingest: the very statement Warroom sends for a batch of an incident it knows
 // (src/db/events.ts, INSERT_KNOWN_EVENTS_SQL: every batch after an incident's first),
 // straight through `pg`, so the ratio is Warroom's own overhead over the database doing identical work. For
-// comparison, the same rows as a classic multi-row VALUES list (one parameter per column per row).
+// comparison, the same rows as a classic multi-row VALUES list (one parameter per column per row). Every ceiling
+// statement is named (server-side prepared), as Warroom's is.
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { INSERT_KNOWN_EVENTS_SQL, newEventId, type EventInsert } from '../../src/db/events.js';
@@ -55,7 +56,8 @@ export async function pgCeiling(
     clients.map(async (c) => {
       while (performance.now() < end) {
         const { sql, parameters } = fixed ?? batchStatement(rows, 'warroom');
-        await c.query(sql, parameters);
+        // Named, as Warroom runs this statement (src/db/named-statements.ts).
+        await c.query({ name: `ceiling_${form}`, text: sql, values: parameters });
         batches++;
       }
     }),
@@ -106,7 +108,7 @@ export async function minimalTableCeiling(url: string, rows: Rows, workers: numb
     await Promise.all(
       clients.map(async (c) => {
         while (performance.now() < end) {
-          await c.query(statement, columns());
+          await c.query({ name: 'ceiling_minimal', text: statement, values: columns() });
           batches++;
         }
       }),

@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** `statement_timeout` of the pool's sessions (ms; 0: none); see PostgresOptions. */
   statementTimeoutMs?: number;
+  /** Named statements for the hot queries (default true); see PostgresOptions. */
+  preparedStatements?: boolean;
   onConnectionError?: (err: Error) => void;
   /** The embedded server stopped without being asked (crashed or killed). */
   onServerExit?: (code: number | null) => void;
@@ -39,6 +41,7 @@ function joinPostgres(url: string, kind: DatabaseKind, opts: DatabaseOptions): D
   const db = connectPostgres(url, {
     poolSize: opts.poolSize ?? 10,
     ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
+    ...(opts.preparedStatements !== undefined ? { preparedStatements: opts.preparedStatements } : {}),
     ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
   });
   return { db, kind, url, close: () => db.destroy() };

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { ARRIVAL_MARGIN_MS } from './event-partitions.js';
+import { nameStatement } from './named-statements.js';
 import type { Database, EventRow } from './types.js';
 
 /** One event as the batch insert takes it: every column but `seq`, the timestamp as an ISO-8601 string. */
@@ -43,6 +44,9 @@ returning id, seq`;
  */
 export const INSERT_KNOWN_EVENTS_SQL = `${INSERT_FROM_JSON}
 returning id, seq`;
+// Both run as named statements (src/db/named-statements.ts): fixed text, and a plan that rows cannot change.
+nameStatement(INSERT_EVENTS_SQL);
+nameStatement(INSERT_KNOWN_EVENTS_SQL);
 
 /**
  * Incident ids this process has seen exist, the most recent `capacity` of them: what lets ingest skip the existence

@@ -3,6 +3,7 @@
 // PostgreSQL, the configuration and its Zod schemas).
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { namingPool } from './named-statements.js';
 import type { Database } from './types.js';
 
 // int8 (bigserial `seq`, count(*)) arrives as a string from `pg`; we never do arithmetic on seq, and counts are
@@ -31,6 +32,11 @@ export interface PostgresOptions {
    * holding the request and a pooled connection for as long as the stall lasts. Default STATEMENT_TIMEOUT_MS.
    */
   statementTimeoutMs?: number;
+  /**
+   * Run the hot statements as server-side prepared statements (src/db/named-statements.ts); default true. Off for a
+   * pooler that cannot keep them: PgBouncer in transaction mode before 1.21, or with `max_prepared_statements = 0`.
+   */
+  preparedStatements?: boolean;
   /** A connection failed outside any query (the server went away); the pool replaces it by itself. */
   onConnectionError?: (err: Error) => void;
 }
@@ -66,5 +72,7 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
     // SET rather than startup parameters, which poolers such as PgBouncer refuse unless told to ignore them.
     client.query(timeouts).catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: opts.preparedStatements === false ? pool : namingPool(pool) }),
+  });
 }

@@ -3,6 +3,7 @@
 // plugins see every run. Kysely otherwise rebuilds and recompiles the query tree on every call, the largest cost
 // of a one-row read after the HTTP stack (docs/performance.md).
 import { createQueryId, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
+import { nameStatement } from './named-statements.js';
 import type { Database } from './types.js';
 
 interface Compiled<Row> {
@@ -27,6 +28,8 @@ export function prepare<Row, Args extends readonly unknown[]>(
     if (!compiled) {
       const query = build(db, ...sentinels).compile();
       compiled = { query, slots: query.parameters.map((p) => sentinels.indexOf(p)) };
+      // Fixed text with a value-independent plan: PostgreSQL may parse and plan it once per connection.
+      nameStatement(query.sql);
     }
     const { query, slots } = compiled;
     const parameters = slots.map((slot, i) => (slot >= 0 ? args[slot] : query.parameters[i]));

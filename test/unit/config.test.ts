@@ -45,6 +45,14 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ HEAP_GROWING_PERCENT: bad })).toThrow(/HEAP_GROWING_PERCENT/);
     }
   });
+  it('runs the hot statements prepared unless DB_PREPARED_STATEMENTS is off', () => {
+    expect(loadConfig({}).DB_PREPARED_STATEMENTS).toBe('on');
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: ' ' }).DB_PREPARED_STATEMENTS).toBe('on');
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: 'off' }).DB_PREPARED_STATEMENTS).toBe('off');
+    for (const bad of ['false', '0', 'ON']) {
+      expect(() => loadConfig({ DB_PREPARED_STATEMENTS: bad })).toThrow(/DB_PREPARED_STATEMENTS/);
+    }
+  });
   it('takes an empty or blank variable as unset, so it gets its default rather than 0 or an error', () => {
     const blank = Object.fromEntries(
       [

@@ -9,6 +9,8 @@ export interface WorkerSetup {
   databaseUrl: string;
   /** The server's DB_STATEMENT_TIMEOUT_MS: the thread's connection gets the same `statement_timeout`. */
   statementTimeoutMs?: number;
+  /** The server's DB_PREPARED_STATEMENTS: whether the thread's connection names its hot statements too. */
+  preparedStatements?: boolean;
 }
 
 export type WorkerRequest =

@@ -12,12 +12,13 @@ import { WORKER_APPLICATION_NAME, type WorkerReply, type WorkerRequest, type Wor
 
 const port = parentPort;
 if (!port) throw new Error('src/analysis/worker.ts runs only as a worker thread');
-const { databaseUrl, statementTimeoutMs } = workerData as WorkerSetup;
+const { databaseUrl, statementTimeoutMs, preparedStatements } = workerData as WorkerSetup;
 // One connection: the server runs one analysis at a time (its limiter), so more would sit idle.
 const db = connectPostgres(databaseUrl, {
   poolSize: 1,
   applicationName: WORKER_APPLICATION_NAME,
   ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+  ...(preparedStatements !== undefined ? { preparedStatements } : {}),
 });
 
 const reply = (message: WorkerReply): void => port.postMessage(message);
