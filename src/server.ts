@@ -65,6 +65,12 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     poolSize: config.DB_POOL_SIZE,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
+    onPreparedStatementsOff: (detail) =>
+      logger.warn(
+        { detail },
+        'prepared statements turned off until restart: database sessions kept losing them (a pooler in transaction ' +
+          'mode?); set DB_PREPARED_STATEMENTS=off to keep them off',
+      ),
     onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
     onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
   });

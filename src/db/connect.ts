@@ -30,6 +30,7 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** Named statements for the hot queries (default true); see PostgresOptions. */
   preparedStatements?: boolean;
+  onPreparedStatementsOff?: (detail: string) => void;
   onConnectionError?: (err: Error) => void;
   /** The embedded server stopped without being asked (crashed or killed). */
   onServerExit?: (code: number | null) => void;
@@ -42,6 +43,7 @@ function joinPostgres(url: string, kind: DatabaseKind, opts: DatabaseOptions): D
     poolSize: opts.poolSize ?? 10,
     ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
     ...(opts.preparedStatements !== undefined ? { preparedStatements: opts.preparedStatements } : {}),
+    ...(opts.onPreparedStatementsOff ? { onPreparedStatementsOff: opts.onPreparedStatementsOff } : {}),
     ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
   });
   return { db, kind, url, close: () => db.destroy() };

@@ -42,10 +42,9 @@ const UNAVAILABLE_STATES = new Set([
   '55P03',
   // The session was ended for sitting idle inside a transaction (src/db/postgres.ts): that transaction rolled back.
   '25P03',
-  // A named statement the session no longer has (a pooler moved the session, DISCARD ALL): the connection is
-  // dropped and the next one prepares afresh (src/db/named-statements.ts).
-  '26000',
 ]);
+/** The message of the error a stale named statement inside a transaction fails with (src/db/named-statements.ts). */
+export const STALE_STATEMENT_MESSAGE = 'prepared statement went stale; its connection is replaced';
 /** `pg` and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
@@ -57,9 +56,8 @@ const UNAVAILABLE_MESSAGES = [
   'is not currently accepting connections',
   // Kysely after close: the instance is shutting down.
   'driver has already been destroyed',
-  // SQLSTATE 0A000, too broad to match whole: a newer instance's migration changed the columns of a table a named
-  // statement reads (`select *`); the connection is dropped and the next one prepares afresh.
-  'cached plan must not change result type',
+  // A named statement went stale inside a transaction (a migration, a pooler): src/db/named-statements.ts.
+  STALE_STATEMENT_MESSAGE,
 ];
 
 /**

@@ -37,6 +37,8 @@ export interface PostgresOptions {
    * pooler that cannot keep them: PgBouncer in transaction mode before 1.21, or with `max_prepared_statements = 0`.
    */
   preparedStatements?: boolean;
+  /** Named statements were turned off for this process after repeated pooler symptoms (src/db/named-statements.ts). */
+  onPreparedStatementsOff?: (detail: string) => void;
   /** A connection failed outside any query (the server went away); the pool replaces it by itself. */
   onConnectionError?: (err: Error) => void;
 }
@@ -73,6 +75,13 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
     client.query(timeouts).catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
   });
   return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: opts.preparedStatements === false ? pool : namingPool(pool) }),
+    dialect: new PostgresDialect({
+      pool:
+        opts.preparedStatements === false
+          ? pool
+          : namingPool(pool, {
+              ...(opts.onPreparedStatementsOff ? { onNamingOff: opts.onPreparedStatementsOff } : {}),
+            }),
+    }),
   });
 }
