@@ -1,6 +1,6 @@
 // Server-side prepared statements for the hot queries. PostgreSQL parses, analyses and plans an unnamed statement
 // every time it runs; a named one it parses once per connection and, after five runs, may keep one generic plan.
-// Measured straight through `pg` (32 connections; docs/performance.md, "Named statements"): PostgreSQL's CPU per
+// Measured straight through `pg` (32 connections; docs/performance.md, 2026-11-30 "named statements"): PostgreSQL's CPU per
 // incident insert 620 µs unnamed and 400 named, per read by primary key 220 and 100. asyncpg (the Python peer's
 // driver) does this for every query; `pg` does it for a query given a `name`
 // (https://node-postgres.com/features/queries#prepared-statements), and Kysely's dialect takes any pool whose
