@@ -1,4 +1,9 @@
 // Every migration, by name. Imported statically because FileMigrationProvider cannot load .ts under vitest.
+//
+// A migration never changes a column's type in place (add a column, fill it, switch the code over a release, drop
+// the old one): instances still running the previous release hold prepared statements typed for the old column
+// (src/db/named-statements.ts), and some changes (timestamp to timestamptz) would make them write converted values
+// without any error to notice. Adding columns and tables is safe: a stale statement fails and is run again.
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-26T1000_initial.js';
 import * as roomFrames from './2026-11-26T1100_room_frames.js';

@@ -71,6 +71,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
         'prepared statements turned off until restart: database sessions kept losing them (a pooler in transaction ' +
           'mode?); set DB_PREPARED_STATEMENTS=off to keep them off',
       ),
+    onPreparedStatementsStale: (err) =>
+      logger.warn({ err }, 'prepared statements went stale (a migration or a pooler); replacing the pool connections'),
     onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
     onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
   });

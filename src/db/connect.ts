@@ -31,6 +31,7 @@ export interface DatabaseOptions {
   /** Named statements for the hot queries (default true); see PostgresOptions. */
   preparedStatements?: boolean;
   onPreparedStatementsOff?: (detail: string) => void;
+  onPreparedStatementsStale?: (err: unknown) => void;
   onConnectionError?: (err: Error) => void;
   /** The embedded server stopped without being asked (crashed or killed). */
   onServerExit?: (code: number | null) => void;
@@ -44,6 +45,7 @@ function joinPostgres(url: string, kind: DatabaseKind, opts: DatabaseOptions): D
     ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
     ...(opts.preparedStatements !== undefined ? { preparedStatements: opts.preparedStatements } : {}),
     ...(opts.onPreparedStatementsOff ? { onPreparedStatementsOff: opts.onPreparedStatementsOff } : {}),
+    ...(opts.onPreparedStatementsStale ? { onPreparedStatementsStale: opts.onPreparedStatementsStale } : {}),
     ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
   });
   return { db, kind, url, close: () => db.destroy() };

@@ -40,32 +40,39 @@ export const statementName = (sql: string): string | undefined => names.get(sql)
  * 0) does to named statements.
  */
 const POOLER_STATES = new Set(['26000', '42P05']);
-/** After this many pooler symptoms a pool stops naming statements for the rest of the process, and says so once. */
+/**
+ * This many pooler symptoms within POOLER_WINDOW_MS turn naming off for the rest of the process (said once): such a
+ * pooler would otherwise cost a retry and a reconnection every few requests.
+ */
 export const POOLER_SYMPTOMS_BEFORE_OFF = 3;
+const POOLER_WINDOW_MS = 10 * 60_000;
 
 /**
- * Whether a named statement this session prepared and ran before no longer fits the schema: PostgreSQL re-checks a
- * prepared statement after a schema change with the parameter types it inferred at parse time, so a newer instance's
- * migration that adds a column to a table it reads with `select *` fails it with 0A000 ("cached plan must not change
- * result type"), and one that changes a column's type with a class 42 error (42804 datatype mismatch, ...). The same
- * text parsed afresh works. Class 42 counts only for a statement the session ran before: on a first run it is a
- * mistake in the statement itself.
+ * How a named statement fails once the schema changed under it: PostgreSQL re-checks a prepared statement after a
+ * schema change with the parameter types it inferred at parse time, so a newer instance's migration that changes the
+ * columns a `select *` returns fails it with 0A000 ("cached plan must not change result type"), and one that changes
+ * a column's type with a class 42 error (42804 datatype mismatch, ...). Not 42501 (insufficient privilege), which is
+ * a permission, not a stale statement. A genuine class 42 error of a statement is met again by the unnamed retry and
+ * reaches the caller then.
  */
-function outdated(state: string | undefined, ranBefore: boolean): boolean {
-  return state === '0A000' || (ranBefore && state !== undefined && state.startsWith('42'));
-}
+const outdated = (state: string | undefined): boolean =>
+  state === '0A000' || (state !== undefined && state.startsWith('42') && state !== '42501');
+
+/** Node's socket error codes carry no SQLSTATE meaning; a failure without any code came from pg itself. */
+const clientSideFailure = (state: string | undefined): boolean => state === undefined;
 
 export interface NamingPoolOptions {
   /** The pool stopped naming statements after repeated pooler symptoms (above); called once. */
   onNamingOff?: (detail: string) => void;
+  /** A stale named statement was met: every connection of the pool is replaced (for a log line or a metric). */
+  onStale?: (err: unknown) => void;
 }
 
 /** What the wrapper keeps per pooled pg client (a WeakMap, so the wrapper is made once per client). */
 interface ClientState {
   wrapped: PostgresPoolClient;
-  /** Names this session has run successfully. */
-  ran: Set<string>;
-  inTransaction: boolean;
+  /** The pool's staleness generation when this client was opened: an older one is replaced at its next checkout. */
+  generation: number;
   /** Its named statements no longer fit: destroyed on release instead of going back to the pool. */
   stale: boolean;
 }
@@ -77,28 +84,33 @@ const asKysely = <R>(result: Promise<pg.QueryResult>): Promise<PostgresQueryResu
 /**
  * The pool Kysely gets: each checked-out client runs registered statements by name, everything else as given.
  *
- * A named statement that fails because the session's statements went stale (a migration, a pooler; above) is run
- * again unnamed on the same connection when no transaction is open, which is safe because PostgreSQL refuses such a
- * statement before executing it: the caller sees the result, never the error. Inside a transaction the error stands
- * (the transaction is already aborted), as an error answered 503 (src/db/errors.ts). Either way the client is destroyed
- * on release, so its pool's next connection prepares afresh. A client-side failure of a named query (a value pg
- * could not serialise) also retires the client: pg then closes the statement but still believes it prepared.
+ * A named statement that fails as stale (a migration, a pooler; above) outside a transaction runs again unnamed on
+ * the same connection: a failed statement outside a transaction left nothing behind (its implicit transaction rolled
+ * back), so the caller gets the unnamed run's result or error. Inside a transaction (pg's transaction status after
+ * the error) it fails as an error answered 503 (src/db/errors.ts), since the transaction is aborted. Then every
+ * connection the pool holds is replaced: the one that met it on release, the others at their next checkout, so after
+ * a migration only the transactions already under way on old connections can fail. A client-side failure of a named
+ * query (a value pg could not serialise, a dropped socket) retires its connection too: pg then closes the statement
+ * but still believes it prepared.
  */
 export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, ClientState>();
   let naming = true;
-  let poolerSymptoms = 0;
+  let generation = 0;
+  const symptoms: number[] = [];
 
   function poolerSymptom(err: unknown): void {
-    if (!naming || ++poolerSymptoms < POOLER_SYMPTOMS_BEFORE_OFF) return;
+    const now = Date.now();
+    symptoms.push(now);
+    while (symptoms.length > 0 && (symptoms[0] ?? now) < now - POOLER_WINDOW_MS) symptoms.shift();
+    if (!naming || symptoms.length < POOLER_SYMPTOMS_BEFORE_OFF) return;
     naming = false;
     opts.onNamingOff?.(err instanceof Error ? err.message : String(err));
   }
 
   function wrap(client: pg.PoolClient): ClientState {
     const state: ClientState = {
-      ran: new Set(),
-      inTransaction: false,
+      generation,
       stale: false,
       wrapped: { query, release: (destroy?: boolean) => client.release(destroy === true || state.stale) },
     };
@@ -111,38 +123,32 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
     ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
       // A cursor (Kysely's streamQuery) is a pg Submittable; it runs as it is.
       if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as unknown as pg.Submittable) as never;
-      const text = sqlOrCursor;
       const values = parameters as unknown[];
-      trackTransaction(text);
-      const name = naming && !state.stale ? names.get(text) : undefined;
-      if (!name) return asKysely<R>(client.query(text, values));
-      return asKysely<R>(runNamed(name, text, values));
+      const name = naming && !state.stale ? names.get(sqlOrCursor) : undefined;
+      if (!name) return asKysely<R>(client.query(sqlOrCursor, values));
+      return asKysely<R>(runNamed(name, sqlOrCursor, values));
     }
 
     async function runNamed(name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
       try {
-        const result = await client.query({ name, text, values });
-        state.ran.add(name);
-        return result;
+        return await client.query({ name, text, values });
       } catch (err) {
         const code = sqlState(err);
         const pooler = POOLER_STATES.has(code ?? '');
-        // No SQLSTATE and no socket error code: pg failed before sending (see above).
-        const clientSide = code === undefined;
-        if (!pooler && !clientSide && !outdated(code, state.ran.has(name))) throw err;
+        if (clientSideFailure(code)) {
+          state.stale = true;
+          throw err;
+        }
+        if (!pooler && !outdated(code)) throw err;
         state.stale = true;
+        // Every other connection of the pool holds the same statements: replace them before they meet it too.
+        if (state.generation === generation) generation++;
+        opts.onStale?.(err);
         if (pooler) poolerSymptom(err);
-        if (clientSide) throw err;
-        // The transaction is aborted: it fails whole, answered 503 like any passing database failure.
-        if (state.inTransaction) throw new Error(STALE_STATEMENT_MESSAGE, { cause: err });
+        // 'I': idle, outside a transaction (pg's ReadyForQuery status after the error).
+        if (client.getTransactionStatus() !== 'I') throw new Error(STALE_STATEMENT_MESSAGE, { cause: err });
         return client.query(text, values);
       }
-    }
-
-    /** Kysely opens and ends transactions with these texts (its PostgresDriver); savepoints leave the state as is. */
-    function trackTransaction(text: string): void {
-      if (text === 'begin' || text.startsWith('start transaction')) state.inTransaction = true;
-      else if (text === 'commit' || text === 'rollback') state.inTransaction = false;
     }
 
     return state;
@@ -150,15 +156,17 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
 
   return {
     async connect(): Promise<PostgresPoolClient> {
-      const client = await pool.connect();
-      let state = clients.get(client);
-      if (!state) {
-        state = wrap(client);
-        clients.set(client, state);
+      for (;;) {
+        const client = await pool.connect();
+        let state = clients.get(client);
+        if (!state) {
+          state = wrap(client);
+          clients.set(client, state);
+        }
+        if (state.generation === generation) return state.wrapped;
+        // Opened before a stale statement was met on this pool: its statements are stale too.
+        client.release(true);
       }
-      // A client back from the pool is outside any transaction (Kysely ends each before releasing).
-      state.inTransaction = false;
-      return state.wrapped;
     },
     end: () => pool.end(),
   };

@@ -39,6 +39,8 @@ export interface PostgresOptions {
   preparedStatements?: boolean;
   /** Named statements were turned off for this process after repeated pooler symptoms (src/db/named-statements.ts). */
   onPreparedStatementsOff?: (detail: string) => void;
+  /** A stale named statement was met (a migration, a pooler); the pool's connections are being replaced. */
+  onPreparedStatementsStale?: (err: unknown) => void;
   /** A connection failed outside any query (the server went away); the pool replaces it by itself. */
   onConnectionError?: (err: Error) => void;
 }
@@ -81,6 +83,7 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
           ? pool
           : namingPool(pool, {
               ...(opts.onPreparedStatementsOff ? { onNamingOff: opts.onPreparedStatementsOff } : {}),
+              ...(opts.onPreparedStatementsStale ? { onStale: opts.onPreparedStatementsStale } : {}),
             }),
     }),
   });

@@ -1,14 +1,14 @@
 // Named (server-side prepared) statements: the registered hot statements run by name, everything else as given; a
 // statement gone stale (a migration changed a table it reads, a pooler or DEALLOCATE dropped it) runs again unnamed
 // outside a transaction, fails a transaction as "unavailable" (503), and its connection is replaced.
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { CreateIncidentInput } from '../../schema/index.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from '../../src/db/errors.js';
+import { isDatabaseUnavailable, sqlState as sqlStateOf } from '../../src/db/errors.js';
 import { findIncident, insertIncidentWithEntry } from '../../src/db/incidents.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
-import { POOLER_SYMPTOMS_BEFORE_OFF, statementName } from '../../src/db/named-statements.js';
+import { nameStatement, POOLER_SYMPTOMS_BEFORE_OFF, statementName } from '../../src/db/named-statements.js';
 import { connectPostgres } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/types.js';
 import { createScratchDatabase, DB_LABEL, POSTGRES_URL, startTestApp, type TestServer } from './harness.js';
@@ -117,7 +117,10 @@ describe(`named statements (${DB_LABEL})`, () => {
   });
 
   it('answers through a migration that changes a column type (a class 42 error for the old statement)', async () => {
-    const db = connectPostgres(scratch.url, { poolSize: 1 });
+    // One session ran the insert six times; another only once, and that run failed after the statement was parsed
+    // (a NUL character: 22021), so the session holds it without ever having run it to the end.
+    const ran = connectPostgres(scratch.url, { poolSize: 1 });
+    const failed = connectPostgres(scratch.url, { poolSize: 1 });
     const input: CreateIncidentInput = {
       title: 't',
       description: '',
@@ -127,14 +130,19 @@ describe(`named statements (${DB_LABEL})`, () => {
       metadata: {},
     };
     try {
-      for (let i = 0; i < 6; i++) await insertIncidentWithEntry(db, input);
+      for (let i = 0; i < 6; i++) await insertIncidentWithEntry(ran, input);
+      expect(sqlStateOf(await rejection(insertIncidentWithEntry(failed, { ...input, title: 'a\u0000b' })))).toBe(
+        '22021',
+      );
       // The statement was parsed with its tags parameter as text[]; the column is now jsonb, which text[] has no
       // assignment cast to (42804, raised before the result type is compared).
       await elsewhere('alter table incidents alter column tags drop default');
       await elsewhere('alter table incidents alter column tags type jsonb using to_jsonb(tags)');
       try {
-        expect((await insertIncidentWithEntry(db, input)).incident.title).toBe('t');
-        expect((await insertIncidentWithEntry(db, input)).incident.title).toBe('t');
+        for (const db of [ran, failed]) {
+          expect((await insertIncidentWithEntry(db, input)).incident.title).toBe('t');
+          expect((await insertIncidentWithEntry(db, input)).incident.title).toBe('t');
+        }
       } finally {
         // Back (a JSON array of strings as an array literal; this file's incidents have plain tags).
         await elsewhere(
@@ -142,6 +150,27 @@ describe(`named statements (${DB_LABEL})`, () => {
         );
         await elsewhere(`alter table incidents alter column tags set default '{}'::text[]`);
       }
+    } finally {
+      await ran.destroy();
+      await failed.destroy();
+    }
+  });
+
+  it('gives the caller a genuine error of a named statement, and retires a connection pg failed on', async () => {
+    const db = connectPostgres(scratch.url, { poolSize: 1 });
+    try {
+      // A statement that is simply wrong (no such table): the unnamed retry meets the same error, which the caller gets.
+      const wrong = 'select * from named_statement_no_such_table where id = $1';
+      nameStatement(wrong);
+      expect(sqlStateOf(await rejection(db.executeQuery(CompiledQuery.raw(wrong, [incidentId]))))).toBe('42P01');
+      expect((await findIncident(db, incidentId))?.id).toBe(incidentId);
+      // A value pg cannot serialise fails before anything is sent; pg then believes in a statement it closed, so the
+      // connection is replaced and the next request works.
+      const before = await backendPid(db);
+      const circular = { toPostgres: (): unknown => circular };
+      await rejection(findIncident(db, circular as unknown as string));
+      expect((await findIncident(db, incidentId))?.id).toBe(incidentId);
+      expect(await backendPid(db)).not.toBe(before);
     } finally {
       await db.destroy();
     }
@@ -184,6 +213,8 @@ describe(`named statements (${DB_LABEL})`, () => {
       // A symptom every other round: the session that met one is replaced, and the new one prepares afresh.
       for (let i = 0; i < 2 * POOLER_SYMPTOMS_BEFORE_OFF + 2; i++) {
         expect((await findIncident(db, incidentId))?.id).toBe(incidentId);
+        // Symptoms so far: one every other round from the second on; naming stays on until the last of them.
+        if (i === 2 * (POOLER_SYMPTOMS_BEFORE_OFF - 1)) expect(off).toHaveLength(0);
         await sql`deallocate all`.execute(db);
       }
       expect(off).toHaveLength(1);
@@ -203,7 +234,7 @@ describe(`named statements through the API (${DB_LABEL})`, () => {
   });
   afterAll(() => s?.stop());
 
-  it('answers every request while another instance migrates a table its statements read', async () => {
+  it('answers every request, reads and writes, while another instance migrates a table its statements read', async () => {
     const created = await s.api('/api/incidents/', { json: { title: 'stale', severity: 'low', source: 'test' } });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
@@ -211,8 +242,22 @@ describe(`named statements through the API (${DB_LABEL})`, () => {
     for (let i = 0; i < 6; i++) {
       const statuses = await Promise.all(Array.from({ length: 4 }, () => s.api(`/api/incidents/${id}`)));
       expect(statuses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      const writes = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          s.api(`/api/incidents/${id}/severity`, { method: 'PATCH', json: { severity: 'low' } }),
+        ),
+      );
+      expect(writes.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     }
     await sql`alter table incidents add column named_statement_probe integer`.execute(s.database.db);
+    // The first read meets the stale statement (and runs again unnamed); every pooled connection is then replaced,
+    // so writes in transactions (a locked read of the incident first) on the other three do not fail.
+    expect((await s.api(`/api/incidents/${id}`)).status).toBe(200);
+    const severities = ['high', 'medium', 'critical', 'low'];
+    const writes = await Promise.all(
+      severities.map((severity) => s.api(`/api/incidents/${id}/severity`, { method: 'PATCH', json: { severity } })),
+    );
+    expect(writes.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     for (let i = 0; i < 3; i++) {
       const statuses = await Promise.all(Array.from({ length: 4 }, () => s.api(`/api/incidents/${id}`)));
       expect(statuses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
