@@ -3,7 +3,8 @@
 // A migration never changes a column's type in place (add a column, fill it, switch the code over a release, drop
 // the old one): instances still running the previous release hold prepared statements typed for the old column
 // (src/db/named-statements.ts), and some changes (timestamp to timestamptz) would make them write converted values
-// without any error to notice. Adding columns and tables is safe: a stale statement fails and is run again.
+// without any error to notice (test/unit/migrations-rule.test.ts holds to this). Adding columns and tables is safe
+// outside transactions: a stale statement is run again unnamed; a transaction already under way fails with 503.
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-26T1000_initial.js';
 import * as roomFrames from './2026-11-26T1100_room_frames.js';

@@ -12,8 +12,10 @@
 // plan is wrong for a query whose best plan depends on the values (a list filtered on a rare or a common status).
 import { createHash } from 'node:crypto';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import { STALE_STATEMENT_MESSAGE, sqlState } from './errors.js';
+
+const { DatabaseError } = pg;
 
 const names = new Map<string, string>();
 
@@ -35,36 +37,35 @@ export const statementName = (sql: string): string | undefined => names.get(sql)
 
 /**
  * A session that does not hold the statements this client believes it prepared, or holds another's under our name:
- * 26000 "prepared statement does not exist", 42P05 "prepared statement already exists". Both are what a pooler
- * that moves sessions between clients (PgBouncer in transaction mode before 1.21, or with max_prepared_statements =
- * 0) does to named statements.
+ * 26000 "prepared statement does not exist", 42P05 "prepared statement already exists". Nothing in Warroom drops or
+ * reuses statement names (no DEALLOCATE, no DISCARD), so either means a pooler that moves sessions between clients
+ * (PgBouncer in transaction mode before 1.21, or with max_prepared_statements = 0): naming stops for the process at
+ * the first one, and says so.
  */
 const POOLER_STATES = new Set(['26000', '42P05']);
-/**
- * This many pooler symptoms within POOLER_WINDOW_MS turn naming off for the rest of the process (said once): such a
- * pooler would otherwise cost a retry and a reconnection every few requests.
- */
-export const POOLER_SYMPTOMS_BEFORE_OFF = 3;
-const POOLER_WINDOW_MS = 10 * 60_000;
 
 /**
- * How a named statement fails once the schema changed under it: PostgreSQL re-checks a prepared statement after a
- * schema change with the parameter types it inferred at parse time, so a newer instance's migration that changes the
- * columns a `select *` returns fails it with 0A000 ("cached plan must not change result type"), and one that changes
- * a column's type with a class 42 error (42804 datatype mismatch, ...). Not 42501 (insufficient privilege), which is
- * a permission, not a stale statement. A genuine class 42 error of a statement is met again by the unnamed retry and
- * reaches the caller then.
+ * How a named statement fails once a migration changed the schema under it. PostgreSQL re-checks a prepared
+ * statement after a schema change by analysing its text again, so names of tables and columns are looked up afresh
+ * and fail the same way unnamed; what it keeps are the parameter types inferred when the statement was prepared and
+ * the shape of its result. So: 0A000 "cached plan must not change result type" (a column added to a table a
+ * `select *` reads), and the errors of a parameter whose column changed type: 42804 datatype mismatch, 42883 no such
+ * operator or function for the old type, 42846 cannot coerce, 42725 ambiguous function. Any other error is the
+ * statement's own and reaches the caller as it is.
  */
-const outdated = (state: string | undefined): boolean =>
-  state === '0A000' || (state !== undefined && state.startsWith('42') && state !== '42501');
+function outdated(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code === '0A000') return err instanceof Error && err.message.includes('cached plan must not change result type');
+  return code === '42804' || code === '42883' || code === '42846' || code === '42725';
+}
 
-/** Node's socket error codes carry no SQLSTATE meaning; a failure without any code came from pg itself. */
-const clientSideFailure = (state: string | undefined): boolean => state === undefined;
+/** Stale statements met within this long make one log line (a rolling upgrade meets them on every connection). */
+const STALE_LOG_INTERVAL_MS = 30_000;
 
 export interface NamingPoolOptions {
-  /** The pool stopped naming statements after repeated pooler symptoms (above); called once. */
+  /** The pool stopped naming statements: a pooler symptom (above); called once. */
   onNamingOff?: (detail: string) => void;
-  /** A stale named statement was met: every connection of the pool is replaced (for a log line or a metric). */
+  /** A stale named statement was met and the pool's connections are being replaced; at most every 30 s. */
   onStale?: (err: unknown) => void;
 }
 
@@ -84,26 +85,41 @@ const asKysely = <R>(result: Promise<pg.QueryResult>): Promise<PostgresQueryResu
 /**
  * The pool Kysely gets: each checked-out client runs registered statements by name, everything else as given.
  *
- * A named statement that fails as stale (a migration, a pooler; above) outside a transaction runs again unnamed on
- * the same connection: a failed statement outside a transaction left nothing behind (its implicit transaction rolled
- * back), so the caller gets the unnamed run's result or error. Inside a transaction (pg's transaction status after
- * the error) it fails as an error answered 503 (src/db/errors.ts), since the transaction is aborted. Then every
- * connection the pool holds is replaced: the one that met it on release, the others at their next checkout, so after
- * a migration only the transactions already under way on old connections can fail. A client-side failure of a named
- * query (a value pg could not serialise, a dropped socket) retires its connection too: pg then closes the statement
- * but still believes it prepared.
+ * A named statement that fails as outdated (above) outside a transaction runs again unnamed on the same connection:
+ * outside a transaction every statement `pg` sends ends with its own Sync, so the failed one ran in an implicit
+ * transaction that rolled back whole (triggers and CTEs included), and the caller gets the unnamed run's result. If
+ * the unnamed run fails the same way, the error was the statement's own, and nothing else happens. If it differs
+ * (or succeeds), the statement was stale: its connection is destroyed on release and every other connection of the
+ * pool at its next checkout, so after a migration only transactions already under way on old connections can fail;
+ * such a failure inside a transaction is answered 503 (src/db/errors.ts). A pooler symptom (above) turns naming off
+ * and is run again unnamed likewise. A failure that is not PostgreSQL's (pg could not serialise a value) retires its
+ * connection: pg then closes the statement but still believes it prepared.
+ *
+ * Whether a transaction is open is pg's transaction status as of the last ReadyForQuery, which, when the error
+ * arrives, may still be the one from before the failed statement: for a statement that neither opens nor ends a
+ * transaction (no registered one does) the two agree on "idle" or not. pg's pipeline mode, which would break that,
+ * is not used.
  */
 export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, ClientState>();
   let naming = true;
   let generation = 0;
-  const symptoms: number[] = [];
+  let lastStaleLog = -Infinity;
 
-  function poolerSymptom(err: unknown): void {
+  function staleMet(state: ClientState, err: unknown): void {
+    state.stale = true;
+    // Every other connection of the pool holds the same statements: replace them before they meet it too.
+    if (state.generation === generation) generation++;
     const now = Date.now();
-    symptoms.push(now);
-    while (symptoms.length > 0 && (symptoms[0] ?? now) < now - POOLER_WINDOW_MS) symptoms.shift();
-    if (!naming || symptoms.length < POOLER_SYMPTOMS_BEFORE_OFF) return;
+    if (now - lastStaleLog >= STALE_LOG_INTERVAL_MS) {
+      lastStaleLog = now;
+      opts.onStale?.(err);
+    }
+  }
+
+  function poolerMet(state: ClientState, err: unknown): void {
+    state.stale = true;
+    if (!naming) return;
     naming = false;
     opts.onNamingOff?.(err instanceof Error ? err.message : String(err));
   }
@@ -133,21 +149,31 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
       try {
         return await client.query({ name, text, values });
       } catch (err) {
-        const code = sqlState(err);
-        const pooler = POOLER_STATES.has(code ?? '');
-        if (clientSideFailure(code)) {
+        if (!(err instanceof DatabaseError)) {
           state.stale = true;
           throw err;
         }
-        if (!pooler && !outdated(code)) throw err;
-        state.stale = true;
-        // Every other connection of the pool holds the same statements: replace them before they meet it too.
-        if (state.generation === generation) generation++;
-        opts.onStale?.(err);
-        if (pooler) poolerSymptom(err);
-        // 'I': idle, outside a transaction (pg's ReadyForQuery status after the error).
-        if (client.getTransactionStatus() !== 'I') throw new Error(STALE_STATEMENT_MESSAGE, { cause: err });
-        return client.query(text, values);
+        const pooler = POOLER_STATES.has(err.code ?? '');
+        if (!pooler && !outdated(err)) throw err;
+        if (client.getTransactionStatus() !== 'I') {
+          if (pooler) poolerMet(state, err);
+          else staleMet(state, err);
+          // The transaction is aborted: it fails whole, answered 503 like any passing database failure.
+          throw new Error(STALE_STATEMENT_MESSAGE, { cause: err });
+        }
+        let again: pg.QueryResult;
+        try {
+          again = await client.query(text, values);
+        } catch (retryErr) {
+          // The same error unnamed: the statement's own, not a stale one.
+          if (!pooler && retryErr instanceof DatabaseError && retryErr.code === err.code) throw retryErr;
+          if (pooler) poolerMet(state, err);
+          else staleMet(state, err);
+          throw retryErr;
+        }
+        if (pooler) poolerMet(state, err);
+        else staleMet(state, err);
+        return again;
       }
     }
 
