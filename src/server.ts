@@ -68,7 +68,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     onPreparedStatementsOff: (detail) =>
       logger.warn(
         { detail },
-        'prepared statements turned off until restart: database sessions kept losing them (a pooler in transaction ' +
+        'prepared statements turned off until restart: a database session lost them (a pooler in transaction ' +
           'mode?); set DB_PREPARED_STATEMENTS=off to keep them off',
       ),
     onPreparedStatementsStale: (err) =>

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
-import { STALE_STATEMENT_MESSAGE, sqlState } from './errors.js';
+import { STALE_STATEMENT_MESSAGE } from './errors.js';
 
 const { DatabaseError } = pg;
 
@@ -53,9 +53,8 @@ const POOLER_STATES = new Set(['26000', '42P05']);
  * operator or function for the old type, 42846 cannot coerce, 42725 ambiguous function. Any other error is the
  * statement's own and reaches the caller as it is.
  */
-function outdated(err: unknown): boolean {
-  const code = sqlState(err);
-  if (code === '0A000') return err instanceof Error && err.message.includes('cached plan must not change result type');
+function outdated({ code, message }: pg.DatabaseError): boolean {
+  if (code === '0A000') return message.includes('cached plan must not change result type');
   return code === '42804' || code === '42883' || code === '42846' || code === '42725';
 }
 
@@ -155,25 +154,22 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
         }
         const pooler = POOLER_STATES.has(err.code ?? '');
         if (!pooler && !outdated(err)) throw err;
+        const retire = (): void => (pooler ? poolerMet : staleMet)(state, err);
         if (client.getTransactionStatus() !== 'I') {
-          if (pooler) poolerMet(state, err);
-          else staleMet(state, err);
+          retire();
           // The transaction is aborted: it fails whole, answered 503 like any passing database failure.
           throw new Error(STALE_STATEMENT_MESSAGE, { cause: err });
         }
-        let again: pg.QueryResult;
         try {
-          again = await client.query(text, values);
+          const again = await client.query(text, values);
+          retire();
+          return again;
         } catch (retryErr) {
           // The same error unnamed: the statement's own, not a stale one.
           if (!pooler && retryErr instanceof DatabaseError && retryErr.code === err.code) throw retryErr;
-          if (pooler) poolerMet(state, err);
-          else staleMet(state, err);
+          retire();
           throw retryErr;
         }
-        if (pooler) poolerMet(state, err);
-        else staleMet(state, err);
-        return again;
       }
     }
 

@@ -37,7 +37,7 @@ export interface PostgresOptions {
    * pooler that cannot keep them: PgBouncer in transaction mode before 1.21, or with `max_prepared_statements = 0`.
    */
   preparedStatements?: boolean;
-  /** Named statements were turned off for this process after repeated pooler symptoms (src/db/named-statements.ts). */
+  /** Named statements were turned off for this process: a pooler lost them (src/db/named-statements.ts). */
   onPreparedStatementsOff?: (detail: string) => void;
   /** A stale named statement was met (a migration, a pooler); the pool's connections are being replaced. */
   onPreparedStatementsStale?: (err: unknown) => void;
