@@ -38,6 +38,9 @@ export function serializeError(err: unknown): unknown {
     // For a value that is not an Error, pino returns that value itself.
     if (out !== err && typeof out === 'object' && out !== null && 'type' in out && typeof out.type === 'string') {
       out.type = out.type.replace(/(?<=Error)\d+$/, '');
+      // pg-pool attaches the whole pg Client to an idle connection's error (`err.client`): kilobytes of connection
+      // state, the backend's query-cancel key among it. pino's serializer copies every enumerable property.
+      if ('client' in out) delete out.client;
     }
     return out;
   } catch {

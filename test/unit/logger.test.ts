@@ -24,6 +24,16 @@ describe('serializeError', () => {
     expect(serializeError(new RE2('x'))).toMatchObject({ type: 'RE2' });
     expect(serializeError(new ErrorV2('x'))).toMatchObject({ type: 'ErrorV2' });
   });
+  it("leaves out the pg Client pg-pool attaches to an idle connection's error (its cancel key among it)", () => {
+    const err = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+      client: { processID: 1234, secretKey: 5678 },
+    });
+    const out = serializeError(err);
+    expect(out).toMatchObject({ type: 'Error', code: '57P01' });
+    expect(out).not.toHaveProperty('client');
+    expect(err.client.secretKey).toBe(5678);
+  });
   it('passes through what is not an Error (an unhandled rejection may carry anything) without throwing', () => {
     for (const reason of ['a plain string reason', null, undefined, 42, { code: 1 }]) {
       expect(() => serializeError(reason)).not.toThrow();
