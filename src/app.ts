@@ -14,6 +14,7 @@ import type { AnalysisScheduler } from './analysis/runtime/service.js';
 import type { AlertService } from './alerts/service.js';
 import { mountAlertWebhooks } from './http/alert-webhooks.js';
 import { KnownIncidents } from './db/events.js';
+import { IncidentInsertQueue } from './db/incident-insert-queue.js';
 import type { Database } from './db/types.js';
 import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   let openapi: string | undefined;
 
   const knownIncidents = new KnownIncidents();
+  const incidentInserts = new IncidentInsertQueue(deps.db);
   const contextFor = (c: HonoContext<AppEnv>): Context => {
     const log = c.get('log');
     return {
@@ -102,6 +104,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
       analysis: deps.analysis,
       auth: deps.auth,
       knownIncidents,
+      incidentInserts,
       // Set by `authenticate` on every route that reaches a procedure; were it ever missing, nothing is granted.
       access: c.get('access') ?? { enforced: true },
       get logger() {

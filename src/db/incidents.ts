@@ -1,106 +1,126 @@
 // Query functions for the incidents table. `db` first, so a transaction passes straight through.
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { CompiledQuery, sql, type Kysely, type Updateable } from 'kysely';
 import type { CreateIncidentInput, IncidentStatus, Severity } from '../../schema/index.js';
 import { microIso } from './events.js';
+import { nameStatement } from './named-statements.js';
 import { prepare } from './prepared.js';
 import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types.js';
 
 /** The title of the timeline entry every new incident starts with (metrics count creations by it). */
 export const INCIDENT_CREATED_TITLE = 'Incident created';
 
-/**
- * Inserts the incident and its "Incident created" timeline entry in ONE statement (two data-modifying CTEs):
- * atomic without a transaction, and one round trip instead of four.
- */
-const insertWithEntry = prepare(
-  (
-    db,
-    title: string,
-    description: string,
-    severity: string,
-    source: string,
-    tags: string[],
-    metadata: string,
-    actor: string,
-  ) =>
-    db
-      .with('i', (q) =>
-        q
-          .insertInto('incidents')
-          .values({
-            title,
-            description,
-            severity,
-            source,
-            tags,
-            metadata,
-          })
-          .returningAll(),
-      )
-      .with('t', (q) =>
-        q
-          .insertInto('timeline_entries')
-          .columns(['incident_id', 'entry_type', 'title', 'description', 'actor'])
-          .expression((eb) =>
-            eb
-              .selectFrom('i')
-              .select((_eb) => [
-                'i.id',
-                sql.lit('system_event').as('entry_type'),
-                sql.lit(INCIDENT_CREATED_TITLE).as('title'),
-                sql<string>`i.severity || ' incident "' || i.title || '" reported by ' || i.source`.as('description'),
-                sql<string>`${actor}::text`.as('actor'),
-              ]),
-          )
-          .returningAll(),
-      )
-      .selectFrom(['i', 't'])
-      .selectAll('i')
-      .select([
-        't.id as t_id',
-        't.entry_type as t_entry_type',
-        't.title as t_title',
-        't.description as t_description',
-        't.actor as t_actor',
-        't.metadata as t_metadata',
-        't.timestamp as t_timestamp',
-        't.seq as t_seq',
-      ]),
-  ['__title__', '__description__', '__severity__', '__source__', ['__tags__'], '__metadata__', '__actor__'] as const,
-);
+/** One incident to insert, with who created it (for its first timeline entry). */
+export interface IncidentInsert {
+  input: CreateIncidentInput;
+  /** Who created it, for the timeline entry: the API key's name, or the incident's source on an open server. */
+  actor: string;
+}
 
+/** What inserting an incident writes: the incident and its "Incident created" timeline entry. */
+export interface InsertedIncident {
+  incident: IncidentRow;
+  entry: TimelineRow;
+}
+
+/**
+ * Inserts incidents and their "Incident created" timeline entries in ONE statement (two data-modifying CTEs), the
+ * rows passed as one JSON array ($1) and expanded by json_to_recordset, as the event batch insert does
+ * (src/db/events.ts): atomic without a transaction, one round trip for any number of incidents. Ids are made by the
+ * caller, so results are matched by id. Each incident is stamped with clock_timestamp() in `r` (a CTE with a volatile
+ * function is computed once, never inlined), so incidents inserted together keep creation times in the order given (ties possible within the clock's resolution), as separate statements would have, rather than one
+ * transaction start time for all; updated_at starts equal to created_at.
+ */
+const INSERT_INCIDENTS_SQL = `with r as (
+  select r.*, clock_timestamp() as t
+  from json_to_recordset($1::json) as r(id uuid, title text, description text, severity text, source text,
+    tags text[], metadata jsonb, actor text)
+), i as (
+  insert into incidents (id, title, description, severity, source, tags, metadata, created_at, updated_at)
+  select id, title, description, severity, source, tags, metadata, t, t from r
+  returning *
+), e as (
+  insert into timeline_entries (incident_id, entry_type, title, description, actor)
+  select i.id, 'system_event', '${INCIDENT_CREATED_TITLE}',
+    i.severity || ' incident "' || i.title || '" reported by ' || i.source, r.actor
+  from i join r on r.id = i.id
+  returning *
+)
+select i.*, e.id as t_id, e.entry_type as t_entry_type, e.title as t_title, e.description as t_description,
+  e.actor as t_actor, e.metadata as t_metadata, e.timestamp as t_timestamp, e.seq as t_seq
+from i join e on e.incident_id = i.id`;
+// Fixed text with a plan no row changes: PostgreSQL may parse and plan it once per connection.
+nameStatement(INSERT_INCIDENTS_SQL);
+
+type InsertedRow = IncidentRow & {
+  t_id: string;
+  t_entry_type: string;
+  t_title: string;
+  t_description: string;
+  t_actor: string;
+  t_metadata: Record<string, unknown>;
+  t_timestamp: Date;
+  t_seq: string;
+};
+
+/**
+ * Inserts `rows` with one statement, atomically (all or none); returns what each wrote, in the order of `rows`.
+ * Throws what the database throws (nothing is then written).
+ */
+export async function insertIncidentsWithEntries(
+  db: Kysely<Database>,
+  rows: readonly IncidentInsert[],
+): Promise<InsertedIncident[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map(() => randomUUID());
+  const json = JSON.stringify(
+    rows.map(({ input, actor }, k) => ({
+      id: ids[k],
+      title: input.title,
+      description: input.description,
+      severity: input.severity,
+      source: input.source,
+      tags: input.tags,
+      metadata: input.metadata,
+      actor,
+    })),
+  );
+  const { rows: out } = await db.executeQuery<InsertedRow>(CompiledQuery.raw(INSERT_INCIDENTS_SQL, [json]));
+  const byId = new Map<string, InsertedIncident>();
+  for (const row of out) {
+    const { t_id, t_entry_type, t_title, t_description, t_actor, t_metadata, t_timestamp, t_seq, ...incident } = row;
+    byId.set(incident.id, {
+      incident,
+      entry: {
+        id: t_id,
+        incident_id: incident.id,
+        entry_type: t_entry_type,
+        title: t_title,
+        description: t_description,
+        actor: t_actor,
+        metadata: t_metadata,
+        timestamp: t_timestamp,
+        seq: t_seq,
+      },
+    });
+  }
+  return ids.map((id) => {
+    const inserted = byId.get(id);
+    if (!inserted) throw new Error(`insert returned no row for incident ${id}`);
+    return inserted;
+  });
+}
+
+/** Inserts one incident and its "Incident created" timeline entry (insertIncidentsWithEntries with one row). */
 export async function insertIncidentWithEntry(
   db: Kysely<Database>,
   input: CreateIncidentInput,
   /** Who created it, for the timeline entry: the API key's name, or the incident's source on an open server. */
   actor: string = input.source,
-): Promise<{ incident: IncidentRow; entry: TimelineRow }> {
-  const [row] = await insertWithEntry(
-    db,
-    input.title,
-    input.description,
-    input.severity,
-    input.source,
-    input.tags,
-    JSON.stringify(input.metadata),
-    actor,
-  );
-  if (!row) throw new Error('insert returned no row');
-  const { t_id, t_entry_type, t_title, t_description, t_actor, t_metadata, t_timestamp, t_seq, ...incident } = row;
-  return {
-    incident,
-    entry: {
-      id: t_id,
-      incident_id: incident.id,
-      entry_type: t_entry_type,
-      title: t_title,
-      description: t_description,
-      actor: t_actor,
-      metadata: t_metadata,
-      timestamp: t_timestamp,
-      seq: t_seq,
-    },
-  };
+): Promise<InsertedIncident> {
+  const [inserted] = await insertIncidentsWithEntries(db, [{ input, actor }]);
+  if (!inserted) throw new Error('insert returned no row');
+  return inserted;
 }
 
 const findById = prepare((db, id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id), [

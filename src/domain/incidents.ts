@@ -1,6 +1,7 @@
 // Incident rules: creation, lookup and status changes, each change written to the timeline in the same transaction.
 import type { Kysely } from 'kysely';
 import type { CreateIncidentInput, Incident, IncidentStatus, Severity, TimelineEntry } from '../../schema/index.js';
+import type { IncidentInsertQueue } from '../db/incident-insert-queue.js';
 import { findIncident, insertIncidentWithEntry, updateIncident } from '../db/incidents.js';
 import { toIncident, toTimelineEntry } from '../db/rows.js';
 import { insertTimelineEntry } from '../db/timeline.js';
@@ -14,13 +15,20 @@ export interface Change {
   timeline: TimelineEntry[];
 }
 
-/** Creates an incident; `actor` (the API key's name) is recorded on its first timeline entry, else its source. */
+/**
+ * Creates an incident; `actor` (the API key's name) is recorded on its first timeline entry, else its source.
+ * Outside a transaction, `inserts` (when given) writes it together with other creates arriving at the same time.
+ */
 export async function createIncident(
   db: Kysely<Database>,
   input: CreateIncidentInput,
-  actor?: string,
+  actor: string = input.source,
+  inserts?: IncidentInsertQueue,
 ): Promise<Change> {
-  const { incident, entry } = await insertIncidentWithEntry(db, input, actor);
+  const { incident, entry } =
+    inserts && !db.isTransaction
+      ? await inserts.insert({ input, actor })
+      : await insertIncidentWithEntry(db, input, actor);
   return { incident: toIncident(incident), timeline: [toTimelineEntry(entry)] };
 }
 

@@ -41,7 +41,7 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .input(CreateIncidentInput)
       .output(output(Incident))
       .mutation(async ({ ctx, input }) => {
-        const change = await createIncident(ctx.db, input, ctx.access.principal?.name);
+        const change = await createIncident(ctx.db, input, ctx.access.principal?.name, ctx.incidentInserts);
         publishChange(ctx.changes, change);
         ctx.analysis.schedule(change.incident.id, 'create');
         return change.incident;

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnalysisScheduler } from '../analysis/runtime/service.js';
 import type { KnownIncidents } from '../db/events.js';
+import type { IncidentInsertQueue } from '../db/incident-insert-queue.js';
 import type { Database } from '../db/types.js';
 import type { Access, Authenticator } from '../domain/access.js';
 import type { ChangeSink } from '../domain/changes.js';
@@ -18,6 +19,8 @@ export interface AppDeps {
   auth: Authenticator;
   /** Incidents known to exist, so ingest can skip checking them (src/db/events.ts). */
   knownIncidents: KnownIncidents;
+  /** Writes concurrent incident creates together (src/db/incident-insert-queue.ts). */
+  incidentInserts: IncidentInsertQueue;
 }
 
 /**
