@@ -2,7 +2,7 @@
 // and an integration's settings. Senders' own formats (Alertmanager, Grafana, PagerDuty, Datadog) are validated in
 // src/integrations/, next to the code that reads them; only Warroom's own shapes live here.
 import { z } from 'zod';
-import { STORABLE_TEXT_ERROR, Timestamp, TimestampInput, storableText } from './common.js';
+import { STORABLE_TEXT_ERROR, SourceText, Timestamp, TimestampInput, storableText } from './common.js';
 
 export const INTEGRATION_KINDS = ['alertmanager', 'grafana', 'pagerduty', 'datadog', 'generic'] as const;
 export const IntegrationKind = z
@@ -114,7 +114,7 @@ export const GenericAlert = z
       description:
         "The sender's severity, mapped to Warroom's five levels (critical/crit/page/p1/sev1 → critical, error/high/major/p2 → high, warning/warn/p3 → medium, low/p4 → low, info/none/p5 → info); missing → the integration's default",
     }),
-    source: text(200).default('generic').meta({ description: 'The system the alert is about' }),
+    source: SourceText('generic', 'The system the alert is about'),
     group_key: text(1024)
       .optional()
       .meta({ description: "The sender's own grouping; default `source`. The integration's group_by overrides it" }),

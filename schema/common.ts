@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const Uuid = z.uuid({ error: 'must be a UUID' });
 
 /** ISO-8601 UTC timestamp as it travels on the wire (e.g. 2026-11-26T10:00:00.000Z). */
-export const Timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time' });
+export const Timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time', abort: true });
 
 /**
  * The instants a timestamp input may name, once its offset is applied: years 1000 to 9999 UTC. PostgreSQL holds far
@@ -32,6 +32,28 @@ const SUSPECT = /[\0\uD800-\uDFFF]/;
 /** PostgreSQL stores neither a NUL character nor half a surrogate pair; such text is a 400 here, not a 500 later. */
 export const storableText = (s: string): boolean => !SUSPECT.test(s) || (!s.includes('\0') && !LONE_SURROGATE.test(s));
 export const STORABLE_TEXT_ERROR = 'must not contain a NUL (\\u0000) or an unpaired surrogate';
+
+/**
+ * Who sent something, in the sender's words (the `source` of an incident, an event or an alert): trimmed, at most 200
+ * characters;
+ * absent, empty or only spaces, it is `fallback` (a sender templating a missing variable sends ""; stored as "", it
+ * named nothing and matched no `?source=` filter).
+ */
+export const SourceText = (fallback: string, description = 'Who sent it') =>
+  z
+    .string()
+    .trim()
+    .max(200, { error: 'must be at most 200 characters' })
+    .refine(storableText, { error: STORABLE_TEXT_ERROR })
+    .transform((s) => s || fallback)
+    .default(fallback)
+    // zod-openapi documents a transform's input and leaves its default out: put it back.
+    .meta({
+      description: `${description}; absent, empty or only spaces: "${fallback}"`,
+      override: ({ jsonSchema }) => {
+        jsonSchema.default = fallback;
+      },
+    });
 
 /** Every string in a JSON value (keys included) is storable. */
 export function storableJson(v: unknown): boolean {
@@ -155,16 +177,20 @@ export function pageLinkHeaders(params: string, example: string) {
   });
 }
 
-const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+/** Up to 15 digits: always read exactly (a double holds every integer below 2^53, 16 digits). */
+const DECIMAL = /^(0|[1-9][0-9]{0,14})$/;
+/** More digits than DECIMAL takes (16 or more, no leading zero): a number past every limit, said as such. */
+const LONG_DECIMAL = /^[1-9][0-9]{15,}$/;
 
 /**
  * A whole number from the query string (REST sends text) or JSON (tRPC sends a number). Text must be plain decimal
- * digits: `0x10`, `1e2`, ` 5` and `+5` are refused rather than read as some number the client did not write.
+ * digits: `0x10`, `1e2`, ` 5` and `+5` are refused rather than read as some number the client did not write. A
+ * run of digits too long to read exactly is refused as too large, which it is.
  */
 export function queryInt(min: number, max: number, fallback: number) {
   return z
     .preprocess(
-      (v) => (typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v),
+      (v) => (typeof v !== 'string' ? v : DECIMAL.test(v) ? Number(v) : LONG_DECIMAL.test(v) ? max + 1 : v),
       z
         .number({ error: 'must be a whole number written in decimal digits' })
         .int({ error: 'must be a whole number' })

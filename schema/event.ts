@@ -7,6 +7,7 @@ import {
   Metadata,
   MetadataInput,
   STORABLE_TEXT_ERROR,
+  SourceText,
   Timestamp,
   TimestampInput,
   Uuid,
@@ -45,7 +46,7 @@ export const IngestEventInput = IncidentRef.extend({
     .max(16_000, { error: 'must be at most 16000 characters' })
     .refine(storableText, { error: STORABLE_TEXT_ERROR }),
   level: EventLevel.default('info'),
-  source: z.string().trim().max(200).refine(storableText, { error: STORABLE_TEXT_ERROR }).default(UNKNOWN_SOURCE),
+  source: SourceText(UNKNOWN_SOURCE),
   metadata: MetadataInput.default({}),
   timestamp: TimestampInput.optional().meta({ description: "The source's own clock; defaults to the time of ingest" }),
 }).meta({ id: 'IngestEventInput' });

@@ -6,6 +6,7 @@ import {
   Metadata,
   MetadataInput,
   STORABLE_TEXT_ERROR,
+  SourceText,
   StorableString,
   Timestamp,
   Uuid,
@@ -54,7 +55,7 @@ export const CreateIncidentInput = z
     title: Text(500).min(1, { error: 'must not be empty' }),
     description: Text(20_000).default(''),
     severity: Severity.default('medium'),
-    source: Text(200).default('manual'),
+    source: SourceText('manual'),
     tags: z
       .array(Text(100).min(1, { error: 'must not be empty' }))
       .max(50)

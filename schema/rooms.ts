@@ -7,7 +7,7 @@ import { TimelineEntry } from './timeline.js';
 import { IncidentRef, STORABLE_TEXT_ERROR, Timestamp, Uuid, storableText } from './common.js';
 
 export const ChatUser = z
-  .string({ error: 'user must be a string' })
+  .string({ error: (iss) => (iss.input === undefined ? 'user is missing' : 'user must be a string') })
   .trim()
   .min(1, { error: 'user must not be empty' })
   .max(100, { error: 'user must be at most 100 characters' })
@@ -18,7 +18,7 @@ export const ChatInput = z.object({
   type: z.literal('message').optional(),
   user: ChatUser,
   message: z
-    .string({ error: 'message must be a string' })
+    .string({ error: (iss) => (iss.input === undefined ? 'message is missing' : 'message must be a string') })
     .trim()
     .min(1, { error: 'message must not be empty' })
     .max(4000, { error: 'message must be at most 4000 characters' })
@@ -30,6 +30,16 @@ export const PingInput = z.object({ type: z.literal('ping') });
 
 export const ClientFrame = z.union([PingInput, ChatInput]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
+
+/**
+ * Parses a frame from a client: a ping by its `type`, anything else as chat. Checked against the one schema the frame
+ * means rather than the union, whose only complaint about a bad chat frame is "Invalid input": this way the error
+ * frame names what was wrong (a missing `user`, an empty `message`).
+ */
+export function parseClientFrame(json: unknown): z.ZodSafeParseResult<ClientFrame> {
+  const ping = typeof json === 'object' && json !== null && 'type' in json && json.type === 'ping';
+  return ping ? PingInput.safeParse(json) : ChatInput.safeParse(json);
+}
 
 export const MessageFrame = z.object({
   type: z.literal('message'),

@@ -3,7 +3,7 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { ChatUser, ClientFrame, Uuid, describeIssues, toIssues, type ServerFrame } from '../../schema/index.js';
+import { ChatUser, parseClientFrame, Uuid, describeIssues, toIssues, type ServerFrame } from '../../schema/index.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { findIncident } from '../db/incidents.js';
 import type { Database } from '../db/types.js';
@@ -253,7 +253,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
             ws.send(errorFrame('invalid_json', 'frame is not valid JSON'));
             return;
           }
-          const parsed = ClientFrame.safeParse(json);
+          const parsed = parseClientFrame(json);
           if (!parsed.success) {
             const detail = describeIssues(toIssues(parsed.error.issues));
             ws.send(errorFrame('invalid_frame', `expected {"user", "message"}: ${detail}`));

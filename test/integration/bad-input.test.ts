@@ -62,6 +62,11 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     ]) {
       await expect400(await s.api('/api/ingest/events', { json: event({ timestamp }) }), 'timestamp');
     }
+    // Not a date-time at all (no such month, minute or offset): that alone is said, not the range as well.
+    for (const timestamp of ['2026-13-01T00:00:00Z', '2026-01-01T23:60:00Z', '2026-01-01T00:00:00+25:00', 'soon']) {
+      const body = await expect400(await s.api('/api/ingest/events', { json: event({ timestamp }) }), 'timestamp');
+      expect(body.issues?.map((i) => i.message)).toEqual(['must be an ISO-8601 date-time']);
+    }
     expect(await eventCount()).toBe(before);
     await expect400(await s.api(`/api/ingest/events/${incidentId}?before=0001-01-01T00:30:00%2B01:00`), 'before');
     await expect400(await s.api(`/api/ingest/events/${incidentId}?since=0050-06-15T12:30:00Z`), 'since');
@@ -180,6 +185,18 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
       await expect400(await s.api(`/api/ingest/events/${incidentId}?limit=${limit}`), 'limit');
     }
     expect((await s.api(`/api/ingest/events/${incidentId}?limit=16`)).status).toBe(200);
+    // Too many digits to read exactly is too large, and said so; 15 digits are read and compared.
+    for (const [limit, max] of [
+      ['99999999999999999999', 1000],
+      ['10000000000000000', 1000],
+      ['9999999999999999', 1000],
+      ['999999999999999', 1000],
+    ] as const) {
+      const big = await expect400(await s.api(`/api/ingest/events/${incidentId}?limit=${limit}`), 'limit');
+      expect(big.issues?.map((i) => i.message)).toEqual([`must be at most ${max}`]);
+    }
+    const offset = await expect400(await s.api(`/api/incidents/?offset=123456789012345678901234567890`), 'offset');
+    expect(offset.issues?.map((i) => i.message)).toEqual(['must be at most 1000000']);
     const twice = await expect400(await s.api(`/api/incidents/?limit=1&limit=2`));
     expect(twice.message).toContain('"limit" is given more than once');
     await expect400(await s.api(`/api/incidents/?status=open&status=closed`));

@@ -41,6 +41,27 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ level: 'info', metadata: {}, timestamp: '2026-01-02T03:04:05.678Z' });
+    // An empty source names nothing: it takes the default, alone and in a batch, and is stored so.
+    const one = await s.api('/api/ingest/events/', {
+      json: { incident_id: inc.id, event_type: 'log', message: 'a', source: '' },
+    });
+    expect(await one.json()).toMatchObject({ source: 'unknown' });
+    const batch = await s.api('/api/ingest/events/batch', {
+      json: [
+        { incident_id: inc.id, event_type: 'log', message: 'b', source: ' ' },
+        { incident_id: inc.id, event_type: 'log', message: 'c', source: 'api-1' },
+      ],
+    });
+    expect(((await batch.json()) as Array<{ source: string }>).map((e) => e.source)).toEqual(['unknown', 'api-1']);
+    const stored = (await (await s.api(`/api/ingest/events/${inc.id}`)).json()) as Array<{
+      message: string;
+      source: string;
+    }>;
+    expect(Object.fromEntries(stored.map((e) => [e.message, e.source]))).toMatchObject({
+      a: 'unknown',
+      b: 'unknown',
+      c: 'api-1',
+    });
   });
 
   it('404s naming an unknown incident and 400s on bad fields', async () => {

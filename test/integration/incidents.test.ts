@@ -52,6 +52,10 @@ describe(`incidents over REST (${DB_LABEL})`, () => {
   it('applies defaults to optional fields', async () => {
     const inc = await createIncident(s, { title: 'Minimal' });
     expect(inc).toMatchObject({ description: '', severity: 'medium', source: 'manual', tags: [], metadata: {} });
+    // An empty source (a sender templating a missing value) names nothing: it takes the default too.
+    for (const source of ['', '   '])
+      expect(await createIncident(s, { title: 'Blank', source })).toMatchObject({ source: 'manual' });
+    expect(await createIncident(s, { title: 'Named', source: '  grafana ' })).toMatchObject({ source: 'grafana' });
   });
 
   it('rejects bad input with 400 naming each field, and writes nothing', async () => {

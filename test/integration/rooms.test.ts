@@ -152,6 +152,11 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     expect(await a.next('error')).toMatchObject({ code: 'invalid_json' });
     a.send({ user: '', message: 'x' });
     expect((await a.next('error')).message).toContain('user');
+    // A missing field is named, not "Invalid input" (the frame is checked as chat, not against the union).
+    a.send({ message: 'x' });
+    expect((await a.next('error')).message).toBe('expected {"user", "message"}: user: user is missing');
+    a.send({ type: 'message', user: 'x' });
+    expect((await a.next('error')).message).toBe('expected {"user", "message"}: message: message is missing');
     a.send({ user: 'x', message: 'y'.repeat(4001) });
     expect((await a.next('error')).message).toContain('4000');
     a.send([1, 2, 3]);

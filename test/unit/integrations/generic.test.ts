@@ -40,6 +40,11 @@ describe('parseGeneric', () => {
       labels: {},
       starts_at: null,
     });
+    // An empty source names nothing (and would group every such alert together as ""): the default, as if absent.
+    for (const source of ['', '  ']) {
+      const [b] = parseGeneric({ alerts: [{ dedup_key: 'k', title: 't', source }] }, ctx());
+      expect(b).toMatchObject({ source: 'generic', group_key: 'generic' });
+    }
   });
 
   it('group_key field, and group_by over it', () => {
