@@ -16,6 +16,7 @@ import type { Metrics } from '../metrics.js';
 import { receiveAlerts, type WorkDone } from './receive.js';
 import { pruneDeliveryLog, sweep } from './sweeper.js';
 import type { IntegrationInfo } from './work.js';
+import { cutText } from '../text-cut.js';
 
 /** The raw payload kept per delivery, at most (the rest is cut, and the delivery says so). */
 export const MAX_LOGGED_PAYLOAD = 64 * 1024;
@@ -86,7 +87,7 @@ export class AlertService {
       event_type: 'log',
       message: `CHANGE: ${change.summary}`,
       level: 'info',
-      source: change.source.slice(0, 200),
+      source: cutText(change.source, 200),
       metadata: { integration_id: integration.id, integration: integration.name, change: change.details },
       timestamp,
     }));

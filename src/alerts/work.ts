@@ -17,6 +17,7 @@ import { insertTimelineEntry } from '../db/timeline.js';
 import type { AlertGroupRow, AlertRow, Database, IncidentRow, IntegrationRow, TimelineRow } from '../db/types.js';
 import { planTransition } from '../domain/lifecycle.js';
 import { atLeastSeverity, highestSeverity, rankSeverity } from '../integrations/index.js';
+import { cutText } from '../text-cut.js';
 
 /** The integration a unit of work acts for, its settings parsed (defaults applied). */
 export interface IntegrationInfo {
@@ -294,10 +295,10 @@ export class AlertWork {
     const { incident, entry } = await insertIncidentWithEntry(
       this.tx,
       {
-        title: `${first.title}${more}`.slice(0, 500),
-        description: description.slice(0, 20_000),
+        title: cutText(`${first.title}${more}`, 500),
+        description: cutText(description, 20_000),
         severity,
-        source: this.integration.name.slice(0, 200),
+        source: cutText(this.integration.name, 200),
         tags: ['alert', this.integration.kind],
         metadata: {
           integration_id: this.integration.id,
@@ -338,7 +339,7 @@ function describeAlert(a: AlertRow): string {
   const labels = Object.entries(a.labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
-  return `${a.title} (source ${a.source}${labels ? `; ${labels}` : ''})`.slice(0, 2000);
+  return cutText(`${a.title} (source ${a.source}${labels ? `; ${labels}` : ''})`, 2000);
 }
 
 /** The labels every alert shares, with the same value (Alertmanager's commonLabels). */

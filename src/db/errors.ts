@@ -7,7 +7,7 @@ export function sqlState(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Text PostgreSQL cannot store: a NUL character (22021), or a \\u0000 / unpaired surrogate in JSON (22P05). */
+/** Text PostgreSQL cannot store: a NUL character (22021), or \\u0000 in JSON (22P05; an unpaired surrogate in JSON is 22P02). */
 export const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
 
 /** Node's socket errors: the connection could not be made or was cut. */
@@ -45,6 +45,9 @@ const UNAVAILABLE_STATES = new Set([
 ]);
 /** The message of the error a stale named statement inside a transaction fails with (src/db/named-statements.ts). */
 export const STALE_STATEMENT_MESSAGE = 'prepared statement went stale; its connection is replaced';
+/** The message of a create that waited in the insert queue past its deadline (src/db/incident-insert-queue.ts). */
+export const INSERT_QUEUE_TIMEOUT_MESSAGE = 'timeout exceeded waiting for the incident insert queue';
+
 /** `pg` and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
@@ -58,7 +61,25 @@ const UNAVAILABLE_MESSAGES = [
   'driver has already been destroyed',
   // A named statement went stale inside a transaction (a migration, a pooler): src/db/named-statements.ts.
   STALE_STATEMENT_MESSAGE,
+  // A create queued behind inserts that did not finish in time: src/db/incident-insert-queue.ts.
+  INSERT_QUEUE_TIMEOUT_MESSAGE,
 ];
+
+/**
+ * Whether `err` says the connection was lost while a statement may have been running on it (cut, reset, or the
+ * server shutting down under it: class 08, 57P01, 57P02): then the statement may have committed before the answer
+ * was lost, unlike an error that arrives before anything is sent (no connection could be made) or one PostgreSQL
+ * reports after rolling the statement back (a timeout, a deadlock). Callers that can look their writes up do so.
+ */
+export function lostInFlight(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
+  const code = sqlState(err);
+  if (code && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || code.startsWith('08'))) return true;
+  if (code === '57P01' || code === '57P02') return true;
+  const message = 'message' in err && typeof err.message === 'string' ? err.message : '';
+  if (message.includes('Connection terminated')) return true;
+  return 'cause' in err && lostInFlight(err.cause, depth + 1);
+}
 
 /**
  * Whether `err` means the database cannot answer now (unreachable, restarting, shutting down, out of connections, a

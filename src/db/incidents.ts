@@ -5,6 +5,7 @@ import type { CreateIncidentInput, IncidentStatus, Severity } from '../../schema
 import { microIso } from './events.js';
 import { nameStatement } from './named-statements.js';
 import { prepare } from './prepared.js';
+import { wellFormed } from '../text-cut.js';
 import type { Database, IncidentRow, IncidentsTable, TimelineRow } from './types.js';
 
 /** The title of the timeline entry every new incident starts with (metrics count creations by it). */
@@ -15,6 +16,12 @@ export interface IncidentInsert {
   input: CreateIncidentInput;
   /** Who created it, for the timeline entry: the API key's name, or the incident's source on an open server. */
   actor: string;
+}
+
+/** An incident ready for the insert statement: its id (made here) and its element of the statement's JSON array. */
+export interface IncidentRowJson {
+  id: string;
+  json: string;
 }
 
 /** What inserting an incident writes: the incident and its "Incident created" timeline entry. */
@@ -28,8 +35,9 @@ export interface InsertedIncident {
  * rows passed as one JSON array ($1) and expanded by json_to_recordset, as the event batch insert does
  * (src/db/events.ts): atomic without a transaction, one round trip for any number of incidents. Ids are made by the
  * caller, so results are matched by id. Each incident is stamped with clock_timestamp() in `r` (a CTE with a volatile
- * function is computed once, never inlined), so incidents inserted together keep creation times in the order given (ties possible within the clock's resolution), as separate statements would have, rather than one
- * transaction start time for all; updated_at starts equal to created_at.
+ * function is computed once per row, never inlined), so creation times within a statement follow the order given,
+ * rather than all being the transaction's start; the clock's resolution can still tie neighbours (a microsecond on
+ * PostgreSQL), and lists break ties by id. updated_at starts equal to created_at. $2 is the entry's title.
  */
 const INSERT_INCIDENTS_SQL = `with r as (
   select r.*, clock_timestamp() as t
@@ -41,8 +49,7 @@ const INSERT_INCIDENTS_SQL = `with r as (
   returning *
 ), e as (
   insert into timeline_entries (incident_id, entry_type, title, description, actor)
-  select i.id, 'system_event', '${INCIDENT_CREATED_TITLE}',
-    i.severity || ' incident "' || i.title || '" reported by ' || i.source, r.actor
+  select i.id, 'system_event', $2::text, i.severity || ' incident "' || i.title || '" reported by ' || i.source, r.actor
   from i join r on r.id = i.id
   returning *
 )
@@ -51,6 +58,13 @@ select i.*, e.id as t_id, e.entry_type as t_entry_type, e.title as t_title, e.de
 from i join e on e.incident_id = i.id`;
 // Fixed text with a plan no row changes: PostgreSQL may parse and plan it once per connection.
 nameStatement(INSERT_INCIDENTS_SQL);
+
+/** Incidents by id with their "Incident created" entries, in the insert's row shape (for an insert in doubt). */
+const FIND_INSERTED_SQL = `select i.*, e.id as t_id, e.entry_type as t_entry_type, e.title as t_title,
+  e.description as t_description, e.actor as t_actor, e.metadata as t_metadata, e.timestamp as t_timestamp,
+  e.seq as t_seq
+from incidents i join timeline_entries e on e.incident_id = i.id and e.entry_type = 'system_event' and e.title = $2
+where i.id = any($1::uuid[])`;
 
 type InsertedRow = IncidentRow & {
   t_id: string;
@@ -64,28 +78,26 @@ type InsertedRow = IncidentRow & {
 };
 
 /**
- * Inserts `rows` with one statement, atomically (all or none); returns what each wrote, in the order of `rows`.
- * Throws what the database throws (nothing is then written).
+ * Gives the incident an id and writes its row of the insert's JSON array. Text is made well-formed first (an
+ * unpaired surrogate becomes U+FFFD, as `pg` did when these were parameters): the API refuses such text, but a title
+ * Warroom builds from an alert could still hold one, and PostgreSQL's JSON input refuses it (22P02).
  */
-export async function insertIncidentsWithEntries(
-  db: Kysely<Database>,
-  rows: readonly IncidentInsert[],
-): Promise<InsertedIncident[]> {
-  if (rows.length === 0) return [];
-  const ids = rows.map(() => randomUUID());
-  const json = JSON.stringify(
-    rows.map(({ input, actor }, k) => ({
-      id: ids[k],
-      title: input.title,
-      description: input.description,
-      severity: input.severity,
-      source: input.source,
-      tags: input.tags,
-      metadata: input.metadata,
-      actor,
-    })),
-  );
-  const { rows: out } = await db.executeQuery<InsertedRow>(CompiledQuery.raw(INSERT_INCIDENTS_SQL, [json]));
+export function incidentRowJson({ input, actor }: IncidentInsert): IncidentRowJson {
+  const id = randomUUID();
+  const json = JSON.stringify({
+    id,
+    title: wellFormed(input.title),
+    description: wellFormed(input.description),
+    severity: input.severity,
+    source: wellFormed(input.source),
+    tags: input.tags.map(wellFormed),
+    metadata: input.metadata,
+    actor: wellFormed(actor),
+  });
+  return { id, json };
+}
+
+function byIdOf(out: readonly InsertedRow[]): Map<string, InsertedIncident> {
   const byId = new Map<string, InsertedIncident>();
   for (const row of out) {
     const { t_id, t_entry_type, t_title, t_description, t_actor, t_metadata, t_timestamp, t_seq, ...incident } = row;
@@ -104,11 +116,40 @@ export async function insertIncidentsWithEntries(
       },
     });
   }
-  return ids.map((id) => {
+  return byId;
+}
+
+/**
+ * Inserts `rows` (from incidentRowJson) with one statement, atomically; returns what each wrote, in the order of
+ * `rows`. Throws what the database throws; then nothing was written, unless the connection was lost after the
+ * statement committed (findInsertedIncidents tells).
+ */
+export async function insertIncidentsWithEntries(
+  db: Kysely<Database>,
+  rows: readonly IncidentRowJson[],
+): Promise<InsertedIncident[]> {
+  if (rows.length === 0) return [];
+  const json = `[${rows.map((r) => r.json).join(',')}]`;
+  const { rows: out } = await db.executeQuery<InsertedRow>(
+    CompiledQuery.raw(INSERT_INCIDENTS_SQL, [json, INCIDENT_CREATED_TITLE]),
+  );
+  const byId = byIdOf(out);
+  return rows.map(({ id }) => {
     const inserted = byId.get(id);
     if (!inserted) throw new Error(`insert returned no row for incident ${id}`);
     return inserted;
   });
+}
+
+/** Those of `ids` that exist, with their "Incident created" entries, by id. */
+export async function findInsertedIncidents(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, InsertedIncident>> {
+  const { rows } = await db.executeQuery<InsertedRow>(
+    CompiledQuery.raw(FIND_INSERTED_SQL, [ids, INCIDENT_CREATED_TITLE]),
+  );
+  return byIdOf(rows);
 }
 
 /** Inserts one incident and its "Incident created" timeline entry (insertIncidentsWithEntries with one row). */
@@ -118,7 +159,7 @@ export async function insertIncidentWithEntry(
   /** Who created it, for the timeline entry: the API key's name, or the incident's source on an open server. */
   actor: string = input.source,
 ): Promise<InsertedIncident> {
-  const [inserted] = await insertIncidentsWithEntries(db, [{ input, actor }]);
+  const [inserted] = await insertIncidentsWithEntries(db, [incidentRowJson({ input, actor })]);
   if (!inserted) throw new Error('insert returned no row');
   return inserted;
 }

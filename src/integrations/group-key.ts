@@ -7,6 +7,7 @@
 // template is compiled; nothing is ever evaluated, so a template cannot run code. The grammar is
 // GROUP_KEY_PLACEHOLDER in schema/alerts.ts, which the settings schema validates with.
 import { GROUP_KEY_PLACEHOLDER, isValidGroupByTemplate } from '../../schema/index.js';
+import { cutText } from '../text-cut.js';
 
 export interface GroupKeyInput {
   labels: Readonly<Record<string, string>>;
@@ -53,7 +54,7 @@ export function compileGroupKeyTemplate(template: string): GroupKeyTemplate {
         out += Object.prototype.hasOwnProperty.call(labels, p.label) ? (labels[p.label] ?? '') : '';
       else out += group_key;
     }
-    return out.slice(0, MAX_GROUP_KEY);
+    return cutText(out, MAX_GROUP_KEY);
   };
 }
 
@@ -62,6 +63,6 @@ export function compileGroupKeyTemplate(template: string): GroupKeyTemplate {
  * (cut to MAX_GROUP_KEY). Throws GroupKeyTemplateError for an invalid template.
  */
 export function resolveGroupKey(groupBy: string | undefined, input: GroupKeyInput): string {
-  if (groupBy === undefined) return input.group_key.slice(0, MAX_GROUP_KEY);
+  if (groupBy === undefined) return cutText(input.group_key, MAX_GROUP_KEY);
   return compileGroupKeyTemplate(groupBy)(input);
 }

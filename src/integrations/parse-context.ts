@@ -16,6 +16,7 @@ import {
 } from '../../schema/index.js';
 import { alertPayloadError, formatIssuePath } from './errors.js';
 import { compileGroupKeyTemplate } from './group-key.js';
+import { cutText } from '../text-cut.js';
 
 /** The integration a payload arrived on. */
 export interface ParseContext {
@@ -32,7 +33,7 @@ export type AlertParser = (payload: unknown, ctx: ParseContext) => NormalizedAle
 
 /** `s` cut to `max` characters, ending in `…` when cut. */
 export function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+  return s.length <= max ? s : `${cutText(s, max - 1)}…`;
 }
 
 /** A title on one line (runs of whitespace become one space), cut to the alert model's 1024 characters. */
