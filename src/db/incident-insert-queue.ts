@@ -39,7 +39,7 @@ export interface InsertQueueLimits {
 
 export const DEFAULT_INSERT_QUEUE_LIMITS: InsertQueueLimits = {
   // Two: while one statement commits the next is already being sent. One and four measured lower
-  // (docs/performance.md, 2026-11-30 14:00).
+  // (docs/performance.md, 2026-11-30, 13:55).
   statements: 2,
   rows: 100,
   chars: 1_000_000,
