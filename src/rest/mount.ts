@@ -12,6 +12,7 @@ import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
 import { minimalResponse, prefersMinimalReturn } from './prefer.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './routes.js';
+import { AfterCommit } from './after-commit.js';
 
 /** Where the REST facade is mounted. */
 export const REST_PREFIX = '/api';
@@ -70,7 +71,9 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         const key = route.meta.rest?.idempotent ? requestHeader(c, IDEMPOTENCY_HEADER) : undefined;
         const minimal = route.meta.rest?.minimalReturn === true && prefersMinimalReturn(requestHeader(c, 'prefer'));
         if (key !== undefined) {
-          return await answerIdempotent(c, {
+          // Announced only once the transaction that stores the response has committed.
+          const after = new AfterCommit(ctx.changes, ctx.analysis);
+          const response = await answerIdempotent(c, {
             minimal,
             db: ctx.db,
             // Keys of different callers never meet; '' while the server is open.
@@ -79,8 +82,14 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
             request: `${route.method} ${c.req.path} ${JSON.stringify(input)}`,
             status: route.successStatus,
             // The procedure writes through the same transaction that stores its response.
-            run: (tx) => procedureAt(createCaller({ ...ctx, db: tx }), route.path)(input),
+            run: (tx) =>
+              procedureAt(
+                createCaller({ ...ctx, db: tx, changes: after.changes, analysis: after.analysis }),
+                route.path,
+              )(input),
           });
+          after.flush();
+          return response;
         }
         const output = await procedureAt(createCaller(ctx), route.path)(input);
         if (ctx.page.next) c.header('Link', nextLink(c.req.url, ctx.page.next));

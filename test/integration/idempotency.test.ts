@@ -1,5 +1,6 @@
 // Idempotency-Key on POST (issue 14): a retry with the same key and body replays the first response without writing
 // again; another body is 422; a request still running is 409; a failed request stores nothing and may be retried.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
 
@@ -28,6 +29,44 @@ describe(`Idempotency-Key (${DB_LABEL})`, () => {
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(await retry.text()).toBe(firstBody);
     expect(await count(`/api/ingest/events/${inc.id}?limit=1000`)).toBe(5);
+  });
+
+  it('announces what a keyed request wrote only once its transaction has committed (ChangeSink: committed changes)', async () => {
+    // Each change is checked from another connection the moment it is published: before the fix the incident was
+    // announced (and its analysis scheduled) inside the transaction, so another session could not see it yet, and
+    // the analysis failed with "incident not found" (found by a new user's walkthrough).
+    const other = new pg.Client({ connectionString: s.database.url });
+    await other.connect();
+    const checks: Array<Promise<{ type: string; visible: boolean }>> = [];
+    const remove = s.changes.add({
+      publish(change) {
+        const [table, id] =
+          change.type === 'event.created' ? ['events', change.events[0]?.id] : ['incidents', change.incident_id];
+        checks.push(
+          other
+            .query(`select count(*)::int as n from ${table} where id = $1`, [id])
+            .then((r: { rows: Array<{ n: number }> }) => ({ type: change.type, visible: r.rows[0]?.n === 1 })),
+        );
+      },
+    });
+    try {
+      for (let k = 0; k < 3; k++) {
+        const res = await s.api('/api/incidents/', withKey(`announce-${k}`, { title: `announced ${k}` }));
+        expect(res.status).toBe(201);
+        const { id } = (await res.json()) as { id: string };
+        const ev = await s.api(
+          '/api/ingest/events',
+          withKey(`announce-ev-${k}`, { incident_id: id, event_type: 'log', message: 'm' }),
+        );
+        expect(ev.status).toBe(201);
+      }
+      const seen = await Promise.all(checks);
+      expect(seen.map((c) => c.type)).toEqual(expect.arrayContaining(['incident.updated', 'event.created']));
+      expect(seen.filter((c) => !c.visible)).toEqual([]);
+    } finally {
+      remove();
+      await other.end();
+    }
   });
 
   it('replays incident creation and single-event ingest the same way', async () => {
