@@ -1,19 +1,22 @@
 // Cutting and cleaning text that goes to PostgreSQL through JSON, where half a surrogate pair is refused.
 
-const HIGH_SURROGATE_MIN = 0xd800;
-const HIGH_SURROGATE_MAX = 0xdbff;
 const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
- * `s` cut to at most `max` UTF-16 code units, never between the two halves of a surrogate pair (an emoji, say): a
- * lone half written by JSON.stringify as `"\ud83d"` is refused by PostgreSQL's JSON input (22P02), which failed a
- * whole alert delivery whose incident title was cut through an emoji. May return `max - 1` units.
+ * `s` cut to at most `max` characters, counted as the API's limits count them (code points: an emoji is one, as
+ * zod's string limits count it), so a pair of surrogates is never split: a lone half written by JSON.stringify as
+ * `"\ud83d"` is refused by PostgreSQL's JSON input (22P02), which failed a whole alert delivery whose incident title
+ * was cut through an emoji.
  */
 export function cutText(s: string, max: number): string {
+  // Fewer UTF-16 units than `max` means fewer characters too.
   if (s.length <= max) return s;
-  const last = s.charCodeAt(max - 1);
-  return s.slice(0, last >= HIGH_SURROGATE_MIN && last <= HIGH_SURROGATE_MAX ? max - 1 : max);
+  let units = 0;
+  for (let chars = 0; chars < max && units < s.length; chars++) {
+    units += (s.codePointAt(units) ?? 0) > 0xffff ? 2 : 1;
+  }
+  return s.slice(0, units);
 }
 
 /**

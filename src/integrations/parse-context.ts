@@ -31,9 +31,9 @@ export interface ParseContext {
 /** A sender's parser: validates `payload` and returns one normalized alert per alert it holds. */
 export type AlertParser = (payload: unknown, ctx: ParseContext) => NormalizedAlert[];
 
-/** `s` cut to `max` characters, ending in `…` when cut. */
+/** `s` cut to `max` characters (code points, as the API counts them), ending in `…` when cut. */
 export function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${cutText(s, max - 1)}…`;
+  return cutText(s, max) === s ? s : `${cutText(s, max - 1)}…`;
 }
 
 /** A title on one line (runs of whitespace become one space), cut to the alert model's 1024 characters. */

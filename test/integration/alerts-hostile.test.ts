@@ -126,26 +126,25 @@ describe(`hostile and odd deliveries (${DB_LABEL})`, () => {
 
   it('opens the incident of an alert whose text is cut through an emoji (no half surrogate reaches the database)', async () => {
     const i = await createIntegration(s, { name: name('emoji'), kind: 'generic' });
-    // The incident title is cut at 500 characters and the event message at 2,000: each cut falls inside a pair.
-    const title = `${'a'.repeat(499)}\u{1F6A8} tail`;
-    // The timeline's alert entry says `<title> (source <source>; note=<note>)`, cut at 2,000: the emoji's first
-    // half lands at 1,999.
-    const before = `${title} (source node-exporter; note=`.length;
-    const labels = { note: `${'b'.repeat(1999 - before)}\u{1F6A8}${'c'.repeat(20)}` };
+    // The incident title is cut at 500 characters and the timeline's alert entry (`<title> (source <source>;
+    // note=<note>)`) at 2,000; both cuts fall at an emoji. Characters are code points, as the API counts them.
+    const title = `${'a'.repeat(499)}\u{1F6A8}\u{1F6A8} tail`;
+    const labels = { note: `${'b'.repeat(1462)}\u{1F6A8}${'c'.repeat(20)}` };
     const good = genericAlert({ dedup_key: name('emoji-good'), group_key: name('g-good') });
     const out = await accepted(s, i, {
       alerts: [genericAlert({ dedup_key: name('emoji'), group_key: name('g-emoji'), title, labels }), good],
     });
     expect(out.alerts.map((a) => a.outcome)).toEqual(['created', 'created']);
     const opened = await incident(s, out.alerts[0]?.incident_id ?? '');
-    expect(opened.title).toBe('a'.repeat(499));
+    expect(opened.title).toBe(`${'a'.repeat(499)}\u{1F6A8}`);
     const timeline = (await (await s.api(`/api/incidents/${opened.id}/timeline`)).json()) as Array<{
       title: string;
       description: string;
     }>;
     const firing = timeline.find((e) => e.title.startsWith('Alert firing'));
-    // Cut before the pair, not through it (which would be stored as U+FFFD).
-    expect(firing?.description).toBe(`${title} (source node-exporter; note=${labels.note.slice(0, 1999 - before)}`);
+    const full = `${title} (source node-exporter; note=${labels.note})`;
+    expect(firing?.description).toBe(Array.from(full).slice(0, 2000).join(''));
+    expect(firing?.description).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
   });
 
   it('a NUL in a label name is a 400 that does not echo it, and the delivery is logged', async () => {
