@@ -184,13 +184,18 @@ const LONG_DECIMAL = /^[1-9][0-9]{15,}$/;
 
 /**
  * A whole number from the query string (REST sends text) or JSON (tRPC sends a number). Text must be plain decimal
- * digits: `0x10`, `1e2`, ` 5` and `+5` are refused rather than read as some number the client did not write. A
- * run of digits too long to read exactly is refused as too large, which it is.
+ * digits (leading zeros allowed): `0x10`, `1e2`, ` 5` and `+5` are refused rather than read as some number the client
+ * did not write. A run of digits too long to read exactly is refused as too large, which it is.
  */
 export function queryInt(min: number, max: number, fallback: number) {
   return z
     .preprocess(
-      (v) => (typeof v !== 'string' ? v : DECIMAL.test(v) ? Number(v) : LONG_DECIMAL.test(v) ? max + 1 : v),
+      (v) => {
+        if (typeof v !== 'string') return v;
+        // Leading zeros are still plain decimal digits (`05` is 5).
+        const digits = v.replace(/^0+(?=[0-9])/, '');
+        return DECIMAL.test(digits) ? Number(digits) : LONG_DECIMAL.test(digits) ? max + 1 : v;
+      },
       z
         .number({ error: 'must be a whole number written in decimal digits' })
         .int({ error: 'must be a whole number' })

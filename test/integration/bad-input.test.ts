@@ -185,6 +185,12 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
       await expect400(await s.api(`/api/ingest/events/${incidentId}?limit=${limit}`), 'limit');
     }
     expect((await s.api(`/api/ingest/events/${incidentId}?limit=16`)).status).toBe(200);
+    // Leading zeros are plain decimal digits too (a new user's `?limit=05`), however many.
+    for (const limit of ['05', '0000000000000000000005', '00']) {
+      const res = await s.api(`/api/incidents/?limit=${limit}`);
+      if (limit === '00') await expect400(res, 'limit');
+      else expect(res.status).toBe(200);
+    }
     // Too many digits to read exactly is too large, and said so; 15 digits are read and compared.
     for (const [limit, max] of [
       ['99999999999999999999', 1000],
