@@ -26,7 +26,8 @@ export const TimestampInput = Timestamp.refine(
   { error: TIMESTAMP_RANGE_ERROR },
 );
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Half a surrogate pair without its other half. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** A NUL or any surrogate: most text has neither, and this one-class scan is much cheaper than LONE_SURROGATE. */
 const SUSPECT = /[\0\uD800-\uDFFF]/;
 /** PostgreSQL stores neither a NUL character nor half a surrogate pair; such text is a 400 here, not a 500 later. */

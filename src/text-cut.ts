@@ -1,7 +1,8 @@
 // Cutting and cleaning text that goes to PostgreSQL through JSON, where half a surrogate pair is refused.
+import { LONE_SURROGATE } from '../schema/common.js';
 
 const ANY_SURROGATE = /[\uD800-\uDFFF]/;
-const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 /**
  * `s` cut to at most `max` characters, counted as the API's limits count them (code points: an emoji is one, as

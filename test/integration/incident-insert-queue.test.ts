@@ -236,6 +236,27 @@ async function cuttingProxy(
   };
 }
 
+/**
+ * Runs `use` with a one-connection pool through a cutting proxy, armed (`mode`, `cuts`) once that connection is open,
+ * so only the statements `use` sends can be cut.
+ */
+async function throughCuttingProxy(
+  mode: 'after-commit' | 'before-send',
+  cuts: number,
+  use: (via: Kysely<Database>) => Promise<void>,
+): Promise<void> {
+  const proxy = await cuttingProxy(scratch.url);
+  const via = connectPostgres(proxy.url, { poolSize: 1 });
+  try {
+    await sql`select 1`.execute(via);
+    proxy.arm(mode, cuts);
+    await use(via);
+  } finally {
+    await via.destroy();
+    await proxy.close();
+  }
+}
+
 describe(`incident insert queue: limits and lost answers (${DB_LABEL})`, () => {
   it('caps a statement by the size of its JSON: a large create goes alone', async () => {
     const big = { blob: 'x'.repeat(3000) };
@@ -284,11 +305,7 @@ describe(`incident insert queue: limits and lost answers (${DB_LABEL})`, () => {
   });
 
   it('answers creates whose statement committed before the connection was lost as created, once each', async () => {
-    const proxy = await cuttingProxy(scratch.url);
-    const via = connectPostgres(proxy.url, { poolSize: 1 });
-    try {
-      await sql`select 1`.execute(via);
-      proxy.arm('after-commit', 2);
+    await throughCuttingProxy('after-commit', 2, async (via) => {
       const inputs = Array.from({ length: 21 }, (_, k) => input(`in doubt ${k}`));
       const out = fulfilled(await insertTogether({ statements: 1 }, inputs, via));
       expect(out.map((o) => o.incident.title)).toEqual(inputs.map((i) => i.title));
@@ -298,18 +315,11 @@ describe(`incident insert queue: limits and lost answers (${DB_LABEL})`, () => {
       const { rows } = await sql<{ n: string }>`
         select count(*) as n from incidents where title like 'in doubt %'`.execute(db);
       expect(Number(rows[0]?.n)).toBe(21);
-    } finally {
-      await via.destroy();
-      await proxy.close();
-    }
+    });
   });
 
   it('fails creates whose statement never reached the database as unavailable, writing none', async () => {
-    const proxy = await cuttingProxy(scratch.url);
-    const via = connectPostgres(proxy.url, { poolSize: 1 });
-    try {
-      await sql`select 1`.execute(via);
-      proxy.arm('before-send', 1);
+    await throughCuttingProxy('before-send', 1, async (via) => {
       const results = await insertTogether({ statements: 1 }, [input('never sent')], via);
       expect(results[0]?.status).toBe('rejected');
       if (results[0]?.status === 'rejected') expect(isDatabaseUnavailable(results[0].reason)).toBe(true);
@@ -317,10 +327,7 @@ describe(`incident insert queue: limits and lost answers (${DB_LABEL})`, () => {
         db,
       );
       expect(Number(rows[0]?.n)).toBe(0);
-    } finally {
-      await via.destroy();
-      await proxy.close();
-    }
+    });
   });
 });
 
