@@ -186,7 +186,14 @@ describe(`metrics after deliveries (${DB_LABEL})`, () => {
     expect((await s.api(`/api/incidents/${id}/status?status=investigating`, { method: 'PATCH' })).status).toBe(200);
     await accepted(s, i, { alerts: [{ ...alert, status: 'resolved' }] });
     await statusBecomes(s, id, 'resolved', 5000);
-    const text = await (await s.api('/metrics')).text();
+    // The sweeper publishes the resolution (which the metrics observe) once its transaction has committed, so a read
+    // that already sees `resolved` can come a moment before the metric: wait for it too.
+    const mttr = /warroom_incident_time_to_resolve_seconds_count\{severity="critical"\} [1-9]/;
+    let text = await (await s.api('/metrics')).text();
+    for (const until = Date.now() + 5000; !mttr.test(text) && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = await (await s.api('/metrics')).text();
+    }
     expect(text).toContain(`warroom_alerts_received_total{integration="${i.name}",kind="generic",outcome="created"} 1`);
     expect(text).toContain(
       `warroom_alerts_received_total{integration="${i.name}",kind="generic",outcome="duplicate"} 1`,
