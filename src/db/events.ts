@@ -1,9 +1,9 @@
 // Query functions for the events table.
-import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { ARRIVAL_MARGIN_MS } from './event-partitions.js';
 import { nameStatement } from './named-statements.js';
 import type { Database, EventRow } from './types.js';
+import { uuidV7 } from './uuid-v7.js';
 
 /** One event as the batch insert takes it: every column but `seq`, the timestamp as an ISO-8601 string. */
 export interface EventInsert {
@@ -73,8 +73,11 @@ export class KnownIncidents {
   }
 }
 
-/** Ids are made here (random UUIDs, as the column default would), so results are matched by id, not by order. */
-export const newEventId = (): string => randomUUID();
+/**
+ * Ids are made here, so results are matched by id, not by order: UUIDv7 (time-ordered, src/db/uuid-v7.ts), so a
+ * batch appends to the primary key's B-tree instead of touching a random leaf per row.
+ */
+export const newEventId = (): string => uuidV7();
 
 /**
  * Writes all rows with ONE statement, atomically; returns each row's `seq` in the order of `rows`, or `null` when

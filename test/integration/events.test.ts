@@ -1,6 +1,7 @@
 // REST: event ingest (single and batch, all or nothing) and the event list with paging.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Event } from '../../schema/index.js';
+import { uuidV7Time } from '../../src/db/uuid-v7.js';
 import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -32,6 +33,23 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     const body = Event.parse(await res.json());
     expect(body).toMatchObject({ incident_id: inc.id, event_type: 'log', level: 'error', metadata: { i: 0 } });
     expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('gives events time-ordered ids (UUIDv7, their arrival time), stored as answered', async () => {
+    const inc = await createIncident(s);
+    const before = Date.now();
+    const res = await s.api('/api/ingest/events/batch', { json: [0, 1, 2].map((i) => event(inc.id, i)) });
+    const after = Date.now();
+    expect(res.status).toBe(201);
+    const ids = Event.array()
+      .parse(await res.json())
+      .map((e) => e.id);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(uuidV7Time(id)).toBeGreaterThanOrEqual(before);
+      expect(uuidV7Time(id)).toBeLessThanOrEqual(after);
+    }
+    expect((await listEvents(inc.id)).map((e) => e.id).sort()).toEqual([...ids].sort());
   });
 
   it('applies defaults and keeps the source clock', async () => {
