@@ -10,7 +10,7 @@ import { migrateToLatest } from '../src/db/migrator.js';
 import type { Database } from '../src/db/types.js';
 import { scratchDatabase, spawnServer, spawnWarroom, type BenchProcess } from './lib/servers.js';
 import { analysisMedianMs } from './analysis.js';
-import { minimalTableCeiling, pgCeiling } from './lib/ceiling.js';
+import { MinimalTable, pgCeiling, tableRows } from './lib/ceiling.js';
 import { machineCpuMs, processCpuMs } from './lib/cpu.js';
 import {
   loadMedian,
@@ -414,6 +414,10 @@ async function main(): Promise<void> {
     const minimalRuns: LoadRun[] = [];
     const ceilings: number[] = [];
     const minimalCeilings: number[] = [];
+    const minimalV7Ceilings: number[] = [];
+    // The minimal tables live through the phase, growing as the events table does (bench/lib/ceiling.ts).
+    const minimalTable = await MinimalTable.open(appUrl, 'random');
+    const minimalV7Table = await MinimalTable.open(appUrl, 'v7');
     const cpuPerBatch = { server: [] as number[], machine: [] as number[], ceiling: [] as number[] };
     for (let i = 0; i < BATCH_RUNS; i++) {
       await settle(w);
@@ -428,8 +432,16 @@ async function main(): Promise<void> {
       const c = await ceilingRun();
       ceilings.push(c.rows);
       cpuPerBatch.ceiling.push(c.cpuMsPerBatch);
-      minimalCeilings.push(await minimalTableCeiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS));
+      minimalCeilings.push(await minimalTable.ceiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS));
+      minimalV7Ceilings.push(await minimalV7Table.ceiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS));
     }
+    const rowCounts = {
+      events: await tableRows(appUrl, 'events'),
+      minimal: await minimalTable.rows(appUrl),
+      minimalV7: await minimalV7Table.rows(appUrl),
+    };
+    await minimalTable.drop();
+    await minimalV7Table.drop();
     const batch = summarize(batchRuns);
     checkNoFailures('batch ingest', batch);
     const batchMinimal = summarize(minimalRuns);
@@ -464,8 +476,19 @@ async function main(): Promise<void> {
     const minimalCeiling = median(minimalCeilings);
     record(
       'db_ceiling_minimal',
-      'physical ceiling: a minimal events table (same columns, primary key, one index), one unnest statement per batch, 4 connections (rows/s)',
+      'physical ceiling: a minimal events table (same columns, primary key, one index), one unnest statement per batch, random (v4) ids, 4 connections (rows/s)',
       fmt(minimalCeiling),
+    );
+    const minimalV7Ceiling = median(minimalV7Ceilings);
+    record(
+      'db_ceiling_minimal_v7',
+      'the same minimal table given time-ordered (v7) ids, as Warroom\'s events have (rows/s); batch ingest / it',
+      `${fmt(minimalV7Ceiling)}; ${fmt(batchEps / minimalV7Ceiling, 2)}`,
+    );
+    record(
+      'batch_table_rows',
+      'rows at the end of the batch phase: events (Warroom and its own-statement ceiling) / minimal table / minimal v7',
+      `${fmt(rowCounts.events)} / ${fmt(rowCounts.minimal)} / ${fmt(rowCounts.minimalV7)}`,
     );
     record(
       'batch_vs_minimal',

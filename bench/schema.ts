@@ -1,6 +1,7 @@
 // What each part of the events schema costs batch ingest: the same 500-row batches, straight through `pg` on 4
 // connections, into tables that differ by one thing at a time, interleaved (A B C … B C A …), medians of the runs.
-// Usage: npm run bench:schema [-- --runs=N] [-- --seconds=S]; TEST_DATABASE_URL (or DATABASE_URL) names the server.
+// Usage: npm run bench:schema [-- --runs=N] [-- --seconds=S] [-- --grow=S]; TEST_DATABASE_URL (or DATABASE_URL) names the server.
+import { randomUUID } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { INSERT_KNOWN_EVENTS_SQL, newEventId } from '../src/db/events.js';
@@ -15,6 +16,8 @@ const arg = (name: string, fallback: number): number =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 const RUNS = arg('runs', 5);
 const SECONDS = arg('seconds', 4);
+// Seconds each table is filled for before the measured runs: random keys slow down only once an index is large.
+const GROW = arg('grow', 1);
 const BATCH = 500;
 const CLIENTS = 4;
 const PG = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -26,6 +29,7 @@ const TABLES = [
      message text not null, level text not null, source text not null, metadata jsonb not null,
      "timestamp" timestamptz not null)`,
   `create index on v_minimal (incident_id, "timestamp")`,
+  `create table v_minimal_v7 (like v_minimal including all)`,
   // The same, plus the nullable actor column Warroom's statement fills: the statement forms compared.
   `create table v_minimal_json (like v_minimal including all)`,
   `alter table v_minimal_json add column actor text`,
@@ -41,28 +45,39 @@ const TABLES = [
   `alter table v_partitioned_fk add foreign key (incident_id) references incidents (id)`,
   `create index on v_partitioned_fk (incident_id, "timestamp" desc, seq desc)`,
   `create table v_partitioned_fk_all partition of v_partitioned_fk for values from (minvalue) to (maxvalue)`,
+  // Warroom's events table as it is, filled with random (v4) ids as it was until 2026-11-30's UUIDv7 change.
+  `create table v_events_v4 (like events including defaults) partition by range (received_at)`,
+  `alter table v_events_v4 add primary key (id, received_at)`,
+  `create index on v_events_v4 (incident_id, "timestamp" desc, seq desc)`,
+  `create table v_events_v4_all partition of v_events_v4 for values from (minvalue) to (maxvalue)`,
 ];
 
 type Statement = () => [sql: string, params: unknown[]];
 
 function variants(incidentId: string): Record<string, Statement> {
   const rows = batchRows(incidentId, BATCH);
-  const json = () => JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r })));
-  // Warroom's statement for incidents it knows exist (every batch after an incident's first), aimed at another table.
-  const warroomInto = (table: string, returning = 'id, seq'): Statement => {
+  const json = (id: () => string) => JSON.stringify(rows.map((r) => ({ id: id(), ...r })));
+  // Warroom's statement for incidents it knows exist (every batch after an incident's first), aimed at another table,
+  // with Warroom's ids (time-ordered) unless told otherwise.
+  const warroomInto = (table: string, returning = 'id, seq', id: () => string = newEventId): Statement => {
     const sql = INSERT_KNOWN_EVENTS_SQL.replace('insert into events', `insert into ${table}`).replace(
       'returning id, seq',
       `returning ${returning}`,
     );
-    return () => [sql, [json(), null]];
+    return () => [sql, [json(id), null]];
   };
   return {
-    'minimal table, one unnest statement': () => [unnestInsert('v_minimal'), unnestColumns(rows)],
+    'minimal table, one unnest statement': () => [unnestInsert('v_minimal'), unnestColumns(rows, 'random')],
+    'minimal table, one unnest statement, time-ordered (v7) ids': () => [
+      unnestInsert('v_minimal_v7'),
+      unnestColumns(rows, 'v7'),
+    ],
     "minimal table (+ actor), Warroom's json_to_recordset statement": warroomInto('v_minimal_json', 'id'),
     "Warroom's columns and index, plain table, no foreign key": warroomInto('v_plain'),
     "Warroom's columns and index, plain table, foreign key": warroomInto('v_plain_fk'),
     "Warroom's table before 2026-11-30's change: partitioned, foreign key": warroomInto('v_partitioned_fk'),
     "Warroom's events table now: partitioned, no foreign key": warroomInto('events'),
+    "the same with random (v4) ids, as until 2026-11-30": warroomInto('v_events_v4', 'id, seq', randomUUID),
   };
 }
 
@@ -95,7 +110,7 @@ async function main(): Promise<void> {
       const entries = Object.entries(all);
       const order = entries.map((_, i) => entries[(i + run) % entries.length] as [string, Statement]);
       for (const [name, make] of order) {
-        const end = performance.now() + (run === 0 ? 1 : SECONDS) * 1000;
+        const end = performance.now() + (run === 0 ? GROW : SECONDS) * 1000;
         let batches = 0;
         await Promise.all(
           workers.map(async (c) => {

@@ -3,10 +3,12 @@
 // straight through `pg`, so the ratio is Warroom's own overhead over the database doing identical work. For
 // comparison, the same rows as a classic multi-row VALUES list (one parameter per column per row). Every ceiling
 // statement is named (server-side prepared), as Warroom's is.
+import { randomUUID } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { INSERT_KNOWN_EVENTS_SQL, newEventId, type EventInsert } from '../../src/db/events.js';
 import type { Database } from '../../src/db/types.js';
+import { uuidV7 } from '../../src/db/uuid-v7.js';
 
 type Rows = Array<Omit<EventInsert, 'id'>>;
 
@@ -71,10 +73,15 @@ export const unnestInsert = (table: string): string =>
   `insert into ${table} select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
      $6::text[], $7::jsonb[], $8::timestamptz[])`;
 
-/** The rows as eight column arrays, with fresh ids, for unnestInsert. */
-export function unnestColumns(rows: Rows): unknown[] {
+/** How a ceiling's rows get their ids: random (v4, `gen_random_uuid()`'s kind) or time-ordered (v7, Warroom's). */
+export type IdKind = 'random' | 'v7';
+const ID_MAKERS: Record<IdKind, () => string> = { random: randomUUID, v7: uuidV7 };
+
+/** The rows as eight column arrays, with fresh ids of the given kind, for unnestInsert. */
+export function unnestColumns(rows: Rows, ids: IdKind): unknown[] {
+  const id = ID_MAKERS[ids];
   return [
-    rows.map(() => newEventId()),
+    rows.map(() => id()),
     rows.map((r) => r.incident_id),
     rows.map((r) => r.event_type),
     rows.map((r) => r.message),
@@ -87,36 +94,71 @@ export function unnestColumns(rows: Rows): unknown[] {
 
 /**
  * The physical ceiling issue 18 compares against: a minimal events table (the same columns, a primary key and one
- * `(incident_id, timestamp)` index; no `seq`, `xact` or `actor`, no foreign key) filled with one `unnest` statement
- * per batch, the fastest bulk form short of COPY. Made in Warroom's database for the run and dropped after it.
+ * `(incident_id, timestamp)` index; no `seq`, `xact`, `actor` or `received_at`, not partitioned) filled with one
+ * `unnest` statement per batch, the fastest bulk form short of COPY. One table per id kind, made in Warroom's
+ * database by `open()` and kept until `drop()`: it grows through the phase as Warroom's events table does, since a
+ * B-tree's insert cost depends on its size (random keys most: docs/performance.md), and a ceiling measured on an empty
+ * table each run would compare table sizes, not schemas.
  */
-export async function minimalTableCeiling(url: string, rows: Rows, workers: number, seconds: number): Promise<number> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create table if not exists bench_minimal_events (
-    id uuid primary key, incident_id uuid not null, event_type text not null, message text not null,
-    level text not null, source text not null, metadata jsonb not null, "timestamp" timestamptz not null)`);
-  await admin.query(
-    'create index if not exists bench_minimal_events_incident_ts on bench_minimal_events (incident_id, "timestamp")',
-  );
-  const columns = (): unknown[] => unnestColumns(rows);
-  const statement = unnestInsert('bench_minimal_events');
-  const clients = await openClients(url, workers);
-  const end = performance.now() + seconds * 1000;
-  let batches = 0;
-  try {
-    await Promise.all(
-      clients.map(async (c) => {
-        while (performance.now() < end) {
-          await c.query({ name: 'ceiling_minimal', text: statement, values: columns() });
-          batches++;
-        }
-      }),
-    );
-  } finally {
-    await Promise.all(clients.map((c) => c.end()));
-    await admin.query('drop table if exists bench_minimal_events');
-    await admin.end();
+export class MinimalTable {
+  private constructor(
+    private readonly admin: pg.Client,
+    private readonly table: string,
+    private readonly ids: IdKind,
+  ) {}
+
+  static async open(url: string, ids: IdKind): Promise<MinimalTable> {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const table = `bench_minimal_events_${ids}`;
+    await admin.query(`drop table if exists ${table}`);
+    await admin.query(`create table ${table} (
+      id uuid primary key, incident_id uuid not null, event_type text not null, message text not null,
+      level text not null, source text not null, metadata jsonb not null, "timestamp" timestamptz not null)`);
+    await admin.query(`create index ${table}_incident_ts on ${table} (incident_id, "timestamp")`);
+    return new MinimalTable(admin, table, ids);
   }
-  return (batches * rows.length) / seconds;
+
+  /** Rows per second that `workers` connections sustain, each sending the unnest statement back to back. */
+  async ceiling(url: string, rows: Rows, workers: number, seconds: number): Promise<number> {
+    const statement = unnestInsert(this.table);
+    const clients = await openClients(url, workers);
+    const end = performance.now() + seconds * 1000;
+    let batches = 0;
+    try {
+      await Promise.all(
+        clients.map(async (c) => {
+          while (performance.now() < end) {
+            await c.query({ name: `ceiling_${this.table}`, text: statement, values: unnestColumns(rows, this.ids) });
+            batches++;
+          }
+        }),
+      );
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+    return (batches * rows.length) / seconds;
+  }
+
+  /** The rows the table holds now. */
+  rows(url: string): Promise<number> {
+    return tableRows(url, this.table);
+  }
+
+  async drop(): Promise<void> {
+    await this.admin.query(`drop table if exists ${this.table}`);
+    await this.admin.end();
+  }
+}
+
+/** The rows `table` holds now (a count, for the record beside a ceiling). */
+export async function tableRows(url: string, table: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ n: string }>(`select count(*)::text as n from ${table}`);
+    return Number(r.rows[0]?.n ?? 0);
+  } finally {
+    await c.end();
+  }
 }
