@@ -17,8 +17,12 @@ export interface EventInsert {
   timestamp: string;
 }
 
-const INSERT_FROM_JSON = `insert into events (id, incident_id, event_type, message, level, source, metadata, "timestamp", actor)
-select id, incident_id, event_type, message, level, source, metadata, "timestamp", $2::text
+// `xact` is the column's default, computed once for the statement (an InitPlan) rather than once a row: the same
+// value, 8% more rows/s (bench:schema-style runs, docs/performance.md).
+const INSERT_FROM_JSON = `insert into events (id, incident_id, event_type, message, level, source, metadata, "timestamp", actor,
+  xact)
+select id, incident_id, event_type, message, level, source, metadata, "timestamp", $2::text,
+  (select pg_current_xact_id()::text::bigint)
 from json_to_recordset($1::json) as r(id uuid, incident_id uuid, event_type text, message text, level text,
   source text, metadata jsonb, "timestamp" timestamptz)`;
 

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Event, Incident } from '../../schema/index.js';
+import { insertEvents, newEventId } from '../../src/db/events.js';
 import { DB_LABEL, POSTGRES_URL, createIncident, startTestApp, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -185,6 +186,39 @@ describe(`tailing an incident with after (${DB_LABEL})`, () => {
     const late = await drain(caughtUp.next ?? '', 3);
     expect(order(late.items)).toEqual([3, 4, 5]);
     expect((await events(late.next ?? '')).items).toEqual([]);
+  });
+
+  it("records on every event the id of the transaction that wrote it (the tail's cutoff rests on it)", async () => {
+    const inc = await createIncident(s);
+    await ingest([ev(inc.id, 0), ev(inc.id, 1), ev(inc.id, 2)]);
+    await ingest([ev(inc.id, 3)]);
+    // Written inside a transaction of our own: its events carry that transaction's id, whatever statement wrote them.
+    const own = await s.database.db.transaction().execute(async (tx) => {
+      await insertEvents(tx, [
+        {
+          id: newEventId(),
+          ...ev(inc.id, 4),
+          level: 'info',
+          source: 'test',
+          metadata: {},
+          timestamp: new Date().toISOString(),
+        },
+      ]);
+      const r = await sql<{ x: string }>`select pg_current_xact_id()::text as x`.execute(tx);
+      return r.rows[0]?.x;
+    });
+    const rows = await s.database.db
+      .selectFrom('events')
+      .select(['message', sql<string | null>`xact::text`.as('xact')])
+      .where('incident_id', '=', inc.id)
+      .execute();
+    const xactOf = (i: number): string | null | undefined => rows.find((r) => r.message === `event ${i}`)?.xact;
+    expect(rows).toHaveLength(5);
+    expect(rows.every((r) => r.xact !== null)).toBe(true);
+    // One batch, one transaction; the next batch another, later one.
+    expect(new Set([0, 1, 2].map(xactOf)).size).toBe(1);
+    expect(BigInt(xactOf(3) ?? 0)).toBeGreaterThan(BigInt(xactOf(0) ?? 0));
+    expect(xactOf(4)).toBe(own);
   });
 
   it('tails events written before the xact column existed (NULL) first, then the rest', async () => {
