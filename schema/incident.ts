@@ -56,10 +56,19 @@ export const CreateIncidentInput = z
     description: Text(20_000).default(''),
     severity: Severity.default('medium'),
     source: SourceText('manual'),
+    // A set: a tag repeated (after trimming) is kept once, at its first place.
     tags: z
       .array(Text(100).min(1, { error: 'must not be empty' }))
       .max(50)
-      .default([]),
+      .transform((tags) => [...new Set(tags)])
+      .default([])
+      // zod-openapi documents a transform's input and leaves its default out: put it back.
+      .meta({
+        description: 'Up to 50; a tag given twice is kept once',
+        override: ({ jsonSchema }) => {
+          jsonSchema.default = [];
+        },
+      }),
     metadata: MetadataInput.default({}),
   })
   .meta({ id: 'CreateIncidentInput' });

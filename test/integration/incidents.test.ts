@@ -58,6 +58,14 @@ describe(`incidents over REST (${DB_LABEL})`, () => {
     expect(await createIncident(s, { title: 'Named', source: '  grafana ' })).toMatchObject({ source: 'grafana' });
   });
 
+  it('keeps tags as a set: a repeat (after trimming) is kept once, at its first place, in the answer and stored', async () => {
+    const inc = await createIncident(s, { title: 'Tagged', tags: ['db', ' api ', 'db', 'api', 'DB'] });
+    expect(inc).toMatchObject({ tags: ['db', 'api', 'DB'] });
+    expect(await (await s.api(`/api/incidents/${inc.id}`)).json()).toMatchObject({
+      tags: ['db', 'api', 'DB'],
+    });
+  });
+
   it('rejects bad input with 400 naming each field, and writes nothing', async () => {
     const before = (await (await s.api('/api/incidents/?limit=500')).json()) as unknown[];
     const res = await s.api('/api/incidents/', { json: { title: '', severity: 'catastrophic', tags: 'x' } });
