@@ -170,6 +170,8 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
       // Chat messages from one socket are stored and broadcast in the order they were sent.
       let chain: Promise<void> = Promise.resolve();
 
+      // Every frame to this socket goes through here, answers to its own frames included: until the welcome is sent,
+      // they wait behind it.
       const send = (ws: WSContext<WebSocket>, data: string): void => {
         if (ws.readyState !== 1) return;
         if (pending) {
@@ -192,9 +194,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           ws.close(1008, 'rate limit exceeded');
           return true;
         }
-        ws.send(
-          errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`),
-        );
+        send(ws, errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`));
         return true;
       };
 
@@ -243,30 +243,30 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           metrics.wsMessages.inc({ direction: 'in' });
           if (overLimit(ws)) return;
           if (typeof evt.data !== 'string') {
-            ws.send(errorFrame('invalid_frame', 'frames must be JSON text, not binary'));
+            send(ws, errorFrame('invalid_frame', 'frames must be JSON text, not binary'));
             return;
           }
           let json: unknown;
           try {
             json = JSON.parse(evt.data);
           } catch {
-            ws.send(errorFrame('invalid_json', 'frame is not valid JSON'));
+            send(ws, errorFrame('invalid_json', 'frame is not valid JSON'));
             return;
           }
           const parsed = parseClientFrame(json);
           if (!parsed.success) {
             const detail = describeIssues(toIssues(parsed.error.issues));
-            ws.send(errorFrame('invalid_frame', `expected {"user", "message"}: ${detail}`));
+            send(ws, errorFrame('invalid_frame', `expected {"user", "message"}: ${detail}`));
             return;
           }
           const frame = parsed.data;
           if ('type' in frame && frame.type === 'ping') {
-            ws.send(JSON.stringify({ type: 'pong' } satisfies ServerFrame));
+            send(ws, JSON.stringify({ type: 'pong' } satisfies ServerFrame));
             return;
           }
           if (!('user' in frame) || !conn) return;
           if (principal && !grants(principal.scopes, 'write')) {
-            ws.send(errorFrame('forbidden', `speaking needs the \`write\` scope; the key ${principal.name} lacks it`));
+            send(ws, errorFrame('forbidden', `speaking needs the \`write\` scope; the key ${principal.name} lacks it`));
             return;
           }
           const raw = ws.raw;
@@ -290,8 +290,8 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
                   { err, roomId },
                   away ? 'chat message not stored: database unavailable' : 'chat message not stored',
                 );
-                if (ws.readyState !== 1) return;
-                ws.send(
+                send(
+                  ws,
                   away
                     ? errorFrame(
                         'unavailable',

@@ -192,6 +192,31 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     expect(a.frames.filter((f) => f.type === 'pong').length).toBeLessThanOrEqual(20);
   });
 
+  it('answers frames sent before the welcome after it: the welcome is always the first frame', async () => {
+    const inc = await createIncident(s);
+    const release = await holdWelcome();
+    let early: Awaited<ReturnType<typeof connectRoom>> | undefined;
+    try {
+      early = await connectRoom(s.url, inc.id, { user: 'early' });
+      await until(() => s.hub.present(inc.id).includes('early'));
+      early.send('not json');
+      early.send({ user: 'early' });
+      early.send({ type: 'ping' });
+      await new Promise((r) => setTimeout(r, 200));
+      // Refusals and pongs included, nothing goes out before the welcome.
+      expect(early.frames).toHaveLength(0);
+    } finally {
+      await release();
+    }
+    await early.next('pong');
+    expect(early.frames[0]?.type).toBe('welcome');
+    const answers = early.frames
+      .filter((f) => f.type === 'error' || f.type === 'pong')
+      .map((f) => (f.type === 'error' ? f.code : f.type));
+    expect(answers).toEqual(['invalid_json', 'invalid_frame', 'pong']);
+    await early.close();
+  });
+
   it('closes with 1013 a socket that falls 8 MiB behind before its welcome is sent', async () => {
     const inc = await createIncident(s);
     const release = await holdWelcome();
