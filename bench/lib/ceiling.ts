@@ -109,6 +109,8 @@ export class MinimalTable {
 
   static async open(url: string, ids: IdKind): Promise<MinimalTable> {
     const admin = new pg.Client({ connectionString: url });
+    // Idle through the phase: a lost connection (the scratch database dropped) must not throw from an event emitter.
+    admin.on('error', () => undefined);
     await admin.connect();
     const table = `bench_minimal_events_${ids}`;
     await admin.query(`drop table if exists ${table}`);
@@ -145,9 +147,13 @@ export class MinimalTable {
     return tableRows(url, this.table);
   }
 
+  /** Drops the table and closes the connection; best effort (it runs in `finally`, after a failure too). */
   async drop(): Promise<void> {
-    await this.admin.query(`drop table if exists ${this.table}`);
-    await this.admin.end();
+    try {
+      await this.admin.query(`drop table if exists ${this.table}`);
+    } finally {
+      await this.admin.end().catch(() => undefined);
+    }
   }
 }
 
