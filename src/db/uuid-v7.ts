@@ -8,7 +8,8 @@ let prefix = '';
 /**
  * A new UUIDv7 as lowercase text: the first 48 bits are the Unix time in milliseconds, then the version (7), 12 random
  * bits, the RFC variant (`10`) and 62 random bits (RFC 9562 §5.7, the random `rand_a` layout; §6.2's optional
- * in-millisecond counter is not used, so ids of one millisecond are unordered among themselves).
+ * in-millisecond counter is not used, so ids of one millisecond are unordered among themselves). `now` is clamped to
+ * 48 bits and truncated to whole milliseconds; a non-finite `now` throws RangeError.
  *
  * Why time-ordered: a random (v4) primary key sends every insert to a random leaf of its B-tree; once the index
  * outgrows shared buffers, batch ingest reads and dirties pages all over it. Ids that grow with time append to its
@@ -20,7 +21,8 @@ let prefix = '';
  */
 export function uuidV7(now: number = Date.now()): string {
   if (now !== prefixMs) {
-    const hex = Math.max(0, Math.min(now, 2 ** 48 - 1))
+    if (!Number.isFinite(now)) throw new RangeError(`uuidV7: the time must be a finite number of ms, not ${now}`);
+    const hex = Math.max(0, Math.min(Math.trunc(now), 2 ** 48 - 1))
       .toString(16)
       .padStart(12, '0');
     prefix = `${hex.slice(0, 8)}-${hex.slice(8)}`;

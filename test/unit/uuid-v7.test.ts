@@ -25,9 +25,13 @@ describe('uuidV7 (RFC 9562 §5.7)', () => {
     // Out of range times are clamped, never a malformed id.
     expect(uuidV7Time(uuidV7(-5))).toBe(0);
     expect(uuidV7Time(uuidV7(2 ** 50))).toBe(2 ** 48 - 1);
+    // Fractions of a millisecond are dropped; a time that is not a number is refused.
+    expect(uuidV7(1.8)).toMatch(LAYOUT);
+    expect(uuidV7Time(uuidV7(1.8))).toBe(1);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) expect(() => uuidV7(bad)).toThrow(RangeError);
   });
 
-  it('sorts by time across milliseconds, as text and as PostgreSQL compares uuids (bytewise)', () => {
+  it('sorts by time across milliseconds as lowercase hex text, which is the bytewise order PostgreSQL gives uuids', () => {
     const ids = [1_000, 1_001, 65_536, 1_796_058_876_590, 1_796_058_876_591].map((ms) => uuidV7(ms));
     expect([...ids].sort()).toEqual(ids);
   });
