@@ -99,7 +99,11 @@ interface Connection {
   principal: Principal | undefined;
 }
 
-/** Tells a socket its access has ended (an `unauthorized` error frame) and closes it (1008, policy violation). */
+/**
+ * Tells a socket its access has ended (an `unauthorized` error frame) and closes it (1008, policy violation). Sent
+ * at once, not behind the welcome: a socket closed before its welcome gets this frame and the close, never the
+ * welcome (queued behind it, the frame would be lost with the socket).
+ */
 function endForAccess(raw: WebSocket, principal: Principal | undefined): void {
   if (raw.readyState === raw.OPEN) raw.send(errorFrame('unauthorized', accessEndedMessage(principal)));
   raw.close(1008, principal ? 'API key revoked or expired' : 'API key required');
@@ -171,7 +175,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
       let chain: Promise<void> = Promise.resolve();
 
       // Every frame to this socket goes through here, answers to its own frames included: until the welcome is sent,
-      // they wait behind it.
+      // they wait behind it. The one exception is endForAccess's last frame before it closes the socket.
       const send = (ws: WSContext<WebSocket>, data: string): void => {
         if (ws.readyState !== 1) return;
         if (pending) {
@@ -194,7 +198,10 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           ws.close(1008, 'rate limit exceeded');
           return true;
         }
-        send(ws, errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`));
+        send(
+          ws,
+          errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`),
+        );
         return true;
       };
 
