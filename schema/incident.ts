@@ -64,7 +64,7 @@ export const CreateIncidentInput = z
       .default([])
       // zod-openapi documents a transform's input and leaves its default out: put it back.
       .meta({
-        description: 'Up to 50; a tag given twice is kept once',
+        description: 'Up to 50 as sent; a tag given twice is kept once',
         override: ({ jsonSchema }) => {
           jsonSchema.default = [];
         },

@@ -16,10 +16,12 @@ describe(`tRPC client (${DB_LABEL})`, () => {
     const inc = await s.trpc.incidents.create.mutate({
       title: 'Checkout 502s',
       severity: 'critical',
-      tags: ['checkout'],
+      tags: ['checkout', ' checkout '],
     });
     expectTypeOf(inc).toEqualTypeOf<Incident>();
     expect(inc.status).toBe('open');
+    // Tags are a set here as over REST: the repeat (after trimming) is kept once.
+    expect(inc.tags).toEqual(['checkout']);
 
     const got = await s.trpc.incidents.get.query({ incident_id: inc.id });
     expect(got.id).toBe(inc.id);
