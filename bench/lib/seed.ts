@@ -37,6 +37,14 @@ export async function seedScale(db: Kysely<Database>, spec: ScaleSpec): Promise<
   await pastPartitions(db, spec.weeks);
   const spanSeconds = Math.floor((spec.weeks * WEEK_MS) / 1000);
   const CHUNK = 10_000;
+  // Events get time-ordered ids of their arrival, as Warroom gives them (src/db/uuid-v7.ts: a random v4 id with the
+  // milliseconds written over its first 48 bits and version 7), so the seeded table's key looks like production's.
+  await sql`
+    create or replace function bench_uuid_v7(at timestamptz) returns uuid language sql volatile as $$
+      select encode(set_byte(overlay(b placing substring(int8send(floor(extract(epoch from at) * 1000)::bigint) from 3)
+                                     from 1 for 6), 6, (get_byte(b, 6) & 15) | 112), 'hex')::uuid
+      from (select uuid_send(gen_random_uuid()) as b) r
+    $$`.execute(db);
   for (let start = 1; start <= spec.incidents; start += CHUNK) {
     const end = Math.min(spec.incidents, start + CHUNK - 1);
     // Incident g was created g/incidents of the span ago; its events arrive one a second after it.
@@ -52,12 +60,14 @@ export async function seedScale(db: Kysely<Database>, spec: ScaleSpec): Promise<
         from generate_series(${start}::int, ${end}::int) g
         returning id, title, created_at
       )
-      insert into events (incident_id, event_type, message, level, source, metadata, "timestamp", received_at)
-      select i.id, 'log', 'seeded event ' || n || ' for ' || i.title,
+      insert into events (id, incident_id, event_type, message, level, source, metadata, "timestamp", received_at)
+      select bench_uuid_v7(a.arrived), i.id, 'log', 'seeded event ' || n || ' for ' || i.title,
              (array['debug','info','warning','error','critical'])[1 + n % 5], 'seed', '{}'::jsonb,
-             i.created_at + make_interval(secs => n), least(now(), i.created_at + make_interval(secs => n))
-      from i cross join generate_series(1, ${spec.eventsPerIncident}::int) n`.execute(db);
+             i.created_at + make_interval(secs => n), a.arrived
+      from i cross join generate_series(1, ${spec.eventsPerIncident}::int) n
+        cross join lateral (select least(now(), i.created_at + make_interval(secs => n)) as arrived) a`.execute(db);
     spec.progress?.(end);
   }
+  await sql`drop function bench_uuid_v7(timestamptz)`.execute(db);
   await sql`analyze`.execute(db);
 }

@@ -8,7 +8,9 @@ import { migrateToLatest } from '../../src/db/migrator.js';
 import { connectPostgres } from '../../src/db/postgres.js';
 import { MinimalTable, pgCeiling, tableRows } from '../../bench/lib/ceiling.js';
 import { SCHEMA_TABLES, schemaVariants } from '../../bench/lib/schema-variants.js';
+import { seedScale } from '../../bench/lib/seed.js';
 import { batchRows } from '../../bench/lib/workload.js';
+import { uuidV7Time } from '../../src/db/uuid-v7.js';
 import { createScratchDatabase, DB_LABEL, POSTGRES_URL } from './harness.js';
 
 let scratch: { url: string; drop(): Promise<void> };
@@ -50,6 +52,28 @@ describe(`the benchmark's statements (${DB_LABEL})`, () => {
       }
     } finally {
       await client.end();
+    }
+  });
+
+  it('the scale seed spreads incidents over past weeks, its events with v7 ids of their arrival', async () => {
+    const db = connectPostgres(scratch.url, { poolSize: 1 });
+    try {
+      await seedScale(db, { incidents: 4, eventsPerIncident: 3, weeks: 3 });
+      const events = await db
+        .selectFrom('events')
+        .innerJoin('incidents', 'incidents.id', 'events.incident_id')
+        .select(['events.id', 'events.received_at'])
+        .where('incidents.source', '=', 'seed')
+        .execute();
+      expect(events).toHaveLength(12);
+      for (const e of events) {
+        expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        // Milliseconds of the arrival (the driver may round its microseconds, the id truncates them).
+        expect(Math.abs(uuidV7Time(e.id) - new Date(e.received_at).getTime())).toBeLessThanOrEqual(1);
+      }
+      expect(new Set(events.map((e) => e.id)).size).toBe(12);
+    } finally {
+      await db.destroy();
     }
   });
 
