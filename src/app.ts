@@ -28,6 +28,7 @@ import { decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
 import { describeError, errorResponse, HttpError } from './http/errors.js';
+import { Drain } from './http/drain.js';
 import { mountRest, REST_PREFIX } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
 import type { RoomHub } from './rooms/hub.js';
@@ -65,6 +66,8 @@ export interface WarroomApp {
   injectWebSocket(server: Server): void;
   /** Stops the app's timers (the room pinger). */
   stop(): void;
+  /** Starts the drain before a shutdown (src/http/drain.ts): responses close their connections, probes say 503. */
+  drain(): void;
 }
 
 /**
@@ -83,6 +86,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   // TrieRouter when a route shape is ambiguous for it (a static segment beside a parameter, e.g. /docs/init.js next
   // to /docs/:asset). Here such a route fails the first request instead, so every HTTP test would catch it.
   const app = new Hono<AppEnv>({ router: new RegExpRouter() });
+  const drain = new Drain();
   const ws = createNodeWebSocket({ app });
   // Larger frames are refused by ws itself with close code 1009, before any of our code reads them.
   ws.wss.options.maxPayload = MAX_FRAME_BYTES;
@@ -117,6 +121,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   };
 
   app.use('*', requestContext(deps.logger, deps.metrics, deps.accessLog ?? 'errors'));
+  app.use('*', drain.middleware());
   // CORS is off unless CORS_ORIGINS lists origins; before authentication, since a preflight carries no key.
   if (deps.corsOrigins && deps.corsOrigins.length > 0) {
     app.use(
@@ -212,5 +217,6 @@ export function createApp(deps: AppDependencies): WarroomApp {
       guardUpgrades(server, deps.logger);
     },
     stop: () => rooms.stop(),
+    drain: () => drain.start(),
   };
 }

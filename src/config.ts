@@ -59,6 +59,13 @@ export const ConfigSchema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Minimum gap between two analyses of one incident triggered by ingest; bursts in between are coalesced. */
   ANALYSIS_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
+  /**
+   * After SIGTERM, how long (ms) requests are still accepted and answered, each response closing its connection,
+   * while /health and /readyz answer 503, before the listener closes (then in-flight requests get up to 10 s).
+   * Covers the moment a load balancer takes to stop routing here; 0 closes the listener at once. SIGINT (Ctrl-C)
+   * never drains.
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(1000),
   /** How often alert groups are swept for quiet periods, flapping and ended silences (ms). */
   ALERT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /**

@@ -56,7 +56,8 @@ async function serveCommand(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       server.logger.info({ signal }, 'shutting down');
-      server.close().then(
+      // A supervisor's SIGTERM drains first; Ctrl-C at a terminal stops at once.
+      server.close(undefined, signal === 'SIGTERM' ? config.SHUTDOWN_DRAIN_MS : 0).then(
         () => process.exit(0),
         (err: unknown) => {
           server.logger.error({ err }, 'shutdown failed');

@@ -46,8 +46,12 @@ export interface Warroom {
 export interface RunningServer extends Omit<Warroom, 'close'> {
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything else. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * First drains for `drainMs` (default 0: requests are still accepted and answered, each response closing its
+   * connection, and the readiness probes answer 503; src/http/drain.ts), then stops accepting, lets in-flight requests
+   * finish (up to `graceMs`, default 10 s), then closes everything else.
+   */
+  close(graceMs?: number, drainMs?: number): Promise<void>;
 }
 
 export interface StartOptions {
@@ -247,8 +251,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   logger.info({ url, database: warroom.database.kind, code }, 'warroom listening');
 
   let closing: Promise<void> | undefined;
-  const close = (graceMs = 10_000): Promise<void> => {
+  const close = (graceMs = 10_000, drainMs = 0): Promise<void> => {
     closing ??= (async () => {
+      if (drainMs > 0) {
+        // Whoever is in the listen backlog or about to reuse a keep-alive connection now gets an answer (and a
+        // closed connection) instead of a reset when the listener closes.
+        warroom.app.drain();
+        logger.info({ drainMs }, 'draining: answering with Connection: close, readiness probes 503');
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
       // Open sockets would hold server.close() open: the rooms close them first (warroom.close() repeats both,
       // harmlessly: they are idempotent).
       warroom.app.stop();
