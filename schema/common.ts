@@ -1,7 +1,8 @@
 // Shared wire primitives: ids, timestamps, free-form metadata, and the one error body.
 import { z } from 'zod';
 
-export const Uuid = z.uuid({ error: 'must be a UUID' });
+// Lowercased once valid: PostgreSQL reads any case, but ids are also compared as strings (rooms, subscriptions, batches).
+export const Uuid = z.uuid({ error: 'must be a UUID' }).overwrite((id) => id.toLowerCase());
 
 /** ISO-8601 UTC timestamp as it travels on the wire (e.g. 2026-11-26T10:00:00.000Z). */
 export const Timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time', abort: true });

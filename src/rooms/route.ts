@@ -159,7 +159,8 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
     '/ws/incidents/:incident_id',
     checkRoom(db, opts.allowedOrigins),
     opts.upgradeWebSocket((c) => {
-      const roomId = c.req.param('incident_id') ?? '';
+      // Lowercased as the API reads ids (schema/common.ts Uuid): the room is the incident, whatever case the URL spells.
+      const roomId = (c.req.param('incident_id') ?? '').toLowerCase();
       const logger = c.get('log')();
       // With keys, the room knows who you are: the key's name, whatever `user` a client sends.
       const principal = c.get('access')?.principal;

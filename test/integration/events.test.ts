@@ -52,6 +52,20 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     expect((await listEvents(inc.id)).map((e) => e.id).sort()).toEqual([...ids].sort());
   });
 
+  it('reads incident ids in any case as the same incident (answers and stores them lowercase)', async () => {
+    const inc = await createIncident(s);
+    const upper = inc.id.toUpperCase();
+    const one = await s.api('/api/ingest/events', { json: event(upper, 0) });
+    expect(one.status).toBe(201);
+    expect(await one.json()).toMatchObject({ incident_id: inc.id });
+    // One batch naming the incident both ways is one incident, not a missing one.
+    const batch = await s.api('/api/ingest/events/batch', { json: [event(inc.id, 1), event(upper, 2)] });
+    expect(batch.status).toBe(201);
+    expect(((await batch.json()) as Event[]).map((e) => e.incident_id)).toEqual([inc.id, inc.id]);
+    expect(await listEvents(upper)).toHaveLength(3);
+    expect((await s.api(`/api/incidents/${upper}`)).status).toBe(200);
+  });
+
   it('applies defaults and keeps the source clock', async () => {
     const inc = await createIncident(s);
     const res = await s.api('/api/ingest/events/', {

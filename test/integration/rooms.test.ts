@@ -90,6 +90,21 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     await Promise.all([a.close(), b.close(), c.close()]);
   });
 
+  it('is one room whatever case the URL spells the incident id in', async () => {
+    const inc = await createIncident(s);
+    const upper = await connectRoom(s.url, inc.id.toUpperCase(), { user: 'upper' });
+    const lower = await connectRoom(s.url, inc.id, { user: 'lower' });
+    expect((await upper.next('welcome')).incident.id).toBe(inc.id);
+    await lower.next('welcome');
+    await s.api('/api/ingest/events', { json: { incident_id: inc.id.toUpperCase(), event_type: 'log', message: 'x' } });
+    expect((await upper.next('event.created')).incident_id).toBe(inc.id);
+    expect((await lower.next('event.created')).incident_id).toBe(inc.id);
+    upper.send({ user: 'upper', message: 'heard on both' });
+    expect((await lower.next('message')).message).toBe('heard on both');
+    expect(s.hub.present(inc.id)).toEqual(['lower', 'upper']);
+    await Promise.all([upper.close(), lower.close()]);
+  });
+
   it('pushes status changes, single ingests and a batch of 1000 as one frame', async () => {
     const inc = await createIncident(s);
     const r = await connectRoom(s.url, inc.id);
