@@ -7,7 +7,6 @@ import {
   MetadataInput,
   STORABLE_TEXT_ERROR,
   SourceText,
-  StorableString,
   Timestamp,
   Uuid,
   queryInt,
@@ -74,11 +73,15 @@ export const CreateIncidentInput = z
   .meta({ id: 'CreateIncidentInput' });
 export type CreateIncidentInput = z.infer<typeof CreateIncidentInput>;
 
+/** A filter on stored text: trimmed as the stored text was, and storable (else it could match nothing anyway). */
+const FilterText = z.string().trim().refine(storableText, { error: STORABLE_TEXT_ERROR });
+
 export const ListIncidentsInput = z.object({
   status: IncidentStatus.optional(),
   severity: Severity.optional(),
-  source: StorableString.optional(),
-  tag: StorableString.optional(),
+  // Trimmed as create trims what it stores, so `?tag= db ` finds the incidents tagged `db`.
+  source: FilterText.optional(),
+  tag: FilterText.optional(),
   limit: queryInt(1, 500, 50),
   offset: queryInt(0, 1_000_000, 0),
   cursor: Cursor.meta({

@@ -64,6 +64,13 @@ describe(`incidents over REST (${DB_LABEL})`, () => {
     expect(await (await s.api(`/api/incidents/${inc.id}`)).json()).toMatchObject({
       tags: ['db', 'api', 'DB'],
     });
+    // Filters are trimmed as stored text was: a padded tag or source finds it.
+    const tag = `t-${Date.now()}`;
+    const padded = await createIncident(s, { title: 'Padded', tags: [` ${tag} `], source: ' dd-source ' });
+    const ids = async (q: string): Promise<string[]> =>
+      ((await (await s.api(`/api/incidents/?${q}`)).json()) as { id: string }[]).map((i) => i.id);
+    expect(await ids(`tag=%20${tag}%20`)).toEqual([padded.id]);
+    expect(await ids(`tag=${tag}&source=%20dd-source%20`)).toEqual([padded.id]);
   });
 
   it('rejects bad input with 400 naming each field, and writes nothing', async () => {
