@@ -63,6 +63,8 @@ export interface StartOptions {
 
 export async function createWarroom(config: Config, opts: StartOptions = {}): Promise<Warroom> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  /** Set once close() begins. */
+  let closing: Promise<void> | undefined;
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -77,7 +79,11 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       ),
     onPreparedStatementsStale: (err) =>
       logger.warn({ err }, 'prepared statements went stale (a migration or a pooler); replacing the pool connections'),
-    onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool will reconnect'),
+    // While shutting down, connections end because we end them: not worth a warning.
+    onConnectionError: (err) =>
+      closing
+        ? logger.debug({ err }, 'database connection ended during shutdown')
+        : logger.warn({ err }, 'database connection lost; the pool will reconnect'),
     onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
   });
   try {
@@ -172,7 +178,6 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     sweepIdempotencyKeys(database.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key sweep failed'));
   }, 3_600_000);
   sweeper.unref();
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(sweeper);
