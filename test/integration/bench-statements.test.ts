@@ -3,37 +3,19 @@
 // Warroom's insert, say) fails here instead of half-way through a 20-minute benchmark. No timing is checked.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertIncidentWithEntry } from '../../src/db/incidents.js';
-import { migrateToLatest } from '../../src/db/migrator.js';
 import { connectPostgres } from '../../src/db/postgres.js';
 import { MinimalTable, pgCeiling, tableRows } from '../../bench/lib/ceiling.js';
 import { SCHEMA_TABLES, schemaVariants } from '../../bench/lib/schema-variants.js';
 import { seedScale } from '../../bench/lib/seed.js';
 import { batchRows } from '../../bench/lib/workload.js';
 import { uuidV7Time } from '../../src/db/uuid-v7.js';
-import { createScratchDatabase, DB_LABEL, POSTGRES_URL } from './harness.js';
+import { DB_LABEL, migratedScratchWithIncident } from './harness.js';
 
 let scratch: { url: string; drop(): Promise<void> };
 let incidentId: string;
 
 beforeAll(async () => {
-  if (!POSTGRES_URL) throw new Error('no PostgreSQL to test on');
-  scratch = await createScratchDatabase(POSTGRES_URL);
-  const db = connectPostgres(scratch.url, { poolSize: 1 });
-  try {
-    await migrateToLatest(db);
-    const { incident } = await insertIncidentWithEntry(db, {
-      title: 'bench statements',
-      description: '',
-      severity: 'high',
-      source: 'test',
-      tags: [],
-      metadata: {},
-    });
-    incidentId = incident.id;
-  } finally {
-    await db.destroy();
-  }
+  ({ scratch, incidentId } = await migratedScratchWithIncident('bench statements'));
 });
 afterAll(() => scratch.drop());
 

@@ -8,6 +8,9 @@ import { inject } from 'vitest';
 import type { Logger } from 'pino';
 import type { Scope } from '../../schema/index.js';
 import { ConfigSchema, type Config } from '../../src/config.js';
+import { insertIncidentWithEntry } from '../../src/db/incidents.js';
+import { migrateToLatest } from '../../src/db/migrator.js';
+import { connectPostgres } from '../../src/db/postgres.js';
 import { createApiKey } from '../../src/domain/keys.js';
 import type { AppRouter } from '../../src/index.js';
 import { createWarroom, startServer, type StartOptions, type Warroom } from '../../src/server.js';
@@ -17,6 +20,32 @@ const SERVER_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 
 /** The server each test file makes its databases on: the given PostgreSQL, or the suite's embedded one. */
 export const POSTGRES_URL = SERVER_URL ?? (inject('embeddedDatabaseUrl') || undefined);
 export const DB_LABEL = SERVER_URL ? 'postgres' : 'embedded';
+
+/**
+ * A scratch database on the suite's server, migrated, holding one incident titled `title` (made as the server makes
+ * one, with its "Incident created" entry): for tests that talk to the database without a Warroom server.
+ */
+export async function migratedScratchWithIncident(
+  title: string,
+): Promise<{ scratch: { url: string; drop(): Promise<void> }; incidentId: string }> {
+  if (!POSTGRES_URL) throw new Error('no PostgreSQL to test on');
+  const scratch = await createScratchDatabase(POSTGRES_URL);
+  const db = connectPostgres(scratch.url, { poolSize: 1 });
+  try {
+    await migrateToLatest(db);
+    const { incident } = await insertIncidentWithEntry(db, {
+      title,
+      description: '',
+      severity: 'high',
+      source: 'test',
+      tags: [],
+      metadata: {},
+    });
+    return { scratch, incidentId: incident.id };
+  } finally {
+    await db.destroy();
+  }
+}
 
 /** Creates an empty database on the server at `adminUrl`; returns its URL and a function that drops it. */
 export async function createScratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {

@@ -5,12 +5,11 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable, sqlState as sqlStateOf } from '../../src/db/errors.js';
-import { findIncident, insertIncidentWithEntry } from '../../src/db/incidents.js';
-import { migrateToLatest } from '../../src/db/migrator.js';
+import { findIncident } from '../../src/db/incidents.js';
 import { nameStatement, statementName } from '../../src/db/named-statements.js';
 import { connectPostgres } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/types.js';
-import { createScratchDatabase, DB_LABEL, POSTGRES_URL, startTestApp, type TestServer } from './harness.js';
+import { DB_LABEL, migratedScratchWithIncident, startTestApp, type TestServer } from './harness.js';
 
 const FIND_BY_ID = 'select * from "incidents" where "id" = $1';
 
@@ -48,20 +47,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  if (!POSTGRES_URL) throw new Error('no PostgreSQL to test on');
-  scratch = await createScratchDatabase(POSTGRES_URL);
-  const db = connectPostgres(scratch.url, { poolSize: 1 });
-  await migrateToLatest(db);
-  const { incident } = await insertIncidentWithEntry(db, {
-    title: 'Checkout returning 502s',
-    description: '',
-    severity: 'high',
-    source: 'test',
-    tags: [],
-    metadata: {},
-  });
-  incidentId = incident.id;
-  await db.destroy();
+  ({ scratch, incidentId } = await migratedScratchWithIncident('Checkout returning 502s'));
 });
 afterAll(() => scratch?.drop());
 
