@@ -51,21 +51,30 @@ function isIoError(err: unknown): boolean {
 async function serveCommand(): Promise<void> {
   const config = loadConfig();
   capHeapGrowth(config.HEAP_GROWING_PERCENT);
-  const server = await startServer(config);
-  installLastResort(server);
+  // Listened for before the server starts: a signal that arrives between the 'warroom listening' line and the end
+  // of start-up (a supervisor, or a test, reacting to that line) is a clean shutdown too, not the default exit.
+  const started: { server?: RunningServer; signal?: 'SIGTERM' | 'SIGINT' } = {};
+  const shutdown = (running: RunningServer, signal: 'SIGTERM' | 'SIGINT'): void => {
+    running.logger.info({ signal }, 'shutting down');
+    // A supervisor's SIGTERM drains first; Ctrl-C at a terminal stops at once.
+    running.close(undefined, signal === 'SIGTERM' ? config.SHUTDOWN_DRAIN_MS : 0).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        running.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      server.logger.info({ signal }, 'shutting down');
-      // A supervisor's SIGTERM drains first; Ctrl-C at a terminal stops at once.
-      server.close(undefined, signal === 'SIGTERM' ? config.SHUTDOWN_DRAIN_MS : 0).then(
-        () => process.exit(0),
-        (err: unknown) => {
-          server.logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+      started.signal ??= signal;
+      if (started.server) shutdown(started.server, signal);
     });
   }
+  const server = await startServer(config);
+  started.server = server;
+  installLastResort(server);
+  if (started.signal) shutdown(server, started.signal);
 }
 
 async function migrateCommand(): Promise<void> {
