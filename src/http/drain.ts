@@ -12,10 +12,6 @@ const READINESS_PATHS = new Set(['/health', '/readyz']);
 export class Drain {
   private draining = false;
 
-  get active(): boolean {
-    return this.draining;
-  }
-
   /** From now on every response closes its connection and the readiness probes answer 503. Idempotent. */
   start(): void {
     this.draining = true;
