@@ -3,8 +3,9 @@
 // strictly after that row (keyset paging) and a row is never skipped or repeated when sort keys tie.
 //
 // Format, version 1: base64url (RFC 4648 §5, no padding) of compact JSON
-//   events:    {"v":1,"k":"e","t":"2026-11-29T16:33:06.123000Z","s":"1234","x":"5678"}
-//              t = timestamp, s = seq, x = the id of the transaction that wrote it (for tailing)
+//   events:    {"v":1,"k":"e","t":"2026-11-29T16:33:06.123000Z","s":"1234","x":"5678","n":"<uuid>"}
+//              t = timestamp, s = seq, x = the id of the transaction that wrote it (for tailing), n = the incident
+//              whose list issued it (cursors issued before 2026-12-01 have no `n` and are still taken)
 //   incidents: {"v":1,"k":"i","t":"2026-11-29T16:33:06.123456Z","i":"<uuid>"}  t = created_at, i = id
 // `t` keeps PostgreSQL's microseconds (a JS Date would round them away and the keyset would skip rows). The cursor is
 // not signed: it only says where to resume, which a client could equally say with `before`, so a forged one can read
@@ -28,7 +29,7 @@ export interface IncidentPosition {
   id: string;
 }
 
-/** Longer input is refused before decoding; a version 1 cursor is under 160 characters. */
+/** Longer input is refused before decoding; a version 1 cursor is under 220 characters. */
 const MAX_CURSOR_LENGTH = 256;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Exactly the shape the database's `to_char(… 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')` produces. */
@@ -56,14 +57,19 @@ const EventPayload = z.strictObject({
   t: MicroTimestamp,
   s: PositiveBigint,
   x: TransactionId,
+  n: z.uuid().optional(),
 });
 const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
 
 const encode = (payload: object): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 
-/** The cursor naming an event's position (for `cursor=` and `after=` on an incident's event list). */
-export function encodeEventCursor(p: EventPosition): string {
-  return encode({ v: 1, k: 'e', t: p.timestamp, s: p.seq, x: p.xact });
+/**
+ * The cursor naming an event's position in incident `incidentId`'s event list (for `cursor=` and `after=`). The
+ * incident is in it because a position is only meaningful in its own list: another incident's cursor would page
+ * from an unrelated point (a tail would skip every event written before it), so it is refused instead.
+ */
+export function encodeEventCursor(p: EventPosition, incidentId: string): string {
+  return encode({ v: 1, k: 'e', t: p.timestamp, s: p.seq, x: p.xact, n: incidentId });
 }
 
 /** The cursor naming an incident's position in the incident list (for `cursor=`). */
@@ -100,14 +106,18 @@ function versionCheck(payload: unknown, param: string, kind: 'e' | 'i'): void {
 }
 
 /**
- * The event position `text` names. `param` is the input that carried it (`cursor` or `after`), named in the error.
- * Throws AppError INVALID_INPUT (HTTP 400) with an issue at `param` for anything this module did not encode.
+ * The event position `text` names in incident `incidentId`'s event list. `param` is the input that carried it
+ * (`cursor` or `after`), named in the error. Throws AppError INVALID_INPUT (HTTP 400) with an issue at `param` for
+ * anything this module did not encode, and for a cursor another incident's list issued.
  */
-export function decodeEventCursor(text: string, param: string): EventPosition {
+export function decodeEventCursor(text: string, param: string, incidentId: string): EventPosition {
   const payload = payloadOf(text, param);
   versionCheck(payload, param, 'e');
   const parsed = EventPayload.safeParse(payload);
   if (!parsed.success) throw invalid(param, 'damaged');
+  if (parsed.data.n !== undefined && parsed.data.n.toLowerCase() !== incidentId.toLowerCase()) {
+    throw invalid(param, `a cursor of another incident's events (${parsed.data.n})`);
+  }
   return { timestamp: parsed.data.t, seq: parsed.data.s, xact: parsed.data.x };
 }
 

@@ -71,8 +71,8 @@ export async function pageEvents(
       ? undefined
       : input.after === TAIL_START
         ? { xact: '0', seq: '0' }
-        : decodeEventCursor(input.after, 'after');
-  const below = input.cursor === undefined ? undefined : decodeEventCursor(input.cursor, 'cursor');
+        : decodeEventCursor(input.after, 'after', input.incident_id);
+  const below = input.cursor === undefined ? undefined : decodeEventCursor(input.cursor, 'cursor', input.incident_id);
   const incident = await getIncident(db, input.incident_id);
 
   const order: EventsQuery['order'] = tail
@@ -94,11 +94,11 @@ export async function pageEvents(
   const items = kept.map(toEvent);
   if (tail) {
     // A tail never ends: with nothing new, the client polls the same position again.
-    const cursor = last ? encodeEventCursor(positionOf(last)) : (input.after ?? TAIL_START);
+    const cursor = last ? encodeEventCursor(positionOf(last), input.incident_id) : (input.after ?? TAIL_START);
     return { items, next: { param: 'after', cursor } };
   }
   if (!more || !last) return { items };
-  return { items, next: { param: 'cursor', cursor: encodeEventCursor(positionOf(last)) } };
+  return { items, next: { param: 'cursor', cursor: encodeEventCursor(positionOf(last), input.incident_id) } };
 }
 
 /**

@@ -364,6 +364,34 @@ describe(`bad cursors and combinations are 400s naming the parameter (${DB_LABEL
     expect((await refusal(`/api/incidents/?cursor=${incidentCursor}&offset=2`)).issues[0]?.path).toBe('cursor');
     expect((await refusal('/api/incidents/?cursor=')).issues[0]?.path).toBe('cursor');
   });
+
+  it("refuses another incident's cursor, newest-first and tail alike (it used to page silently from the wrong place)", async () => {
+    const a = await createIncident(s);
+    const b = await createIncident(s);
+    await ingest([
+      ...Array.from({ length: 3 }, (_, i) => ev(a.id, i)),
+      ...Array.from({ length: 3 }, (_, i) => ev(b.id, i)),
+    ]);
+    const cursorOfA =
+      new URLSearchParams((await events(`/api/ingest/events/${a.id}?limit=1`)).next?.split('?')[1]).get('cursor') ?? '';
+    const tailOfA = (await drain(`/api/ingest/events/${a.id}?after=start`, 3)).next;
+    const afterOfA = new URLSearchParams(tailOfA.split('?')[1]).get('after') ?? '';
+    expect(cursorOfA).not.toBe('');
+    expect(afterOfA).not.toBe('');
+    for (const [param, cursor] of [
+      ['cursor', cursorOfA],
+      ['after', afterOfA],
+      ['after', cursorOfA],
+    ] as const) {
+      const body = await refusal(`/api/ingest/events/${b.id}?${param}=${cursor}`);
+      expect(body.message).toBe(
+        `${param} is not a cursor this list issued: a cursor of another incident's events (${a.id})`,
+      );
+      expect(body.issues.map((i) => i.path)).toEqual([param]);
+    }
+    // Its own incident still takes it, with the id in any case.
+    expect((await events(`/api/ingest/events/${a.id.toUpperCase()}?cursor=${cursorOfA}`)).items).toHaveLength(2);
+  });
 });
 
 describe(`tRPC page procedures (${DB_LABEL})`, () => {
