@@ -5,8 +5,23 @@ const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
 
+/**
+ * A number written in decimal digits (`fraction`: a decimal point allowed), surrounding spaces ignored. z.coerce
+ * alone would also take `0x1F40`, `8e3`, `8000.0` or `Infinity`, which a typo makes and nobody means.
+ */
+const decimal = (fraction: 'whole' | 'fraction' = 'whole') =>
+  z
+    .string()
+    .trim()
+    .regex(fraction === 'whole' ? /^\d+$/ : /^\d+(\.\d+)?$/, {
+      error: fraction === 'whole' ? 'must be a whole number in decimal digits' : 'must be a decimal number',
+    })
+    .transform(Number);
+/** The longest duration Node's timers and PostgreSQL's `statement_timeout` take (2^31 - 1 ms, about 24.8 days). */
+const MAX_MS = 2_147_483_647;
+
 export const ConfigSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  PORT: decimal().pipe(z.number().int().min(0).max(65535)).default(8000),
   /** Loopback by default: listening beyond it is a choice, and (with AUTH=auto) needs a key first. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** auto: open while no key exists on a loopback-only server, enforced once any key exists; required; off. */
@@ -29,24 +44,22 @@ export const ConfigSchema = z.object({
       .optional(),
   ),
   /** Requests a second per key (per address on an open server; loopback is not limited), and the burst; 0: off. */
-  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
-  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  RATE_LIMIT_PER_SECOND: decimal('fraction').pipe(z.number().min(0)).default(50),
+  RATE_LIMIT_BURST: decimal().pipe(z.number().int().min(1)).default(200),
   /** The same for POSTs of events, separate and generous: an outage is when senders burst. */
-  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(1000),
-  INGEST_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(5000),
+  INGEST_RATE_LIMIT_PER_SECOND: decimal('fraction').pipe(z.number().min(0)).default(1000),
+  INGEST_RATE_LIMIT_BURST: decimal().pipe(z.number().int().min(1)).default(5000),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: LogLevel.default('info'),
   /** 'errors': an access-log line only for status >= 400 or requests slower than 1 s; 'all': one per request. */
   ACCESS_LOG: z.enum(['errors', 'all']).default('errors'),
   /** Upper bound on one request body; a batch of 1000 events fits with room to spare. */
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
+  MAX_BODY_BYTES: decimal()
+    .pipe(z.number().int().min(1024))
     .default(8 * 1024 * 1024),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DB_POOL_SIZE: decimal().pipe(z.number().int().min(1).max(200)).default(10),
   /** PostgreSQL `statement_timeout` (ms) for the server's connections; 0 turns it off. Migrations are exempt. */
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+  DB_STATEMENT_TIMEOUT_MS: decimal().pipe(z.number().int().min(0).max(MAX_MS)).default(15_000),
   /**
    * `on`: the hot statements run as server-side prepared statements (src/db/named-statements.ts). `off` behind a
    * pooler that cannot keep them (PgBouncer in transaction mode before 1.21, or with max_prepared_statements = 0).
@@ -56,29 +69,32 @@ export const ConfigSchema = z.object({
   LLM_BASE_URL: optionalUrl,
   LLM_MODEL: z.string().optional(),
   LLM_API_KEY: z.string().optional(),
-  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  LLM_TIMEOUT_MS: decimal().pipe(z.number().int().min(100).max(MAX_MS)).default(15_000),
   /** Minimum gap between two analyses of one incident triggered by ingest; bursts in between are coalesced. */
-  ANALYSIS_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
+  ANALYSIS_DEBOUNCE_MS: decimal().pipe(z.number().int().min(0).max(MAX_MS)).default(2000),
   /**
    * After SIGTERM, how long (ms) requests are still accepted and answered, each response closing its connection,
    * while /health and /readyz answer 503, before the listener closes (then in-flight requests get up to 10 s).
    * Covers the moment a load balancer takes to stop routing here; 0 closes the listener at once. SIGINT (Ctrl-C)
    * never drains.
    */
-  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(1000),
+  SHUTDOWN_DRAIN_MS: decimal().pipe(z.number().int().min(0).max(120_000)).default(1000),
   /** How often alert groups are swept for quiet periods, flapping and ended silences (ms). */
-  ALERT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  ALERT_SWEEP_INTERVAL_MS: decimal().pipe(z.number().int().min(100).max(60_000)).default(1000),
   /**
    * Events are kept this many days after they arrive, then dropped a week's partition at a time (so they live
    * between N and N + 7 days); empty or unset: kept forever. Incidents keep their summary and analysis.
    */
-  EVENT_RETENTION_DAYS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
+  EVENT_RETENTION_DAYS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    decimal().pipe(z.number().int().min(1).max(36_500)).optional(),
+  ),
   /**
    * Heap growth between V8's full collections, in percent of what survived the last one, on heaps where V8 would
    * allow up to 4x (src/heap-growth.ts); 0 leaves V8's own factor (a little less collector work, ~1.5x the memory
    * after load).
    */
-  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+  HEAP_GROWING_PERCENT: decimal().pipe(z.number().int().min(0).max(100)).default(50),
   /** Check every response against its output schema (a 500 instead of a malformed body). Off in production for speed. */
   VALIDATE_OUTPUT: z.stringbool().default(false),
 });

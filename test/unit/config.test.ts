@@ -74,4 +74,35 @@ describe('loadConfig', () => {
     // Zero is still zero when written.
     expect(loadConfig({ RATE_LIMIT_PER_SECOND: '0' }).RATE_LIMIT_PER_SECOND).toBe(0);
   });
+  it('takes numbers only as decimal digits, and names the setting otherwise (z.coerce took hex and exponents)', () => {
+    expect(loadConfig({ PORT: ' 8080 ' }).PORT).toBe(8080);
+    expect(loadConfig({ RATE_LIMIT_PER_SECOND: '2.5' }).RATE_LIMIT_PER_SECOND).toBe(2.5);
+    const bad: Array<[string, string]> = [
+      ['PORT', '0x1F90'],
+      ['PORT', '8e3'],
+      ['PORT', '8000.0'],
+      ['PORT', '+8000'],
+      ['PORT', 'Infinity'],
+      ['PORT', '65536'],
+      ['DB_POOL_SIZE', '0b11'],
+      ['RATE_LIMIT_PER_SECOND', '1e2'],
+      ['RATE_LIMIT_PER_SECOND', '.5'],
+      ['RATE_LIMIT_BURST', '1_000'],
+      ['MAX_BODY_BYTES', '8MB'],
+      ['SHUTDOWN_DRAIN_MS', '-0'],
+      ['EVENT_RETENTION_DAYS', '1e1'],
+    ];
+    for (const [name, value] of bad) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`${name}: `));
+    }
+    expect(() => loadConfig({ PORT: '0x1F90' })).toThrow('PORT: must be a whole number in decimal digits');
+  });
+  it("refuses durations Node's timers and PostgreSQL's statement_timeout cannot hold (above 2^31 - 1 ms)", () => {
+    for (const name of ['DB_STATEMENT_TIMEOUT_MS', 'LLM_TIMEOUT_MS', 'ANALYSIS_DEBOUNCE_MS']) {
+      expect(loadConfig({ [name]: '2147483647' })[name as 'LLM_TIMEOUT_MS']).toBe(2_147_483_647);
+      expect(() => loadConfig({ [name]: '2147483648' }), name).toThrow(new RegExp(`${name}: `));
+    }
+    expect(loadConfig({ EVENT_RETENTION_DAYS: '36500' }).EVENT_RETENTION_DAYS).toBe(36_500);
+    expect(() => loadConfig({ EVENT_RETENTION_DAYS: '36501' })).toThrow(/EVENT_RETENTION_DAYS/);
+  });
 });
