@@ -279,6 +279,19 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           }
           const raw = ws.raw;
           const member = conn.member;
+          // Without a key, a socket's name is what `?user=` or its first message said, and presence lists it under
+          // that name: a message under another would come from someone the room cannot see. (With a key, its name
+          // replaces whatever is sent.)
+          if (!principal && member.user !== undefined && frame.user !== member.user) {
+            send(
+              ws,
+              errorFrame(
+                'invalid_frame',
+                `this socket speaks as ${JSON.stringify(member.user)}; connect again to speak as ${JSON.stringify(frame.user)}`,
+              ),
+            );
+            return;
+          }
           if (!member.user) hub.identify(roomId, member, frame.user);
           const said = principal ? { ...frame, user: principal.name } : frame;
           chain = chain

@@ -184,6 +184,35 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("keeps a socket's name: a message under another name is refused, named by ?user= or by its first message", async () => {
+    const inc = await createIncident(s);
+    const named = await connectRoom(s.url, inc.id, { user: 'alice' });
+    const unnamed = await connectRoom(s.url, inc.id);
+    const watcher = await connectRoom(s.url, inc.id);
+    await Promise.all([named.next('welcome'), unnamed.next('welcome'), watcher.next('welcome')]);
+    named.send({ user: 'bob', message: 'as bob' });
+    expect(await named.next('error')).toEqual({
+      type: 'error',
+      code: 'invalid_frame',
+      message: 'this socket speaks as "alice"; connect again to speak as "bob"',
+    });
+    // Trimmed as stored: ' alice ' is alice.
+    named.send({ user: ' alice ', message: 'as alice' });
+    expect(await watcher.next('message')).toMatchObject({ user: 'alice', message: 'as alice' });
+    unnamed.send({ user: 'carol', message: 'first' });
+    expect(await watcher.next('message')).toMatchObject({ user: 'carol', message: 'first' });
+    unnamed.send({ user: 'dave', message: 'second' });
+    expect((await unnamed.next('error')).message).toBe(
+      'this socket speaks as "carol"; connect again to speak as "dave"',
+    );
+    const timeline = (await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as {
+      entry_type: string;
+      description: string;
+    }[];
+    expect(timeline.filter((t) => t.entry_type === 'comment').map((t) => t.description)).toEqual(['as alice', 'first']);
+    await Promise.all([named.close(), unnamed.close(), watcher.close()]);
+  });
+
   it('closes with 1009 on a frame over 16 KiB and stores nothing', async () => {
     const inc = await createIncident(s);
     const a = await connectRoom(s.url, inc.id);
