@@ -14,12 +14,26 @@ export const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'EPIPE',
   'ETIMEDOUT',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
 ]);
+
+/**
+ * Whether `err` is Node's failure of the connect(2) call itself, whatever its errno: through a Unix socket a stopped
+ * PostgreSQL gives ENOENT (its socket file is removed on shutdown), a socket directory it cannot enter EACCES, over
+ * TCP EADDRNOTAVAIL. No connection was made, so nothing was sent; such codes are unavailability only here, since an
+ * ENOENT elsewhere is a missing file.
+ */
+function connectFailed(err: object): boolean {
+  return 'syscall' in err && err.syscall === 'connect' && sqlState(err)?.startsWith('E') === true;
+}
 /**
  * SQLSTATEs that say the server cannot serve now (PostgreSQL appendix A): 57P01 admin shutdown, 57P02 crash shutdown,
  * 57P03 cannot connect now (starting up or in recovery), 53300 too many connections, 53400 configuration limit
@@ -90,6 +104,7 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 3) return false;
   const code = sqlState(err);
   if (code && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) return true;
+  if (connectFailed(err)) return true;
   const message = 'message' in err && typeof err.message === 'string' ? err.message : '';
   if (UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
   if (err instanceof AggregateError && err.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;

@@ -1,4 +1,8 @@
 // Telling "the database is away" (retry later) from "the statement failed" (a bug or bad input).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '../../src/db/errors.js';
 
@@ -23,6 +27,28 @@ describe('isDatabaseUnavailable', () => {
     ]) {
       expect(isDatabaseUnavailable(new Error(message)), message).toBe(true);
     }
+  });
+
+  it("recognises every failed connect(2), a Unix socket's ENOENT included (a stopped PostgreSQL removes it)", async () => {
+    // The real error pg gives for a socket directory where no PostgreSQL runs (the walkthrough's 500s).
+    const empty = mkdtempSync(join(tmpdir(), 'warroom-no-socket-'));
+    const client = new pg.Client({ host: empty, port: 5432, user: 'postgres', database: 'x' });
+    const err: unknown = await client.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    for (const code of ['EACCES', 'EADDRNOTAVAIL', 'ENOTDIR']) {
+      expect(isDatabaseUnavailable(Object.assign(withCode(code), { syscall: 'connect' })), code).toBe(true);
+    }
+    for (const code of ['ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'ECONNABORTED']) {
+      expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
+    }
+    // The boundary: the same codes from anything but connect are not the database (a missing file is a bug).
+    expect(isDatabaseUnavailable(Object.assign(withCode('ENOENT'), { syscall: 'open' }))).toBe(false);
+    expect(isDatabaseUnavailable(withCode('ENOENT'))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(withCode('42P01'), { syscall: 'connect' }))).toBe(false);
   });
 
   it('looks inside an AggregateError and a cause', () => {
