@@ -164,7 +164,7 @@ export function isValidGroupByTemplate(template: string): boolean {
  * string form `name=~"value"` is accepted there too). Limits match matchers.ts: name 256, value 1024 characters.
  */
 export const SilenceMatcher = z
-  .object({
+  .strictObject({
     name: z
       .string()
       .min(1, { error: 'must not be empty' })

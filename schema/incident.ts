@@ -50,7 +50,7 @@ const Text = (max: number) =>
     .refine(storableText, { error: STORABLE_TEXT_ERROR });
 
 export const CreateIncidentInput = z
-  .object({
+  .strictObject({
     title: Text(500).min(1, { error: 'must not be empty' }),
     description: Text(20_000).default(''),
     severity: Severity.default('medium'),

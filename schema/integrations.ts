@@ -33,7 +33,7 @@ export const CreatedIntegration = Integration.extend({
 export type CreatedIntegration = z.infer<typeof CreatedIntegration>;
 
 export const CreateIntegrationInput = z
-  .object({
+  .strictObject({
     name: IntegrationName,
     kind: IntegrationKind,
     settings: IntegrationSettings.default(IntegrationSettings.parse({})),
@@ -125,7 +125,7 @@ export const Silence = z
 export type Silence = z.infer<typeof Silence>;
 
 export const CreateSilenceInput = z
-  .object({
+  .strictObject({
     matchers: z
       .array(SilenceMatcher)
       .min(1, { error: 'a silence needs at least 1 matcher' })

@@ -196,14 +196,22 @@ function toSilence(r: SilenceRow, now = Date.now()): Silence {
 
 /**
  * Creates a silence. INVALID_INPUT (400) when a regex cannot be used (invalid, or shaped for catastrophic
- * backtracking: src/integrations/matchers.ts) or when ends_at is not after starts_at.
+ * backtracking: src/integrations/matchers.ts), when every matcher matches the empty string, or when ends_at is not
+ * after starts_at.
  */
 export async function createSilence(db: Kysely<Database>, input: CreateSilenceInput): Promise<Silence> {
+  let matchers;
   try {
-    parseMatchers(input.matchers);
+    matchers = parseMatchers(input.matchers);
   } catch (err) {
     if (err instanceof MatcherError) throw new AppError('INVALID_INPUT', `invalid input: ${err.message}`, err.issues);
     throw err;
+  }
+  // Alertmanager's rule (silence.go, validateSilence): matchers that all match the empty string also match an alert
+  // without any of their labels, so `a=~".*"` would silence every alert of every integration.
+  if (matchers.every((m) => m.matches({}))) {
+    const message = 'at least one matcher must not match the empty string (these would silence every alert)';
+    throw new AppError('INVALID_INPUT', `invalid input: matchers: ${message}`, [{ path: 'matchers', message }]);
   }
   const startsAt = input.starts_at ? new Date(input.starts_at) : new Date();
   const endsAt = new Date(input.ends_at);

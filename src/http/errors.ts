@@ -82,7 +82,9 @@ function zodIssuesOf(cause: unknown): Issue[] | undefined {
   const ok = issues.every(
     (i: unknown) => typeof i === 'object' && i !== null && 'path' in i && Array.isArray(i.path) && 'message' in i,
   );
-  return ok ? toIssues(issues as Array<{ path: PropertyKey[]; message: string }>) : undefined;
+  return ok
+    ? toIssues(issues as Array<{ path: PropertyKey[]; message: string; code?: unknown; keys?: unknown }>)
+    : undefined;
 }
 
 /** tRPC wraps whatever a procedure throws; the domain, transport or database error inside is what the answer is about. */

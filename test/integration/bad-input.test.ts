@@ -209,4 +209,83 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     // tRPC sends numbers as JSON numbers, which stay accepted.
     expect(await s.trpc.incidents.list.query({ limit: 1 })).toHaveLength(1);
   });
+
+  it('refuses a field a configuring body does not know, naming it, and writes nothing (it used to be dropped)', async () => {
+    const ends_at = new Date(Date.now() + 3_600_000).toISOString();
+    const count = async (path: string): Promise<number> => ((await (await s.api(path)).json()) as unknown[]).length;
+    const before = {
+      incidents: await count('/api/incidents/?limit=500'),
+      keys: await count('/api/keys'),
+      integrations: await count('/api/integrations/'),
+      silences: await count('/api/silences/'),
+    };
+    // The walkthrough's cases: a typo that left severity at medium, Alertmanager's camelCase isRegex stored as an
+    // equality matcher, an expires_at that made a key that never expires, a misspelt settings.
+    const cases: Array<[path: string, body: object, issue: string]> = [
+      ['/api/incidents/', { title: 't', sevirity: 'critical' }, 'sevirity'],
+      ['/api/keys', { name: 'strict-key', scopes: ['read'], expires_at: '2020-01-01T00:00:00Z' }, 'expires_at'],
+      ['/api/integrations/', { name: 'strict-int', kind: 'generic', setings: { min_alerts: 5 } }, 'setings'],
+      [
+        '/api/silences/',
+        { matchers: [{ name: 'env', value: 'prod', isRegex: true }], ends_at, comment: 'c', created_by: 'x' },
+        'matchers[0].isRegex',
+      ],
+      [
+        '/api/silences/',
+        { matchers: [{ name: 'env', value: 'prod' }], ends_at, comment: 'c', created_by: 'x', endsAt: ends_at },
+        'endsAt',
+      ],
+    ];
+    for (const [path, body, issue] of cases) {
+      const refused = await expect400(await s.api(path, { json: body }), issue);
+      expect(refused.issues).toContainEqual({ path: issue, message: 'unknown field' });
+    }
+    // Two unknown fields: two issues, each at its field.
+    const two = await expect400(await s.api('/api/incidents/', { json: { title: 't', a: 1, b: 2 } }));
+    expect(two.issues).toEqual([
+      { path: 'a', message: 'unknown field' },
+      { path: 'b', message: 'unknown field' },
+    ]);
+    expect({
+      incidents: await count('/api/incidents/?limit=500'),
+      keys: await count('/api/keys'),
+      integrations: await count('/api/integrations/'),
+      silences: await count('/api/silences/'),
+    }).toEqual(before);
+    // The boundary: telemetry keeps what it knows and drops the rest, so a sender adding a field loses no events.
+    const ingested = await s.api('/api/ingest/events', { json: event({ host: 'web-1' }) });
+    expect(ingested.status).toBe(201);
+    expect(await ingested.json()).not.toHaveProperty('host');
+  });
+
+  it('refuses a silence whose matchers all match the empty string (it would silence every alert), as Alertmanager does', async () => {
+    const ends_at = new Date(Date.now() + 3_600_000).toISOString();
+    const silence = (matchers: object[]) =>
+      s.api('/api/silences/', { json: { matchers, ends_at, comment: 'c', created_by: 'x' } });
+    for (const matchers of [
+      [{ name: 'a', value: '.*', is_regex: true }],
+      [{ name: 'a', value: 'x', is_equal: false }],
+      [{ name: 'a', value: '' }],
+      [
+        { name: 'a', value: '.*', is_regex: true },
+        { name: 'b', value: 'x|', is_regex: true },
+      ],
+    ]) {
+      const body = await expect400(await silence(matchers), 'matchers');
+      expect(body.message).toBe(
+        'invalid input: matchers: at least one matcher must not match the empty string (these would silence every alert)',
+      );
+    }
+    // One matcher that needs a label value is enough, as in Alertmanager.
+    for (const matchers of [
+      [{ name: 'a', value: '.+', is_regex: true }],
+      [
+        { name: 'a', value: '.*', is_regex: true },
+        { name: 'env', value: 'prod' },
+      ],
+      [{ name: 'a', value: '', is_equal: false }],
+    ]) {
+      expect((await silence(matchers)).status, JSON.stringify(matchers)).toBe(201);
+    }
+  });
 });
