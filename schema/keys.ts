@@ -6,9 +6,18 @@ import { Timestamp, Uuid } from './common.js';
 export const Scope = z.enum(['ingest', 'read', 'write', 'admin']);
 export type Scope = z.infer<typeof Scope>;
 
-export const KeyName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, {
-  error: 'name must be 1 to 100 letters, digits or . _ @ - (starting with a letter or digit)',
-});
+/**
+ * A key's name. Not shaped like a UUID: `DELETE /api/keys/{name or id}` and `keys revoke` take either, and a name
+ * that reads as another key's id would revoke that key instead of itself.
+ */
+export const KeyName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, {
+    error: 'name must be 1 to 100 letters, digits or . _ @ - (starting with a letter or digit)',
+  })
+  .refine((name) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(name), {
+    error: 'name must not look like a key id (a UUID): names and ids are both accepted where a key is named',
+  });
 
 /** `90d`, `12h`, `30m`: how long a new key lives. */
 export const Duration = z.string().regex(/^[1-9][0-9]{0,5}[dhm]$/, { error: 'must look like 90d, 12h or 30m' });
@@ -32,7 +41,7 @@ export const CreatedApiKey = ApiKey.extend({
 }).meta({ id: 'CreatedApiKey' });
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
-export const CreateKeyInput = z.object({
+export const CreateKeyInput = z.strictObject({
   name: KeyName,
   scopes: z.array(Scope).min(1),
   expires_in: Duration.optional(),

@@ -208,6 +208,19 @@ describe('access', () => {
     expect(Date.parse(body.expires_at)).toBeGreaterThan(Date.now() + 89 * 86_400_000);
     const again = await s.api('/api/keys', { json: { name: 'ci', scopes: ['read'] }, headers: bearer(keys.admin) });
     expect(again.status).toBe(409);
+    // A name shaped like a key id (any case) would make DELETE /api/keys/{name or id} revoke that other key: refused.
+    const listed = (await (await s.api('/api/keys', { headers: bearer(keys.admin) })).json()) as { id: string }[];
+    for (const name of [listed[0]?.id ?? '', (listed[0]?.id ?? '').toUpperCase()]) {
+      const idShaped = await s.api('/api/keys', { json: { name, scopes: ['read'] }, headers: bearer(keys.admin) });
+      expect(idShaped.status, name).toBe(400);
+      expect(((await idShaped.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['name']);
+    }
+    // The boundary: hex and dashes that are not a UUID's shape are a name like any other.
+    const almost = await s.api('/api/keys', {
+      json: { name: '0198a3c2-7f1e-7b2a-9c4d-5e6f7a8b9c0', scopes: ['read'] },
+      headers: bearer(keys.admin),
+    });
+    expect(almost.status).toBe(201);
     const list = await s.api('/api/keys', { headers: bearer(keys.admin) });
     const text = await list.text();
     expect(text).not.toContain(body.key);
