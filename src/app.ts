@@ -128,7 +128,8 @@ export function createApp(deps: AppDependencies): WarroomApp {
       '*',
       cors({
         origin: [...deps.corsOrigins],
-        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+        // Every request header the API reads: a browser may send no other cross-origin.
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Prefer', 'X-Request-Id'],
         exposeHeaders: ['Link', 'X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
       }),
     );

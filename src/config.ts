@@ -17,6 +17,21 @@ const decimal = (fraction: 'whole' | 'fraction' = 'whole') =>
       error: fraction === 'whole' ? 'must be a whole number in decimal digits' : 'must be a decimal number',
     })
     .transform(Number);
+/**
+ * `entry` as the Origin header a browser sends for it (RFC 6454 §6.1: lowercase scheme and host, no default port),
+ * or undefined unless it is exactly an http(s) origin: no path, query, credentials or wildcard, which would match
+ * nothing and leave CORS silently off.
+ */
+function originOf(entry: string): string | undefined {
+  if (!URL.canParse(entry)) return undefined;
+  const url = new URL(entry);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || url.search || url.hash || url.pathname !== '/' || entry.includes('*'))
+    return undefined;
+  // `https://host/` parses with pathname '/', as does `https://host`; anything after the host was refused above.
+  return url.origin;
+}
+
 /** The longest duration Node's timers and PostgreSQL's `statement_timeout` take (2^31 - 1 ms, about 24.8 days). */
 const MAX_MS = 2_147_483_647;
 
@@ -30,12 +45,21 @@ export const ConfigSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((o) => o.trim().replace(/\/+$/, ''))
-        .filter(Boolean),
-    ),
+    .transform((v, ctx) => {
+      const origins: string[] = [];
+      for (const entry of v.split(',').map((o) => o.trim().replace(/\/+$/, ''))) {
+        if (entry === '') continue;
+        const origin = originOf(entry);
+        if (origin === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            input: entry,
+            message: `${JSON.stringify(entry)} is not an origin: give scheme, host and port if not the default, e.g. https://console.example.com (no * and no path)`,
+          });
+        } else origins.push(origin);
+      }
+      return origins;
+    }),
   DATABASE_URL: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z

@@ -103,3 +103,27 @@ describe(`Prefer: return=minimal (${DB_LABEL})`, () => {
     expect(((await res.json()) as { title: string }).title).toBe('minimal?');
   });
 });
+
+describe(`Prefer from a browser on another origin (${DB_LABEL})`, () => {
+  it('is allowed by the CORS preflight with every other header the API reads (it was missing: no return=minimal)', async () => {
+    const t = await startTestServer({ CORS_ORIGINS: 'https://console.example' });
+    try {
+      const res = await fetch(`${t.url}/api/ingest/events/batch`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: 'https://console.example',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'prefer, idempotency-key, content-type, authorization, x-request-id',
+        },
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://console.example');
+      const allowed = (res.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+      for (const header of ['prefer', 'idempotency-key', 'content-type', 'authorization', 'x-request-id']) {
+        expect(allowed, header).toContain(header);
+      }
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -105,4 +105,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ EVENT_RETENTION_DAYS: '36500' }).EVENT_RETENTION_DAYS).toBe(36_500);
     expect(() => loadConfig({ EVENT_RETENTION_DAYS: '36501' })).toThrow(/EVENT_RETENTION_DAYS/);
   });
+  it('takes CORS_ORIGINS as origins only, as the browser sends them, and names an entry that is not one', () => {
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(
+      loadConfig({ CORS_ORIGINS: ' https://Console.Example.com/ , http://localhost:5173,https://a.example:443' })
+        .CORS_ORIGINS,
+    ).toEqual(['https://console.example.com', 'http://localhost:5173', 'https://a.example']);
+    // The walkthrough's '*' and 'example.com' were taken and matched nothing: CORS silently off.
+    for (const bad of [
+      '*',
+      'example.com',
+      'localhost:3000',
+      'https://*.example.com',
+      'https://a.example/app',
+      'ftp://a.example',
+      'https://u:p@a.example',
+      'https://a.example?x=1',
+    ]) {
+      expect(() => loadConfig({ CORS_ORIGINS: `https://ok.example,${bad}` }), bad).toThrow(
+        `CORS_ORIGINS: ${JSON.stringify(bad)} is not an origin`,
+      );
+    }
+  });
 });
