@@ -13,10 +13,13 @@ export const ChatUser = z
   .max(100, { error: 'user must be at most 100 characters' })
   .refine(storableText, { error: `user ${STORABLE_TEXT_ERROR}` });
 
-/** What a client sends to talk in the room (the documented `{"user", "message"}`). */
+/**
+ * What a client sends to talk in the room (the documented `{"user", "message"}`). `user` may be left out once the
+ * socket has a name (from `?user=`, its first message, or its key).
+ */
 export const ChatInput = z.object({
   type: z.literal('message').optional(),
-  user: ChatUser,
+  user: ChatUser.optional(),
   message: z
     .string({ error: (iss) => (iss.input === undefined ? 'message is missing' : 'message must be a string') })
     .trim()

@@ -272,7 +272,7 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
             send(ws, JSON.stringify({ type: 'pong' } satisfies ServerFrame));
             return;
           }
-          if (!('user' in frame) || !conn) return;
+          if (!('message' in frame) || !conn) return;
           if (principal && !grants(principal.scopes, 'write')) {
             send(ws, errorFrame('forbidden', `speaking needs the \`write\` scope; the key ${principal.name} lacks it`));
             return;
@@ -282,18 +282,29 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
           // Without a key, a socket's name is what `?user=` or its first message said, and presence lists it under
           // that name: a message under another would come from someone the room cannot see. (With a key, its name
           // replaces whatever is sent.)
-          if (!principal && member.user !== undefined && frame.user !== member.user) {
+          const user = principal?.name ?? frame.user ?? member.user;
+          if (user === undefined) {
             send(
               ws,
               errorFrame(
                 'invalid_frame',
-                `this socket speaks as ${JSON.stringify(member.user)}; connect again to speak as ${JSON.stringify(frame.user)}`,
+                'expected {"user", "message"}: user: user is missing (or connect with ?user=)',
               ),
             );
             return;
           }
-          if (!member.user) hub.identify(roomId, member, frame.user);
-          const said = principal ? { ...frame, user: principal.name } : frame;
+          if (!principal && member.user !== undefined && user !== member.user) {
+            send(
+              ws,
+              errorFrame(
+                'invalid_frame',
+                `this socket speaks as ${JSON.stringify(member.user)}; connect again to speak as ${JSON.stringify(user)}`,
+              ),
+            );
+            return;
+          }
+          if (!member.user) hub.identify(roomId, member, user);
+          const said = { user, message: frame.message };
           chain = chain
             .then(async () => {
               try {

@@ -169,7 +169,9 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     expect((await a.next('error')).message).toContain('user');
     // A missing field is named, not "Invalid input" (the frame is checked as chat, not against the union).
     a.send({ message: 'x' });
-    expect((await a.next('error')).message).toBe('expected {"user", "message"}: user: user is missing');
+    expect((await a.next('error')).message).toBe(
+      'expected {"user", "message"}: user: user is missing (or connect with ?user=)',
+    );
     a.send({ type: 'message', user: 'x' });
     expect((await a.next('error')).message).toBe('expected {"user", "message"}: message: message is missing');
     a.send({ user: 'x', message: 'y'.repeat(4001) });
@@ -201,6 +203,9 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     expect(await watcher.next('message')).toMatchObject({ user: 'alice', message: 'as alice' });
     unnamed.send({ user: 'carol', message: 'first' });
     expect(await watcher.next('message')).toMatchObject({ user: 'carol', message: 'first' });
+    // Once named, a frame may leave `user` out.
+    named.send({ message: 'no user field' });
+    expect(await watcher.next('message')).toMatchObject({ user: 'alice', message: 'no user field' });
     unnamed.send({ user: 'dave', message: 'second' });
     expect((await unnamed.next('error')).message).toBe(
       'this socket speaks as "carol"; connect again to speak as "dave"',
@@ -209,7 +214,11 @@ describe(`incident rooms (${DB_LABEL})`, () => {
       entry_type: string;
       description: string;
     }[];
-    expect(timeline.filter((t) => t.entry_type === 'comment').map((t) => t.description)).toEqual(['as alice', 'first']);
+    expect(timeline.filter((t) => t.entry_type === 'comment').map((t) => t.description)).toEqual([
+      'as alice',
+      'first',
+      'no user field',
+    ]);
     await Promise.all([named.close(), unnamed.close(), watcher.close()]);
   });
 
