@@ -1,6 +1,8 @@
 // The fault test of issue 14, on a private PostgreSQL cluster (`npm run test:faults`, run by .ci/run; not part of
 // `npm test`, because it is slow and stops and starts a database server). Batches stream in from a few clients while
-//   phase A: the server is killed with SIGKILL and started again (same database, new port);
+//   phase A: the server is killed with SIGKILL and started again (same database, new port; the first server
+//            connects over TCP, the second through PostgreSQL's Unix socket, so phase B sees both kinds of failure
+//            a socket gives: the connection cut, then the socket file gone);
 //   phase B: PostgreSQL is stopped (`pg_ctl stop -m fast`) for a few seconds and started again, the server untouched.
 // Afterwards the events table is read directly: no batch may be half-written, every acknowledged batch must be
 // complete, the outage must have been answered with 503 + Retry-After (never 500, never a dropped connection), and the
@@ -299,7 +301,7 @@ describe.skipIf(skipReason !== undefined)('faults: SIGKILL and a PostgreSQL rest
       killed.child.kill('SIGKILL');
       seen.killedBySignal = (await killed.exit).signal;
       await sleep(1_000);
-      current = await startServer('2', cluster.url);
+      current = await startServer('2', cluster.socketUrl);
       phase = 'A-restarted';
       const tA = Date.now();
       await within(20_000, () => Date.now() - tA > 2_000 && ackedSince(tA) >= 8);

@@ -26,6 +26,11 @@ export function clusterUnavailableReason(): string | undefined {
 export interface PgCluster {
   /** postgres://postgres@127.0.0.1:PORT/warroom */
   url: string;
+  /**
+   * The same database through the cluster's Unix socket: a stopped PostgreSQL removes the socket file, so a
+   * connection fails with ENOENT rather than TCP's ECONNREFUSED (a walkthrough found that answered 500).
+   */
+  socketUrl: string;
   port: number;
   dir: string;
   /** `pg_ctl stop -m fast`: backends end with FATAL 57P01 (admin shutdown), as `pg_ctlcluster … stop` does. */
@@ -83,6 +88,7 @@ export async function createCluster(): Promise<PgCluster> {
   let running = false;
   const cluster: PgCluster = {
     url: `postgres://postgres@127.0.0.1:${port}/warroom`,
+    socketUrl: `postgres://postgres@/warroom?host=${encodeURIComponent(dir)}&port=${port}`,
     port,
     dir,
     async start() {
