@@ -40,6 +40,13 @@ class Room {
   /** Users present on other instances, by instance, with when that instance last said so (performance.now()). */
   readonly remoteUsers = new Map<string, Map<string, number>>();
 
+  /** Whether `user` is present on this instance or, as far as it knows, on any other. */
+  has(user: string): boolean {
+    if (this.localUsers.has(user)) return true;
+    for (const users of this.remoteUsers.values()) if (users.has(user)) return true;
+    return false;
+  }
+
   present(): string[] {
     const all = new Set(this.localUsers.keys());
     for (const users of this.remoteUsers.values()) for (const u of users.keys()) all.add(u);
@@ -136,11 +143,19 @@ export class RoomHub implements ChangeSink {
     if (member.user) this.identify(roomId, member, member.user);
   }
 
-  /** Names a member (from `?user=` or its first chat message) and announces the join once per user name. */
+  /**
+   * Names a member (from `?user=` or its first chat message). The other instances hear of the user's first socket
+   * here (their rosters are per instance); sockets hear a join once per user name across every instance, so a user
+   * already present on another instance joining here too is no news to them.
+   */
   identify(roomId: string, member: RoomMember, user: string): void {
     const room = this.room(roomId);
     member.user = user;
-    if (countUp(room.localUsers, user)) this.broadcast(roomId, { type: 'presence', action: 'join', user, present: [] });
+    const news = !room.has(user);
+    if (!countUp(room.localUsers, user)) return;
+    const frame: ServerFrame = { type: 'presence', action: 'join', user, present: [] };
+    this.bus.publish(roomId, frame);
+    if (news) this.enqueue(roomId, frame);
   }
 
   leave(roomId: string, member: RoomMember): void {
@@ -148,7 +163,11 @@ export class RoomHub implements ChangeSink {
     if (!room || !room.members.delete(member)) return;
     this.metrics.wsConnections.dec();
     if (member.user && countDown(room.localUsers, member.user)) {
-      this.broadcast(roomId, { type: 'presence', action: 'leave', user: member.user, present: [] });
+      // Its last socket here: the other instances update their rosters; sockets hear the leave only if the user is
+      // not still present on another instance.
+      const frame: ServerFrame = { type: 'presence', action: 'leave', user: member.user, present: [] };
+      this.bus.publish(roomId, frame);
+      if (!room.has(member.user)) this.enqueue(roomId, frame);
     }
     if (room.empty) this.rooms.delete(roomId);
   }
@@ -209,13 +228,18 @@ export class RoomHub implements ChangeSink {
     if (this.heard.has(origin)) this.heard.set(origin, performance.now());
     if (frame.type === 'presence') {
       const room = this.room(roomId);
+      const before = room.has(frame.user);
       let users = room.remoteUsers.get(origin);
       if (!users) room.remoteUsers.set(origin, (users = new Map()));
       // An instance announces each user once, so a set (with when it was last heard of) is enough.
       if (frame.action === 'join') users.set(frame.user, performance.now());
       else users.delete(frame.user);
       if (users.size === 0) room.remoteUsers.delete(origin);
+      const after = room.has(frame.user);
       if (room.empty) this.rooms.delete(roomId);
+      // Once per user name across instances: a join or leave that does not change whether the user is present
+      // anywhere (another tab on another instance) is that instance's bookkeeping, not news for the sockets.
+      if (before === after) return;
     }
     this.enqueue(roomId, frame);
   }
@@ -251,9 +275,9 @@ export class RoomHub implements ChangeSink {
       let users = room.remoteUsers.get(origin);
       if (!users) room.remoteUsers.set(origin, (users = new Map()));
       for (const user of list) {
-        const known = users.has(user);
+        const news = !room.has(user);
         users.set(user, now);
-        if (!known) this.enqueue(roomId, { type: 'presence', action: 'join', user, present: [] });
+        if (news) this.enqueue(roomId, { type: 'presence', action: 'join', user, present: [] });
       }
       if (users.size === 0) room.remoteUsers.delete(origin);
       if (room.empty) this.rooms.delete(roomId);
@@ -269,7 +293,7 @@ export class RoomHub implements ChangeSink {
         for (const [user, seen] of users) {
           if (seen >= cutoff) continue;
           users.delete(user);
-          this.enqueue(roomId, { type: 'presence', action: 'leave', user, present: [] });
+          if (!room.has(user)) this.enqueue(roomId, { type: 'presence', action: 'leave', user, present: [] });
         }
         if (users.size === 0) room.remoteUsers.delete(origin);
       }

@@ -65,6 +65,55 @@ describe('presence across instances (in-process bus)', () => {
     expect(watcher.frames.at(-1)).toEqual({ type: 'presence', action: 'leave', user: 'bob', present: [] });
   });
 
+  it('announces a user once across instances: a second socket on another instance is no join, its close no leave', async () => {
+    // The walkthrough: one key in the room through two instances; the watcher heard a second join, then a leave
+    // while the user was still there through the other instance.
+    const bus = new InProcessBus();
+    const a = hub(bus.join(), { heartbeatMs: 60_000, presenceTimeoutMs: 180_000 });
+    const b = hub(bus.join(), { heartbeatMs: 60_000, presenceTimeoutMs: 180_000 });
+    const watcherA = member();
+    const watcherB = member();
+    a.join(ROOM, watcherA);
+    b.join(ROOM, watcherB);
+    const presence = (w: { frames: ServerFrame[] }) =>
+      w.frames.flatMap((f) => (f.type === 'presence' ? [`${f.action} ${f.user} [${f.present.join(',')}]`] : []));
+
+    const kimOnA = member('kim');
+    a.join(ROOM, kimOnA);
+    await until(() => b.present(ROOM).includes('kim'));
+    const kimOnB = member('kim');
+    b.join(ROOM, kimOnB);
+    const kimAgainOnB = member('kim');
+    b.join(ROOM, kimAgainOnB);
+    await sleep(30);
+    b.leave(ROOM, kimOnB);
+    b.leave(ROOM, kimAgainOnB);
+    await sleep(30);
+    expect(a.present(ROOM)).toEqual(['kim']);
+    expect(b.present(ROOM)).toEqual(['kim']);
+    a.leave(ROOM, kimOnA);
+    await until(() => presence(watcherB).length === 2 && presence(watcherA).length === 2);
+    await sleep(30);
+    for (const w of [watcherA, watcherB]) expect(presence(w)).toEqual(['join kim [kim]', 'leave kim []']);
+
+    // The other order: first on B, then on A; A's socket closes first.
+    const lee1 = member('lee');
+    b.join(ROOM, lee1);
+    await until(() => a.present(ROOM).includes('lee'));
+    const lee2 = member('lee');
+    a.join(ROOM, lee2);
+    await sleep(30);
+    a.leave(ROOM, lee2);
+    await sleep(30);
+    expect(a.present(ROOM)).toEqual(['lee']);
+    b.leave(ROOM, lee1);
+    await until(() => presence(watcherA).length === 4 && presence(watcherB).length === 4);
+    await sleep(30);
+    for (const w of [watcherA, watcherB]) {
+      expect(presence(w).slice(2)).toEqual(['join lee [lee]', 'leave lee []']);
+    }
+  });
+
   it('answers the first heartbeat of a new instance at once, not a period later', async () => {
     const bus = new InProcessBus();
     const b = hub(bus.join(), { heartbeatMs: 60_000, presenceTimeoutMs: 180_000 });
