@@ -48,6 +48,18 @@ function isIoError(err: unknown): boolean {
   return /^(E[A-Z]+|ERR_STREAM_|ERR_SOCKET_|ERR_HTTP_)/.test(code);
 }
 
+/** After a signal during start-up, how long start-up may take to finish before the process gives up on it. */
+const STARTUP_SIGNAL_GRACE_MS = 10_000;
+
+/**
+ * Exits 1 without a clean shutdown: only while start-up is still running, when nothing is served yet. The embedded
+ * PostgreSQL, if one started, stops by itself when this process's end closes its stdin (src/db/embedded-postgres.ts).
+ */
+function abandonStartup(why: string): never {
+  console.error(`warroom: ${why}; exiting without finishing start-up`);
+  process.exit(1);
+}
+
 async function serveCommand(): Promise<void> {
   const config = loadConfig();
   capHeapGrowth(config.HEAP_GROWING_PERCENT);
@@ -66,9 +78,26 @@ async function serveCommand(): Promise<void> {
     );
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      started.signal ??= signal;
-      if (started.server) shutdown(started.server, signal);
+    process.on(signal, () => {
+      if (started.server) {
+        if (started.signal === undefined) {
+          started.signal = signal;
+          shutdown(started.server, signal);
+        } else {
+          // A second signal while shutting down: whoever sent it will not wait (Ctrl-C twice).
+          started.server.logger.warn({ signal }, 'second signal while shutting down; exiting now');
+          process.exit(1);
+        }
+        return;
+      }
+      // During start-up: shut down cleanly once it ends, unless it does not end within the grace (a database that
+      // accepts connections and never answers, a data directory Node cannot create) or a second signal comes.
+      if (started.signal !== undefined) abandonStartup(`a second ${signal} during start-up`);
+      started.signal = signal;
+      setTimeout(
+        () => abandonStartup(`start-up did not finish within ${STARTUP_SIGNAL_GRACE_MS / 1000} s of ${signal}`),
+        STARTUP_SIGNAL_GRACE_MS,
+      ).unref();
     });
   }
   const server = await startServer(config);
