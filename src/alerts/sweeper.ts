@@ -19,6 +19,8 @@ import { AlertWork, FLAP_WINDOW_MS, integrationInfo } from './work.js';
 
 /** Deliveries kept per integration (older ones are pruned once a minute). */
 export const DELIVERIES_KEPT = 1000;
+/** Refused secrets (401) kept per integration besides them: enough to see a misconfigured sender. */
+export const REFUSED_DELIVERIES_KEPT = 100;
 
 type GroupTask = (work: AlertWork) => Promise<void>;
 
@@ -112,5 +114,6 @@ export async function sweep(db: Kysely<Database>, now = new Date()): Promise<Swe
   return { done };
 }
 
-/** Prunes the delivery log to DELIVERIES_KEPT per integration. */
-export const pruneDeliveryLog = (db: Kysely<Database>): Promise<number> => pruneDeliveries(db, DELIVERIES_KEPT);
+/** Prunes the delivery log to DELIVERIES_KEPT per integration, and REFUSED_DELIVERIES_KEPT refused secrets. */
+export const pruneDeliveryLog = (db: Kysely<Database>): Promise<number> =>
+  pruneDeliveries(db, DELIVERIES_KEPT, REFUSED_DELIVERIES_KEPT);

@@ -106,12 +106,18 @@ export async function listDeliveries(
     .execute();
 }
 
-/** Deletes all but the newest `keep` deliveries of every integration; returns how many rows went. */
-export async function pruneDeliveries(db: Kysely<Database>, keep: number): Promise<number> {
+/**
+ * Deletes all but the newest `keep` deliveries of every integration, and all but its newest `keepRefused` refused
+ * secrets (401), counted apart: anyone who knows an integration's URL can send refused requests, and they must not
+ * push the deliveries its sender made out of the log. Returns how many rows went.
+ */
+export async function pruneDeliveries(db: Kysely<Database>, keep: number, keepRefused: number): Promise<number> {
   const result = await sql`delete from alert_deliveries d using (
       select id from (
-        select id, row_number() over (partition by integration_id order by seq desc) as n from alert_deliveries
-      ) ranked where n > ${keep}
+        select id, status,
+          row_number() over (partition by integration_id, status = 401 order by seq desc) as n
+        from alert_deliveries
+      ) ranked where n > case when status = 401 then ${keepRefused}::int else ${keep}::int end
     ) old where d.id = old.id`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }

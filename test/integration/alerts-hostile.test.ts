@@ -159,6 +159,27 @@ describe(`hostile and odd deliveries (${DB_LABEL})`, () => {
     expect(d[0]).toMatchObject({ status: 400 });
   });
 
+  it("refused secrets cannot push a sender's deliveries out of the log: they are kept apart, the newest 100", async () => {
+    // The walkthrough: ~1000 requests with a wrong secret (anyone who knows the URL can send them; webhooks are not
+    // rate limited) flushed every real delivery out of the last 1000.
+    const i = await createIntegration(s, { name: name('flush'), kind: 'generic' });
+    expect((await deliver(s, i, { alerts: [genericAlert()] })).status).toBe(202);
+    const refusedBatch = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, k) =>
+          deliver(s, i, { alerts: [genericAlert()] }, { authorization: `Bearer whk_wrong${k}` }),
+        ),
+      );
+    for (const res of await refusedBatch(30)) expect(res.status).toBe(401);
+    const { pruneDeliveries } = await import('../../src/db/integrations.js');
+    // The same statement the sweeper runs, with small limits: keep 1 delivery and 5 refusals per integration.
+    await pruneDeliveries(s.database.db, 1, 5);
+    const d = Delivery.array().parse(await (await s.api(`/api/integrations/${i.id}/deliveries?limit=1000`)).json());
+    expect(d.filter((x) => x.status === 202)).toHaveLength(1);
+    expect(d.filter((x) => x.status === 401)).toHaveLength(5);
+    expect(d).toHaveLength(6);
+  });
+
   it('refuses unknown settings, a changed kind, and non-http links (400 naming them)', async () => {
     const i = await createIntegration(s, { name: name('strict'), kind: 'generic' });
     const bogus = await s.api(`/api/integrations/${i.id}`, { method: 'PATCH', json: { settings: { bogus: 1 } } });
