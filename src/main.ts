@@ -65,7 +65,7 @@ async function serveCommand(): Promise<void> {
   capHeapGrowth(config.HEAP_GROWING_PERCENT);
   // Listened for before the server starts: a signal that arrives between the 'warroom listening' line and the end
   // of start-up (a supervisor, or a test, reacting to that line) is a clean shutdown too, not the default exit.
-  const started: { server?: RunningServer; signal?: 'SIGTERM' | 'SIGINT' } = {};
+  const started: { server?: RunningServer; signal?: 'SIGTERM' | 'SIGINT'; grace?: NodeJS.Timeout } = {};
   const shutdown = (running: RunningServer, signal: 'SIGTERM' | 'SIGINT'): void => {
     running.logger.info({ signal }, 'shutting down');
     // A supervisor's SIGTERM drains first; Ctrl-C at a terminal stops at once.
@@ -94,13 +94,16 @@ async function serveCommand(): Promise<void> {
       // accepts connections and never answers, a data directory Node cannot create) or a second signal comes.
       if (started.signal !== undefined) abandonStartup(`a second ${signal} during start-up`);
       started.signal = signal;
-      setTimeout(
+      started.grace = setTimeout(
         () => abandonStartup(`start-up did not finish within ${STARTUP_SIGNAL_GRACE_MS / 1000} s of ${signal}`),
         STARTUP_SIGNAL_GRACE_MS,
-      ).unref();
+      );
+      started.grace.unref();
     });
   }
   const server = await startServer(config);
+  // Start-up ended in time: the shutdown below takes as long as it needs (its drain and grace), not this timer's.
+  clearTimeout(started.grace);
   started.server = server;
   installLastResort(server);
   if (started.signal) shutdown(server, started.signal);

@@ -1,4 +1,4 @@
-// A signal while start-up is still running: start-up that ends is followed by a clean shutdown (test/e2e/cli.test.ts),
+// A signal while start-up is still running: start-up that ends is followed by a clean shutdown (the last test),
 // but start-up that hangs must not hold the process for ever (a walkthrough's SIGTERM was ignored by a start-up that
 // never ended). Here start-up waits on the migration lock another session holds, as behind a stuck deploy.
 import { spawn } from 'node:child_process';
@@ -29,7 +29,7 @@ afterAll(async () => {
 let started = 0;
 
 /** `warroom serve` on the locked database; resolves once it has connected and waits on the lock. */
-async function startStuck(): Promise<{
+async function startStuck(env: Record<string, string> = {}): Promise<{
   exit: Promise<{ code: number | null; ms: number; stderr: string }>;
   signal(s: NodeJS.Signals): void;
 }> {
@@ -37,7 +37,7 @@ async function startStuck(): Promise<{
   const url = new URL(scratch.url);
   url.searchParams.set('application_name', `warroom-stuck-${++started}`);
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: url.toString() },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: url.toString(), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -95,4 +95,19 @@ describe('signals during a start-up that does not end', () => {
     expect(stderr).toContain('warroom: a second SIGINT during start-up; exiting without finishing start-up');
     expect(ms).toBeLessThan(5_000);
   }, 40_000);
+
+  // Last: it releases the lock the others wait on.
+  it('start-up that ends within the grace is followed by a clean shutdown, however long its drain takes', async () => {
+    // A review found the grace timer still running after start-up ended: it cut a drain that went past 10 s from
+    // the signal with exit 1 and a false "did not finish".
+    const w = await startStuck({ SHUTDOWN_DRAIN_MS: '5000' });
+    w.signal('SIGTERM');
+    await new Promise((r) => setTimeout(r, 7_000));
+    await holder.query(`select pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`);
+    const { code, ms, stderr } = await w.exit;
+    expect(stderr).not.toContain('did not finish');
+    expect(code).toBe(0);
+    // Start-up after the lock (seconds), then the 5 s drain: past the 10 s grace.
+    expect(ms).toBeGreaterThan(11_000);
+  }, 60_000);
 });
