@@ -123,7 +123,24 @@ function authenticate(
 
 type Shape = 'warroom' | 'pagerduty';
 
+/**
+ * At most one refused secret (401) per integration is written to its delivery log in this long, per instance: anyone
+ * who knows an integration's URL can send them, webhooks are not rate limited (senders retry only 5xx), and each
+ * would otherwise be a database write and a row in the list a person reads to find their sender's deliveries. One
+ * a minute still shows a misconfigured sender. The refusal itself is answered every time.
+ */
+export const REFUSED_LOG_INTERVAL_MS = 60_000;
+
 export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): void {
+  /** When a refused secret was last logged, by integration id (performance.now()). */
+  const refusalLogged = new Map<string, number>();
+  const logRefusal = (integrationId: string): boolean => {
+    const now = performance.now();
+    const last = refusalLogged.get(integrationId);
+    if (last !== undefined && now - last < REFUSED_LOG_INTERVAL_MS) return false;
+    refusalLogged.set(integrationId, now);
+    return true;
+  };
   /**
    * Answers a refusal: the one error model's answer (describeError), or PagerDuty's own shape for a 400 or 401 on
    * its paths. Logs it against the integration when there is one: after authentication with the body (the secret
@@ -138,7 +155,7 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
   ): Promise<Response> => {
     const err = error instanceof AlertPayloadError ? new AppError('INVALID_INPUT', error.message, error.issues) : error;
     const { status, body: described } = describeError(err, c.get('requestId'));
-    if (log && status !== 503 && (log.authenticated || status === 401)) {
+    if (log && status !== 503 && (log.authenticated || (status === 401 && logRefusal(log.integrationId)))) {
       await deps.alerts.log(log.integrationId, {
         path: c.req.path,
         status,
