@@ -22,7 +22,11 @@ export async function withCliDatabase(work: (db: Kysely<Database>) => Promise<vo
     await migrateToLatest(database.db);
     await work(database.db);
   } catch (err) {
-    if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND'))
+    // What the API would answer with a 4xx is the user's to fix: one line, no stack trace.
+    if (
+      err instanceof AppError &&
+      (err.code === 'CONFLICT' || err.code === 'NOT_FOUND' || err.code === 'INVALID_INPUT')
+    )
       throw new ConfigError(err.message);
     throw err;
   } finally {

@@ -6,6 +6,8 @@ import {
   IntegrationKind,
   IntegrationSettings,
   SilenceMatcher,
+  describeIssues,
+  toIssues,
   type CreatedIntegration,
   type CreateIntegrationInput,
   type CreateSilenceInput,
@@ -107,15 +109,9 @@ export function patchSettings(stored: Record<string, unknown>, patch: Record<str
   }
   const parsed = IntegrationSettings.safeParse(merged);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({
-    path: ['settings', ...i.path.map(String)].join('.'),
-    message: i.message,
-  }));
-  throw new AppError(
-    'INVALID_INPUT',
-    `invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-    issues,
-  );
+  // As every other body names its problems (an unknown field at its own path), under `settings`.
+  const issues = toIssues(parsed.error.issues.map((i) => ({ ...i, path: ['settings', ...i.path] })));
+  throw new AppError('INVALID_INPUT', `invalid input: ${describeIssues(issues)}`, issues);
 }
 
 /**

@@ -86,11 +86,16 @@ describe('warroom CLI', () => {
       const port = new URL(w.url).port;
       await failsWithOneLine(
         { PORT: port, DATA_DIR: 'memory', DATABASE_URL: '' },
-        /^warroom: cannot listen on [^ ]+:\d+ \(EADDRINUSE\)/,
+        /^warroom: cannot listen on [^ ]+:\d+ \(EADDRINUSE\); is another server using the port\?$/,
       );
     } finally {
       await w.stop();
     }
+    // An address this machine does not have (TEST-NET-1, RFC 5737) is named as such, not as a taken port.
+    await failsWithOneLine(
+      { HOST: '192.0.2.1', AUTH: 'off', DATA_DIR: 'memory', DATABASE_URL: '' },
+      /^warroom: cannot listen on 192\.0\.2\.1:\d+ \(EADDRNOTAVAIL\); HOST 192\.0\.2\.1 is not an address of this machine$/,
+    );
     // Two processes, each starting its own embedded PostgreSQL: seconds apiece on a loaded machine.
   }, 90_000);
 
@@ -281,6 +286,11 @@ describe('warroom CLI', () => {
       expect(badJson.code).toBe(1);
       expect(badJson.stderr.trim()).toMatch(/^warroom: --settings: not valid JSON/);
       expect(badJson.stderr.trim().split('\n')).toHaveLength(1);
+      // A setting the merged settings refuse (walkthrough: a stack trace) is one line naming it.
+      const typo = await cli(['integrations', 'update', id, '--settings', '{"setings": 1}'], env);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr.trim()).toBe('warroom: invalid input: settings.setings: unknown field');
+      expect(typo.stderr.trim().split('\n')).toHaveLength(1);
 
       const deleted = await cli(['integrations', 'delete', id], env);
       expect(deleted.code).toBe(0);
