@@ -12,8 +12,8 @@ import { build } from 'esbuild';
 // spread there is Babel's `_objectSpread2` helper, which copies property by property through
 // Object.defineProperty, and tRPC copies its options object that way several times per middleware on every call.
 // Profiles of the compiled server put that helper at 8-10% of its CPU on GET and create; built from src the spreads
-// stay native. Interleaved A/B, two servers side by side, 6 rounds (docs/performance.md, 2026-12-01): server CPU
-// per GET 209 -> 178 µs, per create 293 -> 259 µs. Same version, same public API (imports are unchanged; the
+// stay native. Interleaved A/B, two servers side by side, 6 rounds (docs/performance.md, 2026-11-30 20:14): server
+// CPU per GET 199 -> 160 µs, per create 274 -> 236 µs. Same version, same public API (imports are unchanged; the
 // test suite runs the sources through tsx with tRPC's dist, and test/e2e/compiled.test.ts runs this bundle). A tRPC
 // release without src/ falls back to its dist, slower but the same.
 const TRPC_SERVER_SRC = join(dirname(fileURLToPath(import.meta.url)), 'node_modules/@trpc/server/src');
@@ -29,7 +29,8 @@ const trpcFromSource = {
       const subpath = args.path.slice('@trpc/server'.length) || '/index';
       for (const file of [`${subpath}.ts`, `${subpath}/index.ts`]) {
         const path = join(TRPC_SERVER_SRC, file);
-        if (existsSync(path)) return { path };
+        // The package declares `"sideEffects": false`, which esbuild reads only for files it resolves itself.
+        if (existsSync(path)) return { path, sideEffects: false };
       }
       // Never one entry point from src and another from dist: two copies of tRPC would not know each other's errors.
       return { errors: [{ text: `${args.path} has no source under ${TRPC_SERVER_SRC}` }] };

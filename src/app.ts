@@ -130,7 +130,16 @@ export function createApp(deps: AppDependencies): WarroomApp {
         origin: [...deps.corsOrigins],
         // Every request header the API reads: a browser may send no other cross-origin.
         allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Prefer', 'X-Request-Id'],
-        exposeHeaders: ['Link', 'X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+        exposeHeaders: [
+          'Link',
+          'X-Request-Id',
+          'Retry-After',
+          'RateLimit',
+          'RateLimit-Policy',
+          'WWW-Authenticate',
+          'Preference-Applied',
+          'Idempotent-Replayed',
+        ],
       }),
     );
   }

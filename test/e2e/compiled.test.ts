@@ -79,6 +79,7 @@ describe(`npm start runs compiled JavaScript (${DB_LABEL})`, () => {
     const bundle = readFileSync(new URL('dist/main.js', `file://${ROOT}`), 'utf8');
     expect(bundle).not.toContain('function _objectSpread2(');
     expect(bundle).toContain('node_modules/@trpc/server/src/');
+    expect(bundle).not.toContain('node_modules/@trpc/server/dist/');
   });
 
   it('answers tRPC calls, their errors in the tRPC envelope, and REST errors naming the field', async () => {

@@ -210,6 +210,7 @@ describe('access', () => {
     expect(again.status).toBe(409);
     // A name shaped like a key id (any case) would make DELETE /api/keys/{name or id} revoke that other key: refused.
     const listed = (await (await s.api('/api/keys', { headers: bearer(keys.admin) })).json()) as { id: string }[];
+    expect(listed.length).toBeGreaterThan(0);
     for (const name of [listed[0]?.id ?? '', (listed[0]?.id ?? '').toUpperCase()]) {
       const idShaped = await s.api('/api/keys', { json: { name, scopes: ['read'] }, headers: bearer(keys.admin) });
       expect(idShaped.status, name).toBe(400);

@@ -122,6 +122,14 @@ describe(`Prefer from a browser on another origin (${DB_LABEL})`, () => {
       for (const header of ['prefer', 'idempotency-key', 'content-type', 'authorization', 'x-request-id']) {
         expect(allowed, header).toContain(header);
       }
+      // And the answer to them is readable there: whether the preference or the replay applied.
+      const minimal = await fetch(`${t.url}/api/incidents/`, {
+        method: 'POST',
+        headers: { Origin: 'https://console.example', 'content-type': 'application/json', Prefer: 'return=minimal' },
+        body: JSON.stringify({ title: 'cross-origin' }),
+      });
+      const exposed = (minimal.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+      expect(exposed).toEqual(expect.arrayContaining(['preference-applied', 'idempotent-replayed', 'link']));
     } finally {
       await t.stop();
     }
