@@ -224,6 +224,23 @@ async function checkExposure(config: Config, db: Kysely<Database>, logger: Logge
   }
 }
 
+/** What a failed listen(2) most likely means, by its errno, for the one line the process exits with. */
+function listenHint(code: string, config: Config): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'is another server using the port?';
+    case 'EACCES':
+      return `port ${config.PORT} needs privileges; use a port above 1023`;
+    case 'EADDRNOTAVAIL':
+      return `HOST ${config.HOST} is not an address of this machine`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `HOST ${config.HOST} does not resolve to an address`;
+    default:
+      return 'check HOST and PORT';
+  }
+}
+
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const warroom = await createWarroom(config, opts);
   const { logger } = warroom;
@@ -237,12 +254,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   } catch (err) {
     await warroom.close();
     const code = err instanceof Error && 'code' in err ? String(err.code) : 'unknown error';
-    throw new ConfigError(
-      `cannot listen on ${config.HOST}:${config.PORT} (${code}); is another server using the port?`,
-      {
-        cause: err,
-      },
-    );
+    throw new ConfigError(`cannot listen on ${config.HOST}:${config.PORT} (${code}); ${listenHint(code, config)}`, {
+      cause: err,
+    });
   }
   // After listening, an error on the server itself (not on one connection) is logged, never a crash.
   server.on('error', (err) => logger.error({ err }, 'HTTP server error'));

@@ -102,6 +102,7 @@ function versionCheck(payload: unknown, param: string, kind: 'e' | 'i'): void {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid(param, 'damaged');
   const { v, k } = payload as { v?: unknown; k?: unknown };
   if (v !== 1) throw invalid(param, `unsupported cursor version ${JSON.stringify(v ?? null)}; start the list again`);
+  if (k !== 'e' && k !== 'i') throw invalid(param, 'damaged');
   if (k !== kind) throw invalid(param, `a cursor of another list (${kind === 'e' ? 'incidents' : 'events'})`);
 }
 

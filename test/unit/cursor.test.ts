@@ -81,6 +81,11 @@ describe('paging cursors', () => {
     expect(refusal(() => decodeEventCursor(incidentCursor, 'cursor', OF)).message).toMatch(
       /another list \(incidents\)/,
     );
+    // No kind at all, or one no list issues: damaged, not "another list".
+    for (const payload of [{ v: 1 }, { v: 1, k: 'x' }, { v: 1, k: null }]) {
+      expect(refusal(() => decodeEventCursor(b64(payload), 'cursor', OF)).message).toMatch(/: damaged$/);
+      expect(refusal(() => decodeIncidentCursor(b64(payload), 'cursor')).message).toMatch(/: damaged$/);
+    }
     const eventCursor = encodeEventCursor(EVENT, OF);
     expect(refusal(() => decodeIncidentCursor(eventCursor, 'cursor')).message).toMatch(/another list \(events\)/);
   });
