@@ -197,8 +197,10 @@ const seconds = (max: number, fallback: number, description: string) =>
     .default(fallback)
     .meta({ description });
 
+// Strict like the settings around it: a misspelt `signatur_header` would otherwise turn signing on with the default
+// header, and the sender's next delivery would be refused.
 export const GrafanaHmacSettings = z
-  .object({
+  .strictObject({
     signature_header: HeaderName.default('X-Grafana-Alerting-Signature').meta({
       description: "Header holding Grafana's hex HMAC-SHA256 of the body (Grafana's default header name)",
     }),
@@ -224,6 +226,11 @@ export const IntegrationSettings = z
     severity_map: z
       .record(text(100).min(1), AlertSeverity)
       .refine((m) => Object.keys(m).length <= 100, { error: 'at most 100 entries' })
+      // Keys compare case-insensitively after trimming, so two that differ only so would be one key, and which
+      // value won would depend on storage order.
+      .refine((m) => new Set(Object.keys(m).map((k) => k.trim().toLowerCase())).size === Object.keys(m).length, {
+        error: 'keys must differ when compared ignoring case and surrounding spaces',
+      })
       .default({})
       .meta({
         description:

@@ -38,7 +38,13 @@ const MAX_MS = 2_147_483_647;
 export const ConfigSchema = z.object({
   PORT: decimal().pipe(z.number().int().min(0).max(65535)).default(8000),
   /** Loopback by default: listening beyond it is a choice, and (with AUTH=auto) needs a key first. */
-  HOST: z.string().min(1).default('127.0.0.1'),
+  // Trimmed, and an IPv6 address taken with or without the brackets a URL writes it in (`[::1]`).
+  HOST: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((h) => (/^\[[^\]]*\]$/.test(h) ? h.slice(1, -1) : h))
+    .default('127.0.0.1'),
   /** auto: open while no key exists on a loopback-only server, enforced once any key exists; required; off. */
   AUTH: z.enum(['auto', 'required', 'off']).default('auto'),
   /** Comma-separated origins allowed by CORS and on room upgrades that carry an Origin; empty: none (CORS off). */

@@ -1,7 +1,7 @@
 // Boots one Warroom instance: database, migrations, room bus, analysis and the app (createWarroom), then the HTTP
 // listener (startServer); and shuts it all down gracefully, in the reverse order.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -264,7 +264,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   warroom.app.injectWebSocket(server as Server);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  const url = `http://${host}:${port}`;
+  // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2).
+  const url = `http://${isIPv6(host) ? `[${host}]` : host}:${port}`;
   // `code`: compiled JavaScript from dist/ (npm start after npm ci) or the TypeScript sources (tests, npm run dev).
   const code = COMPILED ? 'dist' : 'sources';
   logger.info({ url, database: warroom.database.kind, code }, 'warroom listening');

@@ -290,6 +290,12 @@ describe('warroom CLI', () => {
       const typo = await cli(['integrations', 'update', id, '--settings', '{"setings": 1}'], env);
       expect(typo.code).toBe(1);
       expect(typo.stderr.trim()).toBe('warroom: invalid input: settings.setings: unknown field');
+      const createTypo = await cli(
+        ['integrations', 'create', '--name', 'y', '--kind', 'generic', '--settings', '{"zz": 1}'],
+        env,
+      );
+      expect(createTypo.code).toBe(1);
+      expect(createTypo.stderr).toContain('--settings: zz: unknown field');
       expect(typo.stderr.trim().split('\n')).toHaveLength(1);
 
       const deleted = await cli(['integrations', 'delete', id], env);

@@ -205,6 +205,28 @@ describe(`hostile and odd deliveries (${DB_LABEL})`, () => {
     expect(((await bogus.json()) as { issues: unknown[] }).issues).toEqual([
       { path: 'settings.bogus', message: 'unknown field' },
     ]);
+    // Inside hmac too (walkthrough: a misspelt header name turned signing on, and the sender's Bearer deliveries got
+    // 401), on PATCH and on create; nothing changes.
+    const hmacTypo = await s.api(`/api/integrations/${i.id}`, {
+      method: 'PATCH',
+      json: { settings: { hmac: { timestmp_header: 'X-TS' } } },
+    });
+    expect(hmacTypo.status).toBe(400);
+    expect(((await hmacTypo.json()) as { issues: unknown[] }).issues).toEqual([
+      { path: 'settings.hmac.timestmp_header', message: 'unknown field' },
+    ]);
+    expect((await deliver(s, i, { alerts: [genericAlert()] })).status).toBe(202);
+    const hmacCreate = await s.api('/api/integrations/', {
+      json: { name: name('hmac'), kind: 'grafana', settings: { hmac: { signatur_header: 'X-Sig' } } },
+    });
+    expect(hmacCreate.status).toBe(400);
+    expect(await hmacCreate.text()).toContain('settings.hmac.signatur_header');
+    // severity_map: keys that are one key once trimmed and lowercased.
+    for (const severity_map of [{ ' P2 ': 'critical', p2: 'low' }]) {
+      const res = await s.api(`/api/integrations/${i.id}`, { method: 'PATCH', json: { settings: { severity_map } } });
+      expect(res.status, JSON.stringify(severity_map)).toBe(400);
+      expect(await res.text()).toContain('settings.severity_map');
+    }
     const kind = await s.api(`/api/integrations/${i.id}`, { method: 'PATCH', json: { kind: 'datadog' } });
     expect(kind.status).toBe(400);
     expect(await kind.text()).toContain('kind');

@@ -105,6 +105,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ EVENT_RETENTION_DAYS: '36500' }).EVENT_RETENTION_DAYS).toBe(36_500);
     expect(() => loadConfig({ EVENT_RETENTION_DAYS: '36501' })).toThrow(/EVENT_RETENTION_DAYS/);
   });
+  it('takes HOST trimmed, and an IPv6 address with or without brackets', () => {
+    expect(loadConfig({ HOST: ' 127.0.0.1 ' }).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '[::1]' }).HOST).toBe('::1');
+    expect(loadConfig({ HOST: '::1' }).HOST).toBe('::1');
+  });
   it('takes CORS_ORIGINS as origins only, as the browser sends them, and names an entry that is not one', () => {
     expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
     expect(
