@@ -13,19 +13,30 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   return out === '' ? '(input)' : out;
 }
 
+/** A Zod issue, or anything shaped like one: a path, a message, and for a strict object's extra fields their keys. */
+export interface IssueLike {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: unknown;
+  keys?: unknown;
+}
+
 /**
- * Zod's issues (or anything shaped like them: `{path, message}`) as wire issues. A field a strict object does not
- * know (Zod's `unrecognized_keys`, one issue at the object listing every key) becomes one issue per field, at the
- * field: `sevirity: unknown field`, so the path names what to fix as it does for every other problem.
+ * A field a strict object does not know (Zod's `unrecognized_keys`, one issue at the object listing every key) as
+ * one issue per field, at the field (`sevirity: unknown field`), so the path names what to fix as it does for every
+ * other problem; other issues as they are.
  */
-export function toIssues(
-  issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string; code?: unknown; keys?: unknown }>,
-): Issue[] {
+export function unknownFieldsApart(issues: readonly IssueLike[]): Array<{ path: PropertyKey[]; message: string }> {
   return issues.flatMap((i) =>
     i.code === 'unrecognized_keys' && Array.isArray(i.keys) && i.keys.length > 0
-      ? i.keys.map((key) => ({ path: formatIssuePath([...i.path, String(key)]), message: 'unknown field' }))
-      : [{ path: formatIssuePath(i.path), message: i.message }],
+      ? i.keys.map((key) => ({ path: [...i.path, String(key)], message: 'unknown field' }))
+      : [{ path: [...i.path], message: i.message }],
   );
+}
+
+/** Zod's issues (or anything shaped like them) as wire issues, each unknown field at its own path. */
+export function toIssues(issues: readonly IssueLike[]): Issue[] {
+  return unknownFieldsApart(issues).map((i) => ({ path: formatIssuePath(i.path), message: i.message }));
 }
 
 /** One line naming every issue: `status: Invalid option; limit: must be at most 500`. */

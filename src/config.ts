@@ -37,8 +37,10 @@ const MAX_MS = 2_147_483_647;
 
 export const ConfigSchema = z.object({
   PORT: decimal().pipe(z.number().int().min(0).max(65535)).default(8000),
-  /** Loopback by default: listening beyond it is a choice, and (with AUTH=auto) needs a key first. */
-  // Trimmed, and an IPv6 address taken with or without the brackets a URL writes it in (`[::1]`).
+  /**
+   * Loopback by default: listening beyond it is a choice, and (with AUTH=auto) needs a key first. Trimmed, and an
+   * IPv6 address taken with or without the brackets a URL writes it in (`[::1]`).
+   */
   HOST: z
     .string()
     .trim()

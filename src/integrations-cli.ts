@@ -8,6 +8,7 @@ import {
   CreateIntegrationInput,
   IntegrationRef,
   UpdateIntegrationInput,
+  unknownFieldsApart,
   type CreatedIntegration,
   type Integration,
 } from '../schema/index.js';
@@ -57,11 +58,8 @@ function describeIntegrations(integrations: Integration[]): string {
 
 /** The Zod issues as the flags the user typed: `--settings: min_alerts: must be at least 1`, `ID: must be a UUID`. */
 function describeIssues(error: z.ZodError, withUsage: boolean): ConfigError {
-  // An unknown field is named at its own path, as the API names it (schema/issues.ts).
-  const issues = error.issues.flatMap((i) =>
-    i.code === 'unrecognized_keys' ? i.keys.map((key) => ({ path: [...i.path, key], message: 'unknown field' })) : [i],
-  );
-  const problems = issues.map((i) => {
+  // An unknown field is named at its own path, as the API names it.
+  const problems = unknownFieldsApart(error.issues).map((i) => {
     const [field, ...rest] = i.path.map(String);
     const flag = field === 'integration_id' ? 'ID' : `--${field ?? 'name'}`;
     // Indented under `warroom:` when the usage follows; a lone problem stays one line.

@@ -32,7 +32,7 @@ import {
   updateIntegration,
 } from '../db/integrations.js';
 import type { AlertDeliveryRow, Database, IntegrationRow, SilenceRow } from '../db/types.js';
-import { MatcherError, parseMatchers } from '../integrations/index.js';
+import { MatcherError, parseMatchers, type Matcher } from '../integrations/index.js';
 import { AppError, notFound } from './errors.js';
 import { sha256 } from './keys.js';
 
@@ -196,7 +196,7 @@ function toSilence(r: SilenceRow, now = Date.now()): Silence {
  * after starts_at.
  */
 export async function createSilence(db: Kysely<Database>, input: CreateSilenceInput): Promise<Silence> {
-  let matchers;
+  let matchers: Matcher[];
   try {
     matchers = parseMatchers(input.matchers);
   } catch (err) {

@@ -7,7 +7,7 @@ import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Context as HonoContext } from 'hono';
-import { describeIssues, toIssues, type ErrorBody, type Issue } from '../../schema/index.js';
+import { describeIssues, toIssues, type ErrorBody, type Issue, type IssueLike } from '../../schema/index.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type AppErrorCode } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
@@ -82,9 +82,7 @@ function zodIssuesOf(cause: unknown): Issue[] | undefined {
   const ok = issues.every(
     (i: unknown) => typeof i === 'object' && i !== null && 'path' in i && Array.isArray(i.path) && 'message' in i,
   );
-  return ok
-    ? toIssues(issues as Array<{ path: PropertyKey[]; message: string; code?: unknown; keys?: unknown }>)
-    : undefined;
+  return ok ? toIssues(issues as IssueLike[]) : undefined;
 }
 
 /** tRPC wraps whatever a procedure throws; the domain, transport or database error inside is what the answer is about. */

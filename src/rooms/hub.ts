@@ -152,10 +152,8 @@ export class RoomHub implements ChangeSink {
     const room = this.room(roomId);
     member.user = user;
     const news = !room.has(user);
-    if (!countUp(room.localUsers, user)) return;
-    const frame: ServerFrame = { type: 'presence', action: 'join', user, present: [] };
-    this.bus.publish(roomId, frame);
-    if (news) this.enqueue(roomId, frame);
+    if (countUp(room.localUsers, user))
+      this.announce(roomId, { type: 'presence', action: 'join', user, present: [] }, news);
   }
 
   leave(roomId: string, member: RoomMember): void {
@@ -163,11 +161,9 @@ export class RoomHub implements ChangeSink {
     if (!room || !room.members.delete(member)) return;
     this.metrics.wsConnections.dec();
     if (member.user && countDown(room.localUsers, member.user)) {
-      // Its last socket here: the other instances update their rosters; sockets hear the leave only if the user is
-      // not still present on another instance.
+      // Its last socket here; sockets hear the leave only if the user is not still present on another instance.
       const frame: ServerFrame = { type: 'presence', action: 'leave', user: member.user, present: [] };
-      this.bus.publish(roomId, frame);
-      if (!room.has(member.user)) this.enqueue(roomId, frame);
+      this.announce(roomId, frame, !room.has(member.user));
     }
     if (room.empty) this.rooms.delete(roomId);
   }
@@ -212,6 +208,15 @@ export class RoomHub implements ChangeSink {
     }
     this.flush();
     await this.bus.close();
+  }
+
+  /**
+   * A local join or leave: every other instance hears it (their rosters are per instance), this one's sockets only
+   * when it is `news` (it changes whether the user is present anywhere).
+   */
+  private announce(roomId: string, frame: ServerFrame, news: boolean): void {
+    this.bus.publish(roomId, frame);
+    if (news) this.enqueue(roomId, frame);
   }
 
   private room(roomId: string): Room {
