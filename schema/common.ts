@@ -1,5 +1,6 @@
 // Shared wire primitives: ids, timestamps, free-form metadata, and the one error body.
 import { z } from 'zod';
+import { storableText } from './text-rules.js';
 
 // Lowercased once valid: PostgreSQL reads any case, but ids are also compared as strings (rooms, subscriptions, batches).
 export const Uuid = z.uuid({ error: 'must be a UUID' }).overwrite((id) => id.toLowerCase());
@@ -27,12 +28,7 @@ export const TimestampInput = Timestamp.refine(
   { error: TIMESTAMP_RANGE_ERROR },
 );
 
-/** Half a surrogate pair without its other half. */
-export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** A NUL or any surrogate: most text has neither, and this one-class scan is much cheaper than LONE_SURROGATE. */
-const SUSPECT = /[\0\uD800-\uDFFF]/;
-/** PostgreSQL stores neither a NUL character nor half a surrogate pair; such text is a 400 here, not a 500 later. */
-export const storableText = (s: string): boolean => !SUSPECT.test(s) || (!s.includes('\0') && !LONE_SURROGATE.test(s));
+export { storableText };
 export const STORABLE_TEXT_ERROR = 'must not contain a NUL (\\u0000) or an unpaired surrogate';
 
 /**

@@ -1,5 +1,5 @@
 // Cutting and cleaning text that goes to PostgreSQL through JSON, where half a surrogate pair is refused.
-import { LONE_SURROGATE } from '../schema/common.js';
+import { LONE_SURROGATE } from '../schema/text-rules.js';
 
 const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
