@@ -1,12 +1,11 @@
 // The REST facade: mounts every procedure with `meta.openapi` on its documented method and path inside Hono, and
-// calls it with tRPC's public caller (createCallerFactory), as trpc-to-openapi's own adapters do. Why not their
-// adapter itself: docs/architecture.md "The REST facade" lists what it would get wrong for this contract.
-import type { AnyRouter } from '@trpc/server';
+// calls it through tRPC's public `callTRPCProcedure`, as tRPC's own adapters do. Why not trpc-to-openapi's adapter:
+// docs/architecture.md "The REST facade" lists what it would get wrong for this contract.
+import { callTRPCProcedure, type AnyRouter } from '@trpc/server';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
 import { requestHeader } from '../http/node-io.js';
-import { createCallerFactory } from '../trpc/init.js';
 import type { Context, PageReport } from '../trpc/context.js';
 import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
 import { minimalResponse, prefersMinimalReturn } from './prefer.js';
@@ -31,14 +30,22 @@ export interface MountedRest {
   methodNotAllowed(c: HonoContext<AppEnv>): Response | undefined;
 }
 
-type ProcedureCall = (input: unknown) => Promise<unknown>;
-
-/** The function at a dotted path of a caller (`incidents.get`), as trpc-to-openapi's adapters reach it. */
-function procedureAt(caller: unknown, path: string): ProcedureCall {
-  let node: unknown = caller;
-  for (const segment of path.split('.')) node = (node as Record<string, unknown>)[segment];
-  if (typeof node !== 'function') throw new Error(`no procedure at ${path}`);
-  return node as ProcedureCall;
+/**
+ * Runs the procedure of `route` with `ctx` on `input` (already read from the request), through the middleware chain
+ * and input and output validation, as tRPC's fetch and WebSocket adapters call it. Not the caller of
+ * `createCallerFactory`: that builds a proxy per property on every request, for the same call (measured in
+ * docs/performance.md, 2026-12-01).
+ */
+function callProcedure(router: AnyRouter, route: RestRoute, ctx: Context, input: unknown): Promise<unknown> {
+  return callTRPCProcedure({
+    router,
+    path: route.path,
+    type: route.type,
+    ctx,
+    getRawInput: () => Promise.resolve(input),
+    signal: undefined,
+    batchIndex: 0,
+  });
 }
 
 /**
@@ -57,7 +64,6 @@ export function nextLink(requestUrl: string, next: NonNullable<PageReport['next'
 
 export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
   const routes = restRoutes(opts.router);
-  const createCaller = createCallerFactory(opts.router);
   const methodsByPath = new Map<string, string[]>();
 
   for (const route of routes) {
@@ -83,15 +89,17 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
             status: route.successStatus,
             // The procedure writes through the same transaction that stores its response.
             run: (tx) =>
-              procedureAt(
-                createCaller({ ...ctx, db: tx, changes: after.changes, analysis: after.analysis }),
-                route.path,
-              )(input),
+              callProcedure(
+                opts.router,
+                route,
+                { ...ctx, db: tx, changes: after.changes, analysis: after.analysis },
+                input,
+              ),
           });
           after.flush();
           return response;
         }
-        const output = await procedureAt(createCaller(ctx), route.path)(input);
+        const output = await callProcedure(opts.router, route, ctx, input);
         if (ctx.page.next) c.header('Link', nextLink(c.req.url, ctx.page.next));
         if (minimal) return minimalResponse(c, route.successStatus);
         if (ctx.response.json !== undefined) {

@@ -1,6 +1,6 @@
 // The REST routes, read off the tRPC router through its public shape: every procedure whose `meta.openapi` names a
 // method and path (trpc-to-openapi's meta format), keyed by its dotted tRPC path.
-import type { AnyRouter } from '@trpc/server';
+import type { AnyRouter, TRPCProcedureType } from '@trpc/server';
 import type { Meta } from '../trpc/init.js';
 
 export interface RestRoute {
@@ -14,11 +14,17 @@ export interface RestRoute {
   pathParams: string[];
   successStatus: 200 | 201 | 202;
   inputFrom: 'query' | 'body';
+  /** The procedure's tRPC type, which a call names (tRPC refuses a mutation called as a query). */
+  type: TRPCProcedureType;
   meta: Meta;
 }
 
-/** A procedure, as a router exposes it: a callable carrying its `meta` (tRPC's public `Procedure.meta`). */
-const isProcedure = (v: unknown): v is { meta: Meta | undefined } => typeof v === 'function' && 'meta' in v;
+/**
+ * A procedure, as a router exposes it: a callable carrying its `meta` and its definition's `type` (tRPC's public
+ * `Procedure` type, which trpc-to-openapi reads the same way).
+ */
+const isProcedure = (v: unknown): v is { meta: Meta | undefined; _def: { type: TRPCProcedureType } } =>
+  typeof v === 'function' && 'meta' in v && '_def' in v;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 function collect(record: Record<string, unknown>, prefix: string, out: RestRoute[]): void {
@@ -38,6 +44,7 @@ function collect(record: Record<string, unknown>, prefix: string, out: RestRoute
         pathParams: [...openapi.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? ''),
         successStatus: meta.rest?.status ?? 200,
         inputFrom: meta.rest?.inputFrom ?? (openapi.method === 'GET' || openapi.method === 'DELETE' ? 'query' : 'body'),
+        type: value._def.type,
         meta,
       });
     } else if (isRecord(value)) {
