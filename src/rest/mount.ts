@@ -1,6 +1,6 @@
 // The REST facade: mounts every procedure with `meta.openapi` on its documented method and path inside Hono, and
-// calls it through tRPC's public `callTRPCProcedure`, as tRPC's own adapters do. Why not trpc-to-openapi's adapter:
-// docs/architecture.md "The REST facade" lists what it would get wrong for this contract.
+// calls it through `callTRPCProcedure` (exported by @trpc/server, used by its WebSocket adapter). Why not
+// trpc-to-openapi's adapter: docs/architecture.md "The REST facade" lists what it would get wrong for this contract.
 import { callTRPCProcedure, type AnyRouter } from '@trpc/server';
 import type { Context as HonoContext, Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
@@ -31,10 +31,12 @@ export interface MountedRest {
 }
 
 /**
- * Runs the procedure of `route` with `ctx` on `input` (already read from the request), through the middleware chain
- * and input and output validation, as tRPC's fetch and WebSocket adapters call it. Not the caller of
- * `createCallerFactory`: that builds a proxy per property on every request, for the same call (measured in
- * docs/performance.md, 2026-12-01).
+ * Runs the procedure of `route` with `ctx` on `input` (already read from the request), through its middleware and
+ * input and output validation: the call tRPC's WebSocket adapter makes. tRPC exports it from `@trpc/server` as
+ * `callTRPCProcedure` but marks its implementation internal, so test/unit/rest-call.test.ts pins what we rely on
+ * (the options it takes, NOT_FOUND for a wrong type) and an upgrade that changes it fails there. Not the caller of
+ * `createCallerFactory`, which makes the same call but builds a proxy for every property on every request: 18% of
+ * the server's CPU per GET of an incident (docs/performance.md, 2026-11-30, 23:02).
  */
 function callProcedure(router: AnyRouter, route: RestRoute, ctx: Context, input: unknown): Promise<unknown> {
   return callTRPCProcedure({

@@ -1,5 +1,6 @@
-// The REST routes, read off the tRPC router through its public shape: every procedure whose `meta.openapi` names a
-// method and path (trpc-to-openapi's meta format), keyed by its dotted tRPC path.
+// The REST routes, read off the tRPC router: every procedure whose `meta.openapi` names a method and path
+// (trpc-to-openapi's meta format), keyed by its dotted tRPC path, with its type from `_def.type` as trpc-to-openapi
+// reads it.
 import type { AnyRouter, TRPCProcedureType } from '@trpc/server';
 import type { Meta } from '../trpc/init.js';
 

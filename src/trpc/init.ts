@@ -61,5 +61,3 @@ const requireScope = t.middleware(function requireScope({ ctx, meta, next }) {
 
 export const router = t.router;
 export const procedure = t.procedure.use(requireScope);
-/** How other transports (the REST facade) call procedures: tRPC's public caller, with their own context. */
-export const createCallerFactory = t.createCallerFactory;
