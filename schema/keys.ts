@@ -10,9 +10,10 @@ export type Scope = z.infer<typeof Scope>;
  * A key's name. Not shaped like a UUID: `DELETE /api/keys/{name or id}` and `keys revoke` take either, and a name
  * that reads as another key's id would revoke that key instead of itself.
  */
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 export const KeyName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, {
+  .regex(KEY_NAME, {
     error: 'name must be 1 to 100 letters, digits or . _ @ - (starting with a letter or digit)',
   })
   .refine((name) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(name), {
@@ -48,7 +49,13 @@ export const CreateKeyInput = z.strictObject({
 });
 export type CreateKeyInput = z.infer<typeof CreateKeyInput>;
 
-export const RevokeKeyInput = z.object({ key: z.string().min(1).max(100).meta({ description: 'name or id' }) });
+/**
+ * The key to revoke, by name or id. Both match KeyName's pattern (a UUID is hex digits and hyphens), so anything else
+ * names no key and is refused here: a NUL once reached PostgreSQL, which refused it with a 500.
+ */
+export const RevokeKeyInput = z.object({
+  key: z.string().regex(KEY_NAME, { error: 'must be a key name or id' }).meta({ description: 'name or id' }),
+});
 
 /**
  * Who the caller is (tRPC `keys.whoami`), for a client deciding which controls to offer: the key's name and every

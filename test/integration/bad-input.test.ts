@@ -2,6 +2,7 @@
 // (query filters too), timestamps outside the range both databases round-trip, metadata too deep or too large or
 // with a __proto__ key, bodies and query strings that are not UTF-8, numbers that are not plain decimals, a query
 // parameter given twice. Each class has its reported example and its boundary; nothing is written on a 400.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES } from '../../schema/index.js';
 import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
@@ -50,6 +51,36 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
       method: 'PATCH',
     });
     await expect400(res, 'actor');
+  });
+
+  // The class: every path and query parameter openapi.json documents, one at a time. A key's name or id
+  // (DELETE /api/keys/{key}) reached PostgreSQL with its NUL and came back as a 500 (walkthrough, 2026-12-01).
+  it('refuses a NUL in every path and query parameter of every operation, naming it', async () => {
+    type Parameter = { name: string; in: string; schema?: { format?: string } };
+    const doc = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as {
+      paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: unknown }>>;
+    };
+    let checked = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        const params = (op.parameters ?? []).filter((p) => p.in === 'path' || p.in === 'query');
+        for (const target of params) {
+          const valueOf = (p: Parameter): string =>
+            p === target ? '%00' : p.schema?.format === 'uuid' ? incidentId : 'a';
+          let url = `/api${path}`;
+          for (const p of params.filter((x) => x.in === 'path')) url = url.replace(`{${p.name}}`, valueOf(p));
+          if (target.in === 'query') url += `?${target.name}=%00`;
+          const init: RequestInit & { json?: unknown } = { method: method.toUpperCase() };
+          if (op.requestBody) init.json = {};
+          const res = await s.api(url, init);
+          const body = (await res.json()) as ErrorBody;
+          expect(res.status, `${method} ${url}: ${JSON.stringify(body)}`).toBe(400);
+          expect(body.issues?.map((i) => i.path) ?? [body.message], `${method} ${url}`).toContain(target.name);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
   });
 
   it('refuses timestamps outside years 1000-9999 UTC once the offset is applied, in bodies and queries', async () => {
