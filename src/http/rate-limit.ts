@@ -4,7 +4,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
-import { errorResponse } from './errors.js';
+import { errorResponse, HttpError } from './errors.js';
 import { remoteAddress, setResponseHeader } from './node-io.js';
 
 export interface BucketPolicy {
@@ -87,6 +87,17 @@ export function rateLimit(general: BucketPolicy, ingest: BucketPolicy): Middlewa
     const principal = c.get('access')?.principal;
     const address = principal ? undefined : remoteAddress(c);
     if (!principal && (address === undefined || isLoopbackAddress(address))) return next();
+    // A batch of more calls than the burst would be refused from a full bucket too, forever: a 429 would tell the
+    // client to retry (after 0 s, with a full bucket). It is the request that must change, so say so.
+    if (calls > buckets.policy.burst) {
+      return errorResponse(
+        c,
+        new HttpError(
+          'BAD_REQUEST',
+          `this tRPC batch makes ${calls} calls; one request may make at most ${buckets.policy.burst} (the rate limit's burst): split it`,
+        ),
+      );
+    }
     const taken = buckets.take(principal ? `k:${principal.id}` : `a:${address ?? ''}`, calls);
     const name = ingesting ? 'ingest' : 'default';
     const headers = {

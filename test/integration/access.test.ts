@@ -310,6 +310,18 @@ describe('rate limits', () => {
       });
       expect(ingest.status).toBe(404);
       expect(ingest.headers.get('ratelimit-policy')).toMatch(/^"ingest"/);
+      // A tRPC batch of more calls than the burst could never pass, even from a full bucket: a 400 saying so, not
+      // a 429 that would have the client retry forever (walkthrough, 2026-12-01). At the burst it is rate-limited.
+      const fresh = await createTestKey(limited, 'batcher', ['admin']);
+      const batch = (n: number) =>
+        limited.api(`/trpc/${Array.from({ length: n }, () => 'keys.whoami').join(',')}?batch=1&input=%7B%7D`, {
+          headers: bearer(fresh),
+        });
+      const tooBig = await batch(3);
+      expect(tooBig.status).toBe(400);
+      expect(((await tooBig.json()) as { message: string }).message).toMatch(/makes 3 calls; .* at most 2 .*split it/);
+      expect((await batch(2)).status).toBe(200);
+      expect((await batch(2)).status).toBe(429);
     } finally {
       await limited.stop();
     }
