@@ -64,15 +64,38 @@ export function nextLink(requestUrl: string, next: NonNullable<PageReport['next'
   return `<${url.pathname}${url.search}>; rel="next"`;
 }
 
+/** 405 with Allow: the path is known, the method is not one of `methods`. */
+function notAllowed(c: HonoContext<AppEnv>, methods: readonly string[]): Response {
+  const sorted = [...methods].sort();
+  return errorResponse(
+    c,
+    new HttpError(
+      'METHOD_NOT_SUPPORTED',
+      `${c.req.method} is not allowed on ${c.req.path}; use ${sorted.join(' or ')}`,
+      {
+        Allow: sorted.join(', '),
+      },
+    ),
+  );
+}
+
 export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
   const routes = restRoutes(opts.router);
   const methodsByPath = new Map<string, string[]>();
+  // Paths without parameters, and their methods: a request for one of them with another method can still match a
+  // parameter's route (GET /api/ingest/events/batch is GET /api/ingest/events/{incident_id} for incident "batch").
+  const staticMethods = new Map<string, string[]>();
 
   for (const route of routes) {
     const full = `${opts.prefix}${route.honoPath}`.replace(/\/+$/, '');
     methodsByPath.set(full, [...(methodsByPath.get(full) ?? []), route.method]);
+    if (route.pathParams.length === 0) staticMethods.set(full, [...(staticMethods.get(full) ?? []), route.method]);
     // Each documented path answers with and without a trailing slash.
     app.on(route.method, [full, `${full}/`], async (c) => {
+      if (route.pathParams.length > 0) {
+        const fixed = staticMethods.get(c.req.path.replace(/\/$/, ''));
+        if (fixed && !fixed.includes(route.method)) return notAllowed(c, fixed);
+      }
       try {
         const input = await readInput(c, route, opts.maxBodyBytes);
         const ctx = opts.createContext(c);
@@ -124,18 +147,7 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
     routes,
     methodNotAllowed(c) {
       const hit = known.find((k) => k.pattern.test(c.req.path));
-      if (!hit) return undefined;
-      const allowed = hit.methods.join(', ');
-      return errorResponse(
-        c,
-        new HttpError(
-          'METHOD_NOT_SUPPORTED',
-          `${c.req.method} is not allowed on ${c.req.path}; use ${hit.methods.join(' or ')}`,
-          {
-            Allow: allowed,
-          },
-        ),
-      );
+      return hit ? notAllowed(c, hit.methods) : undefined;
     },
   };
 }

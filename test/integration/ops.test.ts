@@ -64,6 +64,19 @@ describe(`operations (${DB_LABEL})`, () => {
     const wrong = await s.api('/api/incidents/', { method: 'DELETE' });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET, POST');
+    // A path without parameters that a parameter's route also matches: GET /api/ingest/events/batch is not the
+    // events of an incident named "batch" (it was a 400 saying incident_id must be a UUID; walkthrough, 2026-12-01).
+    for (const path of ['/api/ingest/events/batch', '/api/ingest/events/batch/']) {
+      const batch = await s.api(path);
+      expect(batch.status).toBe(405);
+      expect(batch.headers.get('allow')).toBe('POST');
+      expect(await batch.json()).toMatchObject({
+        code: 'METHOD_NOT_SUPPORTED',
+        message: expect.stringMatching(/use POST/),
+      });
+    }
+    // The parameter's route still answers for a real id.
+    expect((await s.api('/api/ingest/events/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
   it('maps malformed JSON to 400, non-JSON to 415, oversize to 413, all in one error shape', async () => {
