@@ -1,5 +1,5 @@
 // Rules for text PostgreSQL will store, without Zod: the analysis worker's bundle uses them and must not carry Zod
-// (0.7 MB of its 1.5 MB, and its share of the thread's heap; docs/performance.md, 2026-11-30 and 2026-12-01).
+// (0.7 MB of its 1.5 MB, and its share of the thread's heap; docs/performance.md, 2026-11-30 sections).
 
 /** Half a surrogate pair without its other half. */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

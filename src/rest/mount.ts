@@ -81,20 +81,37 @@ function notAllowed(c: HonoContext<AppEnv>, methods: readonly string[]): Respons
 
 export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
   const routes = restRoutes(opts.router);
+  const fullPath = (route: RestRoute): string => `${opts.prefix}${route.honoPath}`.replace(/\/+$/, '');
   const methodsByPath = new Map<string, string[]>();
-  // Paths without parameters, and their methods: a request for one of them with another method can still match a
-  // parameter's route (GET /api/ingest/events/batch is GET /api/ingest/events/{incident_id} for incident "batch").
-  const staticMethods = new Map<string, string[]>();
+  for (const route of routes) {
+    const full = fullPath(route);
+    methodsByPath.set(full, [...(methodsByPath.get(full) ?? []), route.method]);
+  }
+  // Every documented path as a pattern, for the 405s below.
+  const known = [...methodsByPath].map(([full, methods]) => ({
+    full,
+    pattern: new RegExp(`^${full.replace(/:\w+/g, '[^/]+')}/?$`),
+    methods: [...methods].sort(),
+  }));
 
   for (const route of routes) {
-    const full = `${opts.prefix}${route.honoPath}`.replace(/\/+$/, '');
-    methodsByPath.set(full, [...(methodsByPath.get(full) ?? []), route.method]);
-    if (route.pathParams.length === 0) staticMethods.set(full, [...(staticMethods.get(full) ?? []), route.method]);
+    const full = fullPath(route);
+    // Paths without parameters that this route's pattern also matches, served with other methods only: GET
+    // /api/ingest/events/batch would be the events of incident "batch". Found once here, so the routes no such path
+    // shadows (nearly all) pay nothing per request.
+    const pattern = known.find((k) => k.full === full)?.pattern;
+    const shadowed = new Map(
+      known
+        .filter(
+          (k) => !k.full.includes(':') && k.full !== full && pattern?.test(k.full) && !k.methods.includes(route.method),
+        )
+        .map((k) => [k.full, k.methods]),
+    );
     // Each documented path answers with and without a trailing slash.
     app.on(route.method, [full, `${full}/`], async (c) => {
-      if (route.pathParams.length > 0) {
-        const fixed = staticMethods.get(c.req.path.replace(/\/$/, ''));
-        if (fixed && !fixed.includes(route.method)) return notAllowed(c, fixed);
+      if (shadowed.size > 0) {
+        const methods = shadowed.get(c.req.path.replace(/\/$/, ''));
+        if (methods) return notAllowed(c, methods);
       }
       try {
         const input = await readInput(c, route, opts.maxBodyBytes);
@@ -137,14 +154,10 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
     });
   }
 
-  // A known path with the wrong method is 405 with Allow, not a bare 404. Checked only once no route matched
-  // (from the app's notFound), rather than as catch-all routes every matching request would also collect.
-  const known = [...methodsByPath].map(([full, methods]) => ({
-    pattern: new RegExp(`^${full.replace(/:\w+/g, '[^/]+')}/?$`),
-    methods: [...methods].sort(),
-  }));
   return {
     routes,
+    // A known path with the wrong method is 405 with Allow, not a bare 404. Checked only once no route matched
+    // (from the app's notFound), rather than as catch-all routes every matching request would also collect.
     methodNotAllowed(c) {
       const hit = known.find((k) => k.pattern.test(c.req.path));
       return hit ? notAllowed(c, hit.methods) : undefined;
