@@ -79,7 +79,9 @@ function reduce(state: RoomState, change: Change): RoomState {
         ...state,
         incident: newer(state.incident, change.incident),
         timeline: merge(state.timeline, change.timeline, byTime),
-        actions: [...change.actions].sort(byUrgency),
+        // Merged, not replaced: an action the analysis made while this load was on its way arrives as a frame
+        // before the load's older list, which would otherwise drop it until the next reload.
+        actions: merge(state.actions, change.actions, byUrgency),
       };
       // Events fetched for a filter since changed are dropped: the page for the new filter is on its way.
       if (!sameEventFilter(change.filter, state.eventFilter)) return loaded;
