@@ -5,7 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Context as HonoContext } from 'hono';
 import { describeIssues, toIssues, type ErrorBody, type Issue, type IssueLike } from '../../schema/index.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
@@ -135,14 +135,44 @@ export function describeError(error: unknown, requestId?: string): WireError {
   };
 }
 
-/** The HTTP answer to an error, as `describeError` describes it; a 5xx is logged with its cause first. */
+/**
+ * A tRPC error shape: what a tRPC client reads from `{ error }` (or each item of a batch). `code` is tRPC's JSON-RPC
+ * number for the wire code (tRPC's `TRPC_ERROR_CODES_BY_KEY`; the two HTTP-only codes take BAD_REQUEST's or
+ * INTERNAL_SERVER_ERROR's by status); `data` is the REST error body with `httpStatus` (and the procedure's `path`
+ * when one was called), so `TRPCClientError.data` carries code, message, issues and request_id.
+ */
+export interface TrpcErrorShape {
+  message: string;
+  code: number;
+  data: ErrorBody & { httpStatus: number; path?: string | undefined };
+}
+
+const isTrpcCode = (code: string): code is TRPC_ERROR_CODE_KEY => code in TRPC_ERROR_CODES_BY_KEY;
+
+export function trpcErrorShape(body: ErrorBody, status: number, path?: string): TrpcErrorShape {
+  const code = isTrpcCode(body.code)
+    ? TRPC_ERROR_CODES_BY_KEY[body.code]
+    : TRPC_ERROR_CODES_BY_KEY[status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST'];
+  return { message: body.message, code, data: { ...body, httpStatus: status, path } };
+}
+
+/** Whether a request is a tRPC call (`/trpc/<procedure>[,<procedure>…]`), whose errors a tRPC client must read. */
+const isTrpcPath = (path: string): boolean => path.startsWith('/trpc/');
+
+/**
+ * The HTTP answer to an error, as `describeError` describes it; a 5xx is logged with its cause first. On /trpc the
+ * body is tRPC's envelope `{ error: TrpcErrorShape }` (what tRPC itself answers for an error before any call runs,
+ * which httpLink, httpBatchLink and httpBatchStreamLink all read, a batch's every call getting the one error), so a
+ * refusal by our middleware (rate limit, body limit, bad UTF-8) reaches a tRPC client as a TRPCClientError with its
+ * code and status, not as a response it cannot parse. Elsewhere it is the REST error body.
+ */
 export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response {
   const requestId = c.get('requestId');
   const { status, headers, body } = describeError(error, requestId);
   if (status === 503) c.get('log')().warn({ err: error }, 'request refused: the database is unavailable');
   else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  return c.json(body, status as 500);
+  return c.json(isTrpcPath(c.req.path) ? { error: trpcErrorShape(body, status) } : body, status as 500);
 }
 
 /**

@@ -1,11 +1,10 @@
 // The single initTRPC: the builders routers use, the meta the REST facade reads, and the error shape tRPC clients get.
 import { initTRPC } from '@trpc/server';
-import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { ZodType } from 'zod';
 import type { Scope } from '../../schema/index.js';
 import { checkScope } from '../domain/access.js';
-import { describeError } from '../http/errors.js';
+import { describeError, trpcErrorShape } from '../http/errors.js';
 import type { Context } from './context.js';
 
 export interface RestMeta {
@@ -29,21 +28,16 @@ export interface RestMeta {
  */
 export type Meta = OpenApiMeta<{ rest?: RestMeta; scope: Scope }>;
 
-const isTrpcCode = (code: string): code is TRPC_ERROR_CODE_KEY => code in TRPC_ERROR_CODES_BY_KEY;
-
 const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
     // tRPC's envelope with the REST error body's fields in `data` (code, message, issues, request_id); the HTTP
-    // status tRPC answers with is `data.httpStatus`. Never a stack trace.
+    // status tRPC answers with is `data.httpStatus`. Never a stack trace. The same shape our own middleware answers
+    // /trpc with (src/http/errors.ts errorResponse).
     errorFormatter({ shape, error, ctx }) {
       const { status, body } = describeError(error, ctx?.requestId);
-      return {
-        message: body.message,
-        code: isTrpcCode(body.code) ? TRPC_ERROR_CODES_BY_KEY[body.code] : shape.code,
-        data: { ...body, httpStatus: status, path: shape.data.path },
-      };
+      return trpcErrorShape(body, status, shape.data.path);
     },
   });
 

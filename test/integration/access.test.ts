@@ -319,7 +319,10 @@ describe('rate limits', () => {
         });
       const tooBig = await batch(3);
       expect(tooBig.status).toBe(400);
-      expect(((await tooBig.json()) as { message: string }).message).toMatch(/makes 3 calls; .* at most 2 .*split it/);
+      // In tRPC's envelope, as every refusal on /trpc is (trpc-errors.test.ts).
+      expect(((await tooBig.json()) as { error: { message: string } }).error.message).toMatch(
+        /makes 3 calls; .* at most 2 .*split it/,
+      );
       expect((await batch(2)).status).toBe(200);
       expect((await batch(2)).status).toBe(429);
     } finally {

@@ -1,0 +1,102 @@
+// Refusals our own middleware makes on /trpc (rate limit, body limit, a batch over the burst, a body that is not
+// UTF-8) reach a tRPC client the way tRPC's own errors do: a TRPCClientError carrying the code, the HTTP status and
+// the request id, through each of tRPC's HTTP links. Before 2026-12-01 they had the REST body shape, which the client
+// could not parse ("Unable to transform response from server"), so a console user saw no code and no status.
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpBatchStreamLink,
+  httpLink,
+  TRPCClientError,
+  type TRPCLink,
+} from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppRouter } from '../../src/routers/index.js';
+import { bearer, createTestKey, startTestServer, type ListeningTestServer } from './harness.js';
+
+let s: ListeningTestServer;
+beforeAll(async () => {
+  s = await startTestServer({
+    RATE_LIMIT_PER_SECOND: '0.01',
+    RATE_LIMIT_BURST: '3',
+    MAX_BODY_BYTES: '2048',
+  });
+});
+afterAll(() => s.stop());
+
+type LinkMaker = (opts: { url: string; headers: Record<string, string> }) => TRPCLink<AppRouter>;
+const LINKS: Record<string, LinkMaker> = {
+  httpLink: (o) => httpLink(o),
+  httpBatchLink: (o) => httpBatchLink(o),
+  httpBatchStreamLink: (o) => httpBatchStreamLink(o),
+};
+
+/** What a call rejected with; fails the test if it resolved. */
+async function rejection(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  const outcome = await call.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(outcome instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(outcome)}`);
+  return outcome as TRPCClientError<AppRouter>;
+}
+
+describe.each(Object.entries(LINKS))('through %s', (name, link) => {
+  it('a rate-limited call is a TRPCClientError with TOO_MANY_REQUESTS, 429 and the request id', async () => {
+    const key = await createTestKey(s, `limited-${name}`, ['admin']);
+    const trpc = createTRPCClient<AppRouter>({ links: [link({ url: `${s.url}/trpc`, headers: bearer(key) })] });
+    // The burst (3) passes, one call at a time so a batching link cannot fold them into one request.
+    for (let i = 0; i < 3; i++) await trpc.keys.whoami.query();
+    const err = await rejection(trpc.keys.whoami.query());
+    expect(err.data?.code).toBe('TOO_MANY_REQUESTS');
+    expect(err.data?.httpStatus).toBe(429);
+    expect(err.message).toMatch(/rate limit exceeded/);
+    expect(err.data?.request_id).toMatch(/\S/);
+    expect(err.shape?.code).toBe(-32029);
+  });
+
+  it('a body over MAX_BODY_BYTES is a TRPCClientError with PAYLOAD_TOO_LARGE and 413', async () => {
+    const trpc = createTRPCClient<AppRouter>({ links: [link({ url: `${s.url}/trpc`, headers: {} })] });
+    const err = await rejection(trpc.incidents.create.mutate({ title: 'big', description: 'x'.repeat(4096) }));
+    expect(err.data?.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(err.data?.httpStatus).toBe(413);
+    expect(err.message).toMatch(/2048 bytes/);
+  });
+});
+
+describe('raw /trpc refusals', () => {
+  it('a batch over the burst answers the envelope: one error a batching client gives each call', async () => {
+    const key = await createTestKey(s, 'batcher', ['admin']);
+    const res = await fetch(`${s.url}/trpc/keys.whoami,keys.whoami,keys.whoami,keys.whoami?batch=1&input=%7B%7D`, {
+      headers: bearer(key),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: number; message: string; data: Record<string, unknown> } };
+    expect(body.error.code).toBe(-32600);
+    expect(body.error.message).toMatch(/makes 4 calls; .* at most 3 .*split it/);
+    expect(body.error.data).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400 });
+    expect(body.error.data.request_id).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('a body that is not UTF-8 answers the envelope with BAD_REQUEST', async () => {
+    const res = await fetch(`${s.url}/trpc/incidents.create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: number; message: string; data: Record<string, unknown> } };
+    expect(body.error.data).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400 });
+    expect(body.error.message).toMatch(/UTF-8/);
+  });
+
+  it('the same refusals on REST keep the REST error body', async () => {
+    const key = await createTestKey(s, 'rest', ['admin']);
+    const res = await s.api('/api/incidents/', {
+      json: { title: 'big', description: 'x'.repeat(4096) },
+      headers: bearer(key),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+});
