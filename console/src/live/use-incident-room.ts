@@ -6,10 +6,10 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
 import { describeError, httpStatusOf } from '../errors.js';
-import type { Action, Event, EventFilter, Incident, ServerFrame, TimelineEntry } from '../model.js';
-import { matchesEventFilter, sameEventFilter } from '../model.js';
+import type { Action, Event, EventFilter, Incident } from '../model.js';
+import { sameEventFilter } from '../model.js';
 import { RoomSocket } from './room-socket.js';
-import { merge } from './merge.js';
+import { EMPTY, reduce, type RoomState } from './room-state.js';
 
 /** Events fetched per page (the server's cursor pages them). */
 export const EVENTS_PAGE = 200;
@@ -20,157 +20,6 @@ export const EVENTS_PAGE = 200;
  */
 const CATCH_UP_PAGE = 1000;
 const CATCH_UP_PAGES = 10;
-
-export interface RoomState {
-  incident: Incident | undefined;
-  /** Oldest first. */
-  timeline: TimelineEntry[];
-  /** Most urgent first. */
-  actions: Action[];
-  /** Newest first. */
-  events: Event[];
-  /** Cursor of the next (older) page of events; null when all are here. */
-  eventsNext: string | null;
-  /**
-   * The level/type filter the events were fetched with: the server filters (events.page), so paging follows its
-   * cursor through matching events only, and live events that do not match are left out.
-   */
-  eventFilter: EventFilter;
-  /** True while the first page for a new filter is on its way (the list is empty meanwhile, not "no events"). */
-  eventsLoading: boolean;
-  present: string[];
-}
-
-type Change =
-  | {
-      kind: 'loaded';
-      incident: Incident;
-      timeline: TimelineEntry[];
-      actions: Action[];
-      events: Event[];
-      next: string | null;
-      filter: EventFilter;
-      /**
-       * What `events` are: `first-page`, the newest page (`next` continues it); `since-newest`, every event since the
-       * newest one held (the held ones and their cursor stay); `since-newest-cut`, the newest of more than that
-       * (they replace the held ones, and `next` continues into the rest).
-       */
-      scope: 'first-page' | 'since-newest' | 'since-newest-cut';
-    }
-  | { kind: 'older-events'; events: Event[]; next: string | null; filter: EventFilter }
-  | { kind: 'event-filter'; filter: EventFilter }
-  | { kind: 'filtered-events'; events: Event[]; next: string | null; filter: EventFilter }
-  | { kind: 'frame'; frame: ServerFrame }
-  | { kind: 'incident'; incident: Incident }
-  | { kind: 'action'; action: Action };
-
-const byTime = (a: TimelineEntry, b: TimelineEntry): number => a.timestamp.localeCompare(b.timestamp);
-const newestEventFirst = (a: Event, b: Event): number => b.timestamp.localeCompare(a.timestamp);
-const byUrgency = (a: Action, b: Action): number => a.priority - b.priority || a.created_at.localeCompare(b.created_at);
-
-/** The later of two versions of the incident (a load may answer after a fresher frame arrived). */
-const newer = (held: Incident | undefined, got: Incident): Incident =>
-  held && held.id === got.id && held.updated_at > got.updated_at ? held : got;
-
-function reduce(state: RoomState, change: Change): RoomState {
-  switch (change.kind) {
-    case 'loaded': {
-      const loaded = {
-        ...state,
-        incident: newer(state.incident, change.incident),
-        timeline: merge(state.timeline, change.timeline, byTime),
-        // Merged, not replaced: an action the analysis made while this load was on its way arrives as a frame
-        // before the load's older list, which would otherwise drop it until the next reload.
-        actions: merge(state.actions, change.actions, byUrgency),
-      };
-      // Events fetched for a filter since changed are dropped: the page for the new filter is on its way.
-      if (!sameEventFilter(change.filter, state.eventFilter)) return loaded;
-      switch (change.scope) {
-        case 'first-page':
-          // Live events that arrived before the page are merged in (they are newer, or the same).
-          return {
-            ...loaded,
-            events: merge(state.events, change.events, newestEventFirst),
-            eventsNext: change.next,
-            eventsLoading: false,
-          };
-        case 'since-newest':
-          // Nothing missing between the held events and the new ones: the cursor still continues from the oldest.
-          return { ...loaded, events: merge(state.events, change.events, newestEventFirst), eventsLoading: false };
-        case 'since-newest-cut':
-          return {
-            ...loaded,
-            events: [...change.events].sort(newestEventFirst),
-            eventsNext: change.next,
-            eventsLoading: false,
-          };
-      }
-      return loaded;
-    }
-    case 'older-events':
-      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
-      return { ...state, events: merge(state.events, change.events, newestEventFirst), eventsNext: change.next };
-    case 'event-filter':
-      if (sameEventFilter(change.filter, state.eventFilter)) return state;
-      return { ...state, eventFilter: change.filter, events: [], eventsNext: null, eventsLoading: true };
-    case 'filtered-events':
-      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
-      return {
-        ...state,
-        events: merge(state.events, change.events, newestEventFirst),
-        eventsNext: change.next,
-        eventsLoading: false,
-      };
-    case 'incident':
-      return { ...state, incident: newer(state.incident, change.incident) };
-    case 'action':
-      return { ...state, actions: merge(state.actions, [change.action], byUrgency) };
-    case 'frame':
-      return applyFrame(state, change.frame);
-  }
-}
-
-function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
-  switch (frame.type) {
-    case 'welcome':
-      return {
-        ...state,
-        incident: newer(state.incident, frame.incident),
-        present: frame.present,
-        timeline: merge(state.timeline, frame.timeline, byTime),
-      };
-    case 'presence':
-      return { ...state, present: frame.present };
-    case 'incident.updated':
-      return { ...state, incident: newer(state.incident, frame.incident) };
-    case 'event.created': {
-      const matching = frame.events.filter((e) => matchesEventFilter(e, state.eventFilter));
-      return matching.length === 0 ? state : { ...state, events: merge(state.events, matching, newestEventFirst) };
-    }
-    case 'timeline.created':
-      return { ...state, timeline: merge(state.timeline, [frame.entry], byTime) };
-    case 'message': {
-      // Chat is stored as a comment entry with this id (src/domain/chat.ts); shown as the same entry.
-      const entry: TimelineEntry = {
-        id: frame.id,
-        incident_id: frame.incident_id,
-        entry_type: 'comment',
-        title: `Message from ${frame.user}`,
-        description: frame.message,
-        actor: frame.user,
-        timestamp: frame.timestamp,
-        metadata: {},
-      };
-      return { ...state, timeline: merge(state.timeline, [entry], byTime) };
-    }
-    case 'action.created':
-    case 'action.updated':
-      return { ...state, actions: merge(state.actions, [frame.action], byUrgency) };
-    case 'error':
-    case 'pong':
-      return state;
-  }
-}
 
 interface LoadedEvents {
   events: Event[];
@@ -207,17 +56,6 @@ async function eventsSince(id: string, filter: EventFilter, since: string): Prom
   return { events, next: cursor ?? null, scope: 'since-newest-cut' };
 }
 
-const EMPTY: RoomState = {
-  incident: undefined,
-  timeline: [],
-  actions: [],
-  events: [],
-  eventsNext: null,
-  eventFilter: {},
-  eventsLoading: true,
-  present: [],
-};
-
 export interface IncidentRoom extends RoomState {
   live: LiveState;
   /** Set when the incident could not be loaded (unknown id, refused key, server away). */
@@ -248,12 +86,15 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   filterRef.current = state.eventFilter;
   const eventsRef = useRef<readonly Event[]>(state.events);
   eventsRef.current = state.events;
+  const actionTickRef = useRef(0);
+  actionTickRef.current = state.actionTick;
 
   const load = useCallback(async () => {
     const filter = filterRef.current;
     // Newest first: the first held event is the newest. None held (first load, or a filter's page still on its
     // way): the first page.
     const newest = eventsRef.current[0]?.timestamp;
+    const startedAt = actionTickRef.current;
     try {
       const [incident, timeline, actions, events] = await Promise.all([
         api.incidents.get.query({ incident_id: id }),
@@ -261,7 +102,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         api.incidents.actions.query({ incident_id: id }),
         newest === undefined ? firstPage(id, filter) : eventsSince(id, filter, newest),
       ]);
-      dispatch({ kind: 'loaded', incident, timeline, actions, ...events, filter });
+      dispatch({ kind: 'loaded', incident, timeline, actions, ...events, filter, startedAt });
       setError(undefined);
     } catch (err) {
       const status = httpStatusOf(err);

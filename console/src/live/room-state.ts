@@ -1,0 +1,195 @@
+// One incident page's state and how each change moves it (a pure reducer, so its rules are unit-tested without a
+// browser: test/unit/console-room-state.test.ts). The hook that feeds it is use-incident-room.ts.
+import type { Action, Event, EventFilter, Incident, ServerFrame, TimelineEntry } from '../model.js';
+import { matchesEventFilter, sameEventFilter } from '../model.js';
+import { merge } from './merge.js';
+
+export interface RoomState {
+  incident: Incident | undefined;
+  /** Oldest first. */
+  timeline: TimelineEntry[];
+  /** Most urgent first. */
+  actions: Action[];
+  /** Newest first. */
+  events: Event[];
+  /** Cursor of the next (older) page of events; null when all are here. */
+  eventsNext: string | null;
+  /**
+   * The level/type filter the events were fetched with: the server filters (events.page), so paging follows its
+   * cursor through matching events only, and live events that do not match are left out.
+   */
+  eventFilter: EventFilter;
+  /** True while the first page for a new filter is on its way (the list is empty meanwhile, not "no events"). */
+  eventsLoading: boolean;
+  present: string[];
+  /**
+   * Actions carry no version to compare (unlike the incident's `updated_at`), so freshness is told by arrival: each
+   * action frame or applied mutation takes the next `actionTick`, and `actionTicks` remembers it per action id. A load
+   * notes the tick when it starts; an action it returns that a frame touched after that is older than what is held.
+   */
+  actionTick: number;
+  actionTicks: ReadonlyMap<string, number>;
+}
+
+export type Change =
+  | {
+      kind: 'loaded';
+      incident: Incident;
+      timeline: TimelineEntry[];
+      actions: Action[];
+      events: Event[];
+      next: string | null;
+      filter: EventFilter;
+      /**
+       * What `events` are: `first-page`, the newest page (`next` continues it); `since-newest`, every event since the
+       * newest one held (the held ones and their cursor stay); `since-newest-cut`, the newest of more than that
+       * (they replace the held ones, and `next` continues into the rest).
+       */
+      scope: 'first-page' | 'since-newest' | 'since-newest-cut';
+      /** `actionTick` when the load was sent. */
+      startedAt: number;
+    }
+  | { kind: 'older-events'; events: Event[]; next: string | null; filter: EventFilter }
+  | { kind: 'event-filter'; filter: EventFilter }
+  | { kind: 'filtered-events'; events: Event[]; next: string | null; filter: EventFilter }
+  | { kind: 'frame'; frame: ServerFrame }
+  | { kind: 'incident'; incident: Incident }
+  | { kind: 'action'; action: Action };
+
+const byTime = (a: TimelineEntry, b: TimelineEntry): number => a.timestamp.localeCompare(b.timestamp);
+const newestEventFirst = (a: Event, b: Event): number => b.timestamp.localeCompare(a.timestamp);
+const byUrgency = (a: Action, b: Action): number => a.priority - b.priority || a.created_at.localeCompare(b.created_at);
+
+/** The later of two versions of the incident (a load may answer after a fresher frame arrived). */
+const newer = (held: Incident | undefined, got: Incident): Incident =>
+  held && held.id === got.id && held.updated_at > got.updated_at ? held : got;
+
+/** An action's newer version, with the tick that says when it arrived. */
+function withAction(state: RoomState, action: Action): RoomState {
+  const actionTick = state.actionTick + 1;
+  return {
+    ...state,
+    actions: merge(state.actions, [action], byUrgency),
+    actionTick,
+    actionTicks: new Map(state.actionTicks).set(action.id, actionTick),
+  };
+}
+
+/** The state after one change: a load's answer, a page, a filter, a frame, or what a mutation returned. */
+export function reduce(state: RoomState, change: Change): RoomState {
+  switch (change.kind) {
+    case 'loaded': {
+      const loaded = {
+        ...state,
+        incident: newer(state.incident, change.incident),
+        timeline: merge(state.timeline, change.timeline, byTime),
+        // Merged, not replaced: an action the analysis made while this load was on its way arrives as a frame
+        // before the load's older list, which would otherwise drop it until the next reload. And an action a frame
+        // changed while the load was on its way keeps the frame's version: the load read it before that change.
+        actions: merge(
+          state.actions,
+          change.actions.filter((a) => (state.actionTicks.get(a.id) ?? 0) <= change.startedAt),
+          byUrgency,
+        ),
+      };
+      // Events fetched for a filter since changed are dropped: the page for the new filter is on its way.
+      if (!sameEventFilter(change.filter, state.eventFilter)) return loaded;
+      switch (change.scope) {
+        case 'first-page':
+          // Live events that arrived before the page are merged in (they are newer, or the same).
+          return {
+            ...loaded,
+            events: merge(state.events, change.events, newestEventFirst),
+            eventsNext: change.next,
+            eventsLoading: false,
+          };
+        case 'since-newest':
+          // Nothing missing between the held events and the new ones: the cursor still continues from the oldest.
+          return { ...loaded, events: merge(state.events, change.events, newestEventFirst), eventsLoading: false };
+        case 'since-newest-cut':
+          return {
+            ...loaded,
+            events: [...change.events].sort(newestEventFirst),
+            eventsNext: change.next,
+            eventsLoading: false,
+          };
+      }
+      return loaded;
+    }
+    case 'older-events':
+      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
+      return { ...state, events: merge(state.events, change.events, newestEventFirst), eventsNext: change.next };
+    case 'event-filter':
+      if (sameEventFilter(change.filter, state.eventFilter)) return state;
+      return { ...state, eventFilter: change.filter, events: [], eventsNext: null, eventsLoading: true };
+    case 'filtered-events':
+      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
+      return {
+        ...state,
+        events: merge(state.events, change.events, newestEventFirst),
+        eventsNext: change.next,
+        eventsLoading: false,
+      };
+    case 'incident':
+      return { ...state, incident: newer(state.incident, change.incident) };
+    case 'action':
+      return withAction(state, change.action);
+    case 'frame':
+      return applyFrame(state, change.frame);
+  }
+}
+
+function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
+  switch (frame.type) {
+    case 'welcome':
+      return {
+        ...state,
+        incident: newer(state.incident, frame.incident),
+        present: frame.present,
+        timeline: merge(state.timeline, frame.timeline, byTime),
+      };
+    case 'presence':
+      return { ...state, present: frame.present };
+    case 'incident.updated':
+      return { ...state, incident: newer(state.incident, frame.incident) };
+    case 'event.created': {
+      const matching = frame.events.filter((e) => matchesEventFilter(e, state.eventFilter));
+      return matching.length === 0 ? state : { ...state, events: merge(state.events, matching, newestEventFirst) };
+    }
+    case 'timeline.created':
+      return { ...state, timeline: merge(state.timeline, [frame.entry], byTime) };
+    case 'message': {
+      // Chat is stored as a comment entry with this id (src/domain/chat.ts); shown as the same entry.
+      const entry: TimelineEntry = {
+        id: frame.id,
+        incident_id: frame.incident_id,
+        entry_type: 'comment',
+        title: `Message from ${frame.user}`,
+        description: frame.message,
+        actor: frame.user,
+        timestamp: frame.timestamp,
+        metadata: {},
+      };
+      return { ...state, timeline: merge(state.timeline, [entry], byTime) };
+    }
+    case 'action.created':
+    case 'action.updated':
+      return withAction(state, frame.action);
+    case 'error':
+    case 'pong':
+      return state;
+  }
+}
+
+export const EMPTY: RoomState = {
+  incident: undefined,
+  timeline: [],
+  actions: [],
+  events: [],
+  eventsNext: null,
+  eventFilter: {},
+  eventsLoading: true,
+  present: [],
+  actionTick: 0,
+  actionTicks: new Map(),
+};
