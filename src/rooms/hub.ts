@@ -14,7 +14,8 @@ export interface RoomMember {
   close(code: number, reason: string): void;
 }
 
-export type FrameListener = (frame: ServerFrame) => void;
+/** Receives a frame and the length of its JSON text (UTF-16 code units, about its bytes on the wire). */
+export type FrameListener = (frame: ServerFrame, size: number) => void;
 
 /** A consumer this far behind is dropped rather than letting its queue grow without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -323,7 +324,10 @@ export class RoomHub implements ChangeSink {
     for (const [roomId, frame] of queue) {
       // This runs in a timer: a throw would end the process, and one bad frame must not stop the others.
       try {
-        if (frame.type === 'incident.updated') for (const l of this.incidentWatchers) l(frame);
+        if (frame.type === 'incident.updated' && this.incidentWatchers.size > 0) {
+          const size = JSON.stringify(frame).length;
+          for (const l of this.incidentWatchers) l(frame, size);
+        }
         this.deliver(roomId, frame);
       } catch (err) {
         this.opts.onError?.(err);
@@ -346,7 +350,7 @@ export class RoomHub implements ChangeSink {
       m.send(data);
     }
     if (room.members.size > 0) this.metrics.wsMessages.inc({ direction: 'out' }, room.members.size);
-    for (const l of room.listeners) l(out);
+    for (const l of room.listeners) l(out, data.length);
     if (room.members.size > 0) this.metrics.broadcastSeconds.observe((performance.now() - start) / 1000);
     if (room.empty) this.rooms.delete(roomId);
   }

@@ -10,7 +10,14 @@ import { keyStillLive, type Principal } from '../domain/keys.js';
 import type { FrameListener, RoomHub } from './hub.js';
 import { buildWelcome } from './welcome.js';
 
-/** A subscriber this far behind is cut off rather than buffering without bound. */
+/**
+ * A subscriber this far behind (frames waiting for it, by the length of their JSON) is cut off rather than buffering
+ * without bound: the same 8 MiB after which a room socket is closed with 1013 (src/rooms/hub.ts). The SSE response
+ * honours backpressure, so a client that stops reading leaves frames waiting here; one event.created frame of a
+ * large batch is megabytes.
+ */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** And this many frames, whatever their size. */
 const MAX_QUEUED_FRAMES = 10_000;
 /**
  * How often a stream opened with an API key checks that the key is still live: a revoked or expired key loses its
@@ -54,7 +61,8 @@ async function* streamFrames(
   access: StreamAccess,
   first?: () => Promise<ServerFrame>,
 ): AsyncGenerator<ServerFrame> {
-  const queue: ServerFrame[] = [];
+  const queue: Array<[frame: ServerFrame, size: number]> = [];
+  let queuedBytes = 0;
   let wake: (() => void) | undefined;
   let overflow = false;
   let revoked = false;
@@ -69,21 +77,42 @@ async function* streamFrames(
       () => undefined,
     );
   }, KEY_RECHECK_MS);
-  const unsubscribe = listen((frame) => {
-    if (queue.length >= MAX_QUEUED_FRAMES) overflow = true;
-    else queue.push(frame);
+  let unsubscribed = false;
+  const stopListening = listen((frame, size) => {
+    if (overflow) return;
+    if (queue.length >= MAX_QUEUED_FRAMES || queuedBytes + size > MAX_QUEUED_BYTES) {
+      // Let go of everything now: a client that stopped reading may never pull the error below.
+      overflow = true;
+      queue.length = 0;
+      queuedBytes = 0;
+      unsubscribe();
+    } else {
+      queue.push([frame, size]);
+      queuedBytes += size;
+    }
     wake?.();
   });
+  function unsubscribe(): void {
+    if (unsubscribed) return;
+    unsubscribed = true;
+    stopListening();
+  }
   const onAbort = (): void => wake?.();
   signal?.addEventListener('abort', onAbort);
   try {
     if (first) yield await first();
     while (!signal?.aborted) {
       if (revoked) throw new AppError('UNAUTHENTICATED', accessEndedMessage(access.principal));
-      if (overflow) throw new Error(`subscriber fell more than ${MAX_QUEUED_FRAMES} frames behind`);
+      if (overflow) {
+        throw new AppError(
+          'UNAVAILABLE',
+          `this subscriber fell more than ${MAX_QUEUED_BYTES / 1024 / 1024} MiB or ${MAX_QUEUED_FRAMES} frames behind; subscribe again`,
+        );
+      }
       const next = queue.shift();
       if (next) {
-        yield next;
+        queuedBytes -= next[1];
+        yield next[0];
         continue;
       }
       await new Promise<void>((resolve) => {
