@@ -172,7 +172,27 @@ export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response 
   if (status === 503) c.get('log')().warn({ err: error }, 'request refused: the database is unavailable');
   else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  return c.json(isTrpcPath(c.req.path) ? { error: trpcErrorShape(body, status) } : body, status as 500);
+  if (!isTrpcPath(c.req.path)) return c.json(body, status as 500);
+  if (c.req.method === 'GET' && c.req.header('accept')?.includes('text/event-stream')) {
+    return subscriptionRefusal(c, trpcErrorShape(body, status), headers['Retry-After']);
+  }
+  return c.json({ error: trpcErrorShape(body, status) }, status as 500);
+}
+
+/**
+ * A refusal of a tRPC subscription (an EventSource: `Accept: text/event-stream`) before it runs. EventSource cannot
+ * read the body of a non-200 answer (httpSubscriptionLink would report only "Non-200 status code" and give up), so
+ * it gets what tRPC sends for an error inside a subscription: 200 and one `serialized-error` event with the error
+ * shape (https://trpc.io/docs/server/subscriptions, tRPC's sse.ts). The link retries the codes tRPC deems retryable
+ * (SERVICE_UNAVAILABLE: the database away) after the `retry` delay set from Retry-After, and ends the subscription
+ * with a TRPCClientError carrying the code for the others (a 429 or 401). The refusal's own status stays in the
+ * error's `data.httpStatus`.
+ */
+function subscriptionRefusal(c: HonoContext<AppEnv>, shape: TrpcErrorShape, retryAfter: string | undefined): Response {
+  const retry = retryAfter && /^\d+$/.test(retryAfter) ? `retry: ${Number(retryAfter) * 1000}\n` : '';
+  c.header('Content-Type', 'text/event-stream');
+  c.header('Cache-Control', 'no-cache');
+  return c.body(`${retry}event: serialized-error\ndata: ${JSON.stringify(shape)}\n\n`, 200);
 }
 
 /**

@@ -1,7 +1,10 @@
 // Open room sockets while the database goes away and comes back: error frames, no crash, and chat resumes.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createTRPCClient, httpSubscriptionLink } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppRouter } from '../../src/routers/index.js';
 import {
   POSTGRES_URL,
   createIncident,
@@ -96,6 +99,37 @@ describe.skipIf(!POSTGRES_URL)(
       expect((await a.next('message', undefined, 15_000)).message).toBe('after');
       expect(a.frames.filter((f) => f.type === 'message').map((f) => f.message)).toEqual(['before', 'after']);
       await a.close();
+    }, 40_000);
+
+    it('a subscription opened while the database is away is retried by the tRPC link and starts once it is back', async () => {
+      const inc = await createIncident(s);
+      const trpc = createTRPCClient<AppRouter>({
+        links: [httpSubscriptionLink({ url: `${s.url}/trpc`, EventSource })],
+      });
+      await proxy.down();
+      const errors: unknown[] = [];
+      let unsubscribe = (): void => undefined;
+      const welcome = new Promise<string>((resolve) => {
+        unsubscribe = trpc.incidents.onUpdate.subscribe(
+          { incident_id: inc.id },
+          {
+            onData: (frame) => {
+              if (frame.type === 'welcome') resolve(frame.incident.id);
+            },
+            onError: (e) => errors.push(e),
+          },
+        ).unsubscribe;
+      });
+      try {
+        // Refused with 503 meanwhile (before the procedure runs, or by it): a retryable error, not the end.
+        await new Promise((r) => setTimeout(r, 3000));
+        await proxy.up();
+        expect(await welcome).toBe(inc.id);
+        expect(errors).toEqual([]);
+      } finally {
+        unsubscribe();
+        await proxy.up();
+      }
     }, 40_000);
 
     it('closes with 1011 and says why when the database goes away before the welcome', async () => {

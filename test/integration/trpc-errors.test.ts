@@ -7,9 +7,12 @@ import {
   httpBatchLink,
   httpBatchStreamLink,
   httpLink,
+  httpSubscriptionLink,
+  splitLink,
   TRPCClientError,
   type TRPCLink,
 } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../src/routers/index.js';
 import { bearer, createTestKey, startTestServer, type ListeningTestServer } from './harness.js';
@@ -61,6 +64,54 @@ describe.each(Object.entries(LINKS))('through %s', (name, link) => {
     expect(err.data?.code).toBe('PAYLOAD_TOO_LARGE');
     expect(err.data?.httpStatus).toBe(413);
     expect(err.message).toMatch(/2048 bytes/);
+  });
+});
+
+describe('a subscription refused before it runs', () => {
+  it('reaches httpSubscriptionLink as a TRPCClientError with the code, not "Non-200 status code"', async () => {
+    const key = await createTestKey(s, 'subscriber', ['admin']);
+    const headers = bearer(key);
+    const trpc = createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === 'subscription',
+          true: httpSubscriptionLink({
+            url: `${s.url}/trpc`,
+            EventSource,
+            eventSourceOptions: {
+              fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+            },
+          }),
+          false: httpLink({ url: `${s.url}/trpc`, headers }),
+        }),
+      ],
+    });
+    for (let i = 0; i < 3; i++) await trpc.keys.whoami.query();
+    const err = await new Promise<unknown>((resolve) => {
+      const sub = trpc.incidents.onListUpdate.subscribe(undefined, {
+        onData: () => resolve(new Error('a refused subscription delivered data')),
+        onError: (e) => {
+          sub.unsubscribe();
+          resolve(e);
+        },
+      });
+    });
+    expect(err).toBeInstanceOf(TRPCClientError);
+    const { data } = err as TRPCClientError<AppRouter>;
+    expect(data?.code).toBe('TOO_MANY_REQUESTS');
+    expect(data?.httpStatus).toBe(429);
+  });
+
+  it('is one serialized-error event, with retry set from Retry-After', async () => {
+    const key = await createTestKey(s, 'raw-subscriber', ['admin']);
+    for (let i = 0; i < 3; i++) await fetch(`${s.url}/trpc/keys.whoami`, { headers: bearer(key) });
+    const res = await fetch(`${s.url}/trpc/incidents.onListUpdate`, {
+      headers: { ...bearer(key), accept: 'text/event-stream' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    expect(text).toMatch(/^retry: \d+000\nevent: serialized-error\ndata: \{.*"httpStatus":429.*\}\n\n$/);
   });
 });
 
