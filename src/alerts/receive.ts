@@ -51,9 +51,16 @@ export async function receiveAlerts(
       incoming.map((a) => a.dedup_key),
       groupKeys,
     );
-    // A stored alert may belong to a group this delivery does not name (its group_by changed): lock that one too.
-    const extra = loaded.map((a) => a.group_key).filter((k) => !groups.has(k));
-    if (extra.length > 0) for (const [k, g] of await lockGroups(tx, integration.id, extra)) groups.set(k, g);
+    // A stored alert may belong to a group this delivery does not name (a resolve that names none, as PagerDuty's
+    // payload-less resolve, or its group_by changed): lock that group too, and load its firing alerts, since whether
+    // its incident still has a firing alert is judged from them (without them a resolve of one alert took the
+    // incident to monitoring while others fired).
+    const extra = [...new Set(loaded.map((a) => a.group_key).filter((k) => !groups.has(k)))];
+    if (extra.length > 0) {
+      for (const [k, g] of await lockGroups(tx, integration.id, extra)) groups.set(k, g);
+      const have = new Set(loaded.map((a) => a.dedup_key));
+      for (const a of await loadAlerts(tx, integration.id, [], extra)) if (!have.has(a.dedup_key)) loaded.push(a);
+    }
     const work = new AlertWork(tx, integration, groups, loaded, now);
     const silences = compileSilences(await activeSilences(tx));
 
@@ -122,7 +129,9 @@ function rowFrom(work: AlertWork, a: NormalizedAlert, prev: AlertRow | undefined
     id: prev?.id ?? randomUUID(),
     integration_id: work.integration.id,
     dedup_key: a.dedup_key,
-    group_key: prev && keepOld ? prev.group_key : a.group_key,
+    // A resolve ends the occurrence where it is: in the group (and incident) it fired in, whatever group the
+    // resolving message would compute (a resolve often carries fewer labels than its firing).
+    group_key: prev && (keepOld || a.status === 'resolved') ? prev.group_key : a.group_key,
     status: a.status,
     state: prev?.state ?? 'pending',
     // A PagerDuty acknowledge or resolve usually has no payload: it keeps what the trigger said.

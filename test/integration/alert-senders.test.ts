@@ -59,6 +59,25 @@ describe(`PagerDuty Events v2 (${DB_LABEL})`, () => {
     expect((await incident(s, id)).status).toBe('monitoring');
   });
 
+  it('a resolve without payload of one alert leaves the incident open while another alert of its group fires', async () => {
+    // The resolve names no group: the incident's other firing alerts must still be weighed (walkthrough, 2026-12-01:
+    // it went to monitoring, "All alerts resolved", with c1 still firing).
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty', settings: { auto_resolve_after: 0 } });
+    const base = fixture('pagerduty-trigger.json');
+    const payload = base.payload as Record<string, unknown>;
+    for (const dedup_key of ['c1', 'c2']) {
+      const trigger = { ...base, routing_key: i.secret, dedup_key, payload: { ...payload, summary: dedup_key } };
+      expect((await enqueue(trigger)).status).toBe(202);
+    }
+    const list = (await (await s.api(`/api/incidents/?source=${i.name}`)).json()) as Array<{ id: string }>;
+    expect(list).toHaveLength(1);
+    const id = list[0]?.id ?? '';
+    expect((await enqueue({ routing_key: i.secret, event_action: 'resolve', dedup_key: 'c2' })).status).toBe(202);
+    expect((await incident(s, id)).status).toBe('open');
+    expect((await enqueue({ routing_key: i.secret, event_action: 'resolve', dedup_key: 'c1' })).status).toBe(202);
+    expect((await incident(s, id)).status).toBe('monitoring');
+  });
+
   it('generates and returns a dedup_key for a trigger without one', async () => {
     const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
     const res = await enqueue({ ...fixture('pagerduty-trigger-no-dedup-key.json'), routing_key: i.secret });

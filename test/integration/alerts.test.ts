@@ -251,6 +251,20 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     expect(entries.map((t) => t.metadata.to)).toEqual(['monitoring', 'resolved']);
   });
 
+  it('a resolve that names no group resolves the alert in its own group, weighing that group’s other alerts', async () => {
+    const i = await createIntegration(s, { name: name('nogroup'), kind: 'generic', settings });
+    const group_key = name('grp');
+    const fired = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'g1', group_key }), genericAlert({ dedup_key: 'g2', group_key })],
+    });
+    const id = fired.alerts[0]?.incident_id ?? '';
+    const half = await accepted(s, i, { alerts: [{ dedup_key: 'g2', title: 'G2', status: 'resolved' }] });
+    expect(half.alerts[0]).toMatchObject({ outcome: 'resolved', incident_id: id });
+    expect((await incident(s, id)).status).toBe('open');
+    await accepted(s, i, { alerts: [{ dedup_key: 'g1', title: 'G1', status: 'resolved' }] });
+    expect((await incident(s, id)).status).toBe('monitoring');
+  });
+
   it('a person who changed the status since keeps it: no auto-resolve', async () => {
     const i = await createIntegration(s, { name: name('person'), kind: 'generic', settings });
     const group_key = name('grp');
