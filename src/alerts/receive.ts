@@ -8,7 +8,7 @@ import { lockGroups, loadAlerts, saveGroup, upsertAlerts } from '../db/alerts.js
 import { insertEventsOfKnownIncidents } from '../db/events.js';
 import { activeSilences } from '../db/integrations.js';
 import type { AlertGroupRow, AlertRow, Database, IncidentRow, SilenceRow } from '../db/types.js';
-import { atLeastSeverity, matchesAll, parseMatchers, type Matcher } from '../integrations/index.js';
+import { atLeastSeverity, matchesAll, parseMatchers, rankSeverity, type Matcher } from '../integrations/index.js';
 import { AlertWork, type IntegrationInfo } from './work.js';
 
 /**
@@ -123,6 +123,19 @@ function sameOccurrence(work: AlertWork, prev: AlertRow, next: NormalizedAlert):
   return prev.starts_at.getTime() === Date.parse(next.starts_at);
 }
 
+/**
+ * Whether the sender names occurrences by their start (Alertmanager, Grafana, and a generic alert that gives
+ * `starts_at`): a firing again gets a new start, so a delivery naming an older start, or the start of an occurrence
+ * already resolved, is a late copy (a lagging Alertmanager replica in an HA pair, a retry that arrived after a newer
+ * delivery) rather than news. PagerDuty's and Datadog's identities are per occurrence already (see sameOccurrence).
+ */
+function startOf(work: AlertWork, prev: AlertRow, next: NormalizedAlert): 'older' | 'same' | 'newer' | 'unknown' {
+  if (work.integration.kind === 'pagerduty' || work.integration.kind === 'datadog') return 'unknown';
+  if (prev.starts_at === null || next.starts_at === null) return 'unknown';
+  const diff = Date.parse(next.starts_at) - prev.starts_at.getTime();
+  return diff < 0 ? 'older' : diff === 0 ? 'same' : 'newer';
+}
+
 function rowFrom(work: AlertWork, a: NormalizedAlert, prev: AlertRow | undefined): AlertRow {
   const keepOld = a.action !== 'trigger' && prev !== undefined && a.raw_severity === null;
   return {
@@ -190,8 +203,17 @@ async function handle(
 
   if (a.status === 'firing') {
     if (prev && prev.status === 'firing' && sameOccurrence(work, prev, a)) {
+      if (rankSeverity(a.severity) > rankSeverity(prev.severity as AlertSeverity)) {
+        return result(await escalate(work, prev, a, silences), prev);
+      }
       seenAgain(work, prev, true);
       return result(prev.state === 'suppressed' || prev.state === 'below' ? 'suppressed' : 'duplicate', prev);
+    }
+    // A late copy: the firing of an occurrence already resolved (same start), or of one older than the stored one.
+    const start = prev ? startOf(work, prev, a) : 'unknown';
+    if (prev && (start === 'older' || (start === 'same' && prev.status === 'resolved'))) {
+      seenAgain(work, prev, true);
+      return result('duplicate', prev);
     }
     // A new occurrence: first seen, or firing again after it resolved (or with a new start).
     const row = rowFrom(work, a, prev);
@@ -202,8 +224,9 @@ async function handle(
     return result(await fire(work, row, silences), row);
   }
 
-  // Resolved.
-  if (prev && prev.status === 'resolved') {
+  // Resolved. Already resolved, or the resolve of an older occurrence than the one firing now (a late copy): nothing
+  // changes.
+  if (prev && (prev.status === 'resolved' || startOf(work, prev, a) === 'older')) {
     seenAgain(work, prev, true);
     return result('duplicate', prev);
   }
@@ -222,6 +245,41 @@ async function handle(
     resolvedGroups.add(row.group_key);
   }
   return result('resolved', row);
+}
+
+/**
+ * A firing alert re-sent with a higher severity (the same occurrence, worse: Datadog's Warn then Triggered of one
+ * cycle, PagerDuty's trigger re-sent as critical): the stored alert takes what the new message says. On an incident
+ * it is recorded as a firing event and raises the incident's severity; held back below `min_severity`, it is
+ * weighed again as a new firing; pending, it now counts at its new severity.
+ */
+async function escalate(
+  work: AlertWork,
+  prev: AlertRow,
+  a: NormalizedAlert,
+  silences: readonly CompiledSilence[],
+): Promise<AlertResult['outcome']> {
+  const from = prev.severity;
+  const row: AlertRow = { ...rowFrom(work, a, prev), state: prev.state, incident_id: prev.incident_id };
+  work.markAlert(row);
+  if (row.state === 'below') {
+    row.state = 'pending';
+    row.fired_at = work.now;
+    return fire(work, row, silences);
+  }
+  if (row.state !== 'active' || !row.incident_id) return row.state === 'suppressed' ? 'suppressed' : 'pending';
+  const g = work.group(row.group_key);
+  const incident = g.incident_id === row.incident_id ? await work.incidentOf(g) : undefined;
+  work.alertEvent(row, 'firing');
+  if (!incident) return 'updated';
+  await work.entry(incident.id, 'system_event', `Alert escalated: ${row.title}`, `Severity ${from} → ${row.severity}`, {
+    dedup_key: row.dedup_key,
+    status: 'firing',
+    from,
+    to: row.severity,
+  });
+  await work.raiseSeverity(incident, row.severity as AlertSeverity);
+  return 'updated';
 }
 
 /** A new firing occurrence: silenced, joined to its group's incident (reopening it), below the gate, or pending. */

@@ -195,6 +195,19 @@ describe(`Datadog (${DB_LABEL})`, () => {
   });
 });
 
+describe(`Datadog, a monitor that gets worse (${DB_LABEL})`, () => {
+  it('Warn then Triggered in one cycle: held below min_severity, then opens a critical incident', async () => {
+    const i = await createIntegration(s, { name: name('dd'), kind: 'datadog', settings: { min_severity: 'high' } });
+    const base = { ...fixture('datadog-triggered.json'), cycle_key: '777', monitor_id: '888' };
+    const warn = { ...base, transition: 'Warn', priority: 'P3', alert_type: 'warning' };
+    expect((await accepted(s, i, warn)).alerts[0]).toMatchObject({ outcome: 'suppressed', incident_id: null });
+    const triggered = { ...base, transition: 'Triggered', priority: 'P1', alert_type: 'error' };
+    const fired = await accepted(s, i, triggered);
+    expect(fired.alerts[0]?.outcome).toBe('created');
+    expect((await incident(s, fired.alerts[0]?.incident_id ?? '')).severity).toBe('critical');
+  });
+});
+
 describe(`metrics after deliveries (${DB_LABEL})`, () => {
   it('exposes alerts received, incidents created and open, MTTA and MTTR', async () => {
     const i = await createIntegration(s, { name: name('m'), kind: 'generic', settings: { auto_resolve_after: 1 } });

@@ -265,6 +265,69 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     expect((await incident(s, id)).status).toBe('monitoring');
   });
 
+  it('late copies change nothing: an older occurrence’s resolve, and a resolved occurrence firing again', async () => {
+    // A lagging Alertmanager replica (HA pair) or a retry that lands after newer news (walkthrough, 2026-12-01).
+    const i = await createIntegration(s, { name: name('late'), kind: 'generic', settings: { auto_resolve_after: 0 } });
+    const group_key = name('grp');
+    const at = (h: number) => `2026-11-29T0${h}:00:00Z`;
+    const first = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'l1', group_key, starts_at: at(1) })] });
+    const id = first.alerts[0]?.incident_id ?? '';
+    const oldResolve = genericAlert({ dedup_key: 'l1', group_key, status: 'resolved', starts_at: at(1) });
+    await accepted(s, i, { alerts: [oldResolve] });
+    expect((await incident(s, id)).status).toBe('monitoring');
+    // The same occurrence firing again after its resolve: a replay, not a re-fire.
+    const replay = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'l1', group_key, starts_at: at(1) })] });
+    expect(replay.alerts[0]?.outcome).toBe('duplicate');
+    expect((await incident(s, id)).status).toBe('monitoring');
+    // A new occurrence re-fires; then the older occurrence's resolve arrives again: it must not resolve this one.
+    const refire = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'l1', group_key, starts_at: at(3) })] });
+    expect(refire.alerts[0]?.outcome).toBe('updated');
+    expect((await incident(s, id)).status).toBe('investigating');
+    const late = await accepted(s, i, { alerts: [oldResolve] });
+    expect(late.alerts[0]?.outcome).toBe('duplicate');
+    expect((await incident(s, id)).status).toBe('investigating');
+    // A resolve that arrived before its firing leaves the firing a late copy too: no incident that never resolves.
+    const early = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'l2', group_key: name('grp'), status: 'resolved', starts_at: at(5) })],
+    });
+    expect(early.alerts[0]?.incident_id).toBeNull();
+    const after = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'l2', group_key: name('grp'), starts_at: at(5) })],
+    });
+    expect(after.alerts[0]).toMatchObject({ outcome: 'duplicate', incident_id: null });
+  });
+
+  it('an alert re-sent at a higher severity raises its incident and passes the severity floor it was held at', async () => {
+    const i = await createIntegration(s, { name: name('worse'), kind: 'generic', settings: { min_severity: 'high' } });
+    const group_key = name('grp');
+    const warn = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'w1', group_key, severity: 'warning' })] });
+    expect(warn.alerts[0]).toMatchObject({ outcome: 'suppressed', incident_id: null });
+    const crit = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'w1', group_key, severity: 'critical' })] });
+    expect(crit.alerts[0]?.outcome).toBe('created');
+    const id = crit.alerts[0]?.incident_id ?? '';
+    expect((await incident(s, id)).severity).toBe('critical');
+
+    const j = await createIntegration(s, { name: name('worse'), kind: 'generic' });
+    const opened = await accepted(s, j, {
+      alerts: [genericAlert({ dedup_key: 'w2', group_key, severity: 'warning' })],
+    });
+    const id2 = opened.alerts[0]?.incident_id ?? '';
+    expect((await incident(s, id2)).severity).toBe('medium');
+    const worse = await accepted(s, j, {
+      alerts: [genericAlert({ dedup_key: 'w2', group_key, severity: 'critical' })],
+    });
+    expect(worse.alerts[0]).toMatchObject({ outcome: 'updated', incident_id: id2 });
+    expect((await incident(s, id2)).severity).toBe('critical');
+    expect((await timeline(s, id2)).map((t) => t.title)).toContain('Alert escalated: Disk almost full on db1');
+    expect(await alertEvents(s, id2)).toHaveLength(2);
+    // The same severity again is a duplicate, as before; a lower one too (an incident's severity never falls by itself).
+    const same = await accepted(s, j, { alerts: [genericAlert({ dedup_key: 'w2', group_key, severity: 'critical' })] });
+    expect(same.alerts[0]?.outcome).toBe('duplicate');
+    const lower = await accepted(s, j, { alerts: [genericAlert({ dedup_key: 'w2', group_key, severity: 'info' })] });
+    expect(lower.alerts[0]?.outcome).toBe('duplicate');
+    expect(await alertEvents(s, id2)).toHaveLength(2);
+  });
+
   it('a person who changed the status since keeps it: no auto-resolve', async () => {
     const i = await createIntegration(s, { name: name('person'), kind: 'generic', settings });
     const group_key = name('grp');
@@ -296,7 +359,13 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     expect(reopened.status).toBe('investigating');
     expect(reopened.resolved_at).toBeNull();
 
-    await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'o1', group_key, status: 'resolved' })] });
+    // The resolve names the occurrence it ends (the 11:00 one): one naming the older start is a late copy.
+    const stale = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'o1', group_key, status: 'resolved' })] });
+    expect(stale.alerts[0]?.outcome).toBe('duplicate');
+    expect((await incident(s, id)).status).toBe('investigating');
+    await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'o1', group_key, status: 'resolved', starts_at: '2026-11-29T11:00:00Z' })],
+    });
     await statusBecomes(s, id, 'resolved');
     await new Promise((r) => setTimeout(r, 3500));
     const late = await accepted(s, i, {
@@ -316,7 +385,9 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     const fired = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'f', group_key })] });
     const id = fired.alerts[0]?.incident_id ?? '';
     for (let cycle = 1; cycle <= 4; cycle++) {
-      await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'f', group_key, status: 'resolved' })] });
+      // Each resolve names the start of the occurrence it ends.
+      const starts_at = `2026-11-29T1${cycle - 1}:00:00Z`;
+      await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'f', group_key, status: 'resolved', starts_at })] });
       await accepted(s, i, {
         alerts: [genericAlert({ dedup_key: 'f', group_key, starts_at: `2026-11-29T1${cycle}:00:00Z` })],
       });
