@@ -209,9 +209,11 @@ async function handle(
       seenAgain(work, prev, true);
       return result(prev.state === 'suppressed' || prev.state === 'below' ? 'suppressed' : 'duplicate', prev);
     }
-    // A late copy: the firing of an occurrence already resolved (same start), or of one older than the stored one.
-    const start = prev ? startOf(work, prev, a) : 'unknown';
-    if (prev && (start === 'older' || (start === 'same' && prev.status === 'resolved'))) {
+    // A late copy: the firing of an occurrence older than the stored one. The same start after its resolve is taken
+    // as firing again, though it may be a lagging replica's copy: Alertmanager sends just that when Prometheus, back
+    // from a restart, restores an alert's start after Alertmanager resolved it for silence. An incident kept open
+    // by a copy is a nuisance; one resolved while its alert fires is a missed outage.
+    if (prev && startOf(work, prev, a) === 'older') {
       seenAgain(work, prev, true);
       return result('duplicate', prev);
     }
