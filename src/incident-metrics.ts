@@ -7,7 +7,7 @@ import type { Incident } from '../schema/index.js';
 
 /**
  * A ChangeSink that observes: `warroom_incidents_created_total` on an incident's "Incident created" entry, MTTA when
- * an incident first leaves `open`, MTTR each time it is resolved (a reopened incident is measured again; closing
+ * someone (not the alerts' own moves) first takes an incident out of `open`, MTTR each time it is resolved (a reopened incident is measured again; closing
  * straight from an active state counts as resolving). Changes arrive as publishChange sends them: the incident first,
  * then the entries the change wrote, so the incident an entry belongs to is the last one seen.
  */
@@ -33,7 +33,10 @@ export class IncidentMetricsSink implements ChangeSink {
     const from = entry.metadata.from;
     const to = entry.metadata.to;
     const since = (at: string) => Math.max(0, (Date.parse(at) - Date.parse(incident.created_at)) / 1000);
-    if (from === 'open')
+    // Acknowledged by someone: a person here, or at the source (a PagerDuty acknowledge, `by: source`). The alerts'
+    // own moves (all resolved → monitoring, by: alerts) acknowledge nothing, and counting them filled MTTA with
+    // near-zero times for incidents nobody looked at.
+    if (from === 'open' && entry.metadata.by !== 'alerts')
       this.metrics.timeToAcknowledge.observe({ severity: incident.severity }, since(entry.timestamp));
     if ((to === 'resolved' || (to === 'closed' && from !== 'resolved')) && incident.resolved_at) {
       this.metrics.timeToResolve.observe({ severity: incident.severity }, since(incident.resolved_at));

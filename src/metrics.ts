@@ -148,7 +148,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     timeToAcknowledge: new Histogram({
       name: 'warroom_incident_time_to_acknowledge_seconds',
-      help: 'Seconds from an incident being opened to its first move out of open (MTTA = sum / count), by severity',
+      help: 'Seconds from an incident being opened to someone first moving it out of open, not the alerts (MTTA = sum / count), by severity',
       labelNames: ['severity'],
       buckets: lifecycleBuckets,
       registers,

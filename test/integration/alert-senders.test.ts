@@ -237,6 +237,23 @@ describe(`metrics after deliveries (${DB_LABEL})`, () => {
     expect(text).not.toContain('nodejs_active_handles_total');
   });
 
+  it('MTTA counts acknowledgements by someone, not the alerts’ own move to monitoring', async () => {
+    const count = async (): Promise<number> => {
+      const text = await (await s.api('/metrics')).text();
+      const m = /warroom_incident_time_to_acknowledge_seconds_count\{severity="high"\} (\d+)/.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const before = await count();
+    const i = await createIntegration(s, { name: name('mtta'), kind: 'generic', settings: { auto_resolve_after: 0 } });
+    const alert = { dedup_key: 'q1', title: 'Nobody looked', severity: 'high', group_key: 'q' };
+    const id = (await accepted(s, i, { alerts: [alert] })).alerts[0]?.incident_id ?? '';
+    await accepted(s, i, { alerts: [{ ...alert, status: 'resolved' }] });
+    expect((await incident(s, id)).status).toBe('monitoring');
+    // Published after commit; give the sink a moment, then check nothing was observed.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await count()).toBe(before);
+  });
+
   it.skipIf(!PROMTOOL)(
     'passes `promtool check metrics` (promtool not installed: apt-get install -y prometheus)',
     async () => {
