@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { CreateSilenceInput, ListSilencesInput, Silence, SilenceRef } from '../../schema/index.js';
 import { createSilence, endSilence, getSilence, silencesIn } from '../domain/integrations.js';
+import { actorOf } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
@@ -28,7 +29,8 @@ export const silencesRouter = (output: OutputPolicy) =>
       })
       .input(CreateSilenceInput)
       .output(output(Silence))
-      .mutation(({ ctx, input }) => createSilence(ctx.db, input)),
+      // With keys, the key's name is who made it, as it is the actor of status changes (a client's name is ignored).
+      .mutation(({ ctx, input }) => createSilence(ctx.db, { ...input, created_by: actorOf(ctx, input.created_by) })),
 
     list: procedure
       .meta({

@@ -260,6 +260,18 @@ describe('access', () => {
     expect((await s.api('/api/ingest/events/batch', { json: batch, headers: bearer(keys.ingest) })).status).toBe(201);
     const actors = await s.database.db.selectFrom('events').select('actor').where('incident_id', '=', id).execute();
     expect(actors).toEqual([{ actor: 'key-ingest' }, { actor: 'key-ingest' }]);
+    // A silence is made by the key, whatever created_by says (walkthrough, 2026-12-01).
+    const silence = await s.api('/api/silences/', {
+      json: {
+        matchers: [{ name: 'env', value: 'staging' }],
+        ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+        comment: 'maintenance',
+        created_by: 'mallory',
+      },
+      headers: bearer(keys.write),
+    });
+    expect(silence.status).toBe(201);
+    expect(((await silence.json()) as { created_by: string }).created_by).toBe('key-write');
   });
 
   it('keeps Idempotency-Keys apart per key: the same key string from two callers never replays the other', async () => {
