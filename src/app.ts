@@ -177,9 +177,14 @@ export function createApp(deps: AppDependencies): WarroomApp {
       responseMeta: ({ errors }) => ({
         headers: Object.assign({}, ...errors.map((e) => describeError(e).headers)) as Record<string, string>,
       }),
+      // Logged as REST's errorResponse logs: by the status the caller gets. tRPC reports a domain error a procedure
+      // throws (NOT_FOUND for an unknown incident, the UNAUTHENTICATED end of a subscription) as
+      // INTERNAL_SERVER_ERROR with the error as its cause, which describeError unwraps; judging by tRPC's code logged
+      // every such refusal as a failure, with a stack.
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR')
-          c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
+        const { status } = describeError(error);
+        if (status === 503) c.get('log')().warn({ err: error.cause ?? error, path }, 'procedure refused: unavailable');
+        else if (status >= 500) c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
       },
     }),
   );

@@ -36,6 +36,22 @@ describe(`access log (${DB_LABEL})`, () => {
     }
   });
 
+  it('does not log a refusal a procedure makes over /trpc (an unknown incident) as a failure', async () => {
+    const { logger, lines } = capture();
+    const s = await startTestApp({}, { logger });
+    try {
+      const missing = '123e4567-e89b-12d3-a456-426614174000';
+      await expect(s.trpc.incidents.get.query({ incident_id: missing })).rejects.toMatchObject({
+        data: { code: 'NOT_FOUND', httpStatus: 404 },
+      });
+    } finally {
+      await s.stop();
+    }
+    // tRPC reports the domain error as INTERNAL_SERVER_ERROR caused by it; it was logged at error level with a stack.
+    expect(lines.filter((l) => l.msg === 'procedure failed')).toEqual([]);
+    expect(lines.filter((l) => Number(l.level) >= 50)).toEqual([]);
+  });
+
   it('names the key by its prefix, never its secret', async () => {
     const { logger, lines } = capture();
     const s = await startTestApp({ ACCESS_LOG: 'all' }, { logger });
