@@ -117,6 +117,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     ...(opts.presence?.heartbeatMs ? { heartbeatMs: opts.presence.heartbeatMs } : {}),
     ...(opts.presence?.timeoutMs ? { presenceTimeoutMs: opts.presence.timeoutMs } : {}),
     onError: (err) => logger.error({ err }, 'room delivery failed'),
+    onGap: (closed) =>
+      logger.warn(closed, 'room bus missed frames of another instance; room sockets and streams told to reconnect'),
   });
   changes.add(hub);
   const analysis = new AnalysisService({

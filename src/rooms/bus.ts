@@ -35,9 +35,11 @@ export interface RoomBus {
    * `handler` gets frames from other instances, in the order each instance published them. `wants(room, ref)` says
    * whether a frame of that room sent by reference (`'events'`: an event.created frame's rows; `'parked'`: any large
    * frame stored whole) would be delivered here, so it is loaded only where someone will receive it.
-   * `onHeartbeat` gets their heartbeats, in the same order.
+   * `onHeartbeat` gets their heartbeats, in the same order. `onGap` is called when this instance has missed
+   * frames another sent (its listening connection was lost meanwhile: NOTIFY is not replayed), before the frames
+   * that revealed it are handed over.
    */
-  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler): void;
+  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler, onGap?: () => void): void;
   close(): Promise<void>;
 }
 

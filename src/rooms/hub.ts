@@ -32,6 +32,8 @@ export interface RoomHubOptions {
   presenceTimeoutMs?: number;
   /** Told about an error while delivering a frame (the hub itself never throws into a timer). */
   onError?: (err: unknown) => void;
+  /** Told when a gap in the bus closed this many sockets and ended this many streams (for the log). */
+  onGap?: (closed: { sockets: number; streams: number }) => void;
 }
 
 class Room {
@@ -85,6 +87,7 @@ export class RoomHub implements ChangeSink {
   private readonly rooms = new Map<string, Room>();
   /** Listeners to incident.updated frames of every room (the console's incident list). */
   private readonly incidentWatchers = new Set<FrameListener>();
+  private readonly gapWatchers = new Set<() => void>();
   private queue: Array<[string, ServerFrame]> = [];
   private flushScheduled = false;
   /** Instances that send heartbeats, with when the last one arrived. */
@@ -116,6 +119,7 @@ export class RoomHub implements ChangeSink {
         return ref === 'parked' && this.incidentWatchers.size > 0;
       },
       (origin, present) => this.fromHeartbeat(origin, present),
+      () => this.missedFrames(),
     );
     this.heartbeatTimer = setInterval(() => {
       this.sendHeartbeat();
@@ -192,6 +196,35 @@ export class RoomHub implements ChangeSink {
     return () => {
       this.incidentWatchers.delete(listener);
     };
+  }
+
+  /**
+   * Receives a call when this instance may have missed other instances' frames (src/rooms/bus.ts onGap); returns the
+   * function that stops it. The tRPC subscriptions end on it, so their clients subscribe again and catch up.
+   */
+  watchGaps(listener: () => void): () => void {
+    this.gapWatchers.add(listener);
+    return () => {
+      this.gapWatchers.delete(listener);
+    };
+  }
+
+  /**
+   * The bus missed frames another instance sent (it lost the connection it hears them on, and has it back): they
+   * (chat, status changes, events) never reached this instance's sockets and streams, and NOTIFY does not replay. Each
+   * socket is closed with 1012 and each stream ended with a retryable error, so clients reconnect and load what
+   * they missed (the console does so on every reconnect), rather than showing a room with holes in it.
+   */
+  private missedFrames(): void {
+    let sockets = 0;
+    for (const room of this.rooms.values()) {
+      for (const m of room.members) {
+        m.close(1012, 'missed updates from other instances; reconnect');
+        sockets++;
+      }
+    }
+    for (const l of this.gapWatchers) l();
+    this.opts.onGap?.({ sockets, streams: this.gapWatchers.size });
   }
 
   /** Closes every socket (1001 going away), tells the other instances its users left, and leaves the bus. */

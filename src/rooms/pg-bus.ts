@@ -38,9 +38,17 @@ interface Message {
 interface Envelope {
   /** origin instance */
   o: string;
+  /**
+   * The origin's payload number: 1, 2, 3… in the order it sent them (frames and heartbeats alike; absent from
+   * instances that predate it). A listener that hears n + 2 after n missed one.
+   */
+  s?: number;
   m: Message[];
   h?: PresenceEntries;
 }
+
+/** An origin unheard this long is forgotten (its payload numbering with it): it stopped. */
+const FORGET_ORIGIN_MS = 10 * 60_000;
 
 /** A frame to send, or a heartbeat (which goes out in order with the frames around it). */
 type Outgoing = { room: string; frame: ServerFrame; ref: FrameRef | undefined } | { heartbeat: PresenceEntries };
@@ -68,6 +76,7 @@ export class PgBus implements RoomBus {
   private connecting: Promise<pg.Client> | undefined;
   private handler: BusHandler | undefined;
   private onHeartbeat: HeartbeatHandler | undefined;
+  private onGap: (() => void) | undefined;
   private wants: WantsFrame = () => true;
   private sendChain: Promise<void> = Promise.resolve();
   private receiveChain: Promise<void> = Promise.resolve();
@@ -79,6 +88,10 @@ export class PgBus implements RoomBus {
   private readonly sweepTimer: NodeJS.Timeout;
   /** Connections opened so far (1 + reconnects); tests read it. */
   connections = 0;
+  /** Payloads this instance has sent (the last one's number). */
+  private sent = 0;
+  /** Each other origin's last payload number, and when it was heard (Date.now()). */
+  private readonly heard = new Map<string, { s: number; at: number }>();
 
   constructor(private readonly opts: PgBusOptions) {
     this.sweepTimer = setInterval(() => void this.sweep(), 60_000);
@@ -90,10 +103,11 @@ export class PgBus implements RoomBus {
     await this.connection();
   }
 
-  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler): void {
+  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler, onGap?: () => void): void {
     this.handler = handler;
     this.wants = wants;
     this.onHeartbeat = onHeartbeat;
+    this.onGap = onGap;
   }
 
   heartbeat(present: PresenceEntries): void {
@@ -187,8 +201,11 @@ export class PgBus implements RoomBus {
     if (parts.length > 0) await this.notify(`${head}${parts.join(',')}]}`);
   }
 
-  private async notify(payload: string): Promise<void> {
-    // A failed send (connection lost mid-way) waits for the reconnect and is tried once more.
+  private async notify(unnumbered: string): Promise<void> {
+    // Every payload starts with ownPrefix; its number goes right after it (see Envelope.s).
+    const payload = `${this.ownPrefix}"s":${++this.sent},${unnumbered.slice(this.ownPrefix.length)}`;
+    // A failed send (connection lost mid-way) waits for the reconnect and is tried once more. One that fails again
+    // leaves a hole in the numbering, which tells the others they missed it.
     for (let tries = 0; ; tries++) {
       const client = await this.connection();
       try {
@@ -268,10 +285,13 @@ export class PgBus implements RoomBus {
       return;
     }
     if (env.o === this.origin || !Array.isArray(env.m)) return;
+    const missed = this.numbered(env);
     const heartbeat = Array.isArray(env.h) ? readPresence(env.h) : undefined;
     // Parked frames are loaded asynchronously; the chain keeps each origin's frames in publish order.
     this.receiveChain = this.receiveChain
       .then(async () => {
+        // Told before this payload's frames are delivered: they are news, the missed ones are not coming.
+        if (missed) this.onGap?.();
         for (const m of env.m) {
           let frame = m.f;
           if (!frame) {
@@ -283,6 +303,18 @@ export class PgBus implements RoomBus {
         if (heartbeat) this.onHeartbeat?.(env.o, heartbeat);
       })
       .catch((err: unknown) => this.opts.logger.error({ err }, 'room bus delivery failed'));
+  }
+
+  /**
+   * Notes an envelope's number; true when payloads of its origin were missed since the last one heard (this
+   * instance's LISTEN connection was lost meanwhile, or a send of theirs failed). The first heard of an origin says
+   * nothing: it may have spoken before this instance listened.
+   */
+  private numbered(env: Envelope): boolean {
+    if (typeof env.s !== 'number') return false;
+    const last = this.heard.get(env.o);
+    this.heard.set(env.o, { s: env.s, at: Date.now() });
+    return last !== undefined && env.s > last.s + 1;
   }
 
   private async loadEvents(room: string, ranges: Array<[string, string]>): Promise<ServerFrame> {
@@ -309,6 +341,8 @@ export class PgBus implements RoomBus {
   }
 
   private async sweep(): Promise<void> {
+    const cutoff = Date.now() - FORGET_ORIGIN_MS;
+    for (const [origin, { at }] of this.heard) if (at < cutoff) this.heard.delete(origin);
     await this.opts.db
       .deleteFrom('room_frames')
       .where(sql<boolean>`created_at < now() - ${PARKED_TTL}::interval`)

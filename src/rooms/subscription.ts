@@ -57,6 +57,7 @@ const untilEither = (request: AbortSignal | undefined, hub: RoomHub): AbortSigna
  */
 async function* streamFrames(
   listen: (listener: FrameListener) => () => void,
+  watchGaps: (listener: () => void) => () => void,
   signal: AbortSignal | undefined,
   access: StreamAccess,
   first?: () => Promise<ServerFrame>,
@@ -66,6 +67,7 @@ async function* streamFrames(
   let wake: (() => void) | undefined;
   let overflow = false;
   let revoked = false;
+  let gap = false;
   // A failed check (the database away) leaves the stream open, as it leaves a room socket open.
   const recheck = setInterval(() => {
     accessStillGranted(access).then(
@@ -97,12 +99,20 @@ async function* streamFrames(
     unsubscribed = true;
     stopListening();
   }
+  // The bus missed frames (hub.watchGaps): end, retryably, so the client subscribes again and gets a fresh start.
+  const stopWatchingGaps = watchGaps(() => {
+    gap = true;
+    wake?.();
+  });
   const onAbort = (): void => wake?.();
   signal?.addEventListener('abort', onAbort);
   try {
     if (first) yield await first();
     while (!signal?.aborted) {
       if (revoked) throw new AppError('UNAUTHENTICATED', accessEndedMessage(access.principal));
+      if (gap) {
+        throw new AppError('UNAVAILABLE', 'this server missed updates from the other instances; subscribe again');
+      }
       if (overflow) {
         throw new AppError(
           'UNAVAILABLE',
@@ -122,6 +132,7 @@ async function* streamFrames(
     }
   } finally {
     clearInterval(recheck);
+    stopWatchingGaps();
     signal?.removeEventListener('abort', onAbort);
     unsubscribe();
   }
@@ -144,7 +155,13 @@ export function roomFrames(
       }
       throw err;
     });
-  return streamFrames((listener) => hub.listen(incidentId, listener), untilEither(signal, hub), access, welcome);
+  return streamFrames(
+    (listener) => hub.listen(incidentId, listener),
+    (listener) => hub.watchGaps(listener),
+    untilEither(signal, hub),
+    access,
+    welcome,
+  );
 }
 
 /** The incident.updated frames of every incident (created, status, severity, analysis), on every instance. */
@@ -153,5 +170,10 @@ export function incidentUpdateFrames(
   signal: AbortSignal | undefined,
   access: StreamAccess,
 ): AsyncGenerator<ServerFrame> {
-  return streamFrames((listener) => hub.watchIncidents(listener), untilEither(signal, hub), access);
+  return streamFrames(
+    (listener) => hub.watchIncidents(listener),
+    (listener) => hub.watchGaps(listener),
+    untilEither(signal, hub),
+    access,
+  );
 }

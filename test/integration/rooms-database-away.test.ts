@@ -59,10 +59,12 @@ describe.skipIf(!POSTGRES_URL)(
     let s: ListeningTestServer;
     let proxy: Proxy;
     let drop: () => Promise<void>;
+    let directUrl: string;
 
     beforeAll(async () => {
       const scratch = await createScratchDatabase(POSTGRES_URL ?? '');
       drop = scratch.drop;
+      directUrl = scratch.url;
       const url = new URL(scratch.url);
       proxy = new Proxy(url.hostname, Number(url.port || 5432));
       await proxy.up();
@@ -131,6 +133,41 @@ describe.skipIf(!POSTGRES_URL)(
         await proxy.up();
       }
     }, 40_000);
+
+    it('closes its sockets with 1012 once it finds it missed another instance’s frames while it was away', async () => {
+      // Instance B reaches the database directly; this one (A) through the proxy. While A is cut off, B's chat is
+      // stored and NOTIFYed, but A is not listening and NOTIFY does not replay: A's socket would show a room with a
+      // hole in it for ever (walkthrough, 2026-12-01). A numbers gap in B's payloads tells A; its socket is closed
+      // with 1012 so the client reconnects and loads what it missed.
+      const b = await startTestServer({}, { databaseUrl: directUrl });
+      try {
+        const inc = await createIncident(b);
+        const onA = await connectRoom(s.url, inc.id, { user: 'ann' });
+        const onB = await connectRoom(b.url, inc.id, { user: 'ben' });
+        await Promise.all([onA.next('welcome'), onB.next('welcome')]);
+        onB.send({ user: 'ben', message: 'first' });
+        expect((await onA.next('message', undefined, 10_000)).message).toBe('first');
+
+        await proxy.down();
+        onB.send({ user: 'ben', message: 'while A was away' });
+        expect((await onB.next('message', (f) => f.message === 'while A was away')).message).toBe('while A was away');
+        await proxy.up();
+        // B keeps talking until A's bus is back and hears a number after the one it missed.
+        let closed: { code: number; reason: string } | undefined;
+        void onA.closed.then((c) => (closed = c));
+        for (let i = 0; i < 60 && !closed; i++) {
+          onB.send({ user: 'ben', message: `after ${i}` });
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(closed).toEqual({ code: 1012, reason: 'missed updates from other instances; reconnect' });
+        const again = await connectRoom(s.url, inc.id, { user: 'ann' });
+        const welcome = await again.next('welcome', undefined, 15_000);
+        expect(welcome.timeline.map((e) => e.description)).toContain('while A was away');
+        await Promise.all([again.close(), onB.close()]);
+      } finally {
+        await b.stop();
+      }
+    }, 60_000);
 
     it('closes with 1011 and says why when the database goes away before the welcome', async () => {
       const inc = await createIncident(s);
