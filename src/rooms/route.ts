@@ -134,6 +134,9 @@ function closeEnded(db: Kysely<Database>, auth: Pick<Authenticator, 'enforced'>,
   }
 }
 
+/** How long a socket we close may take to answer the close handshake before it is cut. */
+export const CLOSE_HANDSHAKE_MS = 2000;
+
 export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { stop(): void } {
   const { db, hub, metrics } = opts;
   const live = new Set<Connection>();
@@ -219,6 +222,13 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
               if (pending) pending = [];
               pendingBytes = 0;
               ws.close(code, reason);
+              // A peer that never answers the close handshake (a frozen tab, a sleeping laptop, a reader that stopped)
+              // would hold the socket until ws's own 30 s timeout, and a shutdown with it: past Kubernetes' default
+              // 30 s grace, the instance was SIGKILLed (walkthrough, 2026-12-01). The closing frame was sent; waiting
+              // longer for its echo buys nothing.
+              setTimeout(() => {
+                if (raw.readyState !== raw.CLOSED) raw.terminate();
+              }, CLOSE_HANDSHAKE_MS).unref();
             },
           };
           conn = { member, raw, alive: true, principal };
