@@ -37,7 +37,7 @@
 // - severity: `$ALERT_PRIORITY` (P1..P5) through severity.ts, else `$ALERT_TYPE` (error, warning, info);
 // - labels: the `key:value` tags of `$TAGS`, then of `$ALERT_SCOPE` (scope wins), plus `monitor_id`; bare tags
 //   without `:` are kept in details.tags only;
-// - times: `$DATE` / `$LAST_UPDATED` as epoch milliseconds (or seconds, or any date Date.parse reads); firing →
+// - times: `$DATE` / `$LAST_UPDATED` as epoch milliseconds (or seconds, or an ISO 8601 date); firing →
 //   starts_at, resolved → ends_at. Unreadable dates are null, the raw text kept in details.
 import { z } from 'zod';
 import type { AlertStatus, NormalizedAlert } from '../../schema/index.js';
@@ -184,11 +184,18 @@ function splitTags(s: string | undefined): string[] {
 }
 
 /**
- * Epoch milliseconds (12+ digits) or seconds (fewer), or a date Date.parse reads → ISO; otherwise null, also
+ * An ISO 8601 / RFC 3339 date, with or without a time and offset. Only these are read as dates: V8's Date.parse
+ * also reads anything loosely date-like ("Dec 25", "foo 12", "-1" became days in 2001), inventing a time.
+ */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/**
+ * Epoch milliseconds (12+ digits) or seconds (fewer), as Datadog's `$DATE` and `$LAST_UPDATED` are
+ * (https://docs.datadoghq.com/integrations/webhooks/#variables), or an ISO 8601 date → ISO; otherwise null, also
  * outside 1000-01-01 … 9999-12-31 (storableTime).
  */
 function epochOrDate(s: string | undefined): string | null {
   if (s === undefined) return null;
-  const ms = /^\d{1,16}$/.test(s) ? (s.length >= 12 ? Number(s) : Number(s) * 1000) : Date.parse(s);
-  return storableTime(ms);
+  if (/^\d{1,16}$/.test(s)) return storableTime(s.length >= 12 ? Number(s) : Number(s) * 1000);
+  return ISO_DATE.test(s.trim()) ? storableTime(Date.parse(s.trim())) : null;
 }

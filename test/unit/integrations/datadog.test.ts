@@ -24,6 +24,17 @@ describe('parseDatadog', () => {
     });
   });
 
+  it('reads epoch and ISO dates only: anything else is an unknown time, not an invented one', () => {
+    const at = (date: string): unknown =>
+      parseDatadog({ ...fixture('datadog-triggered.json'), date, last_updated: '' }, ctx())[0]?.starts_at;
+    expect(at('1795946400000')).toBe('2026-11-29T10:00:00.000Z');
+    expect(at('1795946400')).toBe('2026-11-29T10:00:00.000Z');
+    expect(at('2026-11-29T10:00:00Z')).toBe('2026-11-29T10:00:00.000Z');
+    expect(at('2026-11-29T11:00:00+01:00')).toBe('2026-11-29T10:00:00.000Z');
+    // Walkthrough, 2026-12-01: each of these became a day in 2001.
+    for (const garbage of ['-1', 'Dec 25', 'foo 12', 'yesterday', '12/25']) expect(at(garbage)).toBeNull();
+  });
+
   it('Recovered resolves the same identity', () => {
     const [a] = parseDatadog(fixture('datadog-recovered.json'), ctx());
     expect(a).toMatchObject({
