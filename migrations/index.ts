@@ -15,6 +15,7 @@ import * as apiKeys from './2026-11-29T1600_api_keys.js';
 import * as eventsActor from './2026-11-29T1800_events_actor.js';
 import * as alerts from './2026-11-29T2000_alerts.js';
 import * as eventsPartitioned from './2026-11-30T1000_events_partitioned.js';
+import * as alertGroupsHiddenFiring from './2026-12-01T0400_alert_groups_hidden_firing.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T1800_events_actor': eventsActor,
   '2026-11-29T2000_alerts': alerts,
   '2026-11-30T1000_events_partitioned': eventsPartitioned,
+  '2026-12-01T0400_alert_groups_hidden_firing': alertGroupsHiddenFiring,
 };

@@ -96,6 +96,16 @@ export const NormalizedAlert = z
     details: z
       .looseObject({})
       .meta({ description: "Everything else the sender said that is worth keeping, under the sender's own names" }),
+    hidden_firing: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({
+        description:
+          "Alerts of its group the sender's message left out while the group fired (Alertmanager's and Grafana's " +
+          '`truncatedAlerts` under `max_alerts`; 0 once the group resolved); absent when the sender cannot say',
+      }),
   })
   .meta({ id: 'NormalizedAlert' });
 export type NormalizedAlert = z.infer<typeof NormalizedAlert>;

@@ -70,11 +70,31 @@ export async function receiveAlerts(
       results.push(await handle(work, alert, silences, resolvedGroups));
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
     }
+    noteHiddenFiring(work, incoming, resolvedGroups);
     // Every locked group: a PagerDuty acknowledge or resolve without payload names no group of its own, and the alert it
     // resolves belongs to the group its trigger named.
     await settleGroups(work, [...work.groups.keys()].sort(), resolvedGroups, results);
     return finish(work, results);
   });
+}
+
+/**
+ * Records, per group, how many firing alerts the sender's message left out (Alertmanager's `truncatedAlerts` under
+ * `max_alerts`): while it says some, the group is not quiet, so its incident does not go to monitoring (and then
+ * resolve) on the strength of the alerts it did show, with the others still firing. A group whose hidden alerts the
+ * sender now says are gone is weighed again, even if this message resolved nothing new.
+ */
+function noteHiddenFiring(work: AlertWork, incoming: readonly NormalizedAlert[], resolvedGroups: Set<string>): void {
+  for (const a of incoming) {
+    if (a.hidden_firing === undefined) continue;
+    const g = work.group(work.alerts.get(a.dedup_key)?.group_key ?? a.group_key);
+    if (g.hidden_firing === a.hidden_firing) continue;
+    if (a.hidden_firing === 0) resolvedGroups.add(g.group_key);
+    // Something of the group fires out of sight: no quiet period runs towards auto-resolve meanwhile.
+    else g.monitoring_since = null;
+    g.hidden_firing = a.hidden_firing;
+    work.markGroup(g);
+  }
 }
 
 /** Writes what the work collected (alerts, groups, events) and returns its outcome. */
@@ -382,9 +402,22 @@ function markResults(
   }
 }
 
-/** Every alert of the incident has resolved: monitoring, and the quiet period starts (not while flapping). */
+/**
+ * Every alert of the incident has resolved: monitoring, and the quiet period starts (not while flapping, nor while
+ * the sender says it left firing alerts of the group out of its messages).
+ */
 export async function maybeMonitoring(work: AlertWork, g: AlertGroupRow, incident: IncidentRow): Promise<void> {
   if (work.firingOn(incident.id).length > 0 || work.isFlapping(g)) return;
+  if (g.hidden_firing > 0) {
+    await work.entry(
+      incident.id,
+      'system_event',
+      'Alerts shown resolved; more still firing',
+      `The sender left ${g.hidden_firing} alerts of this group out of its message (Alertmanager's max_alerts); the incident waits for the sender to say the group resolved`,
+      { hidden_firing: g.hidden_firing },
+    );
+    return;
+  }
   const after = work.settings.auto_resolve_after;
   const quiet = after > 0 ? `; resolves automatically after ${after} s without a re-fire` : '';
   if (incident.status === 'monitoring') {

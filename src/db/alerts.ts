@@ -51,6 +51,7 @@ export async function saveGroup(db: Kysely<Database>, g: AlertGroupRow): Promise
       monitoring_since: g.monitoring_since,
       refires: sql<Date[]>`${g.refires.map((d) => d.toISOString())}::timestamptz[]`,
       flapping_since: g.flapping_since,
+      hidden_firing: g.hidden_firing,
     })
     .where('integration_id', '=', g.integration_id)
     .where('group_key', '=', g.group_key)

@@ -136,6 +136,8 @@ export interface AlertGroupsTable {
   monitoring_since: NullableTimestamptz;
   refires: ColumnType<Date[], Date[] | string | undefined, Date[] | string>;
   flapping_since: NullableTimestamptz;
+  /** Alerts the sender's latest message left out while the group was firing (Alertmanager truncatedAlerts). */
+  hidden_firing: ColumnType<number, number | undefined, number>;
 }
 
 export interface AlertsTable {

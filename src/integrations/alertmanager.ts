@@ -143,6 +143,8 @@ function toAlert(
     group_key: groupKey,
     links: links(a),
     details,
+    // The message's status is the group's: "resolved" only once every alert of it (those left out too) resolved.
+    hidden_firing: msg.status === 'resolved' ? 0 : msg.truncatedAlerts,
   };
 }
 

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Delivery, PagerDutyEventResponse } from '../../schema/index.js';
 import { signGrafanaPayload } from '../../src/integrations/index.js';
 import { DB_LABEL, startTestApp, type TestServer } from './harness.js';
-import { accepted, alertEvents, createIntegration, deliver, incident, statusBecomes } from './alerts-helpers.js';
+import {
+  accepted,
+  alertEvents,
+  createIntegration,
+  deliver,
+  incident,
+  statusBecomes,
+  timeline,
+} from './alerts-helpers.js';
 
 const PROMTOOL = existsSync('/usr/bin/promtool') ? '/usr/bin/promtool' : '';
 
@@ -192,6 +200,45 @@ describe(`Datadog (${DB_LABEL})`, () => {
     const recovered = await accepted(s, i, fixture('datadog-recovered.json'));
     expect(recovered.alerts[0]).toMatchObject({ outcome: 'resolved', incident_id: id });
     await statusBecomes(s, id, 'resolved', 5000);
+  });
+});
+
+describe(`Alertmanager with max_alerts (${DB_LABEL})`, () => {
+  it('an incident whose group has alerts left out of the message waits for the group to resolve', async () => {
+    // Alertmanager sends at most max_alerts alerts and says how many it left out (truncatedAlerts). The incident went
+    // to monitoring, then resolved, when the alerts it was shown resolved, with the others still firing
+    // (walkthrough, 2026-12-01: 8 alerts, max_alerts 5).
+    const i = await createIntegration(s, {
+      name: name('am'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0 },
+    });
+    const base = fixture('alertmanager-firing.json');
+    const groupKey = `{}:{alertname="${name('Trunc')}"}`;
+    const alert = (n: number, status: 'firing' | 'resolved') => ({
+      status,
+      labels: { alertname: 'Trunc', instance: `t${n}` },
+      annotations: {},
+      startsAt: '2026-11-29T10:00:00Z',
+      endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-29T10:30:00Z',
+      fingerprint: `trunc${n}`,
+    });
+    const message = (status: 'firing' | 'resolved', alerts: unknown[], truncatedAlerts: number) => ({
+      ...base,
+      groupKey,
+      status,
+      truncatedAlerts,
+      alerts,
+    });
+    const fired = await accepted(s, i, message('firing', [alert(0, 'firing'), alert(1, 'firing')], 3));
+    const id = fired.alerts[0]?.incident_id ?? '';
+    // The two shown resolve; three left out still fire (the group's status is still firing).
+    await accepted(s, i, message('firing', [alert(0, 'resolved'), alert(1, 'resolved')], 3));
+    expect((await incident(s, id)).status).toBe('open');
+    expect((await timeline(s, id)).map((t) => t.title)).toContain('Alerts shown resolved; more still firing');
+    // Alertmanager says the whole group resolved: now the incident is quiet, though this message resolved nothing new.
+    await accepted(s, i, message('resolved', [alert(0, 'resolved'), alert(1, 'resolved')], 3));
+    expect((await incident(s, id)).status).toBe('monitoring');
   });
 });
 
