@@ -152,8 +152,12 @@ export async function integrationsCommand(args: string[]): Promise<void> {
         printSecret(await rotateIntegrationSecret(db, id), 'new secret for');
         console.error('the old secret stops working now');
       } else {
-        const removed = await removeIntegration(db, id);
+        const { integration: removed, entries } = await removeIntegration(db, id, 'warroom integrations delete');
         console.log(`deleted integration ${removed.name} (${removed.id}) with its alerts and deliveries`);
+        if (entries.length > 0)
+          console.log(
+            `${entries.length} active incidents it opened are told, on their timelines, that its alerts no longer move them`,
+          );
       }
     }
   });

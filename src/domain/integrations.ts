@@ -31,7 +31,8 @@ import {
   listSilences,
   updateIntegration,
 } from '../db/integrations.js';
-import type { AlertDeliveryRow, Database, IntegrationRow, SilenceRow } from '../db/types.js';
+import { insertTimelineEntry } from '../db/timeline.js';
+import type { AlertDeliveryRow, Database, IntegrationRow, SilenceRow, TimelineRow } from '../db/types.js';
 import { MatcherError, parseMatchers, type Matcher } from '../integrations/index.js';
 import { AppError, notFound } from './errors.js';
 import { sha256 } from './keys.js';
@@ -143,11 +144,55 @@ export async function rotateIntegrationSecret(db: Kysely<Database>, id: string):
   return { ...toIntegration(row), secret };
 }
 
-/** Deletes the integration with its alerts and deliveries; its incidents stay. */
-export async function removeIntegration(db: Kysely<Database>, id: string): Promise<Integration> {
-  const row = await deleteIntegration(db, id);
-  if (!row) throw notFound('integration', id);
-  return toIntegration(row);
+/**
+ * Deletes the integration with its alerts and deliveries; its incidents stay. Each of them still active (open to
+ * monitoring) gets a timeline entry saying its alerts no longer move it: one waiting in monitoring to resolve after
+ * its quiet period, or open with alerts still firing, would otherwise wait for ever with nothing to say why. Returns
+ * the integration and those entries (for the rooms).
+ */
+export async function removeIntegration(
+  db: Kysely<Database>,
+  id: string,
+  actor: string,
+): Promise<{ integration: Integration; entries: TimelineRow[] }> {
+  return db.transaction().execute(async (tx) => {
+    // The alert work's lock order: the integration's groups first, then their incidents.
+    const groups = await tx
+      .selectFrom('alert_groups')
+      .select('incident_id')
+      .where('integration_id', '=', id)
+      .orderBy('group_key')
+      .forUpdate()
+      .execute();
+    const incidentIds = [...new Set(groups.map((g) => g.incident_id).filter((i): i is string => i !== null))].sort();
+    const active =
+      incidentIds.length === 0
+        ? []
+        : await tx
+            .selectFrom('incidents')
+            .select(['id', 'status'])
+            .where('id', 'in', incidentIds)
+            .where('status', 'in', ['open', 'investigating', 'identified', 'monitoring'])
+            .orderBy('id')
+            .forNoKeyUpdate()
+            .execute();
+    const row = await deleteIntegration(tx, id);
+    if (!row) throw notFound('integration', id);
+    const entries: TimelineRow[] = [];
+    for (const incident of active) {
+      entries.push(
+        await insertTimelineEntry(tx, {
+          incident_id: incident.id,
+          entry_type: 'system_event',
+          title: 'Alert integration deleted',
+          description: `Integration "${row.name}" was deleted: its alerts no longer move this incident, which stays ${incident.status} until someone changes it`,
+          actor,
+          metadata: { integration_id: row.id, integration: row.name },
+        }),
+      );
+    }
+    return { integration: toIntegration(row), entries };
+  });
 }
 
 function toDelivery(r: AlertDeliveryRow): Delivery {

@@ -20,6 +20,8 @@ import {
   removeIntegration,
   rotateIntegrationSecret,
 } from '../domain/integrations.js';
+import { toTimelineEntry } from '../db/rows.js';
+import { actorOf } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
@@ -105,13 +107,24 @@ export const integrationsRouter = (output: OutputPolicy) =>
           path: '/integrations/{integration_id}',
           tags: TAGS,
           summary: 'Delete an integration',
-          description: 'Its alerts and deliveries go with it; the incidents it opened stay.',
+          description:
+            'Its alerts and deliveries go with it; the incidents it opened stay, and each one still active gets a ' +
+            'timeline entry saying its alerts no longer move it.',
         },
         scope: 'admin',
       })
       .input(IntegrationRef)
       .output(output(Integration))
-      .mutation(({ ctx, input }) => removeIntegration(ctx.db, input.integration_id)),
+      .mutation(async ({ ctx, input }) => {
+        const { integration, entries } = await removeIntegration(ctx.db, input.integration_id, actorOf(ctx, 'system'));
+        for (const entry of entries)
+          ctx.changes.publish({
+            type: 'timeline.created',
+            incident_id: entry.incident_id,
+            entry: toTimelineEntry(entry),
+          });
+        return integration;
+      }),
 
     deliveries: procedure
       .meta({

@@ -71,6 +71,28 @@ describe(`integrations as a resource (${DB_LABEL})`, () => {
     expect((await deliver(s, { id: created.id, secret: fresh.secret }, { version: '4', alerts: [] })).status).toBe(404);
   });
 
+  it('deleting one tells each incident it left active, on its timeline, that its alerts no longer move it', async () => {
+    // Walkthrough, 2026-12-01: one in monitoring waited for ever for an auto-resolve that could no longer come.
+    const i = await createIntegration(s, { name: name('gone'), kind: 'generic', settings: { auto_resolve_after: 3 } });
+    const quiet = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'e1', group_key: name('grp') })] });
+    await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'e1', group_key: name('grp'), status: 'resolved' })],
+    });
+    const firing = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'e2', group_key: name('grp') })] });
+    const monitoringId = quiet.alerts[0]?.incident_id ?? '';
+    const openId = firing.alerts[0]?.incident_id ?? '';
+    expect((await incident(s, monitoringId)).status).toBe('monitoring');
+    expect((await s.api(`/api/integrations/${i.id}`, { method: 'DELETE' })).status).toBe(200);
+    for (const [id, status] of [
+      [monitoringId, 'monitoring'],
+      [openId, 'open'],
+    ] as const) {
+      const last = (await timeline(s, id)).at(-1);
+      expect(last).toMatchObject({ title: 'Alert integration deleted', entry_type: 'system_event' });
+      expect(last?.description).toContain(`stays ${status} until someone changes it`);
+    }
+  });
+
   it('refuses a taken name (409), an unknown kind and a bad group_by template (400)', async () => {
     const first = await createIntegration(s, { name: name('dup'), kind: 'generic' });
     expect((await s.api('/api/integrations/', { json: { name: first.name, kind: 'generic' } })).status).toBe(409);
