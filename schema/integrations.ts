@@ -59,7 +59,7 @@ export type UpdateIntegrationInput = z.infer<typeof UpdateIntegrationInput>;
 export const ALERT_OUTCOMES = ['created', 'updated', 'duplicate', 'resolved', 'suppressed', 'pending'] as const;
 export const AlertOutcome = z.enum(ALERT_OUTCOMES).meta({
   description:
-    'created: opened an incident; updated: joined, re-fired on, escalated on or acknowledged an incident; duplicate: already known (same identity and start, not worse) or a late copy (about an older occurrence than the one stored), nothing written; resolved: marked resolved; suppressed: matched an active silence (or is below min_severity); pending: waiting for the creation gate',
+    'created: opened an incident; updated: joined, re-fired on, escalated on or acknowledged an incident; duplicate: already known (same identity and start, not worse) or a late copy (a firing with an older start than the one stored, or a resolve that ended before it began), nothing written; resolved: marked resolved; suppressed: matched an active silence (or is below min_severity); pending: waiting for the creation gate',
 });
 export type AlertOutcome = z.infer<typeof AlertOutcome>;
 

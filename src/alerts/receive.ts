@@ -156,6 +156,18 @@ function startOf(work: AlertWork, prev: AlertRow, next: NormalizedAlert): 'older
   return diff < 0 ? 'older' : diff === 0 ? 'same' : 'newer';
 }
 
+/**
+ * Whether a resolve is about an occurrence that ended before the stored one started: a late copy of an older
+ * resolve. Not judged by its start, which can move backwards within one occurrence (Alertmanager keeps the earliest
+ * start when it merges copies of an alert, as from an HA pair of Prometheus servers), so a real resolve may name an
+ * earlier start than the firing did. A resolve without an end is never a late copy.
+ */
+function endedBefore(work: AlertWork, prev: AlertRow, next: NormalizedAlert): boolean {
+  if (work.integration.kind === 'pagerduty' || work.integration.kind === 'datadog') return false;
+  if (prev.starts_at === null || next.ends_at === null) return false;
+  return Date.parse(next.ends_at) < prev.starts_at.getTime();
+}
+
 function rowFrom(work: AlertWork, a: NormalizedAlert, prev: AlertRow | undefined): AlertRow {
   const keepOld = a.action !== 'trigger' && prev !== undefined && a.raw_severity === null;
   return {
@@ -224,7 +236,8 @@ async function handle(
   if (a.status === 'firing') {
     if (prev && prev.status === 'firing' && sameOccurrence(work, prev, a)) {
       if (rankSeverity(a.severity) > rankSeverity(prev.severity as AlertSeverity)) {
-        return result(await escalate(work, prev, a, silences), prev);
+        const [outcome, row] = await escalate(work, prev, a, silences);
+        return result(outcome, row);
       }
       seenAgain(work, prev, true);
       return result(prev.state === 'suppressed' || prev.state === 'below' ? 'suppressed' : 'duplicate', prev);
@@ -246,9 +259,9 @@ async function handle(
     return result(await fire(work, row, silences), row);
   }
 
-  // Resolved. Already resolved, or the resolve of an older occurrence than the one firing now (a late copy): nothing
-  // changes.
-  if (prev && (prev.status === 'resolved' || startOf(work, prev, a) === 'older')) {
+  // Resolved. Already resolved, or the resolve of an occurrence that ended before the one firing now began (a late
+  // copy): nothing changes.
+  if (prev && (prev.status === 'resolved' || endedBefore(work, prev, a))) {
     seenAgain(work, prev, true);
     return result('duplicate', prev);
   }
@@ -280,20 +293,28 @@ async function escalate(
   prev: AlertRow,
   a: NormalizedAlert,
   silences: readonly CompiledSilence[],
-): Promise<AlertResult['outcome']> {
+): Promise<[AlertResult['outcome'], AlertRow]> {
   const from = prev.severity;
-  const row: AlertRow = { ...rowFrom(work, a, prev), state: prev.state, incident_id: prev.incident_id };
+  // The same occurrence stays in its group (and incident), whatever group the new message would compute.
+  const row: AlertRow = {
+    ...rowFrom(work, a, prev),
+    group_key: prev.group_key,
+    state: prev.state,
+    incident_id: prev.incident_id,
+  };
   work.markAlert(row);
-  if (row.state === 'below') {
-    row.state = 'pending';
-    row.fired_at = work.now;
-    return fire(work, row, silences);
-  }
-  if (row.state !== 'active' || !row.incident_id) return row.state === 'suppressed' ? 'suppressed' : 'pending';
   const g = work.group(row.group_key);
-  const incident = g.incident_id === row.incident_id ? await work.incidentOf(g) : undefined;
+  const incident = row.state === 'active' && row.incident_id === g.incident_id ? await work.incidentOf(g) : undefined;
+  // Held below the floor, or on an incident people have since resolved or closed: weighed again as a new firing
+  // (reopening within reopen_window, else opening one), as a new occurrence would be.
+  if (row.state === 'below' || (row.state === 'active' && work.usable(incident) !== 'active')) {
+    row.state = 'pending';
+    row.incident_id = null;
+    row.fired_at = work.now;
+    return [await fire(work, row, silences), row];
+  }
+  if (row.state !== 'active' || !incident) return [row.state === 'suppressed' ? 'suppressed' : 'pending', row];
   work.alertEvent(row, 'firing');
-  if (!incident) return 'updated';
   await work.entry(incident.id, 'system_event', `Alert escalated: ${row.title}`, `Severity ${from} → ${row.severity}`, {
     dedup_key: row.dedup_key,
     status: 'firing',
@@ -301,7 +322,7 @@ async function escalate(
     to: row.severity,
   });
   await work.raiseSeverity(incident, row.severity as AlertSeverity);
-  return 'updated';
+  return ['updated', row];
 }
 
 /** A new firing occurrence: silenced, joined to its group's incident (reopening it), below the gate, or pending. */

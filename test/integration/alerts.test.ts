@@ -294,7 +294,13 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     const at = (h: number) => `2026-11-29T0${h}:00:00Z`;
     const first = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'l1', group_key, starts_at: at(1) })] });
     const id = first.alerts[0]?.incident_id ?? '';
-    const oldResolve = genericAlert({ dedup_key: 'l1', group_key, status: 'resolved', starts_at: at(1) });
+    const oldResolve = genericAlert({
+      dedup_key: 'l1',
+      group_key,
+      status: 'resolved',
+      starts_at: at(1),
+      ends_at: at(2),
+    });
     await accepted(s, i, { alerts: [oldResolve] });
     expect((await incident(s, id)).status).toBe('monitoring');
     // A new occurrence re-fires; then the older occurrence's resolve arrives again: it must not resolve this one.
@@ -318,6 +324,14 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     const again = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'l1', group_key, starts_at: at(3) })] });
     expect(again.alerts[0]?.outcome).toBe('updated');
     expect((await incident(s, id)).status).toBe('investigating');
+    // A resolve naming an earlier start that ends after this occurrence began is real: Alertmanager keeps the
+    // earliest start when it merges copies of one alert (an HA pair of Prometheus servers), so the start it resolves
+    // with may be earlier than the one it fired with (review, 2026-12-01).
+    const merged = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'l1', group_key, status: 'resolved', starts_at: at(2), ends_at: at(4) })],
+    });
+    expect(merged.alerts[0]?.outcome).toBe('resolved');
+    expect((await incident(s, id)).status).toBe('monitoring');
   });
 
   it('an alert re-sent at a higher severity raises its incident and passes the severity floor it was held at', async () => {
@@ -349,6 +363,25 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     const lower = await accepted(s, j, { alerts: [genericAlert({ dedup_key: 'w2', group_key, severity: 'info' })] });
     expect(lower.alerts[0]?.outcome).toBe('duplicate');
     expect(await alertEvents(s, id2)).toHaveLength(2);
+
+    // Held below the floor while another alert of its group has an incident: it joins that one, and says which.
+    const held = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'w3', group_key, severity: 'warning' })] });
+    expect(held.alerts[0]).toMatchObject({ outcome: 'suppressed', incident_id: null });
+    const joined = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'w3', group_key, severity: 'critical' })],
+    });
+    expect(joined.alerts[0]).toMatchObject({ outcome: 'updated', incident_id: id });
+
+    // On an incident people have closed since, it opens a new one rather than changing the closed one (review).
+    const k = await createIntegration(s, { name: name('worse'), kind: 'generic', settings: { reopen_window: 0 } });
+    const first = await accepted(s, k, { alerts: [genericAlert({ dedup_key: 'w4', group_key, severity: 'low' })] });
+    const closedId = first.alerts[0]?.incident_id ?? '';
+    for (const status of ['resolved', 'closed'])
+      expect((await s.api(`/api/incidents/${closedId}/status?status=${status}`, { method: 'PATCH' })).status).toBe(200);
+    const reopened = await accepted(s, k, { alerts: [genericAlert({ dedup_key: 'w4', group_key, severity: 'high' })] });
+    expect(reopened.alerts[0]?.outcome).toBe('created');
+    expect(reopened.alerts[0]?.incident_id).not.toBe(closedId);
+    expect(await incident(s, closedId)).toMatchObject({ status: 'closed', severity: 'low' });
   });
 
   it('a person who changed the status since keeps it: no auto-resolve', async () => {
@@ -382,8 +415,10 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     expect(reopened.status).toBe('investigating');
     expect(reopened.resolved_at).toBeNull();
 
-    // The resolve names the occurrence it ends (the 11:00 one): one naming the older start is a late copy.
-    const stale = await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'o1', group_key, status: 'resolved' })] });
+    // A resolve of the earlier occurrence (ended 10:30, before this one began at 11:00) is a late copy.
+    const stale = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'o1', group_key, status: 'resolved', ends_at: '2026-11-29T10:30:00Z' })],
+    });
     expect(stale.alerts[0]?.outcome).toBe('duplicate');
     expect((await incident(s, id)).status).toBe('investigating');
     await accepted(s, i, {
