@@ -82,7 +82,9 @@ async function* streamFrames(
   let unsubscribed = false;
   const stopListening = listen((frame, size) => {
     if (overflow) return;
-    if (queue.length >= MAX_QUEUED_FRAMES || queuedBytes + size > MAX_QUEUED_BYTES) {
+    // A frame is always taken into an empty queue, however large (one ingest batch under MAX_BODY_BYTES can make a
+    // frame over 8 MiB): as a room socket is judged by what is already buffered before a frame is sent.
+    if (queue.length >= MAX_QUEUED_FRAMES || (queue.length > 0 && queuedBytes + size > MAX_QUEUED_BYTES)) {
       // Let go of everything now: a client that stopped reading may never pull the error below.
       overflow = true;
       queue.length = 0;

@@ -8,7 +8,7 @@ import { createIncident, startTestServer, type ListeningTestServer } from './har
 
 let s: ListeningTestServer;
 beforeAll(async () => {
-  s = await startTestServer({ MAX_BODY_BYTES: String(8 * 1024 * 1024) });
+  s = await startTestServer({ MAX_BODY_BYTES: String(16 * 1024 * 1024) });
 });
 afterAll(() => s.stop());
 
@@ -31,6 +31,33 @@ async function drain(res: IncomingMessage): Promise<string> {
   for await (const chunk of res) text += chunk as string;
   return text;
 }
+
+describe('a subscriber that keeps up', () => {
+  it('gets a single frame larger than the byte limit (one big batch), as a room socket does', async () => {
+    // Review, 2026-12-01: the limit counted the incoming frame into an empty queue, so every subscriber of a room
+    // taking one ingest batch over 8 MiB got "fell behind" instead of the events.
+    const incident = await createIncident(s, { title: 'one big batch' });
+    const res = await subscribe(incident.id);
+    res.resume();
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    const message = 'y'.repeat(9000);
+    const batch = Array.from({ length: 1000 }, (_, i) => ({
+      incident_id: incident.id,
+      event_type: 'log',
+      message: `${i} ${message}`,
+    }));
+    expect(JSON.stringify(batch).length).toBeGreaterThan(MAX_QUEUED_BYTES);
+    const posted = await s.api('/api/ingest/events/batch', { json: batch, headers: { prefer: 'return=minimal' } });
+    expect(posted.status).toBe(201);
+    for (let i = 0; i < 100 && !text.includes('"type":"event.created"'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(text).toContain('"type":"event.created"');
+    expect(text).not.toMatch(/serialized-error/);
+    res.destroy();
+  });
+});
 
 describe('a subscriber that stops reading', () => {
   it('is cut off with an error once its waiting frames pass the byte limit, not after 10,000 frames', async () => {
