@@ -35,11 +35,17 @@ export interface RoomBus {
    * `handler` gets frames from other instances, in the order each instance published them. `wants(room, ref)` says
    * whether a frame of that room sent by reference (`'events'`: an event.created frame's rows; `'parked'`: any large
    * frame stored whole) would be delivered here, so it is loaded only where someone will receive it.
-   * `onHeartbeat` gets their heartbeats, in the same order. `onGap` is called when this instance has missed
-   * frames another sent (its listening connection was lost meanwhile: NOTIFY is not replayed), before the frames
-   * that revealed it are handed over.
+   * `onHeartbeat` gets their heartbeats, in the same order. `onGap(since)` is called when frames another
+   * sent never reached this instance (its listening connection was lost meanwhile: NOTIFY is not replayed; the
+   * sender lost them; they could not be loaded), before the frames that revealed it are handed over: clients that
+   * joined before `since` (Date.now() time) may lack them.
    */
-  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler, onGap?: () => void): void;
+  subscribe(
+    handler: BusHandler,
+    wants: WantsFrame,
+    onHeartbeat?: HeartbeatHandler,
+    onGap?: (since: number) => void,
+  ): void;
   close(): Promise<void>;
 }
 

@@ -87,7 +87,10 @@ export class RoomHub implements ChangeSink {
   private readonly rooms = new Map<string, Room>();
   /** Listeners to incident.updated frames of every room (the console's incident list). */
   private readonly incidentWatchers = new Set<FrameListener>();
-  private readonly gapWatchers = new Set<() => void>();
+  /** Stream listeners told of gaps, with when each started (Date.now()). */
+  private readonly gapWatchers = new Map<() => void, number>();
+  /** When each socket joined (Date.now()): a gap closes only those that joined before the frames went missing. */
+  private readonly joinedAt = new WeakMap<RoomMember, number>();
   private queue: Array<[string, ServerFrame]> = [];
   private flushScheduled = false;
   /** Instances that send heartbeats, with when the last one arrived. */
@@ -119,7 +122,7 @@ export class RoomHub implements ChangeSink {
         return ref === 'parked' && this.incidentWatchers.size > 0;
       },
       (origin, present) => this.fromHeartbeat(origin, present),
-      () => this.missedFrames(),
+      (since) => this.missedFrames(since),
     );
     this.heartbeatTimer = setInterval(() => {
       this.sendHeartbeat();
@@ -143,6 +146,7 @@ export class RoomHub implements ChangeSink {
   }
 
   join(roomId: string, member: RoomMember): void {
+    this.joinedAt.set(member, Date.now());
     this.room(roomId).members.add(member);
     this.metrics.wsConnections.inc();
     if (member.user) this.identify(roomId, member, member.user);
@@ -203,7 +207,7 @@ export class RoomHub implements ChangeSink {
    * function that stops it. The tRPC subscriptions end on it, so their clients subscribe again and catch up.
    */
   watchGaps(listener: () => void): () => void {
-    this.gapWatchers.add(listener);
+    this.gapWatchers.set(listener, Date.now());
     return () => {
       this.gapWatchers.delete(listener);
     };
@@ -215,16 +219,23 @@ export class RoomHub implements ChangeSink {
    * socket is closed with 1012 and each stream ended with a retryable error, so clients reconnect and load what
    * they missed (the console does so on every reconnect), rather than showing a room with holes in it.
    */
-  private missedFrames(): void {
+  private missedFrames(since: number): void {
+    // Those that joined since loaded their state after the missed frames were stored; each gap closes a client once.
     let sockets = 0;
     for (const room of this.rooms.values()) {
       for (const m of room.members) {
+        if ((this.joinedAt.get(m) ?? 0) >= since) continue;
         m.close(1012, 'missed updates from other instances; reconnect');
         sockets++;
       }
     }
-    for (const l of this.gapWatchers) l();
-    this.opts.onGap?.({ sockets, streams: this.gapWatchers.size });
+    let streams = 0;
+    for (const [listener, at] of this.gapWatchers) {
+      if (at >= since) continue;
+      listener();
+      streams++;
+    }
+    if (sockets > 0 || streams > 0) this.opts.onGap?.({ sockets, streams });
   }
 
   /** Closes every socket (1001 going away), tells the other instances its users left, and leaves the bus. */

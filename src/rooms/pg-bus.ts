@@ -39,15 +39,17 @@ interface Envelope {
   /** origin instance */
   o: string;
   /**
-   * The origin's payload number: 1, 2, 3… in the order it sent them (frames and heartbeats alike; absent from
-   * instances that predate it). A listener that hears n + 2 after n missed one.
+   * On a payload of frames, its number: 1, 2, 3… in the order its origin sent them; a listener that hears n + 2 after
+   * n missed one. On a heartbeat, the number of the last frames payload its origin sent before it (0 if none), so a
+   * listener that missed the last frames before a quiet spell learns it at the next heartbeat. Absent from instances
+   * that predate it, which are not checked. Heartbeats take no number of their own: missing one loses no frame.
    */
   s?: number;
   m: Message[];
   h?: PresenceEntries;
 }
 
-/** An origin unheard this long is forgotten (its payload numbering with it): it stopped. */
+/** An origin unheard this long while this instance listened is forgotten (its numbering with it): it stopped. */
 const FORGET_ORIGIN_MS = 10 * 60_000;
 
 /** A frame to send, or a heartbeat (which goes out in order with the frames around it). */
@@ -76,7 +78,7 @@ export class PgBus implements RoomBus {
   private connecting: Promise<pg.Client> | undefined;
   private handler: BusHandler | undefined;
   private onHeartbeat: HeartbeatHandler | undefined;
-  private onGap: (() => void) | undefined;
+  private onGap: ((since: number) => void) | undefined;
   private wants: WantsFrame = () => true;
   private sendChain: Promise<void> = Promise.resolve();
   private receiveChain: Promise<void> = Promise.resolve();
@@ -88,10 +90,12 @@ export class PgBus implements RoomBus {
   private readonly sweepTimer: NodeJS.Timeout;
   /** Connections opened so far (1 + reconnects); tests read it. */
   connections = 0;
-  /** Payloads this instance has sent (the last one's number). */
+  /** The number of the last frames payload this instance sent (or skipped, for frames it lost: see drop). */
   private sent = 0;
-  /** Each other origin's last payload number, and when it was heard (Date.now()). */
+  /** Each other origin's last frames payload number, and when it was last heard (Date.now()). */
   private readonly heard = new Map<string, { s: number; at: number }>();
+  /** When the LISTEN connection was last (re)opened (Date.now()). */
+  private listeningSince = 0;
 
   constructor(private readonly opts: PgBusOptions) {
     this.sweepTimer = setInterval(() => void this.sweep(), 60_000);
@@ -103,7 +107,12 @@ export class PgBus implements RoomBus {
     await this.connection();
   }
 
-  subscribe(handler: BusHandler, wants: WantsFrame, onHeartbeat?: HeartbeatHandler, onGap?: () => void): void {
+  subscribe(
+    handler: BusHandler,
+    wants: WantsFrame,
+    onHeartbeat?: HeartbeatHandler,
+    onGap?: (since: number) => void,
+  ): void {
     this.handler = handler;
     this.wants = wants;
     this.onHeartbeat = onHeartbeat;
@@ -122,6 +131,7 @@ export class PgBus implements RoomBus {
     if (this.closed) return;
     if (this.pending.length >= MAX_BACKLOG) {
       this.opts.logger.warn({ room, type: frame.type }, 'room bus backlog full; frame not sent to other instances');
+      this.lost();
       return;
     }
     this.pending.push({ room, frame, ref });
@@ -144,6 +154,7 @@ export class PgBus implements RoomBus {
             { err, frames: batch.length },
             'room bus publish failed; frames not sent to other instances',
           );
+          this.lost();
         }
       }
     } finally {
@@ -157,7 +168,7 @@ export class PgBus implements RoomBus {
       if ('heartbeat' in item) {
         await this.sendMessages(messages);
         messages = [];
-        for (const payload of heartbeatPayloads(this.origin, item.heartbeat)) await this.notify(payload);
+        for (const payload of heartbeatPayloads(this.origin, item.heartbeat)) await this.notify(payload, this.sent);
         continue;
       }
       const { room, frame, ref } = item;
@@ -191,19 +202,27 @@ export class PgBus implements RoomBus {
     let size = head.length + 2;
     for (const m of messages) {
       if (parts.length > 0 && size + m.bytes + 1 > INLINE_LIMIT) {
-        await this.notify(`${head}${parts.join(',')}]}`);
+        await this.notify(`${head}${parts.join(',')}]}`, ++this.sent);
         parts = [];
         size = head.length + 2;
       }
       parts.push(m.json);
       size += m.bytes + 1;
     }
-    if (parts.length > 0) await this.notify(`${head}${parts.join(',')}]}`);
+    if (parts.length > 0) await this.notify(`${head}${parts.join(',')}]}`, ++this.sent);
   }
 
-  private async notify(unnumbered: string): Promise<void> {
+  /**
+   * Frames this instance meant for the others are lost (a failed send, a full backlog): the next payload's number
+   * skips one, so every listener learns it missed something rather than showing a room with a hole in it.
+   */
+  private lost(): void {
+    this.sent++;
+  }
+
+  private async notify(unnumbered: string, s: number): Promise<void> {
     // Every payload starts with ownPrefix; its number goes right after it (see Envelope.s).
-    const payload = `${this.ownPrefix}"s":${++this.sent},${unnumbered.slice(this.ownPrefix.length)}`;
+    const payload = `${this.ownPrefix}"s":${s},${unnumbered.slice(this.ownPrefix.length)}`;
     // A failed send (connection lost mid-way) waits for the reconnect and is tried once more. One that fails again
     // leaves a hole in the numbering, which tells the others they missed it.
     for (let tries = 0; ; tries++) {
@@ -251,6 +270,7 @@ export class PgBus implements RoomBus {
         await client.connect();
         await client.query(`listen ${CHANNEL}`);
         this.client = client;
+        this.listeningSince = Date.now();
         this.connections++;
         if (this.attempt > 0) this.opts.logger.info({ attempts: this.attempt }, 'room bus reconnected');
         this.attempt = 0;
@@ -285,36 +305,51 @@ export class PgBus implements RoomBus {
       return;
     }
     if (env.o === this.origin || !Array.isArray(env.m)) return;
-    const missed = this.numbered(env);
     const heartbeat = Array.isArray(env.h) ? readPresence(env.h) : undefined;
+    const seen = this.numbered(env, heartbeat !== undefined);
+    if (seen === 'again') return;
     // Parked frames are loaded asynchronously; the chain keeps each origin's frames in publish order.
     this.receiveChain = this.receiveChain
       .then(async () => {
         // Told before this payload's frames are delivered: they are news, the missed ones are not coming.
-        if (missed) this.onGap?.();
+        if (seen !== 'next') this.onGap?.(seen.since);
         for (const m of env.m) {
           let frame = m.f;
           if (!frame) {
-            if (m.p && this.wants(m.r, 'parked')) frame = await this.loadParked(m.p);
-            else if (m.e && this.wants(m.r, 'events')) frame = await this.loadEvents(m.r, m.e);
+            if (m.p && this.wants(m.r, 'parked')) {
+              frame = await this.loadParked(m.p);
+              // Gone already (parked frames live PARKED_TTL): a frame here clients will never see.
+              if (!frame) this.onGap?.(Date.now());
+            } else if (m.e && this.wants(m.r, 'events')) frame = await this.loadEvents(m.r, m.e);
           }
           if (frame) this.handler?.(m.r, frame, env.o);
         }
         if (heartbeat) this.onHeartbeat?.(env.o, heartbeat);
       })
-      .catch((err: unknown) => this.opts.logger.error({ err }, 'room bus delivery failed'));
+      .catch((err: unknown) => {
+        // A frame that could not be loaded (the database away) is lost to this instance's clients: say so.
+        this.opts.logger.error({ err }, 'room bus delivery failed');
+        this.onGap?.(Date.now());
+      });
   }
 
   /**
-   * Notes an envelope's number; true when payloads of its origin were missed since the last one heard (this
-   * instance's LISTEN connection was lost meanwhile, or a send of theirs failed). The first heard of an origin says
-   * nothing: it may have spoken before this instance listened.
+   * Notes an envelope's number (see Envelope.s). 'next': nothing missed (or nothing to tell: the first heard of an
+   * origin, which may have spoken before this instance listened, or one that predates numbering); 'again': a frames
+   * payload already delivered (a NOTIFY retried after its reply was lost), to drop; `{since}`: frames of that origin
+   * were missed. Missed while this instance was not listening, only clients that joined before it listened again
+   * missed them (`since` is then, the others loaded after); otherwise (the sender lost them) everyone did (now).
    */
-  private numbered(env: Envelope): boolean {
-    if (typeof env.s !== 'number') return false;
+  private numbered(env: Envelope, heartbeat: boolean): 'next' | 'again' | { since: number } {
+    if (typeof env.s !== 'number') return 'next';
+    const now = Date.now();
     const last = this.heard.get(env.o);
-    this.heard.set(env.o, { s: env.s, at: Date.now() });
-    return last !== undefined && env.s > last.s + 1;
+    const expected = last === undefined ? undefined : heartbeat ? last.s : last.s + 1;
+    this.heard.set(env.o, { s: Math.max(env.s, last?.s ?? 0), at: now });
+    if (last === undefined || expected === undefined) return 'next';
+    if (!heartbeat && env.s <= last.s) return 'again';
+    if (env.s <= expected) return 'next';
+    return { since: this.listeningSince > last.at ? this.listeningSince : now };
   }
 
   private async loadEvents(room: string, ranges: Array<[string, string]>): Promise<ServerFrame> {
@@ -341,8 +376,11 @@ export class PgBus implements RoomBus {
   }
 
   private async sweep(): Promise<void> {
+    // Only after listening all that time: one unheard because this instance was not listening may have spoken.
     const cutoff = Date.now() - FORGET_ORIGIN_MS;
-    for (const [origin, { at }] of this.heard) if (at < cutoff) this.heard.delete(origin);
+    if (this.client && this.listeningSince < cutoff) {
+      for (const [origin, { at }] of this.heard) if (at < cutoff) this.heard.delete(origin);
+    }
     await this.opts.db
       .deleteFrom('room_frames')
       .where(sql<boolean>`created_at < now() - ${PARKED_TTL}::interval`)

@@ -169,6 +169,39 @@ describe.skipIf(!POSTGRES_URL)(
       }
     }, 60_000);
 
+    it('keeps its sockets when it was away but missed no frame (heartbeats are not frames)', async () => {
+      // Review, 2026-12-01: heartbeats were numbered with the frames, so any gap longer than one heartbeat closed
+      // every socket of the instance though nobody had said anything.
+      const presence = { heartbeatMs: 200, timeoutMs: 60_000 };
+      const url = new URL(directUrl);
+      url.hostname = '127.0.0.1';
+      url.port = String(proxy.port);
+      const a = await startTestServer({}, { databaseUrl: url.toString(), presence });
+      const b = await startTestServer({}, { databaseUrl: directUrl, presence });
+      try {
+        const inc = await createIncident(b);
+        const onA = await connectRoom(a.url, inc.id, { user: 'ann' });
+        await onA.next('welcome');
+        // B has sent frames before (the incident's creation) and heartbeats throughout.
+        await proxy.down();
+        await new Promise((r) => setTimeout(r, 2500));
+        await proxy.up();
+        await new Promise((r) => setTimeout(r, 2000));
+        onA.send({ type: 'ping' });
+        await onA.next('pong');
+        const onB = await connectRoom(b.url, inc.id, { user: 'ben' });
+        await onB.next('welcome');
+        onB.send({ user: 'ben', message: 'still here?' });
+        expect((await onA.next('message', undefined, 10_000)).message).toBe('still here?');
+        expect(onA.ws.readyState).toBe(onA.ws.OPEN);
+        await Promise.all([onA.close(), onB.close()]);
+      } finally {
+        await proxy.up();
+        await a.stop();
+        await b.stop();
+      }
+    }, 60_000);
+
     it('closes with 1011 and says why when the database goes away before the welcome', async () => {
       const inc = await createIncident(s);
       // Cut the database the moment the socket joins its room, after the upgrade's own check.
