@@ -12,5 +12,10 @@ export interface AppEnv {
     log: () => Logger;
     /** Who is calling and whether keys are enforced (http/auth.ts); unset on routes that need no key. */
     access?: Access;
+    /**
+     * The status a refusal stands for when the answer's own status cannot say it (a tRPC subscription is refused
+     * with 200 and an error event, src/http/errors.ts): what the access log and the request metrics record.
+     */
+    refusedWith?: number;
   };
 }

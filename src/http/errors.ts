@@ -190,6 +190,8 @@ export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response 
  */
 function subscriptionRefusal(c: HonoContext<AppEnv>, shape: TrpcErrorShape, retryAfter: string | undefined): Response {
   const retry = retryAfter && /^\d+$/.test(retryAfter) ? `retry: ${Number(retryAfter) * 1000}\n` : '';
+  // The access log and request metrics record the refusal, not the 200 EventSource needs.
+  c.set('refusedWith', shape.data.httpStatus);
   c.header('Content-Type', 'text/event-stream');
   c.header('Cache-Control', 'no-cache');
   return c.body(`${retry}event: serialized-error\ndata: ${JSON.stringify(shape)}\n\n`, 200);

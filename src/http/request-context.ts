@@ -37,7 +37,7 @@ export function requestContext(
     let status = 500;
     try {
       await next();
-      status = c.res.status;
+      status = c.get('refusedWith') ?? c.res.status;
     } finally {
       // routePath after next() is the template of the handler that answered; unmatched paths (404, 405) share one label.
       const template = c.req.routePath;

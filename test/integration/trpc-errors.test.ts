@@ -105,6 +105,13 @@ describe('a subscription refused before it runs', () => {
   it('is one serialized-error event, with retry set from Retry-After', async () => {
     const key = await createTestKey(s, 'raw-subscriber', ['admin']);
     for (let i = 0; i < 3; i++) await fetch(`${s.url}/trpc/keys.whoami`, { headers: bearer(key) });
+    // Counted as the 429 it is, not as the 200 EventSource needs (review, 2026-12-01).
+    const refusals = async (): Promise<number> => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      const m = /http_request_duration_seconds_count\{method="GET",route="\/trpc\/\*",status="429"\} (\d+)/.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const before = await refusals();
     const res = await fetch(`${s.url}/trpc/incidents.onListUpdate`, {
       headers: { ...bearer(key), accept: 'text/event-stream' },
     });
@@ -112,6 +119,7 @@ describe('a subscription refused before it runs', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const text = await res.text();
     expect(text).toMatch(/^retry: \d+000\nevent: serialized-error\ndata: \{.*"httpStatus":429.*\}\n\n$/);
+    expect(await refusals()).toBe(before + 1);
   });
 });
 
