@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AlertResult, AlertSeverity, NormalizedAlert } from '../../schema/index.js';
-import { lockGroups, loadAlerts, saveGroup, upsertAlerts } from '../db/alerts.js';
+import { lockGroups, loadAlerts, saveGroup, storedGroupKeys, upsertAlerts } from '../db/alerts.js';
 import { insertEventsOfKnownIncidents } from '../db/events.js';
 import { activeSilences } from '../db/integrations.js';
 import type { AlertGroupRow, AlertRow, Database, IncidentRow, SilenceRow } from '../db/types.js';
@@ -43,18 +43,17 @@ export async function receiveAlerts(
   // An empty message (Alertmanager sends none, but a script may): nothing to lock, nothing to write.
   if (incoming.length === 0) return { results: [], incidents: [], created: [], timeline: [], events: [], seqs: [] };
   return db.transaction().execute(async (tx) => {
-    const groupKeys = incoming.map((a) => a.group_key);
-    const groups = await lockGroups(tx, integration.id, groupKeys);
-    const loaded = await loadAlerts(
-      tx,
-      integration.id,
-      incoming.map((a) => a.dedup_key),
-      groupKeys,
-    );
+    const dedupKeys = incoming.map((a) => a.dedup_key);
     // A stored alert may belong to a group this delivery does not name (a resolve that names none, as PagerDuty's
-    // payload-less resolve, or its group_by changed): lock that group too, and load its firing alerts, since whether
-    // its incident still has a firing alert is judged from them (without them a resolve of one alert took the
-    // incident to monitoring while others fired).
+    // payload-less resolve, or its group_by changed): that group is locked too, and its firing alerts loaded, since
+    // whether its incident still has a firing alert is judged from them (without them a resolve of one alert took
+    // the incident to monitoring while others fired). Its key is read first, so every group is locked before any
+    // alert row, in the order every writer follows; locking an alert first could deadlock with a delivery of that
+    // group (review, 2026-12-01).
+    const groupKeys = [...incoming.map((a) => a.group_key), ...(await storedGroupKeys(tx, integration.id, dedupKeys))];
+    const groups = await lockGroups(tx, integration.id, groupKeys);
+    const loaded = await loadAlerts(tx, integration.id, dedupKeys, groupKeys);
+    // An alert that moved to another group between that read and the locks (rare): its group too, after the fact.
     const extra = [...new Set(loaded.map((a) => a.group_key).filter((k) => !groups.has(k)))];
     if (extra.length > 0) {
       for (const [k, g] of await lockGroups(tx, integration.id, extra)) groups.set(k, g);

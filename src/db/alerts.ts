@@ -59,6 +59,26 @@ export async function saveGroup(db: Kysely<Database>, g: AlertGroupRow): Promise
 }
 
 /**
+ * The groups the given alerts are stored in, read without locks: so a delivery can lock them before any alert row
+ * (groups, then alerts, then incidents: the order every writer follows). One that moves meanwhile is caught after
+ * the locks (src/alerts/receive.ts).
+ */
+export async function storedGroupKeys(
+  db: Kysely<Database>,
+  integrationId: string,
+  dedupKeys: readonly string[],
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('alerts')
+    .select('group_key')
+    .distinct()
+    .where('integration_id', '=', integrationId)
+    .where('dedup_key', 'in', [...new Set(dedupKeys), ''])
+    .execute();
+  return rows.map((r) => r.group_key);
+}
+
+/**
  * The alerts a delivery touches: those with the given dedup keys and every firing alert of the given groups (the
  * creation gate counts them, resolution checks them), locked FOR UPDATE. The group locks are already held.
  */

@@ -318,3 +318,39 @@ describe(`hostile and odd deliveries (${DB_LABEL})`, () => {
     expect((await big).status).toBe(202);
   }, 60_000);
 });
+
+describe(`lock order of a delivery (${DB_LABEL})`, () => {
+  it('locks the group a resolve’s alert is stored in before the alert row, as every writer does', async () => {
+    // A resolve that names no group touches an alert stored in another group. Locking that alert's row before its
+    // group, the reverse of every other writer's order, could deadlock with a delivery of that group (review,
+    // 2026-12-01). Hold the group's lock elsewhere: the delivery must wait for it without holding the alert.
+    const i = await createIntegration(s, { name: name('order'), kind: 'generic' });
+    const group_key = name('grp');
+    await accepted(s, i, { alerts: [genericAlert({ dedup_key: 'lo1', group_key })] });
+    const db = s.database.db;
+    let resolving: Promise<Response> | undefined;
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .selectFrom('alert_groups')
+        .select('group_key')
+        .where('integration_id', '=', i.id)
+        .where('group_key', '=', group_key)
+        .forUpdate()
+        .execute();
+      resolving = deliver(s, i, { alerts: [{ dedup_key: 'lo1', title: 'lo1', status: 'resolved' }] });
+      await new Promise((r) => setTimeout(r, 500));
+      // The delivery waits on the group; the alert's row is still free.
+      const alert = await tx
+        .selectFrom('alerts')
+        .select('dedup_key')
+        .where('integration_id', '=', i.id)
+        .where('dedup_key', '=', 'lo1')
+        .forUpdate()
+        .noWait()
+        .execute();
+      expect(alert).toHaveLength(1);
+    });
+    // Released at commit; the delivery then goes through.
+    expect((await resolving)?.status).toBe(202);
+  });
+});
