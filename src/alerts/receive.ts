@@ -251,6 +251,12 @@ async function handle(
     }
     // A new occurrence: first seen, or firing again after it resolved (or with a new start).
     const row = rowFrom(work, a, prev);
+    // A new start in another group ends the old occurrence where it was: its group is weighed again once the
+    // delivery is done, so an incident it alone held open moves on rather than staying open with nothing firing
+    // (walkthrough, 2026-12-01). Its group is locked: the stored groups of a delivery's alerts always are.
+    if (prev && prev.status === 'firing' && prev.group_key !== row.group_key && work.groups.has(prev.group_key)) {
+      resolvedGroups.add(prev.group_key);
+    }
     row.fired_at = work.now;
     row.incident_id = null;
     row.state = 'pending';

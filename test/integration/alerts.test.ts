@@ -384,6 +384,23 @@ describe(`following the source to resolution (${DB_LABEL})`, () => {
     expect(await incident(s, closedId)).toMatchObject({ status: 'closed', severity: 'low' });
   });
 
+  it('an alert firing anew in another group leaves its old incident to move on, not open with nothing firing', async () => {
+    const i = await createIntegration(s, { name: name('moved'), kind: 'generic', settings });
+    const [g1, g2] = [name('grp'), name('grp')];
+    const first = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'mv', group_key: g1, starts_at: '2026-12-01T04:02:00Z' })],
+    });
+    const moved = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'mv', group_key: g2, starts_at: '2026-12-01T04:03:00Z' })],
+    });
+    expect(moved.alerts[0]?.outcome).toBe('created');
+    const [oldId, newId] = [first.alerts[0]?.incident_id ?? '', moved.alerts[0]?.incident_id ?? ''];
+    expect(newId).not.toBe(oldId);
+    expect((await incident(s, oldId)).status).toBe('monitoring');
+    await accepted(s, i, { alerts: [{ dedup_key: 'mv', title: 'mv', status: 'resolved' }] });
+    expect((await incident(s, newId)).status).toBe('monitoring');
+  });
+
   it('a person who changed the status since keeps it: no auto-resolve', async () => {
     const i = await createIntegration(s, { name: name('person'), kind: 'generic', settings });
     const group_key = name('grp');
