@@ -137,22 +137,25 @@ export function silencedBy(
  * already per occurrence, and their re-notifications carry a fresh timestamp.
  */
 function sameOccurrence(work: AlertWork, prev: AlertRow, next: NormalizedAlert): boolean {
-  if (work.integration.kind === 'pagerduty' || work.integration.kind === 'datadog') return true;
+  if (!startsNameOccurrences(work)) return true;
   if (prev.starts_at === null || next.starts_at === null) return true;
   return prev.starts_at.getTime() === Date.parse(next.starts_at);
 }
 
 /**
  * Whether the sender names occurrences by their start (Alertmanager, Grafana, and a generic alert that gives
- * `starts_at`): a firing again gets a new start, so a delivery naming an older start, or the start of an occurrence
- * already resolved, is a late copy (a lagging Alertmanager replica in an HA pair, a retry that arrived after a newer
- * delivery) rather than news. PagerDuty's and Datadog's identities are per occurrence already (see sameOccurrence).
+ * `starts_at`); PagerDuty's and Datadog's identities are per occurrence already, and their times say nothing of it.
  */
-function startOf(work: AlertWork, prev: AlertRow, next: NormalizedAlert): 'older' | 'same' | 'newer' | 'unknown' {
-  if (work.integration.kind === 'pagerduty' || work.integration.kind === 'datadog') return 'unknown';
-  if (prev.starts_at === null || next.starts_at === null) return 'unknown';
-  const diff = Date.parse(next.starts_at) - prev.starts_at.getTime();
-  return diff < 0 ? 'older' : diff === 0 ? 'same' : 'newer';
+const startsNameOccurrences = (work: AlertWork): boolean =>
+  work.integration.kind !== 'pagerduty' && work.integration.kind !== 'datadog';
+
+/**
+ * Whether a firing names an older start than the stored occurrence: a late copy (a lagging Alertmanager replica in
+ * an HA pair, a retry that arrived after a newer delivery) rather than news.
+ */
+function startedBefore(work: AlertWork, prev: AlertRow, next: NormalizedAlert): boolean {
+  if (!startsNameOccurrences(work) || prev.starts_at === null || next.starts_at === null) return false;
+  return Date.parse(next.starts_at) < prev.starts_at.getTime();
 }
 
 /**
@@ -162,8 +165,7 @@ function startOf(work: AlertWork, prev: AlertRow, next: NormalizedAlert): 'older
  * earlier start than the firing did. A resolve without an end is never a late copy.
  */
 function endedBefore(work: AlertWork, prev: AlertRow, next: NormalizedAlert): boolean {
-  if (work.integration.kind === 'pagerduty' || work.integration.kind === 'datadog') return false;
-  if (prev.starts_at === null || next.ends_at === null) return false;
+  if (!startsNameOccurrences(work) || prev.starts_at === null || next.ends_at === null) return false;
   return Date.parse(next.ends_at) < prev.starts_at.getTime();
 }
 
@@ -245,7 +247,7 @@ async function handle(
     // as firing again, though it may be a lagging replica's copy: Alertmanager sends just that when Prometheus, back
     // from a restart, restores an alert's start after Alertmanager resolved it for silence. An incident kept open
     // by a copy is a nuisance; one resolved while its alert fires is a missed outage.
-    if (prev && startOf(work, prev, a) === 'older') {
+    if (prev && startedBefore(work, prev, a)) {
       seenAgain(work, prev, true);
       return result('duplicate', prev);
     }

@@ -3,6 +3,7 @@
 // same whether it arrives now or is released later by an ending silence.
 import type { Kysely } from 'kysely';
 import {
+  ACTIVE_INCIDENT_STATUSES,
   IntegrationKind,
   IntegrationSettings,
   type AlertSeverity,
@@ -44,7 +45,7 @@ export function integrationInfo(row: IntegrationRow): IntegrationInfo {
 export const FLAP_WINDOW_MS = 30 * 60_000;
 export const FLAP_CYCLES = 3;
 
-const ACTIVE: ReadonlySet<string> = new Set(['open', 'investigating', 'identified', 'monitoring']);
+const ACTIVE: ReadonlySet<string> = new Set(ACTIVE_INCIDENT_STATUSES);
 
 const LEVEL: Record<AlertSeverity, EventLevel> = {
   critical: 'critical',

@@ -1,5 +1,6 @@
 // Query functions for alerts and alert groups. Every function that locks runs inside the caller's transaction.
 import { sql, type Kysely } from 'kysely';
+import { ACTIVE_INCIDENT_STATUSES } from '../../schema/index.js';
 import type { AlertGroupRow, AlertRow, Database } from './types.js';
 
 /**
@@ -191,7 +192,7 @@ export async function activeIncidentIds(db: Kysely<Database>, integrationId: str
     .innerJoin('incidents as i', 'i.id', 'g.incident_id')
     .select('i.id')
     .where('g.integration_id', '=', integrationId)
-    .where('i.status', 'in', ['open', 'investigating', 'identified', 'monitoring'])
+    .where('i.status', 'in', ACTIVE_INCIDENT_STATUSES)
     .orderBy('i.created_at', 'desc')
     .limit(limit)
     .execute();

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
+  ACTIVE_INCIDENT_STATUSES,
   IntegrationKind,
   IntegrationSettings,
   SilenceMatcher,
@@ -172,7 +173,7 @@ export async function removeIntegration(
             .selectFrom('incidents')
             .select(['id', 'status'])
             .where('id', 'in', incidentIds)
-            .where('status', 'in', ['open', 'investigating', 'identified', 'monitoring'])
+            .where('status', 'in', ACTIVE_INCIDENT_STATUSES)
             .orderBy('id')
             .forNoKeyUpdate()
             .execute();

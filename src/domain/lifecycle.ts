@@ -1,9 +1,9 @@
 // The incident status lifecycle: which moves are allowed, and what each move does to resolved_at.
-import { INCIDENT_STATUSES, type IncidentStatus } from '../../schema/index.js';
+import { ACTIVE_INCIDENT_STATUSES, INCIDENT_STATUSES, type IncidentStatus } from '../../schema/index.js';
 import { AppError } from './errors.js';
 
 const rank = (s: IncidentStatus): number => INCIDENT_STATUSES.indexOf(s);
-const ACTIVE: ReadonlySet<IncidentStatus> = new Set(['open', 'investigating', 'identified', 'monitoring']);
+const ACTIVE: ReadonlySet<IncidentStatus> = new Set(ACTIVE_INCIDENT_STATUSES);
 
 export type Transition = { kind: 'noop' } | { kind: 'move'; resolvedAt: 'set' | 'clear' | 'keep' };
 

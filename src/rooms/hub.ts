@@ -368,24 +368,27 @@ export class RoomHub implements ChangeSink {
     for (const [roomId, frame] of queue) {
       // This runs in a timer: a throw would end the process, and one bad frame must not stop the others.
       try {
+        // Serialised once for the incident feed and the room alike.
+        let json: string | undefined;
         if (frame.type === 'incident.updated' && this.incidentWatchers.size > 0) {
-          const size = JSON.stringify(frame).length;
-          for (const l of this.incidentWatchers) l(frame, size);
+          json = JSON.stringify(frame);
+          for (const l of this.incidentWatchers) l(frame, json.length);
         }
-        this.deliver(roomId, frame);
+        this.deliver(roomId, frame, json);
       } catch (err) {
         this.opts.onError?.(err);
       }
     }
   }
 
-  private deliver(roomId: string, frame: ServerFrame): void {
+  /** `json`: the frame's JSON text when the caller has it already (never for presence, which is rebuilt here). */
+  private deliver(roomId: string, frame: ServerFrame, json?: string): void {
     const room = this.rooms.get(roomId);
     if (!room) return;
     const start = performance.now();
     // Presence frames carry the room's roster as this instance sees it at delivery time.
     const out: ServerFrame = frame.type === 'presence' ? { ...frame, present: room.present() } : frame;
-    const data = JSON.stringify(out);
+    const data = out === frame && json !== undefined ? json : JSON.stringify(out);
     for (const m of room.members) {
       if (m.bufferedAmount() > MAX_BUFFERED_BYTES) {
         m.close(1013, 'client too slow; reconnect');

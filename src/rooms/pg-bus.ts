@@ -90,7 +90,7 @@ export class PgBus implements RoomBus {
   private readonly sweepTimer: NodeJS.Timeout;
   /** Connections opened so far (1 + reconnects); tests read it. */
   connections = 0;
-  /** The number of the last frames payload this instance sent (or skipped, for frames it lost: see drop). */
+  /** The number of the last frames payload this instance sent (or skipped, for frames it lost: see lost()). */
   private sent = 0;
   /** Each other origin's last frames payload number, and when it was last heard (Date.now()). */
   private readonly heard = new Map<string, { s: number; at: number }>();
