@@ -1,6 +1,7 @@
 // Operations: health, metrics, docs, request ids, and the error envelope for bad requests at the HTTP edge.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
+import { MAX_SOURCE_LABELS, OTHER_SOURCE_LABEL } from '../../src/incident-metrics.js';
+import { DB_LABEL, createIncident, newIncident, startTestServer, type ListeningTestServer } from './harness.js';
 
 let s: ListeningTestServer;
 beforeAll(async () => {
@@ -30,6 +31,33 @@ describe(`operations (${DB_LABEL})`, () => {
     );
     expect(text).toMatch(/route="unmatched",status="404"/);
     expect(text).not.toContain(inc.id);
+  });
+
+  it('labels created incidents by at most MAX_SOURCE_LABELS distinct sources; later ones count as (other)', async () => {
+    // `source` is free text: one time series per value grew /metrics without bound (4.4 MB after 20,000 sources).
+    const created = async (): Promise<Map<string, number>> => {
+      const counts = new Map<string, number>();
+      for (const m of (await (await s.api('/metrics')).text()).matchAll(
+        /^warroom_incidents_created_total\{severity="[^"]*",source="([^"]*)"\} (\d+)$/gm,
+      ))
+        counts.set(m[1] ?? '', (counts.get(m[1] ?? '') ?? 0) + Number(m[2]));
+      return counts;
+    };
+    const before = await created();
+    expect(before.has(OTHER_SOURCE_LABEL)).toBe(false);
+    const room = MAX_SOURCE_LABELS - before.size;
+    const sources = Array.from({ length: room + 2 }, (_, i) => `cardinality-${i}`);
+    // One at a time, so which sources were first is the order sent.
+    for (const source of sources) await createIncident(s, { ...newIncident, source });
+    await expect.poll(async () => (await created()).get(OTHER_SOURCE_LABEL)).toBe(2);
+    const after = await created();
+    expect(after.size).toBe(MAX_SOURCE_LABELS + 1);
+    expect(after.get(sources[room - 1] ?? '')).toBe(1);
+    expect(after.has(sources[room] ?? '')).toBe(false);
+    // A source labelled before the bound was reached keeps its own label.
+    await createIncident(s, { ...newIncident, source: sources[0] });
+    await expect.poll(async () => (await created()).get(sources[0] ?? '')).toBe(2);
+    expect((await created()).get(OTHER_SOURCE_LABEL)).toBe(2);
   });
 
   it('serves the OpenAPI document and an offline API reference', async () => {
