@@ -16,6 +16,7 @@ import * as eventsActor from './2026-11-29T1800_events_actor.js';
 import * as alerts from './2026-11-29T2000_alerts.js';
 import * as eventsPartitioned from './2026-11-30T1000_events_partitioned.js';
 import * as alertGroupsHiddenFiring from './2026-12-01T0400_alert_groups_hidden_firing.js';
+import * as indexesForGrowth from './2026-12-01T0700_indexes_for_growth.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29T2000_alerts': alerts,
   '2026-11-30T1000_events_partitioned': eventsPartitioned,
   '2026-12-01T0400_alert_groups_hidden_firing': alertGroupsHiddenFiring,
+  '2026-12-01T0700_indexes_for_growth': indexesForGrowth,
 };
