@@ -14,7 +14,7 @@ import { publishChange, publishEvents, type ChangeSink } from '../domain/changes
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Metrics } from '../metrics.js';
 import { receiveAlerts, type WorkDone } from './receive.js';
-import { pruneDeliveryLog, sweep } from './sweeper.js';
+import { pruneAlertState, pruneDeliveryLog, sweep } from './sweeper.js';
 import type { IntegrationInfo } from './work.js';
 import { cutText } from '../text-cut.js';
 
@@ -45,6 +45,7 @@ export class AlertService {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private lastPrune = 0;
+  private lastStatePrune = 0;
 
   constructor(private readonly deps: AlertServiceDeps) {}
 
@@ -157,6 +158,13 @@ export class AlertService {
       if (now.getTime() - this.lastPrune > 60_000) {
         this.lastPrune = now.getTime();
         await pruneDeliveryLog(this.deps.db);
+      }
+      // Hourly: finding old resolved alerts reads the table (an index on last_seen_at would cost every delivery).
+      if (now.getTime() - this.lastStatePrune > 3_600_000) {
+        this.lastStatePrune = now.getTime();
+        const pruned = await pruneAlertState(this.deps.db, now);
+        if (pruned.alerts + pruned.silences > 0)
+          this.deps.logger.info(pruned, 'pruned old resolved alerts and silences');
       }
     } catch (err) {
       if (isDatabaseUnavailable(err)) this.deps.logger.warn({ err }, 'alert sweep skipped: database unavailable');

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { AlertResult, AlertSeverity } from '../../schema/index.js';
 import { atLeastSeverity } from '../integrations/index.js';
 import {
+  deleteResolvedAlerts,
   dueForAutoResolve,
   flappingQuietSince,
   groupsWithSuppressed,
@@ -12,7 +13,7 @@ import {
   takeEndedSilences,
   tryLockGroup,
 } from '../db/alerts.js';
-import { activeSilences, findIntegration, pruneDeliveries } from '../db/integrations.js';
+import { activeSilences, deleteEndedSilences, findIntegration, pruneDeliveries } from '../db/integrations.js';
 import type { Database } from '../db/types.js';
 import { compileSilences, finish, maybeMonitoring, settleGroups, silencedBy, type WorkDone } from './receive.js';
 import { AlertWork, FLAP_WINDOW_MS, integrationInfo } from './work.js';
@@ -21,6 +22,16 @@ import { AlertWork, FLAP_WINDOW_MS, integrationInfo } from './work.js';
 export const DELIVERIES_KEPT = 1000;
 /** Refused secrets (401) kept per integration besides them: enough to see a misconfigured sender. */
 export const REFUSED_DELIVERIES_KEPT = 100;
+/**
+ * How long a resolved alert is kept after it was last heard of (ms). Alert rows are per fingerprint and
+ * Alertmanager's change with every new pod or label value, so without an end the table grew by every alert ever
+ * seen. A week outlasts any sender's late copy; what happened stays on the incidents as events and entries.
+ */
+export const RESOLVED_ALERT_RETENTION_MS = 7 * 86_400_000;
+/** How long an ended silence stays listed (ms): Alertmanager's default `--data.retention`, 120 h. */
+export const ENDED_SILENCE_RETENTION_MS = 120 * 3_600_000;
+/** Rows each prune deletes at most: a bounded statement; a backlog goes over the next runs. */
+export const PRUNE_BATCH = 10_000;
 
 type GroupTask = (work: AlertWork) => Promise<void>;
 
@@ -112,6 +123,19 @@ export async function sweep(db: Kysely<Database>, now = new Date()): Promise<Swe
     await run(await groupsWithSuppressed(db), release(silences));
   }
   return { done };
+}
+
+/**
+ * Deletes alerts resolved and unheard of for RESOLVED_ALERT_RETENTION_MS and silences ended ENDED_SILENCE_RETENTION_MS
+ * ago (PRUNE_BATCH of each at most). Returns how many of each went.
+ */
+export async function pruneAlertState(
+  db: Kysely<Database>,
+  now = new Date(),
+): Promise<{ alerts: number; silences: number }> {
+  const alerts = await deleteResolvedAlerts(db, new Date(now.getTime() - RESOLVED_ALERT_RETENTION_MS), PRUNE_BATCH);
+  const silences = await deleteEndedSilences(db, new Date(now.getTime() - ENDED_SILENCE_RETENTION_MS), PRUNE_BATCH);
+  return { alerts, silences };
 }
 
 /** Prunes the delivery log to DELIVERIES_KEPT per integration, and REFUSED_DELIVERIES_KEPT refused secrets. */

@@ -198,3 +198,16 @@ export async function activeIncidentIds(db: Kysely<Database>, integrationId: str
     .execute();
   return rows.map((r) => r.id);
 }
+
+/**
+ * Deletes resolved alerts last heard of before `before`, at most `limit` (rows a delivery holds are skipped, not
+ * waited for). What the table keeps of an alert after it resolved only tells late copies from new firings; a firing
+ * after the row is gone is weighed as a new occurrence, which a firing long after the resolve is anyway. Returns how
+ * many went.
+ */
+export async function deleteResolvedAlerts(db: Kysely<Database>, before: Date, limit: number): Promise<number> {
+  const result = await sql`delete from alerts where id in (
+      select id from alerts where status = 'resolved' and last_seen_at < ${before.toISOString()}::timestamptz
+      limit ${limit} for update skip locked)`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

@@ -122,6 +122,17 @@ export async function pruneDeliveries(db: Kysely<Database>, keep: number, keepRe
   return Number(result.numAffectedRows ?? 0);
 }
 
+/**
+ * Deletes silences that ended before `before` and whose held-back alerts were already released, at most `limit`.
+ * Returns how many went.
+ */
+export async function deleteEndedSilences(db: Kysely<Database>, before: Date, limit: number): Promise<number> {
+  const result = await sql`delete from silences where id in (
+      select id from silences where released_at is not null and ends_at < ${before.toISOString()}::timestamptz
+      limit ${limit} for update skip locked)`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 export interface NewSilence {
   matchers: unknown[];
   starts_at: string;
