@@ -21,6 +21,15 @@ const bindings = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
  */
 export const isPlainHttp = (c: Context): boolean => bindings(c).outgoing !== undefined;
 
+/**
+ * True when the client of an upgrade request has hung up: its socket can no longer be read or written, so `ws` would
+ * drop it without completing the handshake. False without node's request (app.request() in tests).
+ */
+export function upgradeSocketGone(c: Context): boolean {
+  const socket = bindings(c).incoming?.socket;
+  return socket !== undefined && (socket.destroyed || !socket.readable || !socket.writable);
+}
+
 /** The client's address, when the request came through node's server (undefined for app.request()). */
 export function remoteAddress(c: Context): string | undefined {
   return bindings(c).incoming?.socket.remoteAddress;

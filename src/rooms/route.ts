@@ -10,7 +10,7 @@ import type { Database } from '../db/types.js';
 import { postChatMessage } from '../domain/chat.js';
 import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
-import { isPlainHttp } from '../http/node-io.js';
+import { isPlainHttp, upgradeSocketGone } from '../http/node-io.js';
 import { queryObject } from '../http/query.js';
 import { checkScope, type Access, type Authenticator } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
@@ -75,6 +75,12 @@ const checkRoom =
     // that arrived as plain HTTP (no `Connection: Upgrade`, whatever its Upgrade header) cannot become a socket.
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket' || isPlainHttp(c)) {
       return errorResponse(c, new HttpError('UPGRADE_REQUIRED', 'connect with a WebSocket client'));
+    }
+    // Hung up while the incident was looked up: `ws` would drop the socket without completing the handshake, and
+    // @hono/node-ws would keep the upgrade it had been handed for good (src/rooms/upgrade-guard.ts). Nothing awaits
+    // between here and the handover, so a socket open now is open when `ws` looks.
+    if (upgradeSocketGone(c)) {
+      return errorResponse(c, new HttpError('CLIENT_CLOSED_REQUEST', 'the client closed the connection'));
     }
     return next();
   };

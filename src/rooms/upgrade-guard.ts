@@ -2,6 +2,12 @@
 // request target that is not a parseable URL (`GET //a:b/ws/… HTTP/1.1`) made it throw in a promise nobody handled,
 // which ended the process. Here a malformed upgrade is answered 400 and closed, any other failure 503, and a socket
 // that errors or closes mid-upgrade is simply dropped.
+//
+// It also refuses, before the route sees them, WebSocket handshakes that `ws` would refuse. @hono/node-ws (1.3.1)
+// remembers each upgrade the route accepts in a map it clears only when `ws` completes the handshake; one `ws`
+// refuses (a bad Sec-WebSocket-Key, version or subprotocol list) stayed in that map for the life of the process with
+// its request, socket and context: about 9 KB each, 5,000 bad-key upgrades +43 MB of heap (docs/performance.md,
+// 2026-12-01). The route refuses a socket that closed while it looked the incident up, the other way in.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -19,6 +25,39 @@ function parseable(url: string | undefined): boolean {
   }
 }
 
+/** Sec-WebSocket-Key: 16 random bytes in base64 (RFC 6455 §4.1, item 7). */
+const KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** A comma-separated list of RFC 7230 tokens (RFC 6455 §4.1, item 10; §11.3.4), spaces and tabs around commas. */
+const PROTOCOLS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
+
+/**
+ * Why `ws` would refuse this WebSocket opening handshake (RFC 6455 §4.2.1, as `ws` 8 checks it: GET, a key, version
+ * 13 or 8, a subprotocol list without repeats), or undefined when it would not. Never looser than `ws`.
+ */
+export function handshakeProblem(request: IncomingMessage): HttpError | undefined {
+  if (request.method !== 'GET') {
+    return new HttpError('METHOD_NOT_SUPPORTED', `a WebSocket handshake is a GET, not ${request.method ?? 'none'}`, {
+      Allow: 'GET',
+    });
+  }
+  const key = request.headers['sec-websocket-key'];
+  if (key === undefined || !KEY.test(key)) {
+    return new HttpError('BAD_REQUEST', 'Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 §4.1)');
+  }
+  const version = request.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') {
+    return new HttpError('BAD_REQUEST', 'Sec-WebSocket-Version must be 13', { 'Sec-WebSocket-Version': '13, 8' });
+  }
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (protocols !== undefined) {
+    const names = protocols.split(',').map((p) => p.trim());
+    if (!PROTOCOLS.test(protocols) || new Set(names).size !== names.length) {
+      return new HttpError('BAD_REQUEST', 'Sec-WebSocket-Protocol must be a list of distinct tokens');
+    }
+  }
+  return undefined;
+}
+
 /**
  * Moves every 'upgrade' listener already on `server` behind a guard. Call it after the WebSocket library attached
  * its listener (`injectWebSocket(server)`).
@@ -34,6 +73,11 @@ export function guardUpgrades(server: Server, logger: Logger): void {
     });
     if (!parseable(request.url)) {
       answerRawSocket(socket, new HttpError('BAD_REQUEST', 'the request target is not a valid URL'));
+      return;
+    }
+    const problem = request.headers.upgrade?.toLowerCase() === 'websocket' ? handshakeProblem(request) : undefined;
+    if (problem) {
+      answerRawSocket(socket, problem);
       return;
     }
     for (const listener of listeners) {
