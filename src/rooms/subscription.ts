@@ -47,18 +47,23 @@ export async function accessStillGranted(access: StreamAccess): Promise<boolean>
 export const accessEndedMessage = (principal: Principal | undefined): string =>
   principal ? 'the API key was revoked or has expired' : 'this server now requires an API key';
 
-/** The request's signal (the client went away) or the hub's (the server is shutting down), whichever comes first. */
-const untilEither = (request: AbortSignal | undefined, hub: RoomHub): AbortSignal =>
-  request ? AbortSignal.any([request, hub.closing]) : hub.closing;
+/**
+ * The request's signal (the client went away) and the hub's (the server is shutting down): a stream ends at the
+ * first. Not AbortSignal.any: on Node 20 a signal made by it stays recorded on each source signal for as long as that
+ * lives, and the hub's lives as long as the process, so every subscription left ~70 bytes behind for good (a memory
+ * review counted 51,695 after 52,000 subscriptions). A listener on each, removed when the stream ends, leaves nothing.
+ */
+const untilEither = (request: AbortSignal | undefined, hub: RoomHub): AbortSignal[] =>
+  request ? [request, hub.closing] : [hub.closing];
 
 /**
- * The frames `listen` hands over, in order, until `signal` aborts. `listen` is called before `first` runs, so nothing
+ * The frames `listen` hands over, in order, until one of `signals` aborts. `listen` is called before `first` runs, so nothing
  * that happens while `first` loads is missed; `first`'s frame (if any) is yielded before them.
  */
 async function* streamFrames(
   listen: (listener: FrameListener) => () => void,
   watchGaps: (listener: () => void) => () => void,
-  signal: AbortSignal | undefined,
+  signals: readonly AbortSignal[],
   access: StreamAccess,
   first?: () => Promise<ServerFrame>,
 ): AsyncGenerator<ServerFrame> {
@@ -107,10 +112,11 @@ async function* streamFrames(
     wake?.();
   });
   const onAbort = (): void => wake?.();
-  signal?.addEventListener('abort', onAbort);
+  for (const signal of signals) signal.addEventListener('abort', onAbort);
+  const aborted = (): boolean => signals.some((signal) => signal.aborted);
   try {
     if (first) yield await first();
-    while (!signal?.aborted) {
+    while (!aborted()) {
       if (revoked) throw new AppError('UNAUTHENTICATED', accessEndedMessage(access.principal));
       if (gap) {
         throw new AppError('UNAVAILABLE', 'this server missed updates from the other instances; subscribe again');
@@ -135,7 +141,7 @@ async function* streamFrames(
   } finally {
     clearInterval(recheck);
     stopWatchingGaps();
-    signal?.removeEventListener('abort', onAbort);
+    for (const signal of signals) signal.removeEventListener('abort', onAbort);
     unsubscribe();
   }
 }
