@@ -30,8 +30,10 @@ export const REFUSED_DELIVERIES_KEPT = 100;
 export const RESOLVED_ALERT_RETENTION_MS = 7 * 86_400_000;
 /** How long an ended silence stays listed (ms): Alertmanager's default `--data.retention`, 120 h. */
 export const ENDED_SILENCE_RETENTION_MS = 120 * 3_600_000;
-/** Rows each prune deletes at most: a bounded statement; a backlog goes over the next runs. */
+/** Rows one delete statement takes at most, so none holds its locks long. */
 export const PRUNE_BATCH = 10_000;
+/** Statements of each kind one prune runs at most (a backlog beyond this many rows goes on the next run). */
+export const PRUNE_BATCHES = 100;
 
 type GroupTask = (work: AlertWork) => Promise<void>;
 
@@ -127,14 +129,25 @@ export async function sweep(db: Kysely<Database>, now = new Date()): Promise<Swe
 
 /**
  * Deletes alerts resolved and unheard of for RESOLVED_ALERT_RETENTION_MS and silences ended ENDED_SILENCE_RETENTION_MS
- * ago (PRUNE_BATCH of each at most). Returns how many of each went.
+ * ago, PRUNE_BATCH rows a statement, until none is left or PRUNE_BATCHES statements ran. Returns how many of each went.
  */
 export async function pruneAlertState(
   db: Kysely<Database>,
   now = new Date(),
 ): Promise<{ alerts: number; silences: number }> {
-  const alerts = await deleteResolvedAlerts(db, new Date(now.getTime() - RESOLVED_ALERT_RETENTION_MS), PRUNE_BATCH);
-  const silences = await deleteEndedSilences(db, new Date(now.getTime() - ENDED_SILENCE_RETENTION_MS), PRUNE_BATCH);
+  const drain = async (one: () => Promise<number>): Promise<number> => {
+    let total = 0;
+    for (let i = 0; i < PRUNE_BATCHES; i++) {
+      const n = await one();
+      total += n;
+      if (n < PRUNE_BATCH) break;
+    }
+    return total;
+  };
+  const alertsBefore = new Date(now.getTime() - RESOLVED_ALERT_RETENTION_MS);
+  const silencesBefore = new Date(now.getTime() - ENDED_SILENCE_RETENTION_MS);
+  const alerts = await drain(() => deleteResolvedAlerts(db, alertsBefore, PRUNE_BATCH));
+  const silences = await drain(() => deleteEndedSilences(db, silencesBefore, PRUNE_BATCH));
   return { alerts, silences };
 }
 

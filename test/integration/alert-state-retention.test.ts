@@ -5,7 +5,12 @@
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDED_SILENCE_RETENTION_MS, pruneAlertState, RESOLVED_ALERT_RETENTION_MS } from '../../src/alerts/sweeper.js';
+import {
+  ENDED_SILENCE_RETENTION_MS,
+  PRUNE_BATCH,
+  pruneAlertState,
+  RESOLVED_ALERT_RETENTION_MS,
+} from '../../src/alerts/sweeper.js';
 import { AlertService } from '../../src/alerts/service.js';
 import { createMetrics } from '../../src/metrics.js';
 import { DB_LABEL, startTestApp, type TestServer } from './harness.js';
@@ -13,7 +18,8 @@ import { accepted, createIntegration, genericAlert, incident } from './alerts-he
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestApp();
+  // The app's own sweeper would prune (and release silences) on its first tick, racing the prunes under test.
+  s = await startTestApp({ ALERT_SWEEP_INTERVAL_MS: '60000' });
 });
 afterAll(() => s.stop());
 
@@ -48,6 +54,18 @@ describe(`alert state retention (${DB_LABEL})`, () => {
     const again = await accepted(s, i, { alerts: [alert('old')] });
     expect(again.alerts[0]).toMatchObject({ dedup_key: 'old', incident_id: incidentId });
     expect((await incident(s, incidentId)).status).toBe('open');
+  });
+
+  it('drains a backlog larger than one statement takes in one prune', async () => {
+    const i = await createIntegration(s, { name: 'retention-backlog', kind: 'generic' });
+    const db = s.database.db;
+    const rows = PRUNE_BATCH * 2 + 500;
+    await sql`insert into alerts (integration_id, dedup_key, group_key, status, state, title, severity, source, labels,
+        annotations, links, details, fired_at, first_seen_at, last_seen_at)
+      select ${i.id}, 'fp-' || n, 'g', 'resolved', 'active', 't', 'high', 'x', '{}', '{}', '[]', '{}', now(), now(),
+        now() - interval '30 days'
+      from generate_series(1, ${rows}) n`.execute(db);
+    expect((await pruneAlertState(db)).alerts).toBe(rows);
   });
 
   it('deletes silences ended 120 h ago once released; not those in force, ended lately, or not yet released', async () => {
@@ -107,11 +125,14 @@ describe(`alert state retention (${DB_LABEL})`, () => {
       metrics: createMetrics({ defaultMetrics: false }),
       logger: pino({ level: 'silent' }),
     });
-    const now = Date.now();
-    await service.sweepOnce(new Date(now - 40 * 24 * HOUR));
-    await service.sweepOnce(new Date(now - 40 * 24 * HOUR + 10 * 60_000));
+    // The row is prunable from 23 days ago on. A first sweep just before that prunes nothing; a second, 40 minutes
+    // later, would prune it but comes within the hour; one an hour after the first does.
+    const prunableFrom = Date.now() - 23 * 24 * HOUR;
+    await service.sweepOnce(new Date(prunableFrom - 30 * 60_000));
     expect(await count()).toBe(1);
-    await service.sweepOnce(new Date(now));
+    await service.sweepOnce(new Date(prunableFrom + 10 * 60_000));
+    expect(await count()).toBe(1);
+    await service.sweepOnce(new Date(prunableFrom + 31 * 60_000));
     expect(await count()).toBe(0);
   });
 });
