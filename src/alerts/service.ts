@@ -14,7 +14,7 @@ import { publishChange, publishEvents, type ChangeSink } from '../domain/changes
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Metrics } from '../metrics.js';
 import { receiveAlerts, type WorkDone } from './receive.js';
-import { pruneAlertState, pruneDeliveryLog, sweep } from './sweeper.js';
+import { pruneAlertState, pruneDeliveryLog, RELEASE_RECHECK_MS, sweep } from './sweeper.js';
 import type { IntegrationInfo } from './work.js';
 import { cutText } from '../text-cut.js';
 
@@ -46,6 +46,7 @@ export class AlertService {
   private sweeping: Promise<void> | undefined;
   private lastPrune = 0;
   private lastStatePrune = 0;
+  private lastReleaseRecheck = 0;
 
   constructor(private readonly deps: AlertServiceDeps) {}
 
@@ -153,7 +154,9 @@ export class AlertService {
   /** One sweep now: what the timer runs. */
   async sweepOnce(now = new Date()): Promise<void> {
     try {
-      const report = await sweep(this.deps.db, now);
+      const recheckSuppressed = now.getTime() - this.lastReleaseRecheck >= RELEASE_RECHECK_MS;
+      if (recheckSuppressed) this.lastReleaseRecheck = now.getTime();
+      const report = await sweep(this.deps.db, now, { recheckSuppressed });
       for (const done of report.done) this.publish(done);
       if (now.getTime() - this.lastPrune > 60_000) {
         this.lastPrune = now.getTime();

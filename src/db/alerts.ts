@@ -171,17 +171,17 @@ export async function takeEndedSilences(db: Kysely<Database>, now: Date): Promis
   return rows.rows.map((r) => r.id);
 }
 
-/** Groups holding firing alerts that a silence suppressed. */
-export async function groupsWithSuppressed(
+/** Firing alerts a silence suppressed, with their labels (at most `limit`, unlocked): what a release weighs. */
+export async function suppressedAlerts(
   db: Kysely<Database>,
-): Promise<Array<{ integration_id: string; group_key: string }>> {
+  limit = 10_000,
+): Promise<Array<{ integration_id: string; group_key: string; labels: Record<string, string> }>> {
   return db
     .selectFrom('alerts')
-    .select(['integration_id', 'group_key'])
-    .distinct()
+    .select(['integration_id', 'group_key', 'labels'])
     .where('state', '=', 'suppressed')
     .where('status', '=', 'firing')
-    .limit(1000)
+    .limit(limit)
     .execute();
 }
 

@@ -123,8 +123,8 @@ export async function pruneDeliveries(db: Kysely<Database>, keep: number, keepRe
 }
 
 /**
- * Deletes silences that ended before `before` and whose held-back alerts were already released, at most `limit`.
- * Returns how many went.
+ * Deletes silences that ended before `before` and were marked released (the alerts they held were weighed again then,
+ * or at a later recheck of suppressed alerts), at most `limit`. Returns how many went.
  */
 export async function deleteEndedSilences(db: Kysely<Database>, before: Date, limit: number): Promise<number> {
   const result = await sql`delete from silences where id in (
