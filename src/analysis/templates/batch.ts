@@ -12,7 +12,7 @@
 // collapse and groups with the same template text are one, which joins messages
 // whose variable spanned a different number of words.
 import { assignIds } from './ids.js';
-import { type MaskedMessage, WILDCARD, isWildcard, maskMessage } from './masking.js';
+import { type MaskedMessage, WILDCARD, clearMaskCache, isWildcard, maskMessage } from './masking.js';
 
 export interface BatchOptions {
   /**
@@ -195,6 +195,15 @@ function templateText(row: Row, variable: readonly boolean[]): string {
  * so the same batch always yields the same ids whatever the input order.
  */
 export function mineTemplates(messages: readonly string[], opts: Partial<BatchOptions> = {}): BatchResult {
+  try {
+    return mineBatch(messages, opts);
+  } finally {
+    // The masking memo holds slices of these messages; kept, it would keep them (masking.ts).
+    clearMaskCache();
+  }
+}
+
+function mineBatch(messages: readonly string[], opts: Partial<BatchOptions>): BatchResult {
   const options: BatchOptions = { ...DEFAULT_BATCH_OPTIONS, ...opts };
   const buckets = new Map<number, Row[]>();
   for (const row of uniqueRows(messages)) {
