@@ -3,7 +3,6 @@
 // ones, silences still in force or ended recently, and ended silences whose alerts were not yet released all stay; an
 // alert firing again after its row went is a new occurrence on its group's incident.
 import { sql } from 'kysely';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENDED_SILENCE_RETENTION_MS,
@@ -11,10 +10,8 @@ import {
   pruneAlertState,
   RESOLVED_ALERT_RETENTION_MS,
 } from '../../src/alerts/sweeper.js';
-import { AlertService } from '../../src/alerts/service.js';
-import { createMetrics } from '../../src/metrics.js';
 import { DB_LABEL, startTestApp, type TestServer } from './harness.js';
-import { accepted, createIntegration, genericAlert, incident } from './alerts-helpers.js';
+import { accepted, createIntegration, genericAlert, testSweeper, incident } from './alerts-helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -118,13 +115,7 @@ describe(`alert state retention (${DB_LABEL})`, () => {
           ?.n,
       );
     // A service of its own, so its clock is the test's: its first sweep prunes, the next prune is due an hour later.
-    const service = new AlertService({
-      db,
-      changes: { publish: () => undefined },
-      analyse: () => undefined,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: pino({ level: 'silent' }),
-    });
+    const service = testSweeper(db);
     // The row is prunable from 23 days ago on. A first sweep just before that prunes nothing; a second, 40 minutes
     // later, would prune it but comes within the hour; one an hour after the first does.
     const prunableFrom = Date.now() - 23 * 24 * HOUR;

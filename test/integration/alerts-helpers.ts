@@ -2,6 +2,11 @@
 // sweeper (quiet periods and silences act on a timer).
 import { expect } from 'vitest';
 import { CreatedIntegration, DeliveryResult, Incident, TimelineEntry } from '../../schema/index.js';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+import { AlertService } from '../../src/alerts/service.js';
+import type { Database } from '../../src/db/types.js';
+import { createMetrics } from '../../src/metrics.js';
 import type { TestServer } from './harness.js';
 
 export async function createIntegration(
@@ -96,3 +101,17 @@ export const genericAlert = (over: Record<string, unknown> = {}) => ({
   starts_at: '2026-11-29T10:00:00Z',
   ...over,
 });
+
+/**
+ * An alert service of the test's own over `db`, never started: its sweeps run when the test calls sweepOnce(now), on
+ * the test's clock (start the app with a long ALERT_SWEEP_INTERVAL_MS so its own sweeper stays out of the way).
+ */
+export function testSweeper(db: Kysely<Database>): AlertService {
+  return new AlertService({
+    db,
+    changes: { publish: () => undefined },
+    analyse: () => undefined,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: pino({ level: 'silent' }),
+  });
+}

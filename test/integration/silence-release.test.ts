@@ -3,13 +3,10 @@
 // released, so its alerts stayed suppressed until some other silence ended. Now the sweeper weighs suppressed alerts
 // against the silences in force every RELEASE_RECHECK_MS as well.
 import { sql } from 'kysely';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertService } from '../../src/alerts/service.js';
 import { RELEASE_RECHECK_MS } from '../../src/alerts/sweeper.js';
-import { createMetrics } from '../../src/metrics.js';
 import { DB_LABEL, startTestApp, type TestServer } from './harness.js';
-import { accepted, createIntegration, genericAlert } from './alerts-helpers.js';
+import { accepted, createIntegration, genericAlert, testSweeper } from './alerts-helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -36,13 +33,7 @@ describe(`releasing silenced alerts (${DB_LABEL})`, () => {
     await new Promise((r) => setTimeout(r, Math.max(0, endsAt - Date.now()) + 200));
 
     const db = s.database.db;
-    const service = new AlertService({
-      db,
-      changes: { publish: () => undefined },
-      analyse: () => undefined,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: pino({ level: 'silent' }),
-    });
+    const service = testSweeper(db);
     const state = async () =>
       (
         await sql<{ state: string; incident_id: string | null }>`select state, incident_id from alerts
@@ -77,13 +68,7 @@ describe(`releasing silenced alerts (${DB_LABEL})`, () => {
     expect(silence.status).toBe(201);
     const alert = genericAlert({ dedup_key: 's1', group_key: 'gs', labels: { env: 'staging' } });
     expect((await accepted(s, i, { alerts: [alert] })).alerts[0]?.outcome).toBe('suppressed');
-    const service = new AlertService({
-      db: s.database.db,
-      changes: { publish: () => undefined },
-      analyse: () => undefined,
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: pino({ level: 'silent' }),
-    });
+    const service = testSweeper(s.database.db);
     await service.sweepOnce(new Date());
     const rows = await sql<{ state: string }>`select state from alerts where integration_id = ${i.id}`.execute(
       s.database.db,
