@@ -13,15 +13,10 @@ import {
   storableText,
 } from './common.js';
 
-export const INCIDENT_STATUSES = ['open', 'investigating', 'identified', 'monitoring', 'resolved', 'closed'] as const;
+import { INCIDENT_STATUSES } from './incident-statuses.js';
+
+export { ACTIVE_INCIDENT_STATUSES, INCIDENT_STATUSES } from './incident-statuses.js';
 export const IncidentStatus = z.enum(INCIDENT_STATUSES);
-/** The statuses of an incident still being worked on: everything before resolved. */
-export const ACTIVE_INCIDENT_STATUSES = [
-  'open',
-  'investigating',
-  'identified',
-  'monitoring',
-] as const satisfies readonly (typeof INCIDENT_STATUSES)[number][];
 export type IncidentStatus = z.infer<typeof IncidentStatus>;
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;

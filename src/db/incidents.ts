@@ -1,12 +1,9 @@
 // Query functions for the incidents table. `db` first, so a transaction passes straight through.
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely, type Updateable } from 'kysely';
-import {
-  ACTIVE_INCIDENT_STATUSES,
-  type CreateIncidentInput,
-  type IncidentStatus,
-  type Severity,
-} from '../../schema/index.js';
+import type { CreateIncidentInput, IncidentStatus, Severity } from '../../schema/index.js';
+// Not from schema/index.js: this module is in the analysis worker's bundle, which must not carry Zod.
+import { ACTIVE_INCIDENT_STATUSES } from '../../schema/incident-statuses.js';
 import { microIso } from './events.js';
 import { nameStatement } from './named-statements.js';
 import { prepare } from './prepared.js';
