@@ -108,7 +108,7 @@ export async function finish(work: AlertWork, results: AlertResult[]): Promise<W
   return { results, incidents, created: work.created, timeline: work.timeline, events: work.events, seqs };
 }
 
-interface CompiledSilence {
+export interface CompiledSilence {
   id: string;
   matchers: Matcher[];
 }

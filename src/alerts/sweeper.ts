@@ -15,7 +15,15 @@ import {
 } from '../db/alerts.js';
 import { activeSilences, deleteEndedSilences, findIntegration, pruneDeliveries } from '../db/integrations.js';
 import type { Database } from '../db/types.js';
-import { compileSilences, finish, maybeMonitoring, settleGroups, silencedBy, type WorkDone } from './receive.js';
+import {
+  compileSilences,
+  finish,
+  maybeMonitoring,
+  settleGroups,
+  silencedBy,
+  type CompiledSilence,
+  type WorkDone,
+} from './receive.js';
 import { AlertWork, FLAP_WINDOW_MS, integrationInfo } from './work.js';
 
 /** Deliveries kept per integration (older ones are pruned once a minute). */
@@ -88,7 +96,7 @@ const endFlapping: GroupTask = async (work) => {
 };
 
 /** A silence ended: alerts it held back that still fire are weighed against the gate again. */
-function release(silences: ReturnType<typeof compileSilences>): GroupTask {
+function release(silences: readonly CompiledSilence[]): GroupTask {
   return async (work) => {
     const [g] = work.groups.values();
     if (!g) return;
@@ -114,7 +122,7 @@ export interface SweepReport {
  */
 async function groupsToRelease(
   db: Kysely<Database>,
-  silences: ReturnType<typeof compileSilences>,
+  silences: readonly CompiledSilence[],
 ): Promise<Array<{ integration_id: string; group_key: string }>> {
   const refs = new Map<string, { integration_id: string; group_key: string }>();
   for (const a of await suppressedAlerts(db)) {
