@@ -36,14 +36,27 @@ export async function insertTimelineEntry(db: Kysely<Database>, e: NewTimelineEn
   return row;
 }
 
-/** Oldest first: a timeline reads top to bottom. `last` keeps only the newest N (still oldest first). */
-export async function listTimeline(
+/** The newest `last` entries of an incident's timeline, oldest first (a timeline reads top to bottom). */
+export async function recentTimeline(db: Kysely<Database>, incidentId: string, last: number): Promise<TimelineRow[]> {
+  return (await timelineSlice(db, incidentId, { limit: last, newestFirst: true })).reverse();
+}
+
+/**
+ * Up to `limit` entries of one incident's timeline, in the order they were written (`seq` ascending) or, with
+ * `newestFirst`, the reverse; `past` (a `seq`, decimal text) starts strictly past that entry in the same direction.
+ * Served by the (incident_id, seq) index whichever way it reads. An entry committed while a reader pages can take a
+ * `seq` below one already read (sequence values are drawn before commit), so a reader paging oldest first may not
+ * see it; rooms push every new entry as it commits.
+ */
+export async function timelineSlice(
   db: Kysely<Database>,
   incidentId: string,
-  opts: { last?: number } = {},
+  opts: { limit: number; past?: string; newestFirst: boolean },
 ): Promise<TimelineRow[]> {
-  const q = db.selectFrom('timeline_entries').selectAll().where('incident_id', '=', incidentId);
-  if (opts.last === undefined) return q.orderBy('seq', 'asc').execute();
-  const newest = await q.orderBy('seq', 'desc').limit(opts.last).execute();
-  return newest.reverse();
+  let q = db.selectFrom('timeline_entries').selectAll().where('incident_id', '=', incidentId);
+  if (opts.past !== undefined) q = q.where('seq', opts.newestFirst ? '<' : '>', opts.past);
+  return q
+    .orderBy('seq', opts.newestFirst ? 'desc' : 'asc')
+    .limit(opts.limit)
+    .execute();
 }

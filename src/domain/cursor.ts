@@ -7,6 +7,7 @@
 //              t = timestamp, s = seq, x = the id of the transaction that wrote it (for tailing), n = the incident
 //              whose list issued it (cursors issued before 2026-12-01 have no `n` and are still taken)
 //   incidents: {"v":1,"k":"i","t":"2026-11-29T16:33:06.123456Z","i":"<uuid>"}  t = created_at, i = id
+//   timeline:  {"v":1,"k":"t","s":"1234","n":"<uuid>"}  s = the entry's seq, n = the incident whose timeline issued it
 // `t` keeps PostgreSQL's microseconds (a JS Date would round them away and the keyset would skip rows). The cursor is
 // not signed: it only says where to resume, which a client could equally say with `before`, so a forged one can read
 // nothing it could not read anyway. It is validated strictly so that a damaged one is a clear 400, never a 500.
@@ -60,6 +61,11 @@ const EventPayload = z.strictObject({
   n: z.uuid().optional(),
 });
 const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
+const TimelinePayload = z.strictObject({ v: z.literal(1), k: z.literal('t'), s: PositiveBigint, n: z.uuid() });
+
+/** Each cursor kind's list, as an error message names it. */
+const LISTS = { e: 'events', i: 'incidents', t: 'a timeline' } as const;
+type CursorKind = keyof typeof LISTS;
 
 const encode = (payload: object): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 
@@ -70,6 +76,14 @@ const encode = (payload: object): string => Buffer.from(JSON.stringify(payload),
  */
 export function encodeEventCursor(p: EventPosition, incidentId: string): string {
   return encode({ v: 1, k: 'e', t: p.timestamp, s: p.seq, x: p.xact, n: incidentId });
+}
+
+/**
+ * The cursor naming a timeline entry's position (its `seq`, decimal text) in incident `incidentId`'s timeline, in
+ * whichever direction the page was read: the next page continues past it in the same direction.
+ */
+export function encodeTimelineCursor(seq: string, incidentId: string): string {
+  return encode({ v: 1, k: 't', s: seq, n: incidentId });
 }
 
 /** The cursor naming an incident's position in the incident list (for `cursor=`). */
@@ -98,12 +112,12 @@ function payloadOf(text: string, param: string): unknown {
   }
 }
 
-function versionCheck(payload: unknown, param: string, kind: 'e' | 'i'): void {
+function versionCheck(payload: unknown, param: string, kind: CursorKind): void {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid(param, 'damaged');
   const { v, k } = payload as { v?: unknown; k?: unknown };
   if (v !== 1) throw invalid(param, `unsupported cursor version ${JSON.stringify(v ?? null)}; start the list again`);
-  if (k !== 'e' && k !== 'i') throw invalid(param, 'damaged');
-  if (k !== kind) throw invalid(param, `a cursor of another list (${kind === 'e' ? 'incidents' : 'events'})`);
+  if (typeof k !== 'string' || !Object.hasOwn(LISTS, k)) throw invalid(param, 'damaged');
+  if (k !== kind) throw invalid(param, `a cursor of another list (${LISTS[k as CursorKind]})`);
 }
 
 /**
@@ -129,4 +143,19 @@ export function decodeIncidentCursor(text: string, param: string): IncidentPosit
   const parsed = IncidentPayload.safeParse(payload);
   if (!parsed.success) throw invalid(param, 'damaged');
   return { createdAt: parsed.data.t, id: parsed.data.i };
+}
+
+/**
+ * The timeline position (an entry's `seq`, decimal text) `text` names in incident `incidentId`'s timeline; errors as
+ * `decodeEventCursor`, a cursor of another incident's timeline included.
+ */
+export function decodeTimelineCursor(text: string, param: string, incidentId: string): string {
+  const payload = payloadOf(text, param);
+  versionCheck(payload, param, 't');
+  const parsed = TimelinePayload.safeParse(payload);
+  if (!parsed.success) throw invalid(param, 'damaged');
+  if (parsed.data.n.toLowerCase() !== incidentId.toLowerCase()) {
+    throw invalid(param, `a cursor of another incident's timeline (${parsed.data.n})`);
+  }
+  return parsed.data.s;
 }

@@ -1,6 +1,7 @@
-// The paged lists: an incident's events (newest first, or tailed in arrival order) and the incidents. One function
-// per list serves both the REST/tRPC `list` procedures (the page is the body, the next cursor goes out of band) and the
-// tRPC-only `page` procedures (`{items, next_cursor}`), so the query and the cursor rules exist once.
+// The paged lists: an incident's events (newest first, or tailed in arrival order), the incidents and an incident's
+// timeline. One function per list serves both the REST/tRPC `list` procedures (the page is the body, the next cursor
+// goes out of band) and the tRPC-only `page` procedures (`{items, next_cursor}`), so the query and the cursor rules
+// exist once.
 import type { Kysely } from 'kysely';
 import {
   TAIL_START,
@@ -9,16 +10,22 @@ import {
   type Incident,
   type ListEventsInput,
   type ListIncidentsInput,
+  type ListTimelineInput,
+  type TimelineEntry,
+  type TimelinePageInput,
 } from '../../schema/index.js';
 import { listEvents, type EventsQuery, type PagedEventRow } from '../db/events.js';
 import { listIncidents } from '../db/incidents.js';
-import { toEvent, toIncident } from '../db/rows.js';
+import { toEvent, toIncident, toTimelineEntry } from '../db/rows.js';
+import { timelineSlice } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
 import {
   decodeEventCursor,
   decodeIncidentCursor,
+  decodeTimelineCursor,
   encodeEventCursor,
   encodeIncidentCursor,
+  encodeTimelineCursor,
   type EventPosition,
   type IncidentPosition,
 } from './cursor.js';
@@ -128,4 +135,29 @@ export async function pageIncidents(db: Kysely<Database>, input: ListIncidentsIn
   const items = kept.map(toIncident);
   if (!more || !last) return { items };
   return { items, next: { param: 'cursor', cursor: encodeIncidentCursor({ createdAt: last.page_t, id: last.id }) } };
+}
+
+/**
+ * A page of an incident's timeline: oldest first (the order entries were written), or newest first with
+ * `newest_first` (tRPC only); a `cursor` continues strictly past its entry in the same direction. `next` is set when
+ * more entries follow (one extra row is read to know). Throws NOT_FOUND for an unknown incident, INVALID_INPUT (400)
+ * for a cursor this timeline did not issue.
+ */
+export async function pageTimeline(
+  db: Kysely<Database>,
+  input: ListTimelineInput & Partial<Pick<TimelinePageInput, 'newest_first'>>,
+): Promise<Page<TimelineEntry>> {
+  const past = input.cursor === undefined ? undefined : decodeTimelineCursor(input.cursor, 'cursor', input.incident_id);
+  await getIncident(db, input.incident_id);
+  const rows = await timelineSlice(db, input.incident_id, {
+    limit: input.limit + 1,
+    newestFirst: input.newest_first ?? false,
+    ...(past !== undefined ? { past } : {}),
+  });
+  const more = rows.length > input.limit;
+  const kept = more ? rows.slice(0, input.limit) : rows;
+  const last = kept.at(-1);
+  const items = kept.map(toTimelineEntry);
+  if (!more || !last) return { items };
+  return { items, next: { param: 'cursor', cursor: encodeTimelineCursor(String(last.seq), input.incident_id) } };
 }

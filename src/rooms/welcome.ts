@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { ServerFrame } from '../../schema/index.js';
 import { toTimelineEntry } from '../db/rows.js';
-import { listTimeline } from '../db/timeline.js';
+import { recentTimeline } from '../db/timeline.js';
 import type { Database } from '../db/types.js';
 import { getIncident } from '../domain/incidents.js';
 import type { RoomHub } from './hub.js';
@@ -12,7 +12,7 @@ export const WELCOME_TIMELINE = 50;
 export async function buildWelcome(db: Kysely<Database>, hub: RoomHub, incidentId: string): Promise<ServerFrame> {
   const [incident, timeline] = await Promise.all([
     getIncident(db, incidentId),
-    listTimeline(db, incidentId, { last: WELCOME_TIMELINE }),
+    recentTimeline(db, incidentId, WELCOME_TIMELINE),
   ]);
   return { type: 'welcome', incident, timeline: timeline.map(toTimelineEntry), present: hub.present(incidentId) };
 }

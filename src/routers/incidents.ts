@@ -7,18 +7,21 @@ import {
   Incident,
   IncidentPage,
   ListIncidentsInput,
+  ListTimelineInput,
   OnUpdateInput,
   pageLinkHeaders,
+  TIMELINE_PAGE_MAX,
   TimelineEntry,
+  TimelinePage,
+  TimelinePageInput,
   UpdateSeverityInput,
   UpdateStatusInput,
 } from '../../schema/index.js';
 import { listActions } from '../db/actions.js';
-import { toAction, toTimelineEntry } from '../db/rows.js';
-import { listTimeline } from '../db/timeline.js';
+import { toAction } from '../db/rows.js';
 import { publishChange } from '../domain/changes.js';
 import { createIncident, getIncident, setSeverity, transitionStatus } from '../domain/incidents.js';
-import { pageIncidents } from '../domain/pages.js';
+import { pageIncidents, pageTimeline } from '../domain/pages.js';
 import { incidentUpdateFrames, roomFrames, type StreamAccess } from '../rooms/subscription.js';
 import { actorOf, type Context } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
@@ -145,14 +148,36 @@ export const incidentsRouter = (output: OutputPolicy) =>
           path: '/incidents/{incident_id}/timeline',
           tags: TAGS,
           summary: 'Timeline, oldest first',
+          description:
+            `Oldest first, in the order entries were written; at most \`limit\` (default and most ${TIMELINE_PAGE_MAX}) ` +
+            'a response. When more entries follow, the response has an RFC 8288 `Link: <…?cursor=…>; rel="next"` ' +
+            'header: the same request with `cursor` set; following it visits every entry once.',
+          responseHeaders: pageLinkHeaders(
+            '`cursor`',
+            '</api/incidents/123e4567-e89b-12d3-a456-426614174000/timeline?cursor=eyJ2IjoxLCJrIjoidCIs…>; rel="next"',
+          ),
         },
         scope: 'read',
       })
-      .input(GetIncidentInput)
+      .input(ListTimelineInput)
       .output(output(z.array(TimelineEntry)))
       .query(async ({ ctx, input }) => {
-        await getIncident(ctx.db, input.incident_id);
-        return (await listTimeline(ctx.db, input.incident_id)).map(toTimelineEntry);
+        const page = await pageTimeline(ctx.db, input);
+        if (page.next) ctx.page.next = page.next;
+        return page.items;
+      }),
+
+    /**
+     * tRPC only: the same pages as `timeline` with the cursor a REST client reads from the Link header, and
+     * `newest_first` (the console reads the latest entries first).
+     */
+    timelinePage: procedure
+      .meta({ scope: 'read' })
+      .input(TimelinePageInput)
+      .output(output(TimelinePage))
+      .query(async ({ ctx, input }): Promise<TimelinePage> => {
+        const page = await pageTimeline(ctx.db, input);
+        return { items: page.items, next_cursor: page.next?.cursor ?? null };
       }),
 
     actions: procedure

@@ -3,7 +3,7 @@
 // change must not put the older version back (a sibling of the race fixed in cf0c7b7, where the load dropped an
 // action a frame had just added).
 import { describe, expect, it } from 'vitest';
-import type { Action, Incident } from '../../console/src/model.js';
+import type { Action, Incident, TimelineEntry } from '../../console/src/model.js';
 import { EMPTY, reduce, type Change, type RoomState } from '../../console/src/live/room-state.js';
 
 const INCIDENT_ID = '0b5c1c9e-3f57-4f7e-9a40-1d3b6c5e8a11';
@@ -41,6 +41,7 @@ const loaded = (actions: Action[], startedAt: number): Change => ({
   kind: 'loaded',
   incident,
   timeline: [],
+  timelineOlder: false,
   actions,
   events: [],
   next: null,
@@ -88,5 +89,42 @@ describe('a load answering after action frames', () => {
     const applied = reduce(first, { kind: 'action', action: action(2, 'skipped') });
     const after = reduce(applied, loaded([action(1, 'pending'), action(2, 'pending')], startedAt));
     expect(statuses(after)).toEqual(['step 1:pending', 'step 2:skipped']);
+  });
+});
+
+describe('a load of the newest timeline page', () => {
+  const entry = (n: number): TimelineEntry => ({
+    id: `5c9a1f3e-2b7d-4e8a-9f10-00000000000${n}`,
+    incident_id: INCIDENT_ID,
+    entry_type: 'comment',
+    title: `entry ${n}`,
+    description: '',
+    actor: 'ana',
+    timestamp: `2026-12-01T00:00:0${n}.000Z`,
+    metadata: {},
+  });
+
+  const withTimeline = (timeline: TimelineEntry[], timelineOlder: boolean): Change => ({
+    kind: 'loaded',
+    incident,
+    timeline,
+    timelineOlder,
+    actions: [],
+    events: [],
+    next: null,
+    filter: {},
+    scope: 'first-page',
+    startedAt: 0,
+  });
+
+  it('keeps the timeline oldest first, merged with entries a frame brought, and says whether older ones exist', () => {
+    const live = reduce(EMPTY, { kind: 'frame', frame: { type: 'timeline.created', entry: entry(4) } });
+    // The console asks for the newest page newest first; the state keeps the timeline's reading order.
+    const after = reduce(live, withTimeline([entry(3), entry(2)], true));
+    expect(after.timeline.map((e) => e.title)).toEqual(['entry 2', 'entry 3', 'entry 4']);
+    expect(after.timelineOlder).toBe(true);
+    const all = reduce(after, withTimeline([entry(4), entry(3), entry(2)], false));
+    expect(all.timeline).toHaveLength(3);
+    expect(all.timelineOlder).toBe(false);
   });
 });

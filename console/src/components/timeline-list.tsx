@@ -16,7 +16,7 @@ const LABEL: Record<TimelineEntry['entry_type'], string> = {
 };
 
 /** The timeline section. */
-export function TimelineList({ entries }: { entries: readonly TimelineEntry[] }) {
+export function TimelineList({ entries, older }: { entries: readonly TimelineEntry[]; older: boolean }) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const rows = useVirtualizer({
@@ -43,7 +43,10 @@ export function TimelineList({ entries }: { entries: readonly TimelineEntry[] })
   return (
     <section className="card" aria-labelledby="timeline-heading">
       <h2 id="timeline-heading">
-        Timeline <span className="muted small">({entries.length}, oldest first)</span>
+        Timeline{' '}
+        <span className="muted small">
+          ({entries.length}, oldest first{older ? '; older entries not loaded' : ''})
+        </span>
       </h2>
       <div ref={scroller} className="scroller" tabIndex={0} role="region" aria-label="Timeline entries">
         <ol className="virtual" style={{ height: rows.getTotalSize() }} data-testid="timeline">

@@ -8,6 +8,8 @@ export interface RoomState {
   incident: Incident | undefined;
   /** Oldest first. */
   timeline: TimelineEntry[];
+  /** Older entries exist than the page the last load read (a timeline of more than TIMELINE_PAGE_MAX entries). */
+  timelineOlder: boolean;
   /** Most urgent first. */
   actions: Action[];
   /** Newest first. */
@@ -35,7 +37,9 @@ export type Change =
   | {
       kind: 'loaded';
       incident: Incident;
+      /** The newest page of the timeline, in any order. */
       timeline: TimelineEntry[];
+      timelineOlder: boolean;
       actions: Action[];
       events: Event[];
       next: string | null;
@@ -83,6 +87,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
         ...state,
         incident: newer(state.incident, change.incident),
         timeline: merge(state.timeline, change.timeline, byTime),
+        timelineOlder: change.timelineOlder,
         // Merged, not replaced: an action the analysis made while this load was on its way arrives as a frame
         // before the load's older list, which would otherwise drop it until the next reload. And an action a frame
         // changed while the load was on its way keeps the frame's version: the load read it before that change.
@@ -184,6 +189,7 @@ function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
 export const EMPTY: RoomState = {
   incident: undefined,
   timeline: [],
+  timelineOlder: false,
   actions: [],
   events: [],
   eventsNext: null,

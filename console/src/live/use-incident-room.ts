@@ -98,11 +98,21 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     try {
       const [incident, timeline, actions, events] = await Promise.all([
         api.incidents.get.query({ incident_id: id }),
-        api.incidents.timeline.query({ incident_id: id }),
+        // The newest page: what a responder reads first, however long the timeline has grown.
+        api.incidents.timelinePage.query({ incident_id: id, newest_first: true }),
         api.incidents.actions.query({ incident_id: id }),
         newest === undefined ? firstPage(id, filter) : eventsSince(id, filter, newest),
       ]);
-      dispatch({ kind: 'loaded', incident, timeline, actions, ...events, filter, startedAt });
+      dispatch({
+        kind: 'loaded',
+        incident,
+        timeline: timeline.items,
+        timelineOlder: timeline.next_cursor !== null,
+        actions,
+        ...events,
+        filter,
+        startedAt,
+      });
       setError(undefined);
     } catch (err) {
       const status = httpStatusOf(err);

@@ -91,7 +91,7 @@ function Incident({ id }: { id: string }) {
             say={room.say}
             roomError={room.roomError}
           />
-          <TimelineList entries={room.timeline} />
+          <TimelineList entries={room.timeline} older={room.timelineOlder} />
         </div>
         {/* Across both columns: an event's message is the widest thing on the page. */}
         <div className="col wide">
