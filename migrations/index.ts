@@ -17,6 +17,7 @@ import * as alerts from './2026-11-29T2000_alerts.js';
 import * as eventsPartitioned from './2026-11-30T1000_events_partitioned.js';
 import * as alertGroupsHiddenFiring from './2026-12-01T0400_alert_groups_hidden_firing.js';
 import * as indexesForGrowth from './2026-12-01T0700_indexes_for_growth.js';
+import * as incidentTags from './2026-12-01T1000_incident_tags.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30T1000_events_partitioned': eventsPartitioned,
   '2026-12-01T0400_alert_groups_hidden_firing': alertGroupsHiddenFiring,
   '2026-12-01T0700_indexes_for_growth': indexesForGrowth,
+  '2026-12-01T1000_incident_tags': incidentTags,
 };

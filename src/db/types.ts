@@ -191,8 +191,20 @@ export interface AlertDeliveriesTable {
   seq: ColumnType<string, never, never>;
 }
 
+/**
+ * Each tag of each incident, with the incident's created_at: the tag filter of the incident list reads a tag's
+ * incidents newest first from its primary key. Written only by triggers on incidents
+ * (migrations/2026-12-01T1000_incident_tags.ts), so the code never writes it.
+ */
+export interface IncidentTagsTable {
+  tag: ColumnType<string, never, never>;
+  created_at: ColumnType<Date, never, never>;
+  incident_id: ColumnType<string, never, never>;
+}
+
 export interface Database {
   incidents: IncidentsTable;
+  incident_tags: IncidentTagsTable;
   events: EventsTable;
   timeline_entries: TimelineEntriesTable;
   actions: ActionsTable;
