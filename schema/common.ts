@@ -73,6 +73,13 @@ export const Metadata = z.looseObject({});
 export const MAX_METADATA_DEPTH = 32;
 /** Metadata may hold at most this many keys and array items, counted over every level. */
 export const MAX_METADATA_ENTRIES = 10_000;
+/**
+ * Metadata may hold at most this many characters of text, keys and string values over every level. Without it only
+ * the request body limit bounded metadata: incidents and events of 8 MB each made a page of the incident list or of
+ * the events too large to answer (a 500 from JSON.stringify), and their analysis could not read them. Labels and
+ * context fit; logs belong in events' `message`.
+ */
+export const MAX_METADATA_TEXT = 32_768;
 
 /**
  * What is wrong with a metadata value, checked on the value as sent, before anything copies it: too deep, too many
@@ -80,7 +87,7 @@ export const MAX_METADATA_ENTRIES = 10_000;
  * `prototype` are kept like any key), text PostgreSQL cannot store, or a number too large for a double. One walk, stopping at the first problem.
  */
 export function metadataProblem(value: unknown): MetadataProblem | undefined {
-  return walkMetadata(value, 1, { entries: 0 });
+  return walkMetadata(value, 1, { entries: 0, text: 0 });
 }
 
 interface MetadataProblem {
@@ -89,8 +96,12 @@ interface MetadataProblem {
 }
 
 /** The happy path allocates nothing: a problem's path is built only while unwinding from it. */
-function walkMetadata(v: unknown, depth: number, seen: { entries: number }): MetadataProblem | undefined {
-  if (typeof v === 'string') return storableText(v) ? undefined : { path: [], message: STORABLE_TEXT_ERROR };
+function walkMetadata(v: unknown, depth: number, seen: { entries: number; text: number }): MetadataProblem | undefined {
+  if (typeof v === 'string') {
+    seen.text += v.length;
+    if (seen.text > MAX_METADATA_TEXT) return { path: [], message: TOO_MUCH_TEXT };
+    return storableText(v) ? undefined : { path: [], message: STORABLE_TEXT_ERROR };
+  }
   // JSON.parse reads 1e400 as Infinity, which would be stored as null: refused rather than silently changed.
   if (typeof v === 'number') return Number.isFinite(v) ? undefined : { path: [], message: 'must be a finite number' };
   if (typeof v !== 'object' || v === null) return undefined;
@@ -108,6 +119,8 @@ function walkMetadata(v: unknown, depth: number, seen: { entries: number }): Met
     if (!Object.hasOwn(v, key)) continue;
     if (++seen.entries > MAX_METADATA_ENTRIES) return { path: [], message: TOO_MANY_ENTRIES };
     if (key === '__proto__') return { path: [key], message: 'the key __proto__ is not accepted' };
+    seen.text += key.length;
+    if (seen.text > MAX_METADATA_TEXT) return { path: [], message: TOO_MUCH_TEXT };
     if (!storableText(key)) return { path: [key], message: `key ${STORABLE_TEXT_ERROR}` };
     const problem = walkMetadata((v as Record<string, unknown>)[key], depth + 1, seen);
     if (problem) return { message: problem.message, path: [key, ...problem.path] };
@@ -116,8 +129,9 @@ function walkMetadata(v: unknown, depth: number, seen: { entries: number }): Met
 }
 
 const TOO_MANY_ENTRIES = `holds more than ${MAX_METADATA_ENTRIES} keys and items`;
+const TOO_MUCH_TEXT = `takes metadata past ${MAX_METADATA_TEXT} characters of keys and text in all`;
 
-/** Metadata a client sends: an object within the limits above (MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES). */
+/** Metadata a client sends: an object within the limits above (depth, entries, text). */
 export const MetadataInput = z.preprocess((value, ctx) => {
   const problem = metadataProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message, input: value });

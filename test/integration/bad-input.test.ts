@@ -4,7 +4,7 @@
 // parameter given twice. Each class has its reported example and its boundary; nothing is written on a 400.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES } from '../../schema/index.js';
+import { MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES, MAX_METADATA_TEXT } from '../../schema/index.js';
 import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -150,7 +150,8 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
   });
 
   it('refuses metadata with more entries than the limit, accepts the limit itself', async () => {
-    const wide = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    // One key and n - 1 numbers: entries without text (text has its own limit, below).
+    const wide = (n: number) => ({ k: Array.from({ length: n - 1 }, (_, i) => i) });
     expect((await s.api('/api/ingest/events', { json: event({ metadata: wide(MAX_METADATA_ENTRIES) }) })).status).toBe(
       201,
     );
@@ -158,6 +159,32 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
       await s.api('/api/ingest/events', { json: event({ metadata: wide(MAX_METADATA_ENTRIES + 1) }) }),
     );
     expect(body.message).toContain(`more than ${MAX_METADATA_ENTRIES}`);
+  });
+
+  it('refuses metadata with more text than the limit (keys and strings, all levels), accepts the limit itself', async () => {
+    const before = await eventCount();
+    // The reported case: 8 MB of metadata, under the body limit, made lists too large to answer.
+    const huge = { blob: 'x'.repeat(8_000_000) };
+    for (const [path, json] of [
+      ['/api/ingest/events', event({ metadata: huge })],
+      ['/api/ingest/events/batch', [event({ metadata: huge })]],
+      ['/api/incidents/', { title: 'huge', metadata: huge }],
+    ] as const) {
+      const body = await expect400(await s.api(path, { json }));
+      expect(body.issues?.[0]?.message, path).toBe(
+        `takes metadata past ${MAX_METADATA_TEXT} characters of keys and text in all`,
+      );
+    }
+    expect(await eventCount()).toBe(before);
+    // Exactly the limit: the key `k` and a string one shorter.
+    const exactly = { k: 'x'.repeat(MAX_METADATA_TEXT - 1) };
+    expect((await s.api('/api/ingest/events', { json: event({ metadata: exactly }) })).status).toBe(201);
+    // One more, spread over levels and keys: the issue names where the sum crossed the limit.
+    const half = Math.floor(MAX_METADATA_TEXT / 2);
+    const spread = { a: { b: ['x'.repeat(half)] }, c: 'y'.repeat(MAX_METADATA_TEXT - half - 3 + 1) };
+    const err = await expect400(await s.api('/api/ingest/events', { json: event({ metadata: spread }) }));
+    expect(err.issues?.[0]?.path).toBe('metadata.c');
+    expect(await eventCount()).toBe(before + 1);
   });
 
   it('refuses a __proto__ key by name at any depth, and keeps constructor and prototype exactly as sent', async () => {
