@@ -24,7 +24,7 @@ import { mountConsole, wantsConsolePage } from './http/console.js';
 import { mountDocs } from './http/docs.js';
 import { mountHealth } from './http/health.js';
 import type { AppEnv } from './http/env.js';
-import { decodeUtf8, payloadTooLarge } from './http/node-io.js';
+import { checkContentEncoding, decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
 import { describeError, errorResponse, HttpError } from './http/errors.js';
@@ -76,6 +76,7 @@ export interface WarroomApp {
  */
 async function utf8Checked(req: Request): Promise<Request> {
   if (req.method === 'GET' || req.method === 'HEAD' || !req.body) return req;
+  checkContentEncoding(req.headers.get('content-encoding'));
   const bytes = new Uint8Array(await req.arrayBuffer());
   decodeUtf8(bytes);
   return new Request(req.url, { method: req.method, headers: req.headers, body: bytes, signal: req.signal });

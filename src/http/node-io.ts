@@ -66,10 +66,30 @@ export function decodeUtf8(bytes: Uint8Array): string {
 }
 
 /**
+ * Refuses a body sent with a content coding (gzip, br, ...) with a 415 naming it and `Accept-Encoding: identity`
+ * (RFC 7694 §3): Warroom reads bodies as sent, and would otherwise call the compressed bytes invalid UTF-8.
+ * `identity` (or no header) passes.
+ */
+export function checkContentEncoding(header: string | null | undefined): void {
+  if (header === undefined || header === null) return;
+  const codings = header
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '' && t !== 'identity');
+  if (codings.length === 0) return;
+  throw new HttpError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Content-Encoding ${codings.join(', ')} is not supported; send the body uncompressed`,
+    { 'Accept-Encoding': 'identity' },
+  );
+}
+
+/**
  * The request body as UTF-8 text; more than `maxBytes` (declared or actually sent) is refused with a 413 HttpError,
- * bytes that are not UTF-8 with a 400.
+ * bytes that are not UTF-8 with a 400, a body with a content coding with a 415 (checkContentEncoding).
  */
 export async function readBodyText(c: Context, maxBytes: number): Promise<string> {
+  checkContentEncoding(c.req.header('content-encoding'));
   const incoming = bindings(c).incoming;
   if (!incoming) {
     const bytes = new Uint8Array(await c.req.arrayBuffer());

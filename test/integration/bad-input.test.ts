@@ -3,6 +3,7 @@
 // with a __proto__ key, bodies and query strings that are not UTF-8, numbers that are not plain decimals, a query
 // parameter given twice. Each class has its reported example and its boundary; nothing is written on a 400.
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_METADATA_DEPTH, MAX_METADATA_ENTRIES, MAX_METADATA_TEXT } from '../../schema/index.js';
 import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
@@ -236,6 +237,36 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     expect(trpc.status).toBe(400);
     expect(await eventCount()).toBe(before);
     await expect400(await s.api(`/api/incidents/?tag=caf%E9`));
+  });
+
+  it('refuses a compressed body with 415 naming Content-Encoding (it was called invalid UTF-8), storing nothing', async () => {
+    const before = await eventCount();
+    const json = JSON.stringify(event({ message: 'zipped' }));
+    const gzipped = gzipSync(json);
+    for (const [path, coding] of [
+      ['/api/ingest/events', 'gzip'],
+      ['/api/ingest/events/batch', 'br'],
+      ['/api/incidents/', 'gzip, identity'],
+      ['/trpc/events.ingest', 'gzip'],
+    ] as const) {
+      const res = await s.api(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+        body: path.endsWith('batch') ? gzipSync(`[${json}]`) : gzipped,
+      });
+      expect(res.status, path).toBe(415);
+      expect(res.headers.get('accept-encoding'), path).toBe('identity');
+      const text = await res.text();
+      expect(text, path).toContain(`Content-Encoding ${coding.replace(', identity', '')} is not supported`);
+    }
+    expect(await eventCount()).toBe(before);
+    // `identity` is no coding at all.
+    const plain = await s.api('/api/ingest/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+      body: json,
+    });
+    expect(plain.status).toBe(201);
   });
 
   it('takes query integers in plain decimal only, and one value per parameter', async () => {
