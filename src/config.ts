@@ -3,7 +3,11 @@ import { z } from 'zod';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+// An http(s) URL: the LLM client speaks HTTP only, so `ftp://…` would fail at every analysis instead of at start.
+const optionalUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+);
 
 /**
  * A number written in decimal digits (`fraction`: a decimal point allowed), surrounding spaces ignored. z.coerce

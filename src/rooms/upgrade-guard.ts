@@ -46,7 +46,10 @@ export function handshakeProblem(request: IncomingMessage): HttpError | undefine
   }
   const version = request.headers['sec-websocket-version'];
   if (version !== '13' && version !== '8') {
-    return new HttpError('BAD_REQUEST', 'Sec-WebSocket-Version must be 13', { 'Sec-WebSocket-Version': '13, 8' });
+    // 8 as well as 13: the `ws` library accepts both (hybi-08 clients speak the same framing), and so does the route.
+    return new HttpError('BAD_REQUEST', 'Sec-WebSocket-Version must be 13 (or 8)', {
+      'Sec-WebSocket-Version': '13, 8',
+    });
   }
   const protocols = request.headers['sec-websocket-protocol'];
   if (protocols !== undefined) {

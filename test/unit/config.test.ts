@@ -53,6 +53,13 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ DB_PREPARED_STATEMENTS: bad })).toThrow(/DB_PREPARED_STATEMENTS/);
     }
   });
+  it('takes an http(s) LLM_BASE_URL only (ftp:// started "LLM refinement on" and failed every analysis)', () => {
+    expect(loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:11434' }).LLM_BASE_URL).toBe('http://127.0.0.1:11434');
+    expect(loadConfig({ LLM_BASE_URL: 'https://llm.example/v1' }).LLM_BASE_URL).toBe('https://llm.example/v1');
+    for (const bad of ['ftp://x', 'file:///etc/passwd', 'notaurl', 'javascript:alert(1)']) {
+      expect(() => loadConfig({ LLM_BASE_URL: bad })).toThrow(/LLM_BASE_URL.*http/s);
+    }
+  });
   it('takes an empty or blank variable as unset, so it gets its default rather than 0 or an error', () => {
     const blank = Object.fromEntries(
       [
