@@ -21,7 +21,9 @@ export const KeyName = z
   });
 
 /** `90d`, `12h`, `30m`: how long a new key lives. */
-export const Duration = z.string().regex(/^[1-9][0-9]{0,5}[dhm]$/, { error: 'must look like 90d, 12h or 30m' });
+export const Duration = z.string().regex(/^[1-9][0-9]{0,5}[dhm]$/, {
+  error: 'must be 1 to 999999 followed by d, h or m (days, hours, minutes), like 90d, 12h or 30m',
+});
 
 export const ApiKey = z
   .object({

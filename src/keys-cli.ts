@@ -47,7 +47,9 @@ export async function keysCommand(args: string[]): Promise<void> {
       expires_in: values['expires-in'],
     });
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `  --${String(i.path[0] ?? 'name')}: ${i.message}`);
+      // The flag as typed: --expires-in, not the field's expires_in.
+      const flag = (i: { path: PropertyKey[] }): string => String(i.path[0] ?? 'name').replaceAll('_', '-');
+      const problems = parsed.error.issues.map((i) => `  --${flag(i)}: ${i.message}`);
       throw new ConfigError(`${problems.join('\n')}\n${KEYS_USAGE}`);
     }
     input = parsed.data;

@@ -220,6 +220,12 @@ describe('warroom CLI', () => {
       const badScope = await cli(['keys', 'create', '--name', 'x', '--scopes', 'root'], env);
       expect(badScope.code).toBe(1);
       expect(badScope.stderr).toContain('--scopes');
+      // Named as the flag is typed (it said --expires_in), with the range it takes.
+      for (const bad of ['90x', '0d', '3650000d']) {
+        const badExpiry = await cli(['keys', 'create', '--name', 'x', '--scopes', 'read', '--expires-in', bad], env);
+        expect(badExpiry.code).toBe(1);
+        expect(badExpiry.stderr).toContain('--expires-in: must be 1 to 999999 followed by d, h or m');
+      }
 
       const listed = await cli(['keys', 'list'], env);
       expect(listed.stdout).toContain('ops');
