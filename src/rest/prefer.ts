@@ -31,7 +31,12 @@ export function prefersMinimalReturn(header: string | undefined): boolean {
  * plus any `headers` of the answer it stands for (e.g. `Idempotent-Replayed`).
  */
 export function minimalResponse(c: Context, status: number, headers: Record<string, string> = {}): Response {
-  return c.body(null, status as 200, { ...headers, [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL });
+  return c.body(null, status as 200, {
+    ...headers,
+    [PREFERENCE_APPLIED_HEADER]: RETURN_MINIMAL,
+    // Said outright: without it node sends an empty chunked body.
+    'Content-Length': '0',
+  });
 }
 
 /** The header parameter openapi.json documents on the operations that honour it. */

@@ -28,6 +28,8 @@ describe(`Prefer: return=minimal (${DB_LABEL})`, () => {
     const res = await s.api('/api/ingest/events/batch', { json: batch, headers: MINIMAL });
     expect(res.status).toBe(201);
     expect(res.headers.get('preference-applied')).toBe('return=minimal');
+    // An empty body said as one, not sent as an empty chunked body.
+    expect(res.headers.get('content-length')).toBe('0');
     expect(await res.text()).toBe('');
     const events = await stored(inc.id);
     expect(events).toHaveLength(300);
