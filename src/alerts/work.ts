@@ -19,6 +19,7 @@ import type { AlertGroupRow, AlertRow, Database, IncidentRow, IntegrationRow, Ti
 import { planTransition } from '../domain/lifecycle.js';
 import { atLeastSeverity, highestSeverity, rankSeverity } from '../integrations/index.js';
 import { cutText } from '../text-cut.js';
+import { ALERT_TEXT_BUDGET, fitLinks, fitRecord } from './fit-text.js';
 
 /** The integration a unit of work acts for, its settings parsed (defaults applied). */
 export interface IntegrationInfo {
@@ -235,9 +236,7 @@ export class AlertWork {
         dedup_key: a.dedup_key,
         status,
         severity: a.severity,
-        labels: a.labels,
-        annotations: a.annotations,
-        links: a.links,
+        ...alertTexts(a),
         starts_at: a.starts_at?.toISOString() ?? null,
         ends_at: a.ends_at?.toISOString() ?? null,
       },
@@ -305,7 +304,7 @@ export class AlertWork {
           integration_id: this.integration.id,
           integration: this.integration.name,
           group_key: g.group_key,
-          labels: commonLabels(alerts),
+          labels: fitRecord(commonLabels(alerts), ALERT_TEXT_BUDGET.labels).record,
         },
       },
       this.actor,
@@ -341,6 +340,27 @@ function describeAlert(a: AlertRow): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   return cutText(`${a.title} (source ${a.source}${labels ? `; ${labels}` : ''})`, 2000);
+}
+
+/**
+ * An alert's labels, annotations and links as its events keep them: within their share of the metadata text limit
+ * (src/alerts/fit-text.ts), with `truncated: true` when something was cut. The alert itself keeps them whole.
+ */
+function alertTexts(a: AlertRow): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  links: AlertRow['links'];
+  truncated?: true;
+} {
+  const labels = fitRecord(a.labels, ALERT_TEXT_BUDGET.labels);
+  const annotations = fitRecord(a.annotations, ALERT_TEXT_BUDGET.annotations);
+  const links = fitLinks(a.links, ALERT_TEXT_BUDGET.links);
+  return {
+    labels: labels.record,
+    annotations: annotations.record,
+    links: links.links,
+    ...(labels.cut || annotations.cut || links.cut ? { truncated: true as const } : {}),
+  };
 }
 
 /** The labels every alert shares, with the same value (Alertmanager's commonLabels). */

@@ -4,7 +4,7 @@
 // embedded database that must not stall other requests.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Delivery } from '../../schema/index.js';
+import { Delivery, MAX_METADATA_TEXT } from '../../schema/index.js';
 import { DB_LABEL, startTestServer, type ListeningTestServer } from './harness.js';
 import { accepted, createIntegration, deliver, genericAlert, incident } from './alerts-helpers.js';
 
@@ -352,5 +352,39 @@ describe(`lock order of a delivery (${DB_LABEL})`, () => {
     });
     // Released at commit; the delivery then goes through.
     expect((await resolving)?.status).toBe(202);
+  });
+  it('keeps what an alert of huge labels, annotations and links brings to its events within the metadata limit', async () => {
+    const i = await createIntegration(s, { name: name('huge'), kind: 'generic' });
+    const labels = Object.fromEntries(
+      Array.from({ length: 1_000 }, (_, n) => [`label_${n}`, `value-${n}-${'v'.repeat(100)}`]),
+    );
+    const annotations = Object.fromEntries(Array.from({ length: 300 }, (_, n) => [`note_${n}`, 'a'.repeat(4_000)]));
+    const links = Array.from({ length: 20 }, (_, n) => ({
+      href: `https://runbooks.example/${'p'.repeat(2_000)}/${n}`,
+      text: `link ${n}`,
+    }));
+    const result = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: name('huge'), group_key: name('huge'), labels, annotations, links })],
+    });
+    const incidentId = result.alerts[0]?.incident_id ?? '';
+    expect(incidentId).not.toBe('');
+    const res = await s.api(`/api/ingest/events/${incidentId}?limit=1000`);
+    expect(res.status).toBe(200);
+    const events = (await res.json()) as Array<{ event_type: string; metadata: Record<string, unknown> }>;
+    const alertEvent = events.find((e) => e.event_type === 'alert');
+    expect(alertEvent?.metadata.truncated).toBe(true);
+    const textOf = (v: unknown): number =>
+      typeof v === 'string'
+        ? v.length
+        : Array.isArray(v)
+          ? v.reduce((n: number, x) => n + textOf(x), 0)
+          : typeof v === 'object' && v !== null
+            ? Object.entries(v).reduce((n, [k, x]) => n + k.length + textOf(x), 0)
+            : 0;
+    expect(textOf(alertEvent?.metadata)).toBeLessThanOrEqual(MAX_METADATA_TEXT);
+    expect(Object.keys(alertEvent?.metadata.labels as object).length).toBeGreaterThan(100);
+    expect((alertEvent?.metadata.links as unknown[]).length).toBeGreaterThan(0);
+    // The incident's own metadata (the group's common labels) too.
+    expect(textOf((await incident(s, incidentId)).metadata)).toBeLessThanOrEqual(MAX_METADATA_TEXT);
   });
 });
