@@ -5,27 +5,29 @@
 // key gives a tag's incidents newest first, so a page reads its own rows and no others.
 //
 // Triggers keep it in step with incidents.tags whatever writes them (every instance, every release; a multi-row
-// create is one statement and fills it in one statement). The GIN index goes: nothing reads it any more, and every
+// create is one statement and fills it in one statement; a NULL element, which only hand-written SQL could store, is
+// no tag). The GIN index goes: nothing reads it any more, and every
 // create paid for it.
 // The first start after upgrading fills the table from the incidents there are (about 12 s per million incidents
-// on this project's test machine), holding writes to incidents meanwhile.
+// on this project's test machine), holding writes to incidents meanwhile (the lock below).
 // Frozen in time: never import from src/.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // Held until the migration's transaction commits: an instance of the previous release still writing incidents
+  // (a rolling upgrade) waits, instead of committing an incident between the fill below and the triggers, which
+  // would leave it out of the table for good.
+  await sql`lock table incidents in share row exclusive mode`.execute(db);
   await sql`create table incident_tags (
     tag text not null,
     created_at timestamptz not null,
     incident_id uuid not null,
     primary key (tag, created_at, incident_id)
   )`.execute(db);
-  await sql`insert into incident_tags (tag, created_at, incident_id)
-    select distinct t, i.created_at, i.id from incidents i, unnest(i.tags) t`.execute(db);
-
   await sql`create function incident_tags_added() returns trigger language plpgsql as $$
     begin
       insert into incident_tags (tag, created_at, incident_id)
-        select distinct t, n.created_at, n.id from added n, unnest(n.tags) t;
+        select distinct t, n.created_at, n.id from added n, unnest(n.tags) t where t is not null;
       return null;
     end $$`.execute(db);
   await sql`create trigger incident_tags_added after insert on incidents
@@ -39,7 +41,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         where tag = any(old.tags) and created_at = old.created_at and incident_id = old.id
           and (new.created_at is distinct from old.created_at or not (tag = any(new.tags)));
       insert into incident_tags (tag, created_at, incident_id)
-        select distinct t, new.created_at, new.id from unnest(new.tags) t
+        select distinct t, new.created_at, new.id from unnest(new.tags) t where t is not null
         on conflict do nothing;
       return null;
     end $$`.execute(db);
@@ -57,14 +59,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger incident_tags_removed after delete on incidents
     referencing old table as removed for each statement execute function incident_tags_removed()`.execute(db);
 
+  await sql`create function incident_tags_truncated() returns trigger language plpgsql as $$
+    begin
+      truncate incident_tags;
+      return null;
+    end $$`.execute(db);
+  await sql`create trigger incident_tags_truncated after truncate on incidents
+    for each statement execute function incident_tags_truncated()`.execute(db);
+
+  await sql`insert into incident_tags (tag, created_at, incident_id)
+    select distinct t, i.created_at, i.id from incidents i, unnest(i.tags) t where t is not null`.execute(db);
   await sql`drop index if exists incidents_tags_idx`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`create index if not exists incidents_tags_idx on incidents using gin (tags)`.execute(db);
+  await sql`drop trigger if exists incident_tags_truncated on incidents`.execute(db);
   await sql`drop trigger if exists incident_tags_removed on incidents`.execute(db);
   await sql`drop trigger if exists incident_tags_changed on incidents`.execute(db);
   await sql`drop trigger if exists incident_tags_added on incidents`.execute(db);
+  await sql`drop function if exists incident_tags_truncated()`.execute(db);
   await sql`drop function if exists incident_tags_removed()`.execute(db);
   await sql`drop function if exists incident_tags_changed()`.execute(db);
   await sql`drop function if exists incident_tags_added()`.execute(db);

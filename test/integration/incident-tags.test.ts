@@ -38,6 +38,12 @@ describe(`the tag filter follows every write of tags (${DB_LABEL})`, () => {
     expect(await tagged(db)).toEqual([inc.id]);
     expect(await rowsOf(inc.id)).toEqual(['api', db].sort());
     expect(await tagged(unique('nothing'))).toEqual([]);
+    // The API keeps tags as a set before they are stored; SQL may not, and the trigger keeps each tag once.
+    const raw = await sql<{ id: string }>`insert into incidents (title, severity, source, tags)
+      values ('raw', 'high', 'sql', array[${db}, 'x', ${db}]) returning id`.execute(s.database.db);
+    const rawId = raw.rows[0]?.id ?? '';
+    expect(await rowsOf(rawId)).toEqual([db, 'x'].sort());
+    expect(await tagged(db)).toEqual([rawId, inc.id]);
   });
 
   it('indexes creates that arrive together (one statement for many incidents), newest first', async () => {
