@@ -74,7 +74,8 @@ export const MAX_METADATA_DEPTH = 32;
 /** Metadata may hold at most this many keys and array items, counted over every level. */
 export const MAX_METADATA_ENTRIES = 10_000;
 /**
- * Metadata may hold at most this many characters of text, keys and string values over every level. Without it only
+ * Metadata may hold at most this many characters of keys, string values and numbers (as PostgreSQL writes them,
+ * jsonbNumberLength) over every level. Without it only
  * the request body limit bounded metadata: incidents and events of 8 MB each made a page of the incident list or of
  * the events too large to answer (a 500 from JSON.stringify), and their analysis could not read them. Labels and
  * context fit; logs belong in events' `message`.
@@ -102,8 +103,12 @@ function walkMetadata(v: unknown, depth: number, seen: { entries: number; text: 
     if (seen.text > MAX_METADATA_TEXT) return { path: [], message: TOO_MUCH_TEXT };
     return storableText(v) ? undefined : { path: [], message: STORABLE_TEXT_ERROR };
   }
-  // JSON.parse reads 1e400 as Infinity, which would be stored as null: refused rather than silently changed.
-  if (typeof v === 'number') return Number.isFinite(v) ? undefined : { path: [], message: 'must be a finite number' };
+  if (typeof v === 'number') {
+    // JSON.parse reads 1e400 as Infinity, which would be stored as null: refused rather than silently changed.
+    if (!Number.isFinite(v)) return { path: [], message: 'must be a finite number' };
+    seen.text += jsonbNumberLength(v);
+    return seen.text > MAX_METADATA_TEXT ? { path: [], message: TOO_MUCH_TEXT } : undefined;
+  }
   if (typeof v !== 'object' || v === null) return undefined;
   if (depth > MAX_METADATA_DEPTH) return { path: [], message: `nests deeper than ${MAX_METADATA_DEPTH} levels` };
   if (Array.isArray(v)) {
@@ -120,7 +125,7 @@ function walkMetadata(v: unknown, depth: number, seen: { entries: number; text: 
     if (++seen.entries > MAX_METADATA_ENTRIES) return { path: [], message: TOO_MANY_ENTRIES };
     if (key === '__proto__') return { path: [key], message: 'the key __proto__ is not accepted' };
     seen.text += key.length;
-    if (seen.text > MAX_METADATA_TEXT) return { path: [], message: TOO_MUCH_TEXT };
+    if (seen.text > MAX_METADATA_TEXT) return { path: [key], message: TOO_MUCH_TEXT };
     if (!storableText(key)) return { path: [key], message: `key ${STORABLE_TEXT_ERROR}` };
     const problem = walkMetadata((v as Record<string, unknown>)[key], depth + 1, seen);
     if (problem) return { message: problem.message, path: [key, ...problem.path] };
@@ -129,7 +134,22 @@ function walkMetadata(v: unknown, depth: number, seen: { entries: number; text: 
 }
 
 const TOO_MANY_ENTRIES = `holds more than ${MAX_METADATA_ENTRIES} keys and items`;
-const TOO_MUCH_TEXT = `takes metadata past ${MAX_METADATA_TEXT} characters of keys and text in all`;
+const TOO_MUCH_TEXT = `takes metadata past ${MAX_METADATA_TEXT} characters of keys, text and numbers in all`;
+
+/**
+ * How many characters PostgreSQL's jsonb writes for the number `v`: it keeps numbers as `numeric` and prints every
+ * digit, so 1.2345678901234567e308 (23 characters in JSON) is 309 on each read, and 1e-300 is 302.
+ */
+export function jsonbNumberLength(v: number): number {
+  const s = String(v);
+  const e = s.indexOf('e');
+  if (e < 0) return s.length;
+  const exponent = Number(s.slice(e + 1));
+  const digits = s.slice(0, e).replace(/[-.]/g, '').length;
+  const sign = v < 0 ? 1 : 0;
+  // 1.5e+300: 301 digits; 1.5e-300: "0." and 299 zeros before the digits.
+  return sign + (exponent >= 0 ? Math.max(exponent + 1, digits) : 1 - exponent + digits);
+}
 
 /** Metadata a client sends: an object within the limits above (depth, entries, text). */
 export const MetadataInput = z.preprocess((value, ctx) => {

@@ -151,8 +151,8 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
   });
 
   it('refuses metadata with more entries than the limit, accepts the limit itself', async () => {
-    // One key and n - 1 numbers: entries without text (text has its own limit, below).
-    const wide = (n: number) => ({ k: Array.from({ length: n - 1 }, (_, i) => i) });
+    // One key and n - 1 zeros: entries with little text (text has its own limit, below).
+    const wide = (n: number) => ({ k: Array<number>(n - 1).fill(0) });
     expect((await s.api('/api/ingest/events', { json: event({ metadata: wide(MAX_METADATA_ENTRIES) }) })).status).toBe(
       201,
     );
@@ -173,7 +173,7 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     ] as const) {
       const body = await expect400(await s.api(path, { json }));
       expect(body.issues?.[0]?.message, path).toBe(
-        `takes metadata past ${MAX_METADATA_TEXT} characters of keys and text in all`,
+        `takes metadata past ${MAX_METADATA_TEXT} characters of keys, text and numbers in all`,
       );
     }
     expect(await eventCount()).toBe(before);
@@ -185,7 +185,23 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     const spread = { a: { b: ['x'.repeat(half)] }, c: 'y'.repeat(MAX_METADATA_TEXT - half - 3 + 1) };
     const err = await expect400(await s.api('/api/ingest/events', { json: event({ metadata: spread }) }));
     expect(err.issues?.[0]?.path).toBe('metadata.c');
-    expect(await eventCount()).toBe(before + 1);
+    // Crossed on a key: the issue names that key.
+    const onKey = { k: 'x'.repeat(MAX_METADATA_TEXT - 1), ab: 1 };
+    expect(
+      (await expect400(await s.api('/api/ingest/events', { json: event({ metadata: onKey }) }))).issues?.[0]?.path,
+    ).toBe('metadata.ab');
+    // Numbers count as PostgreSQL's jsonb writes them: 1.2345678901234567e308 is 309 digits on every read (a review
+    // stored 3.1 MB of them from a 250 KB body).
+    const big = 1.2345678901234567e308;
+    const fits = Math.floor((MAX_METADATA_TEXT - 1) / 309);
+    expect(
+      (await s.api('/api/ingest/events', { json: event({ metadata: { n: Array(fits).fill(big) } }) })).status,
+    ).toBe(201);
+    const numbers = await expect400(
+      await s.api('/api/ingest/events', { json: event({ metadata: { n: Array(fits + 1).fill(big) } }) }),
+    );
+    expect(numbers.issues?.[0]?.path).toBe(`metadata.n[${fits}]`);
+    expect(await eventCount()).toBe(before + 2);
   });
 
   it('refuses a __proto__ key by name at any depth, and keeps constructor and prototype exactly as sent', async () => {
