@@ -7,7 +7,8 @@
 //              t = timestamp, s = seq, x = the id of the transaction that wrote it (for tailing), n = the incident
 //              whose list issued it (cursors issued before 2026-12-01 have no `n` and are still taken)
 //   incidents: {"v":1,"k":"i","t":"2026-11-29T16:33:06.123456Z","i":"<uuid>"}  t = created_at, i = id
-//   timeline:  {"v":1,"k":"t","s":"1234","n":"<uuid>"}  s = the entry's seq, n = the incident whose timeline issued it
+//   timeline:  {"v":1,"k":"t","s":"1234","n":"<uuid>","d":"o"}  s = the entry's seq, n = the incident whose timeline
+//              issued it, d = the order it was read in (o: oldest first, n: newest first)
 // `t` keeps PostgreSQL's microseconds (a JS Date would round them away and the keyset would skip rows). The cursor is
 // not signed: it only says where to resume, which a client could equally say with `before`, so a forged one can read
 // nothing it could not read anyway. It is validated strictly so that a damaged one is a clear 400, never a 500.
@@ -61,7 +62,13 @@ const EventPayload = z.strictObject({
   n: z.uuid().optional(),
 });
 const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
-const TimelinePayload = z.strictObject({ v: z.literal(1), k: z.literal('t'), s: PositiveBigint, n: z.uuid() });
+const TimelinePayload = z.strictObject({
+  v: z.literal(1),
+  k: z.literal('t'),
+  s: PositiveBigint,
+  n: z.uuid(),
+  d: z.enum(['o', 'n']),
+});
 
 /** Each cursor kind's list, as an error message names it. */
 const LISTS = { e: 'events', i: 'incidents', t: 'a timeline' } as const;
@@ -79,11 +86,11 @@ export function encodeEventCursor(p: EventPosition, incidentId: string): string 
 }
 
 /**
- * The cursor naming a timeline entry's position (its `seq`, decimal text) in incident `incidentId`'s timeline, in
- * whichever direction the page was read: the next page continues past it in the same direction.
+ * The cursor naming a timeline entry's position (its `seq`, decimal text) in incident `incidentId`'s timeline read
+ * oldest or newest first: the next page continues past it in that order, and only in that order.
  */
-export function encodeTimelineCursor(seq: string, incidentId: string): string {
-  return encode({ v: 1, k: 't', s: seq, n: incidentId });
+export function encodeTimelineCursor(seq: string, incidentId: string, newestFirst: boolean): string {
+  return encode({ v: 1, k: 't', s: seq, n: incidentId, d: newestFirst ? 'n' : 'o' });
 }
 
 /** The cursor naming an incident's position in the incident list (for `cursor=`). */
@@ -146,16 +153,25 @@ export function decodeIncidentCursor(text: string, param: string): IncidentPosit
 }
 
 /**
- * The timeline position (an entry's `seq`, decimal text) `text` names in incident `incidentId`'s timeline; errors as
- * `decodeEventCursor`, a cursor of another incident's timeline included.
+ * The timeline position (an entry's `seq`, decimal text) `text` names in incident `incidentId`'s timeline read in the
+ * order `newestFirst` says; errors as `decodeEventCursor`, a cursor of another incident's timeline or of the other
+ * order included (continuing a newest-first walk oldest first would hand back entries the client already has).
  */
-export function decodeTimelineCursor(text: string, param: string, incidentId: string): string {
+export function decodeTimelineCursor(text: string, param: string, incidentId: string, newestFirst: boolean): string {
   const payload = payloadOf(text, param);
   versionCheck(payload, param, 't');
   const parsed = TimelinePayload.safeParse(payload);
   if (!parsed.success) throw invalid(param, 'damaged');
   if (parsed.data.n.toLowerCase() !== incidentId.toLowerCase()) {
     throw invalid(param, `a cursor of another incident's timeline (${parsed.data.n})`);
+  }
+  if ((parsed.data.d === 'n') !== newestFirst) {
+    throw invalid(
+      param,
+      parsed.data.d === 'n'
+        ? 'a cursor of the timeline read newest first (tRPC incidents.timelinePage with newest_first)'
+        : 'a cursor of the timeline read oldest first (without newest_first)',
+    );
   }
   return parsed.data.s;
 }

@@ -147,11 +147,15 @@ export async function pageTimeline(
   db: Kysely<Database>,
   input: ListTimelineInput & Partial<Pick<TimelinePageInput, 'newest_first'>>,
 ): Promise<Page<TimelineEntry>> {
-  const past = input.cursor === undefined ? undefined : decodeTimelineCursor(input.cursor, 'cursor', input.incident_id);
+  const newestFirst = input.newest_first ?? false;
+  const past =
+    input.cursor === undefined
+      ? undefined
+      : decodeTimelineCursor(input.cursor, 'cursor', input.incident_id, newestFirst);
   await getIncident(db, input.incident_id);
   const rows = await timelineSlice(db, input.incident_id, {
     limit: input.limit + 1,
-    newestFirst: input.newest_first ?? false,
+    newestFirst,
     ...(past !== undefined ? { past } : {}),
   });
   const more = rows.length > input.limit;
@@ -159,5 +163,8 @@ export async function pageTimeline(
   const last = kept.at(-1);
   const items = kept.map(toTimelineEntry);
   if (!more || !last) return { items };
-  return { items, next: { param: 'cursor', cursor: encodeTimelineCursor(String(last.seq), input.incident_id) } };
+  return {
+    items,
+    next: { param: 'cursor', cursor: encodeTimelineCursor(String(last.seq), input.incident_id, newestFirst) },
+  };
 }

@@ -190,4 +190,23 @@ describe(`incidents.timelinePage over tRPC (${DB_LABEL})`, () => {
     }
     expect(newest).toEqual([...all].reverse());
   });
+
+  it('refuses a cursor of the other order (it handed back entries the client already had)', async () => {
+    const inc = await createIncident(s);
+    await addEntries(inc.id, 5);
+    const newest = await s.trpc.incidents.timelinePage.query({ incident_id: inc.id, limit: 2, newest_first: true });
+    const oldest = await s.trpc.incidents.timelinePage.query({ incident_id: inc.id, limit: 2 });
+    expect(newest.next_cursor).not.toBeNull();
+    expect(oldest.next_cursor).not.toBeNull();
+    expect((await refusal(`/api/incidents/${inc.id}/timeline?cursor=${newest.next_cursor}`)).message).toBe(
+      'cursor is not a cursor this list issued: a cursor of the timeline read newest first (tRPC incidents.timelinePage with newest_first)',
+    );
+    await expect(
+      s.trpc.incidents.timelinePage.query({
+        incident_id: inc.id,
+        newest_first: true,
+        cursor: oldest.next_cursor ?? '',
+      }),
+    ).rejects.toThrow(/read oldest first/);
+  });
 });
