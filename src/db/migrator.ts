@@ -1,6 +1,7 @@
 // Applies the migrations in migrations/ (on start, and by `warroom migrate`).
 import { type Kysely, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.js';
+import { ConfigError } from '../config.js';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
@@ -31,9 +32,23 @@ export async function migrateToLatest<T>(db: Kysely<T>): Promise<MigrationResult
   return result;
 }
 
+/** Kysely's refusal of a database that has run a migration this release does not have. */
+const UNKNOWN_MIGRATION = /^corrupted migrations: previously executed migration (\S+) is missing$/;
+
+/**
+ * Throws naming what failed. A database a newer release has migrated is the operator's to sort out (start the
+ * newer release), so that is a ConfigError: one line, no stack trace.
+ */
 export function throwOnFailure(result: MigrationResultSet): void {
   if (!result.error) return;
   const failed = result.results?.find((r) => r.status === 'Error');
   const cause = result.error instanceof Error ? result.error.message : String(result.error);
+  const newer = UNKNOWN_MIGRATION.exec(cause);
+  if (newer) {
+    throw new ConfigError(
+      `this database was migrated by a newer release of Warroom (it has run migration ${newer[1]}, which this ` +
+        'release does not have): run that release or a later one',
+    );
+  }
   throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, { cause: result.error });
 }
