@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from '../../src/db/types.js';
 import { inject } from 'vitest';
 import type { Logger } from 'pino';
 import type { Scope } from '../../schema/index.js';
@@ -45,6 +47,28 @@ export async function migratedScratchWithIncident(
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * An empty scratch database on the server at `adminUrl` with a Kysely of `max` connections on it, for tests that
+ * drive the schema themselves (migrations, query plans); `close` destroys the pool and drops the database.
+ */
+export async function scratchKysely(
+  adminUrl: string,
+  max = 1,
+): Promise<{ db: Kysely<Database>; url: string; close(): Promise<void> }> {
+  const scratch = await createScratchDatabase(adminUrl);
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: scratch.url, max }) }),
+  });
+  return {
+    db,
+    url: scratch.url,
+    async close() {
+      await db.destroy();
+      await scratch.drop();
+    },
+  };
 }
 
 /** Creates an empty database on the server at `adminUrl`; returns its URL and a function that drops it. */

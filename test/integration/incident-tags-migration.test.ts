@@ -2,12 +2,12 @@
 // incidents, while an instance of the previous release keeps creating them (a rolling upgrade): every incident,
 // old, concurrent or new, must be found by each of its tags. Filled first and given its triggers after, without a
 // lock, the table missed the incidents committed in between, for good (27 of 400 in a review's run).
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigrator } from '../../src/db/migrator.js';
 import type { Database } from '../../src/db/types.js';
-import { DB_LABEL, POSTGRES_URL, createScratchDatabase } from './harness.js';
+import { DB_LABEL, POSTGRES_URL, scratchKysely } from './harness.js';
 
 const BEFORE = '2026-12-01T0700_indexes_for_growth';
 const SEEDED = 50_000;
@@ -15,21 +15,16 @@ const SEEDED = 50_000;
 const suite = POSTGRES_URL ? describe : describe.skip;
 
 suite(`upgrading to the tag table (${DB_LABEL})`, () => {
-  let scratch: { url: string; drop(): Promise<void> };
+  let scratch: Awaited<ReturnType<typeof scratchKysely>>;
   let db: Kysely<Database>;
 
   beforeAll(async () => {
     if (!POSTGRES_URL) return;
-    scratch = await createScratchDatabase(POSTGRES_URL);
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: scratch.url, max: 2 }) }),
-    });
+    scratch = await scratchKysely(POSTGRES_URL, 2);
+    db = scratch.db;
   });
 
-  afterAll(async () => {
-    await db?.destroy();
-    await scratch?.drop();
-  });
+  afterAll(() => scratch?.close());
 
   /** (incident, created_at, tag) triples the incidents say and the table lacks, or the table holds and they do not. */
   async function mismatches(): Promise<Array<{ id: string; tag: string }>> {

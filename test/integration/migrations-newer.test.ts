@@ -1,31 +1,25 @@
 // A release started on a database a newer release has migrated refuses with one line saying so (it printed Kysely's
 // "corrupted migrations" with a stack trace), and leaves the database as it is.
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import type { Database } from '../../src/db/types.js';
-import { DB_LABEL, POSTGRES_URL, createScratchDatabase } from './harness.js';
+import { DB_LABEL, POSTGRES_URL, scratchKysely } from './harness.js';
 
 const suite = POSTGRES_URL ? describe : describe.skip;
 
 suite(`a database from a newer release (${DB_LABEL})`, () => {
-  let scratch: { url: string; drop(): Promise<void> };
+  let scratch: Awaited<ReturnType<typeof scratchKysely>>;
   let db: Kysely<Database>;
 
   beforeAll(async () => {
     if (!POSTGRES_URL) return;
-    scratch = await createScratchDatabase(POSTGRES_URL);
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: scratch.url, max: 1 }) }),
-    });
+    scratch = await scratchKysely(POSTGRES_URL, 1);
+    db = scratch.db;
   });
 
-  afterAll(async () => {
-    await db?.destroy();
-    await scratch?.drop();
-  });
+  afterAll(() => scratch?.close());
 
   it('is refused as a ConfigError naming the migration this release does not have', async () => {
     await migrateToLatest(db);
