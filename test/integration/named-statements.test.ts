@@ -1,6 +1,7 @@
 // Named (server-side prepared) statements: the registered hot statements run by name, everything else as given; a
 // statement gone stale (a migration changed a table it reads, a pooler or DEALLOCATE dropped it) runs again unnamed
 // outside a transaction, fails a transaction as "unavailable" (503), and its connection is replaced.
+import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,32 +106,32 @@ describe(`named statements (${DB_LABEL})`, () => {
     // A named insert whose parameters PostgreSQL typed from the columns when it parsed them (as prepare() statements'
     // are). One session ran it six times; another only once, and that run failed after the statement was parsed (a
     // NUL character: 22021), so the session holds it without ever having run it to the end.
-    const insertUntyped =
-      'insert into incidents (title, severity, source, tags) values ($1, $2, $3, $4) returning title';
+    // api_keys.scopes, a text[] no trigger or index names (incidents.tags is named by the tag table's triggers, and
+    // PostgreSQL will not change the type of a column a trigger names). Empty scopes: `{}` is both an empty array and
+    // an empty JSON object, so the statement run again unnamed stores it whatever the column's type.
+    const insertUntyped = 'insert into api_keys (name, prefix, hash, scopes) values ($1, $1, $2, $3) returning hash';
     nameStatement(insertUntyped);
-    const insert = async (db: Kysely<Database>, title: string): Promise<string | undefined> =>
-      (await db.executeQuery<{ title: string }>(CompiledQuery.raw(insertUntyped, [title, 'low', 'test', []]))).rows[0]
-        ?.title;
+    const insert = async (db: Kysely<Database>, hash: string): Promise<string | undefined> =>
+      (await db.executeQuery<{ hash: string }>(CompiledQuery.raw(insertUntyped, [`k-${randomUUID()}`, hash, []])))
+        .rows[0]?.hash;
     const ran = connectPostgres(scratch.url, { poolSize: 1 });
     const failed = connectPostgres(scratch.url, { poolSize: 1 });
     try {
       for (let i = 0; i < 6; i++) await insert(ran, 't');
       expect(sqlStateOf(await rejection(insert(failed, 'a\u0000b')))).toBe('22021');
-      // The statement was parsed with its tags parameter as text[]; the column is now jsonb, which text[] has no
+      // The statement was parsed with its scopes parameter as text[]; the column is now jsonb, which text[] has no
       // assignment cast to (42804, raised before the result type is compared).
-      await elsewhere('alter table incidents alter column tags drop default');
-      await elsewhere('alter table incidents alter column tags type jsonb using to_jsonb(tags)');
+      await elsewhere('alter table api_keys alter column scopes type jsonb using to_jsonb(scopes)');
       try {
         for (const db of [ran, failed]) {
           expect(await insert(db, 't')).toBe('t');
           expect(await insert(db, 't')).toBe('t');
         }
       } finally {
-        // Back (a JSON array of strings as an array literal; this file's incidents have plain tags).
+        // Back (a JSON array of strings as an array literal; this file's keys have plain scopes).
         await elsewhere(
-          `alter table incidents alter column tags type text[] using translate(tags::text, '[]', '{}')::text[]`,
+          `alter table api_keys alter column scopes type text[] using translate(scopes::text, '[]', '{}')::text[]`,
         );
-        await elsewhere(`alter table incidents alter column tags set default '{}'::text[]`);
       }
     } finally {
       await ran.destroy();
