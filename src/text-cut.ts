@@ -21,6 +21,17 @@ export function cutText(s: string, max: number): string {
 }
 
 /**
+ * `s` cut to at most `units` UTF-16 units (as `.length` and the metadata limit count them), without splitting a
+ * surrogate pair: cutText's rule for limits counted in code units rather than characters.
+ */
+export function cutUnits(s: string, units: number): string {
+  if (s.length <= units) return s;
+  const cut = s.slice(0, units);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
+/**
  * `s` with every unpaired surrogate replaced by U+FFFD, as `pg` does when it encodes a parameter as UTF-8 (what the
  * incident insert did before its rows went as JSON): text the API refuses never gets here, but text Warroom builds
  * itself (from an alert) must still be stored rather than fail. Costs one scan when `s` has no surrogate at all.

@@ -1,7 +1,8 @@
-// What an alert brings into an incident's events and its metadata, held to about the metadata text limit clients are
-// held to (MAX_METADATA_TEXT): labels and annotations have no limit on how many a sender sends, and an alert's event
-// carries them all, so one sender could otherwise make an incident's event pages too large to answer.
+// What an alert brings into an incident's events and its metadata, held to the metadata text limit clients are held
+// to (MAX_METADATA_TEXT): a sender may send up to 1000 labels of 4 KB and 1000 annotations of 16 KB an alert, and an
+// alert's event carries them all, so one sender could otherwise make an incident's event pages too large to answer.
 import { MAX_METADATA_TEXT } from '../../schema/common.js';
+import { cutUnits } from '../text-cut.js';
 
 /** Characters of keys and values one record may keep when it must be cut. */
 export type TextBudget = number;
@@ -21,14 +22,6 @@ const textOf = (record: Readonly<Record<string, string>>): number =>
 
 /** Text a value may keep at the least, so a record with many keys still says something for each one it keeps. */
 const MIN_VALUE = 32;
-
-/** `s` cut to at most `units` UTF-16 units, without splitting a surrogate pair (PostgreSQL refuses a lone half). */
-function cutUnits(s: string, units: number): string {
-  if (s.length <= units) return s;
-  const cut = s.slice(0, units);
-  const last = cut.charCodeAt(cut.length - 1);
-  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
-}
 
 /**
  * `record` within `budget` characters of keys and values (UTF-16 units, as the metadata limit counts them):

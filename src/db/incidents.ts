@@ -210,29 +210,24 @@ export type PagedIncidentRow = IncidentRow & { page_t: string };
  * and no others; without one, from the incidents' own newest-first index.
  */
 export async function listIncidents(db: Kysely<Database>, f: IncidentsQuery): Promise<PagedIncidentRow[]> {
-  if (f.tag !== undefined && f.tag !== '') {
-    let q = db
-      .selectFrom('incident_tags as t')
-      .innerJoin('incidents', 'incidents.id', 't.incident_id')
-      .selectAll('incidents')
-      .select(microIso('incidents.created_at').as('page_t'))
-      .where('t.tag', '=', f.tag);
-    if (f.status) q = q.where('incidents.status', '=', f.status);
-    if (f.severity) q = q.where('incidents.severity', '=', f.severity);
-    if (f.source) q = q.where('incidents.source', '=', f.source);
-    const below = f.below;
-    if (below) {
-      q = q.where(sql<boolean>`(t.created_at, t.incident_id) < (${below.createdAt}::timestamptz, ${below.id}::uuid)`);
-    }
-    return q.orderBy('t.created_at', 'desc').orderBy('t.incident_id', 'desc').limit(f.limit).offset(f.offset).execute();
-  }
-  let q = db.selectFrom('incidents').selectAll().select(microIso('created_at').as('page_t'));
-  if (f.status) q = q.where('status', '=', f.status);
-  if (f.severity) q = q.where('severity', '=', f.severity);
-  if (f.source) q = q.where('source', '=', f.source);
+  const tag = f.tag === '' ? undefined : f.tag;
+  // The page's order, and the keyset a cursor continues from: the tag table's copy of (created_at, id) when it leads.
+  const [at, id] = tag === undefined ? ['incidents.created_at', 'incidents.id'] : ['t.created_at', 't.incident_id'];
+  let q = db
+    .selectFrom('incidents')
+    .$if(tag !== undefined, (qb) =>
+      qb.innerJoin('incident_tags as t', 't.incident_id', 'incidents.id').where('t.tag', '=', tag ?? ''),
+    )
+    .selectAll('incidents')
+    .select(microIso('incidents.created_at').as('page_t'));
+  if (f.status) q = q.where('incidents.status', '=', f.status);
+  if (f.severity) q = q.where('incidents.severity', '=', f.severity);
+  if (f.source) q = q.where('incidents.source', '=', f.source);
   const below = f.below;
-  if (below) q = q.where(sql<boolean>`(created_at, id) < (${below.createdAt}::timestamptz, ${below.id}::uuid)`);
-  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute();
+  if (below) {
+    q = q.where(sql<boolean>`(${sql.ref(at)}, ${sql.ref(id)}) < (${below.createdAt}::timestamptz, ${below.id}::uuid)`);
+  }
+  return q.orderBy(sql.ref(at), 'desc').orderBy(sql.ref(id), 'desc').limit(f.limit).offset(f.offset).execute();
 }
 
 export async function updateIncident(

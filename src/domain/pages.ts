@@ -50,6 +50,16 @@ const positionOf = (row: PagedEventRow): EventPosition => ({
   xact: row.page_x,
 });
 
+/**
+ * A page from `rows`, read with one row more than `limit` to know whether more follow: the rows to answer, the last
+ * of them (the row a next cursor names), and whether more follow.
+ */
+function splitPage<R>(rows: R[], limit: number): { kept: R[]; last: R | undefined; more: boolean } {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { kept, last: kept.at(-1), more };
+}
+
 function combination(message: string, path: string): AppError {
   return new AppError('INVALID_INPUT', message, [{ path, message }]);
 }
@@ -95,9 +105,7 @@ export async function pageEvents(
     limit: input.limit + 1,
     order,
   });
-  const more = rows.length > input.limit;
-  const kept = more ? rows.slice(0, input.limit) : rows;
-  const last = kept.at(-1);
+  const { kept, last, more } = splitPage(rows, input.limit);
   const items = kept.map(toEvent);
   if (tail) {
     // A tail never ends: with nothing new, the client polls the same position again.
@@ -129,9 +137,7 @@ export async function pageIncidents(db: Kysely<Database>, input: ListIncidentsIn
     offset: input.offset,
     below,
   });
-  const more = rows.length > input.limit;
-  const kept = more ? rows.slice(0, input.limit) : rows;
-  const last = kept.at(-1);
+  const { kept, last, more } = splitPage(rows, input.limit);
   const items = kept.map(toIncident);
   if (!more || !last) return { items };
   return { items, next: { param: 'cursor', cursor: encodeIncidentCursor({ createdAt: last.page_t, id: last.id }) } };
@@ -158,9 +164,7 @@ export async function pageTimeline(
     newestFirst,
     ...(past !== undefined ? { past } : {}),
   });
-  const more = rows.length > input.limit;
-  const kept = more ? rows.slice(0, input.limit) : rows;
-  const last = kept.at(-1);
+  const { kept, last, more } = splitPage(rows, input.limit);
   const items = kept.map(toTimelineEntry);
   if (!more || !last) return { items };
   return {
