@@ -8,6 +8,7 @@ import { analyzeIncident } from '../../src/analysis/analyzer.js';
 import { readAnalysisInput } from '../../src/analysis/runtime/input.js';
 import { AnalysisWorker } from '../../src/analysis/runtime/worker-client.js';
 import { WORKER_APPLICATION_NAME } from '../../src/analysis/runtime/worker-protocol.js';
+import { CONNECT_TIMEOUT_MS } from '../../src/db/postgres.js';
 import { AppError } from '../../src/domain/errors.js';
 import { POSTGRES_URL, createIncident, startTestApp, type TestServer } from './harness.js';
 
@@ -76,6 +77,31 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
       expect(fromThread.workMs).toBeGreaterThan(0);
       expect((await w.analyze(incidentId, [], false)).input).toBeUndefined();
     } finally {
+      await w.close();
+    }
+  });
+
+  // The thread has one connection, and pg's pool counts a wait for it against its connect timeout (5 s): two reads
+  // asked for at once made the second wait for the first, so an events read slower than 5 s (a large incident on a
+  // loaded database; here, a lock) failed the analysis with "timeout exceeded when trying to connect", every time.
+  it('analyses when reading the events takes longer than the connect timeout', { timeout: 30_000 }, async () => {
+    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await w.analyze(incidentId, [], false); // the thread and its connection are up
+      await locker.query('begin');
+      await locker.query('lock table events in access exclusive mode');
+      // Settled either way, so a failure while the lock is held is the assertion's, not an unhandled rejection.
+      const analysis = w.analyze(incidentId, [], true).then(
+        (done) => done.input?.events.length,
+        (err: unknown) => err,
+      );
+      await new Promise((r) => setTimeout(r, CONNECT_TIMEOUT_MS + 1_500));
+      await locker.query('commit');
+      expect(await analysis).toBe(300);
+    } finally {
+      await locker.end();
       await w.close();
     }
   });

@@ -8,6 +8,10 @@ import type { Database } from '../../db/types.js';
 import { notFound } from '../../domain/errors.js';
 import type { AnalysisInput, PastIncident } from '../types.js';
 
+/**
+ * What the analyzer reads about one incident: the incident, its newest events (ANALYSIS_EVENT_LIMIT) and its status
+ * changes. Throws NOT_FOUND for an unknown incident. Runs on any Kysely; the worker thread's has one connection.
+ */
 export async function readAnalysisInput(
   db: Kysely<Database>,
   incidentId: string,
@@ -15,7 +19,11 @@ export async function readAnalysisInput(
 ): Promise<AnalysisInput> {
   const row = await findIncident(db, incidentId);
   if (!row) throw notFound('incident', incidentId);
-  const [events, history] = await Promise.all([eventsForAnalysis(db, row), statusHistory(db, incidentId)]);
+  // One after the other: the worker thread has one connection, so asking for both at once only queued the second, and
+  // pg's pool counts that wait against its connect timeout (5 s): an events read slower than that (the largest
+  // incident on a loaded database) failed every analysis of it with "timeout exceeded when trying to connect".
+  const events = await eventsForAnalysis(db, row);
+  const history = await statusHistory(db, incidentId);
   return {
     incident: toIncident(row),
     events: events.map(toEvent),
