@@ -106,6 +106,29 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
     }
   });
 
+  // The same wait between analyses: the server sends one at a time (its limiter), but the thread takes them in turn
+  // itself, so two sent at once do not queue for its one connection either.
+  it('runs two analyses sent at once in turn, however long the first one reads', { timeout: 30_000 }, async () => {
+    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await w.analyze(incidentId, [], false);
+      await locker.query('begin');
+      await locker.query('lock table events in access exclusive mode');
+      const both = Promise.all([w.analyze(incidentId, [], true), w.analyze(incidentId, [], true)]).then(
+        (done) => done.map((d) => d.input?.events.length),
+        (err: unknown) => err,
+      );
+      await new Promise((r) => setTimeout(r, CONNECT_TIMEOUT_MS + 1_500));
+      await locker.query('commit');
+      expect(await both).toEqual([300, 300]);
+    } finally {
+      await locker.end();
+      await w.close();
+    }
+  });
+
   it('answers a missing incident with NOT_FOUND, as the in-process path does', async () => {
     const w = new AnalysisWorker({ databaseUrl: url }, silent);
     try {

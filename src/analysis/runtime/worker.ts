@@ -23,13 +23,20 @@ const db = connectPostgres(databaseUrl, {
 
 const reply = (message: WorkerReply): void => port.postMessage(message);
 
+/** The analyses asked for so far, chained: each starts when the one before it has answered. */
+let queue: Promise<void> = Promise.resolve();
+
 port.on('message', (message: WorkerRequest) => {
   if (message.type === 'close') {
     // Closing the port lets the thread end once the pool's sockets are gone.
     void db.destroy().finally(() => port.close());
     return;
   }
-  void analyze(message);
+  // One analysis at a time, in the order asked: the thread has one connection, and `pg`'s pool counts a wait for it
+  // against its connect timeout. The server sends one at a time today (its limiter's concurrency is 1); this keeps a
+  // higher one from turning into connect timeouts here.
+  // analyze answers its own failures; should even that throw, the request's deadline fails it and the next still runs.
+  queue = queue.then(() => analyze(message)).catch(() => undefined);
 });
 
 async function analyze({
