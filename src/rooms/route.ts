@@ -118,10 +118,15 @@ function endForAccess(raw: WebSocket, principal: Principal | undefined): void {
 /**
  * Closes (1008, after an `unauthorized` error frame) every socket whose access has ended since it opened: its key
  * revoked or expired, or, opened without a key on an open server, the server now enforcing keys (AUTH=auto, once the
- * first key exists). One check per distinct key, however many sockets it holds. A failed check (the database away)
- * leaves them open until the next round.
+ * first key exists). One check per distinct key, however many sockets it holds, one after the other: all at once,
+ * many keys would take the whole pool every round, and requests arriving then would wait on its connect timeout. A
+ * failed check (the database away) leaves them open until the next round.
  */
-function closeEnded(db: Kysely<Database>, auth: Pick<Authenticator, 'enforced'>, conns: Iterable<Connection>): void {
+async function closeEnded(
+  db: Kysely<Database>,
+  auth: Pick<Authenticator, 'enforced'>,
+  conns: Iterable<Connection>,
+): Promise<void> {
   const byKey = new Map<string, { principal: Principal | undefined; raws: WebSocket[] }>();
   for (const conn of conns) {
     const id = conn.principal?.id ?? '';
@@ -130,13 +135,9 @@ function closeEnded(db: Kysely<Database>, auth: Pick<Authenticator, 'enforced'>,
     byKey.set(id, entry);
   }
   for (const { principal, raws } of byKey.values()) {
-    accessStillGranted({ db, auth, principal }).then(
-      (granted) => {
-        if (granted) return;
-        for (const raw of raws) endForAccess(raw, principal);
-      },
-      () => undefined,
-    );
+    const granted = await accessStillGranted({ db, auth, principal }).catch(() => true);
+    if (granted) continue;
+    for (const raw of raws) endForAccess(raw, principal);
   }
 }
 
@@ -161,7 +162,13 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
   pinger.unref();
   // Keys on their own clock, the same as the tRPC streams': the ping interval (30 s) is for finding dead peers, and
   // a revoked key should lose its rooms as soon as it loses its subscriptions.
-  const keyCheck = setInterval(() => closeEnded(db, opts.auth, live), KEY_RECHECK_MS);
+  // A round still checking (a slow database) is not overlapped by the next.
+  let checking = false;
+  const keyCheck = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void closeEnded(db, opts.auth, live).finally(() => (checking = false));
+  }, KEY_RECHECK_MS);
   keyCheck.unref();
 
   app.get(
