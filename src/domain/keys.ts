@@ -136,6 +136,28 @@ export async function keyStillLive(db: Kysely<Database>, principal: Principal, n
   return row !== undefined && row.id === principal.id && typeof liveKey(row, now) !== 'string';
 }
 
+/**
+ * keyStillLive for many keys in one query (by primary key): the ids, of `principals`, whose key is still usable. The
+ * room route re-checks every key holding sockets this way, so a round is one statement however many keys there are.
+ */
+export async function liveKeyIds(
+  db: Kysely<Database>,
+  principals: readonly Principal[],
+  now = new Date(),
+): Promise<Set<string>> {
+  if (principals.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where(
+      'id',
+      'in',
+      principals.map((p) => p.id),
+    )
+    .execute();
+  return new Set(rows.filter((row) => typeof liveKey(row, now) !== 'string').map((row) => row.id));
+}
+
 /** Checks a presented key: one indexed lookup by prefix, then a constant-time hash comparison. */
 export async function verifyKey(db: Kysely<Database>, key: string, now = new Date()): Promise<Principal | KeyRefusal> {
   const prefix = prefixOf(key);

@@ -14,7 +14,7 @@ import { isPlainHttp, upgradeSocketGone } from '../http/node-io.js';
 import { queryObject } from '../http/query.js';
 import { checkScope, type Access, type Authenticator } from '../domain/access.js';
 import { AppError, notFound } from '../domain/errors.js';
-import { grants, type Principal } from '../domain/keys.js';
+import { grants, liveKeyIds, type Principal } from '../domain/keys.js';
 import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
 import { accessEndedMessage, accessStillGranted, KEY_RECHECK_MS } from './subscription.js';
@@ -118,26 +118,40 @@ function endForAccess(raw: WebSocket, principal: Principal | undefined): void {
 /**
  * Closes (1008, after an `unauthorized` error frame) every socket whose access has ended since it opened: its key
  * revoked or expired, or, opened without a key on an open server, the server now enforcing keys (AUTH=auto, once the
- * first key exists). One check per distinct key, however many sockets it holds, one after the other: all at once,
- * many keys would take the whole pool every round, and requests arriving then would wait on its connect timeout. A
- * failed check (the database away) leaves them open until the next round.
+ * first key exists). One query for all the keys holding sockets, however many: a query per key at once took the
+ * whole pool every round with many keys, and requests arriving then waited on its connect timeout. A failed check
+ * (the database away) leaves the sockets open until the next round.
  */
 async function closeEnded(
   db: Kysely<Database>,
   auth: Pick<Authenticator, 'enforced'>,
   conns: Iterable<Connection>,
 ): Promise<void> {
-  const byKey = new Map<string, { principal: Principal | undefined; raws: WebSocket[] }>();
+  const byKey = new Map<string, { principal: Principal; raws: WebSocket[] }>();
+  const keyless: WebSocket[] = [];
   for (const conn of conns) {
-    const id = conn.principal?.id ?? '';
-    const entry = byKey.get(id) ?? { principal: conn.principal, raws: [] };
+    if (!conn.principal) {
+      keyless.push(conn.raw);
+      continue;
+    }
+    const entry = byKey.get(conn.principal.id) ?? { principal: conn.principal, raws: [] };
     entry.raws.push(conn.raw);
-    byKey.set(id, entry);
+    byKey.set(conn.principal.id, entry);
   }
-  for (const { principal, raws } of byKey.values()) {
-    const granted = await accessStillGranted({ db, auth, principal }).catch(() => true);
-    if (granted) continue;
-    for (const raw of raws) endForAccess(raw, principal);
+  if (byKey.size > 0) {
+    const entries = [...byKey.values()];
+    const live = await liveKeyIds(
+      db,
+      entries.map((e) => e.principal),
+    ).catch(() => undefined);
+    if (live) {
+      for (const { principal, raws } of entries) {
+        if (!live.has(principal.id)) for (const raw of raws) endForAccess(raw, principal);
+      }
+    }
+  }
+  if (keyless.length > 0 && (await auth.enforced().catch(() => false))) {
+    for (const raw of keyless) endForAccess(raw, undefined);
   }
 }
 
@@ -167,7 +181,9 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
   const keyCheck = setInterval(() => {
     if (checking) return;
     checking = true;
-    void closeEnded(db, opts.auth, live).finally(() => (checking = false));
+    void closeEnded(db, opts.auth, live)
+      .catch(() => undefined) // endForAccess on a socket mid-close; the next round checks again
+      .finally(() => (checking = false));
   }, KEY_RECHECK_MS);
   keyCheck.unref();
 

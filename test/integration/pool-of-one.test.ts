@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECT_TIMEOUT_MS, connectPostgres } from '../../src/db/postgres.js';
+import { createApiKey, liveKeyIds, revokeKey } from '../../src/domain/keys.js';
 import { createMetrics } from '../../src/metrics.js';
 import { InProcessBus } from '../../src/rooms/bus.js';
 import { RoomHub } from '../../src/rooms/hub.js';
@@ -49,4 +50,29 @@ describe.skipIf(!POSTGRES_URL)(`a pool of one connection${POSTGRES_URL ? '' : ` 
       }
     },
   );
+});
+
+// The room route's key re-check: one statement for every key holding sockets (keys.ts liveKeyIds), where it used to
+// ask the pool for a connection per key, all at once.
+describe.skipIf(!POSTGRES_URL)(`liveKeyIds${POSTGRES_URL ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
+  it('answers, in one query, which keys are still usable: not the revoked, the expired or the unknown', async () => {
+    const { scratch } = await migratedScratchWithIncident('key re-check');
+    const db = connectPostgres(scratch.url, { poolSize: 1 });
+    try {
+      const past = new Date(Date.now() - 3_600_000);
+      const live = await createApiKey(db, { name: 'live', scopes: ['read'] });
+      const revoked = await createApiKey(db, { name: 'revoked', scopes: ['read'] });
+      await revokeKey(db, 'revoked');
+      // Made an hour ago to last a minute: expired now.
+      const expired = await createApiKey(db, { name: 'expired', scopes: ['read'], expires_in: '1m' }, past);
+      const unknown = { ...live, id: '00000000-0000-4000-8000-000000000001' };
+      const principal = (k: { id: string; name: string; prefix: string }) => ({ ...k, scopes: ['read' as const] });
+      const ids = await liveKeyIds(db, [live, revoked, expired, unknown].map(principal));
+      expect([...ids]).toEqual([live.id]);
+      expect(await liveKeyIds(db, [])).toEqual(new Set());
+    } finally {
+      await db.destroy();
+      await scratch.drop();
+    }
+  });
 });

@@ -34,8 +34,9 @@ port.on('message', (message: WorkerRequest) => {
   }
   // One analysis at a time, in the order asked: the thread has one connection, and `pg`'s pool counts a wait for it
   // against its connect timeout. The server sends one at a time today (its limiter's concurrency is 1); this keeps a
-  // higher one from turning into connect timeouts here.
-  // analyze answers its own failures; should even that throw, the request's deadline fails it and the next still runs.
+  // higher one from turning into connect timeouts here. (With a higher one, a request's deadline, armed when the server
+  // sends it, would also count its wait in this queue.) analyze answers its own failures; should even that answer
+  // throw, the chain goes on, and the unanswered request's deadline stops the thread and fails what waits behind it.
   queue = queue.then(() => analyze(message)).catch(() => undefined);
 });
 
