@@ -7,7 +7,9 @@ import type { ChangeSink } from '../domain/changes.js';
  * a transaction, and makes them only once that transaction has committed (`flush`); if it rolls back they are never
  * made. Announced at once, an analysis could read the new incident before other connections can see it ("incident
  * not found", the analysis lost), and a subscriber could hear of writes that are then rolled back (a 409 or 503).
- * `analyze` (an analysis run and awaited by the caller) is passed straight through.
+ * `analyze` (an analysis run and awaited by the caller) is refused: awaited inside the transaction, it would hold the
+ * transaction's connection for as long as the analysis and an LLM take (up to 75 s), and storing its result needs a
+ * second connection from the same pool. No idempotent procedure calls it; one that did would fail its tests at once.
  */
 export class AfterCommit {
   private readonly pending: Array<() => void> = [];
@@ -29,7 +31,10 @@ export class AfterCommit {
     schedule: (incidentId, trigger) => {
       this.pending.push(() => this.scheduler.schedule(incidentId, trigger));
     },
-    analyze: (incidentId) => this.scheduler.analyze(incidentId),
+    analyze: (incidentId) =>
+      Promise.reject(
+        new Error(`analysis of incident ${incidentId} asked for inside an idempotent request's transaction`),
+      ),
   };
 
   /** Makes the held announcements, in the order they were made; call once the transaction has committed. */
