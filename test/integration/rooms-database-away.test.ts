@@ -182,15 +182,20 @@ describe.skipIf(!POSTGRES_URL)(
         const inc = await createIncident(b);
         const onA = await connectRoom(a.url, inc.id, { user: 'ann' });
         await onA.next('welcome');
-        // B has sent frames before (the incident's creation) and heartbeats throughout.
+        const onB = await connectRoom(b.url, inc.id, { user: 'ben' });
+        await onB.next('welcome');
+        // Everything B has sent reaches A before the database goes: B's frames arrive in order, so A hearing this
+        // message has heard the incident's creation too. A frame still in flight at the cut is one A missed, and A
+        // then rightly closes its sockets; the fresh-clone CI run of 2026-12-01 lost that race on a loaded machine.
+        onB.send({ user: 'ben', message: 'before the cut' });
+        expect((await onA.next('message', undefined, 10_000)).message).toBe('before the cut');
+        // B has sent frames before (the incident's creation, the message) and heartbeats throughout.
         await proxy.down();
         await new Promise((r) => setTimeout(r, 2500));
         await proxy.up();
         await new Promise((r) => setTimeout(r, 2000));
         onA.send({ type: 'ping' });
         await onA.next('pong');
-        const onB = await connectRoom(b.url, inc.id, { user: 'ben' });
-        await onB.next('welcome');
         onB.send({ user: 'ben', message: 'still here?' });
         expect((await onA.next('message', undefined, 10_000)).message).toBe('still here?');
         expect(onA.ws.readyState).toBe(onA.ws.OPEN);
