@@ -81,34 +81,12 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
     }
   });
 
-  // The thread has one connection, and pg's pool counts a wait for it against its connect timeout (5 s): two reads
-  // asked for at once made the second wait for the first, so an events read slower than 5 s (a large incident on a
-  // loaded database; here, a lock) failed the analysis with "timeout exceeded when trying to connect", every time.
-  it('analyses when reading the events takes longer than the connect timeout', { timeout: 30_000 }, async () => {
-    const w = new AnalysisWorker({ databaseUrl: url }, silent);
-    const locker = new pg.Client({ connectionString: url });
-    await locker.connect();
-    try {
-      await w.analyze(incidentId, [], false); // the thread and its connection are up
-      await locker.query('begin');
-      await locker.query('lock table events in access exclusive mode');
-      // Settled either way, so a failure while the lock is held is the assertion's, not an unhandled rejection.
-      const analysis = w.analyze(incidentId, [], true).then(
-        (done) => done.input?.events.length,
-        (err: unknown) => err,
-      );
-      await new Promise((r) => setTimeout(r, CONNECT_TIMEOUT_MS + 1_500));
-      await locker.query('commit');
-      expect(await analysis).toBe(300);
-    } finally {
-      await locker.end();
-      await w.close();
-    }
-  });
-
-  // The same wait between analyses: the server sends one at a time (its limiter), but the thread takes them in turn
-  // itself, so two sent at once do not queue for its one connection either.
-  it('runs two analyses sent at once in turn, however long the first one reads', { timeout: 30_000 }, async () => {
+  /**
+   * Starts `analyses` on a fresh thread (already up, its connection open) while a lock holds every read of `events`
+   * for longer than the pool's connect timeout, then lets go; resolves with what they gave, or the error they failed
+   * with (settled either way, so a failure while the lock is held is the assertion's, not an unhandled rejection).
+   */
+  async function whileEventsLocked<T>(analyses: (w: AnalysisWorker) => Promise<T>): Promise<T | unknown> {
     const w = new AnalysisWorker({ databaseUrl: url }, silent);
     const locker = new pg.Client({ connectionString: url });
     await locker.connect();
@@ -116,17 +94,36 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
       await w.analyze(incidentId, [], false);
       await locker.query('begin');
       await locker.query('lock table events in access exclusive mode');
-      const both = Promise.all([w.analyze(incidentId, [], true), w.analyze(incidentId, [], true)]).then(
-        (done) => done.map((d) => d.input?.events.length),
+      const settled = analyses(w).then(
+        (v) => v,
         (err: unknown) => err,
       );
       await new Promise((r) => setTimeout(r, CONNECT_TIMEOUT_MS + 1_500));
       await locker.query('commit');
-      expect(await both).toEqual([300, 300]);
+      return await settled;
     } finally {
       await locker.end();
       await w.close();
     }
+  }
+
+  // The thread has one connection, and pg's pool counts a wait for it against its connect timeout (5 s): two reads
+  // asked for at once made the second wait for the first, so an events read slower than 5 s (a large incident on a
+  // loaded database; here, a lock) failed the analysis with "timeout exceeded when trying to connect", every time.
+  it('analyses when reading the events takes longer than the connect timeout', { timeout: 30_000 }, async () => {
+    const events = await whileEventsLocked(async (w) => (await w.analyze(incidentId, [], true)).input?.events.length);
+    expect(events).toBe(300);
+  });
+
+  // The same wait between analyses: the server sends one at a time (its limiter), but the thread takes them in turn
+  // itself, so two sent at once do not queue for its one connection either.
+  it('runs two analyses sent at once in turn, however long the first one reads', { timeout: 30_000 }, async () => {
+    const both = await whileEventsLocked(async (w) =>
+      (await Promise.all([w.analyze(incidentId, [], true), w.analyze(incidentId, [], true)])).map(
+        (d) => d.input?.events.length,
+      ),
+    );
+    expect(both).toEqual([300, 300]);
   });
 
   it('answers a missing incident with NOT_FOUND, as the in-process path does', async () => {
