@@ -414,6 +414,8 @@ async function main(): Promise<void> {
      * (the load generator, or the ceiling's `pg` client); the rest is PostgreSQL's. `run` returns the batches it
      * completed.
      */
+    /** The batches a run of SECONDS at `rowsPerSecond` wrote. */
+    const batchesIn = (rowsPerSecond: number): number => (rowsPerSecond * SECONDS) / BATCH;
     const batchCpu = async (run: () => Promise<number>): Promise<BatchCpu> => {
       const [m0, s0, b0] = [await machineCpuMs(), await processCpuMs(w.child.pid), process.cpuUsage()];
       const batches = Math.max(1, await run());
@@ -458,14 +460,14 @@ async function main(): Promise<void> {
           await batchCpu(async () => {
             const rows = await pgCeiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS);
             ceilings.push(rows);
-            return (rows * SECONDS) / BATCH;
+            return batchesIn(rows);
           }),
         );
         // The two minimal tables take turns going first, so neither always runs in the other's checkpoint wake.
         const minimalRun = async (table: MinimalTable, into: number[]): Promise<number> => {
           const rows = await table.ceiling(appUrl, batchRows(incident.id, BATCH), 4, SECONDS);
           into.push(rows);
-          return (rows * SECONDS) / BATCH;
+          return batchesIn(rows);
         };
         if (i % 2 === 0) {
           cpu.minimal.push(await batchCpu(() => minimalRun(minimalTable, minimalCeilings)));

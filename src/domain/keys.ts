@@ -132,12 +132,11 @@ export function liveKey(row: ApiKeyRow, now: Date): Principal | KeyRefusal {
  * every chat message and every ping, so a revoked or expired key also loses the sockets it opened.
  */
 export async function keyStillLive(db: Kysely<Database>, principal: Principal, now = new Date()): Promise<boolean> {
-  const row = await findApiKeyByPrefix(db, principal.prefix);
-  return row !== undefined && row.id === principal.id && typeof liveKey(row, now) !== 'string';
+  return (await liveKeyIds(db, [principal], now)).has(principal.id);
 }
 
 /**
- * keyStillLive for many keys in one query (by primary key): the ids, of `principals`, whose key is still usable. The
+ * Of `principals`, the ids whose key is still usable (not revoked, not expired), in one query by primary key: the
  * room route re-checks every key holding sockets this way, so a round is one statement however many keys there are.
  */
 export async function liveKeyIds(
