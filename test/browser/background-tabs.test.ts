@@ -5,18 +5,15 @@
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_LABEL } from '../integration/harness.js';
-import { LONG, SKIP_REASON, launchBrowser, startConsoleServer, type ConsoleServer } from './browser.js';
-
-/** console/src/live/use-page-active.ts's HIDDEN_GRACE_MS, and a margin for the stream to be ended. */
-const RELEASED_AFTER_MS = 3_000 + 2_000;
-
-function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<void> {
-  return page.evaluate((s) => {
-    Object.defineProperty(document, 'visibilityState', { value: s, configurable: true });
-    Object.defineProperty(document, 'hidden', { value: s === 'hidden', configurable: true });
-    document.dispatchEvent(new Event('visibilitychange'));
-  }, state);
-}
+import {
+  LONG,
+  RELEASED_AFTER_MS,
+  SKIP_REASON,
+  launchBrowser,
+  setVisibility,
+  startConsoleServer,
+  type ConsoleServer,
+} from './browser.js';
 
 describe.skipIf(SKIP_REASON !== undefined)(`the console in background tabs (${DB_LABEL})`, { timeout: 180_000 }, () => {
   let server: ConsoleServer;

@@ -22,6 +22,21 @@ if (SKIP_REASON) process.stderr.write(`test/browser skipped: ${SKIP_REASON}\n`);
 /** Generous: a loaded 2-core machine runs Chromium, the server and other test files at once. */
 export const LONG = 30_000;
 
+/** console/src/live/use-page-active.ts's HIDDEN_GRACE_MS, and a margin for a hidden tab's stream to be ended. */
+export const RELEASED_AFTER_MS = 3_000 + 2_000;
+
+/**
+ * Says the tab is hidden or shown, as a browser does for a background tab: headless pages cannot really be hidden, so
+ * document.visibilityState is set and a visibilitychange event dispatched.
+ */
+export function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<void> {
+  return page.evaluate((s) => {
+    Object.defineProperty(document, 'visibilityState', { value: s, configurable: true });
+    Object.defineProperty(document, 'hidden', { value: s === 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, state);
+}
+
 /** Chromium as the machine notes say it runs here: headless, as root, with no background traffic. */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

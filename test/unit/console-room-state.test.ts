@@ -3,7 +3,7 @@
 // change must not put the older version back (a sibling of the race fixed in cf0c7b7, where the load dropped an
 // action a frame had just added).
 import { describe, expect, it } from 'vitest';
-import type { Action, Incident, TimelineEntry } from '../../console/src/model.js';
+import type { Action, Event, Incident, TimelineEntry } from '../../console/src/model.js';
 import { EMPTY, reduce, type Change, type RoomState } from '../../console/src/live/room-state.js';
 
 const INCIDENT_ID = '0b5c1c9e-3f57-4f7e-9a40-1d3b6c5e8a11';
@@ -126,5 +126,53 @@ describe('a load of the newest timeline page', () => {
     const all = reduce(after, withTimeline([entry(4), entry(3), entry(2)], false));
     expect(all.timeline).toHaveLength(3);
     expect(all.timelineOlder).toBe(false);
+  });
+});
+
+describe('a catch-up cut short after a long outage', () => {
+  /** Event n, at minute n of the day. */
+  const event = (n: number): Event => ({
+    id: `5a7c2e1d-9b3f-4d6a-8e2c-0000000000${String(n).padStart(2, '0')}`,
+    incident_id: INCIDENT_ID,
+    event_type: 'log',
+    message: `event ${n}`,
+    level: 'info',
+    source: 'test',
+    metadata: {},
+    timestamp: `2026-12-01T00:${String(n).padStart(2, '0')}:00.000Z`,
+  });
+  const live = (...n: number[]): Change => ({
+    kind: 'frame',
+    frame: { type: 'event.created', incident_id: INCIDENT_ID, events: n.map(event) },
+  });
+  const cut = (events: Event[]): Change => ({
+    kind: 'loaded',
+    incident,
+    timeline: [],
+    timelineOlder: false,
+    actions: [],
+    events,
+    next: 'cursor-into-the-rest',
+    filter: {},
+    scope: 'since-newest-cut',
+    startedAt: 0,
+  });
+  const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
+
+  it('lets the held events go and keeps those that came live while it was on its way', () => {
+    const held = reduce(EMPTY, live(1, 2, 3));
+    // The catch-up read events 40-45; event 50 came as a frame before its answer.
+    const during = reduce(held, live(50));
+    const after = reduce(during, cut([event(45), event(44), event(43), event(42), event(41), event(40)]));
+    expect(messages(after)).toEqual([
+      'event 50',
+      'event 45',
+      'event 44',
+      'event 43',
+      'event 42',
+      'event 41',
+      'event 40',
+    ]);
+    expect(after.eventsNext).toBe('cursor-into-the-rest');
   });
 });

@@ -111,13 +111,21 @@ export function reduce(state: RoomState, change: Change): RoomState {
         case 'since-newest':
           // Nothing missing between the held events and the new ones: the cursor still continues from the oldest.
           return { ...loaded, events: merge(state.events, change.events, newestEventFirst), eventsLoading: false };
-        case 'since-newest-cut':
+        case 'since-newest-cut': {
+          // The held events are let go (`next` continues into them), except those as new as the answer's oldest:
+          // events that came as frames while the catch-up was on its way, after it read them, which it lacks.
+          const oldest = change.events.reduce<string | undefined>(
+            (min, e) => (min === undefined || e.timestamp < min ? e.timestamp : min),
+            undefined,
+          );
+          const arrived = oldest === undefined ? [] : state.events.filter((e) => e.timestamp >= oldest);
           return {
             ...loaded,
-            events: [...change.events].sort(newestEventFirst),
+            events: merge(arrived, change.events, newestEventFirst),
             eventsNext: change.next,
             eventsLoading: false,
           };
+        }
       }
       return loaded;
     }

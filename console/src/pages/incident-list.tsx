@@ -11,6 +11,7 @@ import { NewIncidentForm } from '../components/new-incident-form.js';
 import { describeError } from '../errors.js';
 import { formatAge, formatMttr, formatTime } from '../format.js';
 import { useIncidentFeed } from '../live/incident-feed.js';
+import { newestFirst, noteArrival, withArrivals } from '../live/list-arrivals.js';
 import {
   SEVERITIES,
   STATUSES,
@@ -31,10 +32,6 @@ const PAGE = 50;
  */
 const REFRESH_PAGE = 500;
 const REFRESH_PAGES = 10;
-
-/** Newest first by created_at, ties by id (the server's order). */
-const newestFirst = (a: Incident, b: Incident): number =>
-  b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id);
 
 /** The list page. */
 export function IncidentList() {
@@ -62,18 +59,37 @@ export function IncidentList() {
 
   // Only the newest load may land: an answer for filters since changed is dropped.
   const loads = useRef(0);
+  // Incidents seen live (frames, and the one this tab created) since the newest load was sent, which its answer, read
+  // earlier, may not hold yet (list-arrivals.ts). Undefined while no load is on its way.
+  const arrivals = useRef<Map<string, Incident> | undefined>(undefined);
+  const arrived = (incident: Incident): void => {
+    if (arrivals.current) noteArrival(arrivals.current, incident);
+  };
+  /** Starts load number n: arrivals are counted from now. */
+  const startLoad = (): number => {
+    arrivals.current = new Map();
+    return ++loads.current;
+  };
+  /** The answer of the newest load, with what arrived while it was on its way; ends the counting. */
+  const landed = (answer: readonly Incident[], more: boolean): Incident[] => {
+    const f = filtersRef.current;
+    const rows = withArrivals(answer, arrivals.current?.values() ?? [], (i) => matchesFilters(i, f), more);
+    arrivals.current = undefined;
+    return rows;
+  };
   const load = useCallback(async () => {
     const f = filtersRef.current;
-    const n = ++loads.current;
+    const n = startLoad();
     try {
       const page = await api.incidents.page.query({ ...f, limit: PAGE });
       if (n !== loads.current) return;
       // The first page is the server's truth; it holds whatever was waiting to be shown.
-      setItems(page.items);
+      setItems(landed(page.items, page.next_cursor !== null));
       setNext(page.next_cursor);
       setPending(new Map());
       setError(undefined);
     } catch (err) {
+      if (n === loads.current) arrivals.current = undefined;
       setError(describeError(err));
     } finally {
       setLoaded(true);
@@ -94,19 +110,20 @@ export function IncidentList() {
     const oldest = held.at(-1);
     if (!first || !oldest) return load();
     const f = filtersRef.current;
-    const n = ++loads.current;
+    const n = startLoad();
     try {
-      const got: Incident[] = [];
+      const read: Incident[] = [];
       let cursor: string | null = null;
       for (let pages = 0; pages < REFRESH_PAGES; pages++) {
         const page = await api.incidents.page.query({ ...f, limit: REFRESH_PAGE, ...(cursor ? { cursor } : {}) });
-        got.push(...page.items);
+        read.push(...page.items);
         cursor = page.next_cursor;
         const last = page.items.at(-1);
         // Down to the oldest row held: the cursor then continues where "Load older" did.
         if (!cursor || !last || newestFirst(last, oldest) >= 0) break;
       }
       if (n !== loads.current) return;
+      const got = landed(read, cursor !== null);
       const had = new Set(held.map((i) => i.id));
       const waiting = listTopInView() ? [] : got.filter((i) => !had.has(i.id) && newestFirst(i, first) < 0);
       const waits = new Set(waiting.map((i) => i.id));
@@ -115,6 +132,7 @@ export function IncidentList() {
       setPending(new Map(waiting.map((i) => [i.id, i])));
       setError(undefined);
     } catch (err) {
+      if (n === loads.current) arrivals.current = undefined;
       setError(describeError(err));
     }
   }, [load]);
@@ -154,6 +172,7 @@ export function IncidentList() {
 
   const live = useIncidentFeed(
     (incident) => {
+      arrived(incident);
       const matches = matchesFilters(incident, filtersRef.current);
       const current = itemsRef.current;
       if (current.some((i) => i.id === incident.id)) {
@@ -218,7 +237,12 @@ export function IncidentList() {
       <div className="page-head">
         <h1 id="incidents-heading">Incidents</h1>
         {can('write') ? (
-          <NewIncidentForm onCreated={(i) => matchesFilters(i, filtersRef.current) && show([i])} />
+          <NewIncidentForm
+            onCreated={(i) => {
+              arrived(i);
+              if (matchesFilters(i, filtersRef.current)) show([i]);
+            }}
+          />
         ) : (
           // A missing button explains nothing: the sentence says why there is none.
           <NotAllowed what="open an incident" scope="write" />
