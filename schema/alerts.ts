@@ -198,6 +198,9 @@ const HeaderName = z
   .max(100)
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'must be an HTTP header name' });
 
+/** The longest `reopen_window` an integration may set (s): a week. Groups idle for longer are pruned (sweeper.ts). */
+export const MAX_REOPEN_WINDOW_S = 7 * 86_400;
+
 const seconds = (max: number, fallback: number, description: string) =>
   z
     .number({ error: 'must be a number of seconds' })
@@ -272,7 +275,7 @@ export const IntegrationSettings = z
       'Seconds an incident stays in monitoring, once every alert of it has resolved, before it moves to resolved (quiet period); 0 = never',
     ),
     reopen_window: seconds(
-      7 * 86_400,
+      MAX_REOPEN_WINDOW_S,
       1800,
       'Seconds after an incident resolves during which a new alert of its group reopens it instead of opening another',
     ),

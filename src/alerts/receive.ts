@@ -6,8 +6,10 @@ import type { Kysely } from 'kysely';
 import type { AlertResult, AlertSeverity, NormalizedAlert } from '../../schema/index.js';
 import { lockGroups, loadAlerts, saveGroup, storedGroupKeys, upsertAlerts } from '../db/alerts.js';
 import { insertEventsOfKnownIncidents } from '../db/events.js';
+import { FOREIGN_KEY_VIOLATION, sqlState } from '../db/errors.js';
 import { activeSilences } from '../db/integrations.js';
 import type { AlertGroupRow, AlertRow, Database, IncidentRow, SilenceRow } from '../db/types.js';
+import { AppError } from '../domain/errors.js';
 import { atLeastSeverity, matchesAll, parseMatchers, rankSeverity, type Matcher } from '../integrations/index.js';
 import { AlertWork, type IntegrationInfo } from './work.js';
 
@@ -42,39 +44,59 @@ export async function receiveAlerts(
 ): Promise<WorkDone> {
   // An empty message (Alertmanager sends none, but a script may): nothing to lock, nothing to write.
   if (incoming.length === 0) return { results: [], incidents: [], created: [], timeline: [], events: [], seqs: [] };
-  return db.transaction().execute(async (tx) => {
-    const dedupKeys = incoming.map((a) => a.dedup_key);
-    // A stored alert may belong to a group this delivery does not name (a resolve that names none, as PagerDuty's
-    // payload-less resolve, or its group_by changed): that group is locked too, and its firing alerts loaded, since
-    // whether its incident still has a firing alert is judged from them (without them a resolve of one alert took
-    // the incident to monitoring while others fired). Its key is read first, so every group is locked before any
-    // alert row, in the order every writer follows; locking an alert first could deadlock with a delivery of that
-    // group (review, 2026-12-01).
-    const groupKeys = [...incoming.map((a) => a.group_key), ...(await storedGroupKeys(tx, integration.id, dedupKeys))];
-    const groups = await lockGroups(tx, integration.id, groupKeys);
-    const loaded = await loadAlerts(tx, integration.id, dedupKeys, groupKeys);
-    // An alert that moved to another group between that read and the locks (rare): its group too, after the fact.
-    const extra = [...new Set(loaded.map((a) => a.group_key).filter((k) => !groups.has(k)))];
-    if (extra.length > 0) {
-      for (const [k, g] of await lockGroups(tx, integration.id, extra)) groups.set(k, g);
-      const have = new Set(loaded.map((a) => a.dedup_key));
-      for (const a of await loadAlerts(tx, integration.id, [], extra)) if (!have.has(a.dedup_key)) loaded.push(a);
-    }
-    const work = new AlertWork(tx, integration, groups, loaded, now);
-    const silences = compileSilences(await activeSilences(tx));
+  return db
+    .transaction()
+    .execute(async (tx) => {
+      const dedupKeys = incoming.map((a) => a.dedup_key);
+      // A stored alert may belong to a group this delivery does not name (a resolve that names none, as PagerDuty's
+      // payload-less resolve, or its group_by changed): that group is locked too, and its firing alerts loaded, since
+      // whether its incident still has a firing alert is judged from them (without them a resolve of one alert took
+      // the incident to monitoring while others fired). Its key is read first, so every group is locked before any
+      // alert row, in the order every writer follows; locking an alert first could deadlock with a delivery of that
+      // group (review, 2026-12-01).
+      const groupKeys = [
+        ...incoming.map((a) => a.group_key),
+        ...(await storedGroupKeys(tx, integration.id, dedupKeys)),
+      ];
+      const groups = await lockGroups(tx, integration.id, groupKeys);
+      const loaded = await loadAlerts(tx, integration.id, dedupKeys, groupKeys);
+      // An alert that moved to another group between that read and the locks (rare): its group too, after the fact.
+      const extra = [...new Set(loaded.map((a) => a.group_key).filter((k) => !groups.has(k)))];
+      if (extra.length > 0) {
+        for (const [k, g] of await lockGroups(tx, integration.id, extra)) groups.set(k, g);
+        const have = new Set(loaded.map((a) => a.dedup_key));
+        for (const a of await loadAlerts(tx, integration.id, [], extra)) if (!have.has(a.dedup_key)) loaded.push(a);
+      }
+      const work = new AlertWork(tx, integration, groups, loaded, now);
+      const silences = compileSilences(await activeSilences(tx));
 
-    const results: AlertResult[] = [];
-    const resolvedGroups = new Set<string>();
-    for (const [i, alert] of incoming.entries()) {
-      results.push(await handle(work, alert, silences, resolvedGroups));
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
-    }
-    noteHiddenFiring(work, incoming, resolvedGroups);
-    // Every locked group: a PagerDuty acknowledge or resolve without payload names no group of its own, and the alert it
-    // resolves belongs to the group its trigger named.
-    await settleGroups(work, [...work.groups.keys()].sort(), resolvedGroups, results);
-    return finish(work, results);
-  });
+      const results: AlertResult[] = [];
+      const resolvedGroups = new Set<string>();
+      for (const [i, alert] of incoming.entries()) {
+        results.push(await handle(work, alert, silences, resolvedGroups));
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
+      }
+      noteHiddenFiring(work, incoming, resolvedGroups);
+      // Every locked group: a PagerDuty acknowledge or resolve without payload names no group of its own, and the alert it
+      // resolves belongs to the group its trigger named.
+      await settleGroups(work, [...work.groups.keys()].sort(), resolvedGroups, results);
+      return finish(work, results);
+    })
+    .catch((err: unknown) => {
+      // The integration was deleted after the delivery found it: its groups and alerts cannot reference it (the only
+      // foreign key these writes can break; incidents are never deleted). The transaction rolled back whole.
+      if (sqlState(err) === FOREIGN_KEY_VIOLATION) {
+        throw new AppError(
+          'NOT_FOUND',
+          `integration ${integration.id} not found: it was deleted during this delivery`,
+          undefined,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    });
 }
 
 /**

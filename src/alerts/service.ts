@@ -166,8 +166,8 @@ export class AlertService {
       if (now.getTime() - this.lastStatePrune > 3_600_000) {
         this.lastStatePrune = now.getTime();
         const pruned = await pruneAlertState(this.deps.db, now);
-        if (pruned.alerts + pruned.silences > 0)
-          this.deps.logger.info(pruned, 'pruned old resolved alerts and silences');
+        if (pruned.alerts + pruned.silences + pruned.groups > 0)
+          this.deps.logger.info(pruned, 'pruned old resolved alerts, silences and alert groups');
       }
     } catch (err) {
       if (isDatabaseUnavailable(err)) this.deps.logger.warn({ err }, 'alert sweep skipped: database unavailable');

@@ -2,9 +2,10 @@
 // the end of flapping, and silences ending. Every instance sweeps; groups are taken with SKIP LOCKED, so each is
 // handled by one instance and a delivery of the same group simply goes first.
 import type { Kysely } from 'kysely';
-import type { AlertResult, AlertSeverity } from '../../schema/index.js';
+import { MAX_REOPEN_WINDOW_S, type AlertResult, type AlertSeverity } from '../../schema/index.js';
 import { atLeastSeverity } from '../integrations/index.js';
 import {
+  deleteIdleGroups,
   deleteResolvedAlerts,
   dueForAutoResolve,
   flappingQuietSince,
@@ -169,13 +170,15 @@ export async function sweep(
 }
 
 /**
- * Deletes alerts resolved and unheard of for RESOLVED_ALERT_RETENTION_MS and silences ended ENDED_SILENCE_RETENTION_MS
- * ago, PRUNE_BATCH rows a statement, until none is left or PRUNE_BATCHES statements ran. Returns how many of each went.
+ * Deletes alerts resolved and unheard of for RESOLVED_ALERT_RETENTION_MS, silences ended ENDED_SILENCE_RETENTION_MS
+ * ago, and then groups left with nothing (deleteIdleGroups: no alert, no incident a new alert could reopen within
+ * the longest reopen_window), PRUNE_BATCH rows a statement, until none is left or PRUNE_BATCHES statements ran.
+ * Returns how many of each went.
  */
 export async function pruneAlertState(
   db: Kysely<Database>,
   now = new Date(),
-): Promise<{ alerts: number; silences: number }> {
+): Promise<{ alerts: number; silences: number; groups: number }> {
   const drain = async (one: () => Promise<number>): Promise<number> => {
     let total = 0;
     for (let i = 0; i < PRUNE_BATCHES; i++) {
@@ -189,7 +192,10 @@ export async function pruneAlertState(
   const silencesBefore = new Date(now.getTime() - ENDED_SILENCE_RETENTION_MS);
   const alerts = await drain(() => deleteResolvedAlerts(db, alertsBefore, PRUNE_BATCH));
   const silences = await drain(() => deleteEndedSilences(db, silencesBefore, PRUNE_BATCH));
-  return { alerts, silences };
+  // After the alerts: a group goes once its last alert has.
+  const groupsBefore = new Date(now.getTime() - MAX_REOPEN_WINDOW_S * 1000);
+  const groups = await drain(() => deleteIdleGroups(db, groupsBefore, PRUNE_BATCH));
+  return { alerts, silences, groups };
 }
 
 /** Prunes the delivery log to DELIVERIES_KEPT per integration, and REFUSED_DELIVERIES_KEPT refused secrets. */

@@ -4,8 +4,12 @@ import { ACTIVE_INCIDENT_STATUSES } from '../../schema/index.js';
 import type { AlertGroupRow, AlertRow, Database } from './types.js';
 
 /**
- * Locks the groups (creating missing rows first), in group-key order so that two deliveries touching the same groups
- * queue instead of deadlocking. Returns them by group key.
+ * Locks the groups (creating missing rows), in group-key order so that two deliveries touching the same groups
+ * queue instead of deadlocking. Returns them by group key, every key present.
+ *
+ * One statement that inserts or locks each row: an insert that skipped existing rows and a separate `FOR UPDATE`
+ * left a moment in which a prune (deleteIdleGroups) could delete a row the insert had found, and the lock then found
+ * nothing. The no-op update writes a new row version per group per delivery (usually heap-only: no indexed value changes).
  */
 export async function lockGroups(
   db: Kysely<Database>,
@@ -14,18 +18,31 @@ export async function lockGroups(
 ): Promise<Map<string, AlertGroupRow>> {
   const keys = [...new Set(groupKeys)].sort();
   if (keys.length === 0) return new Map();
-  await sql`insert into alert_groups (integration_id, group_key)
-    select ${integrationId}::uuid, k from unnest(${keys}::text[]) as k
-    on conflict do nothing`.execute(db);
-  const rows = await db
-    .selectFrom('alert_groups')
-    .selectAll()
-    .where('integration_id', '=', integrationId)
-    .where('group_key', 'in', keys)
-    .orderBy('group_key')
-    .forUpdate()
-    .execute();
+  const { rows } = await sql<AlertGroupRow>`insert into alert_groups (integration_id, group_key)
+    select ${integrationId}::uuid, k from unnest(${keys}::text[]) as k order by k
+    on conflict (integration_id, group_key) do update set group_key = excluded.group_key
+    returning *`.execute(db);
   return new Map(rows.map((r) => [r.group_key, r]));
+}
+
+/**
+ * Deletes groups that hold nothing any longer, at most `limit`, skipping groups a delivery or the sweeper holds:
+ * no alert left (resolved alerts go a week after they were last heard of), not in monitoring or flapping, none hidden,
+ * and either no incident or one a new alert could not reopen: closed, or resolved before `resolvedBefore` (set it
+ * MAX_REOPEN_WINDOW_S back). A later alert of the same key makes a new row and opens a new incident, as it would
+ * have with the old row. Without this the table kept a row per group key ever seen (Alertmanager's change with pod
+ * and label values). Returns how many went.
+ */
+export async function deleteIdleGroups(db: Kysely<Database>, resolvedBefore: Date, limit: number): Promise<number> {
+  const result = await sql`delete from alert_groups where (integration_id, group_key) in (
+      select g.integration_id, g.group_key from alert_groups g
+      left join incidents i on i.id = g.incident_id
+      where g.monitoring_since is null and g.flapping_since is null and g.hidden_firing = 0
+        and (g.incident_id is null or i.status = 'closed'
+          or (i.status = 'resolved' and i.resolved_at < ${resolvedBefore.toISOString()}::timestamptz))
+        and not exists (select 1 from alerts a where a.integration_id = g.integration_id and a.group_key = g.group_key)
+      limit ${limit} for update of g skip locked)`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }
 
 /** Locks one group if no other transaction holds it (SKIP LOCKED: the sweeper of another instance has it). */

@@ -7,6 +7,9 @@ export function sqlState(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** SQLSTATE 23503: a write referenced a row that is not there (deleted meanwhile, as nothing checks before). */
+export const FOREIGN_KEY_VIOLATION = '23503';
+
 /** Text PostgreSQL cannot store: a NUL character (22021), or \\u0000 in JSON (22P05; an unpaired surrogate in JSON is 22P02). */
 export const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
 

@@ -1,9 +1,12 @@
 // Alerts and silences do not accumulate for ever: resolved alerts unheard of for a week and silences ended 120 h ago
 // are deleted by the sweeper's hourly prune (src/alerts/sweeper.ts). The boundary: firing alerts, recently resolved
 // ones, silences still in force or ended recently, and ended silences whose alerts were not yet released all stay; an
-// alert firing again after its row went is a new occurrence on its group's incident.
+// alert firing again after its row went is a new occurrence on its group's incident. Groups go once nothing is left
+// in them: no alert, and no incident a new alert could still reopen.
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REOPEN_WINDOW_S } from '../../schema/index.js';
 import {
   ENDED_SILENCE_RETENTION_MS,
   PRUNE_BATCH,
@@ -11,7 +14,15 @@ import {
   RESOLVED_ALERT_RETENTION_MS,
 } from '../../src/alerts/sweeper.js';
 import { DB_LABEL, startTestApp, type TestServer } from './harness.js';
-import { accepted, createIntegration, genericAlert, testSweeper, incident } from './alerts-helpers.js';
+import {
+  accepted,
+  createIntegration,
+  deliver,
+  eventually,
+  genericAlert,
+  testSweeper,
+  incident,
+} from './alerts-helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -125,5 +136,131 @@ describe(`alert state retention (${DB_LABEL})`, () => {
     expect(await count()).toBe(1);
     await service.sweepOnce(new Date(prunableFrom + 31 * 60_000));
     expect(await count()).toBe(0);
+  });
+
+  it('deletes groups left with nothing, and none that an alert, an incident or a pending state still needs', async () => {
+    const i = await createIntegration(s, { name: 'retention-groups', kind: 'generic' });
+    const db = s.database.db;
+    const now = Date.now();
+    const DAY = 24 * HOUR;
+    /** A group with an incident made by one alert, then its alerts removed and the incident set as given. */
+    const group = async (key: string, status: string, resolvedDaysAgo?: number): Promise<string> => {
+      const fired = await accepted(s, i, { alerts: [genericAlert({ dedup_key: `${key}-1`, group_key: key })] });
+      const id = fired.alerts[0]?.incident_id ?? '';
+      expect(id).not.toBe('');
+      await sql`delete from alerts where integration_id = ${i.id} and group_key = ${key}`.execute(db);
+      const resolvedAt = resolvedDaysAgo === undefined ? null : new Date(now - resolvedDaysAgo * DAY).toISOString();
+      await sql`update incidents set status = ${status}, resolved_at = ${resolvedAt}::timestamptz
+        where id = ${id}`.execute(db);
+      return id;
+    };
+    const week = MAX_REOPEN_WINDOW_S / 86_400;
+    const goneIncident = await group('gone-resolved', 'resolved', week + 1);
+    await group('gone-closed', 'closed', 1);
+    await sql`insert into alert_groups (integration_id, group_key) values (${i.id}, 'gone-empty')`.execute(db);
+    // Within the longest reopen window: a new alert of the group may still reopen it.
+    await group('kept-reopenable', 'resolved', week - 1);
+    await group('kept-open', 'open');
+    await group('kept-monitoring', 'resolved', week + 1);
+    await sql`update alert_groups set monitoring_since = now() where integration_id = ${i.id}
+      and group_key = 'kept-monitoring'`.execute(db);
+    await group('kept-flapping', 'resolved', week + 1);
+    await sql`update alert_groups set flapping_since = now() where integration_id = ${i.id}
+      and group_key = 'kept-flapping'`.execute(db);
+    // An alert still in the table (resolved, not yet a week unheard of).
+    await group('kept-alert', 'resolved', week + 1);
+    await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'kept-alert-2', group_key: 'kept-alert', status: 'resolved' })],
+    });
+
+    const pruned = await pruneAlertState(db, new Date(now));
+    expect(pruned.groups).toBe(3);
+    const left = await sql<{ group_key: string }>`select group_key from alert_groups where integration_id = ${i.id}
+      order by group_key`.execute(db);
+    expect(left.rows.map((r) => r.group_key)).toEqual([
+      'kept-alert',
+      'kept-flapping',
+      'kept-monitoring',
+      'kept-open',
+      'kept-reopenable',
+    ]);
+
+    // The group's key fires again: a new group and a new incident, as the old group would have given it.
+    const again = await accepted(s, i, {
+      alerts: [genericAlert({ dedup_key: 'gone-resolved-2', group_key: 'gone-resolved' })],
+    });
+    const opened = again.alerts[0]?.incident_id ?? '';
+    expect(opened).not.toBe('');
+    expect(opened).not.toBe(goneIncident);
+    expect((await incident(s, goneIncident)).status).toBe('resolved');
+  });
+
+  it('lets a delivery waiting on a group that the prune deletes make the group anew', async () => {
+    const i = await createIntegration(s, { name: 'retention-group-race', kind: 'generic' });
+    await sql`insert into alert_groups (integration_id, group_key) values (${i.id}, 'raced')`.execute(s.database.db);
+    const held = new pg.Client({ connectionString: s.database.url });
+    await held.connect();
+    try {
+      // The prune's own steps, by hand: it holds the group, and deletes it while a delivery waits for it.
+      await held.query('begin');
+      await held.query('select 1 from alert_groups where integration_id = $1 and group_key = $2 for update', [
+        i.id,
+        'raced',
+      ]);
+      const delivery = deliver(s, i, { alerts: [genericAlert({ dedup_key: 'raced-1', group_key: 'raced' })] });
+      await eventually(async () => {
+        const { rows } = await held.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+        );
+        return (rows[0]?.n ?? 0) > 0 ? true : undefined;
+      });
+      await held.query('delete from alert_groups where integration_id = $1 and group_key = $2', [i.id, 'raced']);
+      await held.query('commit');
+      const res = await delivery;
+      expect(res.status, await res.clone().text()).toBe(202);
+      const opened = ((await res.json()) as { alerts: Array<{ incident_id: string | null }> }).alerts[0]?.incident_id;
+      expect(opened).toBeTruthy();
+      const { rows } = await held.query<{ incident_id: string }>(
+        'select incident_id from alert_groups where integration_id = $1 and group_key = $2',
+        [i.id, 'raced'],
+      );
+      expect(rows).toEqual([{ incident_id: opened }]);
+    } finally {
+      await held.end();
+    }
+  });
+});
+
+describe(`a delivery racing the deletion of its integration (${DB_LABEL})`, () => {
+  it('answers 404 naming the integration, and leaves nothing behind', async () => {
+    const i = await createIntegration(s, { name: 'deleted-mid-delivery', kind: 'generic' });
+    const held = new pg.Client({ connectionString: s.database.url });
+    await held.connect();
+    try {
+      // The deletion is under way (its row locked, not yet committed) when the delivery has found the integration.
+      await held.query('begin');
+      await held.query('delete from integrations where id = $1', [i.id]);
+      const delivery = deliver(s, i, { alerts: [genericAlert({ dedup_key: 'orphan-1', group_key: 'orphan' })] });
+      await eventually(async () => {
+        const { rows } = await held.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+        );
+        return (rows[0]?.n ?? 0) > 0 ? true : undefined;
+      });
+      await held.query('commit');
+      const res = await delivery;
+      const text = await res.text();
+      expect(res.status, text).toBe(404);
+      expect(text).toContain(i.id);
+      const { rows } = await held.query<{ n: number }>(
+        'select (select count(*) from alert_groups where integration_id = $1)::int + (select count(*) from alerts where integration_id = $1)::int as n',
+        [i.id],
+      );
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await held.end();
+    }
   });
 });
