@@ -3,7 +3,7 @@
 // than the answer's last, when more pages follow, is left to those pages. The browser case is
 // test/browser/list-answers.test.ts.
 import { describe, expect, it } from 'vitest';
-import { noteArrival, withArrivals } from '../../console/src/live/list-arrivals.js';
+import { ArrivalTracker, withArrivals, withNewerVersions } from '../../console/src/live/list-arrivals.js';
 import type { Incident } from '../../console/src/model.js';
 
 /** Incident n, created at minute n (so a higher n is newer), last changed at second `changed` of that minute. */
@@ -32,16 +32,18 @@ function incident(n: number, patch: Partial<Incident> = {}, changed = 0): Incide
 const all = (): boolean => true;
 const open = (i: Incident): boolean => i.status === 'open';
 const rows = (list: readonly Incident[]): string[] => list.map((i) => `${i.title}:${i.status}`);
+/** Arrivals as a read's record holds them, by id. */
+const seen = (...list: Incident[]): Map<string, Incident> => new Map(list.map((i) => [i.id, i]));
 
 describe('withArrivals', () => {
   it('adds an incident that arrived after the answer was read, in its place', () => {
     const answer = [incident(5), incident(3)];
-    expect(rows(withArrivals(answer, [incident(4)], all, false))).toEqual([
+    expect(rows(withArrivals(answer, seen(incident(4)), all, false))).toEqual([
       'incident 5:open',
       'incident 4:open',
       'incident 3:open',
     ]);
-    expect(rows(withArrivals(answer, [incident(9)], all, true))).toEqual([
+    expect(rows(withArrivals(answer, seen(incident(9)), all, true))).toEqual([
       'incident 9:open',
       'incident 5:open',
       'incident 3:open',
@@ -50,13 +52,15 @@ describe('withArrivals', () => {
 
   it('leaves out an arrival that does not match the view', () => {
     const answer = [incident(5)];
-    expect(rows(withArrivals(answer, [incident(6, { status: 'resolved' })], open, false))).toEqual(['incident 5:open']);
+    expect(rows(withArrivals(answer, seen(incident(6, { status: 'resolved' })), open, false))).toEqual([
+      'incident 5:open',
+    ]);
   });
 
   it('leaves an arrival older than the last row to the next page, and adds it when there is none', () => {
     const answer = [incident(5), incident(3)];
-    expect(rows(withArrivals(answer, [incident(2)], all, true))).toEqual(['incident 5:open', 'incident 3:open']);
-    expect(rows(withArrivals(answer, [incident(2)], all, false))).toEqual([
+    expect(rows(withArrivals(answer, seen(incident(2)), all, true))).toEqual(['incident 5:open', 'incident 3:open']);
+    expect(rows(withArrivals(answer, seen(incident(2)), all, false))).toEqual([
       'incident 5:open',
       'incident 3:open',
       'incident 2:open',
@@ -66,27 +70,59 @@ describe('withArrivals', () => {
   it('keeps a change seen live over the older version the answer read, and drops a row the change moved out of view', () => {
     const answer = [incident(5), incident(3)];
     const moved = incident(3, { status: 'investigating' }, 30);
-    expect(rows(withArrivals(answer, [moved], all, false))).toEqual(['incident 5:open', 'incident 3:investigating']);
-    expect(rows(withArrivals(answer, [moved], open, false))).toEqual(['incident 5:open']);
+    expect(rows(withArrivals(answer, seen(moved), all, false))).toEqual([
+      'incident 5:open',
+      'incident 3:investigating',
+    ]);
+    expect(rows(withArrivals(answer, seen(moved), open, false))).toEqual(['incident 5:open']);
   });
 
   it("keeps the answer's version when it is as new as the arrival or newer", () => {
     const answer = [incident(5, { status: 'resolved' }, 40)];
-    expect(rows(withArrivals(answer, [incident(5, { status: 'investigating' }, 30)], all, false))).toEqual([
+    expect(rows(withArrivals(answer, seen(incident(5, { status: 'investigating' }, 30)), all, false))).toEqual([
       'incident 5:resolved',
     ]);
-    expect(rows(withArrivals(answer, [incident(5, { status: 'investigating' }, 40)], all, false))).toEqual([
+    expect(rows(withArrivals(answer, seen(incident(5, { status: 'investigating' }, 40)), all, false))).toEqual([
       'incident 5:resolved',
     ]);
   });
 });
 
-describe('noteArrival', () => {
-  it('holds the latest version of each incident, whatever order the versions come in', () => {
-    const arrivals = new Map<string, Incident>();
-    noteArrival(arrivals, incident(3, { status: 'resolved' }, 50));
-    noteArrival(arrivals, incident(3, { status: 'investigating' }, 20));
-    noteArrival(arrivals, incident(4));
-    expect(rows([...arrivals.values()])).toEqual(['incident 3:resolved', 'incident 4:open']);
+describe('withNewerVersions', () => {
+  it('replaces rows by later versions, drops those now out of view, and adds no arrival the page lacks', () => {
+    const page = [incident(3), incident(2)];
+    const arrivals = seen(
+      incident(3, { status: 'resolved' }, 30),
+      incident(2, { status: 'investigating' }, 20),
+      incident(9),
+    );
+    expect(rows(withNewerVersions(page, arrivals, (i) => i.status !== 'resolved'))).toEqual([
+      'incident 2:investigating',
+    ]);
+    expect(rows(withNewerVersions(page, seen(incident(3, { status: 'resolved' }, 0)), () => true))).toEqual([
+      'incident 3:open',
+      'incident 2:open',
+    ]);
+  });
+});
+
+describe('ArrivalTracker', () => {
+  it('notes the latest version of each incident in every open record, whatever order versions come in', () => {
+    const tracker = new ArrivalTracker();
+    const before = tracker.start();
+    tracker.note(incident(3, { status: 'resolved' }, 50));
+    const after = tracker.start();
+    tracker.note(incident(3, { status: 'investigating' }, 20));
+    tracker.note(incident(4));
+    expect(rows([...before.values()])).toEqual(['incident 3:resolved', 'incident 4:open']);
+    expect(rows([...after.values()])).toEqual(['incident 3:investigating', 'incident 4:open']);
+  });
+
+  it('keeps nothing in a record once its read has ended', () => {
+    const tracker = new ArrivalTracker();
+    const record = tracker.start();
+    tracker.end(record);
+    tracker.note(incident(5));
+    expect(record.size).toBe(0);
   });
 });

@@ -11,7 +11,7 @@ import { NewIncidentForm } from '../components/new-incident-form.js';
 import { describeError } from '../errors.js';
 import { formatAge, formatMttr, formatTime } from '../format.js';
 import { useIncidentFeed } from '../live/incident-feed.js';
-import { newestFirst, noteArrival, withArrivals } from '../live/list-arrivals.js';
+import { ArrivalTracker, isNewer, newestFirst, withArrivals, withNewerVersions } from '../live/list-arrivals.js';
 import {
   SEVERITIES,
   STATUSES,
@@ -57,42 +57,29 @@ export function IncidentList() {
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
 
-  // Only the newest load may land: an answer for filters since changed is dropped.
+  // Only the newest load may land: an answer for filters since changed, or overtaken by a reload, is dropped.
   const loads = useRef(0);
-  // Incidents seen live (frames, and the one this tab created) since the newest load was sent, which its answer, read
-  // earlier, may not hold yet (list-arrivals.ts). Undefined while no load is on its way.
-  const arrivals = useRef<Map<string, Incident> | undefined>(undefined);
-  const arrived = (incident: Incident): void => {
-    if (arrivals.current) noteArrival(arrivals.current, incident);
-  };
-  /** Starts load number n: arrivals are counted from now. */
-  const startLoad = (): number => {
-    arrivals.current = new Map();
-    return ++loads.current;
-  };
-  /** The answer of the newest load, with what arrived while it was on its way; ends the counting. */
-  const landed = (answer: readonly Incident[], more: boolean): Incident[] => {
-    const f = filtersRef.current;
-    const rows = withArrivals(answer, arrivals.current?.values() ?? [], (i) => matchesFilters(i, f), more);
-    arrivals.current = undefined;
-    return rows;
-  };
+  // Incidents seen live (frames, and the one this tab created) while a read is on its way, which its answer, read
+  // earlier, may not hold yet (list-arrivals.ts).
+  const arrivals = useRef(new ArrivalTracker());
   const load = useCallback(async () => {
     const f = filtersRef.current;
-    const n = startLoad();
+    const n = ++loads.current;
+    const seen = arrivals.current.start();
     try {
       const page = await api.incidents.page.query({ ...f, limit: PAGE });
       if (n !== loads.current) return;
       // The first page is the server's truth; it holds whatever was waiting to be shown.
-      setItems(landed(page.items, page.next_cursor !== null));
+      setItems(withArrivals(page.items, seen, (i) => matchesFilters(i, f), page.next_cursor !== null));
       setNext(page.next_cursor);
       setPending(new Map());
       setError(undefined);
     } catch (err) {
-      if (n === loads.current) arrivals.current = undefined;
-      setError(describeError(err));
+      // A load since overtaken says nothing about the list on screen.
+      if (n === loads.current) setError(describeError(err));
     } finally {
-      setLoaded(true);
+      arrivals.current.end(seen);
+      if (n === loads.current) setLoaded(true);
     }
   }, []);
 
@@ -106,11 +93,11 @@ export function IncidentList() {
    */
   const refresh = useCallback(async () => {
     const held = itemsRef.current;
-    const first = held[0];
     const oldest = held.at(-1);
-    if (!first || !oldest) return load();
+    if (!oldest) return load();
     const f = filtersRef.current;
-    const n = startLoad();
+    const n = ++loads.current;
+    const seen = arrivals.current.start();
     try {
       const read: Incident[] = [];
       let cursor: string | null = null;
@@ -123,17 +110,21 @@ export function IncidentList() {
         if (!cursor || !last || newestFirst(last, oldest) >= 0) break;
       }
       if (n !== loads.current) return;
-      const got = landed(read, cursor !== null);
-      const had = new Set(held.map((i) => i.id));
-      const waiting = listTopInView() ? [] : got.filter((i) => !had.has(i.id) && newestFirst(i, first) < 0);
+      const got = withArrivals(read, seen, (i) => matchesFilters(i, f), cursor !== null);
+      // Rows above the top row held when the reload was sent wait behind the button if the reader is scrolled
+      // down, except those on screen now: a row that arrived live meanwhile (or that the reader asked to see) stays.
+      const first = held[0];
+      const had = new Set([...held, ...itemsRef.current].map((i) => i.id));
+      const waiting = listTopInView() || !first ? [] : got.filter((i) => !had.has(i.id) && newestFirst(i, first) < 0);
       const waits = new Set(waiting.map((i) => i.id));
       setItems(got.filter((i) => !waits.has(i.id)));
       setNext(cursor);
       setPending(new Map(waiting.map((i) => [i.id, i])));
       setError(undefined);
     } catch (err) {
-      if (n === loads.current) arrivals.current = undefined;
-      setError(describeError(err));
+      if (n === loads.current) setError(describeError(err));
+    } finally {
+      arrivals.current.end(seen);
     }
   }, [load]);
 
@@ -161,7 +152,15 @@ export function IncidentList() {
   /** Puts `added` into the list now, in order (ones already there are replaced). */
   const show = (added: readonly Incident[]): void => {
     const ids = new Set(added.map((i) => i.id));
-    setItems((current) => [...current.filter((i) => !ids.has(i.id)), ...added].sort(newestFirst));
+    setItems((current) => {
+      // A later version already held stays (the create's answer may come after a frame of a change to it).
+      const held = new Map(current.map((i) => [i.id, i]));
+      const rows = added.map((a) => {
+        const h = held.get(a.id);
+        return h && isNewer(h, a) ? h : a;
+      });
+      return [...current.filter((i) => !ids.has(i.id)), ...rows].sort(newestFirst);
+    });
     setPending((p) => {
       const n = new Map(p);
       for (const id of ids) n.delete(id);
@@ -172,10 +171,13 @@ export function IncidentList() {
 
   const live = useIncidentFeed(
     (incident) => {
-      arrived(incident);
+      arrivals.current.note(incident);
       const matches = matchesFilters(incident, filtersRef.current);
       const current = itemsRef.current;
-      if (current.some((i) => i.id === incident.id)) {
+      const shown = current.find((i) => i.id === incident.id);
+      // Frames of one change can come out of order from two instances (one local, one through the database).
+      if (shown && isNewer(shown, incident)) return;
+      if (shown) {
         // A change to a row in view: in place (or gone, when it no longer matches the filters).
         setItems((c) =>
           matches ? c.map((i) => (i.id === incident.id ? incident : i)) : c.filter((i) => i.id !== incident.id),
@@ -214,15 +216,24 @@ export function IncidentList() {
 
   const more = async (): Promise<void> => {
     if (!next) return;
+    // Dropped if a load or reload starts meanwhile (new filters, a reconnect): the list it lands on is another.
+    const n = loads.current;
+    const f = filtersRef.current;
+    const seen = arrivals.current.start();
     try {
-      const page = await api.incidents.page.query({ ...filtersRef.current, limit: PAGE, cursor: next });
+      const page = await api.incidents.page.query({ ...f, limit: PAGE, cursor: next });
+      if (n !== loads.current) return;
+      // Its rows' later versions seen live meanwhile: the feed left them to this page, which read them before.
+      const rows = withNewerVersions(page.items, seen, (i) => matchesFilters(i, f));
       setItems((current) => {
         const ids = new Set(current.map((i) => i.id));
-        return [...current, ...page.items.filter((i) => !ids.has(i.id))];
+        return [...current, ...rows.filter((i) => !ids.has(i.id))];
       });
       setNext(page.next_cursor);
     } catch (err) {
-      setError(describeError(err));
+      if (n === loads.current) setError(describeError(err));
+    } finally {
+      arrivals.current.end(seen);
     }
   };
 
@@ -239,7 +250,7 @@ export function IncidentList() {
         {can('write') ? (
           <NewIncidentForm
             onCreated={(i) => {
-              arrived(i);
+              arrivals.current.note(i);
               if (matchesFilters(i, filtersRef.current)) show([i]);
             }}
           />
