@@ -76,6 +76,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('timeline.created'), entry: TimelineEntry }),
   z.object({ type: z.literal('action.created'), action: Action }),
   z.object({ type: z.literal('action.updated'), action: Action }),
+  // A new analysis replaced a pending suggestion the analyzer had made: the action is gone (GET .../actions agrees).
+  z.object({ type: z.literal('action.deleted'), incident_id: Uuid, action_id: Uuid }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
   z.object({ type: z.literal('pong') }),
 ]);

@@ -13,7 +13,8 @@ export type Change =
     }
   | { type: 'timeline.created'; incident_id: string; entry: TimelineEntry }
   | { type: 'action.created'; incident_id: string; action: Action }
-  | { type: 'action.updated'; incident_id: string; action: Action };
+  | { type: 'action.updated'; incident_id: string; action: Action }
+  | { type: 'action.deleted'; incident_id: string; action_id: string };
 
 /** Receives committed changes. `publish` must never block or throw into the request that made the change. */
 export interface ChangeSink {

@@ -11,7 +11,8 @@ export interface Suggestion {
 export interface SuggestionChanges {
   created: ActionRow[];
   updated: ActionRow[];
-  removed: number;
+  /** Ids of the pending suggestions deleted. */
+  removed: string[];
 }
 
 const key = (title: string): string => title.trim().toLowerCase();
@@ -84,5 +85,5 @@ export async function replaceSuggestions(
         .execute()),
     );
   }
-  return { created, updated, removed: stale.length };
+  return { created, updated, removed: stale };
 }

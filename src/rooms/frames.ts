@@ -13,5 +13,7 @@ export function changeToFrame(change: Change): ServerFrame {
     case 'action.created':
     case 'action.updated':
       return { type: change.type, action: change.action };
+    case 'action.deleted':
+      return { type: change.type, incident_id: change.incident_id, action_id: change.action_id };
   }
 }

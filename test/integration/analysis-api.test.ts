@@ -235,6 +235,31 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     });
   });
 
+  it('tells the room when a new analysis deletes a pending suggestion it replaced', async () => {
+    const inc = await createIncident(s, { title: 'Checkout API latency high' });
+    await s.api('/api/ingest/events/batch', { json: poolExhaustion(inc.id) });
+    expect((await s.api(`/api/incidents/${inc.id}/analyze`, { method: 'POST' })).status).toBe(200);
+    // A pending suggestion of the analyzer's that its next run will not make again.
+    const stale = await s.database.db
+      .insertInto('actions')
+      .values({
+        incident_id: inc.id,
+        title: 'A step the analyzer no longer suggests',
+        description: '',
+        priority: 3,
+        suggested_by: 'warroom-analyzer',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const room = await connectRoom(s.url, inc.id);
+    await room.next('welcome');
+    expect((await s.api(`/api/incidents/${inc.id}/analyze`, { method: 'POST' })).status).toBe(200);
+    const deleted = await room.next('action.deleted');
+    expect(deleted).toEqual({ type: 'action.deleted', incident_id: inc.id, action_id: stale.id });
+    expect((await getActions(inc.id)).map((a) => a.id)).not.toContain(stale.id);
+    await room.close();
+  });
+
   it('validates the action status change', async () => {
     const inc = await createIncident(s, { title: 'x' });
     const missing = '123e4567-e89b-12d3-a456-426614174000';

@@ -36,8 +36,11 @@ const action = (n: number, status: Action['status']): Action => ({
   created_at: `2026-12-01T00:00:0${n}.000Z`,
 });
 
-/** A load's answer carrying `actions`, sent when the state's tick was `startedAt`. */
-const loaded = (actions: Action[], startedAt: number): Change => ({
+/** Each load's number: in these tests loads answer in the order they were sent, unless a test says otherwise. */
+let loads = 0;
+
+/** A load's answer carrying `actions`, sent when the state's tick was `startedAt`, as load number `seq`. */
+const loaded = (actions: Action[], startedAt: number, seq = ++loads): Change => ({
   kind: 'loaded',
   incident,
   timeline: [],
@@ -48,6 +51,7 @@ const loaded = (actions: Action[], startedAt: number): Change => ({
   filter: {},
   scope: 'first-page',
   startedAt,
+  seq,
 });
 
 const frame = (a: Action, type: 'action.created' | 'action.updated' = 'action.updated'): Change => ({
@@ -115,6 +119,7 @@ describe('a load of the newest timeline page', () => {
     filter: {},
     scope: 'first-page',
     startedAt: 0,
+    seq: ++loads,
   });
 
   it('keeps the timeline oldest first, merged with entries a frame brought, and says whether older ones exist', () => {
@@ -156,6 +161,7 @@ describe('a catch-up cut short after a long outage', () => {
     filter: {},
     scope: 'since-newest-cut',
     startedAt: 0,
+    seq: ++loads,
   });
   const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
 
@@ -174,5 +180,41 @@ describe('a catch-up cut short after a long outage', () => {
       'event 40',
     ]);
     expect(after.eventsNext).toBe('cursor-into-the-rest');
+  });
+});
+
+describe('loads that overlap or find actions gone', () => {
+  it('drops an action the server deleted, unless a frame touched it after the load was sent', () => {
+    const first = reduce(EMPTY, loaded([action(1, 'pending'), action(2, 'pending'), action(3, 'pending')], 0));
+    // A new analysis deleted its pending suggestions 2 and 3 and made 4; step 3 was also just moved by someone, whose
+    // frame came after the reload was sent. The reload read the actions as they now are.
+    const startedAt = first.actionTick;
+    const moved = reduce(first, frame(action(3, 'in_progress')));
+    const after = reduce(moved, loaded([action(1, 'pending'), action(4, 'pending')], startedAt));
+    expect(statuses(after)).toEqual(['step 1:pending', 'step 3:in_progress', 'step 4:pending']);
+  });
+
+  it('does not let an older load, answering last, put back what a newer load read', () => {
+    // The first load (1) is slow; the socket drops and comes back, and its welcome sends load 2. Step 1 was completed
+    // while the socket was down (no frame). Load 2 answers first, load 1 last.
+    const second = reduce(EMPTY, loaded([action(1, 'completed')], 0, 2));
+    const first = reduce(second, loaded([action(1, 'pending')], 0, 1));
+    expect(statuses(first)).toEqual(['step 1:completed']);
+    // In order, the later load's answer is taken.
+    const inOrder = reduce(reduce(EMPTY, loaded([action(1, 'pending')], 0, 1)), loaded([action(1, 'completed')], 0, 2));
+    expect(statuses(inOrder)).toEqual(['step 1:completed']);
+  });
+
+  it('removes an action a frame says was deleted, and a load sent before that does not bring it back', () => {
+    const first = reduce(EMPTY, loaded([action(1, 'pending'), action(2, 'pending')], 0));
+    const startedAt = first.actionTick;
+    const gone = reduce(first, {
+      kind: 'frame',
+      frame: { type: 'action.deleted', incident_id: INCIDENT_ID, action_id: action(2, 'pending').id },
+    });
+    expect(statuses(gone)).toEqual(['step 1:pending']);
+    // A load sent before the deletion read step 2 still there.
+    const after = reduce(gone, loaded([action(1, 'pending'), action(2, 'pending')], startedAt));
+    expect(statuses(after)).toEqual(['step 1:pending']);
   });
 });

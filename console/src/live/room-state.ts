@@ -31,6 +31,8 @@ export interface RoomState {
    */
   actionTick: number;
   actionTicks: ReadonlyMap<string, number>;
+  /** The number of the newest load that has landed: an older one answering after it is dropped. */
+  loadedSeq: number;
 }
 
 export type Change =
@@ -52,6 +54,8 @@ export type Change =
       scope: 'first-page' | 'since-newest' | 'since-newest-cut';
       /** `actionTick` when the load was sent. */
       startedAt: number;
+      /** The load's number, counting up from 1 per page: a later load read later. */
+      seq: number;
     }
   | { kind: 'older-events'; events: Event[]; next: string | null; filter: EventFilter }
   | { kind: 'event-filter'; filter: EventFilter }
@@ -83,17 +87,26 @@ function withAction(state: RoomState, action: Action): RoomState {
 export function reduce(state: RoomState, change: Change): RoomState {
   switch (change.kind) {
     case 'loaded': {
+      // Overlapping loads (a reconnect while the first load was slow): one sent earlier read earlier, and answering
+      // last it would put back what the later one read.
+      if (change.seq < state.loadedSeq) return state;
+      // Touched by a frame or a mutation since the load was sent: newer than what the load read.
+      const touched = (a: Action): boolean => (state.actionTicks.get(a.id) ?? 0) > change.startedAt;
+      const answered = new Set(change.actions.map((a) => a.id));
       const loaded = {
         ...state,
+        loadedSeq: change.seq,
         incident: newer(state.incident, change.incident),
         timeline: merge(state.timeline, change.timeline, byTime),
         timelineOlder: change.timelineOlder,
         // Merged, not replaced: an action the analysis made while this load was on its way arrives as a frame
         // before the load's older list, which would otherwise drop it until the next reload. And an action a frame
         // changed while the load was on its way keeps the frame's version: the load read it before that change.
+        // A held action the answer lacks, untouched since the load was sent, was deleted (a new analysis replaces
+        // its pending suggestions): it goes.
         actions: merge(
-          state.actions,
-          change.actions.filter((a) => (state.actionTicks.get(a.id) ?? 0) <= change.startedAt),
+          state.actions.filter((a) => answered.has(a.id) || touched(a)),
+          change.actions.filter((a) => !touched(a)),
           byUrgency,
         ),
       };
@@ -188,6 +201,16 @@ function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
     case 'action.created':
     case 'action.updated':
       return withAction(state, frame.action);
+    case 'action.deleted': {
+      // Its tick too: a load sent before the deletion, which still lists the action, must not bring it back.
+      const actionTick = state.actionTick + 1;
+      return {
+        ...state,
+        actions: state.actions.filter((a) => a.id !== frame.action_id),
+        actionTick,
+        actionTicks: new Map(state.actionTicks).set(frame.action_id, actionTick),
+      };
+    }
     case 'error':
     case 'pong':
       return state;
@@ -206,4 +229,5 @@ export const EMPTY: RoomState = {
   present: [],
   actionTick: 0,
   actionTicks: new Map(),
+  loadedSeq: 0,
 };

@@ -89,7 +89,9 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const actionTickRef = useRef(0);
   actionTickRef.current = state.actionTick;
 
+  const loads = useRef(0);
   const load = useCallback(async () => {
+    const seq = ++loads.current;
     const filter = filterRef.current;
     // Newest first: the first held event is the newest. None held (first load, or a filter's page still on its
     // way): the first page.
@@ -112,6 +114,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         ...events,
         filter,
         startedAt,
+        seq,
       });
       setError(undefined);
     } catch (err) {

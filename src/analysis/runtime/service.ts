@@ -138,6 +138,8 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
       changes.publish({ type: 'action.created', incident_id: incidentId, action: toAction(a) });
     for (const a of stored.updated)
       changes.publish({ type: 'action.updated', incident_id: incidentId, action: toAction(a) });
+    for (const id of stored.removed)
+      changes.publish({ type: 'action.deleted', incident_id: incidentId, action_id: id });
     metrics.analysisRuns.inc({ trigger, outcome: 'ok' });
     metrics.analysisSeconds.observe((performance.now() - started) / 1000);
     return { value: incident, costMs: workMs };

@@ -20,6 +20,8 @@ export interface StoredAnalysis {
   entry: TimelineRow | undefined;
   created: ActionRow[];
   updated: ActionRow[];
+  /** Ids of the pending suggestions the new set replaced (deleted). */
+  removed: string[];
 }
 
 /** Throws NOT_FOUND when the incident is gone. */
@@ -63,6 +65,6 @@ export async function storeAnalysis(
             },
           })
         : undefined;
-    return { incident, entry, created: actions.created, updated: actions.updated };
+    return { incident, entry, created: actions.created, updated: actions.updated, removed: actions.removed };
   });
 }
