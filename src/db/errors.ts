@@ -7,6 +7,9 @@ export function sqlState(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** SQLSTATE 55P03: a statement waited longer than lock_timeout for a lock (or another transaction's row). */
+export const LOCK_NOT_AVAILABLE = '55P03';
+
 /** SQLSTATE 23503: a write referenced a row that is not there (deleted meanwhile, as nothing checks before). */
 export const FOREIGN_KEY_VIOLATION = '23503';
 

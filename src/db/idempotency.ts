@@ -5,8 +5,8 @@ import type { Database } from './types.js';
 /** How long a key is remembered (the IETF draft suggests at least 24 hours). */
 export const IDEMPOTENCY_TTL_HOURS = 24;
 /**
- * An unfinished claim older than this was left by a request that died: its writes never committed (they commit
- * with the response, see finishIdempotencyKey), so another request may take the key over.
+ * A claim left unfinished and older than this may be taken over. Claims now commit only with their request's writes
+ * and response (src/rest/idempotency.ts), so only a claim committed by an older version can be unfinished.
  */
 export const ABANDONED_CLAIM_SECONDS = 60;
 
@@ -19,7 +19,8 @@ export interface KeyRecord {
 /**
  * Claims `key` for a request with `requestHash`: true when the claim is ours (a new key, an expired one, or one
  * abandoned mid-request). Otherwise the existing record, for the caller to replay (finished, same hash), refuse as
- * in progress (unfinished) or as reused with another request (different hash).
+ * in progress (unfinished) or as reused with another request (different hash). Run it in the request's transaction:
+ * a claim another transaction has not committed yet makes it wait for that transaction (up to lock_timeout).
  */
 export async function claimIdempotencyKey(
   db: Kysely<Database>,
@@ -86,22 +87,6 @@ export async function finishIdempotencyKey(
     .where('claim', '=', claim)
     .executeTakeFirst();
   return done.numUpdatedRows > 0n;
-}
-
-/** Gives a claim back (the request failed and wrote nothing), so the sender may retry with the same key. */
-export async function releaseIdempotencyKey(
-  db: Kysely<Database>,
-  principal: string,
-  key: string,
-  claim: string,
-): Promise<void> {
-  await db
-    .deleteFrom('idempotency_keys')
-    .where('principal', '=', principal)
-    .where('key', '=', key)
-    .where('claim', '=', claim)
-    .where('status', 'is', null)
-    .execute();
 }
 
 /** Deletes keys past their TTL; returns how many. */

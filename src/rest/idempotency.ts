@@ -3,8 +3,9 @@
 // the same key and body replays it instead of writing again, on any instance, after any restart.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context as HonoContext } from 'hono';
-import type { Kysely } from 'kysely';
-import { claimIdempotencyKey, finishIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency.js';
+import { sql, type Kysely } from 'kysely';
+import { claimIdempotencyKey, finishIdempotencyKey, type KeyRecord } from '../db/idempotency.js';
+import { LOCK_NOT_AVAILABLE, sqlState } from '../db/errors.js';
 import type { Database } from '../db/types.js';
 import type { AppEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
@@ -29,10 +30,21 @@ export interface IdempotentCall {
 }
 
 /**
- * Answers an idempotent request. The first one runs; its writes and its response commit together. A retry with
- * the same key and the same request replays the stored status and body (header `Idempotent-Replayed: true`); the
- * same key with another request is 422; a request still running with that key is 409. A request that fails stores
- * nothing (its claim is given back), so the sender may retry it with the same key.
+ * How long a request waits for another one with the same key that is still running, before answering 409: one that
+ * is about to finish is replayed instead.
+ */
+const WAIT_FOR_RUNNING_MS = 1000;
+
+/** What the transaction found: the key was ours and the request ran, or another request's record to answer from. */
+type Outcome = { ran: string } | { found: KeyRecord };
+
+/**
+ * Answers an idempotent request. The first one runs; its claim on the key, its writes and its response commit
+ * together, in one transaction. A retry with the same key and the same request replays the stored status and body
+ * (header `Idempotent-Replayed: true`); the same key with another request is 422; a request still running with that
+ * key (its claim not yet committed) is waited for up to WAIT_FOR_RUNNING_MS, then 409. A request that fails, or whose
+ * instance dies, stores nothing: its transaction rolls back, claim included, so a retry on any instance runs at once.
+ * (The claim used to commit on its own first, and one left by a killed instance answered 409 for 60 s.)
  */
 export async function answerIdempotent(c: HonoContext<AppEnv>, call: IdempotentCall): Promise<Response> {
   if (!KEY_SHAPE.test(call.key)) {
@@ -40,35 +52,44 @@ export async function answerIdempotent(c: HonoContext<AppEnv>, call: IdempotentC
   }
   const hash = createHash('sha256').update(call.request).digest('hex');
   const claim = randomUUID();
-  const claimed = await claimIdempotencyKey(call.db, call.principal, call.key, hash, claim);
-  if (claimed !== true) {
-    if (claimed.request_hash !== hash) {
-      throw new HttpError('UNPROCESSABLE_CONTENT', 'this Idempotency-Key was already used with a different request');
-    }
-    if (claimed.status === null || claimed.response === null) {
+  const outcome = await call.db.transaction().execute(async (tx): Promise<Outcome> => {
+    // A running request's uncommitted claim makes this insert wait for its transaction; not for long.
+    await sql`set local lock_timeout = ${sql.lit(`${WAIT_FOR_RUNNING_MS}ms`)}`.execute(tx);
+    let claimed: true | KeyRecord;
+    try {
+      claimed = await claimIdempotencyKey(tx, call.principal, call.key, hash, claim);
+    } catch (err) {
+      if (sqlState(err) !== LOCK_NOT_AVAILABLE) throw err;
       throw new HttpError('CONFLICT', 'a request with this Idempotency-Key is still in progress; retry later', {
         'Retry-After': '1',
       });
     }
-    if (call.minimal) return minimalResponse(c, claimed.status, { 'Idempotent-Replayed': 'true' });
-    return c.body(claimed.response, claimed.status as 200, {
-      'Content-Type': 'application/json',
-      'Idempotent-Replayed': 'true',
-    });
-  }
-  try {
-    const body = await call.db.transaction().execute(async (tx) => {
-      const text = JSON.stringify(await call.run(tx));
-      // Not ours any more only if this request outlived ABANDONED_CLAIM_SECONDS and another took the key over.
-      if (!(await finishIdempotencyKey(tx, call.principal, call.key, claim, call.status, text))) {
-        throw new HttpError('CONFLICT', 'this Idempotency-Key was taken over by a retry; retry later');
-      }
-      return text;
-    });
+    if (claimed !== true) return { found: claimed };
+    await sql`set local lock_timeout to default`.execute(tx);
+    const text = JSON.stringify(await call.run(tx));
+    // Not ours any more only if another request took over a claim of ours older than ABANDONED_CLAIM_SECONDS, which
+    // an uncommitted claim cannot be; kept for claims committed by older versions.
+    if (!(await finishIdempotencyKey(tx, call.principal, call.key, claim, call.status, text))) {
+      throw new HttpError('CONFLICT', 'this Idempotency-Key was taken over by a retry; retry later');
+    }
+    return { ran: text };
+  });
+  if ('ran' in outcome) {
     if (call.minimal) return minimalResponse(c, call.status);
-    return c.body(body, call.status as 200, { 'Content-Type': 'application/json' });
-  } catch (err) {
-    await releaseIdempotencyKey(call.db, call.principal, call.key, claim).catch(() => undefined);
-    throw err;
+    return c.body(outcome.ran, call.status as 200, { 'Content-Type': 'application/json' });
   }
+  const found = outcome.found;
+  if (found.request_hash !== hash) {
+    throw new HttpError('UNPROCESSABLE_CONTENT', 'this Idempotency-Key was already used with a different request');
+  }
+  if (found.status === null || found.response === null) {
+    throw new HttpError('CONFLICT', 'a request with this Idempotency-Key is still in progress; retry later', {
+      'Retry-After': '1',
+    });
+  }
+  if (call.minimal) return minimalResponse(c, found.status, { 'Idempotent-Replayed': 'true' });
+  return c.body(found.response, found.status as 200, {
+    'Content-Type': 'application/json',
+    'Idempotent-Replayed': 'true',
+  });
 }

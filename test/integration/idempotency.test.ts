@@ -120,6 +120,38 @@ describe(`Idempotency-Key (${DB_LABEL})`, () => {
     expect(later.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('lets a retry wait a moment for the running request, replaying it if it finishes, else 409 with Retry-After', async () => {
+    const inc = await createIncident(s);
+    const body = { incident_id: inc.id, event_type: 'log', message: 'held' };
+    // Something holds the events table, so the first request is under way (its claim not yet committed).
+    const locker = new pg.Client({ connectionString: s.database.url });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('lock table events in access exclusive mode');
+      const first = s.api('/api/ingest/events', withKey('held', body));
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      const busy = await s.api('/api/ingest/events', withKey('held', body));
+      expect(busy.status, await busy.clone().text()).toBe(409);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(await busy.text()).toContain('still in progress');
+      // It waited about a second first (the insert of its claim queued behind the running request's).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      // Now the first finishes while a retry waits: the retry is its replay, not a 409.
+      const retry = s.api('/api/ingest/events', withKey('held', body));
+      await new Promise((r) => setTimeout(r, 300));
+      await locker.query('rollback');
+      expect((await first).status).toBe(201);
+      const replayed = await retry;
+      expect(replayed.status).toBe(201);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    } finally {
+      await locker.end();
+    }
+    expect(await count(`/api/ingest/events/${inc.id}`)).toBe(1);
+  });
+
   it('stores nothing for a failed request, so the same key can be retried once the cause is fixed', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
     const failed = await s.api(
