@@ -142,6 +142,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     ),
   });
   changes.add(analysis);
+  const stopWatchingIncidents = analysis.watchIncidents(hub);
   changes.add(new IncidentMetricsSink(metrics));
   metrics.setOpenIncidentsSource(() => countUnresolvedIncidents(database.db));
   const alerts = new AlertService({
@@ -186,6 +187,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       app.stop();
       await partitions.stop();
       await alerts.stop();
+      stopWatchingIncidents();
       await hub.close();
       await analysis.close();
       await auth.close();

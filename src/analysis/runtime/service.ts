@@ -2,7 +2,7 @@
 // refine the result (refiner.ts), stores it (store.ts) and announces what changed.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Incident } from '../../../schema/index.js';
+import type { Incident, ServerFrame } from '../../../schema/index.js';
 import { pastIncidents } from '../../db/analysis.js';
 import { toAction, toIncident, toTimelineEntry } from '../../db/rows.js';
 import { findIncident } from '../../db/incidents.js';
@@ -43,6 +43,8 @@ const PAST_CACHE_MS = 30_000;
 export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private readonly scheduler: Scheduler<Incident>;
   private past: { at: number; rows: Promise<PastIncident[]> } | undefined;
+  /** The root cause of each cached past incident, by id, once the read has answered. */
+  private pastRootCauses: ReadonlyMap<string, string | null> | undefined;
 
   constructor(private readonly opts: AnalysisServiceOptions) {
     const { metrics, logger } = opts;
@@ -70,6 +72,21 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     if (change.type === 'timeline.created' && change.entry.entry_type === 'status_change') {
       this.scheduler.schedule(change.incident_id, 'status');
     }
+  }
+
+  /**
+   * Watches the incident.updated frames of every instance (`hub.watchIncidents`; other instances' arrive through the
+   * database) and drops the cached past incidents when one of them got a new root cause: an analysis stored on another
+   * instance changes the corpus as much as one stored here. Without it each instance kept its own corpus for up to
+   * PAST_CACHE_MS, and the same incident got another similar incident, and root cause, depending on which instance
+   * analysed it (a review of several instances on one PostgreSQL). Returns the function that stops watching.
+   */
+  watchIncidents(hub: { watchIncidents(listener: (frame: ServerFrame) => void): () => void }): () => void {
+    return hub.watchIncidents((frame) => {
+      if (frame.type !== 'incident.updated' || frame.incident.root_cause === null) return;
+      if (this.pastRootCauses?.get(frame.incident.id) === frame.incident.root_cause) return;
+      this.past = undefined;
+    });
   }
 
   schedule(incidentId: string, trigger: 'create' | 'ingest'): void {
@@ -156,6 +173,13 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     if (!this.past || now - this.past.at > PAST_CACHE_MS) {
       const rows = pastIncidents(this.opts.db).then((r) => r.map(toPastIncident));
       this.past = { at: now, rows };
+      this.pastRootCauses = undefined;
+      void rows.then(
+        (list) => {
+          if (this.past?.rows === rows) this.pastRootCauses = new Map(list.map((p) => [p.id, p.root_cause]));
+        },
+        () => undefined,
+      );
       // A failed read is not cached.
       rows.catch(() => {
         if (this.past?.rows === rows) this.past = undefined;
