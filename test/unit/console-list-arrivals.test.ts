@@ -5,28 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { ArrivalTracker, withArrivals, withNewerVersions } from '../../console/src/live/list-arrivals.js';
 import type { Incident } from '../../console/src/model.js';
+import { anIncident } from './console-incident.js';
 
 /** Incident n, created at minute n (so a higher n is newer), last changed at second `changed` of that minute. */
 function incident(n: number, patch: Partial<Incident> = {}, changed = 0): Incident {
   const created = `2026-12-01T00:${String(n).padStart(2, '0')}:00.000Z`;
-  return {
+  return anIncident({
     id: `0b5c1c9e-3f57-4f7e-9a40-0000000000${String(n).padStart(2, '0')}`,
     title: `incident ${n}`,
-    description: '',
-    status: 'open',
-    severity: 'high',
-    source: 'manual',
-    tags: [],
-    metadata: {},
     created_at: created,
     updated_at: created.replace(':00.000Z', `:${String(changed).padStart(2, '0')}.000Z`),
-    resolved_at: null,
-    ai_summary: null,
-    root_cause: null,
-    suggested_actions: [],
-    mttr_minutes: null,
     ...patch,
-  };
+  });
 }
 
 const all = (): boolean => true;

@@ -3,27 +3,11 @@
 // change must not put the older version back (a sibling of the race fixed in cf0c7b7, where the load dropped an
 // action a frame had just added).
 import { describe, expect, it } from 'vitest';
-import type { Action, Event, Incident, TimelineEntry } from '../../console/src/model.js';
+import type { Action, Event, TimelineEntry } from '../../console/src/model.js';
+import { INCIDENT_ID, anIncident } from './console-incident.js';
 import { EMPTY, reduce, type Change, type RoomState } from '../../console/src/live/room-state.js';
 
-const INCIDENT_ID = '0b5c1c9e-3f57-4f7e-9a40-1d3b6c5e8a11';
-const incident: Incident = {
-  id: INCIDENT_ID,
-  title: 'Checkout 502s',
-  description: '',
-  status: 'open',
-  severity: 'high',
-  source: 'manual',
-  tags: [],
-  metadata: {},
-  created_at: '2026-12-01T00:00:00.000Z',
-  updated_at: '2026-12-01T00:00:00.000Z',
-  resolved_at: null,
-  ai_summary: null,
-  root_cause: null,
-  suggested_actions: [],
-  mttr_minutes: null,
-};
+const incident = anIncident();
 
 const action = (n: number, status: Action['status']): Action => ({
   id: `7d0e6a2c-1b4f-4c3e-8d2a-00000000000${n}`,
