@@ -32,17 +32,29 @@ export async function lockGroups(
  * MAX_REOPEN_WINDOW_S back). A later alert of the same key makes a new row and opens a new incident, as it would
  * have with the old row. Without this the table kept a row per group key ever seen (Alertmanager's change with pod
  * and label values). Returns how many went.
+ *
+ * Two statements in one transaction: the first locks the candidates, the second deletes those still empty. One
+ * statement would re-check a candidate's own row once it had waited for a delivery holding it, but not the
+ * `not exists` over alerts, which keeps the statement's first snapshot: a delivery that stored an alert in the group
+ * (silenced, pending, below min_severity: nothing that changes the group's row) and committed meanwhile had its group
+ * deleted under that alert. The second statement's snapshot is taken with the locks held, so it sees such an alert.
  */
 export async function deleteIdleGroups(db: Kysely<Database>, resolvedBefore: Date, limit: number): Promise<number> {
-  const result = await sql`delete from alert_groups where (integration_id, group_key) in (
-      select g.integration_id, g.group_key from alert_groups g
-      left join incidents i on i.id = g.incident_id
-      where g.monitoring_since is null and g.flapping_since is null and g.hidden_firing = 0
-        and (g.incident_id is null or i.status = 'closed'
-          or (i.status = 'resolved' and i.resolved_at < ${resolvedBefore.toISOString()}::timestamptz))
-        and not exists (select 1 from alerts a where a.integration_id = g.integration_id and a.group_key = g.group_key)
-      limit ${limit} for update of g skip locked)`.execute(db);
-  return Number(result.numAffectedRows ?? 0);
+  // Over alert_groups as g, in both statements.
+  const idle = sql`g.monitoring_since is null and g.flapping_since is null and g.hidden_firing = 0
+    and (g.incident_id is null or exists (select 1 from incidents i where i.id = g.incident_id
+      and (i.status = 'closed' or (i.status = 'resolved' and i.resolved_at < ${resolvedBefore.toISOString()}::timestamptz))))
+    and not exists (select 1 from alerts a where a.integration_id = g.integration_id and a.group_key = g.group_key)`;
+  return db.transaction().execute(async (tx) => {
+    const { rows } = await sql<{ integration_id: string; group_key: string }>`select g.integration_id, g.group_key
+      from alert_groups g where ${idle} limit ${limit} for update skip locked`.execute(tx);
+    if (rows.length === 0) return 0;
+    const result = await sql`delete from alert_groups g
+      where (g.integration_id, g.group_key) in (select * from unnest(${rows.map((r) => r.integration_id)}::uuid[],
+        ${rows.map((r) => r.group_key)}::text[]))
+        and ${idle}`.execute(tx);
+    return Number(result.numAffectedRows ?? 0);
+  });
 }
 
 /** Locks one group if no other transaction holds it (SKIP LOCKED: the sweeper of another instance has it). */
