@@ -3,7 +3,7 @@
 // than the answer's last, when more pages follow, is left to those pages. The browser case is
 // test/browser/list-answers.test.ts.
 import { describe, expect, it } from 'vitest';
-import { ArrivalTracker, withArrivals, withNewerVersions } from '../../console/src/live/list-arrivals.js';
+import { ArrivalTracker, VersionLog, withArrivals, withNewerVersions } from '../../console/src/live/list-arrivals.js';
 import type { Incident } from '../../console/src/model.js';
 import { anIncident } from './console-incident.js';
 
@@ -114,5 +114,27 @@ describe('ArrivalTracker', () => {
     tracker.end(record);
     tracker.note(incident(5));
     expect(record.size).toBe(0);
+  });
+});
+
+describe('VersionLog', () => {
+  it('calls a version older than one seen stale, whatever came between, and keeps the newest', () => {
+    const log = new VersionLog();
+    expect(log.stale(incident(3, { status: 'investigating' }, 20))).toBe(false);
+    expect(log.stale(incident(3, { status: 'open' }, 10))).toBe(true);
+    expect(log.stale(incident(3, { status: 'investigating' }, 20))).toBe(false);
+    expect(log.stale(incident(3, { status: 'resolved' }, 30))).toBe(false);
+    expect(log.stale(incident(3, { status: 'investigating' }, 20))).toBe(true);
+  });
+
+  it('remembers the most recently seen incidents up to its limit', () => {
+    const log = new VersionLog(2);
+    log.stale(incident(1, {}, 30));
+    log.stale(incident(2, {}, 30));
+    // Seen again, so it is the most recent; incident 2 is now the oldest and goes when a third arrives.
+    log.stale(incident(1, {}, 30));
+    log.stale(incident(3, {}, 30));
+    expect(log.stale(incident(1, {}, 10))).toBe(true);
+    expect(log.stale(incident(2, {}, 10))).toBe(false);
   });
 });

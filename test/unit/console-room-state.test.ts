@@ -3,7 +3,7 @@
 // change must not put the older version back (a sibling of the race fixed in cf0c7b7, where the load dropped an
 // action a frame had just added).
 import { describe, expect, it } from 'vitest';
-import type { Action, Event, TimelineEntry } from '../../console/src/model.js';
+import type { Action, Event, ServerFrame, TimelineEntry } from '../../console/src/model.js';
 import { INCIDENT_ID, anIncident } from './console-incident.js';
 import { EMPTY, reduce, type Change, type RoomState } from '../../console/src/live/room-state.js';
 
@@ -200,5 +200,13 @@ describe('loads that overlap or find actions gone', () => {
     // A load sent before the deletion read step 2 still there.
     const after = reduce(gone, loaded([action(1, 'pending'), action(2, 'pending')], startedAt));
     expect(statuses(after)).toEqual(['step 1:pending']);
+  });
+});
+
+describe('a frame of a type this console does not know', () => {
+  it('leaves the state as it was (a newer server, a tab left open through the upgrade)', () => {
+    const state = reduce(EMPTY, loaded([action(1, 'pending')], 0));
+    const future = { type: 'action.archived', action_id: action(1, 'pending').id } as unknown as ServerFrame;
+    expect(reduce(state, { kind: 'frame', frame: future })).toBe(state);
   });
 });

@@ -14,6 +14,32 @@ export const newestFirst = (a: Incident, b: Incident): number =>
  */
 export const isNewer = (a: Incident, b: Incident): boolean => a.updated_at > b.updated_at;
 
+/**
+ * The latest version seen of each incident recently heard of (frames, answers of this tab's own writes): a frame of
+ * an older version, which can come after a newer one when two instances deliver one incident's changes (one locally,
+ * one through the database), is stale and ignored, however the view has moved since (filtered out, waiting behind
+ * the "N new" button, not loaded). Holds the `limit` most recently seen incidents.
+ */
+export class VersionLog {
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  /** Whether a later version of `incident` was seen; if not, it is noted as the latest. */
+  stale(incident: Incident): boolean {
+    const latest = this.seen.get(incident.id);
+    if (latest !== undefined && latest > incident.updated_at) return true;
+    // Re-inserted, so the most recently seen stay when the oldest are let go.
+    this.seen.delete(incident.id);
+    this.seen.set(incident.id, incident.updated_at);
+    if (this.seen.size > this.limit) {
+      const oldest = this.seen.keys().next();
+      if (!oldest.done) this.seen.delete(oldest.value);
+    }
+    return false;
+  }
+}
+
 /** Incidents seen live, by id, the latest version of each. */
 export type Arrivals = ReadonlyMap<string, Incident>;
 

@@ -214,7 +214,18 @@ function applyFrame(state: RoomState, frame: ServerFrame): RoomState {
     case 'error':
     case 'pong':
       return state;
+    default:
+      return unknownFrame(state, frame);
   }
+}
+
+/**
+ * A frame of a type this console does not know: a server newer than the page (a tab left open through an upgrade)
+ * may send one. Ignored, rather than leaving the page without state. `never` keeps the switch above exhaustive for
+ * the types this build knows.
+ */
+function unknownFrame(state: RoomState, _frame: never): RoomState {
+  return state;
 }
 
 export const EMPTY: RoomState = {

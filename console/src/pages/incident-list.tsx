@@ -11,7 +11,14 @@ import { NewIncidentForm } from '../components/new-incident-form.js';
 import { describeError } from '../errors.js';
 import { formatAge, formatMttr, formatTime } from '../format.js';
 import { useIncidentFeed } from '../live/incident-feed.js';
-import { ArrivalTracker, isNewer, newestFirst, withArrivals, withNewerVersions } from '../live/list-arrivals.js';
+import {
+  ArrivalTracker,
+  VersionLog,
+  isNewer,
+  newestFirst,
+  withArrivals,
+  withNewerVersions,
+} from '../live/list-arrivals.js';
 import {
   SEVERITIES,
   STATUSES,
@@ -62,6 +69,7 @@ export function IncidentList() {
   // Incidents seen live (frames, and the one this tab created) while a read is on its way, which its answer, read
   // earlier, may not hold yet (list-arrivals.ts).
   const arrivals = useRef(new ArrivalTracker());
+  const versions = useRef(new VersionLog());
   const load = useCallback(async () => {
     const f = filtersRef.current;
     const n = ++loads.current;
@@ -171,17 +179,21 @@ export function IncidentList() {
 
   const live = useIncidentFeed(
     (incident) => {
+      // Frames of one incident can come out of order from two instances (one local, one through the database).
+      if (versions.current.stale(incident)) return;
       arrivals.current.note(incident);
       const matches = matchesFilters(incident, filtersRef.current);
       const current = itemsRef.current;
       const shown = current.find((i) => i.id === incident.id);
-      // Frames of one change can come out of order from two instances (one local, one through the database).
       if (shown && isNewer(shown, incident)) return;
       if (shown) {
-        // A change to a row in view: in place (or gone, when it no longer matches the filters).
-        setItems((c) =>
-          matches ? c.map((i) => (i.id === incident.id ? incident : i)) : c.filter((i) => i.id !== incident.id),
-        );
+        // A change to a row in view: in place (or gone, when it no longer matches the filters). Compared again in
+        // the updater: itemsRef is as of the last render, and a later frame may have been applied since.
+        setItems((c) => {
+          const held = c.find((i) => i.id === incident.id);
+          if (held && isNewer(held, incident)) return c;
+          return matches ? c.map((i) => (i.id === incident.id ? incident : i)) : c.filter((i) => i.id !== incident.id);
+        });
         if (matches) highlight([incident.id]);
         return;
       }
@@ -250,6 +262,7 @@ export function IncidentList() {
         {can('write') ? (
           <NewIncidentForm
             onCreated={(i) => {
+              if (versions.current.stale(i)) return;
               arrivals.current.note(i);
               if (matchesFilters(i, filtersRef.current)) show([i]);
             }}
