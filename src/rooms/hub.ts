@@ -1,5 +1,5 @@
 // The room hub: who is in which incident room on this instance, and delivery of frames to them, local and remote.
-import type { ServerFrame } from '../../schema/index.js';
+import type { Incident, ServerFrame } from '../../schema/index.js';
 import type { Change, ChangeSink } from '../domain/changes.js';
 import type { Metrics } from '../metrics.js';
 import type { FrameRef, PresenceEntries, RoomBus } from './bus.js';
@@ -16,6 +16,8 @@ export interface RoomMember {
 
 /** Receives a frame and the length of its JSON text (UTF-16 code units, about its bytes on the wire). */
 export type FrameListener = (frame: ServerFrame, size: number) => void;
+/** An incident that changed (`incident`: its new version, or undefined when the change was not read). */
+export type IncidentChangeListener = (incidentId: string, incident: Incident | undefined) => void;
 
 /** A consumer this far behind is dropped rather than letting its queue grow without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -87,6 +89,7 @@ export class RoomHub implements ChangeSink {
   private readonly rooms = new Map<string, Room>();
   /** Listeners to incident.updated frames of every room (the console's incident list). */
   private readonly incidentWatchers = new Set<FrameListener>();
+  private readonly changeWatchers = new Set<IncidentChangeListener>();
   /** Stream listeners told of gaps, with when each started (Date.now()). */
   private readonly gapWatchers = new Map<() => void, number>();
   /** When each socket joined (Date.now()): a gap closes only those that joined before the frames went missing. */
@@ -119,7 +122,11 @@ export class RoomHub implements ChangeSink {
         if (r !== undefined && (r.members.size > 0 || r.listeners.size > 0)) return true;
         // The incident feed takes incident.updated frames of every room. Event rows are never its business; a parked
         // frame (any frame too large to notify) might be an incident, so it is loaded while anyone watches the feed.
-        return ref === 'parked' && this.incidentWatchers.size > 0;
+        if (ref !== 'parked') return false;
+        if (this.incidentWatchers.size > 0) return true;
+        // Left unread: whoever only needs to know that an incident may have changed hears so without the frame.
+        for (const l of this.changeWatchers) l(room, undefined);
+        return false;
       },
       (origin, present) => this.fromHeartbeat(origin, present),
       (since) => this.missedFrames(since),
@@ -199,6 +206,19 @@ export class RoomHub implements ChangeSink {
     this.incidentWatchers.add(listener);
     return () => {
       this.incidentWatchers.delete(listener);
+    };
+  }
+
+  /**
+   * Hears of every incident change on this instance and the others (each incident.updated frame, with the incident),
+   * and of each frame too large to notify that no one here reads (`undefined`: the incident may have changed). Unlike
+   * watchIncidents it makes the hub neither serialise frames nor load parked ones from the database. The analysis
+   * service uses it to keep its cache of past incidents current. Returns the unsubscribe function.
+   */
+  watchIncidentChanges(listener: IncidentChangeListener): () => void {
+    this.changeWatchers.add(listener);
+    return () => {
+      this.changeWatchers.delete(listener);
     };
   }
 
@@ -370,6 +390,7 @@ export class RoomHub implements ChangeSink {
       try {
         // Serialised once for the incident feed and the room alike.
         let json: string | undefined;
+        if (frame.type === 'incident.updated') for (const l of this.changeWatchers) l(roomId, frame.incident);
         if (frame.type === 'incident.updated' && this.incidentWatchers.size > 0) {
           json = JSON.stringify(frame);
           for (const l of this.incidentWatchers) l(frame, json.length);

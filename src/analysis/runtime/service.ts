@@ -2,7 +2,7 @@
 // refine the result (refiner.ts), stores it (store.ts) and announces what changed.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Incident, ServerFrame } from '../../../schema/index.js';
+import type { Incident } from '../../../schema/index.js';
 import { pastIncidents } from '../../db/analysis.js';
 import { toAction, toIncident, toTimelineEntry } from '../../db/rows.js';
 import { findIncident } from '../../db/incidents.js';
@@ -75,16 +75,19 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
   }
 
   /**
-   * Watches the incident.updated frames of every instance (`hub.watchIncidents`; other instances' arrive through the
-   * database) and drops the cached past incidents when one of them got a new root cause: an analysis stored on another
-   * instance changes the corpus as much as one stored here. Without it each instance kept its own corpus for up to
-   * PAST_CACHE_MS, and the same incident got another similar incident, and root cause, depending on which instance
-   * analysed it (a review of several instances on one PostgreSQL). Returns the function that stops watching.
+   * Hears of incident changes on every instance (`hub.watchIncidentChanges`; other instances' come through the
+   * database) and drops the cached past incidents when one got a root cause other than the one cached, or changed in a
+   * frame too large to read here: an analysis stored on another instance changes the corpus as much as one stored
+   * here. Without it each instance kept its own corpus for up to PAST_CACHE_MS, and the same incident got another
+   * similar incident, and root cause, depending on which instance analysed it (a review of several instances on one
+   * PostgreSQL). Returns the function that stops listening.
    */
-  watchIncidents(hub: { watchIncidents(listener: (frame: ServerFrame) => void): () => void }): () => void {
-    return hub.watchIncidents((frame) => {
-      if (frame.type !== 'incident.updated' || frame.incident.root_cause === null) return;
-      if (this.pastRootCauses?.get(frame.incident.id) === frame.incident.root_cause) return;
+  watchIncidents(hub: {
+    watchIncidentChanges(listener: (incidentId: string, incident: Incident | undefined) => void): () => void;
+  }): () => void {
+    return hub.watchIncidentChanges((incidentId, incident) => {
+      if (incident && (incident.root_cause === null || this.pastRootCauses?.get(incidentId) === incident.root_cause))
+        return;
       this.past = undefined;
     });
   }
