@@ -66,7 +66,7 @@ export async function claimIdempotencyKey(
     .where('principal', '=', principal)
     .where('key', '=', key)
     .executeTakeFirst();
-  // Gone between the two statements (a concurrent sweep or release): the caller may try again.
+  // Gone between the two statements (the hourly sweep of expired keys): the caller may try again.
   return existing ?? { request_hash: requestHash, status: null, response: null };
 }
 

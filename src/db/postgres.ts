@@ -19,6 +19,14 @@ export const STATEMENT_TIMEOUT_MS = 15_000;
  * the row locks it holds would otherwise stall every other instance's writes to those incidents until it came back.
  */
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+/**
+ * How often PostgreSQL checks, while a statement runs or waits for a lock, that the client is still connected
+ * (`client_connection_check_interval`, PostgreSQL 14+, on Linux, macOS and the BSDs). Without it a killed instance's
+ * statement waiting on a lock kept its transaction, and the row locks and Idempotency-Key claim it holds, until the
+ * statement ended (DB_STATEMENT_TIMEOUT_MS, or never with 0): the server notices a lost client only when it next talks
+ * to it. Set where the server has it; elsewhere the statement's own timeout still applies.
+ */
+export const CLIENT_CHECK_INTERVAL_MS = 1000;
 /** TCP keep-alive on every connection, first probe after this long idle: a server that vanished is noticed. */
 export const KEEPALIVE_DELAY_MS = 10_000;
 
@@ -51,7 +59,10 @@ export interface PostgresOptions {
  */
 function sessionTimeouts(statementMs: number): string {
   const idle = `set idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`;
-  return statementMs > 0 ? `set statement_timeout = ${statementMs}; ${idle}` : idle;
+  // A DO block, so a server without the setting (before 14, or a platform without the check) is left as it is.
+  const clientCheck = `do $$ begin perform set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL_MS}', false);
+    exception when others then null; end $$`;
+  return [...(statementMs > 0 ? [`set statement_timeout = ${statementMs}`] : []), idle, clientCheck].join('; ');
 }
 
 /** A Kysely over a `pg` pool; also used by the analysis worker thread for its own connection. */
