@@ -133,6 +133,8 @@ export function IncidentList() {
       if (n === loads.current) setError(describeError(err));
     } finally {
       arrivals.current.end(seen);
+      // A reload can overtake the first load of new filters (the feed reconnecting just then): it ends the loading.
+      if (n === loads.current) setLoaded(true);
     }
   }, [load]);
 
