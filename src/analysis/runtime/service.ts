@@ -42,9 +42,9 @@ const PAST_CACHE_MS = 30_000;
 
 export class AnalysisService implements AnalysisScheduler, ChangeSink {
   private readonly scheduler: Scheduler<Incident>;
-  private past: { at: number; rows: Promise<PastIncident[]> } | undefined;
-  /** The root cause of each cached past incident, by id, once the read has answered. */
-  private pastRootCauses: ReadonlyMap<string, string | null> | undefined;
+  /** The cached past incidents, and each one's root cause by id once the read has answered. */
+  private past:
+    { at: number; rows: Promise<PastIncident[]>; rootCauses?: ReadonlyMap<string, string | null> } | undefined;
 
   constructor(private readonly opts: AnalysisServiceOptions) {
     const { metrics, logger } = opts;
@@ -86,7 +86,7 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     watchIncidentChanges(listener: (incidentId: string, incident: Incident | undefined) => void): () => void;
   }): () => void {
     return hub.watchIncidentChanges((incidentId, incident) => {
-      if (incident && (incident.root_cause === null || this.pastRootCauses?.get(incidentId) === incident.root_cause))
+      if (incident && (incident.root_cause === null || this.past?.rootCauses?.get(incidentId) === incident.root_cause))
         return;
       this.past = undefined;
     });
@@ -175,18 +175,17 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
     const now = Date.now();
     if (!this.past || now - this.past.at > PAST_CACHE_MS) {
       const rows = pastIncidents(this.opts.db).then((r) => r.map(toPastIncident));
-      this.past = { at: now, rows };
-      this.pastRootCauses = undefined;
-      void rows.then(
+      const past: NonNullable<typeof this.past> = { at: now, rows };
+      this.past = past;
+      rows.then(
         (list) => {
-          if (this.past?.rows === rows) this.pastRootCauses = new Map(list.map((p) => [p.id, p.root_cause]));
+          past.rootCauses = new Map(list.map((p) => [p.id, p.root_cause]));
         },
-        () => undefined,
+        // A failed read is not cached.
+        () => {
+          if (this.past === past) this.past = undefined;
+        },
       );
-      // A failed read is not cached.
-      rows.catch(() => {
-        if (this.past?.rows === rows) this.past = undefined;
-      });
     }
     return this.past.rows;
   }
