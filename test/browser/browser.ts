@@ -37,6 +37,15 @@ export function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<
   }, state);
 }
 
+/**
+ * Waits until the incident list is live and holds the server's answer: its feed is open and the reload its opening
+ * sends has landed. Until then a reload may still replace the rows (and drop a "Load older" in flight), so a test that
+ * clicks "Load older" or counts rows waits for this first.
+ */
+export function listSettled(page: Page): Promise<void> {
+  return page.locator('section[data-live="live"] ul[data-testid="incident-list"][aria-busy="false"]').waitFor();
+}
+
 /** Chromium as the machine notes say it runs here: headless, as root, with no background traffic. */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -34,8 +34,10 @@ import { useNow } from '../use-now.js';
 
 const PAGE = 50;
 /**
- * After a reconnect the loaded rows are fetched again, in pages of this many (the server's maximum), at most
- * REFRESH_PAGES of them; a list longer than that keeps its newest rows and a cursor into the rest.
+ * After a (re)subscription the loaded rows are fetched again, in pages of as many as are held plus PAGE for what
+ * arrived meanwhile, up to the server's maximum of 500, at most REFRESH_PAGES of them; a list longer than that keeps
+ * its newest rows and a cursor into the rest. Sized to what is held: every open tab refreshes after a deploy restarts
+ * the instances, and a tab showing 50 rows should not read 500.
  */
 const REFRESH_PAGE = 500;
 const REFRESH_PAGES = 10;
@@ -48,6 +50,8 @@ export function IncidentList() {
   const [items, setItems] = useState<Incident[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
+  // A load or reload of the list is on its way (aria-busy on the list; tests wait for it too).
+  const [busy, setBusy] = useState(true);
   const [error, setError] = useState<string | undefined>();
   // Rows that just arrived or changed, highlighted briefly.
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
@@ -74,6 +78,7 @@ export function IncidentList() {
     const f = filtersRef.current;
     const n = ++loads.current;
     const seen = arrivals.current.start();
+    setBusy(true);
     try {
       const page = await api.incidents.page.query({ ...f, limit: PAGE });
       if (n !== loads.current) return;
@@ -87,7 +92,10 @@ export function IncidentList() {
       if (n === loads.current) setError(describeError(err));
     } finally {
       arrivals.current.end(seen);
-      if (n === loads.current) setLoaded(true);
+      if (n === loads.current) {
+        setLoaded(true);
+        setBusy(false);
+      }
     }
   }, []);
 
@@ -106,11 +114,13 @@ export function IncidentList() {
     const f = filtersRef.current;
     const n = ++loads.current;
     const seen = arrivals.current.start();
+    setBusy(true);
+    const limit = Math.min(REFRESH_PAGE, held.length + PAGE);
     try {
       const read: Incident[] = [];
       let cursor: string | null = null;
       for (let pages = 0; pages < REFRESH_PAGES; pages++) {
-        const page = await api.incidents.page.query({ ...f, limit: REFRESH_PAGE, ...(cursor ? { cursor } : {}) });
+        const page = await api.incidents.page.query({ ...f, limit, ...(cursor ? { cursor } : {}) });
         read.push(...page.items);
         cursor = page.next_cursor;
         const last = page.items.at(-1);
@@ -134,7 +144,10 @@ export function IncidentList() {
     } finally {
       arrivals.current.end(seen);
       // A reload can overtake the first load of new filters (the feed reconnecting just then): it ends the loading.
-      if (n === loads.current) setLoaded(true);
+      if (n === loads.current) {
+        setLoaded(true);
+        setBusy(false);
+      }
     }
   }, [load]);
 
@@ -258,7 +271,7 @@ export function IncidentList() {
   };
 
   return (
-    <section aria-labelledby="incidents-heading">
+    <section aria-labelledby="incidents-heading" data-live={live}>
       <div className="page-head">
         <h1 id="incidents-heading">Incidents</h1>
         {can('write') ? (
@@ -324,7 +337,13 @@ export function IncidentList() {
           </button>
         )}
       </div>
-      <ul ref={listRef} className="incident-list" data-testid="incident-list" aria-label="Incidents, newest first">
+      <ul
+        ref={listRef}
+        className="incident-list"
+        data-testid="incident-list"
+        aria-label="Incidents, newest first"
+        aria-busy={busy}
+      >
         {items.map((i) => (
           <li key={i.id} className={fresh.has(i.id) ? 'incident-row fresh' : 'incident-row'} data-incident-id={i.id}>
             <SeverityBadge severity={i.severity} />
