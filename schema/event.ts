@@ -101,5 +101,10 @@ export const EventPage = z.object({
     .string()
     .nullable()
     .meta({ description: 'Pass as `cursor` (or, when tailing, as `after`) for the next page; null on the last page' }),
+  tail_cursor: z.string().meta({
+    description:
+      'Pass as `after` to read every event written after this page was read, whatever its timestamp (it may repeat ' +
+      'some this page holds): how a client that lost its live feed catches up, backdated events included',
+  }),
 });
 export type EventPage = z.infer<typeof EventPage>;

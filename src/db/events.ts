@@ -140,6 +140,20 @@ export async function insertEventsOfKnownIncidents(
 }
 
 /**
+ * The oldest transaction still running, as decimal text (`pg_snapshot_xmin` of a snapshot taken now). Every event
+ * written by an older transaction has committed (or never will), so a read that starts after this call sees all of
+ * them; an event it cannot see was written by this transaction or a younger one.
+ */
+export async function oldestRunningTransaction(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ xmin: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`.execute(
+    db,
+  );
+  const xmin = rows[0]?.xmin;
+  if (xmin === undefined) throw new Error('pg_current_snapshot returned no row');
+  return xmin;
+}
+
+/**
  * A column as ISO-8601 UTC text with microseconds, as a cursor carries it: a JS Date would round PostgreSQL's
  * microseconds away, and a keyset compared with a rounded value skips rows.
  */

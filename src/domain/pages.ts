@@ -14,7 +14,7 @@ import {
   type TimelineEntry,
   type TimelinePageInput,
 } from '../../schema/index.js';
-import { listEvents, type EventsQuery, type PagedEventRow } from '../db/events.js';
+import { listEvents, oldestRunningTransaction, type EventsQuery, type PagedEventRow } from '../db/events.js';
 import { listIncidents } from '../db/incidents.js';
 import { toEvent, toIncident, toTimelineEntry } from '../db/rows.js';
 import { timelineSlice } from '../db/timeline.js';
@@ -25,6 +25,7 @@ import {
   decodeTimelineCursor,
   encodeEventCursor,
   encodeIncidentCursor,
+  encodeTailFrom,
   encodeTimelineCursor,
   type EventPosition,
   type IncidentPosition,
@@ -114,6 +115,15 @@ export async function pageEvents(
   }
   if (!more || !last) return { items };
   return { items, next: { param: 'cursor', cursor: encodeEventCursor(positionOf(last), input.incident_id) } };
+}
+
+/**
+ * The tail cursor (`after`) of incident `incidentId`'s events from now: a tail from it returns every event that a
+ * read starting after this call cannot see, and may repeat some it can (those of transactions still running now).
+ * How a client that held a page and lost its live feed catches up, backdated events included.
+ */
+export async function tailFromNow(db: Kysely<Database>, incidentId: string): Promise<string> {
+  return encodeTailFrom(await oldestRunningTransaction(db), incidentId);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 } from '../../schema/index.js';
 import { publishEvents } from '../domain/changes.js';
 import { ingestEvents } from '../domain/ingest.js';
-import { pageEvents } from '../domain/pages.js';
+import { pageEvents, tailFromNow } from '../domain/pages.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
 
@@ -105,7 +105,9 @@ export const eventsRouter = (output: OutputPolicy) =>
       .input(EventPageInput)
       .output(output(EventPage))
       .query(async ({ ctx, input }): Promise<EventPage> => {
+        // Taken before the read, never beside it: an event the read cannot see must be after this position.
+        const tail = await tailFromNow(ctx.db, input.incident_id);
         const page = await pageEvents(ctx.db, input);
-        return { items: page.items, next_cursor: page.next?.cursor ?? null };
+        return { items: page.items, next_cursor: page.next?.cursor ?? null, tail_cursor: tail };
       }),
   });

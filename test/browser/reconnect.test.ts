@@ -42,6 +42,9 @@ describe.skipIf(SKIP_REASON !== undefined)(
       expect(res.status).toBe(201);
     }
 
+    /** Second `s` of the events' day (fractions allowed), as the ingest helper numbers them. */
+    const at = (s: number): string => new Date(Date.UTC(2026, 10, 1, 0, 0, 0) + s * 1000).toISOString();
+
     it('keeps the older events it had loaded, and their cursor, when the room reconnects after many events', async () => {
       if (!server) throw new Error('no server');
       const created = await server.api('/api/incidents/', { json: { title: 'Loud while away', severity: 'high' } });
@@ -97,6 +100,59 @@ describe.skipIf(SKIP_REASON !== undefined)(
       await events.getByText('before 649', { exact: true }).waitFor();
       await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
       await events.getByText('before 0', { exact: true }).waitFor();
+      await context.close();
+    });
+
+    it('shows an event delivered while away with an older timestamp than the newest held, where it belongs', async () => {
+      if (!server) throw new Error('no server');
+      const created = await server.api('/api/incidents/', { json: { title: 'Late alerts', severity: 'high' } });
+      const inc = (await created.json()) as { id: string };
+      await ingest(
+        inc.id,
+        Array.from({ length: 250 }, (_, i) => `before ${i}`),
+        0,
+      );
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(LONG);
+      let room: WebSocketRoute | undefined;
+      let cutOff = false;
+      await page.routeWebSocket(/\/ws\/incidents\//, (ws) => {
+        room = ws;
+        if (!cutOff) ws.connectToServer();
+      });
+      await page.goto(`${server.url}/incidents/${inc.id}`);
+      await page.locator('article[data-live="live"]').waitFor();
+      // Seconds 50-249 are held; 0-49 are behind "Load older events".
+      await page.getByText('(200 loaded, newest first)').waitFor();
+
+      cutOff = true;
+      await room?.close();
+      await page.locator('article[data-live="reconnecting"]').waitFor();
+      // Alerts that started before they were delivered (Alertmanager sends startsAt): one within the held range, one
+      // older than all of it.
+      const late = await server.api('/api/ingest/events/batch', {
+        json: [
+          { incident_id: inc.id, event_type: 'alert', message: 'late alert', timestamp: at(100.5) },
+          { incident_id: inc.id, event_type: 'alert', message: 'late and old', timestamp: at(10.5) },
+        ],
+      });
+      expect(late.status).toBe(201);
+      cutOff = false;
+      await room?.close();
+      await page.locator('article[data-live="live"]').waitFor();
+
+      // The one in the held range is in its place (149 events are newer), without a reload.
+      await page.getByText('(201 loaded, newest first)').waitFor();
+      const events = page.getByTestId('events');
+      const scroller = page.getByRole('region', { name: 'Event list' });
+      await scroller.evaluate((el) => (el.scrollTop = 145 * 34));
+      await events.getByText('late alert', { exact: true }).waitFor();
+      // The older one comes with the older page, once.
+      await page.getByRole('button', { name: 'Load older events' }).click();
+      await page.getByText('(252 loaded, newest first)').waitFor();
+      await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await events.getByText('late and old', { exact: true }).waitFor();
       await context.close();
     });
 

@@ -427,6 +427,69 @@ describe(`tRPC page procedures (${DB_LABEL})`, () => {
   });
 });
 
+describe(`events.page tail_cursor: catching up after a read (${DB_LABEL})`, () => {
+  /** Polls a tRPC tail from `after` until `count` events have come (a tail may wait on other transactions). */
+  async function tailOf(incident_id: string, after: string, count: number, since?: string): Promise<Event[]> {
+    const got: Event[] = [];
+    let position = after;
+    const deadline = Date.now() + 10_000;
+    while (got.length < count) {
+      if (Date.now() > deadline) throw new Error(`tail gave ${got.length} of ${count} events`);
+      const page = await s.trpc.events.page.query({ incident_id, after: position, ...(since ? { since } : {}) });
+      got.push(...page.items);
+      if (page.items.length === 0) await new Promise((r) => setTimeout(r, 20));
+      position = page.next_cursor ?? position;
+    }
+    return got;
+  }
+
+  it('tails every event written after the page was read, a backdated one included, and none it held', async () => {
+    const inc = await createIncident(s);
+    await ingest([ev(inc.id, 0, '2026-11-29T10:00:00.000Z'), ev(inc.id, 1, '2026-11-29T10:05:00.000Z')]);
+    const page = await s.trpc.events.page.query({ incident_id: inc.id });
+    expect(order(page.items)).toEqual([1, 0]);
+
+    // An alert that started before the newest held event, delivered late; then a new one.
+    await ingest([ev(inc.id, 2, '2026-11-29T10:02:00.000Z')]);
+    await ingest([ev(inc.id, 3, '2026-11-29T10:10:00.000Z')]);
+    expect(order(await tailOf(inc.id, page.tail_cursor, 2))).toEqual([2, 3]);
+    // Within the held range only (from the oldest held event's time): the same two.
+    expect(order(await tailOf(inc.id, page.tail_cursor, 2, '2026-11-29T10:00:00.000Z'))).toEqual([2, 3]);
+    // The position is a tail cursor only: as a newest-first cursor it reads nothing.
+    const asCursor = await s.trpc.events.page.query({ incident_id: inc.id, cursor: page.tail_cursor });
+    expect(asCursor.items).toEqual([]);
+  });
+
+  it('tails an event whose transaction was still running when the page was read, which the page could not see', async () => {
+    const inc = await createIncident(s);
+    const held = new pg.Client({ connectionString: s.database.url });
+    await held.connect();
+    try {
+      await held.query('begin');
+      await held.query(
+        `insert into events (incident_id, event_type, message, level, source, metadata, "timestamp")
+         values ($1, 'log', 'written before the read, committed after it', 'info', 'test', '{"i": 0}',
+                 '2026-11-29T09:00:00Z')`,
+        [inc.id],
+      );
+      const page = await s.trpc.events.page.query({ incident_id: inc.id });
+      expect(page.items).toEqual([]);
+      await held.query('commit');
+      expect(order(await tailOf(inc.id, page.tail_cursor, 1))).toEqual([0]);
+    } finally {
+      await held.end();
+    }
+  });
+
+  it("refuses another incident's tail position, as it refuses its cursors", async () => {
+    const [a, b] = [await createIncident(s), await createIncident(s)];
+    const page = await s.trpc.events.page.query({ incident_id: a.id });
+    await expect(s.trpc.events.page.query({ incident_id: b.id, after: page.tail_cursor })).rejects.toThrow(
+      /another incident|after/,
+    );
+  });
+});
+
 describe(`events.page filters (${DB_LABEL})`, () => {
   it('level and event_type filter on the server, and the cursor pages through every matching event once', async () => {
     const inc = await createIncident(s, { title: 'filtered paging' });

@@ -32,6 +32,7 @@ const loaded = (actions: Action[], startedAt: number, seq = ++loads): Change => 
   actions,
   events: [],
   next: null,
+  tail: 'tail-of-the-first-load',
   filter: {},
   scope: 'first-page',
   startedAt,
@@ -100,6 +101,7 @@ describe('a load of the newest timeline page', () => {
     actions: [],
     events: [],
     next: null,
+    tail: 'tail-of-the-load',
     filter: {},
     scope: 'first-page',
     startedAt: 0,
@@ -142,8 +144,9 @@ describe('a catch-up cut short after a long outage', () => {
     actions: [],
     events,
     next: 'cursor-into-the-rest',
+    tail: 'tail-after-the-newest-page',
     filter: {},
-    scope: 'since-newest-cut',
+    scope: 'newest-again',
     startedAt: 0,
     seq: ++loads,
   });
@@ -164,6 +167,46 @@ describe('a catch-up cut short after a long outage', () => {
       'event 40',
     ]);
     expect(after.eventsNext).toBe('cursor-into-the-rest');
+    expect(after.eventsTail).toBe('tail-after-the-newest-page');
+  });
+});
+
+describe('a catch-up after a reconnect', () => {
+  const event = (n: number): Event => ({
+    id: `6b8d3f2e-0c4a-4e7b-9f3d-0000000000${String(n).padStart(2, '0')}`,
+    incident_id: INCIDENT_ID,
+    event_type: 'alert',
+    message: `event ${n}`,
+    level: 'error',
+    source: 'test',
+    metadata: {},
+    timestamp: `2026-12-01T00:${String(n).padStart(2, '0')}:00.000Z`,
+  });
+  const load = (scope: 'first-page' | 'caught-up', events: Event[], tail: string, next: string | null): Change => ({
+    kind: 'loaded',
+    incident,
+    timeline: [],
+    timelineOlder: false,
+    actions: [],
+    events,
+    next,
+    tail,
+    filter: {},
+    scope,
+    startedAt: 0,
+    seq: ++loads,
+  });
+  const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
+
+  it('puts an event written while away with an older timestamp than the newest held where it belongs', () => {
+    const first = reduce(EMPTY, load('first-page', [event(30), event(20), event(10)], 'tail-1', 'cursor-below-10'));
+    expect(first.eventsTail).toBe('tail-1');
+    // While the socket was down: an alert that started at minute 15, delivered late, and a new event at minute 40.
+    const after = reduce(first, load('caught-up', [event(15), event(40)], 'tail-2', null));
+    expect(messages(after)).toEqual(['event 40', 'event 30', 'event 20', 'event 15', 'event 10']);
+    // The held cursor still continues below the oldest held; the next catch-up tails from the new position.
+    expect(after.eventsNext).toBe('cursor-below-10');
+    expect(after.eventsTail).toBe('tail-2');
   });
 });
 

@@ -17,6 +17,11 @@ export interface RoomState {
   /** Cursor of the next (older) page of events; null when all are here. */
   eventsNext: string | null;
   /**
+   * Where a catch-up after a reconnect tails from (`after`): a position taken before the read whose events are held,
+   * so every event written since, whatever its timestamp, comes after it. Null until events have been read.
+   */
+  eventsTail: string | null;
+  /**
    * The level/type filter the events were fetched with: the server filters (events.page), so paging follows its
    * cursor through matching events only, and live events that do not match are left out.
    */
@@ -45,13 +50,16 @@ export type Change =
       actions: Action[];
       events: Event[];
       next: string | null;
+      /** The position the next catch-up tails from (`eventsTail`). */
+      tail: string;
       filter: EventFilter;
       /**
-       * What `events` are: `first-page`, the newest page (`next` continues it); `since-newest`, every event since the
-       * newest one held (the held ones and their cursor stay); `since-newest-cut`, the newest of more than that
-       * (they replace the held ones, and `next` continues into the rest).
+       * What `events` are: `first-page`, the newest page (`next` continues it); `caught-up`, every event written
+       * since `eventsTail` within the held range, backdated ones included (the held ones and their cursor stay;
+       * `next` is unused); `newest-again`, the newest page after more was written than a catch-up reads (it replaces
+       * the held ones, and `next` continues into the rest).
        */
-      scope: 'first-page' | 'since-newest' | 'since-newest-cut';
+      scope: 'first-page' | 'caught-up' | 'newest-again';
       /** `actionTick` when the load was sent. */
       startedAt: number;
       /** The load's number, counting up from 1 per page: a later load read later. */
@@ -59,7 +67,7 @@ export type Change =
     }
   | { kind: 'older-events'; events: Event[]; next: string | null; filter: EventFilter }
   | { kind: 'event-filter'; filter: EventFilter }
-  | { kind: 'filtered-events'; events: Event[]; next: string | null; filter: EventFilter }
+  | { kind: 'filtered-events'; events: Event[]; next: string | null; tail: string; filter: EventFilter }
   | { kind: 'frame'; frame: ServerFrame }
   | { kind: 'incident'; incident: Incident }
   | { kind: 'action'; action: Action };
@@ -119,12 +127,19 @@ export function reduce(state: RoomState, change: Change): RoomState {
             ...loaded,
             events: merge(state.events, change.events, newestEventFirst),
             eventsNext: change.next,
+            eventsTail: change.tail,
             eventsLoading: false,
           };
-        case 'since-newest':
-          // Nothing missing between the held events and the new ones: the cursor still continues from the oldest.
-          return { ...loaded, events: merge(state.events, change.events, newestEventFirst), eventsLoading: false };
-        case 'since-newest-cut': {
+        case 'caught-up':
+          // Everything written since the held events were read, in their range, merged where each belongs (a
+          // backdated one among them): the cursor still continues from the oldest.
+          return {
+            ...loaded,
+            events: merge(state.events, change.events, newestEventFirst),
+            eventsTail: change.tail,
+            eventsLoading: false,
+          };
+        case 'newest-again': {
           // The held events are let go (`next` continues into them), except those as new as the answer's oldest:
           // events that came as frames while the catch-up was on its way, after it read them, which it lacks.
           const oldest = change.events.reduce<string | undefined>(
@@ -136,6 +151,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
             ...loaded,
             events: merge(arrived, change.events, newestEventFirst),
             eventsNext: change.next,
+            eventsTail: change.tail,
             eventsLoading: false,
           };
         }
@@ -154,6 +170,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
         ...state,
         events: merge(state.events, change.events, newestEventFirst),
         eventsNext: change.next,
+        eventsTail: change.tail,
         eventsLoading: false,
       };
     case 'incident':
@@ -235,6 +252,7 @@ export const EMPTY: RoomState = {
   actions: [],
   events: [],
   eventsNext: null,
+  eventsTail: null,
   eventFilter: {},
   eventsLoading: true,
   present: [],

@@ -1,7 +1,8 @@
 // One incident's live state: loaded through tRPC, kept current by the room socket's frames, and loaded again after
 // every reconnect (the welcome frame), so nothing said while the socket was down is missing. After a reconnect the
-// events already loaded stay (older pages included, with their cursor): only the events since the newest one held are
-// fetched and merged in, so every event stays reachable however many arrived meanwhile.
+// events already loaded stay (older pages included, with their cursor): the events written since they were read are
+// tailed in arrival order (`after`) and merged in, so every event stays reachable however many arrived meanwhile, and
+// one sent with an older timestamp than those held (an alert that started before it was delivered) is not missed.
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
@@ -14,9 +15,10 @@ import { EMPTY, reduce, type RoomState } from './room-state.js';
 /** Events fetched per page (the server's cursor pages them). */
 export const EVENTS_PAGE = 200;
 /**
- * Catching up after a reconnect: pages of this many events since the newest held, at most CATCH_UP_PAGES of them.
- * Beyond that (an outage with more events than a reader would scroll through) the list starts again from the newest
- * events, with a cursor that continues into everything older, rather than holding a gap nobody could page into.
+ * Catching up after a reconnect: pages of this many events written since the held ones were read, at most
+ * CATCH_UP_PAGES of them. Beyond that (an outage with more events than a reader would scroll through) the list starts
+ * again from the newest events, with a cursor that continues into everything older, rather than holding a gap nobody
+ * could page into.
  */
 const CATCH_UP_PAGE = 1000;
 const CATCH_UP_PAGES = 10;
@@ -24,36 +26,41 @@ const CATCH_UP_PAGES = 10;
 interface LoadedEvents {
   events: Event[];
   next: string | null;
-  scope: 'first-page' | 'since-newest' | 'since-newest-cut';
+  tail: string;
+  scope: 'first-page' | 'caught-up' | 'newest-again';
 }
 
 async function firstPage(id: string, filter: EventFilter): Promise<LoadedEvents> {
   const page = await api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter });
-  return { events: page.items, next: page.next_cursor, scope: 'first-page' };
+  return { events: page.items, next: page.next_cursor, tail: page.tail_cursor, scope: 'first-page' };
 }
 
 /**
- * Every event at or after `since` (the newest held event's time), newest first, following the server's cursor; cut
- * after CATCH_UP_PAGES pages, with the cursor that continues from there.
+ * Every event written after `after` (the held events' tail position), in the order written, whatever its timestamp;
+ * with `since` (the oldest held event's time, when older pages remain unread), only those at or after it: older ones
+ * are still ahead of the held cursor, and the tail then reads only the held range, not the whole incident. More than
+ * CATCH_UP_PAGES pages: the newest page instead (`newest-again`).
  */
-async function eventsSince(id: string, filter: EventFilter, since: string): Promise<LoadedEvents> {
+async function catchUp(id: string, filter: EventFilter, after: string, since?: string): Promise<LoadedEvents> {
   const events: Event[] = [];
-  let cursor: string | undefined;
+  let position = after;
+  // The first read's position: everything written before it is in what this catch-up reads.
+  let tail: string | undefined;
   for (let n = 0; n < CATCH_UP_PAGES; n++) {
     const page = await api.events.page.query({
       incident_id: id,
       limit: CATCH_UP_PAGE,
-      since,
+      after: position,
+      ...(since === undefined ? {} : { since }),
       ...filter,
-      ...(cursor ? { cursor } : {}),
     });
+    tail ??= page.tail_cursor;
     events.push(...page.items);
-    if (page.next_cursor === null) return { events, next: null, scope: 'since-newest' };
-    cursor = page.next_cursor;
+    // A tail has no last page: a short one is the end of what has been written.
+    if (page.items.length < CATCH_UP_PAGE) return { events, next: null, tail, scope: 'caught-up' };
+    position = page.next_cursor ?? position;
   }
-  // The cursor names an event's place in the newest-first order: followed without `since`, it goes on into the
-  // older events, the ones held included.
-  return { events, next: cursor ?? null, scope: 'since-newest-cut' };
+  return { ...(await firstPage(id, filter)), scope: 'newest-again' };
 }
 
 export interface IncidentRoom extends RoomState {
@@ -86,6 +93,8 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   filterRef.current = state.eventFilter;
   const eventsRef = useRef<readonly Event[]>(state.events);
   eventsRef.current = state.events;
+  const tailRef = useRef<string | null>(state.eventsTail);
+  tailRef.current = state.eventsTail;
   const actionTickRef = useRef(0);
   actionTickRef.current = state.actionTick;
 
@@ -93,9 +102,11 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const load = useCallback(async () => {
     const seq = ++loads.current;
     const filter = filterRef.current;
-    // Newest first: the first held event is the newest. None held (first load, or a filter's page still on its
-    // way): the first page.
-    const newest = eventsRef.current[0]?.timestamp;
+    // None held (first load, or a filter's page still on its way): the first page. Otherwise what was written since
+    // the held events were read, within their range when older pages remain (newest first: the last is the oldest).
+    const held = eventsRef.current;
+    const tail = tailRef.current;
+    const since = nextRef.current === null ? undefined : held.at(-1)?.timestamp;
     const startedAt = actionTickRef.current;
     try {
       const [incident, timeline, actions, events] = await Promise.all([
@@ -103,7 +114,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         // The newest page: what a responder reads first, however long the timeline has grown.
         api.incidents.timelinePage.query({ incident_id: id, newest_first: true }),
         api.incidents.actions.query({ incident_id: id }),
-        newest === undefined ? firstPage(id, filter) : eventsSince(id, filter, newest),
+        tail === null || held.length === 0 ? firstPage(id, filter) : catchUp(id, filter, tail, since),
       ]);
       dispatch({
         kind: 'loaded',
@@ -171,7 +182,14 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
       nextRef.current = null;
       dispatch({ kind: 'event-filter', filter });
       api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter }).then(
-        (page) => dispatch({ kind: 'filtered-events', events: page.items, next: page.next_cursor, filter }),
+        (page) =>
+          dispatch({
+            kind: 'filtered-events',
+            events: page.items,
+            next: page.next_cursor,
+            tail: page.tail_cursor,
+            filter,
+          }),
         (err: unknown) => setError(describeError(err)),
       );
     },
