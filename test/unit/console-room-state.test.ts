@@ -29,6 +29,7 @@ const loaded = (actions: Action[], startedAt: number, seq = ++loads): Change => 
   incident,
   timeline: [],
   timelineOlder: false,
+  timelineJoined: true,
   actions,
   events: [],
   next: null,
@@ -93,11 +94,12 @@ describe('a load of the newest timeline page', () => {
     metadata: {},
   });
 
-  const withTimeline = (timeline: TimelineEntry[], timelineOlder: boolean): Change => ({
+  const withTimeline = (timeline: TimelineEntry[], timelineOlder: boolean, timelineJoined = true): Change => ({
     kind: 'loaded',
     incident,
     timeline,
     timelineOlder,
+    timelineJoined,
     actions: [],
     events: [],
     next: null,
@@ -117,6 +119,34 @@ describe('a load of the newest timeline page', () => {
     const all = reduce(after, withTimeline([entry(4), entry(3), entry(2)], false));
     expect(all.timeline).toHaveLength(3);
     expect(all.timelineOlder).toBe(false);
+  });
+
+  it('after a reconnect, merges entries read back to the held ones, and says of older ones what it said before', () => {
+    // The first load: entries 2-4, with older ones not loaded.
+    const first = reduce(EMPTY, withTimeline([entry(4), entry(3), entry(2)], true));
+    // The catch-up read newest first until it met a held entry (4); its last page goes on below, but the held
+    // entries already reach further back than what it read.
+    const after = reduce(first, withTimeline([entry(7), entry(6), entry(5), entry(4)], true));
+    expect(after.timeline.map((e) => e.title)).toEqual([
+      'entry 2',
+      'entry 3',
+      'entry 4',
+      'entry 5',
+      'entry 6',
+      'entry 7',
+    ]);
+    expect(after.timelineOlder).toBe(true);
+    const whole = reduce(EMPTY, withTimeline([entry(3), entry(2)], false));
+    expect(reduce(whole, withTimeline([entry(5), entry(4), entry(3)], true)).timelineOlder).toBe(false);
+  });
+
+  it('after more was written while away than a catch-up reads, lets the held entries go but those that came live', () => {
+    const first = reduce(EMPTY, withTimeline([entry(2), entry(1)], false));
+    // Entry 9 came as a frame while the catch-up was on its way; the catch-up read 6-8 and never met a held entry.
+    const live = reduce(first, { kind: 'frame', frame: { type: 'timeline.created', entry: entry(9) } });
+    const after = reduce(live, withTimeline([entry(8), entry(7), entry(6)], true, false));
+    expect(after.timeline.map((e) => e.title)).toEqual(['entry 6', 'entry 7', 'entry 8', 'entry 9']);
+    expect(after.timelineOlder).toBe(true);
   });
 });
 
@@ -141,6 +171,7 @@ describe('a catch-up cut short after a long outage', () => {
     incident,
     timeline: [],
     timelineOlder: false,
+    timelineJoined: true,
     actions: [],
     events,
     next: 'cursor-into-the-rest',
@@ -187,6 +218,7 @@ describe('a catch-up after a reconnect', () => {
     incident,
     timeline: [],
     timelineOlder: false,
+    timelineJoined: true,
     actions: [],
     events,
     next,

@@ -44,9 +44,16 @@ export type Change =
   | {
       kind: 'loaded';
       incident: Incident;
-      /** The newest page of the timeline, in any order. */
+      /** The newest entries of the timeline, in any order. */
       timeline: TimelineEntry[];
+      /** Entries older than the oldest read exist. */
       timelineOlder: boolean;
+      /**
+       * Whether the entries read reach those held when the load was sent (or none were held): merged with them. If
+       * not, more were written while away than a catch-up reads, and they replace the held ones rather than sit above
+       * them with a gap nobody could see.
+       */
+      timelineJoined: boolean;
       actions: Action[];
       events: Event[];
       next: string | null;
@@ -75,6 +82,28 @@ export type Change =
 const byTime = (a: TimelineEntry, b: TimelineEntry): number => a.timestamp.localeCompare(b.timestamp);
 const newestEventFirst = (a: Event, b: Event): number => b.timestamp.localeCompare(a.timestamp);
 const byUrgency = (a: Action, b: Action): number => a.priority - b.priority || a.created_at.localeCompare(b.created_at);
+
+/**
+ * The held entries as new as the oldest of `read`: those that came as frames while the read was on its way, after it
+ * read them, which it lacks. The rest are let go when the read replaces them.
+ */
+function sinceOldestOf(held: readonly TimelineEntry[], read: readonly TimelineEntry[]): TimelineEntry[] {
+  const oldest = oldestOf(read);
+  return oldest === undefined ? [] : held.filter((e) => e.timestamp >= oldest);
+}
+
+/** Whether `held` (oldest first) goes back further than `read`: then what is older than both is as `held` said. */
+function reachesFurther(held: readonly TimelineEntry[], read: readonly TimelineEntry[]): boolean {
+  const oldestHeld = held[0]?.timestamp;
+  const oldestRead = oldestOf(read);
+  return oldestHeld !== undefined && oldestRead !== undefined && oldestHeld < oldestRead;
+}
+
+const oldestOf = (entries: readonly TimelineEntry[]): string | undefined =>
+  entries.reduce<string | undefined>(
+    (min, e) => (min === undefined || e.timestamp < min ? e.timestamp : min),
+    undefined,
+  );
 
 /** The later of two versions of the incident (a load may answer after a fresher frame arrived). */
 const newer = (held: Incident | undefined, got: Incident): Incident =>
@@ -105,8 +134,18 @@ export function reduce(state: RoomState, change: Change): RoomState {
         ...state,
         loadedSeq: change.seq,
         incident: newer(state.incident, change.incident),
-        timeline: merge(state.timeline, change.timeline, byTime),
-        timelineOlder: change.timelineOlder,
+        // Not joined to the held entries: they are let go but for those that came live meanwhile.
+        timeline: merge(
+          change.timelineJoined ? state.timeline : sinceOldestOf(state.timeline, change.timeline),
+          change.timeline,
+          byTime,
+        ),
+        // Joined to held entries that go back further than what was read: what is older than those is as it was (a
+        // reload's newest page says nothing about it). Otherwise the answer says.
+        timelineOlder:
+          change.timelineJoined && reachesFurther(state.timeline, change.timeline)
+            ? state.timelineOlder
+            : change.timelineOlder,
         // Merged, not replaced: an action the analysis made while this load was on its way arrives as a frame
         // before the load's older list, which would otherwise drop it until the next reload. And an action a frame
         // changed while the load was on its way keeps the frame's version: the load read it before that change.

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
 import { describeError, httpStatusOf } from '../errors.js';
-import type { Action, Event, EventFilter, Incident } from '../model.js';
+import type { Action, Event, EventFilter, Incident, TimelineEntry } from '../model.js';
 import { sameEventFilter } from '../model.js';
 import { RoomSocket } from './room-socket.js';
 import { EMPTY, reduce, type RoomState } from './room-state.js';
@@ -22,6 +22,40 @@ export const EVENTS_PAGE = 200;
  */
 const CATCH_UP_PAGE = 1000;
 const CATCH_UP_PAGES = 10;
+
+/**
+ * Catching up the timeline: newest-first pages (the server's most, TIMELINE_PAGE_MAX) until one reaches an entry held,
+ * at most TIMELINE_CATCH_UP_PAGES of them.
+ */
+const TIMELINE_CATCH_UP_PAGES = 5;
+
+interface LoadedTimeline {
+  entries: TimelineEntry[];
+  older: boolean;
+  joined: boolean;
+}
+
+/**
+ * The newest timeline entries, read back until they reach one of `held` (the ids held when the load was sent): after
+ * an outage in which more was written than one page, the newest page alone would sit above the held entries with the
+ * entries between them missing. With none held, the newest page.
+ */
+async function timelineSince(id: string, held: ReadonlySet<string>): Promise<LoadedTimeline> {
+  const entries: TimelineEntry[] = [];
+  let cursor: string | undefined;
+  for (let n = 0; n < TIMELINE_CATCH_UP_PAGES; n++) {
+    const page = await api.incidents.timelinePage.query({
+      incident_id: id,
+      newest_first: true,
+      ...(cursor ? { cursor } : {}),
+    });
+    entries.push(...page.items);
+    const older = page.next_cursor !== null;
+    if (held.size === 0 || !older || page.items.some((e) => held.has(e.id))) return { entries, older, joined: true };
+    cursor = page.next_cursor ?? undefined;
+  }
+  return { entries, older: true, joined: false };
+}
 
 interface LoadedEvents {
   events: Event[];
@@ -91,6 +125,8 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   nextRef.current = state.eventsNext;
   const filterRef = useRef<EventFilter>(state.eventFilter);
   filterRef.current = state.eventFilter;
+  const timelineRef = useRef<readonly TimelineEntry[]>(state.timeline);
+  timelineRef.current = state.timeline;
   const eventsRef = useRef<readonly Event[]>(state.events);
   eventsRef.current = state.events;
   const tailRef = useRef<string | null>(state.eventsTail);
@@ -104,6 +140,8 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     const filter = filterRef.current;
     // None held (first load, or a filter's page still on its way): the first page. Otherwise what was written since
     // the held events were read, within their range when older pages remain (newest first: the last is the oldest).
+    // Read now, before the welcome frame that sent this load merges its newest entries in.
+    const heldTimeline = new Set(timelineRef.current.map((e) => e.id));
     const held = eventsRef.current;
     const tail = tailRef.current;
     const since = nextRef.current === null ? undefined : held.at(-1)?.timestamp;
@@ -111,16 +149,17 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     try {
       const [incident, timeline, actions, events] = await Promise.all([
         api.incidents.get.query({ incident_id: id }),
-        // The newest page: what a responder reads first, however long the timeline has grown.
-        api.incidents.timelinePage.query({ incident_id: id, newest_first: true }),
+        // The newest entries: what a responder reads first, however long the timeline has grown.
+        timelineSince(id, heldTimeline),
         api.incidents.actions.query({ incident_id: id }),
         tail === null || held.length === 0 ? firstPage(id, filter) : catchUp(id, filter, tail, since),
       ]);
       dispatch({
         kind: 'loaded',
         incident,
-        timeline: timeline.items,
-        timelineOlder: timeline.next_cursor !== null,
+        timeline: timeline.entries,
+        timelineOlder: timeline.older,
+        timelineJoined: timeline.joined,
         actions,
         ...events,
         filter,
