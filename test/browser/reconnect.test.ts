@@ -46,45 +46,56 @@ describe.skipIf(SKIP_REASON !== undefined)(
     /** Second `s` of the events' day (fractions allowed), as the ingest helper numbers them. */
     const at = (s: number): string => new Date(Date.UTC(2026, 10, 1, 0, 0, 0) + s * 1000).toISOString();
 
-    it('keeps the older events it had loaded, and their cursor, when the room reconnects after many events', async () => {
+    /**
+     * A new incident (`title`, given events by `setUp`) and its page, live, with the room socket going through the
+     * test: `away()` drops it and keeps it from the server (it opens but hears nothing, no welcome, as if the server
+     * were unreachable), `back()` lets it reconnect; each waits until the page says so.
+     */
+    async function awayAndBack(title: string, setUp: (incidentId: string) => Promise<void> = async () => undefined) {
       if (!server) throw new Error('no server');
-      const created = await server.api('/api/incidents/', { json: { title: 'Loud while away', severity: 'high' } });
-      const inc = (await created.json()) as { id: string };
-      await ingest(
-        inc.id,
-        Array.from({ length: 650 }, (_, i) => `before ${i}`),
-        0,
-      );
+      const created = await server.api('/api/incidents/', { json: { title, severity: 'high' } });
+      const { id } = (await created.json()) as { id: string };
+      await setUp(id);
       const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
       const page = await context.newPage();
       page.setDefaultTimeout(LONG);
-      // The room socket through the test: it can be dropped, and kept from reaching the server while events arrive.
       let room: WebSocketRoute | undefined;
       let cutOff = false;
       await page.routeWebSocket(/\/ws\/incidents\//, (ws) => {
         room = ws;
-        // Cut off: the socket opens but hears nothing (no welcome), as if the server were unreachable.
         if (!cutOff) ws.connectToServer();
       });
-      await page.goto(`${server.url}/incidents/${inc.id}`);
+      await page.goto(`${server.url}/incidents/${id}`);
       await page.locator('article[data-live="live"]').waitFor();
+      const reconnect = async (away: boolean, state: string): Promise<void> => {
+        cutOff = away;
+        await room?.close();
+        await page.locator(`article[data-live="${state}"]`).waitFor();
+      };
+      return { id, page, context, away: () => reconnect(true, 'reconnecting'), back: () => reconnect(false, 'live') };
+    }
+
+    it('keeps the older events it had loaded, and their cursor, when the room reconnects after many events', async () => {
+      const { id, page, context, away, back } = await awayAndBack('Loud while away', (incidentId) =>
+        ingest(
+          incidentId,
+          Array.from({ length: 650 }, (_, i) => `before ${i}`),
+          0,
+        ),
+      );
       const events = page.getByTestId('events');
       await page.getByText('(200 loaded, newest first)').waitFor();
       await page.getByRole('button', { name: 'Load older events' }).click();
       await page.getByText('(400 loaded, newest first)').waitFor();
 
-      cutOff = true;
-      await room?.close();
-      await page.locator('article[data-live="reconnecting"]').waitFor();
+      await away();
       // More than a page arrives unseen: the newest page after the reconnect does not reach the events held.
       await ingest(
-        inc.id,
+        id,
         Array.from({ length: 300 }, (_, i) => `while away ${i}`),
         650,
       );
-      cutOff = false;
-      await room?.close();
-      await page.locator('article[data-live="live"]').waitFor();
+      await back();
 
       // All 300 arrived, the 400 held stay, and the cursor goes on into the 250 older ones never loaded.
       await page.getByText('(700 loaded, newest first)').waitFor();
@@ -106,42 +117,27 @@ describe.skipIf(SKIP_REASON !== undefined)(
 
     it('shows an event delivered while away with an older timestamp than the newest held, where it belongs', async () => {
       if (!server) throw new Error('no server');
-      const created = await server.api('/api/incidents/', { json: { title: 'Late alerts', severity: 'high' } });
-      const inc = (await created.json()) as { id: string };
-      await ingest(
-        inc.id,
-        Array.from({ length: 250 }, (_, i) => `before ${i}`),
-        0,
+      const { id, page, context, away, back } = await awayAndBack('Late alerts', (incidentId) =>
+        ingest(
+          incidentId,
+          Array.from({ length: 250 }, (_, i) => `before ${i}`),
+          0,
+        ),
       );
-      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(LONG);
-      let room: WebSocketRoute | undefined;
-      let cutOff = false;
-      await page.routeWebSocket(/\/ws\/incidents\//, (ws) => {
-        room = ws;
-        if (!cutOff) ws.connectToServer();
-      });
-      await page.goto(`${server.url}/incidents/${inc.id}`);
-      await page.locator('article[data-live="live"]').waitFor();
       // Seconds 50-249 are held; 0-49 are behind "Load older events".
       await page.getByText('(200 loaded, newest first)').waitFor();
 
-      cutOff = true;
-      await room?.close();
-      await page.locator('article[data-live="reconnecting"]').waitFor();
+      await away();
       // Alerts that started before they were delivered (Alertmanager sends startsAt): one within the held range, one
       // older than all of it.
       const late = await server.api('/api/ingest/events/batch', {
         json: [
-          { incident_id: inc.id, event_type: 'alert', message: 'late alert', timestamp: at(100.5) },
-          { incident_id: inc.id, event_type: 'alert', message: 'late and old', timestamp: at(10.5) },
+          { incident_id: id, event_type: 'alert', message: 'late alert', timestamp: at(100.5) },
+          { incident_id: id, event_type: 'alert', message: 'late and old', timestamp: at(10.5) },
         ],
       });
       expect(late.status).toBe(201);
-      cutOff = false;
-      await room?.close();
-      await page.locator('article[data-live="live"]').waitFor();
+      await back();
 
       // The one in the held range is in its place (149 events are newer), without a reload.
       await page.getByText('(201 loaded, newest first)').waitFor();
@@ -161,29 +157,12 @@ describe.skipIf(SKIP_REASON !== undefined)(
     it.skipIf(!POSTGRES_URL)(
       'shows every timeline entry written while away, when more came than one page, with no gap',
       async () => {
-        if (!server) throw new Error('no server');
-        const created = await server.api('/api/incidents/', {
-          json: { title: 'A storm while away', severity: 'high' },
-        });
-        const inc = (await created.json()) as { id: string };
-        const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-        const page = await context.newPage();
-        page.setDefaultTimeout(LONG);
-        let room: WebSocketRoute | undefined;
-        let cutOff = false;
-        await page.routeWebSocket(/\/ws\/incidents\//, (ws) => {
-          room = ws;
-          if (!cutOff) ws.connectToServer();
-        });
-        await page.goto(`${server.url}/incidents/${inc.id}`);
-        await page.locator('article[data-live="live"]').waitFor();
+        const { id, page, context, away, back } = await awayAndBack('A storm while away');
         const heading = page.locator('#timeline-heading');
         await expect.poll(() => heading.textContent()).toMatch(/\(\d+, oldest first\)/);
         const before = Number(/\((\d+),/.exec((await heading.textContent()) ?? '')?.[1]);
 
-        cutOff = true;
-        await room?.close();
-        await page.locator('article[data-live="reconnecting"]').waitFor();
+        await away();
         // More than the newest page (1,000) while away: alone, it would sit above the held entries with 100 missing.
         const sql = new pg.Client({ connectionString: env.DATABASE_URL });
         await sql.connect();
@@ -191,14 +170,12 @@ describe.skipIf(SKIP_REASON !== undefined)(
           await sql.query(
             `insert into timeline_entries (incident_id, entry_type, title, actor)
              select $1, 'comment', 'away ' || n, 'test' from generate_series(0, 1099) n`,
-            [inc.id],
+            [id],
           );
         } finally {
           await sql.end();
         }
-        cutOff = false;
-        await room?.close();
-        await page.locator('article[data-live="live"]').waitFor();
+        await back();
 
         await expect.poll(() => heading.textContent(), { timeout: LONG }).toContain(`(${before + 1100}, oldest first)`);
         await context.close();

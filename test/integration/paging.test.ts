@@ -82,6 +82,32 @@ async function ingest(batch: object[]): Promise<Event[]> {
   return Event.array().parse(await res.json());
 }
 
+/**
+ * Writes event 0 of `incidentId` (`message`, at `timestamp` or the transaction's start) in a transaction of its own,
+ * runs `during` while that transaction is still open, then commits it.
+ */
+async function whileAnInsertIsOpen(
+  incidentId: string,
+  message: string,
+  timestamp: string | undefined,
+  during: () => Promise<void>,
+): Promise<void> {
+  const held = new pg.Client({ connectionString: s.database.url });
+  await held.connect();
+  try {
+    await held.query('begin');
+    await held.query(
+      `insert into events (incident_id, event_type, message, level, source, metadata, "timestamp")
+       values ($1, 'log', $2, 'info', 'test', '{"i": 0}', coalesce($3::timestamptz, now()))`,
+      [incidentId, message, timestamp ?? null],
+    );
+    await during();
+    await held.query('commit');
+  } finally {
+    await held.end();
+  }
+}
+
 const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
 const order = (rows: Event[]) => rows.map((e) => e.metadata.i);
 
@@ -259,23 +285,13 @@ describe(`tailing an incident with after (${DB_LABEL})`, () => {
   it.skipIf(!POSTGRES_URL)('waits for a transaction still writing instead of skipping its events', async () => {
     const inc = await createIncident(s);
     const base = `/api/ingest/events/${inc.id}`;
-    const held = new pg.Client({ connectionString: s.database.url });
-    await held.connect();
-    try {
-      await held.query('begin');
-      await held.query(
-        `insert into events (incident_id, event_type, message, level, source, metadata, "timestamp")
-         values ($1, 'log', 'written first, committed last', 'info', 'test', '{"i": 0}', now())`,
-        [inc.id],
-      );
+    let during: Listed<Event> | undefined;
+    await whileAnInsertIsOpen(inc.id, 'written first, committed last', undefined, async () => {
       await ingest([ev(inc.id, 1)]);
-      const during = await events(`${base}?after=start`);
+      during = await events(`${base}?after=start`);
       expect(during.items).toEqual([]);
-      await held.query('commit');
-      expect(order((await drain(during.next ?? '', 2)).items)).toEqual([0, 1]);
-    } finally {
-      await held.end();
-    }
+    });
+    expect(order((await drain(during?.next ?? '', 2)).items)).toEqual([0, 1]);
   });
 });
 
@@ -460,26 +476,24 @@ describe(`events.page tail_cursor: catching up after a read (${DB_LABEL})`, () =
     expect(asCursor.items).toEqual([]);
   });
 
-  it('tails an event whose transaction was still running when the page was read, which the page could not see', async () => {
-    const inc = await createIncident(s);
-    const held = new pg.Client({ connectionString: s.database.url });
-    await held.connect();
-    try {
-      await held.query('begin');
-      await held.query(
-        `insert into events (incident_id, event_type, message, level, source, metadata, "timestamp")
-         values ($1, 'log', 'written before the read, committed after it', 'info', 'test', '{"i": 0}',
-                 '2026-11-29T09:00:00Z')`,
-        [inc.id],
+  it.skipIf(!POSTGRES_URL)(
+    'tails an event whose transaction was still running when the page was read, which the page could not see',
+    async () => {
+      const inc = await createIncident(s);
+      let tail = '';
+      await whileAnInsertIsOpen(
+        inc.id,
+        'written before the read, committed after it',
+        '2026-11-29T09:00:00Z',
+        async () => {
+          const page = await s.trpc.events.page.query({ incident_id: inc.id });
+          expect(page.items).toEqual([]);
+          tail = page.tail_cursor;
+        },
       );
-      const page = await s.trpc.events.page.query({ incident_id: inc.id });
-      expect(page.items).toEqual([]);
-      await held.query('commit');
-      expect(order(await tailOf(inc.id, page.tail_cursor, 1))).toEqual([0]);
-    } finally {
-      await held.end();
-    }
-  });
+      expect(order(await tailOf(inc.id, tail, 1))).toEqual([0]);
+    },
+  );
 
   it("refuses another incident's tail position, as it refuses its cursors", async () => {
     const [a, b] = [await createIncident(s), await createIncident(s)];

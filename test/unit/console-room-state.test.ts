@@ -45,6 +45,40 @@ const frame = (a: Action, type: 'action.created' | 'action.updated' = 'action.up
   frame: { type, action: a },
 });
 
+/** Event n, at minute n of the day. */
+const event = (n: number): Event => ({
+  id: `5a7c2e1d-9b3f-4d6a-8e2c-0000000000${String(n).padStart(2, '0')}`,
+  incident_id: INCIDENT_ID,
+  event_type: 'log',
+  message: `event ${n}`,
+  level: 'info',
+  source: 'test',
+  metadata: {},
+  timestamp: `2026-12-01T00:${String(n).padStart(2, '0')}:00.000Z`,
+});
+
+/** A load's answer carrying only `events` of `scope`, with their cursor and tail position. */
+const eventsLoaded = (
+  scope: Extract<Change, { kind: 'loaded' }>['scope'],
+  events: Event[],
+  next: string | null,
+  tail: string,
+): Change => ({
+  kind: 'loaded',
+  incident,
+  timeline: [],
+  timelineOlder: false,
+  timelineJoined: true,
+  actions: [],
+  events,
+  next,
+  tail,
+  filter: {},
+  scope,
+  startedAt: 0,
+  seq: ++loads,
+});
+
 const statuses = (s: RoomState): string[] => s.actions.map((a) => `${a.title}:${a.status}`);
 
 describe('a load answering after action frames', () => {
@@ -151,36 +185,12 @@ describe('a load of the newest timeline page', () => {
 });
 
 describe('a catch-up cut short after a long outage', () => {
-  /** Event n, at minute n of the day. */
-  const event = (n: number): Event => ({
-    id: `5a7c2e1d-9b3f-4d6a-8e2c-0000000000${String(n).padStart(2, '0')}`,
-    incident_id: INCIDENT_ID,
-    event_type: 'log',
-    message: `event ${n}`,
-    level: 'info',
-    source: 'test',
-    metadata: {},
-    timestamp: `2026-12-01T00:${String(n).padStart(2, '0')}:00.000Z`,
-  });
   const live = (...n: number[]): Change => ({
     kind: 'frame',
     frame: { type: 'event.created', incident_id: INCIDENT_ID, events: n.map(event) },
   });
-  const cut = (events: Event[]): Change => ({
-    kind: 'loaded',
-    incident,
-    timeline: [],
-    timelineOlder: false,
-    timelineJoined: true,
-    actions: [],
-    events,
-    next: 'cursor-into-the-rest',
-    tail: 'tail-after-the-newest-page',
-    filter: {},
-    scope: 'newest-again',
-    startedAt: 0,
-    seq: ++loads,
-  });
+  const cut = (events: Event[]): Change =>
+    eventsLoaded('newest-again', events, 'cursor-into-the-rest', 'tail-after-the-newest-page');
   const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
 
   it('lets the held events go and keeps those that came live while it was on its way', () => {
@@ -203,31 +213,8 @@ describe('a catch-up cut short after a long outage', () => {
 });
 
 describe('a catch-up after a reconnect', () => {
-  const event = (n: number): Event => ({
-    id: `6b8d3f2e-0c4a-4e7b-9f3d-0000000000${String(n).padStart(2, '0')}`,
-    incident_id: INCIDENT_ID,
-    event_type: 'alert',
-    message: `event ${n}`,
-    level: 'error',
-    source: 'test',
-    metadata: {},
-    timestamp: `2026-12-01T00:${String(n).padStart(2, '0')}:00.000Z`,
-  });
-  const load = (scope: 'first-page' | 'caught-up', events: Event[], tail: string, next: string | null): Change => ({
-    kind: 'loaded',
-    incident,
-    timeline: [],
-    timelineOlder: false,
-    timelineJoined: true,
-    actions: [],
-    events,
-    next,
-    tail,
-    filter: {},
-    scope,
-    startedAt: 0,
-    seq: ++loads,
-  });
+  const load = (scope: 'first-page' | 'caught-up', events: Event[], tail: string, next: string | null): Change =>
+    eventsLoaded(scope, events, next, tail);
   const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
 
   it('puts an event written while away with an older timestamp than the newest held where it belongs', () => {
