@@ -91,6 +91,16 @@ export type ListEventsInput = z.infer<typeof ListEventsInput>;
 export const EventPageInput = ListEventsInput.extend({
   level: EventLevel.optional().meta({ description: 'Only events of this level' }),
   event_type: EventType.optional().meta({ description: 'Only events of this type' }),
+  catch_up: z
+    .boolean()
+    .default(false)
+    .meta({
+      description:
+        'With `after`: every event after the position that this read can see, without holding back those written ' +
+        'after a transaction still running. Only for a client that also receives events live (a room socket, open ' +
+        'before this read): what commits later comes to it as a frame, and `tail_cursor` is its next position. A ' +
+        'polling tail must not use it: its next cursor could move past an event still being written.',
+    }),
 });
 export type EventPageInput = z.infer<typeof EventPageInput>;
 

@@ -178,10 +178,12 @@ export interface EventsQuery {
    * `arrival`: by (xact, seq) ascending, only events after `after` there (the order they were written, any
    *   timestamp), and only those of transactions older than every transaction still running: one still running may
    *   hold lower seqs, and must sort after what this page returns (migrations/2026-11-29T1400_events_xact.ts).
+   *   With `visible`, every event after `after` this read can see, none held back (a catch-up whose reader hears
+   *   later commits live; see EventPageInput.catch_up).
    */
   order:
     | { by: 'newest'; below?: { timestamp: string; seq: string } }
-    | { by: 'arrival'; after: { xact: string; seq: string } };
+    | { by: 'arrival'; after: { xact: string; seq: string }; visible?: boolean };
 }
 
 /**
@@ -208,16 +210,16 @@ export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<
   if (f.event_type) q = q.where('event_type', '=', f.event_type);
   if (f.order.by === 'arrival') {
     const { xact, seq } = f.order.after;
-    return (
-      q
-        // coalesce: events written before the column existed have no id and sort first (they committed first).
-        .where(sql<boolean>`(coalesce(xact, 0), seq) > (${xact}::bigint, ${seq}::bigint)`)
-        .where(sql<boolean>`coalesce(xact, 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`)
-        .orderBy(sql`coalesce(xact, 0)`, 'asc')
-        .orderBy('seq', 'asc')
-        .limit(f.limit)
-        .execute()
-    );
+    // coalesce: events written before the column existed have no id and sort first (they committed first).
+    q = q.where(sql<boolean>`(coalesce(xact, 0), seq) > (${xact}::bigint, ${seq}::bigint)`);
+    if (!f.order.visible) {
+      q = q.where(sql<boolean>`coalesce(xact, 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`);
+    }
+    return q
+      .orderBy(sql`coalesce(xact, 0)`, 'asc')
+      .orderBy('seq', 'asc')
+      .limit(f.limit)
+      .execute();
   }
   const below = f.order.below;
   // A row comparison, so one index range scan continues exactly after the (timestamp, seq) pair, ties included.

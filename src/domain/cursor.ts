@@ -89,13 +89,14 @@ export function encodeEventCursor(p: EventPosition, incidentId: string): string 
  * A tail position between events rather than at one: the cursor that, passed as `after`, reads every event written by
  * transaction `xmin` or a younger one. Built from the oldest transaction still running when it was taken
  * (`oldestRunningTransaction`), it says "after everything already committed": the position sorts after the last seq
- * of transaction `xmin - 1`. Its timestamp is the epoch, so as a newest-first `cursor` it reads nothing.
+ * of transaction `xmin - 1`. Its timestamp is the year 1, before any an event may have (inputs start at 1000), so as
+ * a newest-first `cursor` it reads nothing.
  */
 export function encodeTailFrom(xmin: string, incidentId: string): string {
   const before = BigInt(xmin) - 1n;
   return encodeEventCursor(
     {
-      timestamp: '1970-01-01T00:00:00.000000Z',
+      timestamp: '0001-01-01T00:00:00.000000Z',
       seq: BIGINT_MAX.toString(),
       xact: (before < 0n ? 0n : before).toString(),
     },

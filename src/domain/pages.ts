@@ -72,17 +72,21 @@ function combination(message: string, path: string): AppError {
  * - `after`: the tail, every event written after the cursor's event, in the order written (transaction, then seq),
  *   whatever its timestamp; events of transactions that may still be followed by a commit with lower seqs wait for
  *   a later poll rather than be skipped. `next` is always set (the last event returned, or the same position).
+ *   With `catch_up` (tRPC's events.page only), nothing is held back: for a reader that hears later commits live.
  * `before` and `since` filter both, as do `level` and `event_type` (tRPC's events.page only); the cursor of a filtered
  * page names an event that passed the filter, and continuing from it with the same filter visits every matching
- * event once. Throws NOT_FOUND for an unknown incident, INVALID_INPUT (400) for a bad cursor
- * or for `cursor` with `after`.
+ * event once. Throws NOT_FOUND for an unknown incident, INVALID_INPUT (400) for a bad cursor, for `cursor` with
+ * `after`, or for `catch_up` without `after`.
  */
 export async function pageEvents(
   db: Kysely<Database>,
-  input: ListEventsInput & Partial<Pick<EventPageInput, 'level' | 'event_type'>>,
+  input: ListEventsInput & Partial<Pick<EventPageInput, 'level' | 'event_type' | 'catch_up'>>,
 ): Promise<Page<Event>> {
   if (input.cursor !== undefined && input.after !== undefined) {
     throw combination('cursor and after cannot be combined: cursor pages newest first, after tails', 'cursor');
+  }
+  if (input.catch_up === true && input.after === undefined) {
+    throw combination('catch_up reads a tail: it needs after', 'catch_up');
   }
   const tail =
     input.after === undefined
@@ -94,7 +98,7 @@ export async function pageEvents(
   const incident = await getIncident(db, input.incident_id);
 
   const order: EventsQuery['order'] = tail
-    ? { by: 'arrival', after: { xact: tail.xact, seq: tail.seq } }
+    ? { by: 'arrival', after: { xact: tail.xact, seq: tail.seq }, visible: input.catch_up === true }
     : { by: 'newest', below };
   const rows = await listEvents(db, {
     incident_id: input.incident_id,

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Action, Event, ServerFrame, TimelineEntry } from '../../console/src/model.js';
 import { INCIDENT_ID, anIncident } from './console-incident.js';
-import { EMPTY, reduce, type Change, type RoomState } from '../../console/src/live/room-state.js';
+import { EMPTY, reduce, type Change, type EventsTail, type RoomState } from '../../console/src/live/room-state.js';
 
 const incident = anIncident();
 
@@ -23,22 +23,31 @@ const action = (n: number, status: Action['status']): Action => ({
 /** Each load's number: in these tests loads answer in the order they were sent, unless a test says otherwise. */
 let loads = 0;
 
-/** A load's answer carrying `actions`, sent when the state's tick was `startedAt`, as load number `seq`. */
-const loaded = (actions: Action[], startedAt: number, seq = ++loads): Change => ({
+type Loaded = Extract<Change, { kind: 'loaded' }>;
+
+/** A catch-up position, asked for at time `n`. */
+const tailAt = (n: number): EventsTail => ({ cursor: `tail-${n}`, requestedAt: n });
+
+/** A load's answer: nothing read but what `parts` says, as the next load number unless it says. */
+const answer = (parts: Partial<Loaded>): Change => ({
   kind: 'loaded',
   incident,
   timeline: [],
   timelineOlder: false,
   timelineJoined: true,
-  actions,
+  actions: [],
   events: [],
   next: null,
-  tail: 'tail-of-the-first-load',
+  tail: tailAt(1),
   filter: {},
   scope: 'first-page',
-  startedAt,
-  seq,
+  startedAt: 0,
+  seq: ++loads,
+  ...parts,
 });
+
+/** A load's answer carrying `actions`, sent when the state's tick was `startedAt`, as load number `seq`. */
+const loaded = (actions: Action[], startedAt: number, seq = ++loads): Change => answer({ actions, startedAt, seq });
 
 const frame = (a: Action, type: 'action.created' | 'action.updated' = 'action.updated'): Change => ({
   kind: 'frame',
@@ -58,26 +67,8 @@ const event = (n: number): Event => ({
 });
 
 /** A load's answer carrying only `events` of `scope`, with their cursor and tail position. */
-const eventsLoaded = (
-  scope: Extract<Change, { kind: 'loaded' }>['scope'],
-  events: Event[],
-  next: string | null,
-  tail: string,
-): Change => ({
-  kind: 'loaded',
-  incident,
-  timeline: [],
-  timelineOlder: false,
-  timelineJoined: true,
-  actions: [],
-  events,
-  next,
-  tail,
-  filter: {},
-  scope,
-  startedAt: 0,
-  seq: ++loads,
-});
+const eventsLoaded = (scope: Loaded['scope'], events: Event[], next: string | null, tail: EventsTail): Change =>
+  answer({ scope, events, next, tail });
 
 const statuses = (s: RoomState): string[] => s.actions.map((a) => `${a.title}:${a.status}`);
 
@@ -128,21 +119,8 @@ describe('a load of the newest timeline page', () => {
     metadata: {},
   });
 
-  const withTimeline = (timeline: TimelineEntry[], timelineOlder: boolean, timelineJoined = true): Change => ({
-    kind: 'loaded',
-    incident,
-    timeline,
-    timelineOlder,
-    timelineJoined,
-    actions: [],
-    events: [],
-    next: null,
-    tail: 'tail-of-the-load',
-    filter: {},
-    scope: 'first-page',
-    startedAt: 0,
-    seq: ++loads,
-  });
+  const withTimeline = (timeline: TimelineEntry[], timelineOlder: boolean, timelineJoined = true): Change =>
+    answer({ timeline, timelineOlder, timelineJoined });
 
   it('keeps the timeline oldest first, merged with entries a frame brought, and says whether older ones exist', () => {
     const live = reduce(EMPTY, { kind: 'frame', frame: { type: 'timeline.created', entry: entry(4) } });
@@ -174,6 +152,14 @@ describe('a load of the newest timeline page', () => {
     expect(reduce(whole, withTimeline([entry(5), entry(4), entry(3)], true)).timelineOlder).toBe(false);
   });
 
+  it('remembers the entries the last landed load read, not those frames brought, as where the next one joins', () => {
+    const first = reduce(EMPTY, withTimeline([entry(2), entry(1)], false));
+    const live = reduce(first, { kind: 'frame', frame: { type: 'timeline.created', entry: entry(3) } });
+    expect([...live.timelineLanded]).toEqual([entry(2).id, entry(1).id]);
+    const next = reduce(live, withTimeline([entry(4), entry(3), entry(2)], true));
+    expect([...next.timelineLanded]).toEqual([entry(4).id, entry(3).id, entry(2).id]);
+  });
+
   it('after more was written while away than a catch-up reads, lets the held entries go but those that came live', () => {
     const first = reduce(EMPTY, withTimeline([entry(2), entry(1)], false));
     // Entry 9 came as a frame while the catch-up was on its way; the catch-up read 6-8 and never met a held entry.
@@ -189,8 +175,7 @@ describe('a catch-up cut short after a long outage', () => {
     kind: 'frame',
     frame: { type: 'event.created', incident_id: INCIDENT_ID, events: n.map(event) },
   });
-  const cut = (events: Event[]): Change =>
-    eventsLoaded('newest-again', events, 'cursor-into-the-rest', 'tail-after-the-newest-page');
+  const cut = (events: Event[]): Change => eventsLoaded('newest-again', events, 'cursor-into-the-rest', tailAt(2));
   const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
 
   it('lets the held events go and keeps those that came live while it was on its way', () => {
@@ -208,24 +193,65 @@ describe('a catch-up cut short after a long outage', () => {
       'event 40',
     ]);
     expect(after.eventsNext).toBe('cursor-into-the-rest');
-    expect(after.eventsTail).toBe('tail-after-the-newest-page');
+    expect(after.eventsTail).toEqual(tailAt(2));
   });
 });
 
 describe('a catch-up after a reconnect', () => {
-  const load = (scope: 'first-page' | 'caught-up', events: Event[], tail: string, next: string | null): Change =>
+  const load = (scope: 'first-page' | 'caught-up', events: Event[], tail: EventsTail, next: string | null): Change =>
     eventsLoaded(scope, events, next, tail);
   const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
+  /** An older page of `events`, read from the cursor `from`, continuing at `next`. */
+  const olderPage = (events: Event[], from: string, next: string | null): Change => ({
+    kind: 'older-events',
+    events,
+    next,
+    from,
+    filter: {},
+  });
 
   it('puts an event written while away with an older timestamp than the newest held where it belongs', () => {
-    const first = reduce(EMPTY, load('first-page', [event(30), event(20), event(10)], 'tail-1', 'cursor-below-10'));
-    expect(first.eventsTail).toBe('tail-1');
+    const first = reduce(EMPTY, load('first-page', [event(30), event(20), event(10)], tailAt(1), 'cursor-below-10'));
+    expect(first.eventsTail).toEqual(tailAt(1));
+    expect(first.eventsFloor).toBe(event(10).timestamp);
     // While the socket was down: an alert that started at minute 15, delivered late, and a new event at minute 40.
-    const after = reduce(first, load('caught-up', [event(15), event(40)], 'tail-2', null));
+    const after = reduce(first, load('caught-up', [event(15), event(40)], tailAt(2), null));
     expect(messages(after)).toEqual(['event 40', 'event 30', 'event 20', 'event 15', 'event 10']);
     // The held cursor still continues below the oldest held; the next catch-up tails from the new position.
     expect(after.eventsNext).toBe('cursor-below-10');
-    expect(after.eventsTail).toBe('tail-2');
+    expect(after.eventsTail).toEqual(tailAt(2));
+  });
+
+  it('bounds the next catch-up by where the pages read end, not by a backdated event that came live', () => {
+    const first = reduce(EMPTY, load('first-page', [event(30), event(20)], tailAt(1), 'cursor-below-20'));
+    // An alert that started at minute 1 came as a frame: the oldest held, but the cursor still continues below 20.
+    const live = reduce(first, {
+      kind: 'frame',
+      frame: { type: 'event.created', incident_id: INCIDENT_ID, events: [event(1)] },
+    });
+    expect(live.events.at(-1)?.message).toBe('event 1');
+    expect(live.eventsFloor).toBe(event(20).timestamp);
+    // An older page moves it down; the last page (no cursor after it) clears it: the catch-up then reads everything.
+    const older = reduce(live, olderPage([event(15)], 'cursor-below-20', 'below-15'));
+    expect(older.eventsFloor).toBe(event(15).timestamp);
+    const all = reduce(older, olderPage([event(5)], 'below-15', null));
+    expect(all.eventsFloor).toBeNull();
+  });
+
+  it('drops an older page asked for before the list was started again from the newest', () => {
+    const first = reduce(EMPTY, load('first-page', [event(30), event(20)], tailAt(1), 'cursor-below-20'));
+    const again = reduce(first, eventsLoaded('newest-again', [event(50), event(45)], 'cursor-below-45', tailAt(2)));
+    const late = reduce(again, olderPage([event(15)], 'cursor-below-20', 'below-15'));
+    expect(late).toBe(again);
+  });
+
+  it('takes a newer position seen while live, never an older one, and none for a filter whose page has not come', () => {
+    const first = reduce(EMPTY, load('first-page', [event(30)], tailAt(5), null));
+    expect(reduce(first, { kind: 'events-tail', tail: tailAt(9) }).eventsTail).toEqual(tailAt(9));
+    expect(reduce(first, { kind: 'events-tail', tail: tailAt(3) }).eventsTail).toEqual(tailAt(5));
+    const filtered = reduce(first, { kind: 'event-filter', filter: { level: 'error' } });
+    expect(filtered.eventsTail).toBeNull();
+    expect(reduce(filtered, { kind: 'events-tail', tail: tailAt(9) }).eventsTail).toBeNull();
   });
 });
 

@@ -4,12 +4,24 @@ import type { Action, Event, EventFilter, Incident, ServerFrame, TimelineEntry }
 import { matchesEventFilter, sameEventFilter } from '../model.js';
 import { merge } from './merge.js';
 
+/** A tail position (`after`) for the catch-up, and when it was asked for (`Date.now()`, ms): a later one is newer. */
+export interface EventsTail {
+  cursor: string;
+  requestedAt: number;
+}
+
 export interface RoomState {
   incident: Incident | undefined;
   /** Oldest first. */
   timeline: TimelineEntry[];
   /** Older entries exist than the page the last load read (a timeline of more than TIMELINE_PAGE_MAX entries). */
   timelineOlder: boolean;
+  /**
+   * The ids of the entries the last load that landed read. The next load reads back until it meets one of them:
+   * entries that came as frames (the welcome's newest ones included) may sit above a gap a failed or overtaken load
+   * left, so they do not count.
+   */
+  timelineLanded: ReadonlySet<string>;
   /** Most urgent first. */
   actions: Action[];
   /** Newest first. */
@@ -17,10 +29,17 @@ export interface RoomState {
   /** Cursor of the next (older) page of events; null when all are here. */
   eventsNext: string | null;
   /**
-   * Where a catch-up after a reconnect tails from (`after`): a position taken before the read whose events are held,
-   * so every event written since, whatever its timestamp, comes after it. Null until events have been read.
+   * Where a catch-up after a reconnect tails from (`after`): a position taken before the read whose events are held
+   * (or, while the room stayed live, one whose frames have all come since), so every event written since, whatever
+   * its timestamp, comes after it. Null until events have been read for the current filter.
    */
-  eventsTail: string | null;
+  eventsTail: EventsTail | null;
+  /**
+   * The timestamp of the oldest event the pages read (where `eventsNext` continues below it); null when no page with a
+   * next cursor was read. Events that came live may be older (a backdated alert), so this, not the oldest held, bounds
+   * a catch-up to the held range.
+   */
+  eventsFloor: string | null;
   /**
    * The level/type filter the events were fetched with: the server filters (events.page), so paging follows its
    * cursor through matching events only, and live events that do not match are left out.
@@ -58,7 +77,7 @@ export type Change =
       events: Event[];
       next: string | null;
       /** The position the next catch-up tails from (`eventsTail`). */
-      tail: string;
+      tail: EventsTail;
       filter: EventFilter;
       /**
        * What `events` are: `first-page`, the newest page (`next` continues it); `caught-up`, every event written
@@ -72,9 +91,12 @@ export type Change =
       /** The load's number, counting up from 1 per page: a later load read later. */
       seq: number;
     }
-  | { kind: 'older-events'; events: Event[]; next: string | null; filter: EventFilter }
+  /** An older page, read from the cursor `from`: dropped unless the list still continues there. */
+  | { kind: 'older-events'; events: Event[]; next: string | null; from: string; filter: EventFilter }
   | { kind: 'event-filter'; filter: EventFilter }
-  | { kind: 'filtered-events'; events: Event[]; next: string | null; tail: string; filter: EventFilter }
+  | { kind: 'filtered-events'; events: Event[]; next: string | null; tail: EventsTail; filter: EventFilter }
+  /** A newer position for the catch-up, taken while the room was live and kept until its frames have come. */
+  | { kind: 'events-tail'; tail: EventsTail }
   | { kind: 'frame'; frame: ServerFrame }
   | { kind: 'incident'; incident: Incident }
   | { kind: 'action'; action: Action };
@@ -105,6 +127,14 @@ const oldestOf = (entries: readonly TimelineEntry[]): string | undefined =>
     undefined,
   );
 
+/** Where `eventsNext` continues below: the oldest of a page that has more after it. */
+const floorOf = (page: readonly Event[], next: string | null): string | null =>
+  next === null ? null : (page.at(-1)?.timestamp ?? null);
+
+/** The newer of two tail positions. */
+const newerTail = (held: EventsTail | null, got: EventsTail): EventsTail =>
+  held && held.requestedAt > got.requestedAt ? held : got;
+
 /** The later of two versions of the incident (a load may answer after a fresher frame arrived). */
 const newer = (held: Incident | undefined, got: Incident): Incident =>
   held && held.id === got.id && held.updated_at > got.updated_at ? held : got;
@@ -133,6 +163,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
       const loaded = {
         ...state,
         loadedSeq: change.seq,
+        timelineLanded: new Set(change.timeline.map((e) => e.id)),
         incident: newer(state.incident, change.incident),
         // Not joined to the held entries: they are let go but for those that came live meanwhile.
         timeline: merge(
@@ -166,7 +197,8 @@ export function reduce(state: RoomState, change: Change): RoomState {
             ...loaded,
             events: merge(state.events, change.events, newestEventFirst),
             eventsNext: change.next,
-            eventsTail: change.tail,
+            eventsFloor: floorOf(change.events, change.next),
+            eventsTail: newerTail(state.eventsTail, change.tail),
             eventsLoading: false,
           };
         case 'caught-up':
@@ -175,7 +207,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
           return {
             ...loaded,
             events: merge(state.events, change.events, newestEventFirst),
-            eventsTail: change.tail,
+            eventsTail: newerTail(state.eventsTail, change.tail),
             eventsLoading: false,
           };
         case 'newest-again': {
@@ -190,7 +222,8 @@ export function reduce(state: RoomState, change: Change): RoomState {
             ...loaded,
             events: merge(arrived, change.events, newestEventFirst),
             eventsNext: change.next,
-            eventsTail: change.tail,
+            eventsFloor: floorOf(change.events, change.next),
+            eventsTail: newerTail(state.eventsTail, change.tail),
             eventsLoading: false,
           };
         }
@@ -198,20 +231,40 @@ export function reduce(state: RoomState, change: Change): RoomState {
       return loaded;
     }
     case 'older-events':
-      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
-      return { ...state, events: merge(state.events, change.events, newestEventFirst), eventsNext: change.next };
+      // For another filter, or the list was started again from the newest (a long outage) while it was on its way:
+      // its rows would sit below a gap and its cursor would skip what lies between.
+      if (!sameEventFilter(change.filter, state.eventFilter) || change.from !== state.eventsNext) return state;
+      return {
+        ...state,
+        events: merge(state.events, change.events, newestEventFirst),
+        eventsNext: change.next,
+        eventsFloor: floorOf(change.events, change.next),
+      };
     case 'event-filter':
       if (sameEventFilter(change.filter, state.eventFilter)) return state;
-      return { ...state, eventFilter: change.filter, events: [], eventsNext: null, eventsLoading: true };
+      // The held position was taken for the held events: the new filter's first page brings its own.
+      return {
+        ...state,
+        eventFilter: change.filter,
+        events: [],
+        eventsNext: null,
+        eventsFloor: null,
+        eventsTail: null,
+        eventsLoading: true,
+      };
     case 'filtered-events':
       if (!sameEventFilter(change.filter, state.eventFilter)) return state;
       return {
         ...state,
         events: merge(state.events, change.events, newestEventFirst),
         eventsNext: change.next,
-        eventsTail: change.tail,
+        eventsFloor: floorOf(change.events, change.next),
+        eventsTail: newerTail(state.eventsTail, change.tail),
         eventsLoading: false,
       };
+    case 'events-tail':
+      // Only over a position already held (for the current filter's events), and only a newer one.
+      return state.eventsTail === null ? state : { ...state, eventsTail: newerTail(state.eventsTail, change.tail) };
     case 'incident':
       return { ...state, incident: newer(state.incident, change.incident) };
     case 'action':
@@ -288,10 +341,12 @@ export const EMPTY: RoomState = {
   incident: undefined,
   timeline: [],
   timelineOlder: false,
+  timelineLanded: new Set(),
   actions: [],
   events: [],
   eventsNext: null,
   eventsTail: null,
+  eventsFloor: null,
   eventFilter: {},
   eventsLoading: true,
   present: [],

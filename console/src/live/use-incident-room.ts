@@ -7,95 +7,23 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { LiveState } from '../components/connection-banner.js';
 import { describeError, httpStatusOf } from '../errors.js';
-import type { Action, Event, EventFilter, Incident, TimelineEntry } from '../model.js';
+import type { Action, EventFilter, Incident } from '../model.js';
 import { sameEventFilter } from '../model.js';
+import { EVENTS_PAGE, catchUp, firstPage, timelineSince } from './room-reads.js';
 import { RoomSocket } from './room-socket.js';
-import { EMPTY, reduce, type RoomState } from './room-state.js';
-
-/** Events fetched per page (the server's cursor pages them). */
-export const EVENTS_PAGE = 200;
-/**
- * Catching up after a reconnect: pages of this many events written since the held ones were read, at most
- * CATCH_UP_PAGES of them. Beyond that (an outage with more events than a reader would scroll through) the list starts
- * again from the newest events, with a cursor that continues into everything older, rather than holding a gap nobody
- * could page into.
- */
-const CATCH_UP_PAGE = 1000;
-const CATCH_UP_PAGES = 10;
+import { EMPTY, reduce, type EventsTail, type RoomState } from './room-state.js';
 
 /**
- * Catching up the timeline: newest-first pages (the server's most, TIMELINE_PAGE_MAX) until one reaches an entry held,
- * at most TIMELINE_CATCH_UP_PAGES of them.
+ * While the room is live, the catch-up's position moves on this often, so a blip after an hour of a loud incident
+ * does not read the whole hour again.
  */
-const TIMELINE_CATCH_UP_PAGES = 5;
-
-interface LoadedTimeline {
-  entries: TimelineEntry[];
-  older: boolean;
-  joined: boolean;
-}
-
+const TAIL_EVERY_MS = 60_000;
 /**
- * The newest timeline entries, read back until they reach one of `held` (the ids held when the load was sent): after
- * an outage in which more was written than one page, the newest page alone would sit above the held entries with the
- * entries between them missing. With none held, the newest page.
+ * A position taken while live is kept only once the room has stayed live this long after it was asked for: the frames
+ * of what committed before it are on their way (over LISTEN/NOTIFY from other instances) and must have come, since a
+ * catch-up from it would not read them again.
  */
-async function timelineSince(id: string, held: ReadonlySet<string>): Promise<LoadedTimeline> {
-  const entries: TimelineEntry[] = [];
-  let cursor: string | undefined;
-  for (let n = 0; n < TIMELINE_CATCH_UP_PAGES; n++) {
-    const page = await api.incidents.timelinePage.query({
-      incident_id: id,
-      newest_first: true,
-      ...(cursor ? { cursor } : {}),
-    });
-    entries.push(...page.items);
-    const older = page.next_cursor !== null;
-    if (held.size === 0 || !older || page.items.some((e) => held.has(e.id))) return { entries, older, joined: true };
-    cursor = page.next_cursor ?? undefined;
-  }
-  return { entries, older: true, joined: false };
-}
-
-interface LoadedEvents {
-  events: Event[];
-  next: string | null;
-  tail: string;
-  scope: 'first-page' | 'caught-up' | 'newest-again';
-}
-
-async function firstPage(id: string, filter: EventFilter): Promise<LoadedEvents> {
-  const page = await api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter });
-  return { events: page.items, next: page.next_cursor, tail: page.tail_cursor, scope: 'first-page' };
-}
-
-/**
- * Every event written after `after` (the held events' tail position), in the order written, whatever its timestamp;
- * with `since` (the oldest held event's time, when older pages remain unread), only those at or after it: older ones
- * are still ahead of the held cursor, and the tail then reads only the held range, not the whole incident. More than
- * CATCH_UP_PAGES pages: the newest page instead (`newest-again`).
- */
-async function catchUp(id: string, filter: EventFilter, after: string, since?: string): Promise<LoadedEvents> {
-  const events: Event[] = [];
-  let position = after;
-  // The first read's position: everything written before it is in what this catch-up reads.
-  let tail: string | undefined;
-  for (let n = 0; n < CATCH_UP_PAGES; n++) {
-    const page = await api.events.page.query({
-      incident_id: id,
-      limit: CATCH_UP_PAGE,
-      after: position,
-      ...(since === undefined ? {} : { since }),
-      ...filter,
-    });
-    tail ??= page.tail_cursor;
-    events.push(...page.items);
-    // A tail has no last page: a short one is the end of what has been written.
-    if (page.items.length < CATCH_UP_PAGE) return { events, next: null, tail, scope: 'caught-up' };
-    position = page.next_cursor ?? position;
-  }
-  return { ...(await firstPage(id, filter)), scope: 'newest-again' };
-}
+const TAIL_SETTLE_MS = 10_000;
 
 export interface IncidentRoom extends RoomState {
   live: LiveState;
@@ -125,12 +53,16 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   nextRef.current = state.eventsNext;
   const filterRef = useRef<EventFilter>(state.eventFilter);
   filterRef.current = state.eventFilter;
-  const timelineRef = useRef<readonly TimelineEntry[]>(state.timeline);
-  timelineRef.current = state.timeline;
-  const eventsRef = useRef<readonly Event[]>(state.events);
-  eventsRef.current = state.events;
-  const tailRef = useRef<string | null>(state.eventsTail);
+  const landedRef = useRef<ReadonlySet<string>>(state.timelineLanded);
+  landedRef.current = state.timelineLanded;
+  const heldCountRef = useRef(0);
+  heldCountRef.current = state.events.length;
+  const tailRef = useRef<EventsTail | null>(state.eventsTail);
   tailRef.current = state.eventsTail;
+  const floorRef = useRef<string | null>(state.eventsFloor);
+  floorRef.current = state.eventsFloor;
+  // When the room last became live (its welcome); undefined while it is not.
+  const liveSince = useRef<number | undefined>(undefined);
   const actionTickRef = useRef(0);
   actionTickRef.current = state.actionTick;
 
@@ -139,20 +71,22 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     const seq = ++loads.current;
     const filter = filterRef.current;
     // None held (first load, or a filter's page still on its way): the first page. Otherwise what was written since
-    // the held events were read, within their range when older pages remain (newest first: the last is the oldest).
-    // Read now, before the welcome frame that sent this load merges its newest entries in.
-    const heldTimeline = new Set(timelineRef.current.map((e) => e.id));
-    const held = eventsRef.current;
+    // the held position, within the held range when older pages remain.
     const tail = tailRef.current;
-    const since = nextRef.current === null ? undefined : held.at(-1)?.timestamp;
+    const since = nextRef.current === null ? undefined : (floorRef.current ?? undefined);
     const startedAt = actionTickRef.current;
+    // Only the incident's own refusal says it does not exist; a refused cursor (say, after an upgrade) does not.
+    let incidentRefused: unknown;
     try {
       const [incident, timeline, actions, events] = await Promise.all([
-        api.incidents.get.query({ incident_id: id }),
+        api.incidents.get.query({ incident_id: id }).catch((err: unknown) => {
+          incidentRefused = err;
+          throw err;
+        }),
         // The newest entries: what a responder reads first, however long the timeline has grown.
-        timelineSince(id, heldTimeline),
+        timelineSince(id, landedRef.current),
         api.incidents.actions.query({ incident_id: id }),
-        tail === null || held.length === 0 ? firstPage(id, filter) : catchUp(id, filter, tail, since),
+        tail === null || heldCountRef.current === 0 ? firstPage(id, filter) : catchUp(id, filter, tail, since),
       ]);
       dispatch({
         kind: 'loaded',
@@ -168,7 +102,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
       });
       setError(undefined);
     } catch (err) {
-      const status = httpStatusOf(err);
+      const status = httpStatusOf(incidentRefused);
       if (status === 404 || status === 400) {
         // Incidents are never deleted: an unknown id stays unknown (and one that is not a UUID, 400, names none), so
         // the socket, whose upgrade the server refuses for it, would retry for ever. Said once; the room is closed.
@@ -185,6 +119,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     const room = new RoomSocket(id, user, {
       onFrame: (frame) => {
         if (frame.type === 'welcome') {
+          liveSince.current = Date.now();
           // The first welcome comes with the first load; later ones follow a reconnect: load what was missed.
           if (welcomed) void load();
           welcomed = true;
@@ -192,11 +127,34 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         if (frame.type === 'error') setRoomError(frame.message);
         dispatch({ kind: 'frame', frame });
       },
-      onState: setLive,
+      onState: (s) => {
+        if (s !== 'live') liveSince.current = undefined;
+        setLive(s);
+      },
     });
     socket.current = room;
+    // The catch-up's position moves on while the room stays live: a position asked for now is kept once the room has
+    // been live, without a break, from before the asking until TAIL_SETTLE_MS after it.
+    let settling: ReturnType<typeof setTimeout> | undefined;
+    const advance = setInterval(() => {
+      const since = liveSince.current;
+      const requestedAt = Date.now();
+      if (since === undefined || tailRef.current === null) return;
+      api.events.page.query({ incident_id: id, limit: 1, ...filterRef.current }).then(
+        (page) => {
+          const tail = { cursor: page.tail_cursor, requestedAt };
+          settling = setTimeout(() => {
+            if (liveSince.current === since) dispatch({ kind: 'events-tail', tail });
+          }, TAIL_SETTLE_MS);
+        },
+        // Nothing lost: the catch-up reads from the position already held.
+        () => undefined,
+      );
+    }, TAIL_EVERY_MS);
     return () => {
       room.close();
+      clearInterval(advance);
+      clearTimeout(settling);
       socket.current = undefined;
     };
   }, [id, user, load]);
@@ -207,7 +165,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     if (!cursor) return;
     try {
       const page = await api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, cursor, ...filter });
-      dispatch({ kind: 'older-events', events: page.items, next: page.next_cursor, filter });
+      dispatch({ kind: 'older-events', events: page.items, next: page.next_cursor, from: cursor, filter });
     } catch (err) {
       setError(describeError(err));
     }
@@ -220,15 +178,8 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
       filterRef.current = filter;
       nextRef.current = null;
       dispatch({ kind: 'event-filter', filter });
-      api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, ...filter }).then(
-        (page) =>
-          dispatch({
-            kind: 'filtered-events',
-            events: page.items,
-            next: page.next_cursor,
-            tail: page.tail_cursor,
-            filter,
-          }),
+      firstPage(id, filter).then(
+        (page) => dispatch({ kind: 'filtered-events', events: page.events, next: page.next, tail: page.tail, filter }),
         (err: unknown) => setError(describeError(err)),
       );
     },
