@@ -2,7 +2,7 @@
 // page, both say they are reconnecting, and once it is back on the same port and database they are live again and
 // show what changed.
 import pg from 'pg';
-import { type Browser, type WebSocketRoute } from 'playwright-core';
+import { type Browser, type Page, type WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../e2e/alertmanager.js';
 import { spawnWarroom, type WarroomProcess } from '../e2e/process.js';
@@ -49,9 +49,14 @@ describe.skipIf(SKIP_REASON !== undefined)(
     /**
      * A new incident (`title`, given events by `setUp`) and its page, live, with the room socket going through the
      * test: `away()` drops it and keeps it from the server (it opens but hears nothing, no welcome, as if the server
-     * were unreachable), `back()` lets it reconnect; each waits until the page says so.
+     * were unreachable), `back()` lets it reconnect; each waits until the page says so. `prepare` runs on the page
+     * before it opens (a fake clock, a listener).
      */
-    async function awayAndBack(title: string, setUp: (incidentId: string) => Promise<void> = async () => undefined) {
+    async function awayAndBack(
+      title: string,
+      setUp: (incidentId: string) => Promise<void> = async () => undefined,
+      prepare: (page: Page) => Promise<void> = async () => undefined,
+    ) {
       if (!server) throw new Error('no server');
       const created = await server.api('/api/incidents/', { json: { title, severity: 'high' } });
       const { id } = (await created.json()) as { id: string };
@@ -59,6 +64,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
       const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
       const page = await context.newPage();
       page.setDefaultTimeout(LONG);
+      await prepare(page);
       let room: WebSocketRoute | undefined;
       let cutOff = false;
       await page.routeWebSocket(/\/ws\/incidents\//, (ws) => {
@@ -150,6 +156,35 @@ describe.skipIf(SKIP_REASON !== undefined)(
       await page.getByText('(252 loaded, newest first)').waitFor();
       await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
       await events.getByText('late and old', { exact: true }).waitFor();
+      await context.close();
+    });
+
+    it('moves its catch-up position on while the room stays live, so a blip does not read again what came live', async () => {
+      // The page's own clock, moved on by the test: the position is asked for once a minute and kept 10 s later.
+      const { id, page, context, away, back } = await awayAndBack('Watched live', undefined, (p) => p.clock.install());
+      await ingest(id, ['live 0', 'live 1', 'live 2'], 0);
+      await page.getByText('(3 loaded, newest first)').waitFor();
+      const asked = page.waitForResponse(
+        (r) => r.url().includes('events.page') && /"limit":1[,}]/.test(decodeURIComponent(r.url())),
+      );
+      await page.clock.fastForward(61_000);
+      await asked;
+      await page.clock.fastForward(11_000);
+
+      await away();
+      await ingest(id, ['while away'], 3);
+      const caughtUp = page.waitForResponse(
+        (r) => r.url().includes('events.page') && decodeURIComponent(r.url()).includes('"catch_up":true'),
+      );
+      await back();
+      // The catch-up goes in one batch with the load's other reads: its answer is the one at its place in the path.
+      const answer = await caughtUp;
+      const procedures = new URL(answer.url()).pathname.split('/').at(-1)?.split(',') ?? [];
+      const body = (await answer.json()) as Array<{ result?: { data?: { items?: Array<{ message: string }> } } }>;
+      const items = body[procedures.indexOf('events.page')]?.result?.data?.items;
+      // Only what was written while away: the three that came live are behind the position it moved to.
+      expect(items?.map((e) => e.message)).toEqual(['while away']);
+      await page.getByText('(4 loaded, newest first)').waitFor();
       await context.close();
     });
 
