@@ -202,11 +202,12 @@ describe('a catch-up after a reconnect', () => {
     eventsLoaded(scope, events, next, tail);
   const messages = (s: RoomState): string[] => s.events.map((e) => e.message);
   /** An older page of `events`, read from the cursor `from`, continuing at `next`. */
-  const olderPage = (events: Event[], from: string, next: string | null): Change => ({
+  const olderPage = (events: Event[], from: string, next: string | null, tail = tailAt(100)): Change => ({
     kind: 'older-events',
     events,
     next,
     from,
+    tail,
     filter: {},
   });
 
@@ -245,13 +246,33 @@ describe('a catch-up after a reconnect', () => {
     expect(late).toBe(again);
   });
 
-  it('takes a newer position seen while live, never an older one, and none for a filter whose page has not come', () => {
+  it('drops the held position with the held events when the filter changes', () => {
     const first = reduce(EMPTY, load('first-page', [event(30)], tailAt(5), null));
-    expect(reduce(first, { kind: 'events-tail', tail: tailAt(9) }).eventsTail).toEqual(tailAt(9));
-    expect(reduce(first, { kind: 'events-tail', tail: tailAt(3) }).eventsTail).toEqual(tailAt(5));
     const filtered = reduce(first, { kind: 'event-filter', filter: { level: 'error' } });
     expect(filtered.eventsTail).toBeNull();
-    expect(reduce(filtered, { kind: 'events-tail', tail: tailAt(9) }).eventsTail).toBeNull();
+  });
+
+  it('keeps the older position when an older page asked for before a catch-up lands after it', () => {
+    // Held: 30-20 read at time 5. While away, "Load older" asked at time 6; the reconnect's catch-up asked at 8 and
+    // read only from 20 up; the older page (15) lands after it: a backdated event at 17, written between the two
+    // reads, is in neither, so the next catch-up must read again from time 6.
+    const first = reduce(EMPTY, load('first-page', [event(30), event(20)], tailAt(5), 'cursor-below-20'));
+    const caught = reduce(first, { ...(load('caught-up', [], tailAt(8), null) as Loaded), since: event(20).timestamp });
+    expect(caught.eventsTail).toEqual(tailAt(8));
+    const older = reduce(caught, olderPage([event(15)], 'cursor-below-20', 'below-15', tailAt(6)));
+    expect(older.eventsTail).toEqual(tailAt(6));
+  });
+
+  it('does not move the position on when an older page landed while the catch-up was on its way', () => {
+    const first = reduce(EMPTY, load('first-page', [event(30), event(20)], tailAt(5), 'cursor-below-20'));
+    // The older page (asked at 6) lands first, lowering the range to 15; the catch-up read only from 20 up.
+    const older = reduce(first, olderPage([event(15)], 'cursor-below-20', 'below-15', tailAt(6)));
+    expect(older.eventsTail).toEqual(tailAt(5));
+    const caught = reduce(older, { ...(load('caught-up', [], tailAt(8), null) as Loaded), since: event(20).timestamp });
+    expect(caught.eventsTail).toEqual(tailAt(5));
+    // One that read from 15 (or everything) covers the range: it moves on.
+    const whole = reduce(older, { ...(load('caught-up', [], tailAt(9), null) as Loaded), since: event(15).timestamp });
+    expect(whole.eventsTail).toEqual(tailAt(9));
   });
 });
 

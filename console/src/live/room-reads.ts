@@ -10,13 +10,12 @@ import type { EventsTail } from './room-state.js';
 export const EVENTS_PAGE = 200;
 /**
  * Catching up after a reconnect: pages of this many events written since the held position, at most CATCH_UP_PAGES
- * of them. The position moves on while the room is live (use-incident-room.ts), so this is about what was written
- * while away plus a minute. Beyond it (an outage with more events than a reader would scroll through) the list starts
- * again from the newest events, with a cursor that continues into everything older, rather than holding a gap nobody
- * could page into.
+ * of them. The position moves only when a read lands, so this counts what came live since the last load as well as
+ * what was written while away. Beyond it the list starts again from the newest events, with a cursor that continues
+ * into everything older, rather than holding a gap nobody could page into (the older pages loaded are let go).
  */
 const CATCH_UP_PAGE = 1000;
-const CATCH_UP_PAGES = 10;
+const CATCH_UP_PAGES = 5;
 /**
  * Catching up the timeline: newest-first pages (the server's most, TIMELINE_PAGE_MAX) until one reaches an entry a
  * landed load read, at most TIMELINE_CATCH_UP_PAGES of them.
@@ -33,7 +32,7 @@ export interface LoadedTimeline {
 /**
  * The newest timeline entries, read back until they reach one of `landed` (the ids the last landed load read): after
  * an outage in which more was written than one page, the newest page alone would sit above the held entries with the
- * entries between them missing. With none landed, the newest page.
+ * entries between them missing. With none landed, the newest page, which replaces what frames brought.
  */
 export async function timelineSince(id: string, landed: ReadonlySet<string>): Promise<LoadedTimeline> {
   const entries: TimelineEntry[] = [];
@@ -46,8 +45,9 @@ export async function timelineSince(id: string, landed: ReadonlySet<string>): Pr
     });
     entries.push(...page.items);
     const older = page.next_cursor !== null;
-    if (landed.size === 0 || !older || page.items.some((e) => landed.has(e.id)))
-      return { entries, older, joined: true };
+    // None landed yet: what frames and the welcome brought may sit above a gap, so the newest page replaces them.
+    if (landed.size === 0) return { entries, older, joined: false };
+    if (!older || page.items.some((e) => landed.has(e.id))) return { entries, older, joined: true };
     cursor = page.next_cursor ?? undefined;
   }
   return { entries, older: true, joined: false };
@@ -57,6 +57,8 @@ export interface LoadedEvents {
   events: Event[];
   next: string | null;
   tail: EventsTail;
+  /** For `caught-up`: where its range started (undefined: the whole incident). */
+  since?: string | undefined;
   scope: 'first-page' | 'caught-up' | 'newest-again';
 }
 
@@ -104,7 +106,7 @@ export async function catchUp(
       tail ??= { cursor: page.tail_cursor, requestedAt };
       events.push(...page.items);
       // Nothing is held back, so a short page is the end of what has been written.
-      if (page.items.length < CATCH_UP_PAGE) return { events, next: null, tail, scope: 'caught-up' };
+      if (page.items.length < CATCH_UP_PAGE) return { events, next: null, tail, since, scope: 'caught-up' };
       position = page.next_cursor ?? position;
     }
   } catch (err) {

@@ -29,9 +29,9 @@ export interface RoomState {
   /** Cursor of the next (older) page of events; null when all are here. */
   eventsNext: string | null;
   /**
-   * Where a catch-up after a reconnect tails from (`after`): a position taken before the read whose events are held
-   * (or, while the room stayed live, one whose frames have all come since), so every event written since, whatever
-   * its timestamp, comes after it. Null until events have been read for the current filter.
+   * Where a catch-up after a reconnect tails from (`after`): a position taken before the reads whose events are held
+   * (the oldest of them, when an older page was asked for before a catch-up landed), so every event written since,
+   * whatever its timestamp, comes after it. Null until events have been read for the current filter.
    */
   eventsTail: EventsTail | null;
   /**
@@ -78,6 +78,8 @@ export type Change =
       next: string | null;
       /** The position the next catch-up tails from (`eventsTail`). */
       tail: EventsTail;
+      /** For `caught-up`: the `since` it read from (undefined: the whole incident). */
+      since?: string | undefined;
       filter: EventFilter;
       /**
        * What `events` are: `first-page`, the newest page (`next` continues it); `caught-up`, every event written
@@ -91,12 +93,13 @@ export type Change =
       /** The load's number, counting up from 1 per page: a later load read later. */
       seq: number;
     }
-  /** An older page, read from the cursor `from`: dropped unless the list still continues there. */
-  | { kind: 'older-events'; events: Event[]; next: string | null; from: string; filter: EventFilter }
+  /**
+   * An older page, read from the cursor `from` (dropped unless the list still continues there), with the position
+   * taken before its read: it may be older than the held one, if the page was asked for before a catch-up landed.
+   */
+  | { kind: 'older-events'; events: Event[]; next: string | null; from: string; tail: EventsTail; filter: EventFilter }
   | { kind: 'event-filter'; filter: EventFilter }
   | { kind: 'filtered-events'; events: Event[]; next: string | null; tail: EventsTail; filter: EventFilter }
-  /** A newer position for the catch-up, taken while the room was live and kept until its frames have come. */
-  | { kind: 'events-tail'; tail: EventsTail }
   | { kind: 'frame'; frame: ServerFrame }
   | { kind: 'incident'; incident: Incident }
   | { kind: 'action'; action: Action };
@@ -134,6 +137,14 @@ const floorOf = (page: readonly Event[], next: string | null): string | null =>
 /** The newer of two tail positions. */
 const newerTail = (held: EventsTail | null, got: EventsTail): EventsTail =>
   held && held.requestedAt > got.requestedAt ? held : got;
+
+/** The older of two tail positions: a catch-up from it reads what either would. */
+const olderTail = (held: EventsTail | null, got: EventsTail): EventsTail =>
+  held && held.requestedAt < got.requestedAt ? held : got;
+
+/** Whether a catch-up read from `since` covered everything the held range now spans (older pages may have landed). */
+const covers = (state: RoomState, since: string | undefined): boolean =>
+  since === undefined || (state.eventsNext !== null && state.eventsFloor !== null && since <= state.eventsFloor);
 
 /** The later of two versions of the incident (a load may answer after a fresher frame arrived). */
 const newer = (held: Incident | undefined, got: Incident): Incident =>
@@ -203,11 +214,12 @@ export function reduce(state: RoomState, change: Change): RoomState {
           };
         case 'caught-up':
           // Everything written since the held events were read, in their range, merged where each belongs (a
-          // backdated one among them): the cursor still continues from the oldest.
+          // backdated one among them): the cursor still continues from the oldest. If an older page landed while it
+          // was on its way, the range grew below what it read: the position stays, so the next one reads that too.
           return {
             ...loaded,
             events: merge(state.events, change.events, newestEventFirst),
-            eventsTail: newerTail(state.eventsTail, change.tail),
+            eventsTail: covers(state, change.since) ? newerTail(state.eventsTail, change.tail) : state.eventsTail,
             eventsLoading: false,
           };
         case 'newest-again': {
@@ -239,6 +251,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
         events: merge(state.events, change.events, newestEventFirst),
         eventsNext: change.next,
         eventsFloor: floorOf(change.events, change.next),
+        eventsTail: olderTail(state.eventsTail, change.tail),
       };
     case 'event-filter':
       if (sameEventFilter(change.filter, state.eventFilter)) return state;
@@ -262,9 +275,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
         eventsTail: newerTail(state.eventsTail, change.tail),
         eventsLoading: false,
       };
-    case 'events-tail':
-      // Only over a position already held (for the current filter's events), and only a newer one.
-      return state.eventsTail === null ? state : { ...state, eventsTail: newerTail(state.eventsTail, change.tail) };
+
     case 'incident':
       return { ...state, incident: newer(state.incident, change.incident) };
     case 'action':

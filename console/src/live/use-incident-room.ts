@@ -13,18 +13,6 @@ import { EVENTS_PAGE, catchUp, firstPage, timelineSince } from './room-reads.js'
 import { RoomSocket } from './room-socket.js';
 import { EMPTY, reduce, type EventsTail, type RoomState } from './room-state.js';
 
-/**
- * While the room is live, the catch-up's position moves on this often, so a blip after an hour of a loud incident
- * does not read the whole hour again.
- */
-const TAIL_EVERY_MS = 60_000;
-/**
- * A position taken while live is kept only once the room has stayed live this long after it was asked for: the frames
- * of what committed before it are on their way (over LISTEN/NOTIFY from other instances) and must have come, since a
- * catch-up from it would not read them again.
- */
-const TAIL_SETTLE_MS = 10_000;
-
 export interface IncidentRoom extends RoomState {
   live: LiveState;
   /** Set when the incident could not be loaded (unknown id, refused key, server away). */
@@ -61,8 +49,6 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   tailRef.current = state.eventsTail;
   const floorRef = useRef<string | null>(state.eventsFloor);
   floorRef.current = state.eventsFloor;
-  // When the room last became live (its welcome); undefined while it is not.
-  const liveSince = useRef<number | undefined>(undefined);
   const actionTickRef = useRef(0);
   actionTickRef.current = state.actionTick;
 
@@ -114,47 +100,20 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   }, [id]);
 
   useEffect(() => {
-    let welcomed = false;
     void load();
     const room = new RoomSocket(id, user, {
       onFrame: (frame) => {
-        if (frame.type === 'welcome') {
-          liveSince.current = Date.now();
-          // The first welcome comes with the first load; later ones follow a reconnect: load what was missed.
-          if (welcomed) void load();
-          welcomed = true;
-        }
+        // Every welcome, the first included: the load sent at mount read before the room was joined, and what
+        // was written between that read and the join came as no frame. After a reconnect, what was missed.
+        if (frame.type === 'welcome') void load();
         if (frame.type === 'error') setRoomError(frame.message);
         dispatch({ kind: 'frame', frame });
       },
-      onState: (s) => {
-        if (s !== 'live') liveSince.current = undefined;
-        setLive(s);
-      },
+      onState: setLive,
     });
     socket.current = room;
-    // The catch-up's position moves on while the room stays live: a position asked for now is kept once the room has
-    // been live, without a break, from before the asking until TAIL_SETTLE_MS after it.
-    let settling: ReturnType<typeof setTimeout> | undefined;
-    const advance = setInterval(() => {
-      const since = liveSince.current;
-      const requestedAt = Date.now();
-      if (since === undefined || tailRef.current === null) return;
-      api.events.page.query({ incident_id: id, limit: 1, ...filterRef.current }).then(
-        (page) => {
-          const tail = { cursor: page.tail_cursor, requestedAt };
-          settling = setTimeout(() => {
-            if (liveSince.current === since) dispatch({ kind: 'events-tail', tail });
-          }, TAIL_SETTLE_MS);
-        },
-        // Nothing lost: the catch-up reads from the position already held.
-        () => undefined,
-      );
-    }, TAIL_EVERY_MS);
     return () => {
       room.close();
-      clearInterval(advance);
-      clearTimeout(settling);
       socket.current = undefined;
     };
   }, [id, user, load]);
@@ -164,8 +123,16 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     const filter = filterRef.current;
     if (!cursor) return;
     try {
+      const requestedAt = Date.now();
       const page = await api.events.page.query({ incident_id: id, limit: EVENTS_PAGE, cursor, ...filter });
-      dispatch({ kind: 'older-events', events: page.items, next: page.next_cursor, from: cursor, filter });
+      dispatch({
+        kind: 'older-events',
+        events: page.items,
+        next: page.next_cursor,
+        from: cursor,
+        tail: { cursor: page.tail_cursor, requestedAt },
+        filter,
+      });
     } catch (err) {
       setError(describeError(err));
     }
