@@ -184,6 +184,25 @@ describe.skipIf(SKIP_REASON !== undefined)(
       await context.close();
     });
 
+    it("tries the reconnect's catch-up again when it fails, though the room stays joined", async () => {
+      const { id, page, context, away, back } = await awayAndBack('A failed catch-up', (incidentId) =>
+        ingest(incidentId, ['before'], 0),
+      );
+      await page.getByText('(1 loaded, newest first)').waitFor();
+      await away();
+      await ingest(id, ['while away'], 1);
+      // The first catch-up after the reconnect fails (the server unreachable for that one request).
+      let failed = 0;
+      await page.route(
+        (url) => decodeURIComponent(url.toString()).includes('"catch_up":true'),
+        (route) => (failed++ === 0 ? route.abort() : route.continue()),
+      );
+      await back();
+      await page.getByText('(2 loaded, newest first)').waitFor();
+      expect(failed).toBeGreaterThanOrEqual(2);
+      await context.close();
+    });
+
     // Written straight to the database: 1,100 entries through the API would take longer than the rest of the test.
     it.skipIf(!POSTGRES_URL)(
       'shows every timeline entry written while away, when more came than one page, with no gap',

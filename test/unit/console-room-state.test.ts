@@ -252,6 +252,34 @@ describe('a catch-up after a reconnect', () => {
     expect(filtered.eventsTail).toBeNull();
   });
 
+  it('drops a catch-up whose events were let go while it was on its way (a filter changed and changed back)', () => {
+    const first = reduce(EMPTY, load('first-page', [event(30)], tailAt(5), null));
+    const away = reduce(reduce(first, { kind: 'event-filter', filter: { level: 'error' } }), {
+      kind: 'event-filter',
+      filter: {},
+    });
+    const late = reduce(away, load('caught-up', [event(40)], tailAt(8), null));
+    // Not "event 40" alone as if it were the whole list: the filter's first page is on its way.
+    expect(late.events).toEqual([]);
+    expect(late.eventsTail).toBeNull();
+    expect(late.eventsLoading).toBe(true);
+  });
+
+  it("drops a filter's first page that a load sent after it has overtaken", () => {
+    const filtered = reduce(reduce(EMPTY, loaded([], 0, 1)), { kind: 'event-filter', filter: {} });
+    // The filter's page is number 2; the welcome's load, number 3, read the same filter later and landed first.
+    const landed = reduce(filtered, { ...(load('first-page', [event(50)], tailAt(9), 'below-50') as Loaded), seq: 3 });
+    const stale = reduce(landed, {
+      kind: 'filtered-events',
+      events: [event(40)],
+      next: 'below-40',
+      tail: tailAt(7),
+      filter: {},
+      seq: 2,
+    });
+    expect(stale).toBe(landed);
+  });
+
   it('keeps the older position when an older page asked for before a catch-up lands after it', () => {
     // Held: 30-20 read at time 5. While away, "Load older" asked at time 6; the reconnect's catch-up asked at 8 and
     // read only from 20 up; the older page (15) lands after it: a backdated event at 17, written between the two

@@ -99,7 +99,15 @@ export type Change =
    */
   | { kind: 'older-events'; events: Event[]; next: string | null; from: string; tail: EventsTail; filter: EventFilter }
   | { kind: 'event-filter'; filter: EventFilter }
-  | { kind: 'filtered-events'; events: Event[]; next: string | null; tail: EventsTail; filter: EventFilter }
+  /** A filter's first page, numbered as loads are: one overtaken by a load that landed is dropped. */
+  | {
+      kind: 'filtered-events';
+      events: Event[];
+      next: string | null;
+      tail: EventsTail;
+      filter: EventFilter;
+      seq: number;
+    }
   | { kind: 'frame'; frame: ServerFrame }
   | { kind: 'incident'; incident: Incident }
   | { kind: 'action'; action: Action };
@@ -213,6 +221,9 @@ export function reduce(state: RoomState, change: Change): RoomState {
             eventsLoading: false,
           };
         case 'caught-up':
+          // The events it caught up were let go meanwhile (a filter changed and changed back): the first page
+          // for the filter is on its way, and these alone would look like the whole list.
+          if (state.eventsTail === null) return loaded;
           // Everything written since the held events were read, in their range, merged where each belongs (a
           // backdated one among them): the cursor still continues from the oldest. If an older page landed while it
           // was on its way, the range grew below what it read: the position stays, so the next one reads that too.
@@ -266,7 +277,8 @@ export function reduce(state: RoomState, change: Change): RoomState {
         eventsLoading: true,
       };
     case 'filtered-events':
-      if (!sameEventFilter(change.filter, state.eventFilter)) return state;
+      // A load sent after it read the same filter later, and its cursor, floor and position go together.
+      if (!sameEventFilter(change.filter, state.eventFilter) || change.seq < state.loadedSeq) return state;
       return {
         ...state,
         events: merge(state.events, change.events, newestEventFirst),

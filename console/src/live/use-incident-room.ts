@@ -9,6 +9,7 @@ import type { LiveState } from '../components/connection-banner.js';
 import { describeError, httpStatusOf } from '../errors.js';
 import type { Action, EventFilter, Incident } from '../model.js';
 import { sameEventFilter } from '../model.js';
+import { backoffDelay } from './backoff.js';
 import { EVENTS_PAGE, catchUp, firstPage, timelineSince } from './room-reads.js';
 import { RoomSocket } from './room-socket.js';
 import { EMPTY, reduce, type EventsTail, type RoomState } from './room-state.js';
@@ -36,6 +37,13 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const [error, setError] = useState<string | undefined>();
   const [missing, setMissing] = useState(false);
   const [roomError, setRoomError] = useState<string | undefined>();
+  // Loads asked for since mount: by a welcome, or by a failed load's retry. A load runs from an effect on this, after
+  // React has rendered what was dispatched before, so the refs below hold what it must read from.
+  const [loadsAsked, setLoadsAsked] = useState(0);
+  const failures = useRef(0);
+  // The newest load's number (a filter's first page takes numbers from the same count, but is no load).
+  const latestLoad = useRef(0);
+  const retry = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const socket = useRef<RoomSocket | undefined>(undefined);
   const nextRef = useRef<string | null>(null);
   nextRef.current = state.eventsNext;
@@ -55,6 +63,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const loads = useRef(0);
   const load = useCallback(async () => {
     const seq = ++loads.current;
+    latestLoad.current = seq;
     const filter = filterRef.current;
     // None held (first load, or a filter's page still on its way): the first page. Otherwise what was written since
     // the held position, within the held range when older pages remain.
@@ -87,6 +96,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         seq,
       });
       setError(undefined);
+      failures.current = 0;
     } catch (err) {
       const status = httpStatusOf(incidentRefused);
       if (status === 404 || status === 400) {
@@ -94,6 +104,13 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         // the socket, whose upgrade the server refuses for it, would retry for ever. Said once; the room is closed.
         setMissing(true);
         socket.current?.close();
+      } else {
+        // The room stays joined, so no welcome will ask again: what this load was for (what was written while away)
+        // would stay missing. Tried again with the socket's backoff, unless a later load has started.
+        clearTimeout(retry.current);
+        retry.current = setTimeout(() => {
+          if (seq === latestLoad.current) setLoadsAsked((n) => n + 1);
+        }, backoffDelay(failures.current++));
       }
       setError(describeError(err));
     }
@@ -105,7 +122,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
       onFrame: (frame) => {
         // Every welcome, the first included: the load sent at mount read before the room was joined, and what
         // was written between that read and the join came as no frame. After a reconnect, what was missed.
-        if (frame.type === 'welcome') void load();
+        if (frame.type === 'welcome') setLoadsAsked((n) => n + 1);
         if (frame.type === 'error') setRoomError(frame.message);
         dispatch({ kind: 'frame', frame });
       },
@@ -114,9 +131,14 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     socket.current = room;
     return () => {
       room.close();
+      clearTimeout(retry.current);
       socket.current = undefined;
     };
   }, [id, user, load]);
+
+  useEffect(() => {
+    if (loadsAsked > 0) void load();
+  }, [loadsAsked, load]);
 
   const loadOlderEvents = useCallback(async () => {
     const cursor = nextRef.current;
@@ -145,8 +167,10 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
       filterRef.current = filter;
       nextRef.current = null;
       dispatch({ kind: 'event-filter', filter });
+      const seq = ++loads.current;
       firstPage(id, filter).then(
-        (page) => dispatch({ kind: 'filtered-events', events: page.events, next: page.next, tail: page.tail, filter }),
+        (page) =>
+          dispatch({ kind: 'filtered-events', events: page.events, next: page.next, tail: page.tail, filter, seq }),
         (err: unknown) => setError(describeError(err)),
       );
     },
