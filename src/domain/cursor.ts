@@ -93,15 +93,9 @@ export function encodeEventCursor(p: EventPosition, incidentId: string): string 
  * a newest-first `cursor` it reads nothing.
  */
 export function encodeTailFrom(xmin: string, incidentId: string): string {
-  const before = BigInt(xmin) - 1n;
-  return encodeEventCursor(
-    {
-      timestamp: '0001-01-01T00:00:00.000000Z',
-      seq: BIGINT_MAX.toString(),
-      xact: (before < 0n ? 0n : before).toString(),
-    },
-    incidentId,
-  );
+  // A snapshot's xmin is a normal transaction id, never below 3: xmin - 1 stays a valid one.
+  const xact = (BigInt(xmin) - 1n).toString();
+  return encodeEventCursor({ timestamp: '0001-01-01T00:00:00.000000Z', seq: BIGINT_MAX.toString(), xact }, incidentId);
 }
 
 /**

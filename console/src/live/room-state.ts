@@ -116,11 +116,16 @@ const byTime = (a: TimelineEntry, b: TimelineEntry): number => a.timestamp.local
 const newestEventFirst = (a: Event, b: Event): number => b.timestamp.localeCompare(a.timestamp);
 const byUrgency = (a: Action, b: Action): number => a.priority - b.priority || a.created_at.localeCompare(b.created_at);
 
+/** Timeline entries and events: both ordered by their ISO-8601 `timestamp`. */
+interface Timed {
+  timestamp: string;
+}
+
 /**
- * The held entries as new as the oldest of `read`: those that came as frames while the read was on its way, after it
+ * The held items as new as the oldest of `read`: those that came as frames while the read was on its way, after it
  * read them, which it lacks. The rest are let go when the read replaces them.
  */
-function sinceOldestOf(held: readonly TimelineEntry[], read: readonly TimelineEntry[]): TimelineEntry[] {
+function sinceOldestOf<T extends Timed>(held: readonly T[], read: readonly Timed[]): T[] {
   const oldest = oldestOf(read);
   return oldest === undefined ? [] : held.filter((e) => e.timestamp >= oldest);
 }
@@ -132,7 +137,7 @@ function reachesFurther(held: readonly TimelineEntry[], read: readonly TimelineE
   return oldestHeld !== undefined && oldestRead !== undefined && oldestHeld < oldestRead;
 }
 
-const oldestOf = (entries: readonly TimelineEntry[]): string | undefined =>
+const oldestOf = (entries: readonly Timed[]): string | undefined =>
   entries.reduce<string | undefined>(
     (min, e) => (min === undefined || e.timestamp < min ? e.timestamp : min),
     undefined,
@@ -149,6 +154,23 @@ const newerTail = (held: EventsTail | null, got: EventsTail): EventsTail =>
 /** The older of two tail positions: a catch-up from it reads what either would. */
 const olderTail = (held: EventsTail | null, got: EventsTail): EventsTail =>
   held && held.requestedAt < got.requestedAt ? held : got;
+
+/** The events fields once a newest page (`next` continues it, `tail` was taken before it) lands over `held`. */
+function newestPage(
+  state: RoomState,
+  held: readonly Event[],
+  page: readonly Event[],
+  next: string | null,
+  tail: EventsTail,
+) {
+  return {
+    events: merge(held, page, newestEventFirst),
+    eventsNext: next,
+    eventsFloor: floorOf(page, next),
+    eventsTail: newerTail(state.eventsTail, tail),
+    eventsLoading: false,
+  };
+}
 
 /** Whether a catch-up read from `since` covered everything the held range now spans (older pages may have landed). */
 const covers = (state: RoomState, since: string | undefined): boolean =>
@@ -212,14 +234,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
       switch (change.scope) {
         case 'first-page':
           // Live events that arrived before the page are merged in (they are newer, or the same).
-          return {
-            ...loaded,
-            events: merge(state.events, change.events, newestEventFirst),
-            eventsNext: change.next,
-            eventsFloor: floorOf(change.events, change.next),
-            eventsTail: newerTail(state.eventsTail, change.tail),
-            eventsLoading: false,
-          };
+          return { ...loaded, ...newestPage(state, state.events, change.events, change.next, change.tail) };
         case 'caught-up':
           // The events it caught up were let go meanwhile (a filter changed and changed back): the first page
           // for the filter is on its way, and these alone would look like the whole list.
@@ -234,21 +249,9 @@ export function reduce(state: RoomState, change: Change): RoomState {
             eventsLoading: false,
           };
         case 'newest-again': {
-          // The held events are let go (`next` continues into them), except those as new as the answer's oldest:
-          // events that came as frames while the catch-up was on its way, after it read them, which it lacks.
-          const oldest = change.events.reduce<string | undefined>(
-            (min, e) => (min === undefined || e.timestamp < min ? e.timestamp : min),
-            undefined,
-          );
-          const arrived = oldest === undefined ? [] : state.events.filter((e) => e.timestamp >= oldest);
-          return {
-            ...loaded,
-            events: merge(arrived, change.events, newestEventFirst),
-            eventsNext: change.next,
-            eventsFloor: floorOf(change.events, change.next),
-            eventsTail: newerTail(state.eventsTail, change.tail),
-            eventsLoading: false,
-          };
+          // The held events are let go (`next` continues into them), except those that came live meanwhile.
+          const arrived = sinceOldestOf(state.events, change.events);
+          return { ...loaded, ...newestPage(state, arrived, change.events, change.next, change.tail) };
         }
       }
       return loaded;
@@ -279,14 +282,7 @@ export function reduce(state: RoomState, change: Change): RoomState {
     case 'filtered-events':
       // A load sent after it read the same filter later, and its cursor, floor and position go together.
       if (!sameEventFilter(change.filter, state.eventFilter) || change.seq < state.loadedSeq) return state;
-      return {
-        ...state,
-        events: merge(state.events, change.events, newestEventFirst),
-        eventsNext: change.next,
-        eventsFloor: floorOf(change.events, change.next),
-        eventsTail: newerTail(state.eventsTail, change.tail),
-        eventsLoading: false,
-      };
+      return { ...state, ...newestPage(state, state.events, change.events, change.next, change.tail) };
 
     case 'incident':
       return { ...state, incident: newer(state.incident, change.incident) };
