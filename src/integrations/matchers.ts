@@ -136,8 +136,7 @@ function compile(name: string, op: MatcherOp, value: string, path: string): Matc
 function compileAnchored(pattern: string, path: string): { test(text: string): boolean } {
   // RE2 matches in linear time, but a counted repeat is unrolled into its program: `.{0,1000}` twice costs
   // hundreds of milliseconds per long label. Label matchers never need large counts.
-  const counts = [...pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)].flatMap((m) => [m[1], m[2]]);
-  if (counts.some((n) => n !== undefined && n !== '' && Number(n) > MAX_REPEAT)) {
+  if (repeatCounts(pattern).some((n) => n > MAX_REPEAT)) {
     throw fail(path, `invalid regex: a counted repeat may not exceed {${MAX_REPEAT}}`);
   }
   try {
@@ -149,6 +148,51 @@ function compileAnchored(pattern: string, path: string): { test(text: string): b
       `invalid regex (RE2 syntax, as Alertmanager's): ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+}
+
+/**
+ * The counts of every counted repeat (`{n}`, `{n,}`, `{n,m}`) in an RE2 pattern. Braces that are not a repeat are
+ * skipped as RE2 reads them: escaped (`\{`), in an escape's own braces (`\x{101}`, `\p{Greek}`), quoted
+ * (`\Q…\E`) or in a character class (`[{]`). A plain scan for `{digits}` refused the valid `\x{101}` (the letter ā)
+ * as "a counted repeat over {100}" (review, 2026-12-01).
+ */
+export function repeatCounts(pattern: string): number[] {
+  const counts: number[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const next = pattern[i + 1];
+      if (next === 'Q') {
+        const end = pattern.indexOf('\\E', i + 2);
+        i = end < 0 ? pattern.length : end + 1;
+      } else if ((next === 'x' || next === 'p' || next === 'P') && pattern[i + 2] === '{') {
+        const end = pattern.indexOf('}', i + 3);
+        i = end < 0 ? pattern.length : end;
+      } else {
+        i++;
+      }
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      // A `]` first in the class (after an optional `^`) is a literal, not its end.
+      if (pattern[i + 1] === '^') i++;
+      if (pattern[i + 1] === ']') i++;
+      continue;
+    }
+    if (c !== '{') continue;
+    const m = /^\{(\d+)(?:,(\d*))?\}/.exec(pattern.slice(i));
+    if (!m) continue;
+    counts.push(Number(m[1]));
+    if (m[2]) counts.push(Number(m[2]));
+    i += m[0].length - 1;
+  }
+  return counts;
 }
 
 /** A value in double quotes loses them and its `\"`, `\\`, `\n`, `\t` escapes; an unquoted one is taken as is. */

@@ -6,6 +6,7 @@ import {
   matchesAll,
   parseMatcher,
   parseMatchers,
+  repeatCounts,
 } from '../../../src/integrations/matchers.js';
 
 const alert = { alertname: 'HighCPU', env: 'prod', instance: 'web-1' };
@@ -110,6 +111,17 @@ describe('errors', () => {
     expect(issueOf(() => parseMatcher({ name: 'a', value: 'a'.repeat(1025), is_regex: true }))[0]?.message).toMatch(
       /1024/,
     );
+  });
+  it('counts only repeats: braces of an escape, a quote or a class are not one', () => {
+    // \x{101} is the letter ā; it was refused as "a counted repeat may not exceed {100}".
+    expect(parseMatcher({ name: 'a', value: '\\x{101}', is_regex: true }).matches({ a: 'ā' })).toBe(true);
+    for (const p of ['\\x{1000}', '\\Q{500}\\E', '[{500}]', '[]{500}]', '\\{500}', '\\p{Greek}+']) {
+      expect(() => parseMatcher({ name: 'a', value: p, is_regex: true }), p).not.toThrow();
+    }
+    expect(repeatCounts('\\p{Greek}{3}a{2,300}[^]]{200}\\\\{7}')).toEqual([3, 2, 300, 200, 7]);
+    for (const p of ['a{101}', 'a{2,101}', 'x{1000,}', '[^]]{200}', '\\\\{200}', '\\x{41}{101}']) {
+      expect(issueOf(() => parseMatcher({ name: 'a', value: p, is_regex: true }))[0]?.message, p).toMatch(/\{100\}/);
+    }
   });
   it('accepts ordinary patterns with quantifiers', () => {
     for (const p of ['web-[0-9]+', '(prod|staging)-.*', '(ab)+', '[(+)]+x', 'a{2,3}']) {
