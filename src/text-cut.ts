@@ -20,6 +20,21 @@ export function cutText(s: string, max: number): string {
   return s.slice(0, units);
 }
 
+/** `s` cut to at most `bytes` bytes of UTF-8, never through a character. */
+export function cutBytes(s: string, bytes: number): string {
+  if (s.length * 3 <= bytes) return s;
+  let used = 0;
+  let units = 0;
+  while (units < s.length) {
+    const cp = s.codePointAt(units) ?? 0;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (used + size > bytes) break;
+    used += size;
+    units += cp > 0xffff ? 2 : 1;
+  }
+  return s.slice(0, units);
+}
+
 /**
  * `s` cut to at most `units` UTF-16 units (as `.length` and the metadata limit count them), without splitting a
  * surrogate pair: cutText's rule for limits counted in code units rather than characters.

@@ -21,5 +21,7 @@ export function rememberName(name: string): void {
  */
 export function actorField(name: string | undefined): { actor?: string } {
   const actor = storedKey() === undefined ? name?.trim() : undefined;
-  return actor ? { actor: actor.slice(0, 100) } : {};
+  // 100 characters as the API counts them (code points): slicing UTF-16 units could end on half an emoji, which
+  // the API refuses as text PostgreSQL cannot store.
+  return actor ? { actor: Array.from(actor).slice(0, 100).join('') } : {};
 }

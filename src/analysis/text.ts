@@ -1,4 +1,5 @@
 // Small text helpers for the write-up: quoting log lines, filling placeholders, times and counts.
+import { cutText } from '../text-cut.js';
 
 /** A log line inside prose: one line, bounded, without trailing punctuation that would read as the sentence's end. */
 export function quote(text: string, max = 110): string {
@@ -6,7 +7,9 @@ export function quote(text: string, max = 110): string {
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/[.!?;:,]+$/, '');
-  if (t.length > max) t = `${t.slice(0, max - 1).trimEnd()}…`;
+  // Cut by characters, never through a surrogate pair (an emoji cut in half became U+FFFD in the stored root cause).
+  const cut = cutText(t, max - 1);
+  if (cut !== t) t = `${cut.trimEnd()}…`;
   return `“${t}”`;
 }
 

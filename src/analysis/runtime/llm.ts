@@ -1,6 +1,7 @@
 // Optional LLM refinement: sends the built-in findings (never the raw events) to an OpenAI-compatible endpoint and merges a validated reply.
 import { z } from 'zod';
 import type { EventLevel } from '../../../schema/index.js';
+import { cutText } from '../../text-cut.js';
 import { categoryById } from '../categories/index.js';
 import type { AnalysisInput, AnalysisResult, SuggestedAction } from '../types.js';
 
@@ -104,7 +105,8 @@ function endpoint(baseUrl: string): string {
 }
 
 function clip(text: string): string {
-  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+  const cut = cutText(text, MAX_DETAIL);
+  return cut === text ? text : `${cut}…`;
 }
 
 /** Models sometimes wrap JSON in a Markdown fence even when asked not to. */
