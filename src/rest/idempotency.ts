@@ -20,7 +20,7 @@ export interface IdempotentCall {
   /** Whose key it is: keys of different principals never meet. '' while the server is open. */
   principal: string;
   key: string;
-  /** What identifies the request: the same key with another request is refused. */
+  /** What identifies the request (requestIdentity): the same key with another request is refused. */
   request: string;
   status: number;
   /** `Prefer: return=minimal` was asked for: success answers with no body (the full body is still stored). */
@@ -37,6 +37,26 @@ const WAIT_FOR_RUNNING_MS = 1000;
 
 /** What the transaction found: the key was ours and the request ran, or another request's record to answer from. */
 type Outcome = { ran: string } | { found: KeyRecord };
+
+/**
+ * What an idempotent request is, for comparing a retry with the first: the operation (its procedure, not the path
+ * as written, so `/api/incidents` and `/api/incidents/` are one) and its input as canonical JSON (object keys
+ * sorted at every depth; arrays keep their order). A retry that sent the same body with its keys in another order,
+ * or through the other spelling of the path, was refused as "a different request" (review, 2026-12-01).
+ */
+export function requestIdentity(operation: string, input: unknown): string {
+  return `${operation} ${canonicalJson(input)}`;
+}
+
+/** JSON.stringify with every object's keys in sorted order (what JSON.stringify would drop, it drops). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
 
 /**
  * Answers an idempotent request. The first one runs; its claim on the key, its writes and its response commit

@@ -7,7 +7,7 @@ import type { AppEnv } from '../http/env.js';
 import { errorResponse, HttpError } from '../http/errors.js';
 import { requestHeader } from '../http/node-io.js';
 import type { Context, PageReport } from '../trpc/context.js';
-import { answerIdempotent, IDEMPOTENCY_HEADER } from './idempotency.js';
+import { answerIdempotent, IDEMPOTENCY_HEADER, requestIdentity } from './idempotency.js';
 import { minimalResponse, prefersMinimalReturn } from './prefer.js';
 import { readInput } from './input.js';
 import { restRoutes, type RestRoute } from './routes.js';
@@ -127,7 +127,7 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
             // Keys of different callers never meet; '' while the server is open.
             principal: ctx.access.principal?.id ?? '',
             key,
-            request: `${route.method} ${c.req.path} ${JSON.stringify(input)}`,
+            request: requestIdentity(`${route.method} ${route.path}`, input),
             status: route.successStatus,
             // The procedure writes through the same transaction that stores its response.
             run: (tx) =>

@@ -110,6 +110,18 @@ describe(`Idempotency-Key (${DB_LABEL})`, () => {
     expect((await s.api('/api/incidents/', withKey('inc-3', { title: 'b' }))).status).toBe(201);
   });
 
+  it('takes a retry through the other spelling of the path, or with its keys in another order, as the same request', async () => {
+    const a = await s.api('/api/incidents/', withKey('inc-4', { title: 'spelt', severity: 'high', tags: ['x'] }));
+    const b = await s.api('/api/incidents', withKey('inc-4', { tags: ['x'], severity: 'high', title: 'spelt' }));
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(b.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await b.json()) as { id: string }).id).toBe(((await a.json()) as { id: string }).id);
+    // Arrays keep their order: other tags in another order are another request.
+    const c = await s.api('/api/incidents/', withKey('inc-5', { title: 't', tags: ['x', 'y'] }));
+    const d = await s.api('/api/incidents/', withKey('inc-5', { title: 't', tags: ['y', 'x'] }));
+    expect([c.status, d.status]).toEqual([201, 422]);
+  });
+
   it('answers 409 to a retry that arrives while the first request still runs, then replays', async () => {
     const inc = await createIncident(s);
     const batch = Array.from({ length: 1000 }, (_, i) => ({
