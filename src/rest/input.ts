@@ -39,8 +39,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 /**
  * The procedure's raw input. GET and DELETE: query and path parameters. Otherwise the JSON body, merged with the
- * query string (for a PATCH documented with query parameters, which wins on conflict) and the path parameters; a
- * body that is a JSON array (a batch) is the whole input. Throws HttpError for a bad body (400, 413, 415).
+ * query string (for a PATCH documented with query parameters; a field in both with different values is a 400) and
+ * the path parameters; a body that is a JSON array (a batch) is the whole input. Throws HttpError for a bad body (400, 413, 415).
  */
 export async function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: number): Promise<unknown> {
   const pathInput: Record<string, string> = {};
@@ -51,5 +51,22 @@ export async function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: 
   if (Array.isArray(body) && route.pathParams.length === 0 && route.inputFrom === 'body') return body;
   if (body !== undefined && !isPlainObject(body))
     throw new HttpError('BAD_REQUEST', 'request body must be a JSON object');
+  if (body !== undefined) refuseConflicts(body, fromQuery, 'the query string');
+  if (body !== undefined) refuseConflicts(body, pathInput, 'the path');
   return { ...(body ?? {}), ...fromQuery, ...pathInput };
+}
+
+/**
+ * A field given in the body and again in the query string or the path must say the same thing: which one wins is
+ * nowhere a client would look, so a conflict is a 400 naming the field rather than one value silently dropped
+ * (`PATCH …/status?status=resolved` with `{"status": "investigating"}` applied `resolved`).
+ */
+function refuseConflicts(body: Record<string, unknown>, other: Record<string, unknown>, where: string): void {
+  for (const [name, value] of Object.entries(other)) {
+    if (!Object.hasOwn(body, name) || body[name] === value) continue;
+    throw new HttpError(
+      'BAD_REQUEST',
+      `${name} is given in the body and in ${where} with different values; give it once`,
+    );
+  }
 }

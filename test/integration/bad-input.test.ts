@@ -315,6 +315,25 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     expect(await s.trpc.incidents.list.query({ limit: 1 })).toHaveLength(1);
   });
 
+  it('refuses a field given in the body and in the query string or path with different values (the query won)', async () => {
+    const id = (await createIncident(s)).id;
+    const patch = (query: string, json: unknown) =>
+      s.api(`/api/incidents/${id}/status${query}`, { method: 'PATCH', json });
+    const conflict = await patch('?status=resolved', { status: 'investigating' });
+    expect(conflict.status).toBe(400);
+    expect(((await conflict.json()) as { message: string }).message).toMatch(
+      /^status is given in the body and in the query/,
+    );
+    const other = await patch('?status=identified', { incident_id: '00000000-0000-4000-8000-000000000000' });
+    expect(other.status).toBe(400);
+    expect(((await other.json()) as { message: string }).message).toMatch(
+      /^incident_id is given in the body and in the path/,
+    );
+    expect(((await (await s.api(`/api/incidents/${id}`)).json()) as { status: string }).status).toBe('open');
+    // The same value twice is no conflict.
+    expect((await patch('?status=investigating', { status: 'investigating' })).status).toBe(200);
+  });
+
   it('refuses a field a configuring body does not know, naming it, and writes nothing (it used to be dropped)', async () => {
     const ends_at = new Date(Date.now() + 3_600_000).toISOString();
     const count = async (path: string): Promise<number> => ((await (await s.api(path)).json()) as unknown[]).length;
