@@ -18,6 +18,7 @@ import * as eventsPartitioned from './2026-11-30T1000_events_partitioned.js';
 import * as alertGroupsHiddenFiring from './2026-12-01T0400_alert_groups_hidden_firing.js';
 import * as indexesForGrowth from './2026-12-01T0700_indexes_for_growth.js';
 import * as incidentTags from './2026-12-01T1000_incident_tags.js';
+import * as alertsSenderGroup from './2026-12-02T0000_alerts_sender_group.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T0400_alert_groups_hidden_firing': alertGroupsHiddenFiring,
   '2026-12-01T0700_indexes_for_growth': indexesForGrowth,
   '2026-12-01T1000_incident_tags': incidentTags,
+  '2026-12-02T0000_alerts_sender_group': alertsSenderGroup,
 };

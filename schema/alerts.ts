@@ -103,8 +103,27 @@ export const NormalizedAlert = z
       .optional()
       .meta({
         description:
-          "Alerts of its group the sender's message left out while the group fired (Alertmanager's and Grafana's " +
-          '`truncatedAlerts` under `max_alerts`; 0 once the group resolved); absent when the sender cannot say',
+          "Alerts of its group the sender's message left out (Alertmanager's and Grafana's `truncatedAlerts` under " +
+          "`max_alerts`), taken as still firing: the message's own status covers only the alerts it shows; absent when " +
+          'the sender cannot say',
+      }),
+    sender_group: z
+      .string()
+      .max(1024)
+      .optional()
+      .meta({
+        description:
+          "The sender's own group when its messages carry whole groups (Alertmanager's and Grafana's `groupKey`), " +
+          "whatever the integration's group_by makes of it",
+      }),
+    group_resolved: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'True when the message says its sender group has nothing firing: status resolved, every alert shown ' +
+          'resolved, none left out. Alerts of that group the message does not name are no longer reported ' +
+          '(silenced, inhibited, or resolved while left out of a message) and end with it',
       }),
   })
   .meta({ id: 'NormalizedAlert' });

@@ -1,10 +1,10 @@
-// A delivery's alerts, each handled on its own (a message's own status is never trusted): deduplicated by identity,
+// A delivery's alerts, each handled on its own (a message's own status sets no alert's): deduplicated by identity,
 // held back by silences, gated, grouped into incidents, and followed to resolution. One transaction per delivery:
 // a delivery is stored whole or not at all, and a sender's retry (after a 503) is then deduplicated.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AlertResult, AlertSeverity, NormalizedAlert } from '../../schema/index.js';
-import { lockGroups, loadAlerts, saveGroup, storedGroupKeys, upsertAlerts } from '../db/alerts.js';
+import { lockGroups, loadAlerts, saveGroup, senderGroupKeys, storedGroupKeys, upsertAlerts } from '../db/alerts.js';
 import { insertEventsOfKnownIncidents } from '../db/events.js';
 import { FOREIGN_KEY_VIOLATION, sqlState } from '../db/errors.js';
 import { activeSilences } from '../db/integrations.js';
@@ -54,9 +54,11 @@ export async function receiveAlerts(
       // the incident to monitoring while others fired). Its key is read first, so every group is locked before any
       // alert row, in the order every writer follows; locking an alert first could deadlock with a delivery of that
       // group (review, 2026-12-01).
+      // And the groups of alerts a message saying its sender group resolved no longer names (endUnreported).
       const groupKeys = [
         ...incoming.map((a) => a.group_key),
         ...(await storedGroupKeys(tx, integration.id, dedupKeys)),
+        ...(await senderGroupKeys(tx, integration.id, resolvedSenderGroups(incoming))),
       ];
       const groups = await lockGroups(tx, integration.id, groupKeys);
       const loaded = await loadAlerts(tx, integration.id, dedupKeys, groupKeys);
@@ -76,6 +78,7 @@ export async function receiveAlerts(
         results.push(await handle(work, alert, silences, resolvedGroups));
         if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
       }
+      await endUnreported(work, incoming, resolvedGroups);
       noteHiddenFiring(work, incoming, resolvedGroups);
       // Every locked group: a PagerDuty acknowledge or resolve without payload names no group of its own, and the alert it
       // resolves belongs to the group its trigger named.
@@ -97,6 +100,52 @@ export async function receiveAlerts(
       }
       throw err;
     });
+}
+
+/** The sender groups the delivery's messages say have nothing firing any more (NormalizedAlert.group_resolved). */
+function resolvedSenderGroups(incoming: readonly NormalizedAlert[]): string[] {
+  const out = new Set<string>();
+  for (const a of incoming) if (a.group_resolved && a.sender_group !== undefined) out.add(a.sender_group);
+  return [...out];
+}
+
+/**
+ * Ends the firing alerts of every sender group the delivery says resolved that it does not name. Alertmanager leaves
+ * silenced and inhibited alerts out of its messages (its MuteStage runs before the notifier) and never sends their
+ * resolve; an alert that resolved while `max_alerts` left it out is never sent either. Kept firing, any of them held
+ * its incident open for good and took in the group's next, unrelated alert (review with a real Alertmanager,
+ * 2026-12-01). An alert that still fires comes back in the group's messages once it is no longer muted, and is then a
+ * new firing. Their groups are weighed again, as for a resolve.
+ */
+async function endUnreported(
+  work: AlertWork,
+  incoming: readonly NormalizedAlert[],
+  resolvedGroups: Set<string>,
+): Promise<void> {
+  const senderGroups = new Set(resolvedSenderGroups(incoming));
+  if (senderGroups.size === 0) return;
+  const named = new Set(incoming.map((a) => a.dedup_key));
+  for (const row of [...work.alerts.values()]) {
+    if (row.status !== 'firing' || named.has(row.dedup_key)) continue;
+    if (row.sender_group === null || !senderGroups.has(row.sender_group)) continue;
+    row.status = 'resolved';
+    row.ends_at = work.now;
+    work.markAlert(row);
+    if (row.state !== 'active' || !row.incident_id) continue;
+    const g = work.group(row.group_key);
+    work.alertEvent(row, 'resolved');
+    if (!work.isFlapping(g) && g.incident_id === row.incident_id) {
+      await work.entry(
+        row.incident_id,
+        'system_event',
+        `Alert no longer reported: ${row.title}`,
+        'The sender said its group resolved without naming this alert: it was silenced or inhibited there, or ' +
+          'resolved while left out of a message. If it still fires it comes back as a new firing',
+        { dedup_key: row.dedup_key, status: 'resolved', reason: 'not_reported' },
+      );
+    }
+    resolvedGroups.add(row.group_key);
+  }
 }
 
 /**
@@ -219,11 +268,16 @@ function rowFrom(work: AlertWork, a: NormalizedAlert, prev: AlertRow | undefined
     last_seen_at: work.now,
     received_count: (prev?.received_count ?? 0) + 1,
     duplicate_count: prev?.duplicate_count ?? 0,
+    sender_group: a.sender_group ?? prev?.sender_group ?? null,
   };
 }
 
-/** A known alert heard from again: last seen now, one more message; a duplicate also counts as one. */
-function seenAgain(work: AlertWork, prev: AlertRow, duplicate: boolean): void {
+/**
+ * A known alert heard from again: last seen now, one more message; a duplicate also counts as one. Its sender group
+ * is what the sender says now (an alert stored before Warroom kept it, or moved by a change of the sender's routes).
+ */
+function seenAgain(work: AlertWork, prev: AlertRow, duplicate: boolean, a?: NormalizedAlert): void {
+  if (a?.sender_group !== undefined) prev.sender_group = a.sender_group;
   prev.last_seen_at = work.now;
   prev.received_count += 1;
   if (duplicate) prev.duplicate_count += 1;
@@ -246,6 +300,13 @@ async function handle(
 
   if (a.action === 'acknowledge') {
     if (!prev) return result('duplicate', undefined);
+    // PagerDuty: "Once the alert is resolved, any further events with the same dedup_key will ... be dropped (for
+    // acknowledge and resolve events)" (Events API v2, Trigger Events). A late acknowledge of a resolved alert
+    // acknowledged the incident its other alerts still held, and counted towards MTTA (review, 2026-12-01).
+    if (prev.status === 'resolved') {
+      seenAgain(work, prev, true);
+      return result('duplicate', prev);
+    }
     seenAgain(work, prev, false);
     const g = work.group(prev.group_key);
     const incident = prev.incident_id === g.incident_id ? await work.incidentOf(g) : undefined;
@@ -262,7 +323,7 @@ async function handle(
         const [outcome, row] = await escalate(work, prev, a, silences);
         return result(outcome, row);
       }
-      seenAgain(work, prev, true);
+      seenAgain(work, prev, true, a);
       return result(prev.state === 'suppressed' || prev.state === 'below' ? 'suppressed' : 'duplicate', prev);
     }
     // A late copy: the firing of an occurrence older than the stored one. The same start after its resolve is taken

@@ -109,6 +109,28 @@ export async function storedGroupKeys(
 }
 
 /**
+ * The groups holding firing alerts of the given sender groups (NormalizedAlert.sender_group), read without locks as
+ * storedGroupKeys is: a message saying its sender group resolved ends those it does not name, so their groups are
+ * locked and their firing alerts loaded with the rest.
+ */
+export async function senderGroupKeys(
+  db: Kysely<Database>,
+  integrationId: string,
+  senderGroups: readonly string[],
+): Promise<string[]> {
+  if (senderGroups.length === 0) return [];
+  const rows = await db
+    .selectFrom('alerts')
+    .select('group_key')
+    .distinct()
+    .where('integration_id', '=', integrationId)
+    .where('status', '=', 'firing')
+    .where('sender_group', 'in', [...new Set(senderGroups)])
+    .execute();
+  return rows.map((r) => r.group_key);
+}
+
+/**
  * The alerts a delivery touches: those with the given dedup keys and every firing alert of the given groups (the
  * creation gate counts them, resolution checks them), locked FOR UPDATE. The group locks are already held.
  */
@@ -139,22 +161,23 @@ export async function upsertAlerts(db: Kysely<Database>, rows: readonly AlertRow
   const json = JSON.stringify(rows);
   await sql`insert into alerts (id, integration_id, dedup_key, group_key, status, state, title, severity, raw_severity,
       source, labels, annotations, links, details, starts_at, ends_at, incident_id, fired_at, first_seen_at,
-      last_seen_at, received_count, duplicate_count)
+      last_seen_at, received_count, duplicate_count, sender_group)
     select id, integration_id, dedup_key, group_key, status, state, title, severity, raw_severity, source, labels,
       annotations, links, details, starts_at, ends_at, incident_id, fired_at, first_seen_at, last_seen_at,
-      received_count, duplicate_count
+      received_count, duplicate_count, sender_group
     from json_to_recordset(${json}::json) as r(id uuid, integration_id uuid, dedup_key text, group_key text,
       status text, state text, title text, severity text, raw_severity text, source text, labels jsonb,
       annotations jsonb, links jsonb, details jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid,
       fired_at timestamptz, first_seen_at timestamptz, last_seen_at timestamptz, received_count integer,
-      duplicate_count integer)
+      duplicate_count integer, sender_group text)
     on conflict (integration_id, dedup_key) do update set group_key = excluded.group_key, status = excluded.status,
       state = excluded.state, title = excluded.title, severity = excluded.severity,
       raw_severity = excluded.raw_severity, source = excluded.source, labels = excluded.labels,
       annotations = excluded.annotations, links = excluded.links, details = excluded.details,
       starts_at = excluded.starts_at, ends_at = excluded.ends_at, incident_id = excluded.incident_id,
       fired_at = excluded.fired_at, last_seen_at = excluded.last_seen_at,
-      received_count = excluded.received_count, duplicate_count = excluded.duplicate_count`.execute(db);
+      received_count = excluded.received_count, duplicate_count = excluded.duplicate_count,
+      sender_group = excluded.sender_group`.execute(db);
 }
 
 /** Groups whose quiet period may be over: in monitoring since before `now - auto_resolve_after` (which is > 0). */

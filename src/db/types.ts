@@ -163,6 +163,8 @@ export interface AlertsTable {
   last_seen_at: TimestamptzRequired;
   received_count: Generated<number>;
   duplicate_count: Generated<number>;
+  /** The sender's own group (NormalizedAlert.sender_group), null when the sender has none or before it said. */
+  sender_group: string | null;
 }
 
 export interface SilencesTable {

@@ -8,8 +8,12 @@
 // imageURL): see grafana.ts.
 //
 // Rules (issue 16):
-// - every alert is handled on its own with its own `status`; the message-level `status` is never trusted (a
-//   message marked firing can hold resolved alerts);
+// - every alert is handled on its own with its own `status`; the message-level `status` decides no alert's status
+//   (a message marked firing can hold resolved alerts). It says one thing about the group: "resolved", with no alert
+//   left out (`truncatedAlerts` 0), means nothing of the group is firing as Alertmanager reports it, so alerts it
+//   no longer names (silenced, inhibited) end (`group_resolved`);
+// - `truncatedAlerts` alerts left out count as firing (`hidden_firing`), whatever the message's status, which
+//   Alertmanager computes over the alerts it shows;
 // - identity is the alert's `fingerprint`, or labelsFingerprint(labels) when it is absent or empty;
 // - `endsAt` of Go's zero time `0001-01-01T00:00:00Z` means "not ended" (null); a firing alert's ends_at is null
 //   whatever endsAt says (Prometheus sends a future endsAt on firing alerts as a resend deadline, not an end),
@@ -23,6 +27,7 @@
 import { z } from 'zod';
 import { MAX_ALERTS_PER_MESSAGE, type AlertLink, type NormalizedAlert } from '../../schema/index.js';
 import { labelsFingerprint } from './fingerprint.js';
+import { fitGroupKey } from './group-key.js';
 import {
   type ParseContext,
   SenderTime,
@@ -31,16 +36,17 @@ import {
   clipTitle,
   fitDedupKey,
   groupKeyer,
-  isHttpUrl,
   isoOrNull,
   parsePayload,
+  senderLink,
 } from './parse-context.js';
 import { mapSeverity } from './severity.js';
 
 /** The webhook payload versions read here: Alertmanager's "4" and Grafana's "1". */
 export const ALERTMANAGER_VERSIONS = ['4', '1'] as const;
 
-const Url = z.string().max(8192).optional();
+// Any length: a link Warroom cannot keep is left out (senderLink), never a reason to refuse the message.
+const Url = z.string().optional();
 
 const WebhookAlert = z.looseObject({
   status: z.enum(['firing', 'resolved'], { error: 'must be "firing" or "resolved"' }),
@@ -103,8 +109,14 @@ export function parseWebhookMessage(
   const msg = parsePayload(AlertmanagerMessage, payload, what);
   const senderGroup = msg.groupKey ?? `group_labels:${labelsFingerprint(msg.groupLabels)}`;
   const groupKey = groupKeyer(ctx);
-  return msg.alerts.map((a) => toAlert(a, msg, kind, ctx, groupKey(a.labels, senderGroup)));
+  // Fitted as groupKeyer fits the sender's key, so that without group_by an alert's group is its sender group.
+  const sender = fitGroupKey(senderGroup);
+  return msg.alerts.map((a) => toAlert(a, msg, kind, ctx, groupKey(a.labels, senderGroup), sender));
 }
+
+/** Whether the message says its group has nothing firing: status resolved, every alert it shows resolved, none left out. */
+const groupResolved = (msg: AlertmanagerMessage): boolean =>
+  msg.status === 'resolved' && msg.truncatedAlerts === 0 && msg.alerts.every((a) => a.status === 'resolved');
 
 function toAlert(
   a: WebhookAlert,
@@ -112,6 +124,7 @@ function toAlert(
   kind: 'alertmanager' | 'grafana',
   ctx: ParseContext,
   groupKey: string,
+  senderGroup: string,
 ): NormalizedAlert {
   const fingerprint = a.fingerprint !== undefined && a.fingerprint !== '' ? a.fingerprint : labelsFingerprint(a.labels);
   const { severity, raw_severity } = mapSeverity(a.labels.severity ?? a.labels.priority, ctx.settings);
@@ -143,21 +156,25 @@ function toAlert(
     group_key: groupKey,
     links: links(a),
     details,
-    // The message's status is the group's: "resolved" only once every alert of it (those left out too) resolved.
-    hidden_firing: msg.status === 'resolved' ? 0 : msg.truncatedAlerts,
+    // Alertmanager computes the message's status over the alerts it sends, after cutting to max_alerts
+    // (notify/webhook/webhook.go: truncateAlerts, then GetTemplateData), so "resolved" says nothing of the alerts
+    // it left out: they count as firing until a message leaves none out.
+    hidden_firing: msg.truncatedAlerts,
+    sender_group: senderGroup,
+    // The group as Alertmanager still reports it has nothing firing. Alertmanager leaves silenced and inhibited alerts
+    // out of its messages (its MuteStage runs before the notifier) and never sends their resolve, so an alert of the
+    // group this message does not name has stopped being reported and ends here.
+    ...(groupResolved(msg) ? { group_resolved: true } : {}),
   };
 }
 
 function links(a: WebhookAlert): AlertLink[] {
-  const out: AlertLink[] = [];
-  const add = (href: string | undefined, text: string) => {
-    if (href !== undefined && isHttpUrl(href)) out.push({ href: href.trim(), text });
-  };
-  add(a.generatorURL, 'Source');
-  add(a.annotations.runbook_url, 'Runbook');
-  add(a.dashboardURL, 'Dashboard');
-  add(a.panelURL, 'Panel');
-  add(a.silenceURL, 'Silence');
-  add(a.imageURL, 'Image');
-  return out;
+  return [
+    senderLink(a.generatorURL, 'Source'),
+    senderLink(a.annotations.runbook_url, 'Runbook'),
+    senderLink(a.dashboardURL, 'Dashboard'),
+    senderLink(a.panelURL, 'Panel'),
+    senderLink(a.silenceURL, 'Silence'),
+    senderLink(a.imageURL, 'Image'),
+  ].filter((l): l is AlertLink => l !== undefined);
 }

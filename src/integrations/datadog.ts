@@ -50,6 +50,7 @@ import {
   groupKeyer,
   isHttpUrl,
   parsePayload,
+  senderTimeMs,
   storableTime,
 } from './parse-context.js';
 import { mapSeverity } from './severity.js';
@@ -183,11 +184,8 @@ function splitTags(s: string | undefined): string[] {
     .filter((t) => t !== '');
 }
 
-/**
- * An ISO 8601 / RFC 3339 date, with or without a time and offset. Only these are read as dates: V8's Date.parse
- * also reads anything loosely date-like ("Dec 25", "foo 12", "-1" became days in 2001), inventing a time.
- */
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+/** A date alone (`2026-12-01`), read as midnight UTC. */
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * Epoch milliseconds (12+ digits) or seconds (fewer), as Datadog's `$DATE` and `$LAST_UPDATED` are
@@ -197,5 +195,8 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 function epochOrDate(s: string | undefined): string | null {
   if (s === undefined) return null;
   if (/^\d{1,16}$/.test(s)) return storableTime(s.length >= 12 ? Number(s) : Number(s) * 1000);
-  return ISO_DATE.test(s.trim()) ? storableTime(Date.parse(s.trim())) : null;
+  // Only ISO 8601 is read as a date (senderTimeMs): V8's Date.parse also reads anything loosely date-like ("Dec 25",
+  // "foo 12", "-1" became days in 2001), inventing a time.
+  const t = s.trim();
+  return storableTime(DATE_ONLY.test(t) ? Date.parse(t) : senderTimeMs(t));
 }

@@ -6,8 +6,9 @@
 // alert lacks renders as the empty string. Any other `{{ ... }}` or a stray `{{`/`}}` is an error when the
 // template is compiled; nothing is ever evaluated, so a template cannot run code. The grammar is
 // GROUP_KEY_PLACEHOLDER in schema/alerts.ts, which the settings schema validates with.
+import { createHash } from 'node:crypto';
 import { GROUP_KEY_PLACEHOLDER, isValidGroupByTemplate } from '../../schema/index.js';
-import { cutText } from '../text-cut.js';
+import { cutBytes } from '../text-cut.js';
 
 export interface GroupKeyInput {
   labels: Readonly<Record<string, string>>;
@@ -24,12 +25,28 @@ export class GroupKeyTemplateError extends Error {
 
 type Part = string | { label: string } | { groupKey: true };
 
-/** Longest rendered key; longer results are cut (keys are compared, never parsed). */
+/** Longest group key stored, in characters and in UTF-8 bytes (fitGroupKey). */
 export const MAX_GROUP_KEY = 1024;
+export const MAX_GROUP_KEY_BYTES = 1024;
+
+/**
+ * A group key as stored: as given when it fits MAX_GROUP_KEY characters and MAX_GROUP_KEY_BYTES bytes, else its
+ * beginning and the SHA-256 of the whole (`<beginning>… sha256:<64 hex>`, under both limits). Keys are compared,
+ * never parsed, so two long keys group apart as long as they differ anywhere; cutting them merged two groups that
+ * shared a long beginning. The byte bound is PostgreSQL's: a B-tree entry holds at most 2704 bytes, and 1024
+ * characters of CJK text or emoji (3-4 KB) failed the delivery with a 500 at the `(integration_id, group_key)`
+ * primary key (review, 2026-12-01).
+ */
+export function fitGroupKey(key: string): string {
+  if (key.length <= MAX_GROUP_KEY && Buffer.byteLength(key, 'utf8') <= MAX_GROUP_KEY_BYTES) return key;
+  const digest = createHash('sha256').update(key, 'utf8').digest('hex');
+  // 80 bytes for "… sha256:" (11) and the digest (64).
+  return `${cutBytes(key, MAX_GROUP_KEY_BYTES - 80)}… sha256:${digest}`;
+}
 
 /**
  * Compile a group_by template once into a renderer. Throws GroupKeyTemplateError naming the first unknown
- * placeholder. The renderer returns the key, cut to MAX_GROUP_KEY characters.
+ * placeholder. The renderer returns the key, fitted by fitGroupKey.
  */
 export function compileGroupKeyTemplate(template: string): GroupKeyTemplate {
   if (!isValidGroupByTemplate(template)) {
@@ -54,15 +71,15 @@ export function compileGroupKeyTemplate(template: string): GroupKeyTemplate {
         out += Object.prototype.hasOwnProperty.call(labels, p.label) ? (labels[p.label] ?? '') : '';
       else out += group_key;
     }
-    return cutText(out, MAX_GROUP_KEY);
+    return fitGroupKey(out);
   };
 }
 
 /**
  * The grouping key of one alert: the integration's `group_by` template when set, else the sender's own key
- * (cut to MAX_GROUP_KEY). Throws GroupKeyTemplateError for an invalid template.
+ * (fitted by fitGroupKey). Throws GroupKeyTemplateError for an invalid template.
  */
 export function resolveGroupKey(groupBy: string | undefined, input: GroupKeyInput): string {
-  if (groupBy === undefined) return cutText(input.group_key, MAX_GROUP_KEY);
+  if (groupBy === undefined) return fitGroupKey(input.group_key);
   return compileGroupKeyTemplate(groupBy)(input);
 }

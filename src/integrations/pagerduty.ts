@@ -23,34 +23,44 @@ import {
   type PagerDutyEventResponse,
 } from '../../schema/index.js';
 import {
+  MAX_LINKS,
   type ParseContext,
+  SenderText,
   SenderTime,
   clip,
   clipTitle,
   groupKeyer,
-  isHttpUrl,
   isoOrNull,
   parsePayload,
+  senderLink,
 } from './parse-context.js';
 import { mapSeverity } from './severity.js';
 
 const str = (what: string, max: number) =>
   z.string({ error: 'must be a string' }).max(max, { error: `must be at most ${max} characters (${what})` });
 
+// Only the limits PagerDuty documents refuse an event (summary 1024, dedup_key 255: "Send an Alert Event"); Warroom's
+// own limits on the other fields cut or leave out instead, since PagerDuty's senders do not retry a 400 and would
+// drop the event for good (a source of 300 characters: Uptime Kuma puts the monitor's URL there).
 const PagerDutyPayload = z.looseObject({
   summary: str("PagerDuty's limit", MAX_TITLE).min(1, { error: 'must not be empty' }),
-  source: str('Warroom limit', 255).min(1, { error: 'must not be empty' }),
+  source: SenderText.min(1, { error: 'must not be empty' }),
   // PagerDuty documents critical | error | warning | info, but senders do send other values: Alertmanager 0.25 sends
   // "" when its severity template renders empty (e.g. `{{ .CommonLabels.severity }}` for a group whose alerts differ),
   // and it drops a notification answered 4xx for good. So any text is taken and mapped (severity.ts); what no map
   // knows becomes the integration's default_severity.
-  severity: str('Warroom limit', 100),
+  severity: SenderText,
   timestamp: SenderTime.optional(),
-  component: str('Warroom limit', 255).optional(),
-  group: str('Warroom limit', 255).optional(),
-  class: str('Warroom limit', 255).optional(),
+  component: SenderText.optional(),
+  group: SenderText.optional(),
+  class: SenderText.optional(),
   custom_details: z.unknown().optional(),
 });
+
+/** What Warroom keeps of the payload's free-text fields (source, severity, component, group, class, client). */
+const MAX_LABEL = 255;
+
+const SenderLinkInput = z.looseObject({ href: SenderText, text: SenderText.optional() });
 
 /** One Events API v2 alert event. */
 export const PagerDutyEvent = z
@@ -61,21 +71,11 @@ export const PagerDutyEvent = z
     }),
     dedup_key: str("PagerDuty's limit", MAX_DEDUP_KEY).min(1, { error: 'must not be empty' }).optional(),
     payload: PagerDutyPayload.optional(),
-    client: str('Warroom limit', 500).optional(),
-    client_url: str('Warroom limit', 2048).optional(),
-    links: z
-      .array(z.looseObject({ href: str('Warroom limit', 2048).min(1), text: str('Warroom limit', 500).optional() }))
-      .max(50)
-      .default([]),
+    client: SenderText.optional(),
+    client_url: SenderText.optional(),
+    links: z.array(SenderLinkInput).default([]),
     images: z
-      .array(
-        z.looseObject({
-          src: str('Warroom limit', 2048).min(1),
-          href: str('Warroom limit', 2048).optional(),
-          alt: str('Warroom limit', 500).optional(),
-        }),
-      )
-      .max(50)
+      .array(z.looseObject({ src: SenderText, href: SenderText.optional(), alt: SenderText.optional() }))
       .default([]),
   })
   .superRefine((e, c) => {
@@ -109,11 +109,11 @@ export function parsePagerDuty(payload: unknown, ctx: ParseContext): NormalizedA
   const p = e.payload;
   const labels: Record<string, string> = {};
   if (p) {
-    labels.source = p.source;
-    labels.severity = p.severity;
+    labels.source = clip(p.source, MAX_LABEL);
+    labels.severity = clip(p.severity, MAX_LABEL);
     for (const k of ['component', 'group', 'class'] as const) {
       const v = p[k];
-      if (v !== undefined && v !== '') labels[k] = v;
+      if (v !== undefined && v !== '') labels[k] = clip(v, MAX_LABEL);
     }
   }
   const sub = p?.group || p?.component;
@@ -121,13 +121,13 @@ export function parsePagerDuty(payload: unknown, ctx: ParseContext): NormalizedA
   // digest of it, which groups the same way.
   const routing = `routing_key:${createHash('sha256').update(e.routing_key).digest('hex').slice(0, 16)}`;
   const senderGroup = sub ? `${routing}/${sub}` : routing;
-  const { severity, raw_severity } = mapSeverity(p?.severity, ctx.settings);
+  const { severity, raw_severity } = mapSeverity(p === undefined ? undefined : clip(p.severity, 100), ctx.settings);
   const status = e.event_action === 'resolve' ? 'resolved' : 'firing';
   const details: Record<string, unknown> = { event_action: e.event_action };
   if (e.dedup_key === undefined) details.dedup_key_generated = true;
   if (p?.custom_details !== undefined) details.custom_details = p.custom_details;
-  if (p?.class !== undefined) details.class = p.class;
-  if (e.client !== undefined) details.client = e.client;
+  if (p?.class !== undefined) details.class = clip(p.class, MAX_LABEL);
+  if (e.client !== undefined) details.client = clip(e.client, MAX_LABEL);
   return [
     {
       dedup_key: dedupKey,
@@ -154,9 +154,9 @@ export function pagerDutyAccepted(alert: Pick<NormalizedAlert, 'dedup_key'>): Pa
 }
 
 function links(e: PagerDutyEvent): AlertLink[] {
-  const out: AlertLink[] = [];
-  if (e.client_url) out.push({ href: e.client_url, text: e.client || 'Source' });
-  for (const l of e.links) out.push({ href: l.href, text: l.text || l.href });
-  for (const i of e.images) out.push({ href: i.href || i.src, text: i.alt || 'Image' });
-  return out.filter((l) => isHttpUrl(l.href));
+  const out: Array<AlertLink | undefined> = [];
+  if (e.client_url) out.push(senderLink(e.client_url, e.client || 'Source'));
+  for (const l of e.links) out.push(senderLink(l.href, l.text || l.href));
+  for (const i of e.images) out.push(senderLink(i.href || i.src, i.alt || 'Image'));
+  return out.filter((l): l is AlertLink => l !== undefined).slice(0, MAX_LINKS);
 }

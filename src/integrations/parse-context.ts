@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
+  type AlertLink,
   type IntegrationSettings,
   MAX_DEDUP_KEY,
   MAX_TITLE,
@@ -11,11 +12,10 @@ import {
   MIN_TIMESTAMP,
   type NormalizedAlert,
   STORABLE_TEXT_ERROR,
-  Timestamp,
   storableText,
 } from '../../schema/index.js';
 import { alertPayloadError, formatIssuePath } from './errors.js';
-import { compileGroupKeyTemplate } from './group-key.js';
+import { compileGroupKeyTemplate, fitGroupKey } from './group-key.js';
 import { cutText } from '../text-cut.js';
 
 /** The integration a payload arrived on. */
@@ -44,18 +44,43 @@ export function fitDedupKey(key: string): string {
   return key.length <= MAX_DEDUP_KEY ? key : `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 
-/** An RFC 3339 time as senders write it; Go's RFC3339Nano (9 fraction digits) included. */
-export const SenderTime = Timestamp;
+/**
+ * A sender's time, as text: read by isoOrNull, which makes what it cannot read null. Never a reason to refuse a
+ * delivery (the sender would drop every alert of it for good, for a field that only says when): PagerDuty's own
+ * examples write `2015-07-17T08:42:58.315+0000` (Events API v2 overview), which RFC 3339 does not allow.
+ */
+export const SenderTime = z.string({ error: 'must be a string' }).max(100, { error: 'must be at most 100 characters' });
 
 /**
- * ISO-8601 UTC (`…Z`, milliseconds) of an RFC 3339 time, or null for undefined, empty, or Go's zero time
- * `0001-01-01T00:00:00Z`, which Alertmanager and Grafana send as "not ended". Sub-millisecond digits are dropped.
- * A time outside 1000-01-01 … 9999-12-31 UTC (what Warroom stores anywhere) is also null: refusing it would make
- * the sender drop every alert of its notification for good, for a field that only says when.
+ * An ISO 8601 date and time as senders write them: `T` or a space between date and time, seconds and any number of
+ * fraction digits optional, and an offset of `Z`, `±HH:MM`, `±HHMM` or `±HH`, or none, which is read as UTC (not as
+ * the server's local time, which is what Date.parse would do).
+ */
+const SENDER_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/**
+ * Epoch milliseconds of a sender's time (SENDER_TIME), or NaN when it is not one: the text is rewritten to the one
+ * format ECMAScript defines (`YYYY-MM-DDTHH:mm:ss.sssZ` or `±HH:mm`), never left to Date.parse's guesses.
+ */
+export function senderTimeMs(text: string): number {
+  const m = SENDER_TIME.exec(text.trim());
+  if (!m) return NaN;
+  const [, y, mo, d, h, mi, sec = '00', frac = '', , sign, oh, om = '00'] = m;
+  const offset = sign === undefined ? 'Z' : `${sign}${oh}:${om}`;
+  return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}.${frac.padEnd(3, '0').slice(0, 3)}${offset}`);
+}
+
+/**
+ * ISO-8601 UTC (`…Z`, milliseconds) of a sender's time (senderTimeMs), or null for undefined, empty, text that is
+ * not a time, or Go's zero time `0001-01-01T00:00:00Z`, which Alertmanager and Grafana send as "not ended".
+ * Sub-millisecond digits are dropped. A time outside 1000-01-01 … 9999-12-31 UTC (what Warroom stores anywhere) is
+ * also null: refusing it would make the sender drop every alert of its notification for good, for a field that
+ * only says when.
  */
 export function isoOrNull(time: string | undefined): string | null {
   if (time === undefined || time === '') return null;
-  return storableTime(new Date(time).getTime());
+  return storableTime(senderTimeMs(time));
 }
 
 /** ISO-8601 UTC of epoch milliseconds within Warroom's range (1000-01-01 … 9999-12-31), else null. */
@@ -67,16 +92,41 @@ export function storableTime(ms: number): string | null {
 /** Whether a sender's link may be kept: the generic format's rule (schema HTTP_URL), applied to trimmed text. */
 export const isHttpUrl = (href: string): boolean => HTTP_URL.test(href.trim());
 
+/** The longest link href kept (AlertLink's limit), and the longest link text. */
+export const MAX_LINK_HREF = 2048;
+const MAX_LINK_TEXT = 500;
+/** Links kept of one alert; a sender's further links are left out. */
+export const MAX_LINKS = 50;
+
+/**
+ * A link a sender attached, as an alert keeps it: an http(s) URL of at most MAX_LINK_HREF characters, its text cut
+ * to 500; undefined otherwise. A longer URL is left out rather than refused (the sender would drop the whole
+ * delivery for good: Alertmanager's generatorURL carries the rule's PromQL, which can run to kilobytes) or cut (a
+ * cut URL is a broken link).
+ */
+export function senderLink(href: string | undefined, text: string): AlertLink | undefined {
+  if (href === undefined) return undefined;
+  const h = href.trim();
+  if (!HTTP_URL.test(h) || cutText(h, MAX_LINK_HREF) !== h) return undefined;
+  return { href: h, text: clip(text, MAX_LINK_TEXT) };
+}
+
+/**
+ * Free text a sender's format allows at any length, where Warroom has a limit of its own (a source, a class, a
+ * client name): taken whole and cut by the parser, never a reason to refuse the delivery.
+ */
+export const SenderText = z.string({ error: 'must be a string' });
+
 /** A label/annotation map: string → string, as Prometheus defines them. */
 export const StringMap = z.record(z.string(), z.string());
 
 /**
  * The grouping-key function for one payload: the integration's group_by template over an alert's labels when set
- * (compiled once), else the sender's own key, cut to 1024 characters.
+ * (compiled once), else the sender's own key, fitted by fitGroupKey.
  */
 export function groupKeyer(ctx: ParseContext): (labels: Readonly<Record<string, string>>, senderKey: string) => string {
   const template = ctx.settings.group_by;
-  if (template === undefined) return (_labels, senderKey) => clip(senderKey, 1024);
+  if (template === undefined) return (_labels, senderKey) => fitGroupKey(senderKey);
   const render = compileGroupKeyTemplate(template);
   return (labels, senderKey) => render({ labels, group_key: senderKey });
 }

@@ -225,3 +225,75 @@ describe.skipIf(!bin)(
     }, 60_000);
   },
 );
+
+describe.skipIf(!bin)(
+  `a real Alertmanager muting alerts (${DB_LABEL}; prometheus-alertmanager not installed: ${ALERTMANAGER_INSTALL_HINT})`,
+  () => {
+    // Alertmanager leaves silenced and inhibited alerts out of its messages and never sends their resolve. Warroom
+    // kept such an alert firing for good, so its incident never reached monitoring after the rest of the group
+    // resolved (review with a real Alertmanager, 2026-12-01).
+    let s: ListeningTestServer;
+    let am: AlertmanagerProcess;
+    let hook: { id: string; name: string; secret: string };
+
+    beforeAll(async () => {
+      s = await startTestServer({ ALERT_SWEEP_INTERVAL_MS: '250' });
+      hook = await createIntegration(s, { name: 'am-muted', kind: 'alertmanager', settings: SETTINGS });
+      am = await startAlertmanager({
+        receivers: [
+          { name: 'muted', webhook: { url: `${s.url}/api/integrations/${hook.id}/alerts`, bearerToken: hook.secret } },
+        ],
+        route: { groupBy: ['alertname'] },
+        inhibitRules: [{ source: ['severity="critical"'], target: ['severity="warning"'], equal: ['alertname'] }],
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await am?.stop();
+      await s?.stop();
+    });
+
+    const alert = (alertname: string, instance: string, severity: string, extra: Partial<PostableAlert> = {}) => ({
+      labels: { alertname, instance, severity },
+      annotations: { summary: `${alertname} on ${instance}` },
+      ...extra,
+    });
+    const past = () => new Date(Date.now() - 1000);
+
+    it('an alert silenced at Alertmanager, then resolved there, does not hold its incident open', async () => {
+      await am.postAlerts([alert('QueueStuck', 'a', 'high'), alert('QueueStuck', 'b', 'high')]);
+      const opened = await incidentTitled(s, hook.name, 'QueueStuck');
+      await eventually(async () => ((await alertEvents(s, opened.id)).length === 2 ? true : undefined), 20_000);
+
+      await am.postSilence({ alertname: 'QueueStuck', instance: 'b' });
+      // b resolves while silenced (its resolve is never sent), then a resolves: Alertmanager's last message names a
+      // alone, status "resolved".
+      await am.postAlerts([alert('QueueStuck', 'b', 'high', { endsAt: past() })]);
+      await new Promise((r) => setTimeout(r, 2500));
+      await am.postAlerts([alert('QueueStuck', 'a', 'high', { endsAt: past() })]);
+
+      await statusIs(s, opened.id, 'monitoring');
+      await statusIs(s, opened.id, 'resolved');
+      const titles = (
+        (await (await s.api(`/api/incidents/${opened.id}/timeline`)).json()) as Array<{ title: string }>
+      ).map((t) => t.title);
+      expect(titles).toContain('Alert no longer reported: QueueStuck on b');
+    }, 90_000);
+
+    it('a warning inhibited by a critical of its group ends with the group', async () => {
+      await am.postAlerts([alert('CacheMiss', 'c', 'warning')]);
+      const opened = await incidentTitled(s, hook.name, 'CacheMiss');
+      // The critical mutes the warning from Alertmanager's next message on; the warning then resolves unseen, and
+      // the critical after it.
+      await am.postAlerts([alert('CacheMiss', 'c', 'critical')]);
+      await eventually(async () => ((await alertEvents(s, opened.id)).length === 2 ? true : undefined), 20_000);
+      await new Promise((r) => setTimeout(r, 2500));
+      await am.postAlerts([alert('CacheMiss', 'c', 'warning', { endsAt: past() })]);
+      await new Promise((r) => setTimeout(r, 2500));
+      await am.postAlerts([alert('CacheMiss', 'c', 'critical', { endsAt: past() })]);
+      await statusIs(s, opened.id, 'monitoring');
+      // Nothing of the group fires any more: a later alert of it reopens this incident rather than being taken in
+      // as if it were still going.
+      await statusIs(s, opened.id, 'resolved');
+    }, 90_000);
+  },
+);

@@ -93,6 +93,11 @@ export interface AlertmanagerOptions {
   repeatInterval?: string;
   /** Default "5m". Applies only to alerts posted without endsAt. */
   resolveTimeout?: string;
+  /**
+   * Inhibition rules: while an alert matching every `source` matcher fires, alerts matching every `target` matcher
+   * with equal values of the `equal` labels are muted. Matchers as in RouteSpec.
+   */
+  inhibitRules?: Array<{ source: string[]; target: string[]; equal: string[] }>;
   /** Alertmanager's --log.level; default "info". "debug" logs every notification attempt. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -117,6 +122,11 @@ export interface AlertmanagerProcess {
   dir: string;
   /** POSTs the alerts to `/api/v2/alerts`; throws with Alertmanager's answer unless it is 200. */
   postAlerts(alerts: PostableAlert[]): Promise<void>;
+  /**
+   * POSTs a silence to `/api/v2/silences` (Alertmanager's own, not Warroom's): equality matchers on `labels`, from now
+   * for `forMs`. Returns its id; throws with Alertmanager's answer unless it is 200.
+   */
+  postSilence(labels: Record<string, string>, forMs?: number): Promise<string>;
   /** Everything the process wrote to stdout and stderr so far (Alertmanager logs to stderr). */
   logs(): string;
   /** Sends SIGTERM (SIGKILL after 5 s), waits for the exit and removes the temp dir. Safe to call twice. */
@@ -166,6 +176,11 @@ export function alertmanagerConfig(opts: AlertmanagerOptions): Record<string, un
       routes: routes.map((r) => ({ receiver: r.receiver, matchers: r.matchers ?? [], continue: r.continue ?? false })),
     },
     receivers: opts.receivers.map(receiverConfig),
+    inhibit_rules: (opts.inhibitRules ?? []).map((r) => ({
+      source_matchers: r.source,
+      target_matchers: r.target,
+      equal: r.equal,
+    })),
   };
 }
 
@@ -313,6 +328,23 @@ async function launch(bin: string, dir: string, port: number, logLevel: string):
       });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`POST /api/v2/alerts: ${res.status} ${text}`);
+    },
+    async postSilence(labels, forMs = 3_600_000) {
+      const now = Date.now();
+      const res = await fetch(`${url}/api/v2/silences`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          matchers: Object.entries(labels).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })),
+          startsAt: new Date(now - 1000).toISOString(),
+          endsAt: new Date(now + forMs).toISOString(),
+          createdBy: 'warroom tests',
+          comment: 'test silence',
+        }),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`POST /api/v2/silences: ${res.status} ${text}`);
+      return (JSON.parse(text) as { silenceID: string }).silenceID;
     },
   };
 }

@@ -236,9 +236,198 @@ describe(`Alertmanager with max_alerts (${DB_LABEL})`, () => {
     await accepted(s, i, message('firing', [alert(0, 'resolved'), alert(1, 'resolved')], 3));
     expect((await incident(s, id)).status).toBe('open');
     expect((await timeline(s, id)).map((t) => t.title)).toContain('Alerts shown resolved; more still firing');
-    // Alertmanager says the whole group resolved: now the incident is quiet, though this message resolved nothing new.
+    // "resolved" while it still leaves three out: Alertmanager computes the status over the alerts it shows
+    // (notify/webhook/webhook.go cuts to max_alerts first), so the three may still fire and the incident waits.
     await accepted(s, i, message('resolved', [alert(0, 'resolved'), alert(1, 'resolved')], 3));
+    expect((await incident(s, id)).status).toBe('open');
+    // A message that leaves nothing out and shows everything resolved: now the incident is quiet, though this
+    // message resolved nothing new.
+    await accepted(s, i, message('resolved', [alert(0, 'resolved'), alert(1, 'resolved')], 0));
     expect((await incident(s, id)).status).toBe('monitoring');
+  });
+});
+
+describe(`Alertmanager alerts it stops naming: silenced, inhibited, left out (${DB_LABEL})`, () => {
+  const alert = (instance: string, status: 'firing' | 'resolved') => ({
+    status,
+    labels: { alertname: 'Muted', instance, severity: 'critical' },
+    annotations: { summary: `Muted on ${instance}` },
+    startsAt: '2026-11-29T10:00:00Z',
+    endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-29T10:30:00Z',
+    fingerprint: `muted-${instance}`,
+  });
+  const message = (groupKey: string, status: 'firing' | 'resolved', alerts: unknown[], truncatedAlerts = 0) => ({
+    ...fixture('alertmanager-firing.json'),
+    groupKey,
+    status,
+    truncatedAlerts,
+    alerts,
+  });
+
+  it('a message saying the group resolved ends the alerts it no longer names; one still firing says nothing', async () => {
+    const i = await createIntegration(s, {
+      name: name('mute'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0 },
+    });
+    const group = `{}:{alertname="${name('Muted')}"}`;
+    const fired = await accepted(s, i, message(group, 'firing', [alert('a', 'firing'), alert('b', 'firing')]));
+    const id = fired.alerts[0]?.incident_id ?? '';
+    // b silenced at Alertmanager: left out while a still fires. Nothing is said of b.
+    await accepted(s, i, message(group, 'firing', [alert('a', 'firing')]));
+    expect((await timeline(s, id)).map((t) => t.title)).not.toContain('Alert no longer reported: Muted on b');
+    // a resolves; b resolved too, unseen. The group's last message names a alone, "resolved".
+    await accepted(s, i, message(group, 'resolved', [alert('a', 'resolved')]));
+    expect((await incident(s, id)).status).toBe('monitoring');
+    const entries = await timeline(s, id);
+    expect(entries.map((t) => t.title)).toContain('Alert no longer reported: Muted on b');
+    expect((await alertEvents(s, id)).map((e) => e.message).sort()).toEqual([
+      'FIRING: Muted on a',
+      'FIRING: Muted on b',
+      'RESOLVED: Muted on a',
+      'RESOLVED: Muted on b',
+    ]);
+    // b still firing after all (its silence ended): a new firing, which brings the incident back.
+    const again = await accepted(s, i, message(group, 'firing', [alert('b', 'firing')]));
+    expect(again.alerts[0]).toMatchObject({ outcome: 'updated', incident_id: id });
+    expect((await incident(s, id)).status).toBe('investigating');
+  });
+
+  it('a "resolved" message that still leaves alerts out, or holds one firing, ends nothing it does not name', async () => {
+    const i = await createIntegration(s, {
+      name: name('mute'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0 },
+    });
+    const group = `{}:{alertname="${name('Muted')}"}`;
+    const fired = await accepted(s, i, message(group, 'firing', [alert('a', 'firing'), alert('b', 'firing')]));
+    const id = fired.alerts[0]?.incident_id ?? '';
+    await accepted(s, i, message(group, 'resolved', [alert('a', 'resolved')], 1));
+    expect((await incident(s, id)).status).toBe('open');
+    // A script's message whose status disagrees with its alerts is not taken as the group resolving.
+    await accepted(s, i, message(group, 'resolved', [alert('c', 'firing')]));
+    expect((await timeline(s, id)).map((t) => t.title)).not.toContain('Alert no longer reported: Muted on b');
+    expect((await incident(s, id)).status).toBe('open');
+  });
+
+  it("with group_by, ends the sender group's alerts in every Warroom group, and no other sender group's", async () => {
+    const i = await createIntegration(s, {
+      name: name('mute'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0, group_by: '{{ labels.instance }}' },
+    });
+    const group = `{}:{alertname="${name('Muted')}"}`;
+    const other = `{}:{alertname="${name('Other')}"}`;
+    const a = await accepted(s, i, message(group, 'firing', [alert('a', 'firing')]));
+    const b = await accepted(s, i, message(group, 'firing', [alert('b', 'firing')]));
+    // Another Alertmanager group whose alert lands in the same Warroom group as b.
+    await accepted(s, i, message(other, 'firing', [{ ...alert('b', 'firing'), fingerprint: 'other-b' }]));
+    const [idA, idB] = [a.alerts[0]?.incident_id ?? '', b.alerts[0]?.incident_id ?? ''];
+    expect(idA).not.toBe(idB);
+    await accepted(s, i, message(group, 'resolved', [alert('a', 'resolved')]));
+    expect((await incident(s, idA)).status).toBe('monitoring');
+    // b's incident keeps the other group's alert, still firing.
+    expect((await timeline(s, idB)).map((t) => t.title)).toContain('Alert no longer reported: Muted on b');
+    expect((await incident(s, idB)).status).toBe('open');
+  });
+});
+
+describe(`what only Warroom limits never refuses (${DB_LABEL})`, () => {
+  it('PagerDuty: a timestamp in its own documented form (+0000) or with no offset, a long source, a long link', async () => {
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
+    const base = fixture('pagerduty-trigger.json') as { payload: Record<string, unknown> };
+    const longUrl = `https://status.example.com/monitors/${'x'.repeat(3000)}`;
+    const res = await enqueue({
+      ...base,
+      routing_key: i.secret,
+      dedup_key: name('ts'),
+      payload: { ...base.payload, timestamp: '2015-07-17T08:42:58.315+0000', source: `https://${'s'.repeat(300)}` },
+      links: [
+        { href: longUrl, text: 'too long to keep' },
+        { href: 'https://runbooks.example.com/db', text: 'Runbook' },
+      ],
+    });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const noOffset = await enqueue({
+      ...base,
+      routing_key: i.secret,
+      dedup_key: name('ts'),
+      payload: { ...base.payload, timestamp: '2026-12-01T22:00:00.123456' },
+    });
+    expect(noOffset.status, await noOffset.clone().text()).toBe(202);
+    const change = await enqueue(
+      { routing_key: i.secret, payload: { summary: 'Deployed v2', timestamp: '2015-07-17T08:42:58.315+0000' } },
+      '/v2/change/enqueue',
+    );
+    expect(change.status, await change.clone().text()).toBe(202);
+    const deliveries = (await (await s.api(`/api/integrations/${i.id}/deliveries?limit=10`)).json()) as Delivery[];
+    expect(deliveries.length).toBeGreaterThanOrEqual(2);
+    expect(deliveries.every((d) => d.status === 202)).toBe(true);
+    const list = (await (await s.api(`/api/incidents/?source=${i.name}`)).json()) as Array<{ id: string }>;
+    expect(list).toHaveLength(1);
+    const events = (await (await s.api(`/api/ingest/events/${list[0]?.id ?? ''}?limit=10`)).json()) as Array<{
+      event_type: string;
+      timestamp: string;
+      metadata: { links?: Array<{ href: string }> };
+    }>;
+    const alerts = events.filter((e) => e.event_type === 'alert');
+    // Read as UTC when no offset is given, whatever the server's time zone.
+    expect(alerts.map((e) => e.timestamp).sort()).toEqual(['2015-07-17T08:42:58.315Z', '2026-12-01T22:00:00.123Z']);
+    const first = alerts.find((e) => e.timestamp.startsWith('2015'));
+    const hrefs = first?.metadata.links?.map((l) => l.href) ?? [];
+    expect(hrefs).toContain('https://runbooks.example.com/db');
+    expect(hrefs.some((h) => h.includes('xxxx'))).toBe(false);
+  });
+
+  it('PagerDuty: an acknowledge of an alert already resolved is dropped, as PagerDuty drops it', async () => {
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty', settings: { auto_resolve_after: 0 } });
+    const trigger = (dedup: string) => ({
+      ...fixture('pagerduty-trigger.json'),
+      routing_key: i.secret,
+      dedup_key: dedup,
+    });
+    const [a, b] = [name('ack'), name('ack')];
+    expect((await enqueue(trigger(a))).status).toBe(202);
+    expect((await enqueue(trigger(b))).status).toBe(202);
+    const [only] = (await (await s.api(`/api/incidents/?source=${i.name}`)).json()) as Array<{ id: string }>;
+    const id = only?.id ?? '';
+    await enqueue({ routing_key: i.secret, event_action: 'resolve', dedup_key: a });
+    const ack = await deliver(s, i, { routing_key: i.secret, event_action: 'acknowledge', dedup_key: a });
+    expect(ack.status).toBe(202);
+    expect((await incident(s, id)).status).toBe('open');
+    const [latest] = (await (await s.api(`/api/integrations/${i.id}/deliveries?limit=1`)).json()) as Delivery[];
+    expect(latest?.alerts.map((x) => x.outcome)).toEqual(['duplicate']);
+    // The alert still firing can be acknowledged.
+    await enqueue({ routing_key: i.secret, event_action: 'acknowledge', dedup_key: b });
+    expect((await incident(s, id)).status).toBe('investigating');
+  });
+
+  it('Alertmanager: a generatorURL of 8 KB is left out, not a reason to drop the message', async () => {
+    const i = await createIntegration(s, { name: name('am'), kind: 'alertmanager' });
+    const base = fixture('alertmanager-firing.json') as { alerts: Array<Record<string, unknown>> };
+    const long = `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(`rate(x{service=~"${'a|'.repeat(3000)}b"}[5m])`)}`;
+    const alerts = base.alerts.map((a, k) => (k === 0 ? { ...a, generatorURL: long } : a));
+    const done = await accepted(s, i, { ...base, groupKey: name('long-url'), alerts });
+    expect(done.alerts[0]?.outcome).toBe('created');
+  });
+
+  it('a group key of 1000 CJK characters (3 KB) opens its incident; two that differ only at the end stay apart', async () => {
+    const i = await createIntegration(s, { name: name('gen'), kind: 'generic' });
+    const stem = Array.from({ length: 999 }, (_, k) => String.fromCodePoint(0x4e00 + ((k * 7919) % 20000))).join('');
+    const one = await accepted(s, i, {
+      alerts: [{ dedup_key: name('cjk'), title: 'Backup failed', group_key: `${stem}一` }],
+    });
+    const two = await accepted(s, i, {
+      alerts: [{ dedup_key: name('cjk'), title: 'Backup failed', group_key: `${stem}二` }],
+    });
+    expect(one.alerts[0]?.outcome).toBe('created');
+    expect(two.alerts[0]?.outcome).toBe('created');
+    expect(one.alerts[0]?.incident_id).not.toBe(two.alerts[0]?.incident_id);
+    // The same key again joins its incident.
+    const again = await accepted(s, i, {
+      alerts: [{ dedup_key: name('cjk'), title: 'Backup failed', group_key: `${stem}一` }],
+    });
+    expect(again.alerts[0]).toMatchObject({ outcome: 'updated', incident_id: one.alerts[0]?.incident_id });
   });
 });
 

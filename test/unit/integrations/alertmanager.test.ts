@@ -95,7 +95,8 @@ describe('parseAlertmanager', () => {
     const alerts = p.alerts as Record<string, unknown>[];
     if (alerts[1]) {
       alerts[1].status = 'pending';
-      alerts[1].startsAt = 'yesterday';
+      // A time that is not text; text that is not a time is read as no time (isoOrNull), never refused.
+      alerts[1].startsAt = 42;
       delete alerts[1].labels;
     }
     const paths = issuesOf(() => parseAlertmanager(p, ctx()))
@@ -148,5 +149,40 @@ describe('parseGrafana', () => {
       raw_severity: null,
     });
     expect(cpu?.links.map((l) => l.text)).toEqual(['Source', 'Silence']);
+  });
+});
+
+describe('what a message says of its group', () => {
+  const message = (status: string, alertStatuses: string[], truncatedAlerts: number) => ({
+    ...fixture('alertmanager-firing.json'),
+    status,
+    truncatedAlerts,
+    alerts: alertStatuses.map((st, k) => ({
+      status: st,
+      labels: { alertname: 'G', instance: `i${k}` },
+      fingerprint: `f${k}`,
+    })),
+  });
+  it('alerts left out count as firing whatever the message status (Alertmanager computes it over those shown)', () => {
+    expect(parseAlertmanager(message('resolved', ['resolved'], 3), ctx())[0]?.hidden_firing).toBe(3);
+    expect(parseAlertmanager(message('firing', ['firing'], 2), ctx())[0]?.hidden_firing).toBe(2);
+  });
+  it('the group resolved only when the status says so, every alert shown is resolved, and none is left out', () => {
+    const resolved = (m: Record<string, unknown>) => parseAlertmanager(m, ctx())[0]?.group_resolved === true;
+    expect(resolved(message('resolved', ['resolved', 'resolved'], 0))).toBe(true);
+    expect(resolved(message('resolved', ['resolved'], 1))).toBe(false);
+    expect(resolved(message('firing', ['resolved'], 0))).toBe(false);
+    expect(resolved(message('resolved', ['resolved', 'firing'], 0))).toBe(false);
+  });
+  it('every alert carries the sender group, fitted as its group key is', () => {
+    const [a] = parseAlertmanager({ ...message('firing', ['firing'], 0), groupKey: 'g'.repeat(3000) }, ctx());
+    expect(a?.sender_group).toBe(a?.group_key);
+    expect(a?.sender_group?.length).toBeLessThanOrEqual(1024);
+  });
+  it('a link too long to keep is left out, not a reason to refuse the message', () => {
+    const m = message('firing', ['firing'], 0);
+    const alerts = m.alerts.map((a) => ({ ...a, generatorURL: `http://p/${'x'.repeat(9000)}` }));
+    const [a] = parseAlertmanager({ ...m, alerts }, ctx());
+    expect(a?.links).toEqual([]);
   });
 });

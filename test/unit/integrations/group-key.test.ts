@@ -3,9 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { IntegrationSettings } from '../../../schema/index.js';
 import {
   GroupKeyTemplateError,
+  MAX_GROUP_KEY,
+  MAX_GROUP_KEY_BYTES,
   compileGroupKeyTemplate,
+  fitGroupKey,
   resolveGroupKey,
 } from '../../../src/integrations/group-key.js';
+import { wellFormed } from '../../../src/text-cut.js';
 
 const labels = { service: 'checkout', env: 'prod', 'k8s.namespace': 'shop' };
 
@@ -40,5 +44,37 @@ describe('group_by templates', () => {
   it('resolveGroupKey falls back to the sender key', () => {
     expect(resolveGroupKey(undefined, { labels, group_key: 'sender' })).toBe('sender');
     expect(resolveGroupKey('{{ labels.env }}', { labels, group_key: 'sender' })).toBe('prod');
+  });
+});
+
+describe('fitGroupKey', () => {
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  it('keeps a key within both limits as it is', () => {
+    expect(fitGroupKey('{}:{alertname="X"}')).toBe('{}:{alertname="X"}');
+    const ascii = 'k'.repeat(MAX_GROUP_KEY);
+    expect(fitGroupKey(ascii)).toBe(ascii);
+  });
+  it('fits a long key under both limits, keeping its beginning and telling keys that differ only at the end apart', () => {
+    // 1000 CJK characters are 3000 bytes: over PostgreSQL's B-tree entry limit (2704) with the integration id.
+    const cjk = '漢'.repeat(999);
+    const [a, b] = [fitGroupKey(`${cjk}一`), fitGroupKey(`${cjk}二`)];
+    for (const k of [a, b]) {
+      expect(bytes(k)).toBeLessThanOrEqual(MAX_GROUP_KEY_BYTES);
+      expect(k.length).toBeLessThanOrEqual(MAX_GROUP_KEY);
+      expect(k.startsWith('漢漢漢')).toBe(true);
+      expect(k).toMatch(/… sha256:[0-9a-f]{64}$/);
+    }
+    expect(a).not.toBe(b);
+    expect(fitGroupKey(`${cjk}一`)).toBe(a);
+    // Emoji (4 bytes each) are never cut in half, and plain keys over 1024 characters are fitted the same way.
+    const emoji = fitGroupKey('\u{1F6A8}'.repeat(1000));
+    expect(wellFormed(emoji)).toBe(emoji);
+    expect(bytes(emoji)).toBeLessThanOrEqual(MAX_GROUP_KEY_BYTES);
+    expect(fitGroupKey('k'.repeat(MAX_GROUP_KEY + 1))).not.toBe(fitGroupKey(`${'k'.repeat(MAX_GROUP_KEY)}j`));
+  });
+  it('templates and the sender key are fitted the same way', () => {
+    const long = '漢'.repeat(1000);
+    expect(resolveGroupKey(undefined, { labels, group_key: long })).toBe(fitGroupKey(long));
+    expect(compileGroupKeyTemplate('{{ labels.x }}')({ labels: { x: long }, group_key: '' })).toBe(fitGroupKey(long));
   });
 });
