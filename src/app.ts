@@ -22,7 +22,7 @@ import { authenticate } from './http/auth.js';
 import { rateLimit, type BucketPolicy } from './http/rate-limit.js';
 import { mountConsole, wantsConsolePage } from './http/console.js';
 import { mountDocs } from './http/docs.js';
-import { mountHealth } from './http/health.js';
+import { PLAIN_GET_PATHS, getWithSlash, mountHealth } from './http/health.js';
 import type { AppEnv } from './http/env.js';
 import { checkContentEncoding, decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
@@ -33,7 +33,7 @@ import { mountRest, REST_PREFIX } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
 import type { RoomHub } from './rooms/hub.js';
 import { MAX_FRAME_BYTES, mountRoomRoute } from './rooms/route.js';
-import { guardUpgrades } from './rooms/upgrade-guard.js';
+import { guardUpgrades, recordUpgradeRefusals } from './rooms/upgrade-guard.js';
 import type { Context } from './trpc/context.js';
 
 export interface AppDependencies {
@@ -82,6 +82,18 @@ async function utf8Checked(req: Request): Promise<Request> {
   return new Request(req.url, { method: req.method, headers: req.headers, body: bytes, signal: req.signal });
 }
 
+/** A method other than GET or HEAD on a plain GET route (PLAIN_GET_PATHS): 405 naming what it takes. */
+function plainGetNotAllowed(c: HonoContext<AppEnv>): Response | undefined {
+  const path = c.req.path.length > 1 ? c.req.path.replace(/\/$/, '') : c.req.path;
+  if (!(PLAIN_GET_PATHS as readonly string[]).includes(path)) return undefined;
+  return errorResponse(
+    c,
+    new HttpError('METHOD_NOT_SUPPORTED', `${c.req.method} is not allowed on ${c.req.path}; use GET`, {
+      Allow: 'GET, HEAD',
+    }),
+  );
+}
+
 export function createApp(deps: AppDependencies): WarroomApp {
   // RegExpRouter (one precompiled regex) rather than the default SmartRouter, which silently falls back to the slower
   // TrieRouter when a route shape is ambiguous for it (a static segment beside a parameter, e.g. /docs/init.js next
@@ -121,6 +133,8 @@ export function createApp(deps: AppDependencies): WarroomApp {
     };
   };
 
+  // First: it keeps the whole answer to a refused room upgrade, every other middleware's headers included.
+  app.use('/ws/*', recordUpgradeRefusals);
   app.use('*', requestContext(deps.logger, deps.metrics, deps.accessLog ?? 'errors'));
   app.use('*', drain.middleware());
   // CORS is off unless CORS_ORIGINS lists origins; before authentication, since a preflight carries no key.
@@ -207,10 +221,10 @@ export function createApp(deps: AppDependencies): WarroomApp {
   });
 
   mountHealth(app, deps.db);
-  app.get('/metrics', async (c) =>
+  getWithSlash(app, '/metrics', async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
   );
-  app.get('/openapi.json', async (c) => {
+  getWithSlash(app, '/openapi.json', async (c) => {
     openapi ??= JSON.stringify((await import('./rest/document.js')).openApiDocument());
     return c.body(openapi, 200, { 'content-type': 'application/json' });
   });
@@ -220,6 +234,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
   app.notFound(
     (c) =>
       rest.methodNotAllowed(c) ??
+      plainGetNotAllowed(c) ??
       // A browser at a mistyped address gets the console, which says "Page not found" (status 404 all the same).
       (wantsConsolePage(c)
         ? consolePage(c, 404)

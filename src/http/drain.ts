@@ -6,7 +6,7 @@ import { RETRY_AFTER_SECONDS } from './errors.js';
 import { setResponseHeader } from './node-io.js';
 
 /** The probes a load balancer or Kubernetes reads to route traffic (src/http/health.ts). */
-const READINESS_PATHS = new Set(['/health', '/readyz']);
+const READINESS_PATHS = new Set(['/health', '/readyz', '/health/', '/readyz/']);
 
 /** Whether the server is draining; shared by the middleware and whoever starts the drain (src/server.ts). */
 export class Drain {

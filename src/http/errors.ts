@@ -1,6 +1,7 @@
 // The one place an error becomes an answer: its status, headers and the documented error body
 // `{code, message, issues?, request_id?}`. REST, /trpc (through the tRPC error formatter), the Hono fallbacks
 // (404, 405, 413, 415), the WebSocket upgrade and onError all come through here.
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TRPCError } from '@trpc/server';
@@ -199,16 +200,18 @@ function subscriptionRefusal(c: HonoContext<AppEnv>, shape: TrpcErrorShape, retr
 
 /**
  * Answers a raw socket (one node has not wrapped in a response: a refused upgrade, a request its parser refused) with
- * the error's status, headers and body as HTTP/1.1, and closes it.
+ * the error's status, headers and body as HTTP/1.1, and closes it. `requestId` goes in the body and x-request-id, as
+ * on every other error (a new UUID when there is no request to take one from).
  */
-export function answerRawSocket(socket: Duplex, error: unknown): void {
+export function answerRawSocket(socket: Duplex, error: unknown, requestId: string = randomUUID()): void {
   if (socket.destroyed) return;
-  const { status, headers, body } = describeError(error);
+  const { status, headers, body } = describeError(error, requestId);
   const json = JSON.stringify(body);
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
     'Connection: close',
     'Content-Type: application/json',
+    `x-request-id: ${requestId}`,
   ];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   lines.push(`Content-Length: ${Buffer.byteLength(json)}`);

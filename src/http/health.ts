@@ -35,7 +35,23 @@ export function mountHealth(app: Hono<AppEnv>, db: Kysely<Database>): void {
       c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       return c.json({ status: notOk }, 503);
     };
-  app.get('/health', probe('healthy', 'unhealthy'));
-  app.get('/readyz', probe('ready', 'not ready'));
-  app.get('/livez', (c) => c.json({ status: 'alive' }));
+  getWithSlash(app, '/health', probe('healthy', 'unhealthy'));
+  getWithSlash(app, '/readyz', probe('ready', 'not ready'));
+  getWithSlash(app, '/livez', (c) => c.json({ status: 'alive' }));
+}
+
+/**
+ * The plain GET routes beside the REST facade (probes, metrics, the OpenAPI document): like the documented paths,
+ * answered with and without a trailing slash, and any other method is 405 (app.ts), not 404.
+ */
+export const PLAIN_GET_PATHS = ['/health', '/readyz', '/livez', '/metrics', '/openapi.json'] as const;
+
+/** Registers `handler` for GET (and HEAD) at `path` and at `path/`. */
+export function getWithSlash(
+  app: Hono<AppEnv>,
+  path: (typeof PLAIN_GET_PATHS)[number],
+  handler: (c: Context<AppEnv>) => Response | Promise<Response>,
+): void {
+  app.get(path, handler);
+  app.get(`${path}/`, handler);
 }

@@ -9,6 +9,10 @@ import { requestHeader, setResponseHeader } from './node-io.js';
 // An incoming id is echoed into logs and headers, so only a short, printable one is trusted.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request's id: the client's x-request-id when it is short and printable, else a new UUID. */
+export const requestIdFrom = (incoming: string | undefined): string =>
+  incoming !== undefined && SAFE_ID.test(incoming) ? incoming : randomUUID();
+
 /** A request slower than this gets its access-log line even when only errors are logged. */
 export const SLOW_REQUEST_MS = 1000;
 
@@ -24,8 +28,7 @@ export function requestContext(
 ): MiddlewareHandler<AppEnv> {
   const logAll = accessLog === 'all';
   return async function requestContextMiddleware(c, next) {
-    const incoming = requestHeader(c, 'x-request-id');
-    const requestId = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFrom(requestHeader(c, 'x-request-id'));
     let child: Logger | undefined;
     const log = (): Logger => (child ??= logger.child({ request_id: requestId }));
     c.set('requestId', requestId);

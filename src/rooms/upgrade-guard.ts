@@ -8,10 +8,55 @@
 // refuses (a bad Sec-WebSocket-Key, version or subprotocol list) stayed in that map for the life of the process with
 // its request, socket and context: about 9 KB each, 5,000 bad-key upgrades +43 MB of heap (docs/performance.md,
 // 2026-12-01). The route refuses a socket that closed while it looked the incident up, the other way in.
-import type { IncomingMessage, Server } from 'node:http';
+//
+// And it writes the route's refusals whole. @hono/node-ws answers a response that is not an upgrade with its status
+// line alone (`HTTP/1.1 503 …`, `Content-Length: 0`), so a refused upgrade lost its headers (Retry-After on a 503,
+// WWW-Authenticate on a 401, x-request-id on all) and its JSON body (review, 2026-12-01). The route's outermost
+// middleware (recordUpgradeRefusals) keeps the response the app made; the guard writes it instead of that line.
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { answerRawSocket, HttpError, RETRY_AFTER_SECONDS } from '../http/errors.js';
+import { requestIdFrom } from '../http/request-context.js';
+
+/** The refusal the app made for an upgrade request, as HTTP/1.1 text, until the guard writes it. */
+const refusals = new WeakMap<IncomingMessage, string>();
+
+/**
+ * Keeps the app's whole answer to an upgrade request it did not upgrade (anything but 101), for the guard to write.
+ * Register it before every other middleware of the upgrade path, so that the answer it keeps has every header the
+ * others add.
+ */
+export const recordUpgradeRefusals: MiddlewareHandler = async (c, next) => {
+  await next();
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  // Only upgrades come without node's response object; plain HTTP is answered by node-server as usual.
+  if (incoming === undefined || (c.env as { outgoing?: unknown }).outgoing !== undefined) return;
+  if (c.res.status === 101) return;
+  const body = await c.res.clone().text();
+  const lines = [`HTTP/1.1 ${c.res.status} ${STATUS_CODES[c.res.status] ?? ''}`, 'Connection: close'];
+  c.res.headers.forEach((value, name) => {
+    if (name !== 'connection' && name !== 'content-length' && name !== 'transfer-encoding')
+      lines.push(`${name}: ${value}`);
+  });
+  lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  refusals.set(incoming, `${lines.join('\r\n')}\r\n\r\n${body}`);
+};
+
+/**
+ * Makes `socket.end()` write the refusal recordUpgradeRefusals kept for `request`, when there is one, in place of
+ * what the caller passes (@hono/node-ws's bare status line); otherwise it ends as asked.
+ */
+function endWithRefusal(request: IncomingMessage, socket: Duplex): void {
+  const end = socket.end.bind(socket);
+  socket.end = ((...args: Parameters<Duplex['end']>) => {
+    const refusal = refusals.get(request);
+    if (refusal === undefined) return end(...args);
+    refusals.delete(request);
+    return end(refusal);
+  }) as Duplex['end'];
+}
 
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
 
@@ -74,25 +119,29 @@ export function guardUpgrades(server: Server, logger: Logger): void {
       logger.debug({ err }, 'upgrade socket error');
       socket.destroy();
     });
+    const given = request.headers['x-request-id'];
+    const requestId = requestIdFrom(typeof given === 'string' ? given : undefined);
     if (!parseable(request.url)) {
-      answerRawSocket(socket, new HttpError('BAD_REQUEST', 'the request target is not a valid URL'));
+      answerRawSocket(socket, new HttpError('BAD_REQUEST', 'the request target is not a valid URL'), requestId);
       return;
     }
     const problem = request.headers.upgrade?.toLowerCase() === 'websocket' ? handshakeProblem(request) : undefined;
     if (problem) {
-      answerRawSocket(socket, problem);
+      answerRawSocket(socket, problem, requestId);
       return;
     }
+    endWithRefusal(request, socket);
     for (const listener of listeners) {
       Promise.resolve()
         .then(() => listener(request, socket, head))
         .catch((err: unknown) => {
-          logger.error({ err, url: request.url }, 'WebSocket upgrade failed');
+          logger.error({ err, url: request.url, request_id: requestId }, 'WebSocket upgrade failed');
           answerRawSocket(
             socket,
             new HttpError('SERVICE_UNAVAILABLE', 'the upgrade could not be completed; retry shortly', {
               'Retry-After': String(RETRY_AFTER_SECONDS),
             }),
+            requestId,
           );
         });
     }

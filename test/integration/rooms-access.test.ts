@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createIncident, createTestKey, startTestServer, type ListeningTestServer } from './harness.js';
 import { KEY_RECHECK_MS } from '../../src/rooms/subscription.js';
-import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
+import { connectRoom, upgradeRefusal, upgradeStatus, wsUrl } from './ws-client.js';
 
 let s: ListeningTestServer;
 let incidentId: string;
@@ -30,6 +30,11 @@ describe('rooms with keys', () => {
   it('refuses an upgrade without a key (401), with a key lacking read (403), and takes one with it', async () => {
     const url = wsUrl(s.url, incidentId);
     expect(await upgradeStatus(url)).toBe(401);
+    // The refusal comes whole: its challenge, request id and JSON body (the status line alone, before).
+    const refused = await upgradeRefusal(url);
+    expect(refused.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(refused.headers['x-request-id']).toBeTruthy();
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(await upgradeStatus(url, bearer(ingestKey))).toBe(403);
     expect(await upgradeStatus(url, bearer(`wr_${'B'.repeat(43)}`))).toBe(401);
     expect(await upgradeStatus(url, bearer(readKey))).toBe(101);

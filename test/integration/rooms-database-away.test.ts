@@ -12,7 +12,7 @@ import {
   startTestServer,
   type ListeningTestServer,
 } from './harness.js';
-import { connectRoom, upgradeStatus, wsUrl } from './ws-client.js';
+import { connectRoom, upgradeRefusal, wsUrl } from './ws-client.js';
 
 // The fault is a TCP proxy in front of PostgreSQL being cut.
 const SKIP_REASON = 'needs a PostgreSQL server: set TEST_DATABASE_URL (CI does)';
@@ -94,7 +94,12 @@ describe.skipIf(!POSTGRES_URL)(
       await a.next('pong');
       expect(a.ws.readyState).toBe(a.ws.OPEN);
       // A new socket is refused at the upgrade with 503 (retry), not a 500, and nothing crashes.
-      expect(await upgradeStatus(wsUrl(s.url, inc.id))).toBe(503);
+      // Whole: @hono/node-ws wrote the status line alone, without Retry-After, request id or body.
+      const refused = await upgradeRefusal(wsUrl(s.url, inc.id), { 'x-request-id': 'upgrade-while-away' });
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.headers['x-request-id']).toBe('upgrade-while-away');
+      expect(JSON.parse(refused.body)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', request_id: 'upgrade-while-away' });
 
       await proxy.up();
       a.send({ user: 'ann', message: 'after' });

@@ -69,10 +69,13 @@ describe(`room upgrades ws would refuse (${DB_LABEL})`, () => {
     ['a subprotocol that is not a token', { 'Sec-WebSocket-Protocol': 'ch"at' }, 'GET', 400, 'Sec-WebSocket-Protocol'],
     ['a POST', {}, 'POST', 405, 'GET'],
   ])('refuses %s with an answer naming it', async (_what, headers, method, status, named) => {
-    const answer = await upgrade(headers, method);
+    const answer = await upgrade({ ...headers, 'X-Request-Id': 'refused-upgrade-1' }, method);
     expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 405 ? 'Method Not Allowed' : 'Bad Request'}`);
-    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { message: string };
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { message: string; request_id: string };
     expect(body.message).toContain(named);
+    // The request id, as on every other error: echoed when the client gave one.
+    expect(answer).toContain('\r\nx-request-id: refused-upgrade-1\r\n');
+    expect(body.request_id).toBe('refused-upgrade-1');
     // Version 8 opens a room (below), so the refusal names both.
     if (named === 'Sec-WebSocket-Version') expect(body.message).toBe('Sec-WebSocket-Version must be 13 (or 8)');
   });

@@ -55,6 +55,32 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     expect((await s.api('/health')).status).toBe(200);
   });
 
+  it('answers the probes, metrics and the document with a trailing slash too, and another method with 405', async () => {
+    for (const path of ['/health', '/readyz', '/livez', '/metrics', '/openapi.json']) {
+      expect((await s.api(`${path}/`)).status, `${path}/`).toBe(200);
+      for (const method of ['POST', 'DELETE']) {
+        const res = await s.api(path, { method });
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.get('allow')).toBe('GET, HEAD');
+      }
+    }
+    expect((await s.api('/health/x')).status).toBe(404);
+  });
+
+  it("answers what node's parser refuses (a target over 16 KiB: 431) in the one error shape, with a request id", async () => {
+    const answer = await rawExchange(
+      s.port,
+      `GET /api/incidents/?source=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    const id = /\r\nx-request-id: ([0-9a-f-]{36})\r\n/.exec(answer)?.[1];
+    expect(id).toBeDefined();
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      code: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
+      request_id: id,
+    });
+  });
+
   it('refuses an upgrade that cannot be one (426), and a user name that is not UTF-8 or given twice (400)', async () => {
     const noConnection = await rawExchange(
       s.port,
