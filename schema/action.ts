@@ -24,5 +24,5 @@ export const UpdateActionStatusInput = IncidentRef.extend({
   action_id: Uuid,
   status: ActionStatus,
   actor: z.string().trim().min(1).max(100).refine(storableText, { error: STORABLE_TEXT_ERROR }).default('system'),
-});
+}).strict();
 export type UpdateActionStatusInput = z.infer<typeof UpdateActionStatusInput>;

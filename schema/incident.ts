@@ -105,14 +105,16 @@ export type IncidentPage = z.infer<typeof IncidentPage>;
 
 export const GetIncidentInput = IncidentRef;
 
+// A change's input takes only its own fields, from the query string or a body alike: a misspelt `actr=alice` made
+// the change as "system" without a word (review, 2026-12-01).
 export const UpdateStatusInput = IncidentRef.extend({
   status: IncidentStatus,
   actor: Text(100).min(1).default('system'),
-});
+}).strict();
 export type UpdateStatusInput = z.infer<typeof UpdateStatusInput>;
 
 export const UpdateSeverityInput = IncidentRef.extend({
   severity: Severity,
   actor: Text(100).min(1).default('system'),
-});
+}).strict();
 export type UpdateSeverityInput = z.infer<typeof UpdateSeverityInput>;

@@ -334,6 +334,25 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     expect((await patch('?status=investigating', { status: 'investigating' })).status).toBe(200);
   });
 
+  it('refuses a field a change does not take, in the query string or a body (a misspelt actor made it "system")', async () => {
+    const created = await createIncident(s);
+    const id = created.id;
+    for (const [path, json] of [
+      [`/api/incidents/${id}/status?status=investigating&actr=alice`, undefined],
+      [`/api/incidents/${id}/severity?severity=high`, { sevirity: 'critical' }],
+    ] as const) {
+      const res = await s.api(path, { method: 'PATCH', ...(json ? { json } : {}) });
+      expect(res.status, path).toBe(400);
+      expect(JSON.stringify(await res.json()), path).toMatch(/actr|sevirity/);
+    }
+    const after = (await (await s.api(`/api/incidents/${id}`)).json()) as { status: string; severity: string };
+    expect(after).toMatchObject({ status: created.status, severity: created.severity });
+    // And a change naming only what it takes still works, actor included.
+    expect(
+      (await s.api(`/api/incidents/${id}/status?status=investigating&actor=alice`, { method: 'PATCH' })).status,
+    ).toBe(200);
+  });
+
   it('refuses a field a configuring body does not know, naming it, and writes nothing (it used to be dropped)', async () => {
     const ends_at = new Date(Date.now() + 3_600_000).toISOString();
     const count = async (path: string): Promise<number> => ((await (await s.api(path)).json()) as unknown[]).length;
