@@ -122,17 +122,36 @@ async function endUnreported(
   incoming: readonly NormalizedAlert[],
   resolvedGroups: Set<string>,
 ): Promise<void> {
-  const senderGroups = new Set(resolvedSenderGroups(incoming));
-  if (senderGroups.size === 0) return;
+  // The newest end each resolved sender group's message names, on the sender's clock.
+  const latestEnd = new Map<string, number>();
+  const lateCopies = new Set<string>();
+  for (const a of incoming) {
+    if (!a.group_resolved || a.sender_group === undefined) continue;
+    // A named alert still firing after the delivery: this message was a late copy (a lagging replica's resolve of
+    // an occurrence older than the one firing now), which says nothing of the group as it is.
+    if (work.alerts.get(a.dedup_key)?.status === 'firing') lateCopies.add(a.sender_group);
+    const end = a.ends_at === null ? work.now.getTime() : Date.parse(a.ends_at);
+    latestEnd.set(a.sender_group, Math.max(latestEnd.get(a.sender_group) ?? end, end));
+  }
   const named = new Set(incoming.map((a) => a.dedup_key));
   for (const row of [...work.alerts.values()]) {
-    if (row.status !== 'firing' || named.has(row.dedup_key)) continue;
-    if (row.sender_group === null || !senderGroups.has(row.sender_group)) continue;
+    if (row.status !== 'firing' || named.has(row.dedup_key) || row.sender_group === null) continue;
+    if (lateCopies.has(row.sender_group)) continue;
+    const end = latestEnd.get(row.sender_group);
+    // Only what started before the group's last resolve: an alert that fired after it is news the message could not
+    // hold (a replica's stale snapshot sent after the group fired again), not one it left out.
+    if (end === undefined || (row.starts_at ?? row.fired_at).getTime() > end) continue;
     row.status = 'resolved';
     row.ends_at = work.now;
     work.markAlert(row);
-    if (row.state !== 'active' || !row.incident_id) continue;
+    // The sender says nothing of its group is out of sight any more, whichever Warroom group group_by put it in.
     const g = work.group(row.group_key);
+    if (g.hidden_firing > 0) {
+      g.hidden_firing = 0;
+      work.markGroup(g);
+      resolvedGroups.add(g.group_key);
+    }
+    if (row.state !== 'active' || !row.incident_id) continue;
     work.alertEvent(row, 'resolved');
     if (!work.isFlapping(g) && g.incident_id === row.incident_id) {
       await work.entry(

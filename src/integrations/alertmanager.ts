@@ -55,7 +55,8 @@ const WebhookAlert = z.looseObject({
   startsAt: SenderTime.optional(),
   endsAt: SenderTime.optional(),
   generatorURL: Url,
-  fingerprint: z.string().max(255, { error: 'must be at most 255 characters' }).optional(),
+  // Any length: one over the dedup key's limit is stored as its digest (fitDedupKey).
+  fingerprint: z.string().optional(),
   // Grafana only.
   silenceURL: Url,
   dashboardURL: Url,
@@ -109,14 +110,29 @@ export function parseWebhookMessage(
   const msg = parsePayload(AlertmanagerMessage, payload, what);
   const senderGroup = msg.groupKey ?? `group_labels:${labelsFingerprint(msg.groupLabels)}`;
   const groupKey = groupKeyer(ctx);
-  // Fitted as groupKeyer fits the sender's key, so that without group_by an alert's group is its sender group.
-  const sender = fitGroupKey(senderGroup);
+  const sender = senderGroupOf(msg, senderGroup);
   return msg.alerts.map((a) => toAlert(a, msg, kind, ctx, groupKey(a.labels, senderGroup), sender));
 }
 
-/** Whether the message says its group has nothing firing: status resolved, every alert it shows resolved, none left out. */
+/**
+ * The message's group as one sender knows it: the sending Alertmanager or Grafana (`externalURL`, and Grafana's
+ * `orgId`) with its `groupKey`. The groupKey alone names a route and group labels, which two Alertmanagers with the
+ * same configuration (two clusters sending to one integration) share: one's "resolved" must not end the other's
+ * alerts, which it would not send again before its repeat_interval (review, 2026-12-01). Fitted as a group key is.
+ */
+export function senderGroupOf(msg: AlertmanagerMessage, groupKey: string): string {
+  return fitGroupKey(`${msg.externalURL}|${msg.orgId ?? ''}|${groupKey}`);
+}
+
+/**
+ * Whether the message says its group has nothing firing: status resolved, every alert it shows resolved, none left
+ * out, and a `groupKey` of Alertmanager's own (a script's message without one names no group that could be whole).
+ */
 const groupResolved = (msg: AlertmanagerMessage): boolean =>
-  msg.status === 'resolved' && msg.truncatedAlerts === 0 && msg.alerts.every((a) => a.status === 'resolved');
+  msg.groupKey !== undefined &&
+  msg.status === 'resolved' &&
+  msg.truncatedAlerts === 0 &&
+  msg.alerts.every((a) => a.status === 'resolved');
 
 function toAlert(
   a: WebhookAlert,

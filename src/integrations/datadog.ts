@@ -40,7 +40,7 @@
 // - times: `$DATE` / `$LAST_UPDATED` as epoch milliseconds (or seconds, or an ISO 8601 date); firing →
 //   starts_at, resolved → ends_at. Unreadable dates are null, the raw text kept in details.
 import { z } from 'zod';
-import type { AlertStatus, NormalizedAlert } from '../../schema/index.js';
+import type { AlertLink, AlertStatus, NormalizedAlert } from '../../schema/index.js';
 import { alertPayloadError } from './errors.js';
 import {
   type ParseContext,
@@ -48,8 +48,9 @@ import {
   clipTitle,
   fitDedupKey,
   groupKeyer,
-  isHttpUrl,
+  calendarDate,
   parsePayload,
+  senderLink,
   senderTimeMs,
   storableTime,
 } from './parse-context.js';
@@ -57,7 +58,8 @@ import { mapSeverity } from './severity.js';
 
 /** A template value: string or number, as text; a literal unfilled `$VARIABLE` or blank reads as undefined. */
 const Value = z
-  .union([z.string().max(16_000, { error: 'must be at most 16000 characters' }), z.number()], {
+  // Any length: what Warroom keeps of each is cut where it is used (a title, a source, a key), never refused.
+  .union([z.string(), z.number()], {
     error: 'must be a string or a number',
   })
   .transform((v) => {
@@ -170,7 +172,8 @@ export function parseDatadog(payload: unknown, ctx: ParseContext): NormalizedAle
       starts_at: status === 'firing' ? at : null,
       ends_at: status === 'resolved' ? at : null,
       group_key: groupKeyer(ctx)(labels, p.monitor_id !== undefined ? `monitor:${p.monitor_id}` : dedupKey),
-      links: p.link === undefined || !isHttpUrl(p.link) ? [] : [{ href: clip(p.link, 2048), text: 'Datadog' }],
+      // A link too long to keep is left out: cut, it would be a broken one.
+      links: [senderLink(p.link, 'Datadog')].filter((l): l is AlertLink => l !== undefined),
       details,
     },
   ];
@@ -198,5 +201,7 @@ function epochOrDate(s: string | undefined): string | null {
   // Only ISO 8601 is read as a date (senderTimeMs): V8's Date.parse also reads anything loosely date-like ("Dec 25",
   // "foo 12", "-1" became days in 2001), inventing a time.
   const t = s.trim();
-  return storableTime(DATE_ONLY.test(t) ? Date.parse(t) : senderTimeMs(t));
+  if (!DATE_ONLY.test(t)) return storableTime(senderTimeMs(t));
+  const [y, m, d] = t.split('-').map(Number) as [number, number, number];
+  return calendarDate(y, m, d) ? storableTime(Date.UTC(y, m - 1, d)) : null;
 }

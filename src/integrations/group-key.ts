@@ -8,7 +8,7 @@
 // GROUP_KEY_PLACEHOLDER in schema/alerts.ts, which the settings schema validates with.
 import { createHash } from 'node:crypto';
 import { GROUP_KEY_PLACEHOLDER, isValidGroupByTemplate } from '../../schema/index.js';
-import { cutBytes } from '../text-cut.js';
+import { cutBytes, cutText } from '../text-cut.js';
 
 export interface GroupKeyInput {
   labels: Readonly<Record<string, string>>;
@@ -25,9 +25,13 @@ export class GroupKeyTemplateError extends Error {
 
 type Part = string | { label: string } | { groupKey: true };
 
-/** Longest group key stored, in characters and in UTF-8 bytes (fitGroupKey). */
+/**
+ * Longest group key stored, in characters and in UTF-8 bytes (fitGroupKey). The byte bound leaves room within
+ * PostgreSQL's 2704-byte B-tree entry for the integration id beside the key; every key stored before it existed was
+ * at most 1024 characters and, having been stored, under the entry limit, so it keeps its form.
+ */
 export const MAX_GROUP_KEY = 1024;
-export const MAX_GROUP_KEY_BYTES = 1024;
+export const MAX_GROUP_KEY_BYTES = 2400;
 
 /**
  * A group key as stored: as given when it fits MAX_GROUP_KEY characters and MAX_GROUP_KEY_BYTES bytes, else its
@@ -35,13 +39,15 @@ export const MAX_GROUP_KEY_BYTES = 1024;
  * never parsed, so two long keys group apart as long as they differ anywhere; cutting them merged two groups that
  * shared a long beginning. The byte bound is PostgreSQL's: a B-tree entry holds at most 2704 bytes, and 1024
  * characters of CJK text or emoji (3-4 KB) failed the delivery with a 500 at the `(integration_id, group_key)`
- * primary key (review, 2026-12-01).
+ * primary key (review, 2026-12-01). A key over 1024 characters, cut to 1024 before, is stored in the new form: the
+ * next alert of such a group after upgrading opens a new incident.
  */
 export function fitGroupKey(key: string): string {
-  if (key.length <= MAX_GROUP_KEY && Buffer.byteLength(key, 'utf8') <= MAX_GROUP_KEY_BYTES) return key;
+  // Characters as cutText counts them (code points), as the old cut did.
+  if (cutText(key, MAX_GROUP_KEY) === key && Buffer.byteLength(key, 'utf8') <= MAX_GROUP_KEY_BYTES) return key;
   const digest = createHash('sha256').update(key, 'utf8').digest('hex');
-  // 80 bytes for "… sha256:" (11) and the digest (64).
-  return `${cutBytes(key, MAX_GROUP_KEY_BYTES - 80)}… sha256:${digest}`;
+  // Its beginning within 900 characters and the byte bound, then "… sha256:" (11 bytes) and the digest (64).
+  return `${cutBytes(cutText(key, 900), MAX_GROUP_KEY_BYTES - 80)}… sha256:${digest}`;
 }
 
 /**

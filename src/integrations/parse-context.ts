@@ -49,7 +49,10 @@ export function fitDedupKey(key: string): string {
  * delivery (the sender would drop every alert of it for good, for a field that only says when): PagerDuty's own
  * examples write `2015-07-17T08:42:58.315+0000` (Events API v2 overview), which RFC 3339 does not allow.
  */
-export const SenderTime = z.string({ error: 'must be a string' }).max(100, { error: 'must be at most 100 characters' });
+export const SenderTime = z
+  .union([z.string(), z.number()])
+  // A number is no time any of these senders documents: unknown, like text that is not a time.
+  .transform((v) => (typeof v === 'string' ? v : undefined));
 
 /**
  * An ISO 8601 date and time as senders write them: `T` or a space between date and time, seconds and any number of
@@ -67,8 +70,14 @@ export function senderTimeMs(text: string): number {
   const m = SENDER_TIME.exec(text.trim());
   if (!m) return NaN;
   const [, y, mo, d, h, mi, sec = '00', frac = '', , sign, oh, om = '00'] = m;
+  if (!calendarDate(Number(y), Number(mo), Number(d))) return NaN;
   const offset = sign === undefined ? 'Z' : `${sign}${oh}:${om}`;
   return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}.${frac.padEnd(3, '0').slice(0, 3)}${offset}`);
+}
+
+/** Whether year-month-day names a day of the calendar: Date.parse rolls 2026-02-30 over to March 2. */
+export function calendarDate(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
 }
 
 /**

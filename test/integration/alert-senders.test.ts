@@ -310,6 +310,42 @@ describe(`Alertmanager alerts it stops naming: silenced, inhibited, left out (${
     expect((await incident(s, id)).status).toBe('open');
   });
 
+  it('ends nothing another Alertmanager still fires, nor what fired after the resolve it names (a stale replica)', async () => {
+    const i = await createIntegration(s, {
+      name: name('mute'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0 },
+    });
+    const group = `{}:{namespace="${name('monitoring')}"}`;
+    const from = (externalURL: string, status: 'firing' | 'resolved', alerts: unknown[]) => ({
+      ...message(group, status, alerts),
+      externalURL,
+    });
+    // Two clusters' Alertmanagers, one configuration: the same groupKey.
+    const fired = await accepted(s, i, from('http://am-eu:9093', 'firing', [alert('eu', 'firing')]));
+    const id = fired.alerts[0]?.incident_id ?? '';
+    await accepted(s, i, from('http://am-us:9093', 'firing', [alert('us', 'firing')]));
+    await accepted(s, i, from('http://am-eu:9093', 'resolved', [alert('eu', 'resolved')]));
+    expect((await timeline(s, id)).map((t) => t.title)).not.toContain('Alert no longer reported: Muted on us');
+    expect((await incident(s, id)).status).toBe('open');
+
+    // One Alertmanager: z fired after x resolved; a replica's stale "resolved {x}" arrives after it.
+    const z = { ...alert('z', 'firing'), startsAt: '2026-11-29T11:00:00Z' };
+    expect((await accepted(s, i, from('http://am-us:9093', 'firing', [z]))).alerts[0]?.incident_id).toBe(id);
+    await accepted(s, i, from('http://am-us:9093', 'resolved', [alert('x', 'resolved')]));
+    const titles = (await timeline(s, id)).map((t) => t.title);
+    expect(titles).not.toContain('Alert no longer reported: Muted on z');
+    // us started before that resolve, so the message did end it: left out of a group that said it resolved. Once z
+    // resolves too, nothing of the group fires and the incident is quiet.
+    await accepted(
+      s,
+      i,
+      from('http://am-us:9093', 'resolved', [{ ...alert('z', 'resolved'), endsAt: '2026-11-29T11:30:00Z' }]),
+    );
+    expect(titles).toContain('Alert no longer reported: Muted on us');
+    expect((await incident(s, id)).status).toBe('monitoring');
+  });
+
   it("with group_by, ends the sender group's alerts in every Warroom group, and no other sender group's", async () => {
     const i = await createIntegration(s, {
       name: name('mute'),

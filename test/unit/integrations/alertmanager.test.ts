@@ -95,14 +95,15 @@ describe('parseAlertmanager', () => {
     const alerts = p.alerts as Record<string, unknown>[];
     if (alerts[1]) {
       alerts[1].status = 'pending';
-      // A time that is not text; text that is not a time is read as no time (isoOrNull), never refused.
+      // A time Warroom cannot read is no time (isoOrNull), never a refusal; a fingerprint must be text.
       alerts[1].startsAt = 42;
+      alerts[1].fingerprint = 42;
       delete alerts[1].labels;
     }
     const paths = issuesOf(() => parseAlertmanager(p, ctx()))
       .map((i) => i.path)
       .sort();
-    expect(paths).toEqual(['alerts[1].labels', 'alerts[1].startsAt', 'alerts[1].status']);
+    expect(paths).toEqual(['alerts[1].fingerprint', 'alerts[1].labels', 'alerts[1].status']);
   });
 
   it('refuses an unknown version, a missing alerts array, a non-object, and unstorable text', () => {
@@ -174,10 +175,19 @@ describe('what a message says of its group', () => {
     expect(resolved(message('firing', ['resolved'], 0))).toBe(false);
     expect(resolved(message('resolved', ['resolved', 'firing'], 0))).toBe(false);
   });
-  it('every alert carries the sender group, fitted as its group key is', () => {
-    const [a] = parseAlertmanager({ ...message('firing', ['firing'], 0), groupKey: 'g'.repeat(3000) }, ctx());
-    expect(a?.sender_group).toBe(a?.group_key);
-    expect(a?.sender_group?.length).toBeLessThanOrEqual(1024);
+  it('every alert carries its sender group: the sending Alertmanager (or Grafana org) and its groupKey, fitted', () => {
+    const m = { ...message('firing', ['firing'], 0), groupKey: '{}:{namespace="monitoring"}' };
+    const here = parseAlertmanager({ ...m, externalURL: 'http://am-eu:9093' }, ctx())[0];
+    const there = parseAlertmanager({ ...m, externalURL: 'http://am-us:9093' }, ctx())[0];
+    // Two clusters' Alertmanagers with one configuration share group keys, not sender groups.
+    expect(here?.group_key).toBe(there?.group_key);
+    expect(here?.sender_group).not.toBe(there?.sender_group);
+    const [long] = parseAlertmanager({ ...m, groupKey: 'g'.repeat(3000) }, ctx());
+    expect(long?.sender_group?.length).toBeLessThanOrEqual(1024);
+  });
+  it('a message without a groupKey (a script) never says its group resolved', () => {
+    const { groupKey: _omit, ...m } = message('resolved', ['resolved'], 0) as Record<string, unknown>;
+    expect(parseAlertmanager(m, ctx())[0]?.group_resolved).toBeUndefined();
   });
   it('a link too long to keep is left out, not a reason to refuse the message', () => {
     const m = message('firing', ['firing'], 0);

@@ -33,6 +33,22 @@ describe('parseDatadog', () => {
     expect(at('2026-11-29T11:00:00+01:00')).toBe('2026-11-29T10:00:00.000Z');
     // Walkthrough, 2026-12-01: each of these became a day in 2001.
     for (const garbage of ['-1', 'Dec 25', 'foo 12', 'yesterday', '12/25']) expect(at(garbage)).toBeNull();
+    // A date alone is midnight UTC; a day the calendar lacks is no date (it rolled over into the next month).
+    expect(at('2026-11-29')).toBe('2026-11-29T00:00:00.000Z');
+    for (const bad of ['2026-02-30', '2026-02-29T10:00:00Z', '2026-04-31']) expect(at(bad)).toBeNull();
+  });
+
+  it('takes a message of any length and leaves out a link too long to keep (it was cut into a broken one)', () => {
+    const [a] = parseDatadog(
+      {
+        ...fixture('datadog-triggered.json'),
+        message: 'm'.repeat(20_000),
+        link: `https://app.datadoghq.com/${'x'.repeat(3000)}`,
+      },
+      ctx(),
+    );
+    expect(a?.annotations.description).toHaveLength(20_000);
+    expect(a?.links).toEqual([]);
   });
 
   it('Recovered resolves the same identity', () => {
