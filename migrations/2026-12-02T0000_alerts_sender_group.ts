@@ -11,7 +11,7 @@
 //
 // The column has no default, so adding it rewrites nothing; the table stays locked for the update and the index
 // build, which read every row of `alerts` (firing ones, and resolved ones from the last week): seconds at most at
-// hundreds of thousands of rows.
+// hundreds of thousands of rows. The index holds only alerts with a sender group (Alertmanager's and Grafana's).
 // Frozen in time: never import from src/.
 import { sql, type Kysely } from 'kysely';
 
@@ -24,11 +24,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         where a2.status = 'firing' and i.kind in ('alertmanager', 'grafana')
           and coalesce(i.settings->>'group_by', '') = '') v
     where a.id = v.id and char_length(v.value) <= 1024 and octet_length(v.value) <= 2400`.execute(db);
-  await sql`create index alerts_firing_sender_group_idx on alerts (integration_id, sender_group)
-    where status = 'firing' and sender_group is not null`.execute(db);
+  // Every alert of a sender group, resolved ones too: a message saying the group resolved also clears the groups
+  // where its resolved alerts left a count of alerts out of sight.
+  await sql`create index alerts_sender_group_idx on alerts (integration_id, sender_group)
+    where sender_group is not null`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop index if exists alerts_firing_sender_group_idx`.execute(db);
+  await sql`drop index if exists alerts_sender_group_idx`.execute(db);
   await sql`alter table alerts drop column sender_group`.execute(db);
 }

@@ -54,11 +54,12 @@ export async function receiveAlerts(
       // the incident to monitoring while others fired). Its key is read first, so every group is locked before any
       // alert row, in the order every writer follows; locking an alert first could deadlock with a delivery of that
       // group (review, 2026-12-01).
-      // And the groups of alerts a message saying its sender group resolved no longer names (endUnreported).
+      // And the groups a message saying its sender group resolved may change (endUnreported).
+      const senderKeys = await senderGroupKeys(tx, integration.id, resolvedSenderGroups(incoming));
       const groupKeys = [
         ...incoming.map((a) => a.group_key),
         ...(await storedGroupKeys(tx, integration.id, dedupKeys)),
-        ...(await senderGroupKeys(tx, integration.id, resolvedSenderGroups(incoming))),
+        ...senderKeys,
       ];
       const groups = await lockGroups(tx, integration.id, groupKeys);
       const loaded = await loadAlerts(tx, integration.id, dedupKeys, groupKeys);
@@ -78,7 +79,7 @@ export async function receiveAlerts(
         results.push(await handle(work, alert, silences, resolvedGroups));
         if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
       }
-      await endUnreported(work, incoming, resolvedGroups);
+      await endUnreported(work, incoming, results, senderKeys, resolvedGroups);
       noteHiddenFiring(work, incoming, resolvedGroups);
       // Every locked group: a PagerDuty acknowledge or resolve without payload names no group of its own, and the alert it
       // resolves belongs to the group its trigger named.
@@ -120,23 +121,40 @@ function resolvedSenderGroups(incoming: readonly NormalizedAlert[]): string[] {
 async function endUnreported(
   work: AlertWork,
   incoming: readonly NormalizedAlert[],
+  results: readonly AlertResult[],
+  senderKeys: readonly string[],
   resolvedGroups: Set<string>,
 ): Promise<void> {
   // The newest end each resolved sender group's message names, on the sender's clock.
   const latestEnd = new Map<string, number>();
+  const news = new Set<string>();
   const lateCopies = new Set<string>();
-  for (const a of incoming) {
+  for (const [i, a] of incoming.entries()) {
     if (!a.group_resolved || a.sender_group === undefined) continue;
     // A named alert still firing after the delivery: this message was a late copy (a lagging replica's resolve of
     // an occurrence older than the one firing now), which says nothing of the group as it is.
     if (work.alerts.get(a.dedup_key)?.status === 'firing') lateCopies.add(a.sender_group);
+    // Only a message with news speaks for the group now: one whose every alert was already resolved is a copy (a
+    // retry, the other replica's), and the group may have fired again since the first (review, 2026-12-02).
+    if (results[i]?.outcome !== 'duplicate') news.add(a.sender_group);
     const end = a.ends_at === null ? work.now.getTime() : Date.parse(a.ends_at);
     latestEnd.set(a.sender_group, Math.max(latestEnd.get(a.sender_group) ?? end, end));
+  }
+  const speaking = new Set([...news].filter((g) => !lateCopies.has(g)));
+  if (speaking.size === 0) return;
+  // Nothing of the group is out of sight any more, in whichever Warroom group group_by put its alerts, resolved
+  // ones included: a group split by group_by kept the count its resolved alert's message left (review, 2026-12-02).
+  for (const key of senderKeys) {
+    const g = work.group(key);
+    if (g.hidden_firing === 0) continue;
+    g.hidden_firing = 0;
+    work.markGroup(g);
+    resolvedGroups.add(g.group_key);
   }
   const named = new Set(incoming.map((a) => a.dedup_key));
   for (const row of [...work.alerts.values()]) {
     if (row.status !== 'firing' || named.has(row.dedup_key) || row.sender_group === null) continue;
-    if (lateCopies.has(row.sender_group)) continue;
+    if (!speaking.has(row.sender_group)) continue;
     const end = latestEnd.get(row.sender_group);
     // Only what started before the group's last resolve: an alert that fired after it is news the message could not
     // hold (a replica's stale snapshot sent after the group fired again), not one it left out.
@@ -144,13 +162,7 @@ async function endUnreported(
     row.status = 'resolved';
     row.ends_at = work.now;
     work.markAlert(row);
-    // The sender says nothing of its group is out of sight any more, whichever Warroom group group_by put it in.
     const g = work.group(row.group_key);
-    if (g.hidden_firing > 0) {
-      g.hidden_firing = 0;
-      work.markGroup(g);
-      resolvedGroups.add(g.group_key);
-    }
     if (row.state !== 'active' || !row.incident_id) continue;
     work.alertEvent(row, 'resolved');
     if (!work.isFlapping(g) && g.incident_id === row.incident_id) {

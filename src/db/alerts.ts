@@ -109,9 +109,10 @@ export async function storedGroupKeys(
 }
 
 /**
- * The groups holding firing alerts of the given sender groups (NormalizedAlert.sender_group), read without locks as
- * storedGroupKeys is: a message saying its sender group resolved ends those it does not name, so their groups are
- * locked and their firing alerts loaded with the rest.
+ * The groups a message saying its sender groups resolved may change, read without locks as storedGroupKeys is: those
+ * holding a firing alert of one of them (which the message ends unless it names it) and those holding any of their
+ * alerts while counting alerts left out of a message (hidden_firing, which the message clears). They are locked with
+ * the delivery's own groups, and their firing alerts loaded with the rest.
  */
 export async function senderGroupKeys(
   db: Kysely<Database>,
@@ -119,14 +120,10 @@ export async function senderGroupKeys(
   senderGroups: readonly string[],
 ): Promise<string[]> {
   if (senderGroups.length === 0) return [];
-  const rows = await db
-    .selectFrom('alerts')
-    .select('group_key')
-    .distinct()
-    .where('integration_id', '=', integrationId)
-    .where('status', '=', 'firing')
-    .where('sender_group', 'in', [...new Set(senderGroups)])
-    .execute();
+  const { rows } = await sql<{ group_key: string }>`select distinct a.group_key from alerts a
+    where a.integration_id = ${integrationId} and a.sender_group = any(${[...new Set(senderGroups)]}::text[])
+      and (a.status = 'firing' or exists (select 1 from alert_groups g
+        where g.integration_id = a.integration_id and g.group_key = a.group_key and g.hidden_firing > 0))`.execute(db);
   return rows.map((r) => r.group_key);
 }
 

@@ -126,10 +126,12 @@ export function senderGroupOf(msg: AlertmanagerMessage, groupKey: string): strin
 
 /**
  * Whether the message says its group has nothing firing: status resolved, every alert it shows resolved, none left
- * out, and a `groupKey` of Alertmanager's own (a script's message without one names no group that could be whole).
+ * out, and a `groupKey` of Alertmanager's own (a script's message without one, or with an empty one, names no group
+ * that could be whole).
  */
 const groupResolved = (msg: AlertmanagerMessage): boolean =>
   msg.groupKey !== undefined &&
+  msg.groupKey !== '' &&
   msg.status === 'resolved' &&
   msg.truncatedAlerts === 0 &&
   msg.alerts.every((a) => a.status === 'resolved');

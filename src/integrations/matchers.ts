@@ -140,6 +140,8 @@ function compileAnchored(pattern: string, path: string): { test(text: string): b
     throw fail(path, `invalid regex: a counted repeat may not exceed {${MAX_REPEAT}}`);
   }
   try {
+    // The pattern alone first, so an error quotes what the user wrote, not it inside the anchoring group.
+    RE2JS.compile(pattern);
     const re = RE2JS.compile(`^(?:${pattern})$`);
     return { test: (text) => re.matches(text) };
   } catch (err) {

@@ -50,8 +50,9 @@ export function fitDedupKey(key: string): string {
  * examples write `2015-07-17T08:42:58.315+0000` (Events API v2 overview), which RFC 3339 does not allow.
  */
 export const SenderTime = z
-  .union([z.string(), z.number()])
-  // A number is no time any of these senders documents: unknown, like text that is not a time.
+  .unknown()
+  // A number, null or anything else that is not text is no time any of these senders documents: unknown, like text
+  // that is not a time.
   .transform((v) => (typeof v === 'string' ? v : undefined));
 
 /**

@@ -46,6 +46,7 @@ export async function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: 
   const pathInput: Record<string, string> = {};
   for (const p of route.pathParams) pathInput[p] = c.req.param(p) ?? '';
   const fromQuery = route.inputFrom === 'query' ? queryObject(c.req.url) : {};
+  refuseConflicts(fromQuery, pathInput, 'the path', 'the query string');
   if (route.method === 'GET' || route.method === 'DELETE') return { ...fromQuery, ...pathInput };
   const body = await readJsonBody(c, route.inputFrom === 'body', maxBodyBytes);
   if (Array.isArray(body) && route.pathParams.length === 0 && route.inputFrom === 'body') return body;
@@ -57,16 +58,22 @@ export async function readInput(c: HonoContext, route: RestRoute, maxBodyBytes: 
 }
 
 /**
- * A field given in the body and again in the query string or the path must say the same thing: which one wins is
- * nowhere a client would look, so a conflict is a 400 naming the field rather than one value silently dropped
- * (`PATCH …/status?status=resolved` with `{"status": "investigating"}` applied `resolved`).
+ * A field given in the body and again in the query string or the path, or in the query string and the path, must say
+ * the same thing: which one wins is nowhere a client would look, so a conflict is a 400 naming the field rather than
+ * one value silently dropped (`PATCH …/status?status=resolved` with `{"status": "investigating"}` applied `resolved`;
+ * `PATCH /api/incidents/A/status?incident_id=B` changed A).
  */
-function refuseConflicts(body: Record<string, unknown>, other: Record<string, unknown>, where: string): void {
+function refuseConflicts(
+  given: Record<string, unknown>,
+  other: Record<string, unknown>,
+  where: string,
+  givenWhere = 'the body',
+): void {
   for (const [name, value] of Object.entries(other)) {
-    if (!Object.hasOwn(body, name) || body[name] === value) continue;
+    if (!Object.hasOwn(given, name) || given[name] === value) continue;
     throw new HttpError(
       'BAD_REQUEST',
-      `${name} is given in the body and in ${where} with different values; give it once`,
+      `${name} is given in ${givenWhere} and in ${where} with different values; give it once`,
     );
   }
 }

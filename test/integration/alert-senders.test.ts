@@ -310,6 +310,65 @@ describe(`Alertmanager alerts it stops naming: silenced, inhibited, left out (${
     expect((await incident(s, id)).status).toBe('open');
   });
 
+  it('a copy of the resolve that ended an alert, arriving after it fired again, ends nothing (a retry, a replica)', async () => {
+    const i = await createIntegration(s, {
+      name: name('mute'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0 },
+    });
+    const group = `{}:{alertname="${name('Muted')}"}`;
+    const fired = await accepted(s, i, message(group, 'firing', [alert('a', 'firing'), alert('b', 'firing')]));
+    const id = fired.alerts[0]?.incident_id ?? '';
+    const resolve = message(group, 'resolved', [alert('a', 'resolved')]);
+    await accepted(s, i, resolve);
+    expect((await incident(s, id)).status).toBe('monitoring');
+    // b's silence ends while it still fires: it comes back with its old start.
+    await accepted(s, i, message(group, 'firing', [alert('b', 'firing')]));
+    expect((await incident(s, id)).status).toBe('investigating');
+    await accepted(s, i, resolve);
+    expect((await incident(s, id)).status).toBe('investigating');
+    const ended = (await timeline(s, id)).filter((t) => t.title === 'Alert no longer reported: Muted on b');
+    expect(ended).toHaveLength(1);
+  });
+
+  it('with group_by and max_alerts, the group resolving clears what every Warroom group counted out of sight', async () => {
+    const i = await createIntegration(s, {
+      name: name('mute'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0, group_by: '{{ labels.service }}' },
+    });
+    const group = `{}:{alertname="${name('Trunc')}"}`;
+    const svc = (n: string, service: string, status: 'firing' | 'resolved') => ({
+      ...alert(n, status),
+      labels: { alertname: 'Trunc', instance: n, service, severity: 'critical' },
+    });
+    // The walkthrough, with a real Alertmanager (max_alerts: 2): i1 in s1; i5 and i9 in s2, i9 never shown.
+    const first = await accepted(
+      s,
+      i,
+      message(group, 'firing', [svc('i1', 's1', 'firing'), svc('i5', 's2', 'firing')], 1),
+    );
+    const [s1, s2] = [first.alerts[0]?.incident_id ?? '', first.alerts[1]?.incident_id ?? ''];
+    await accepted(s, i, message(group, 'firing', [svc('i1', 's1', 'resolved'), svc('i5', 's2', 'firing')], 1));
+    expect((await incident(s, s1)).status).toBe('open');
+    await accepted(s, i, message(group, 'resolved', [svc('i5', 's2', 'resolved'), svc('i9', 's2', 'resolved')], 0));
+    expect((await incident(s, s2)).status).toBe('monitoring');
+    expect((await incident(s, s1)).status).toBe('monitoring');
+  });
+
+  it('a message whose groupKey is empty names no group that could be whole', async () => {
+    const i = await createIntegration(s, {
+      name: name('mute'),
+      kind: 'alertmanager',
+      settings: { auto_resolve_after: 0 },
+    });
+    const fired = await accepted(s, i, message('', 'firing', [alert('a', 'firing'), alert('b', 'firing')]));
+    const id = fired.alerts[0]?.incident_id ?? '';
+    await accepted(s, i, message('', 'resolved', [alert('a', 'resolved')]));
+    expect((await timeline(s, id)).map((t) => t.title)).not.toContain('Alert no longer reported: Muted on b');
+    expect((await incident(s, id)).status).toBe('open');
+  });
+
   it('ends nothing another Alertmanager still fires, nor what fired after the resolve it names (a stale replica)', async () => {
     const i = await createIntegration(s, {
       name: name('mute'),
@@ -436,6 +495,24 @@ describe(`what only Warroom limits never refuses (${DB_LABEL})`, () => {
     // The alert still firing can be acknowledged.
     await enqueue({ routing_key: i.secret, event_action: 'acknowledge', dedup_key: b });
     expect((await incident(s, id)).status).toBe('investigating');
+  });
+
+  it('a time that is null, a number or an object is unknown, not a refusal (PagerDuty and Alertmanager)', async () => {
+    const pd = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
+    const base = fixture('pagerduty-trigger.json') as { payload: Record<string, unknown> };
+    for (const timestamp of [null, 1700000000, { at: 'now' }]) {
+      const res = await enqueue({
+        ...base,
+        routing_key: pd.secret,
+        dedup_key: name('t'),
+        payload: { ...base.payload, timestamp },
+      });
+      expect(res.status, JSON.stringify(timestamp)).toBe(202);
+    }
+    const am = await createIntegration(s, { name: name('am'), kind: 'alertmanager' });
+    const msg = fixture('alertmanager-firing.json') as { alerts: Array<Record<string, unknown>> };
+    const alerts = msg.alerts.map((a) => ({ ...a, startsAt: null, endsAt: null }));
+    await accepted(s, am, { ...msg, groupKey: name('null-times'), alerts });
   });
 
   it('Alertmanager: a generatorURL of 8 KB is left out, not a reason to drop the message', async () => {

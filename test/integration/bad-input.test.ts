@@ -318,7 +318,7 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
   it('refuses a field given in the body and in the query string or path with different values (the query won)', async () => {
     const id = (await createIncident(s)).id;
     const patch = (query: string, json: unknown) =>
-      s.api(`/api/incidents/${id}/status${query}`, { method: 'PATCH', json });
+      s.api(`/api/incidents/${id}/status${query}`, { method: 'PATCH', ...(json === undefined ? {} : { json }) });
     const conflict = await patch('?status=resolved', { status: 'investigating' });
     expect(conflict.status).toBe(400);
     expect(((await conflict.json()) as { message: string }).message).toMatch(
@@ -328,6 +328,12 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     expect(other.status).toBe(400);
     expect(((await other.json()) as { message: string }).message).toMatch(
       /^incident_id is given in the body and in the path/,
+    );
+    // A path's id again in the query string, naming another: it changed the path's incident.
+    const viaQuery = await patch(`?status=identified&incident_id=00000000-0000-4000-8000-000000000000`, undefined);
+    expect(viaQuery.status).toBe(400);
+    expect(((await viaQuery.json()) as { message: string }).message).toMatch(
+      /^incident_id is given in the query string and in the path/,
     );
     expect(((await (await s.api(`/api/incidents/${id}`)).json()) as { status: string }).status).toBe('open');
     // The same value twice is no conflict.

@@ -123,6 +123,12 @@ describe('errors', () => {
       expect(issueOf(() => parseMatcher({ name: 'a', value: p, is_regex: true }))[0]?.message, p).toMatch(/\{100\}/);
     }
   });
+  it('quotes the pattern as written in its error, not inside the anchoring group', () => {
+    const message = issueOf(() => parseMatcher({ name: 'a', value: '\\x{101', is_regex: true }))[0]?.message ?? '';
+    expect(message).toMatch(/invalid regex/);
+    expect(message).not.toContain('(?:');
+    expect(message).not.toContain('\\x{101)');
+  });
   it('accepts ordinary patterns with quantifiers', () => {
     for (const p of ['web-[0-9]+', '(prod|staging)-.*', '(ab)+', '[(+)]+x', 'a{2,3}']) {
       expect(() => parseMatcher({ name: 'a', value: p, is_regex: true })).not.toThrow();
