@@ -245,7 +245,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
     app,
     injectWebSocket(server) {
       ws.injectWebSocket(server);
-      guardUpgrades(server, deps.logger);
+      guardUpgrades(server, deps.logger, deps.metrics);
     },
     stop: () => rooms.stop(),
     drain: () => drain.start(),

@@ -264,7 +264,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   // After listening, an error on the server itself (not on one connection) is logged, never a crash.
   server.on('error', (err) => logger.error({ err }, 'HTTP server error'));
-  answerClientErrors(server as Server, logger);
+  answerClientErrors(server as Server, logger, warroom.metrics);
   warroom.app.injectWebSocket(server as Server);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;

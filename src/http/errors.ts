@@ -201,11 +201,11 @@ function subscriptionRefusal(c: HonoContext<AppEnv>, shape: TrpcErrorShape, retr
 /**
  * Answers a raw socket (one node has not wrapped in a response: a refused upgrade, a request its parser refused) with
  * the error's status, headers and body as HTTP/1.1, and closes it. `requestId` goes in the body and x-request-id, as
- * on every other error (a new UUID when there is no request to take one from).
+ * on every other error (a new UUID when there is no request to take one from). Returns the status it answered with.
  */
-export function answerRawSocket(socket: Duplex, error: unknown, requestId: string = randomUUID()): void {
-  if (socket.destroyed) return;
+export function answerRawSocket(socket: Duplex, error: unknown, requestId: string = randomUUID()): number {
   const { status, headers, body } = describeError(error, requestId);
+  if (socket.destroyed) return status;
   const json = JSON.stringify(body);
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
@@ -216,4 +216,5 @@ export function answerRawSocket(socket: Duplex, error: unknown, requestId: strin
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   lines.push(`Content-Length: ${Buffer.byteLength(json)}`);
   socket.end(`${lines.join('\r\n')}\r\n\r\n${json}`);
+  return status;
 }

@@ -13,6 +13,31 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const requestIdFrom = (incoming: string | undefined): string =>
   incoming !== undefined && SAFE_ID.test(incoming) ? incoming : randomUUID();
 
+/**
+ * The request metric and access-log line of an answer written before the app saw the request (node's parser refused
+ * it, or the upgrade guard did), under route "unrouted": /metrics and the log then miss no request they count.
+ * Such answers are all 4xx or 503, so the line is always written.
+ */
+export function recordRawAnswer(
+  logger: Logger,
+  metrics: Metrics,
+  answer: { method: string; path: string; status: number; requestId: string; seconds: number },
+): void {
+  const route = 'unrouted';
+  metrics.httpDuration.observe({ method: answer.method, route, status: String(answer.status) }, answer.seconds);
+  logger.info(
+    {
+      request_id: answer.requestId,
+      method: answer.method,
+      path: answer.path,
+      route,
+      status: answer.status,
+      ms: Math.round(answer.seconds * 1e4) / 10,
+    },
+    'request',
+  );
+}
+
 /** A request slower than this gets its access-log line even when only errors are logged. */
 export const SLOW_REQUEST_MS = 1000;
 

@@ -18,7 +18,8 @@ import type { Duplex } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { answerRawSocket, HttpError, RETRY_AFTER_SECONDS } from '../http/errors.js';
-import { requestIdFrom } from '../http/request-context.js';
+import { recordRawAnswer, requestIdFrom } from '../http/request-context.js';
+import type { Metrics } from '../metrics.js';
 
 /** The refusal the app made for an upgrade request, as HTTP/1.1 text, until the guard writes it. */
 const refusals = new WeakMap<IncomingMessage, string>();
@@ -110,7 +111,7 @@ export function handshakeProblem(request: IncomingMessage): HttpError | undefine
  * Moves every 'upgrade' listener already on `server` behind a guard. Call it after the WebSocket library attached
  * its listener (`injectWebSocket(server)`).
  */
-export function guardUpgrades(server: Server, logger: Logger): void {
+export function guardUpgrades(server: Server, logger: Logger, metrics: Metrics): void {
   const listeners = server.listeners('upgrade') as UpgradeListener[];
   server.removeAllListeners('upgrade');
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -121,13 +122,21 @@ export function guardUpgrades(server: Server, logger: Logger): void {
     });
     const given = request.headers['x-request-id'];
     const requestId = requestIdFrom(typeof given === 'string' ? given : undefined);
+    const start = performance.now();
+    // What the guard answers itself, the app never sees: counted and logged here.
+    const refuse = (error: unknown): void => {
+      const status = answerRawSocket(socket, error, requestId);
+      const path = parseable(request.url) ? new URL(request.url ?? '/', 'http://localhost').pathname : '';
+      const seconds = (performance.now() - start) / 1000;
+      recordRawAnswer(logger, metrics, { method: request.method ?? 'UNKNOWN', path, status, requestId, seconds });
+    };
     if (!parseable(request.url)) {
-      answerRawSocket(socket, new HttpError('BAD_REQUEST', 'the request target is not a valid URL'), requestId);
+      refuse(new HttpError('BAD_REQUEST', 'the request target is not a valid URL'));
       return;
     }
     const problem = request.headers.upgrade?.toLowerCase() === 'websocket' ? handshakeProblem(request) : undefined;
     if (problem) {
-      answerRawSocket(socket, problem, requestId);
+      refuse(problem);
       return;
     }
     endWithRefusal(request, socket);
@@ -136,12 +145,10 @@ export function guardUpgrades(server: Server, logger: Logger): void {
         .then(() => listener(request, socket, head))
         .catch((err: unknown) => {
           logger.error({ err, url: request.url, request_id: requestId }, 'WebSocket upgrade failed');
-          answerRawSocket(
-            socket,
+          refuse(
             new HttpError('SERVICE_UNAVAILABLE', 'the upgrade could not be completed; retry shortly', {
               'Retry-After': String(RETRY_AFTER_SECONDS),
             }),
-            requestId,
           );
         });
     }

@@ -79,6 +79,13 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
       code: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
       request_id: id,
     });
+    // Counted as a request, as are the upgrades the guard refuses before any route sees them.
+    await rawExchange(s.port, `GET //a:b/ws/incidents/${id} HTTP/1.1\r\n${upgradeHeaders}`);
+    const metrics = await (await s.api('/metrics')).text();
+    expect(metrics).toMatch(
+      /http_request_duration_seconds_count\{method="UNKNOWN",route="unrouted",status="431"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="unrouted",status="400"\} [1-9]/);
   });
 
   it('refuses an upgrade that cannot be one (426), and a user name that is not UTF-8 or given twice (400)', async () => {
