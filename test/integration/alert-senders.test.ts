@@ -264,7 +264,8 @@ describe(`Alertmanager alerts it stops naming: silenced, inhibited, left out (${
     alerts,
   });
 
-  it('a message saying the group resolved ends the alerts it no longer names; one still firing says nothing', async () => {
+  /** A fresh integration whose Alertmanager group opened an incident with alerts a and b firing. */
+  async function twoFiring(): Promise<{ i: Awaited<ReturnType<typeof createIntegration>>; group: string; id: string }> {
     const i = await createIntegration(s, {
       name: name('mute'),
       kind: 'alertmanager',
@@ -272,7 +273,11 @@ describe(`Alertmanager alerts it stops naming: silenced, inhibited, left out (${
     });
     const group = `{}:{alertname="${name('Muted')}"}`;
     const fired = await accepted(s, i, message(group, 'firing', [alert('a', 'firing'), alert('b', 'firing')]));
-    const id = fired.alerts[0]?.incident_id ?? '';
+    return { i, group, id: fired.alerts[0]?.incident_id ?? '' };
+  }
+
+  it('a message saying the group resolved ends the alerts it no longer names; one still firing says nothing', async () => {
+    const { i, group, id } = await twoFiring();
     // b silenced at Alertmanager: left out while a still fires. Nothing is said of b.
     await accepted(s, i, message(group, 'firing', [alert('a', 'firing')]));
     expect((await timeline(s, id)).map((t) => t.title)).not.toContain('Alert no longer reported: Muted on b');
@@ -294,14 +299,7 @@ describe(`Alertmanager alerts it stops naming: silenced, inhibited, left out (${
   });
 
   it('a "resolved" message that still leaves alerts out, or holds one firing, ends nothing it does not name', async () => {
-    const i = await createIntegration(s, {
-      name: name('mute'),
-      kind: 'alertmanager',
-      settings: { auto_resolve_after: 0 },
-    });
-    const group = `{}:{alertname="${name('Muted')}"}`;
-    const fired = await accepted(s, i, message(group, 'firing', [alert('a', 'firing'), alert('b', 'firing')]));
-    const id = fired.alerts[0]?.incident_id ?? '';
+    const { i, group, id } = await twoFiring();
     await accepted(s, i, message(group, 'resolved', [alert('a', 'resolved')], 1));
     expect((await incident(s, id)).status).toBe('open');
     // A script's message whose status disagrees with its alerts is not taken as the group resolving.
@@ -311,14 +309,7 @@ describe(`Alertmanager alerts it stops naming: silenced, inhibited, left out (${
   });
 
   it('a copy of the resolve that ended an alert, arriving after it fired again, ends nothing (a retry, a replica)', async () => {
-    const i = await createIntegration(s, {
-      name: name('mute'),
-      kind: 'alertmanager',
-      settings: { auto_resolve_after: 0 },
-    });
-    const group = `{}:{alertname="${name('Muted')}"}`;
-    const fired = await accepted(s, i, message(group, 'firing', [alert('a', 'firing'), alert('b', 'firing')]));
-    const id = fired.alerts[0]?.incident_id ?? '';
+    const { i, group, id } = await twoFiring();
     const resolve = message(group, 'resolved', [alert('a', 'resolved')]);
     await accepted(s, i, resolve);
     expect((await incident(s, id)).status).toBe('monitoring');
