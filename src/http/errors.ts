@@ -199,6 +199,17 @@ function subscriptionRefusal(c: HonoContext<AppEnv>, shape: TrpcErrorShape, retr
 }
 
 /**
+ * A whole HTTP/1.1 response as text, for a socket no response object wraps: the status line, `Connection: close`,
+ * `headers` in order, and the body with its Content-Length.
+ */
+export function rawHttpResponse(status: number, headers: Iterable<readonly [string, string]>, body: string): string {
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'Connection: close'];
+  for (const [name, value] of headers) lines.push(`${name}: ${value}`);
+  lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/**
  * Answers a raw socket (one node has not wrapped in a response: a refused upgrade, a request its parser refused) with
  * the error's status, headers and body as HTTP/1.1, and closes it. `requestId` goes in the body and x-request-id, as
  * on every other error (a new UUID when there is no request to take one from). Returns the status it answered with.
@@ -206,15 +217,11 @@ function subscriptionRefusal(c: HonoContext<AppEnv>, shape: TrpcErrorShape, retr
 export function answerRawSocket(socket: Duplex, error: unknown, requestId: string = randomUUID()): number {
   const { status, headers, body } = describeError(error, requestId);
   if (socket.destroyed) return status;
-  const json = JSON.stringify(body);
-  const lines = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-    'Connection: close',
-    'Content-Type: application/json',
-    `x-request-id: ${requestId}`,
+  const all: Array<[string, string]> = [
+    ['Content-Type', 'application/json'],
+    ['x-request-id', requestId],
+    ...Object.entries(headers),
   ];
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  lines.push(`Content-Length: ${Buffer.byteLength(json)}`);
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${json}`);
+  socket.end(rawHttpResponse(status, all, JSON.stringify(body)));
   return status;
 }

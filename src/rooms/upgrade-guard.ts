@@ -13,11 +13,11 @@
 // line alone (`HTTP/1.1 503 …`, `Content-Length: 0`), so a refused upgrade lost its headers (Retry-After on a 503,
 // WWW-Authenticate on a 401, x-request-id on all) and its JSON body (review, 2026-12-01). The route's outermost
 // middleware (recordUpgradeRefusals) keeps the response the app made; the guard writes it instead of that line.
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { answerRawSocket, HttpError, RETRY_AFTER_SECONDS } from '../http/errors.js';
+import { answerRawSocket, HttpError, rawHttpResponse, RETRY_AFTER_SECONDS } from '../http/errors.js';
 import { recordRawAnswer, requestIdFrom } from '../http/request-context.js';
 import type { Metrics } from '../metrics.js';
 
@@ -35,14 +35,10 @@ export const recordUpgradeRefusals: MiddlewareHandler = async (c, next) => {
   // Only upgrades come without node's response object; plain HTTP is answered by node-server as usual.
   if (incoming === undefined || (c.env as { outgoing?: unknown }).outgoing !== undefined) return;
   if (c.res.status === 101) return;
-  const body = await c.res.clone().text();
-  const lines = [`HTTP/1.1 ${c.res.status} ${STATUS_CODES[c.res.status] ?? ''}`, 'Connection: close'];
-  c.res.headers.forEach((value, name) => {
-    if (name !== 'connection' && name !== 'content-length' && name !== 'transfer-encoding')
-      lines.push(`${name}: ${value}`);
-  });
-  lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
-  refusals.set(incoming, `${lines.join('\r\n')}\r\n\r\n${body}`);
+  // rawHttpResponse writes its own framing headers.
+  const framing = new Set(['connection', 'content-length', 'transfer-encoding']);
+  const headers = [...c.res.headers].filter(([name]) => !framing.has(name));
+  refusals.set(incoming, rawHttpResponse(c.res.status, headers, await c.res.clone().text()));
 };
 
 /**
