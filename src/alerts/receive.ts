@@ -8,9 +8,10 @@ import { lockGroups, loadAlerts, saveGroup, senderGroupKeys, storedGroupKeys, up
 import { insertEventsOfKnownIncidents } from '../db/events.js';
 import { FOREIGN_KEY_VIOLATION, sqlState } from '../db/errors.js';
 import { activeSilences } from '../db/integrations.js';
-import type { AlertGroupRow, AlertRow, Database, IncidentRow, SilenceRow } from '../db/types.js';
+import type { AlertGroupRow, AlertRow, Database, IncidentRow } from '../db/types.js';
 import { AppError } from '../domain/errors.js';
-import { atLeastSeverity, matchesAll, parseMatchers, rankSeverity, type Matcher } from '../integrations/index.js';
+import { atLeastSeverity, rankSeverity } from '../integrations/index.js';
+import { compileSilences, silencedBy, type CompiledSilence } from './silence-matchers.js';
 import { AlertWork, type IntegrationInfo } from './work.js';
 
 /**
@@ -71,7 +72,7 @@ export async function receiveAlerts(
         for (const a of await loadAlerts(tx, integration.id, [], extra)) if (!have.has(a.dedup_key)) loaded.push(a);
       }
       const work = new AlertWork(tx, integration, groups, loaded, now);
-      const silences = compileSilences(await activeSilences(tx));
+      const silences = await compileSilences(await activeSilences(tx));
 
       const results: AlertResult[] = [];
       const resolvedGroups = new Set<string>();
@@ -208,29 +209,6 @@ export async function finish(work: AlertWork, results: AlertResult[]): Promise<W
     .map((id) => work.incidents.get(id))
     .filter((i): i is IncidentRow => i !== undefined);
   return { results, incidents, created: work.created, timeline: work.timeline, events: work.events, seqs };
-}
-
-export interface CompiledSilence {
-  id: string;
-  matchers: Matcher[];
-}
-
-export function compileSilences(rows: readonly SilenceRow[]): CompiledSilence[] {
-  // Matchers were validated when the silence was created; a row that no longer compiles matches nothing.
-  return rows.flatMap((s) => {
-    try {
-      return [{ id: s.id, matchers: parseMatchers(s.matchers) }];
-    } catch {
-      return [];
-    }
-  });
-}
-
-export function silencedBy(
-  silences: readonly CompiledSilence[],
-  labels: Readonly<Record<string, string>>,
-): string | undefined {
-  return silences.find((s) => matchesAll(labels, s.matchers))?.id;
 }
 
 /**

@@ -16,15 +16,8 @@ import {
 } from '../db/alerts.js';
 import { activeSilences, deleteEndedSilences, findIntegration, pruneDeliveries } from '../db/integrations.js';
 import type { Database } from '../db/types.js';
-import {
-  compileSilences,
-  finish,
-  maybeMonitoring,
-  settleGroups,
-  silencedBy,
-  type CompiledSilence,
-  type WorkDone,
-} from './receive.js';
+import { finish, maybeMonitoring, settleGroups, type WorkDone } from './receive.js';
+import { compileSilences, silencedBy, type CompiledSilence } from './silence-matchers.js';
 import { AlertWork, FLAP_WINDOW_MS, integrationInfo } from './work.js';
 
 /** Deliveries kept per integration (older ones are pruned once a minute). */
@@ -163,7 +156,7 @@ export async function sweep(
   await run(await flappingQuietSince(db, new Date(now.getTime() - FLAP_WINDOW_MS)), endFlapping);
   const ended = await takeEndedSilences(db, now);
   if (ended.length > 0 || opts.recheckSuppressed) {
-    const silences = compileSilences(await activeSilences(db));
+    const silences = await compileSilences(await activeSilences(db));
     await run(await groupsToRelease(db, silences), release(silences));
   }
   return { done };

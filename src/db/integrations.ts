@@ -166,6 +166,16 @@ export async function listSilences(
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 
+/** How many silences have not ended at the database's now (pending and active). */
+export async function countUnendedSilences(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('silences')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('ends_at', '>', sql<Date>`now()`)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** Silences in force at the database's now (the ones that hold alerts back). */
 export async function activeSilences(db: Kysely<Database>): Promise<SilenceRow[]> {
   return db

@@ -26,6 +26,7 @@ import {
   findIntegration,
   findSilence,
   insertIntegration,
+  countUnendedSilences,
   insertSilence,
   listDeliveries,
   listIntegrations,
@@ -236,18 +237,39 @@ function toSilence(r: SilenceRow, now = Date.now()): Silence {
   };
 }
 
+/** The longest a new silence's matchers may take to compile (ms); see createSilence. */
+export const SILENCE_COMPILE_BUDGET_MS = 100;
 /**
- * Creates a silence. INVALID_INPUT (400) when a regex cannot be used (invalid, or shaped for catastrophic
- * backtracking: src/integrations/matchers.ts), when every matcher matches the empty string, or when ends_at is not
- * after starts_at.
+ * The most silences that may be pending or active at once (Alertmanager's `--silences.max-silences`, unlimited by
+ * default there). Each instance holds every active one compiled and tests each alert against them.
+ */
+export const MAX_SILENCES = 1000;
+
+/**
+ * Creates a silence. INVALID_INPUT (400) when a regex cannot be used (invalid, shaped for catastrophic
+ * backtracking: src/integrations/matchers.ts, or taking over SILENCE_COMPILE_BUDGET_MS to compile), when every
+ * matcher matches the empty string, or when ends_at is not after starts_at; CONFLICT (409) when MAX_SILENCES are
+ * pending or active already.
  */
 export async function createSilence(db: Kysely<Database>, input: CreateSilenceInput): Promise<Silence> {
   let matchers: Matcher[];
+  const compileStart = performance.now();
   try {
     matchers = parseMatchers(input.matchers);
   } catch (err) {
     if (err instanceof MatcherError) throw new AppError('INVALID_INPUT', `invalid input: ${err.message}`, err.issues);
     throw err;
+  }
+  // Every instance compiles each silence in force once, on its event loop (src/alerts/silence-matchers.ts). Matchers
+  // people write compile in well under a millisecond; a pattern that repeats or alternates Unicode classes hundreds
+  // of times takes tens of milliseconds each, and 64 of them stalled the server for a second a silence (security
+  // review, 2026-12-02). RE2 gives no cost to check beforehand, so the compile is timed.
+  const compileMs = performance.now() - compileStart;
+  if (compileMs > SILENCE_COMPILE_BUDGET_MS) {
+    const message =
+      `the regexes take too long to compile (${Math.round(compileMs)} ms; at most ${SILENCE_COMPILE_BUDGET_MS} ms ` +
+      'a silence): use fewer counted repeats and Unicode classes (\\p{…})';
+    throw new AppError('INVALID_INPUT', `invalid input: matchers: ${message}`, [{ path: 'matchers', message }]);
   }
   // Alertmanager's rule (silence.go, validateSilence): matchers that all match the empty string also match an alert
   // without any of their labels, so `a=~".*"` would silence every alert of every integration.
@@ -261,6 +283,12 @@ export async function createSilence(db: Kysely<Database>, input: CreateSilenceIn
     throw new AppError('INVALID_INPUT', 'invalid input: ends_at: must be after starts_at', [
       { path: 'ends_at', message: 'must be after starts_at' },
     ]);
+  }
+  if ((await countUnendedSilences(db)) >= MAX_SILENCES) {
+    throw new AppError(
+      'CONFLICT',
+      `${MAX_SILENCES} silences are pending or active, the most Warroom keeps: end some (DELETE /api/silences/{id}) first`,
+    );
   }
   const row = await insertSilence(db, {
     matchers: input.matchers,

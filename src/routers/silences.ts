@@ -22,7 +22,9 @@ export const silencesRouter = (output: OutputPolicy) =>
             'While it is active, firing alerts whose labels match every matcher (`=`, `!=`, `=~`, `!~` as in ' +
             'Alertmanager; regexes fully anchored) are stored as `suppressed` and open or change no incident; ' +
             'their resolves still apply. When it ends, alerts still firing are weighed against the creation gate ' +
-            'again (within about a second).',
+            'again (within about a second). 400 when a regex is not RE2 or its matchers take over 100 ms to ' +
+            'compile; 409 when 1000 silences are pending or active already.',
+          errorResponses: [409],
         },
         rest: { status: 201 },
         scope: 'write',
