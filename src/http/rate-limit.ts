@@ -58,16 +58,31 @@ export class TokenBuckets {
 
 const isLoopbackAddress = (a: string): boolean => a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 
-/** The procedures a /trpc request calls: one, or several in a batch (`/trpc/a.b,c.d?batch=1`). */
-const trpcCalls = (path: string): string[] => path.slice('/trpc/'.length).split(',');
+/**
+ * The procedures a /trpc request calls: one, or several in a batch (`/trpc/a.b,c.d?batch=1`). Read as tRPC's fetch
+ * adapter reads them (resolveResponse.ts): the URL's own path after `/trpc/`, `decodeURIComponent`, then split on
+ * commas only when `batch=1`. Hono's `c.req.path` is `decodeURI`d, which leaves `%2C` as it is, so splitting it
+ * counted `a%2Cb%2Cc…` as one call while tRPC ran each (security review, 2026-12-02: 250 list calls for one token).
+ * An escape tRPC cannot decode is its 400; it counts here as the one call it is.
+ */
+function trpcCalls(url: URL): string[] {
+  const raw = url.pathname.slice('/trpc/'.length);
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return [raw];
+  }
+  return url.searchParams.get('batch') === '1' ? path.split(',') : [path];
+}
 
 /**
  * Whether a request only posts events (its own, generous limit), and how many calls it makes: a tRPC batch costs one
  * token per call, and goes to the ingest bucket only when every call in it is an ingest.
  */
-function classify(path: string, method: string): { ingest: boolean; calls: number } {
+function classify(path: string, rawUrl: string, method: string): { ingest: boolean; calls: number } {
   if (path.startsWith('/trpc/')) {
-    const calls = trpcCalls(path);
+    const calls = trpcCalls(new URL(rawUrl));
     return { ingest: method === 'POST' && calls.every((p) => p.startsWith('events.ingest')), calls: calls.length };
   }
   return { ingest: method === 'POST' && path.startsWith('/api/ingest/events'), calls: 1 };
@@ -81,7 +96,7 @@ export function rateLimit(general: BucketPolicy, ingest: BucketPolicy): Middlewa
   const generalBuckets = general.perSecond > 0 ? new TokenBuckets(general) : undefined;
   const ingestBuckets = ingest.perSecond > 0 ? new TokenBuckets(ingest) : undefined;
   return async function rateLimitMiddleware(c, next) {
-    const { ingest: ingesting, calls } = classify(c.req.path, c.req.method);
+    const { ingest: ingesting, calls } = classify(c.req.path, c.req.url, c.req.method);
     const buckets = ingesting ? ingestBuckets : generalBuckets;
     if (!buckets) return next();
     const principal = c.get('access')?.principal;

@@ -337,6 +337,26 @@ describe('rate limits', () => {
       );
       expect((await batch(2)).status).toBe(200);
       expect((await batch(2)).status).toBe(429);
+      // Counted as tRPC counts them: after decodeURIComponent, so percent-encoded commas are calls too (security
+      // review, 2026-12-02: `%2C` ran 250 calls for one token), and split only in a batch.
+      const encoded = await createTestKey(limited, 'encoded', ['admin']);
+      const encodedBatch = await limited.api('/trpc/keys.whoami%2Ckeys.whoami%2Ckeys.whoami?batch=1&input=%7B%7D', {
+        headers: bearer(encoded),
+      });
+      expect(encodedBatch.status).toBe(400);
+      expect(await encodedBatch.text()).toContain('makes 3 calls');
+      // An ingest beside a create is charged to the default bucket (2 tokens here), not to ingest's (a burst of 1,
+      // which would refuse two calls outright).
+      const mixer = await createTestKey(limited, 'mixer', ['admin']);
+      const mixed = await limited.api('/trpc/events.ingest%2Cincidents.create?batch=1', {
+        method: 'POST',
+        json: { 0: { incident_id: MISSING, event_type: 'log', message: 'x' }, 1: { title: 'x' } },
+        headers: bearer(mixer),
+      });
+      expect(mixed.status).toBe(207);
+      expect((await limited.api('/api/incidents/', { headers: bearer(mixer) })).status).toBe(429);
+      const notBatch = await limited.api('/trpc/keys.whoami,keys.whoami,keys.whoami', { headers: bearer(encoded) });
+      expect(notBatch.status).toBe(404);
     } finally {
       await limited.stop();
     }
