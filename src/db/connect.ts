@@ -5,7 +5,7 @@ import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 import { embeddedSocketUrl, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
-import { CONNECT_TIMEOUT_MS, connectPostgres } from './postgres.js';
+import { CLOSE_WAIT_MS, CONNECT_TIMEOUT_MS, connectPostgres, settledWithin } from './postgres.js';
 import type { Database } from './types.js';
 
 export { CONNECT_TIMEOUT_MS, connectPostgres, type PostgresOptions } from './postgres.js';
@@ -48,7 +48,7 @@ function joinPostgres(url: string, kind: DatabaseKind, opts: DatabaseOptions): D
     ...(opts.onPreparedStatementsStale ? { onPreparedStatementsStale: opts.onPreparedStatementsStale } : {}),
     ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
   });
-  return { db, kind, url, close: () => db.destroy() };
+  return { db, kind, url, close: () => settledWithin(db.destroy(), CLOSE_WAIT_MS) };
 }
 
 async function accepts(url: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 // Recognises database errors: PostgreSQL's by SQLSTATE (`pg` and PGlite both expose it as `code`), and the
 // connection failures that mean "the database is away" rather than "the request was wrong".
+import { QUERY_DEADLINE_MESSAGE } from './query-deadline.js';
 
 export function sqlState(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
@@ -51,8 +52,21 @@ const UNAVAILABLE_STATES = new Set([
   '57P01',
   '57P02',
   '57P03',
+  // Class 53, insufficient resources: 53100 disk full, 53200 out of memory, 53300 too many connections, 53400 a
+  // configuration limit. A full disk gave a 500 (operations review, 2026-12-02); it is the database's failure, and a
+  // sender's retry after space is freed is what should happen.
+  '53000',
+  '53100',
+  '53200',
   '53300',
   '53400',
+  // Class 58, the database's system errors (58030: an I/O error reading or writing its files).
+  '58000',
+  '58030',
+  // The tables are gone: the database was dropped and created again under the running server, or restored without
+  // the schema. Not the caller's fault, and another instance or a restart (which migrates) mends it.
+  '42P01',
+  '3F000',
   '40001',
   '40P01',
   '3D000',
@@ -71,6 +85,7 @@ export const INSERT_QUEUE_TIMEOUT_MESSAGE = 'timeout exceeded waiting for the in
 /** `pg` and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
+  QUERY_DEADLINE_MESSAGE,
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
   'Cannot use a pool after calling end on the pool',

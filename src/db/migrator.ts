@@ -1,7 +1,8 @@
 // Applies the migrations in migrations/ (on start, and by `warroom migrate`).
-import { type Kysely, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import { ConfigError } from '../config.js';
+import { STATEMENT_TIMEOUT_OFF_SQL, STATEMENT_TIMEOUT_RESTORE_SQL } from './query-deadline.js';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
@@ -20,12 +21,12 @@ export async function migrateToLatest<T>(db: Kysely<T>): Promise<MigrationResult
       conn,
     );
     const previous = rows[0]?.timeout ?? '0';
-    await sql`set statement_timeout = 0`.execute(conn);
+    await sql.raw(STATEMENT_TIMEOUT_OFF_SQL).execute(conn);
     try {
       return await createMigrator(conn).migrateToLatest();
     } finally {
       // Back to what the session had, before the pool hands the connection to a request.
-      await sql`select set_config('statement_timeout', ${previous}, false)`.execute(conn).catch(() => undefined);
+      await conn.executeQuery(CompiledQuery.raw(STATEMENT_TIMEOUT_RESTORE_SQL, [previous])).catch(() => undefined);
     }
   });
   throwOnFailure(result);

@@ -14,10 +14,12 @@ import { createHash } from 'node:crypto';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import { STALE_STATEMENT_MESSAGE } from './errors.js';
+import { STATEMENT_TIMEOUT_OFF_SQL, STATEMENT_TIMEOUT_RESTORE_SQL, withDeadline } from './query-deadline.js';
 
 const { DatabaseError } = pg;
 
 const names = new Map<string, string>();
+const noop = (): void => undefined;
 
 /**
  * Registers `sql` to run as a named statement on pools made by `namingPool`; returns the name (`warroom_` and 16 hex
@@ -62,6 +64,13 @@ function outdated({ code, message }: pg.DatabaseError): boolean {
 const STALE_LOG_INTERVAL_MS = 30_000;
 
 export interface NamingPoolOptions {
+  /** Name registered statements (default true); off for a pooler that cannot keep them. */
+  naming?: boolean;
+  /**
+   * Each statement's client-side deadline (ms; 0 or absent: none), ./query-deadline.ts: past it the connection is
+   * ended and the statement fails with QUERY_DEADLINE_MESSAGE.
+   */
+  deadlineMs?: number;
   /** The pool stopped naming statements: a pooler symptom (above); called once. */
   onNamingOff?: (detail: string) => void;
   /** A stale named statement was met and the pool's connections are being replaced; at most every 30 s. */
@@ -75,6 +84,8 @@ interface ClientState {
   generation: number;
   /** Its named statements no longer fit: destroyed on release instead of going back to the pool. */
   stale: boolean;
+  /** The deadline of its statements now (ms; 0: none): none while a migration turned its statement_timeout off. */
+  deadlineMs: number;
 }
 
 /** pg's result is what Kysely reads (`command`, `rowCount`, `rows`); pg types `command` as any string tag. */
@@ -101,7 +112,8 @@ const asKysely = <R>(result: Promise<pg.QueryResult>): Promise<PostgresQueryResu
  */
 export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, ClientState>();
-  let naming = true;
+  let naming = opts.naming ?? true;
+  const deadlineMs = opts.deadlineMs ?? 0;
   let generation = 0;
   let lastStaleLog = -Infinity;
 
@@ -127,7 +139,15 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
     const state: ClientState = {
       generation,
       stale: false,
+      deadlineMs,
       wrapped: { query, release: (destroy?: boolean) => client.release(destroy === true || state.stale) },
+    };
+
+    // Ending a client with a statement in flight destroys its socket (pg's Client.end), failing the statement; it is
+    // then destroyed on release rather than handed to the next request.
+    const abandon = (): void => {
+      state.stale = true;
+      client.end().catch(() => undefined);
     };
 
     function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
@@ -140,8 +160,11 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
       if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as unknown as pg.Submittable) as never;
       const values = parameters as unknown[];
       const name = naming && !state.stale ? names.get(sqlOrCursor) : undefined;
-      if (!name) return asKysely<R>(client.query(sqlOrCursor, values));
-      return asKysely<R>(runNamed(name, sqlOrCursor, values));
+      const run = name ? runNamed(name, sqlOrCursor, values) : client.query(sqlOrCursor, values);
+      const result = withDeadline(run, state.deadlineMs, abandon);
+      if (sqlOrCursor === STATEMENT_TIMEOUT_OFF_SQL) void result.then(() => (state.deadlineMs = 0), noop);
+      if (sqlOrCursor === STATEMENT_TIMEOUT_RESTORE_SQL) void result.then(() => (state.deadlineMs = deadlineMs), noop);
+      return asKysely<R>(result);
     }
 
     async function runNamed(name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {

@@ -4,6 +4,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { namingPool } from './named-statements.js';
+import { queryDeadlineMs } from './query-deadline.js';
 import type { Database } from './types.js';
 
 // int8 (bigserial `seq`, count(*)) arrives as a string from `pg`; we never do arithmetic on seq, and counts are
@@ -89,13 +90,32 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
   });
   return new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool:
-        opts.preparedStatements === false
-          ? pool
-          : namingPool(pool, {
-              ...(opts.onPreparedStatementsOff ? { onNamingOff: opts.onPreparedStatementsOff } : {}),
-              ...(opts.onPreparedStatementsStale ? { onStale: opts.onPreparedStatementsStale } : {}),
-            }),
+      pool: namingPool(pool, {
+        naming: opts.preparedStatements !== false,
+        deadlineMs: queryDeadlineMs(opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS),
+        ...(opts.onPreparedStatementsOff ? { onNamingOff: opts.onPreparedStatementsOff } : {}),
+        ...(opts.onPreparedStatementsStale ? { onStale: opts.onPreparedStatementsStale } : {}),
+      }),
     }),
   });
+}
+
+/**
+ * How long closing the pool waits. Ending a connection waits for the server to close its side, which a frozen or
+ * unreachable server never does, and shutdown waited with it (operations review, 2026-12-02); the process is
+ * about to exit, and the server ends the sessions of a client that went away.
+ */
+export const CLOSE_WAIT_MS = 5_000;
+
+/** `p`, or undefined after `ms`, whichever comes first; never rejects. */
+export async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }

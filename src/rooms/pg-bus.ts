@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { ARRIVAL_MARGIN_MS } from '../db/event-partitions.js';
-import { CONNECT_TIMEOUT_MS, KEEPALIVE_DELAY_MS } from '../db/postgres.js';
+import { CLOSE_WAIT_MS, CONNECT_TIMEOUT_MS, KEEPALIVE_DELAY_MS, settledWithin } from '../db/postgres.js';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
@@ -404,7 +404,8 @@ export class PgBus implements RoomBus {
     this.client = undefined;
     if (c) {
       c.removeAllListeners('end');
-      await c.end().catch(() => undefined);
+      // Bounded: ending waits for the server's side of the socket, which a frozen server never closes.
+      await settledWithin(c.end(), CLOSE_WAIT_MS);
     }
   }
 }

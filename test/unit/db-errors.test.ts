@@ -19,6 +19,15 @@ describe('isDatabaseUnavailable', () => {
     // Cancelled by statement_timeout (57014) or lock_timeout (55P03), ended idle in a transaction (25P03):
     // stuck behind a lock or an overloaded server, nothing written (test/integration/statement-timeout.test.ts).
     for (const code of ['57014', '55P03', '25P03']) expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
+    // Out of resources (53100 disk full gave a 500: operations review, 2026-12-02), system and I/O errors, and the
+    // schema gone from under the server.
+    for (const code of ['53000', '53100', '53200', '53400', '58000', '58030', '42P01', '3F000']) {
+      expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
+    }
+    // The boundary: a statement that is wrong, or data that breaks a rule, is not the database being away.
+    for (const code of ['42601', '42703', '23505', '23503', '22P02', 'XX000']) {
+      expect(isDatabaseUnavailable(withCode(code)), code).toBe(false);
+    }
     for (const message of [
       'Connection terminated unexpectedly',
       'Connection terminated due to connection timeout',
@@ -48,7 +57,7 @@ describe('isDatabaseUnavailable', () => {
     // The boundary: the same codes from anything but connect are not the database (a missing file is a bug).
     expect(isDatabaseUnavailable(Object.assign(withCode('ENOENT'), { syscall: 'open' }))).toBe(false);
     expect(isDatabaseUnavailable(withCode('ENOENT'))).toBe(false);
-    expect(isDatabaseUnavailable(Object.assign(withCode('42P01'), { syscall: 'connect' }))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(withCode('23505'), { syscall: 'connect' }))).toBe(false);
   });
 
   it('looks inside an AggregateError and a cause', () => {
@@ -58,7 +67,7 @@ describe('isDatabaseUnavailable', () => {
   });
 
   it('leaves every other error alone', () => {
-    for (const code of ['23503', '23505', '22021', '42P01', '53200', '55000', '25P02', 'ERR_INVALID_ARG_TYPE']) {
+    for (const code of ['23503', '23505', '22021', '42601', '55000', '25P02', 'ERR_INVALID_ARG_TYPE']) {
       expect(isDatabaseUnavailable(withCode(code)), code).toBe(false);
     }
     expect(isDatabaseUnavailable(new Error('insert returned no row'))).toBe(false);
