@@ -13,6 +13,24 @@ export function loopbackHost(host: string | undefined): boolean {
   return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
+/**
+ * Headers a reverse proxy or load balancer adds when it passes a request on (RFC 7239 `Forwarded`, the de facto
+ * `X-Forwarded-*` and `X-Real-IP`, RFC 9110 `Via`). Their presence means the client is somewhere else, whatever
+ * the Host header and the socket's loopback address say.
+ */
+const PROXY_HEADERS: Lowercase<string>[] = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'via',
+];
+
+/** Whether the request came through a proxy that said so (PROXY_HEADERS). */
+export const viaProxy = (header: (name: Lowercase<string>) => string | undefined): boolean =>
+  PROXY_HEADERS.some((name) => header(name) !== undefined);
+
 /** The token of an `Authorization: Bearer <token>` header; any other value is passed on whole (and fails as unknown). */
 export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
@@ -39,12 +57,24 @@ export function authenticate(
       if (opts.refuse !== false && access.enforced && !access.principal) throw unauthenticated(access.refusal);
       // Open only because no key exists yet (AUTH=auto on loopback): a page elsewhere could still reach this port
       // through a browser by rebinding its own DNS name to 127.0.0.1, so only requests addressed to a loopback name
-      // are answered. (AUTH=off is the operator's explicit choice and may be reached by any name.)
-      if (!access.enforced && auth.policy === 'auto' && !loopbackHost(requestHeader(c, 'host'))) {
-        throw new HttpError(
-          'FORBIDDEN',
-          'an open server (no API key yet) answers only requests addressed to localhost',
-        );
+      // are answered. Nor through a reverse proxy on this machine: it connects from loopback and may name loopback in
+      // Host (nginx's default), and anyone who reaches it could make the first admin key (security review,
+      // 2026-12-02); a proxy that says it forwarded is refused here. (AUTH=off is the operator's explicit choice and
+      // may be reached by any name.)
+      if (!access.enforced && auth.policy === 'auto') {
+        if (!loopbackHost(requestHeader(c, 'host'))) {
+          throw new HttpError(
+            'FORBIDDEN',
+            'an open server (no API key yet) answers only requests addressed to localhost',
+          );
+        }
+        if (viaProxy((name) => requestHeader(c, name))) {
+          throw new HttpError(
+            'FORBIDDEN',
+            'an open server (no API key yet) does not answer requests passed on by a proxy (Forwarded, X-Forwarded-*, ' +
+              'X-Real-IP or Via): make a key first (warroom keys create)',
+          );
+        }
       }
       c.set('access', access);
     } catch (err) {

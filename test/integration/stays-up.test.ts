@@ -108,6 +108,21 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     for (const host of [`localhost:${s.port}`, `127.0.0.1:${s.port}`, '[::1]']) {
       expect(await get(host), host).toMatch(/^HTTP\/1\.1 200 /);
     }
+    // Nor through a reverse proxy on this machine, which connects from loopback and may name loopback in Host: one
+    // that says it forwarded is refused, whichever header says so (security review, 2026-12-02).
+    for (const header of [
+      'Forwarded: for=192.0.2.7',
+      'X-Forwarded-For: 192.0.2.7',
+      'X-Real-IP: 192.0.2.7',
+      'Via: 1.1 nginx',
+    ]) {
+      const answer = await rawExchange(
+        s.port,
+        `POST /api/keys/ HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n${header}\r\nContent-Type: application/json\r\nContent-Length: 38\r\nConnection: close\r\n\r\n{"name":"attacker","scopes":["admin"]}`,
+      );
+      expect(answer, header).toMatch(/^HTTP\/1\.1 403 /);
+      expect(answer, header).toContain('passed on by a proxy');
+    }
   });
 
   it('survives clients that vanish mid-upgrade or send garbage, and still upgrades good clients', async () => {
