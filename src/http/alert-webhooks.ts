@@ -86,33 +86,31 @@ function routingKeyOf(parsed: Parsed): string | undefined {
  * replaced in the text as received; the payload is not re-serialised (a hostile one may nest too deep for that).
  */
 function loggable(body: string, secret: string): string {
-  return body.split(secret).join('[redacted]');
+  // The routing_key's value too, whatever it holds: JSON may write the secret with escapes (`whk_\u0047…`), which the
+  // text replacement misses and JSON.parse undoes (security review, 2026-12-02).
+  return body.split(secret).join('[redacted]').replace(ROUTING_KEY_VALUE, '$1"[redacted]"');
 }
 
+/** `"routing_key": "<any JSON string>"` in a payload's text; the key itself may be escaped too. */
+const ROUTING_KEY_VALUE =
+  /("(?:routing_key|routing\\u005[fF]key|[^"\\]*\\u[0-9a-fA-F]{4}[^"]*)"\s*:\s*)"(?:[^"\\]|\\.)*"/g;
+
 /**
- * Checks a delivery's credentials against the integration: Grafana's HMAC signature when the integration requires
- * one; otherwise the secret as a Bearer token or Basic password, or (pagerduty) as the payload's routing_key.
- * Throws UNAUTHENTICATED (401).
+ * What a delivery's headers alone decide, before its body is read: `accepted` (the secret as a Bearer token or Basic
+ * password matches), `needs body` (a Grafana HMAC signature, or a pagerduty integration's routing_key, is checked
+ * against the body), or a throw of UNAUTHENTICATED (401): a wrong secret, or none where only a header can carry it.
+ * Deciding first spares reading and parsing up to MAX_BODY_BYTES for anyone who knows an integration's URL
+ * (security review, 2026-12-02: 8 MiB bodies without credentials took 0.44 s of CPU each).
  */
-function authenticate(
+function authenticateHeaders(
   c: HonoContext<AppEnv>,
   row: IntegrationRow,
   info: IntegrationInfo,
-  body: string,
-  parsed: Parsed,
-) {
-  const hmac = info.settings.hmac;
-  if (hmac) {
-    const verdict = verifyGrafanaRequest(hmac, row.secret, c.req.header(), body);
-    if (!verdict.ok) throw new AppError('UNAUTHENTICATED', verdict.message);
-    return;
-  }
+): 'accepted' | 'needs body' {
+  if (info.settings.hmac) return 'needs body';
   const given = presentedSecret(c);
-  if (given !== undefined && matchesHash(given, row.secret_hash)) return;
-  if (info.kind === 'pagerduty' && given === undefined) {
-    const routingKey = routingKeyOf(parsed);
-    if (routingKey !== undefined && matchesHash(routingKey, row.secret_hash)) return;
-  }
+  if (given !== undefined && matchesHash(given, row.secret_hash)) return 'accepted';
+  if (info.kind === 'pagerduty' && given === undefined) return 'needs body';
   throw new AppError(
     'UNAUTHENTICATED',
     given === undefined
@@ -120,6 +118,37 @@ function authenticate(
       : 'the integration secret does not match',
   );
 }
+
+/**
+ * The check authenticateHeaders left to the body: Grafana's HMAC signature when the integration requires one;
+ * otherwise (pagerduty, no Authorization header) the payload's routing_key. Throws UNAUTHENTICATED (401).
+ */
+function authenticateBody(
+  c: HonoContext<AppEnv>,
+  row: IntegrationRow,
+  info: IntegrationInfo,
+  body: string,
+  parsed: Parsed,
+): void {
+  const hmac = info.settings.hmac;
+  if (hmac) {
+    const verdict = verifyGrafanaRequest(hmac, row.secret, c.req.header(), body);
+    if (!verdict.ok) throw new AppError('UNAUTHENTICATED', verdict.message);
+    return;
+  }
+  const routingKey = routingKeyOf(parsed);
+  if (routingKey !== undefined && matchesHash(routingKey, row.secret_hash)) return;
+  throw new AppError(
+    'UNAUTHENTICATED',
+    'no credentials: send the integration secret as Authorization: Bearer (or as the Basic auth password)',
+  );
+}
+
+/**
+ * PagerDuty's Events API v2 refuses an event over 512 KB (developer.pagerduty.com, Events API v2 overview, "Event
+ * size"), so no PagerDuty-style sender sends more; a body taken before the sender is known is held to that.
+ */
+export const PAGERDUTY_MAX_BODY_BYTES = 512 * 1024;
 
 type Shape = 'warroom' | 'pagerduty';
 
@@ -221,9 +250,13 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     let body = '';
     let parsed: Parsed;
     try {
-      body = await readBodyText(c, deps.maxBodyBytes);
+      const verdict = authenticateHeaders(c, row, info);
+      body = await readBodyText(
+        c,
+        info.kind === 'pagerduty' ? Math.min(deps.maxBodyBytes, PAGERDUTY_MAX_BODY_BYTES) : deps.maxBodyBytes,
+      );
       parsed = parseJson(body);
-      authenticate(c, row, info, body, parsed);
+      if (verdict === 'needs body') authenticateBody(c, row, info, body, parsed);
     } catch (err) {
       return refuse(c, shape, err, { integrationId: row.id, secret: row.secret, body });
     }
@@ -238,7 +271,7 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
       let parsed: Parsed;
       let row: IntegrationRow | undefined;
       try {
-        body = await readBodyText(c, deps.maxBodyBytes);
+        body = await readBodyText(c, Math.min(deps.maxBodyBytes, PAGERDUTY_MAX_BODY_BYTES));
         parsed = parseJson(body);
         jsonOf(parsed);
         const routingKey = routingKeyOf(parsed);
@@ -253,6 +286,14 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
         // own checks (a Grafana integration's required signature).
         if (!row || row.kind !== 'pagerduty') {
           throw new AppError('UNAUTHENTICATED', 'no pagerduty integration has this routing_key');
+        }
+        // Nor one that requires a signature (settings.hmac): here the routing_key alone would do, without the
+        // signature's timestamp that refuses replays (security review, 2026-12-02).
+        if (integrationInfo(row).settings.hmac) {
+          throw new AppError(
+            'UNAUTHENTICATED',
+            `this integration requires signed requests (settings.hmac): send them to /api/integrations/${row.id}/alerts`,
+          );
         }
       } catch (err) {
         return refuse(c, 'pagerduty', err);
