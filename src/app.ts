@@ -163,9 +163,10 @@ export function createApp(deps: AppDependencies): WarroomApp {
   mountAlertWebhooks(app, { db: deps.db, alerts: deps.alerts, maxBodyBytes: deps.maxBodyBytes });
   // Before any body is read. REST and the room upgrade refuse a missing or dead key here (401); /trpc leaves it to
   // the procedure's scope check, so tRPC clients get the refusal in tRPC's envelope.
-  app.use('/api/*', authenticate(deps.auth));
-  app.use('/trpc/*', authenticate(deps.auth, { refuse: false }));
-  app.use('/ws/*', authenticate(deps.auth, { tickets: true }));
+  const allowedOrigins = deps.corsOrigins ?? [];
+  app.use('/api/*', authenticate(deps.auth, { allowedOrigins }));
+  app.use('/trpc/*', authenticate(deps.auth, { refuse: false, allowedOrigins }));
+  app.use('/ws/*', authenticate(deps.auth, { tickets: true, allowedOrigins }));
   if (deps.rateLimits) {
     const limitRate = rateLimit(deps.rateLimits.general, deps.rateLimits.ingest);
     app.use('/api/*', limitRate);

@@ -5,6 +5,10 @@ import { unauthenticated, type Authenticator } from '../domain/access.js';
 import type { AppEnv } from './env.js';
 import { errorResponse, HttpError } from './errors.js';
 import { requestHeader } from './node-io.js';
+import { trustedOrigin } from './origin.js';
+
+/** Methods a browser may send cross-origin without consequence: they change nothing. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Whether a Host header names this machine's loopback (localhost, 127.x.x.x, [::1]), with or without a port. */
 export function loopbackHost(host: string | undefined): boolean {
@@ -45,7 +49,7 @@ export function bearerToken(header: string | undefined): string | undefined {
  */
 export function authenticate(
   auth: Authenticator,
-  opts: { tickets?: boolean; refuse?: boolean } = {},
+  opts: { tickets?: boolean; refuse?: boolean; allowedOrigins?: readonly string[] } = {},
 ): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
     try {
@@ -73,6 +77,19 @@ export function authenticate(
             'FORBIDDEN',
             'an open server (no API key yet) does not answer requests passed on by a proxy (Forwarded, X-Forwarded-*, ' +
               'X-Real-IP or Via): make a key first (warroom keys create)',
+          );
+        }
+      }
+      // Cross-site request forgery: with keys, a request must carry one in a header, which no page elsewhere can
+      // make a browser send. An open server has no such guard, and a form or a no-cors fetch with an empty body is
+      // not even caught by the JSON content-type check (security review, 2026-12-02), so a change from a page of
+      // another origin is refused (browsers send Origin on every cross-origin request that is not a GET or HEAD).
+      if (!access.enforced && !SAFE_METHODS.has(c.req.method)) {
+        const origin = requestHeader(c, 'origin');
+        if (!trustedOrigin(origin, requestHeader(c, 'host'), opts.allowedOrigins ?? [])) {
+          throw new HttpError(
+            'FORBIDDEN',
+            `an open server (no API key) takes no changes from pages of another origin (${origin ?? ''}); see CORS_ORIGINS`,
           );
         }
       }

@@ -19,6 +19,7 @@ import type { Metrics } from '../metrics.js';
 import type { RoomHub, RoomMember } from './hub.js';
 import { accessEndedMessage, accessStillGranted, KEY_RECHECK_MS } from './subscription.js';
 import { buildWelcome } from './welcome.js';
+import { trustedOrigin } from '../http/origin.js';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
 export const RATE_LIMIT_PER_SECOND = 20;
@@ -53,7 +54,7 @@ const checkRoom =
   async (c, next) => {
     // Cross-site WebSocket hijacking: a page elsewhere must not use a browser's ambient access to this server.
     const origin = c.req.header('origin');
-    if (origin !== undefined && !sameOrigin(origin, c.req.header('host')) && !allowedOrigins.includes(origin)) {
+    if (!trustedOrigin(origin, c.req.header('host'), allowedOrigins)) {
       return errorResponse(c, new HttpError('FORBIDDEN', `origin ${origin} may not open rooms (see CORS_ORIGINS)`));
     }
     try {
@@ -87,15 +88,6 @@ const checkRoom =
 
 /** Fail closed: the upgrade route is always behind `authenticate`, but were it not, nothing is granted. */
 const accessOf = (access: Access | undefined): Access => access ?? { enforced: true };
-
-/** Whether `origin` is the server's own (a page it served itself), by host and port. */
-function sameOrigin(origin: string, host: string | undefined): boolean {
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false;
-  }
-}
 
 interface Connection {
   member: RoomMember;

@@ -125,6 +125,23 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     }
   });
 
+  it('while open, refuses changes from pages of another origin (CSRF), bodiless ones included', async () => {
+    const post = (origin: string | undefined) =>
+      s.api(`/api/incidents/${id}/analyze`, {
+        method: 'POST',
+        headers: origin === undefined ? {} : { origin, 'content-type': 'application/x-www-form-urlencoded' },
+      });
+    const forged = await post('http://evil.example');
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('another origin');
+    expect((await post('null')).status).toBe(403);
+    // The boundary: the server's own pages, clients that send no Origin, and reads from anywhere.
+    expect((await post(`http://127.0.0.1:${s.port}`)).status).not.toBe(403);
+    expect((await post(undefined)).status).toBe(200);
+    const read = await s.api(`/api/incidents/${id}`, { headers: { origin: 'http://evil.example' } });
+    expect(read.status).toBe(200);
+  });
+
   it('survives clients that vanish mid-upgrade or send garbage, and still upgrades good clients', async () => {
     for (let i = 0; i < 20; i++) {
       await rawExchange(s.port, `GET /ws/incidents/${id} HTTP/1.1\r\n${upgradeHeaders}`, { destroyAfterWrite: true });
