@@ -7,13 +7,60 @@ import { ConfigError } from '../config.js';
 
 const LOCK_FILE = 'warroom.lock';
 
-function alive(pid: number): boolean {
+/**
+ * Which run of a process `pid` is, where the system says (Linux: the boot's id and the process's start time in clock
+ * ticks since boot, /proc/<pid>/stat field 22, proc(5)); undefined elsewhere or when there is no such process. A pid
+ * alone is reused: after a reboot or a kill -9, a lock naming pid 1, or any other process's pid, blocked every start
+ * with "in use by a running warroom" (operations review, 2026-12-02).
+ */
+export function processIdentity(pid: number): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const started = fields[19];
+    return started ? `${boot}:${started}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock file's text: the owner's pid, then (where known) its identity. */
+const lockText = (): string => {
+  const identity = processIdentity(process.pid);
+  return identity ? `${process.pid}\n${identity}\n` : String(process.pid);
+};
+
+/** The owner a lock file names: its pid, and the identity it recorded (none in locks of earlier releases). */
+function lockOwner(text: string): { pid: number; identity: string | undefined } {
+  const [pid = '', identity] = text.split('\n');
+  return { pid: Number(pid), identity: identity || undefined };
+}
+
+function alive(pid: number, identity: string | undefined): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
-    return err instanceof Error && 'code' in err && err.code === 'EPERM';
+    if (!(err instanceof Error && 'code' in err && err.code === 'EPERM')) return false;
+  }
+  // The pid runs; it is the lock's owner only if it is the same run of it (where that can be told).
+  if (identity === undefined) return !notNode(pid);
+  const now = processIdentity(pid);
+  return now === undefined || now === identity;
+}
+
+/**
+ * For a lock of an earlier release (a pid alone): whether the process with that pid is certainly not a Node.js
+ * process, so not a warroom (Linux: its /proc/<pid>/cmdline). Unknown is "not certain".
+ */
+function notNode(pid: number): boolean {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return argv0 !== '' && !/node/i.test(argv0.split('/').pop() ?? '');
+  } catch {
+    return false;
   }
 }
 
@@ -36,20 +83,25 @@ export function lockDataDir(dir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, lockText());
       closeSync(fd);
       return () => {
         try {
-          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
+          if (lockOwner(readFileSync(path, 'utf8')).pid === process.pid) unlinkSync(path);
         } catch {
           // Already gone: nothing to release.
         }
       };
     } catch (err) {
       if (!(err instanceof Error && 'code' in err && err.code === 'EEXIST')) throw err;
-      const owner = Number(readFileSync(path, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new DataDirInUseError(dir, owner);
+      const owner = lockOwner(readFileSync(path, 'utf8'));
+      if (
+        Number.isInteger(owner.pid) &&
+        owner.pid > 0 &&
+        owner.pid !== process.pid &&
+        alive(owner.pid, owner.identity)
+      ) {
+        throw new DataDirInUseError(dir, owner.pid);
       }
       // Left by a process that is gone: take it over.
       unlinkSync(path);
