@@ -45,6 +45,9 @@ export async function receiveAlerts(
 ): Promise<WorkDone> {
   // An empty message (Alertmanager sends none, but a script may): nothing to lock, nothing to write.
   if (incoming.length === 0) return { results: [], incidents: [], created: [], timeline: [], events: [], seqs: [] };
+  // Before the transaction: compiling silences new to this instance (all of them, after a start) may take a while,
+  // which inside it would hold the group locks and count toward idle_in_transaction_session_timeout.
+  const silences = await compileSilences(await activeSilences(db));
   return db
     .transaction()
     .execute(async (tx) => {
@@ -72,7 +75,6 @@ export async function receiveAlerts(
         for (const a of await loadAlerts(tx, integration.id, [], extra)) if (!have.has(a.dedup_key)) loaded.push(a);
       }
       const work = new AlertWork(tx, integration, groups, loaded, now);
-      const silences = await compileSilences(await activeSilences(tx));
 
       const results: AlertResult[] = [];
       const resolvedGroups = new Set<string>();

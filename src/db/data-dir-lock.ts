@@ -82,8 +82,10 @@ export function lockDataDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
+      // The text first: another starter that finds the file empty takes it as stale, so it is written at once.
+      const text = lockText();
       const fd = openSync(path, 'wx');
-      writeSync(fd, lockText());
+      writeSync(fd, text);
       closeSync(fd);
       return () => {
         try {

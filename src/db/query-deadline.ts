@@ -19,9 +19,16 @@ export const QUERY_DEADLINE_MESSAGE = 'the database did not answer within the st
 export const STATEMENT_TIMEOUT_OFF_SQL = 'set statement_timeout = 0';
 export const STATEMENT_TIMEOUT_RESTORE_SQL = "select set_config('statement_timeout', $1, false)";
 
-/** The deadline (ms; 0: none) for sessions of a pool whose statement_timeout is `statementTimeoutMs` (0: none). */
+/** The longest delay Node's timers take (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The deadline (ms; 0: none) for sessions of a pool whose statement_timeout is `statementTimeoutMs` (0: none), at
+ * most MAX_TIMER_MS: DB_STATEMENT_TIMEOUT_MS may be that long itself, and the grace on top made Node's timer fire
+ * after 1 ms, failing every statement (review of the change, 2026-12-02).
+ */
 export const queryDeadlineMs = (statementTimeoutMs: number): number =>
-  statementTimeoutMs > 0 ? statementTimeoutMs + QUERY_DEADLINE_GRACE_MS : 0;
+  statementTimeoutMs > 0 ? Math.min(statementTimeoutMs + QUERY_DEADLINE_GRACE_MS, MAX_TIMER_MS) : 0;
 
 /**
  * `run`'s result, or, when it has not settled within `ms` (0: no deadline), an Error(QUERY_DEADLINE_MESSAGE) once

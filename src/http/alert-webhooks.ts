@@ -86,14 +86,40 @@ function routingKeyOf(parsed: Parsed): string | undefined {
  * replaced in the text as received; the payload is not re-serialised (a hostile one may nest too deep for that).
  */
 function loggable(body: string, secret: string): string {
-  // The routing_key's value too, whatever it holds: JSON may write the secret with escapes (`whk_\u0047…`), which the
-  // text replacement misses and JSON.parse undoes (security review, 2026-12-02).
-  return body.split(secret).join('[redacted]').replace(ROUTING_KEY_VALUE, '$1"[redacted]"');
+  return redactStrings(body.split(secret).join('[redacted]'), secret);
 }
 
-/** `"routing_key": "<any JSON string>"` in a payload's text; the key itself may be escaped too. */
-const ROUTING_KEY_VALUE =
-  /("(?:routing_key|routing\\u005[fF]key|[^"\\]*\\u[0-9a-fA-F]{4}[^"]*)"\s*:\s*)"(?:[^"\\]|\\.)*"/g;
+/**
+ * `text` with every JSON string literal whose value holds `secret` written again with it redacted. JSON may write
+ * the secret with escapes (`whk_\u0047…`), which the plain text replacement misses and JSON.parse undoes (security
+ * review, 2026-12-02); a regex over keys lost its place at an escaped quote, so the literals are scanned in order,
+ * in one pass. Text that is not JSON is scanned all the same: a string left open at the end is left as it is.
+ */
+function redactStrings(text: string, secret: string): string {
+  if (!text.includes('\\')) return text;
+  let out = '';
+  let from = 0;
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i)) {
+    let end = i + 1;
+    while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+    if (end >= text.length) break;
+    const literal = text.slice(i, end + 1);
+    if (literal.includes('\\')) {
+      let value: unknown;
+      try {
+        value = JSON.parse(literal);
+      } catch {
+        value = undefined;
+      }
+      if (typeof value === 'string' && value.includes(secret)) {
+        out += text.slice(from, i) + JSON.stringify(value.split(secret).join('[redacted]'));
+        from = end + 1;
+      }
+    }
+    i = end + 1;
+  }
+  return out + text.slice(from);
+}
 
 /**
  * What a delivery's headers alone decide, before its body is read: `accepted` (the secret as a Bearer token or Basic
@@ -107,7 +133,17 @@ function authenticateHeaders(
   row: IntegrationRow,
   info: IntegrationInfo,
 ): 'accepted' | 'needs body' {
-  if (info.settings.hmac) return 'needs body';
+  const hmac = info.settings.hmac;
+  if (hmac) {
+    // A request without the signature (or a required timestamp) header fails whatever its body: refused unread.
+    const headers = c.req.header();
+    const named = [hmac.signature_header, hmac.timestamp_header].filter((h): h is string => h !== undefined);
+    if (named.some((h) => headers[h.toLowerCase()] === undefined)) {
+      const verdict = verifyGrafanaRequest(hmac, row.secret, headers, '');
+      throw new AppError('UNAUTHENTICATED', verdict.ok ? 'the signature header is missing' : verdict.message);
+    }
+    return 'needs body';
+  }
   const given = presentedSecret(c);
   if (given !== undefined && matchesHash(given, row.secret_hash)) return 'accepted';
   if (info.kind === 'pagerduty' && given === undefined) return 'needs body';
@@ -120,22 +156,21 @@ function authenticateHeaders(
 }
 
 /**
- * The check authenticateHeaders left to the body: Grafana's HMAC signature when the integration requires one;
- * otherwise (pagerduty, no Authorization header) the payload's routing_key. Throws UNAUTHENTICATED (401).
+ * The check authenticateHeaders left to the body, before the body is parsed: Grafana's HMAC signature, over the raw
+ * text. Throws UNAUTHENTICATED (401).
  */
-function authenticateBody(
-  c: HonoContext<AppEnv>,
-  row: IntegrationRow,
-  info: IntegrationInfo,
-  body: string,
-  parsed: Parsed,
-): void {
+function authenticateSignature(c: HonoContext<AppEnv>, row: IntegrationRow, info: IntegrationInfo, body: string): void {
   const hmac = info.settings.hmac;
-  if (hmac) {
-    const verdict = verifyGrafanaRequest(hmac, row.secret, c.req.header(), body);
-    if (!verdict.ok) throw new AppError('UNAUTHENTICATED', verdict.message);
-    return;
-  }
+  if (!hmac) return;
+  const verdict = verifyGrafanaRequest(hmac, row.secret, c.req.header(), body);
+  if (!verdict.ok) throw new AppError('UNAUTHENTICATED', verdict.message);
+}
+
+/**
+ * The check authenticateHeaders left to the parsed body of a pagerduty integration sent no Authorization header:
+ * the payload's routing_key. Throws UNAUTHENTICATED (401).
+ */
+function authenticateRoutingKey(row: IntegrationRow, parsed: Parsed): void {
   const routingKey = routingKeyOf(parsed);
   if (routingKey !== undefined && matchesHash(routingKey, row.secret_hash)) return;
   throw new AppError(
@@ -146,7 +181,8 @@ function authenticateBody(
 
 /**
  * PagerDuty's Events API v2 refuses an event over 512 KB (developer.pagerduty.com, Events API v2 overview, "Event
- * size"), so no PagerDuty-style sender sends more; a body taken before the sender is known is held to that.
+ * size"), so no PagerDuty-style sender sends more: every body sent to a PagerDuty-style path is held to that, whether
+ * its sender is known from a header or only from the routing_key inside it.
  */
 export const PAGERDUTY_MAX_BODY_BYTES = 512 * 1024;
 
@@ -255,8 +291,9 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
         c,
         info.kind === 'pagerduty' ? Math.min(deps.maxBodyBytes, PAGERDUTY_MAX_BODY_BYTES) : deps.maxBodyBytes,
       );
+      if (verdict === 'needs body') authenticateSignature(c, row, info, body);
       parsed = parseJson(body);
-      if (verdict === 'needs body') authenticateBody(c, row, info, body, parsed);
+      if (verdict === 'needs body' && !info.settings.hmac) authenticateRoutingKey(row, parsed);
     } catch (err) {
       return refuse(c, shape, err, { integrationId: row.id, secret: row.secret, body });
     }

@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { ARRIVAL_MARGIN_MS } from '../db/event-partitions.js';
 import { CLOSE_WAIT_MS, CONNECT_TIMEOUT_MS, KEEPALIVE_DELAY_MS, settledWithin } from '../db/postgres.js';
+import { withDeadline } from '../db/query-deadline.js';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
@@ -11,6 +12,13 @@ import { toEvent } from '../db/rows.js';
 import type { BusHandler, FrameRef, HeartbeatHandler, PresenceEntries, RoomBus, WantsFrame } from './bus.js';
 
 export const CHANNEL = 'warroom_rooms';
+/**
+ * The longest the bus waits for its LISTEN or a NOTIFY: a database that stops answering without closing the
+ * connection (frozen, a partition dropping packets) would otherwise hold the bus's sends, and every room frame behind
+ * them, until it came back (review, 2026-12-02). Past it the connection is replaced, as after any failure.
+ */
+const BUS_DEADLINE_MS = 10_000;
+const noop = (): void => undefined;
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
 /** NOTIFY payloads must stay under 8000 bytes; larger frames are parked in room_frames and sent by id. */
 const INLINE_LIMIT = 7500;
@@ -228,7 +236,9 @@ export class PgBus implements RoomBus {
     for (let tries = 0; ; tries++) {
       const client = await this.connection();
       try {
-        await client.query('select pg_notify($1, $2)', [CHANNEL, payload]);
+        await withDeadline(client.query('select pg_notify($1, $2)', [CHANNEL, payload]), BUS_DEADLINE_MS, () =>
+          this.drop(client),
+        );
         return;
       } catch (err) {
         if (tries >= 1 || this.closed) throw err;
@@ -268,7 +278,7 @@ export class PgBus implements RoomBus {
       });
       try {
         await client.connect();
-        await client.query(`listen ${CHANNEL}`);
+        await withDeadline(client.query(`listen ${CHANNEL}`), BUS_DEADLINE_MS, () => void client.end().catch(noop));
         this.client = client;
         this.listeningSince = Date.now();
         this.connections++;
@@ -277,7 +287,7 @@ export class PgBus implements RoomBus {
         return client;
       } catch (err) {
         client.removeAllListeners('end');
-        await client.end().catch(() => undefined);
+        await settledWithin(client.end(), CLOSE_WAIT_MS);
         const delay = Math.min(5000, (this.opts.reconnectMs ?? 100) * 2 ** this.attempt++);
         this.opts.logger.warn({ err, delay }, 'room bus cannot connect; retrying');
         await new Promise<void>((resolve) => {

@@ -138,6 +138,15 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     // The boundary: the server's own pages, clients that send no Origin, and reads from anywhere.
     expect((await post(`http://127.0.0.1:${s.port}`)).status).not.toBe(403);
     expect((await post(undefined)).status).toBe(200);
+    // Behind a proxy that rewrites Host (Vite's dev proxy, nginx's default) the console's Origin is not the Host it
+    // reaches; its browser's Sec-Fetch-Site says same-origin, which a page cannot forge. Cross-site it stays 403.
+    const viaDevProxy = (site: string) =>
+      s.api(`/api/incidents/${id}/analyze`, {
+        method: 'POST',
+        headers: { origin: 'http://localhost:5173', 'sec-fetch-site': site },
+      });
+    expect((await viaDevProxy('same-origin')).status).toBe(200);
+    expect((await viaDevProxy('cross-site')).status).toBe(403);
     const read = await s.api(`/api/incidents/${id}`, { headers: { origin: 'http://evil.example' } });
     expect(read.status).toBe(200);
   });
