@@ -29,15 +29,27 @@ const PAGE = `<!doctype html>
 // A separate file rather than an inline script, so a strict Content-Security-Policy can forbid inline scripts.
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', deepLinking: true });`;
 
+/**
+ * On every /docs answer: no other site may frame the page (clickjacking), and no browser may read an asset as another
+ * type than it is served as (security review, 2026-12-02). No script policy: Swagger UI's bundle sets inline styles.
+ */
+const DOCS_HEADERS = {
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+};
+
 export function mountDocs(app: Hono<AppEnv>): void {
   const dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const cache = new Map<string, Uint8Array>();
-  app.get('/docs', (c) => c.html(PAGE));
-  app.get('/docs/', (c) => c.html(PAGE));
+  app.get('/docs', (c) => c.html(PAGE, 200, DOCS_HEADERS));
+  app.get('/docs/', (c) => c.html(PAGE, 200, DOCS_HEADERS));
   // One parametric route (init.js included): a static sibling of a parameter would rule out Hono's RegExpRouter.
   app.get('/docs/:asset', async (c) => {
     const name = c.req.param('asset');
-    if (name === 'init.js') return c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' });
+    if (name === 'init.js') {
+      return c.body(INIT, 200, { ...DOCS_HEADERS, 'content-type': 'text/javascript; charset=utf-8' });
+    }
     const type = ASSETS[name];
     if (!type) return c.notFound();
     let bytes = cache.get(name);
@@ -46,6 +58,7 @@ export function mountDocs(app: Hono<AppEnv>): void {
       cache.set(name, bytes);
     }
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      ...DOCS_HEADERS,
       'content-type': type,
       'cache-control': 'public, max-age=86400',
     });

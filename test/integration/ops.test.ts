@@ -68,9 +68,13 @@ describe(`operations (${DB_LABEL})`, () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).not.toMatch(/https?:\/\//);
+    // Not to be framed by another site, nor sniffed as another type (security review, 2026-12-02).
+    expect(page.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
     for (const asset of ['/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css', '/docs/init.js']) {
       const res = await s.api(asset);
       expect(res.status, asset).toBe(200);
+      expect(res.headers.get('x-content-type-options'), asset).toBe('nosniff');
       expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(10);
     }
     expect((await s.api('/docs/../package.json')).status).toBe(404);
