@@ -12,6 +12,7 @@ import { describeIssues, toIssues, type ErrorBody, type Issue, type IssueLike } 
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type AppErrorCode } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
+import { LogSampler } from '../log-sampler.js';
 
 /** Wire codes: tRPC's code names (so /trpc and REST agree), plus two HTTP-only ones (the room upgrade, node's parser). */
 export type WireCode = TRPC_ERROR_CODE_KEY | 'UPGRADE_REQUIRED' | 'REQUEST_HEADER_FIELDS_TOO_LARGE';
@@ -160,6 +161,9 @@ export function trpcErrorShape(body: ErrorBody, status: number, path?: string): 
 /** Whether a request is a tRPC call (`/trpc/<procedure>[,<procedure>…]`), whose errors a tRPC client must read. */
 const isTrpcPath = (path: string): boolean => path.startsWith('/trpc/');
 
+/** 503 refusals are logged once a second per instance, with how many were left out (src/log-sampler.ts). */
+const refusals = new LogSampler();
+
 /**
  * The HTTP answer to an error, as `describeError` describes it; a 5xx is logged with its cause first. On /trpc the
  * body is tRPC's envelope `{ error: TrpcErrorShape }` (what tRPC itself answers for an error before any call runs,
@@ -170,8 +174,10 @@ const isTrpcPath = (path: string): boolean => path.startsWith('/trpc/');
 export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response {
   const requestId = c.get('requestId');
   const { status, headers, body } = describeError(error, requestId);
-  if (status === 503) c.get('log')().warn({ err: error }, 'request refused: the database is unavailable');
-  else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
+  if (status === 503) {
+    const logged = refusals.take('503');
+    if (logged) c.get('log')().warn({ err: error, ...logged }, 'request refused: the database is unavailable');
+  } else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (!isTrpcPath(c.req.path)) return c.json(body, status as 500);
   if (c.req.method === 'GET' && c.req.header('accept')?.includes('text/event-stream')) {

@@ -36,6 +36,26 @@ describe(`access log (${DB_LABEL})`, () => {
     }
   });
 
+  it('logs a database outage’s refusals once a second, not once per request', async () => {
+    const { logger, lines } = capture();
+    const s = await startTestApp({}, { logger });
+    try {
+      // The pool closed under the server: every request is a 503, as when the database is away.
+      await s.database.db.destroy();
+      const statuses = await Promise.all(
+        Array.from({ length: 40 }, () => s.api('/api/incidents/').then((r) => r.status)),
+      );
+      expect(new Set(statuses)).toEqual(new Set([503]));
+    } finally {
+      await s.stop().catch(() => undefined);
+    }
+    // One line a second (operations review, 2026-12-02: ~800 identical lines a second in an outage); 40 requests
+    // in-process take well under a second each way, so a few lines at most.
+    const refused = lines.filter((l) => l.msg === 'request refused: the database is unavailable');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeLessThanOrEqual(4);
+  });
+
   it('does not log a refusal a procedure makes over /trpc (an unknown incident) as a failure', async () => {
     const { logger, lines } = capture();
     const s = await startTestApp({}, { logger });

@@ -16,6 +16,8 @@ import type { Refiner } from './refiner.js';
 import type { AnalysisRunner } from './runner.js';
 import { Scheduler, type AnalysisTrigger } from './scheduler.js';
 import { storeAnalysis } from './store.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
+import { LogSampler } from '../../log-sampler.js';
 
 /** What procedures need of analysis. */
 export interface AnalysisScheduler {
@@ -48,13 +50,25 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
 
   constructor(private readonly opts: AnalysisServiceOptions) {
     const { metrics, logger } = opts;
+    const unavailable = new LogSampler();
     this.scheduler = new Scheduler<Incident>({
       debounceMs: opts.debounceMs,
       concurrency: opts.concurrency ?? 1,
       run: (incidentId, trigger) => this.run(incidentId, trigger),
       onError(err, incidentId, trigger) {
         metrics.analysisRuns.inc({ trigger, outcome: 'error' });
-        if (trigger !== 'manual') logger.error({ err, incident_id: incidentId, trigger }, 'analysis failed');
+        if (trigger === 'manual') return;
+        // The database away fails every analysis alike: a warning a second, not an error each.
+        if (!isDatabaseUnavailable(err)) {
+          logger.error({ err, incident_id: incidentId, trigger }, 'analysis failed');
+          return;
+        }
+        const logged = unavailable.take('analysis');
+        if (logged)
+          logger.warn(
+            { err, incident_id: incidentId, trigger, ...logged },
+            'analysis failed: the database is unavailable',
+          );
       },
       onShed: () => metrics.analysisRuns.inc({ trigger: 'create', outcome: 'shed' }),
       onBacklog: (n) => metrics.analysisWaiting.set(n),
