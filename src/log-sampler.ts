@@ -6,6 +6,8 @@
 /** Decides, per message key, whether this occurrence is logged. */
 export class LogSampler {
   private readonly windows = new Map<string, { start: number; dropped: number }>();
+  /** Keys beyond this many share one ('other'), so keys taken from errors cannot grow the map without bound. */
+  private static readonly MAX_KEYS = 64;
 
   constructor(private readonly windowMs = 1_000) {}
 
@@ -13,7 +15,9 @@ export class LogSampler {
    * Whether to log this occurrence of `key` now (the first in its window), and how many occurrences were left out
    * since the last logged one; undefined when this one is left out too.
    */
-  take(key: string, now = Date.now()): { suppressed: number } | undefined {
+  take(key: string, now = performance.now()): { suppressed: number } | undefined {
+    // A monotonic clock: after a step back of the wall clock, Date.now() would have silenced every key for as long.
+    if (!this.windows.has(key) && this.windows.size >= LogSampler.MAX_KEYS) key = 'other';
     const w = this.windows.get(key);
     if (w && now - w.start < this.windowMs) {
       w.dropped++;

@@ -131,3 +131,19 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (err instanceof AggregateError && err.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
   return 'cause' in err && isDatabaseUnavailable(err.cause, depth + 1);
 }
+
+/**
+ * What kind of failure `err` is, for grouping log lines (src/log-sampler.ts): the first SQLSTATE or system error code
+ * in it or its causes, else its constructor's name. A 503 of one kind (a flood of statement timeouts) must not hide
+ * the first of another (a full disk) that needs an operator.
+ */
+export function failureKind(err: unknown, depth = 0): string {
+  if (typeof err !== 'object' || err === null || depth > 8) return 'other';
+  const code = sqlState(err);
+  if (code !== undefined) return code;
+  if ('cause' in err && err.cause !== undefined) {
+    const inner = failureKind(err.cause, depth + 1);
+    if (inner !== 'other') return inner;
+  }
+  return err instanceof Error ? err.name : 'other';
+}

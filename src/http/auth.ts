@@ -86,14 +86,8 @@ export function authenticate(
       // another origin is refused (browsers send Origin on every cross-origin request that is not a GET or HEAD).
       if (!access.enforced && !SAFE_METHODS.has(c.req.method)) {
         const origin = requestHeader(c, 'origin');
-        // A browser's own word that the page is this origin (a page cannot forge Sec-Fetch-*) is taken first: behind
-        // a proxy that rewrites Host (nginx's default, Vite's dev proxy) Origin and Host differ for the console too.
-        const sameSite = requestHeader(c, 'sec-fetch-site');
-        if (
-          sameSite !== 'same-origin' &&
-          sameSite !== 'none' &&
-          !trustedOrigin(origin, requestHeader(c, 'host'), opts.allowedOrigins ?? [])
-        ) {
+        const headers = { origin, host: requestHeader(c, 'host'), secFetchSite: requestHeader(c, 'sec-fetch-site') };
+        if (!trustedOrigin(headers, opts.allowedOrigins ?? [])) {
           throw new HttpError(
             'FORBIDDEN',
             `an open server (no API key) takes no changes from pages of another origin (${origin ?? ''}); see CORS_ORIGINS`,

@@ -9,9 +9,17 @@ export function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
-/** Whether a request's `Origin` is absent (not a browser's cross-origin request), the server's own, or allowed. */
+/**
+ * Whether a request comes from no page of another origin: its browser says `Sec-Fetch-Site: same-origin` (a page
+ * cannot set Sec-* headers: Fetch, forbidden request headers), or its `Origin` is absent (not a browser's
+ * cross-origin request), the server's own, or allowed. The browser's word comes first because behind a proxy that
+ * rewrites Host (nginx's default, Vite's dev proxy) the console's Origin and the Host it reaches differ.
+ */
 export const trustedOrigin = (
-  origin: string | undefined,
-  host: string | undefined,
+  headers: { origin: string | undefined; host: string | undefined; secFetchSite: string | undefined },
   allowedOrigins: readonly string[],
-): boolean => origin === undefined || sameOrigin(origin, host) || allowedOrigins.includes(origin);
+): boolean =>
+  headers.secFetchSite === 'same-origin' ||
+  headers.origin === undefined ||
+  sameOrigin(headers.origin, headers.host) ||
+  allowedOrigins.includes(headers.origin);

@@ -15,9 +15,10 @@ export const CHANNEL = 'warroom_rooms';
 /**
  * The longest the bus waits for its LISTEN or a NOTIFY: a database that stops answering without closing the
  * connection (frozen, a partition dropping packets) would otherwise hold the bus's sends, and every room frame behind
- * them, until it came back (review, 2026-12-02). Past it the connection is replaced, as after any failure.
+ * them, until it came back (review, 2026-12-02). Past it the connection is replaced, as after any failure. Longer than
+ * a statement's own deadline by default (17 s): a NOTIFY can wait on the commit-time queue lock under load.
  */
-const BUS_DEADLINE_MS = 10_000;
+const BUS_DEADLINE_MS = 30_000;
 const noop = (): void => undefined;
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
 /** NOTIFY payloads must stay under 8000 bytes; larger frames are parked in room_frames and sent by id. */
@@ -95,6 +96,8 @@ export class PgBus implements RoomBus {
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Ends open()'s wait before its next attempt (close() calls it). */
+  private endReconnectWait: (() => void) | undefined;
   private readonly sweepTimer: NodeJS.Timeout;
   /** Connections opened so far (1 + reconnects); tests read it. */
   connections = 0;
@@ -279,6 +282,9 @@ export class PgBus implements RoomBus {
       try {
         await client.connect();
         await withDeadline(client.query(`listen ${CHANNEL}`), BUS_DEADLINE_MS, () => void client.end().catch(noop));
+        // Closed while this connection was being opened: it would otherwise stay open, never ended (review,
+        // 2026-12-02). The catch below ends it.
+        if (this.closed) throw new Error('room bus is closed');
         this.client = client;
         this.listeningSince = Date.now();
         this.connections++;
@@ -288,11 +294,15 @@ export class PgBus implements RoomBus {
       } catch (err) {
         client.removeAllListeners('end');
         await settledWithin(client.end(), CLOSE_WAIT_MS);
+        if (this.closed) throw err;
         const delay = Math.min(5000, (this.opts.reconnectMs ?? 100) * 2 ** this.attempt++);
         this.opts.logger.warn({ err, delay }, 'room bus cannot connect; retrying');
         await new Promise<void>((resolve) => {
           this.reconnectTimer = setTimeout(resolve, delay);
+          // close() ends the wait at once, so a caller waiting for a connection learns the bus is closed.
+          this.endReconnectWait = resolve;
         });
+        this.endReconnectWait = undefined;
       }
     }
   }
@@ -410,6 +420,7 @@ export class PgBus implements RoomBus {
     this.closed = true;
     clearInterval(this.sweepTimer);
     clearTimeout(this.reconnectTimer);
+    this.endReconnectWait?.();
     const c = this.client;
     this.client = undefined;
     if (c) {

@@ -54,7 +54,8 @@ const checkRoom =
   async (c, next) => {
     // Cross-site WebSocket hijacking: a page elsewhere must not use a browser's ambient access to this server.
     const origin = c.req.header('origin');
-    if (!trustedOrigin(origin, c.req.header('host'), allowedOrigins)) {
+    const headers = { origin, host: c.req.header('host'), secFetchSite: c.req.header('sec-fetch-site') };
+    if (!trustedOrigin(headers, allowedOrigins)) {
       return errorResponse(c, new HttpError('FORBIDDEN', `origin ${origin} may not open rooms (see CORS_ORIGINS)`));
     }
     try {

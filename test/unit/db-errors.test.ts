@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from '../../src/db/errors.js';
+import { failureKind, isDatabaseUnavailable } from '../../src/db/errors.js';
 
 const withCode = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code });
 
@@ -76,5 +76,14 @@ describe('isDatabaseUnavailable', () => {
     const a: Error & { cause?: unknown } = new Error('a');
     a.cause = a;
     expect(isDatabaseUnavailable(a)).toBe(false);
+  });
+});
+
+describe('failureKind', () => {
+  it('names the first SQLSTATE or system code in an error or its causes, else its class', () => {
+    expect(failureKind(withCode('53100'))).toBe('53100');
+    expect(failureKind(new Error('wrapped', { cause: withCode('ECONNREFUSED') }))).toBe('ECONNREFUSED');
+    expect(failureKind(new TypeError('x'))).toBe('TypeError');
+    expect(failureKind('text')).toBe('other');
   });
 });

@@ -14,4 +14,11 @@ describe('LogSampler', () => {
     expect(sampler.take('analysis', 1_500)).toEqual({ suppressed: 0 });
     expect(sampler.take('503', 5_000)).toEqual({ suppressed: 1 });
   });
+
+  it('keeps at most 64 keys; the rest share one', () => {
+    const sampler = new LogSampler(1_000);
+    for (let k = 0; k < 64; k++) expect(sampler.take(`k${k}`, 0)).toEqual({ suppressed: 0 });
+    expect(sampler.take('k64', 0)).toEqual({ suppressed: 0 });
+    expect(sampler.take('k65', 0)).toBeUndefined();
+  });
 });

@@ -16,7 +16,7 @@ import type { Refiner } from './refiner.js';
 import type { AnalysisRunner } from './runner.js';
 import { Scheduler, type AnalysisTrigger } from './scheduler.js';
 import { storeAnalysis } from './store.js';
-import { isDatabaseUnavailable } from '../../db/errors.js';
+import { failureKind, isDatabaseUnavailable } from '../../db/errors.js';
 import { LogSampler } from '../../log-sampler.js';
 
 /** What procedures need of analysis. */
@@ -59,11 +59,13 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
         metrics.analysisRuns.inc({ trigger, outcome: 'error' });
         if (trigger === 'manual') return;
         // The database away fails every analysis alike: a warning a second, not an error each.
-        if (!isDatabaseUnavailable(err)) {
+        // The worker thread reports the database away as AppError UNAVAILABLE with the message alone (worker.ts).
+        const away = isDatabaseUnavailable(err) || (err instanceof AppError && err.code === 'UNAVAILABLE');
+        if (!away) {
           logger.error({ err, incident_id: incidentId, trigger }, 'analysis failed');
           return;
         }
-        const logged = unavailable.take('analysis');
+        const logged = unavailable.take(failureKind(err));
         if (logged)
           logger.warn(
             { err, incident_id: incidentId, trigger, ...logged },
