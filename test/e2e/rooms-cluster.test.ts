@@ -144,22 +144,27 @@ describe.skipIf(!POSTGRES_URL)(
       const admin = new pg.Client({ connectionString: dbUrl });
       await admin.connect();
       try {
-        const killed = await admin.query(
-          'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and datname = current_database()',
+        const killed = await admin.query<{ pid: number }>(
+          `select pid, pg_terminate_backend(pid) from pg_stat_activity
+           where application_name = $1 and datname = current_database()`,
           [BUS_APPLICATION_NAME],
         );
         expect(killed.rowCount).toBe(2);
         // Both buses listening again before anyone joins: a socket that joined before its instance's listener came
         // back is closed on the gap it then sees (1012, by design), and would hear nothing more. On a loaded machine
-        // the listener can come back after the joins below.
+        // the listener can come back after the joins below. A new bus connection has listened once its last statement
+        // is its LISTEN or a NOTIFY (which the bus sends only on a listening connection): its presence heartbeat, every
+        // 10 s, replaces the LISTEN there, so waiting for two LISTENs at once failed when a heartbeat came first.
+        const killedPids = killed.rows.map((r) => r.pid);
         await expect
           .poll(
             async () =>
               (
                 await admin.query(
                   `select count(*)::int as n from pg_stat_activity
-                   where application_name = $1 and datname = current_database() and query ilike 'listen %'`,
-                  [BUS_APPLICATION_NAME],
+                   where application_name = $1 and datname = current_database() and pid <> all($2::int[])
+                     and (query ilike 'listen %' or query ilike 'select pg_notify%')`,
+                  [BUS_APPLICATION_NAME, killedPids],
                 )
               ).rows[0]?.n,
             { timeout: 20_000 },
