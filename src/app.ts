@@ -20,6 +20,8 @@ import type { Authenticator } from './domain/access.js';
 import type { ChangeSink } from './domain/changes.js';
 import { authenticate } from './http/auth.js';
 import { rateLimit, type BucketPolicy } from './http/rate-limit.js';
+import { limitStreams } from './http/stream-limit.js';
+import { subscriptionPaths } from './rest/routes.js';
 import { mountConsole, wantsConsolePage } from './http/console.js';
 import { mountDocs } from './http/docs.js';
 import { PLAIN_GET_PATHS, getWithSlash, mountHealth } from './http/health.js';
@@ -54,6 +56,8 @@ export interface AppDependencies {
   accessLog?: 'all' | 'errors';
   /** Token buckets per key (or address, when open): requests in general, and event ingest. Absent: no limit. */
   rateLimits?: { general: BucketPolicy; ingest: BucketPolicy };
+  /** Room sockets and SSE subscriptions one caller may hold open (MAX_STREAMS_PER_CLIENT); absent or 0: no limit. */
+  maxStreamsPerClient?: number;
   /** Origins allowed by CORS and on room upgrades (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
   /** How often room sockets are pinged; a socket that misses one ping is dropped. */
@@ -172,6 +176,11 @@ export function createApp(deps: AppDependencies): WarroomApp {
     app.use('/api/*', limitRate);
     app.use('/trpc/*', limitRate);
     app.use('/ws/*', limitRate);
+  }
+  if (deps.maxStreamsPerClient) {
+    const limitOpenStreams = limitStreams(deps.maxStreamsPerClient, subscriptionPaths(deps.router));
+    app.use('/trpc/*', limitOpenStreams);
+    app.use('/ws/*', limitOpenStreams);
   }
   const limit = bodyLimit({
     maxSize: deps.maxBodyBytes,

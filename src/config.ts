@@ -85,6 +85,16 @@ export const ConfigSchema = z.object({
   /** The same for POSTs of events, separate and generous: an outage is when senders burst. */
   INGEST_RATE_LIMIT_PER_SECOND: decimal('fraction').pipe(z.number().min(0)).default(1000),
   INGEST_RATE_LIMIT_BURST: decimal().pipe(z.number().int().min(1)).default(5000),
+  /**
+   * Room sockets and SSE subscriptions one key (one address on an open server; loopback is not limited) may hold
+   * open at once on an instance; 0: off. A console tab holds one or two.
+   */
+  MAX_STREAMS_PER_CLIENT: decimal().pipe(z.number().int().min(0)).default(100),
+  /**
+   * How long a client has to send a request's headers (ms): a connection that has not is answered 408 and closed.
+   * Node's own 60 s, checked every 30 s, let 500 slow-header connections sit for over a minute (review, 2026-12-02).
+   */
+  HEADERS_TIMEOUT_MS: decimal().pipe(z.number().int().min(1000).max(300_000)).default(15_000),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: LogLevel.default('info'),
   /** 'errors': an access-log line only for status >= 400 or requests slower than 1 s; 'all': one per request. */

@@ -172,6 +172,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
       general: { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
       ingest: { perSecond: config.INGEST_RATE_LIMIT_PER_SECOND, burst: config.INGEST_RATE_LIMIT_BURST },
     },
+    maxStreamsPerClient: config.MAX_STREAMS_PER_CLIENT,
     maxBodyBytes: config.MAX_BODY_BYTES,
     accessLog: config.ACCESS_LOG,
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
@@ -251,7 +252,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: warroom.app.app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+      const s = serve(
+        {
+          fetch: warroom.app.app.fetch,
+          port: config.PORT,
+          hostname: config.HOST,
+          serverOptions: {
+            headersTimeout: config.HEADERS_TIMEOUT_MS,
+            // Node checks the timeouts above on this period (30 s by default): a tenth of the limit keeps it close.
+            connectionsCheckingInterval: Math.max(500, Math.floor(config.HEADERS_TIMEOUT_MS / 10)),
+          },
+        },
+        () => resolve(s),
+      );
       // A taken port or a missing address is reported on the next tick as an 'error' event.
       s.once('error', reject);
     });

@@ -56,7 +56,9 @@ export class TokenBuckets {
   }
 }
 
-const isLoopbackAddress = (a: string): boolean => a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+/** Whether a client address is loopback (IPv4, IPv6, or IPv4-mapped IPv6). */
+export const isLoopbackAddress = (a: string): boolean =>
+  a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 
 /**
  * The procedures a /trpc request calls: one, or several in a batch (`/trpc/a.b,c.d?batch=1`). Read as tRPC's fetch
@@ -65,7 +67,7 @@ const isLoopbackAddress = (a: string): boolean => a === '::1' || a.startsWith('1
  * counted `a%2Cb%2Cc…` as one call while tRPC ran each (security review, 2026-12-02: 250 list calls for one token).
  * An escape tRPC cannot decode is its 400; it counts here as the one call it is.
  */
-function trpcCalls(url: URL): string[] {
+export function trpcCalls(url: URL): string[] {
   const raw = url.pathname.slice('/trpc/'.length);
   let path: string;
   try {
