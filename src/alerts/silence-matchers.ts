@@ -4,7 +4,7 @@
 // delivery's transaction. Twenty-five costly silences froze the server for 11 s a delivery (security review,
 // 2026-12-02). A silence's matchers never change after it is created, so each is compiled once per process.
 import type { SilenceRow } from '../db/types.js';
-import { parseMatchers, type Matcher } from '../integrations/index.js';
+import { matchesAll, parseMatchers, type Matcher } from '../integrations/index.js';
 
 export interface CompiledSilence {
   id: string;
@@ -61,5 +61,5 @@ export function silencedBy(
   silences: readonly CompiledSilence[],
   labels: Readonly<Record<string, string>>,
 ): string | undefined {
-  return silences.find((s) => s.matchers.every((m) => m.matches(labels)))?.id;
+  return silences.find((s) => matchesAll(labels, s.matchers))?.id;
 }

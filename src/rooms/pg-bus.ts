@@ -411,12 +411,7 @@ export class PgBus implements RoomBus {
   async close(): Promise<void> {
     // Frames already published still go out before the connection closes, unless the database is unreachable.
     if (this.pending.length > 0 && !this.draining) this.sendChain = this.drain();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.sendChain.catch(() => undefined),
-      new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
-    ]);
-    clearTimeout(timer);
+    await settledWithin(this.sendChain, 2000);
     this.closed = true;
     clearInterval(this.sweepTimer);
     clearTimeout(this.reconnectTimer);
