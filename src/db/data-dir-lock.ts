@@ -1,7 +1,8 @@
 // One process at a time runs the embedded PostgreSQL of a DATA_DIR (two would fight over its cluster); others reach
 // that server through its socket (connect.ts). The lock is a file holding the owner's pid; one left by a process that
 // died is taken over.
-import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config.js';
 
@@ -77,16 +78,33 @@ export class DataDirInUseError extends ConfigError {
   }
 }
 
+/**
+ * Creates the lock file at `path` with `text` already in it, or throws EEXIST. Written to a file of its own first and
+ * linked into place (link(2) fails if the name exists, like O_EXCL): created with O_EXCL and then written, the lock
+ * was empty for a moment, and another starter that read it then took it as stale and replaced it (review,
+ * 2026-12-02). Two starters that both find a stale lock can still both replace it; the embedded PostgreSQL's own
+ * postmaster.pid then stops the second server.
+ */
+function placeLock(path: string, text: string): void {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(temporary, text, { flag: 'wx' });
+  try {
+    linkSync(temporary, path);
+  } catch (err) {
+    // A file system without hard links (some network and FAT mounts): create it in place, as before.
+    if (err instanceof Error && 'code' in err && err.code === 'EEXIST') throw err;
+    writeFileSync(path, text, { flag: 'wx' });
+  } finally {
+    unlinkSync(temporary);
+  }
+}
+
 /** Takes the lock on `dir` for this process; returns the function that releases it. Throws DataDirInUseError if held. */
 export function lockDataDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      // The text first: another starter that finds the file empty takes it as stale, so it is written at once.
-      const text = lockText();
-      const fd = openSync(path, 'wx');
-      writeSync(fd, text);
-      closeSync(fd);
+      placeLock(path, lockText());
       return () => {
         try {
           if (lockOwner(readFileSync(path, 'utf8')).pid === process.pid) unlinkSync(path);

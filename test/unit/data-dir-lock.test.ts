@@ -2,9 +2,9 @@
 // of one, is stale and taken over (operations review, 2026-12-02: a lock naming pid 1 blocked every start); a lock
 // held by a live run of a process is not.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirInUseError, lockDataDir, processIdentity } from '../../src/db/data-dir-lock.js';
 
@@ -60,4 +60,54 @@ describe.skipIf(!onLinux)('lockDataDir (needs /proc: Linux)', () => {
     writeFileSync(join(d, 'warroom.lock'), '1');
     lockDataDir(d)();
   });
+
+  it('lets exactly one of several processes starting at once take it, and leaves no temporary file', async () => {
+    // Each process loads the module, says so, and tries when told: all at once, each holding what it got until the
+    // test ends it. Created empty and then written, the lock could be read empty by a second starter, which took it
+    // as stale and replaced it: two owners (review, 2026-12-02).
+    const module = resolve('src/db/data-dir-lock.ts');
+    for (let round = 0; round < 5; round++) {
+      const d = fresh();
+      const script =
+        `const { lockDataDir } = await import(${JSON.stringify(module)});` +
+        "console.log('ready');" +
+        "process.stdin.once('data', () => {" +
+        `  try { lockDataDir(${JSON.stringify(d)}); console.log('locked'); } catch { console.log('refused'); }` +
+        '});';
+      const children = Array.from({ length: 6 }, () => {
+        const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        let out = '';
+        const waiting = new Set<() => void>();
+        p.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          for (const check of waiting) check();
+        });
+        const said = (word: string): Promise<void> =>
+          new Promise((done) => {
+            const check = (): void => {
+              if (!out.includes(word)) return;
+              waiting.delete(check);
+              done();
+            };
+            waiting.add(check);
+            check();
+          });
+        return { p, said, outcome: () => out.replace('ready', '').trim() };
+      });
+      try {
+        await Promise.all(children.map((c) => c.said('ready')));
+        for (const c of children) c.p.stdin.write('go\n');
+        await Promise.all(children.map((c) => Promise.race([c.said('locked'), c.said('refused')])));
+        const outcomes = children.map((c) => c.outcome());
+        expect(outcomes.filter((o) => o === 'locked')).toHaveLength(1);
+        expect(outcomes.filter((o) => o === 'refused')).toHaveLength(5);
+        expect(readdirSync(d)).toEqual(['warroom.lock']);
+      } finally {
+        for (const c of children) c.p.kill();
+      }
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
