@@ -1,6 +1,6 @@
-// Health endpoints: /health (the documented one), /livez (the process runs) and /readyz (the database answers), as
-// Kubernetes probes expect. A probe never hangs for longer than HEALTH_TIMEOUT_MS and never puts database error
-// text in its body (it goes to the log).
+// Health endpoints: /health (the documented one), /livez (the process runs) and /readyz (the database answers, with
+// Warroom's schema in it), as Kubernetes probes expect. A probe never hangs for longer than HEALTH_TIMEOUT_MS and never
+// puts database error text in its body (it goes to the log).
 import { sql, type Kysely } from 'kysely';
 import type { Context, Hono } from 'hono';
 import type { Database } from '../db/types.js';
@@ -9,14 +9,18 @@ import { RETRY_AFTER_SECONDS } from './errors.js';
 
 export const HEALTH_TIMEOUT_MS = 2000;
 
-/** `true`, or why the database did not answer (for the log). */
+/**
+ * `true`, or why the database is not usable (for the log). The probe reads the schema, not just `select 1`: a database
+ * dropped and re-created empty under a running server (a restore gone wrong) answered `select 1` and was reported
+ * ready while every request failed (operations review, 2026-12-02). `limit 0` plans the read without doing it.
+ */
 async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no answer within ${HEALTH_TIMEOUT_MS} ms`), HEALTH_TIMEOUT_MS);
   });
   try {
-    const probe = sql`select 1`.execute(db).then(
+    const probe = sql`select 1 from incidents limit 0`.execute(db).then(
       () => true as const,
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
@@ -31,7 +35,7 @@ export function mountHealth(app: Hono<AppEnv>, db: Kysely<Database>): void {
     async function databaseProbe(c: Context<AppEnv>): Promise<Response> {
       const answer = await databaseAnswers(db);
       if (answer === true) return c.json({ status: ok });
-      c.get('log')().warn({ reason: answer }, 'health check: the database is not answering');
+      c.get('log')().warn({ reason: answer }, 'health check: the database is not answering or has no schema');
       c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       return c.json({ status: notOk }, 503);
     };

@@ -2,6 +2,7 @@
 // packet stopped the server), a client vanishing mid-upgrade, and a database that goes away: requests then get 503
 // with Retry-After on REST, SERVICE_UNAVAILABLE on tRPC, and the health probes say so without leaking error text.
 import { connect } from 'node:net';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
 
@@ -195,6 +196,28 @@ describe(`the database away is a 503, not a 500 (${DB_LABEL})`, () => {
       expect(health.status).toBe(503);
       expect(await health.json()).toEqual({ status: 'unhealthy' });
       expect((await t.api('/readyz')).status).toBe(503);
+      expect((await t.api('/livez')).status).toBe(200);
+    } finally {
+      await t.stop().catch(() => undefined);
+    }
+  });
+});
+
+describe(`a database emptied under a running server (${DB_LABEL})`, () => {
+  it('is not ready: the probes read the schema, not just `select 1`', async () => {
+    const t = await startTestServer();
+    try {
+      expect((await t.api('/readyz')).status).toBe(200);
+      // As a restore gone wrong leaves it: the database answers, with none of Warroom's tables in it.
+      await sql`drop schema public cascade`.execute(t.database.db);
+      await sql`create schema public`.execute(t.database.db);
+      for (const path of ['/readyz', '/health']) {
+        const res = await t.api(path);
+        expect(res.status, path).toBe(503);
+        expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      }
+      expect(await (await t.api('/health')).json()).toEqual({ status: 'unhealthy' });
+      expect((await t.api('/api/incidents/')).status).toBe(503);
       expect((await t.api('/livez')).status).toBe(200);
     } finally {
       await t.stop().catch(() => undefined);
