@@ -44,12 +44,12 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 /**
  * `tickets`: on the room upgrade, a browser (which cannot set headers on a WebSocket) may present `?ticket=`, a
- * single-use ticket from POST /api/rooms/tickets, instead of the header. `refuse: false` only resolves: the procedure's
- * scope check gives the 401.
+ * single-use ticket from POST /api/rooms/tickets, instead of the header. A missing, unknown, revoked or expired key is
+ * refused 401 once keys are enforced, before any body is read.
  */
 export function authenticate(
   auth: Authenticator,
-  opts: { tickets?: boolean; refuse?: boolean; allowedOrigins?: readonly string[] } = {},
+  opts: { tickets?: boolean; allowedOrigins?: readonly string[] } = {},
 ): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
     try {
@@ -58,7 +58,7 @@ export function authenticate(
         ticket !== undefined
           ? await auth.redeemTicket(ticket)
           : await auth.resolve(bearerToken(requestHeader(c, 'authorization')));
-      if (opts.refuse !== false && access.enforced && !access.principal) throw unauthenticated(access.refusal);
+      if (access.enforced && !access.principal) throw unauthenticated(access.refusal);
       // Open only because no key exists yet (AUTH=auto on loopback): a page elsewhere could still reach this port
       // through a browser by rebinding its own DNS name to 127.0.0.1, so only requests addressed to a loopback name
       // are answered. Nor through a reverse proxy on this machine: it connects from loopback and may name loopback in

@@ -59,11 +59,20 @@ describe.each(Object.entries(LINKS))('through %s', (name, link) => {
   });
 
   it('a body over MAX_BODY_BYTES is a TRPCClientError with PAYLOAD_TOO_LARGE and 413', async () => {
-    const trpc = createTRPCClient<AppRouter>({ links: [link({ url: `${s.url}/trpc`, headers: {} })] });
+    const key = await createTestKey(s, `big-${name}`, ['admin']);
+    const trpc = createTRPCClient<AppRouter>({ links: [link({ url: `${s.url}/trpc`, headers: bearer(key) })] });
     const err = await rejection(trpc.incidents.create.mutate({ title: 'big', description: 'x'.repeat(4096) }));
     expect(err.data?.code).toBe('PAYLOAD_TOO_LARGE');
     expect(err.data?.httpStatus).toBe(413);
     expect(err.message).toMatch(/2048 bytes/);
+  });
+
+  it('a call without a key is refused 401 before its body is read, however large', async () => {
+    // The body is never read: tRPC used to parse it before the scope check refused (85 ms for 8 MiB).
+    const trpc = createTRPCClient<AppRouter>({ links: [link({ url: `${s.url}/trpc`, headers: {} })] });
+    const err = await rejection(trpc.incidents.create.mutate({ title: 'big', description: 'x'.repeat(4096) }));
+    expect(err.data?.code).toBe('UNAUTHORIZED');
+    expect(err.data?.httpStatus).toBe(401);
   });
 });
 
@@ -138,9 +147,10 @@ describe('raw /trpc refusals', () => {
   });
 
   it('a body that is not UTF-8 answers the envelope with BAD_REQUEST', async () => {
+    const key = await createTestKey(s, 'latin-1', ['admin']);
     const res = await fetch(`${s.url}/trpc/incidents.create`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(key) },
       body: new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
     });
     expect(res.status).toBe(400);
