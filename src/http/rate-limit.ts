@@ -60,15 +60,19 @@ export class TokenBuckets {
 export const isLoopbackAddress = (a: string): boolean =>
   a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 
+/** One slash off each end, as tRPC's fetch adapter trims (fetchRequestHandler.ts `trimSlashes`). */
+const trimSlashes = (path: string): string => path.replace(/^\//, '').replace(/\/$/, '');
+
 /**
  * The procedures a /trpc request calls: one, or several in a batch (`/trpc/a.b,c.d?batch=1`). Read as tRPC's fetch
- * adapter reads them (resolveResponse.ts): the URL's own path after `/trpc/`, `decodeURIComponent`, then split on
- * commas only when `batch=1`. Hono's `c.req.path` is `decodeURI`d, which leaves `%2C` as it is, so splitting it
- * counted `a%2Cb%2Cc…` as one call while tRPC ran each (security review, 2026-12-02: 250 list calls for one token).
- * An escape tRPC cannot decode is its 400; it counts here as the one call it is.
+ * adapter and resolveResponse read them: the URL's own path after the endpoint, one slash trimmed off each end (so
+ * `/trpc/a.b/` calls `a.b`), `decodeURIComponent`, then split on commas only when `batch=1`. Hono's `c.req.path` is
+ * `decodeURI`d, which leaves `%2C` as it is, so splitting it counted `a%2Cb%2Cc…` as one call while tRPC ran each
+ * (security review, 2026-12-02: 250 list calls for one token); a trailing slash got a subscription past the stream
+ * limit (review, later that day). An escape tRPC cannot decode is its 400; it counts here as the one call it is.
  */
 export function trpcCalls(url: URL): string[] {
-  const raw = url.pathname.slice('/trpc/'.length);
+  const raw = trimSlashes(trimSlashes(url.pathname).slice('trpc'.length));
   let path: string;
   try {
     path = decodeURIComponent(raw);
