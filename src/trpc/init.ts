@@ -28,10 +28,22 @@ export interface RestMeta {
  */
 export type Meta = OpenApiMeta<{ rest?: RestMeta; scope: Scope }>;
 
+/** How long a quiet subscription waits before it sends a ping (ms). */
+export const SSE_PING_MS = 20_000;
+
 const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
+    // Subscriptions (SSE) send a ping when they have been quiet this long. A stream with nothing to say sent nothing
+    // at all, so a reverse proxy's read timeout (nginx: 60 s) or a NAT cut it, and a client that vanished without
+    // closing (a laptop asleep) held its slot in MAX_STREAMS_PER_CLIENT for good: with data going out, TCP gives up
+    // on a dead peer within its retransmission limit (~15 min on Linux) (review, 2026-12-02). tRPC's client link
+    // reconnects a stream it has heard nothing on, pings included, for reconnectAfterInactivityMs.
+    sse: {
+      ping: { enabled: true, intervalMs: SSE_PING_MS },
+      client: { reconnectAfterInactivityMs: 3 * SSE_PING_MS },
+    },
     // tRPC's envelope with the REST error body's fields in `data` (code, message, issues, request_id); the HTTP
     // status tRPC answers with is `data.httpStatus`. Never a stack trace. The same shape our own middleware answers
     // /trpc with (src/http/errors.ts errorResponse).

@@ -3,6 +3,7 @@
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_RETRY_AFTER_SECONDS } from '../../src/http/stream-limit.js';
+import { SSE_PING_MS } from '../../src/trpc/init.js';
 import {
   DB_LABEL,
   bearer,
@@ -115,6 +116,45 @@ describe(`open streams per key (${DB_LABEL})`, () => {
       .toBe(101);
     for (const stream of [updates, others, replacement]) stream.close();
   });
+
+  it('counts a subscription under every spelling tRPC serves it by', async () => {
+    // tRPC trims a slash off the path's end and decodes escapes: a trailing slash used to pass uncounted.
+    const spelled = await createTestKey(s, 'spelled', ['read']);
+    const input = encodeURIComponent(JSON.stringify({ incident_id: incidentId }));
+    const opened = [
+      await openStream(`${s.url}/trpc/incidents.onListUpdate/`, bearer(spelled)),
+      await openStream(`${s.url}/trpc/incidents%2EonListUpdate`, bearer(spelled)),
+      await openStream(`${s.url}/trpc/incidents.onUpdate/?input=${input}`, bearer(spelled)),
+    ];
+    expect(opened.map((x) => x.first)).toEqual(['connected', 'connected', 'connected']);
+    for (const url of [`${s.url}/trpc/incidents.onListUpdate/`, `${s.url}/trpc/incidents.onUpdate/?input=${input}`]) {
+      expect((await openStream(url, bearer(spelled))).status).toBe(429);
+    }
+    for (const stream of opened) stream.close();
+  });
+
+  it(
+    'pings a quiet subscription, so proxies and NATs keep it and a dead peer is found',
+    { timeout: 40_000 },
+    async () => {
+      const res = await fetch(listUrl(), { headers: { accept: 'text/event-stream', ...bearer(other) } });
+      const reader = res.body?.getReader();
+      if (!reader) throw new Error('no body');
+      const decoder = new TextDecoder();
+      let text = '';
+      const start = performance.now();
+      while (!text.includes('event: ping')) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      expect(text).toContain('event: ping');
+      expect(performance.now() - start).toBeLessThan(SSE_PING_MS + 5_000);
+      // The client link is told to reconnect a stream it has heard nothing on, pings included, for three periods.
+      expect(text).toContain(`"reconnectAfterInactivityMs":${3 * SSE_PING_MS}`);
+      await reader.cancel();
+    },
+  );
 
   it('does not count streams that were refused for another reason', async () => {
     // Four refusals in a row (an unknown incident's room, a missing scope) would fill a limit of 3 if they counted.
