@@ -10,9 +10,12 @@ import { RETRY_AFTER_SECONDS } from './errors.js';
 export const HEALTH_TIMEOUT_MS = 2000;
 
 /**
- * `true`, or why the database is not usable (for the log). The probe reads the schema, not just `select 1`: a database
- * dropped and re-created empty under a running server (a restore gone wrong) answered `select 1` and was reported
- * ready while every request failed (operations review, 2026-12-02). `limit 0` plans the read without doing it.
+ * `true`, or why the database is not usable (for the log). The probe looks for Warroom's schema, not just `select 1`:
+ * a database dropped and re-created empty under a running server (a restore gone wrong) answered `select 1` and was
+ * reported ready while every request failed (operations review, 2026-12-02). It looks the table up in the catalog
+ * (to_regclass takes no lock on it): a first version read the table (`limit 0`), which waited behind any lock on it, so
+ * a migration's ALTER, a REINDEX or a VACUUM FULL made every instance unready at once and the probes filled the pool
+ * (review, 2026-12-02).
  */
 async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
   let timer: NodeJS.Timeout | undefined;
@@ -20,8 +23,8 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
     timer = setTimeout(() => resolve(`no answer within ${HEALTH_TIMEOUT_MS} ms`), HEALTH_TIMEOUT_MS);
   });
   try {
-    const probe = sql`select 1 from incidents limit 0`.execute(db).then(
-      () => true as const,
+    const probe = sql<{ schema: boolean }>`select to_regclass('incidents') is not null as schema`.execute(db).then(
+      (result) => (result.rows[0]?.schema === true ? (true as const) : 'the incidents table does not exist'),
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
     return await Promise.race([probe, timeout]);

@@ -204,7 +204,22 @@ describe(`the database away is a 503, not a 500 (${DB_LABEL})`, () => {
 });
 
 describe(`a database emptied under a running server (${DB_LABEL})`, () => {
-  it('is not ready: the probes read the schema, not just `select 1`', async () => {
+  it('stays ready while another session holds a lock on a table (a migration, a REINDEX)', async () => {
+    const t = await startTestServer();
+    try {
+      await t.database.db.transaction().execute(async (trx) => {
+        await sql`lock table incidents in access exclusive mode`.execute(trx);
+        const start = performance.now();
+        const probes = await Promise.all(['/readyz', '/health'].map((path) => t.api(path)));
+        expect(probes.map((r) => r.status)).toEqual([200, 200]);
+        expect(performance.now() - start).toBeLessThan(1_500);
+      });
+    } finally {
+      await t.stop().catch(() => undefined);
+    }
+  });
+
+  it('is not ready: the probes look for the schema, not just `select 1`', async () => {
     const t = await startTestServer();
     try {
       expect((await t.api('/readyz')).status).toBe(200);
