@@ -2,7 +2,7 @@
 // that server through its socket (connect.ts). The lock is a file holding the owner's pid; one left by a process that
 // died is taken over.
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config.js';
 
@@ -39,13 +39,18 @@ function lockOwner(text: string): { pid: number; identity: string | undefined } 
   return { pid: Number(pid), identity: identity || undefined };
 }
 
-function alive(pid: number, identity: string | undefined): boolean {
+/** Whether some process has this pid (EPERM: it exists but belongs to someone else). */
+function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
   } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    if (!(err instanceof Error && 'code' in err && err.code === 'EPERM')) return false;
+    return err instanceof Error && 'code' in err && err.code === 'EPERM';
   }
+}
+
+function alive(pid: number, identity: string | undefined): boolean {
+  if (!running(pid)) return false;
   // The pid runs; it is the lock's owner only if it is the same run of it (where that can be told).
   if (identity === undefined) return !notNode(pid);
   const now = processIdentity(pid);
@@ -95,7 +100,26 @@ function placeLock(path: string, text: string): void {
     if (err instanceof Error && 'code' in err && err.code === 'EEXIST') throw err;
     writeFileSync(path, text, { flag: 'wx' });
   } finally {
-    unlinkSync(temporary);
+    rmSync(temporary, { force: true });
+  }
+}
+
+/**
+ * Removes the temporary files of placeLock that their process left behind (killed between writing and removing one):
+ * those of processes no longer running. One of a running process is its own to remove.
+ */
+function removeLeftovers(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^warroom\.lock\.(\d+)\.[0-9a-f]+$/.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && !running(pid)) rmSync(join(dir, name), { force: true });
   }
 }
 
@@ -105,6 +129,7 @@ export function lockDataDir(dir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       placeLock(path, lockText());
+      removeLeftovers(dir);
       return () => {
         try {
           if (lockOwner(readFileSync(path, 'utf8')).pid === process.pid) unlinkSync(path);
@@ -124,7 +149,7 @@ export function lockDataDir(dir: string): () => void {
         throw new DataDirInUseError(dir, owner.pid);
       }
       // Left by a process that is gone: take it over.
-      unlinkSync(path);
+      rmSync(path, { force: true });
     }
   }
   throw new ConfigError(`cannot lock DATA_DIR ${dir}`);

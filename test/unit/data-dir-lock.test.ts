@@ -62,52 +62,73 @@ describe.skipIf(!onLinux)('lockDataDir (needs /proc: Linux)', () => {
   });
 
   it('lets exactly one of several processes starting at once take it, and leaves no temporary file', async () => {
-    // Each process loads the module, says so, and tries when told: all at once, each holding what it got until the
-    // test ends it. Created empty and then written, the lock could be read empty by a second starter, which took it
-    // as stale and replaced it: two owners (review, 2026-12-02).
+    // Six processes load the module once, then for each line they are sent (a fresh directory) try to lock it, all at
+    // once, each holding what it got. Created empty and then written, the lock could be read empty by a second
+    // starter, which took it as stale and replaced it: two owners (review, 2026-12-02).
     const module = resolve('src/db/data-dir-lock.ts');
-    for (let round = 0; round < 5; round++) {
-      const d = fresh();
-      const script =
-        `const { lockDataDir } = await import(${JSON.stringify(module)});` +
-        "console.log('ready');" +
-        "process.stdin.once('data', () => {" +
-        `  try { lockDataDir(${JSON.stringify(d)}); console.log('locked'); } catch { console.log('refused'); }` +
-        '});';
-      const children = Array.from({ length: 6 }, () => {
-        const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-          stdio: ['pipe', 'pipe', 'inherit'],
-        });
-        let out = '';
-        const waiting = new Set<() => void>();
-        p.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          for (const check of waiting) check();
-        });
-        const said = (word: string): Promise<void> =>
-          new Promise((done) => {
-            const check = (): void => {
-              if (!out.includes(word)) return;
-              waiting.delete(check);
-              done();
-            };
-            waiting.add(check);
-            check();
-          });
-        return { p, said, outcome: () => out.replace('ready', '').trim() };
+    const script =
+      `const { lockDataDir } = await import(${JSON.stringify(module)});` +
+      "const { createInterface } = await import('node:readline');" +
+      "console.log('ready');" +
+      "createInterface({ input: process.stdin }).on('line', (d) => {" +
+      "  try { lockDataDir(d); console.log('locked'); } catch { console.log('refused'); }" +
+      '});';
+    const children = Array.from({ length: 6 }, () => {
+      const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['pipe', 'pipe', 'inherit'],
       });
-      try {
-        await Promise.all(children.map((c) => c.said('ready')));
-        for (const c of children) c.p.stdin.write('go\n');
-        await Promise.all(children.map((c) => Promise.race([c.said('locked'), c.said('refused')])));
-        const outcomes = children.map((c) => c.outcome());
-        expect(outcomes.filter((o) => o === 'locked')).toHaveLength(1);
-        expect(outcomes.filter((o) => o === 'refused')).toHaveLength(5);
-        expect(readdirSync(d)).toEqual(['warroom.lock']);
-      } finally {
-        for (const c of children) c.p.kill();
+      const lines: string[] = [];
+      const waiting = new Set<() => void>();
+      let partial = '';
+      p.stdout.on('data', (chunk: Buffer) => {
+        partial += chunk.toString();
+        const complete = partial.split('\n');
+        partial = complete.pop() ?? '';
+        lines.push(...complete);
+        for (const check of waiting) check();
+      });
+      /** Resolves with the line at `index` once it has come. */
+      const line = (index: number): Promise<string> =>
+        new Promise((done) => {
+          const check = (): void => {
+            const got = lines[index];
+            if (got === undefined) return;
+            waiting.delete(check);
+            done(got);
+          };
+          waiting.add(check);
+          check();
+        });
+      return { p, line };
+    });
+    try {
+      await Promise.all(children.map((c) => c.line(0)));
+      for (let round = 1; round <= 5; round++) {
+        const d = mkdtempSync(join(tmpdir(), 'warroom-lock-race-'));
+        try {
+          for (const c of children) c.p.stdin.write(`${d}\n`);
+          const outcomes = await Promise.all(children.map((c) => c.line(round)));
+          expect(outcomes.filter((o) => o === 'locked')).toHaveLength(1);
+          expect(outcomes.filter((o) => o === 'refused')).toHaveLength(5);
+          expect(readdirSync(d)).toEqual(['warroom.lock']);
+        } finally {
+          rmSync(d, { recursive: true, force: true });
+        }
       }
-      rmSync(d, { recursive: true, force: true });
+    } finally {
+      for (const c of children) c.p.kill();
     }
   }, 60_000);
+
+  it('removes the temporary files of a starter that died, and not those of one still running', async () => {
+    const d = fresh();
+    const pid = await liveNode();
+    // Above Linux's largest pid (2^22): no process has it.
+    const dead = 'warroom.lock.9999999.0a1b2c3d';
+    const live = `warroom.lock.${pid}.0a1b2c3d`;
+    writeFileSync(join(d, dead), '');
+    writeFileSync(join(d, live), '');
+    lockDataDir(d)();
+    expect(readdirSync(d).sort()).toEqual([live]);
+  });
 });
