@@ -119,7 +119,13 @@ function removeLeftovers(dir: string): void {
     const match = /^warroom\.lock\.(\d+)\.[0-9a-f]+$/.exec(name);
     if (!match) continue;
     const pid = Number(match[1]);
-    if (pid !== process.pid && !running(pid)) rmSync(join(dir, name), { force: true });
+    if (pid === process.pid || running(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+    } catch {
+      // Best effort: a name we cannot remove (a directory, another user's file) must not fail a start that holds the
+      // lock already (review, 2026-12-02).
+    }
   }
 }
 

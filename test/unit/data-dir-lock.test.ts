@@ -2,7 +2,7 @@
 // of one, is stale and taken over (operations review, 2026-12-02: a lock naming pid 1 blocked every start); a lock
 // held by a live run of a process is not.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -130,5 +130,10 @@ describe.skipIf(!onLinux)('lockDataDir (needs /proc: Linux)', () => {
     writeFileSync(join(d, live), '');
     lockDataDir(d)();
     expect(readdirSync(d).sort()).toEqual([live]);
+    // One it cannot remove (here a directory of that name) is left, and the lock is still taken.
+    mkdirSync(join(d, dead));
+    const release = lockDataDir(d);
+    expect(readdirSync(d).sort()).toEqual([live, 'warroom.lock', dead].sort());
+    release();
   });
 });
