@@ -67,6 +67,9 @@ const UNAVAILABLE_STATES = new Set([
   // the schema. Not the caller's fault, and another instance or a restart (which migrates) mends it.
   '42P01',
   '3F000',
+  // The server's role may no longer use its tables (grants revoked, a restore with --no-owner): the operator's to
+  // mend, never the caller's fault (review, 2026-12-02; it was a 500).
+  '42501',
   '40001',
   '40P01',
   '3D000',

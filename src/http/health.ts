@@ -15,7 +15,8 @@ export const HEALTH_TIMEOUT_MS = 2000;
  * reported ready while every request failed (operations review, 2026-12-02). It looks the table up in the catalog
  * (to_regclass takes no lock on it): a first version read the table (`limit 0`), which waited behind any lock on it, so
  * a migration's ALTER, a REINDEX or a VACUUM FULL made every instance unready at once and the probes filled the pool
- * (review, 2026-12-02).
+ * (review, 2026-12-02). to_regclass ignores privileges, so the role's right to use the table is checked as well
+ * (has_table_privilege, also lock-free): a restore with `--no-owner` left it without them.
  */
 async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
   let timer: NodeJS.Timeout | undefined;
@@ -23,10 +24,16 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
     timer = setTimeout(() => resolve(`no answer within ${HEALTH_TIMEOUT_MS} ms`), HEALTH_TIMEOUT_MS);
   });
   try {
-    const probe = sql<{ schema: boolean }>`select to_regclass('incidents') is not null as schema`.execute(db).then(
-      (result) => (result.rows[0]?.schema === true ? (true as const) : 'the incidents table does not exist'),
-      (err: unknown) => (err instanceof Error ? err.message : String(err)),
-    );
+    const probe = sql<{ usable: boolean }>`select case when to_regclass('incidents') is null then false
+      else has_table_privilege('incidents', 'SELECT, INSERT, UPDATE') end as usable`
+      .execute(db)
+      .then(
+        (result) =>
+          result.rows[0]?.usable === true
+            ? (true as const)
+            : 'the incidents table is missing or not writable by this role',
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
     return await Promise.race([probe, timeout]);
   } finally {
     clearTimeout(timer);

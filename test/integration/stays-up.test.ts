@@ -4,7 +4,16 @@
 import { connect } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_LABEL, createIncident, startTestServer, type ListeningTestServer } from './harness.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import {
+  DB_LABEL,
+  POSTGRES_URL,
+  createIncident,
+  createScratchDatabase,
+  startTestServer,
+  type ListeningTestServer,
+} from './harness.js';
 
 /** Sends raw bytes to the server and resolves with everything it answered before closing. */
 function rawExchange(
@@ -238,4 +247,41 @@ describe(`a database emptied under a running server (${DB_LABEL})`, () => {
       await t.stop().catch(() => undefined);
     }
   });
+
+  it.skipIf(!POSTGRES_URL)(
+    'is not ready when its role may no longer use its tables (a restore with --no-owner)',
+    async () => {
+      const adminUrl = POSTGRES_URL ?? '';
+      const role = `warroom_probe_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`create role ${role} login`);
+      const scratch = await createScratchDatabase(adminUrl);
+      let t: ListeningTestServer | undefined;
+      try {
+        // The role owns the database, so it can run the migrations and owns what they make.
+        await admin.query(`alter database ${new URL(scratch.url).pathname.slice(1)} owner to ${role}`);
+        const asRole = new URL(scratch.url);
+        asRole.username = role;
+        t = await startTestServer({}, { databaseUrl: asRole.toString() });
+        expect((await t.api('/readyz')).status).toBe(200);
+        const inDatabase = new pg.Client({ connectionString: scratch.url });
+        await inDatabase.connect();
+        try {
+          await inDatabase.query(`revoke all on incidents from ${role}`);
+        } finally {
+          await inDatabase.end();
+        }
+        const refused = await t.api('/api/incidents/');
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+        for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);
+      } finally {
+        await t?.stop().catch(() => undefined);
+        await scratch.drop();
+        await admin.query(`drop role if exists ${role}`);
+        await admin.end();
+      }
+    },
+  );
 });

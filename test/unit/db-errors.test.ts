@@ -21,7 +21,7 @@ describe('isDatabaseUnavailable', () => {
     for (const code of ['57014', '55P03', '25P03']) expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
     // Out of resources (53100 disk full gave a 500: operations review, 2026-12-02), system and I/O errors, and the
     // schema gone from under the server.
-    for (const code of ['53000', '53100', '53200', '53400', '58000', '58030', '42P01', '3F000']) {
+    for (const code of ['53000', '53100', '53200', '53400', '58000', '58030', '42P01', '3F000', '42501']) {
       expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
     }
     // The boundary: a statement that is wrong, or data that breaks a rule, is not the database being away.
