@@ -273,8 +273,8 @@ describe(`a database emptied under a running server (${DB_LABEL})`, () => {
           await inDatabase.end();
         }
         const refused = await t.api('/api/incidents/');
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
         for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);
       } finally {
         await t?.stop().catch(() => undefined);
