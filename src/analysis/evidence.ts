@@ -1,6 +1,5 @@
 // Turns raw events into template groups (mined template × level) with counts, times, sources and metric readings.
 import type { Event, EventLevel } from '../../schema/index.js';
-import { cutText } from '../text-cut.js';
 import { mineTemplates } from './templates/batch.js';
 
 export const LEVEL_RANK: Readonly<Record<EventLevel, number>> = {
@@ -87,22 +86,12 @@ function timeOf(event: Event): number {
   return Number.isFinite(t) ? t : 0;
 }
 
-/**
- * How much of each message the template miner reads: its head, where a log line's error and its parameters are. The
- * miner's cost grows with the text (tokens, masks, hashes, and the garbage they make): 1,500 single-line messages of
- * 16,000 characters (the API's most) took 5.4 s of one core against 0.5 s at 2,000, and an incident of 10,000 such
- * would pass the analysis deadline on every run (docs/performance.md, 2026-12-02). No message in the scenario corpus
- * or the loghub sets is longer than this, so their results are unchanged. Signature matching still reads each
- * group's sample messages whole.
- */
-export const MINED_MESSAGE_CHARS = 2048;
-
 export function mineEvents(input: readonly Event[]): MinedEvents {
   const events = input
     .map((event) => ({ event, ts: timeOf(event) }))
     .sort((a, b) => a.ts - b.ts || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
   // One batch over the incident's events: each event's final template, with ids derived from the text.
-  const mined = mineTemplates(events.map((e) => cutText(e.event.message, MINED_MESSAGE_CHARS)));
+  const mined = mineTemplates(events.map((e) => e.event.message));
   const textOf = new Map(mined.templates.map((t) => [t.id, t.template]));
   const byKey = new Map<string, EventGroup>();
   for (let i = 0; i < events.length; i++) {
