@@ -1,29 +1,54 @@
 // Queries that feed the analyzer (an incident's events and history, comparable past incidents) and store its result.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { arrivedSince } from './events.js';
 import { prepare } from './prepared.js';
 import type { Database, EventRow, IncidentRow, TimelineRow } from './types.js';
 
 /** The analyzer looks at the newest events only; an incident rarely needs more to show its cause. */
 export const ANALYSIS_EVENT_LIMIT = 10_000;
+/**
+ * And at most this many bytes of their messages (UTF-8, as stored), newest first; the newest event is always read. The
+ * template miner's cost grows with the text it reads: 10,000 single-line messages of 16,000 characters (the API's
+ * most) took 26 s of one core and 1.77 GB of peak memory, past the analysis deadline under load (docs/performance.md,
+ * 2026-12-02). 8 MiB is 10,000 messages of 838 bytes: the scenario corpus's incidents stay far below it. Cutting each
+ * message instead merged different failures that shared a long head (review, 2026-12-02).
+ */
+export const ANALYSIS_TEXT_BUDGET_BYTES = 8 * 1024 * 1024;
 /** How many recent analysed incidents similarity search considers. */
 export const PAST_INCIDENT_LIMIT = 500;
 
-/** The incident's newest ANALYSIS_EVENT_LIMIT events, oldest first. */
+/**
+ * The incident's newest events, oldest first: at most ANALYSIS_EVENT_LIMIT, and no more than fit in `textBudget` bytes
+ * of message (counted newest first, the one that crosses it left out, unless it is the newest). octet_length reads a
+ * stored value's size without decompressing it.
+ */
 export async function eventsForAnalysis(
   db: Kysely<Database>,
   incident: Pick<IncidentRow, 'id' | 'created_at'>,
+  textBudget = ANALYSIS_TEXT_BUDGET_BYTES,
 ): Promise<EventRow[]> {
   const newest = await db
-    .selectFrom('events')
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('events')
+        .selectAll()
+        // Running total, newest first: (timestamp, seq) is unique, so the default frame ends at this row.
+        .select(sql<string>`sum(octet_length(message)) over (order by timestamp desc, seq desc)`.as('text_through'))
+        .where('incident_id', '=', incident.id)
+        .where('received_at', '>=', arrivedSince(incident.created_at))
+        .orderBy('timestamp', 'desc')
+        .orderBy('seq', 'desc')
+        .limit(ANALYSIS_EVENT_LIMIT)
+        .as('newest'),
+    )
     .selectAll()
-    .where('incident_id', '=', incident.id)
-    .where('received_at', '>=', arrivedSince(incident.created_at))
+    .where((eb) =>
+      eb.or([eb(sql`text_through - octet_length(message)`, '=', 0), eb('text_through', '<=', String(textBudget))]),
+    )
     .orderBy('timestamp', 'desc')
     .orderBy('seq', 'desc')
-    .limit(ANALYSIS_EVENT_LIMIT)
     .execute();
-  return newest.reverse();
+  return newest.reverse().map(({ text_through: _counted, ...event }) => event);
 }
 
 export async function statusHistory(db: Kysely<Database>, incidentId: string): Promise<TimelineRow[]> {
