@@ -2,7 +2,7 @@
 // start and then hourly, on every instance (they take turns through an advisory lock).
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from './db/errors.js';
+import { isDatabaseUnavailable, needsOperator } from './db/errors.js';
 import { maintainEventPartitions } from './db/event-partitions.js';
 import type { Database } from './db/types.js';
 import type { Metrics } from './metrics.js';
@@ -45,7 +45,7 @@ export async function startPartitionMaintenance(opts: {
         }
       } catch (err) {
         const msg = 'event partition maintenance failed; trying again next round';
-        if (isDatabaseUnavailable(err)) logger.warn({ err }, msg);
+        if (isDatabaseUnavailable(err) && !needsOperator(err)) logger.warn({ err }, msg);
         else logger.error({ err }, msg);
       } finally {
         running = undefined;

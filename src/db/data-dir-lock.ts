@@ -132,7 +132,7 @@ function removeLeftovers(dir: string): void {
 /** Takes the lock on `dir` for this process; returns the function that releases it. Throws DataDirInUseError if held. */
 export function lockDataDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       placeLock(path, lockText());
       removeLeftovers(dir);
@@ -145,7 +145,15 @@ export function lockDataDir(dir: string): () => void {
       };
     } catch (err) {
       if (!(err instanceof Error && 'code' in err && err.code === 'EEXIST')) throw err;
-      const owner = lockOwner(readFileSync(path, 'utf8'));
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (readErr) {
+        // Released (or taken over as stale) between our link and this read: try again.
+        if (readErr instanceof Error && 'code' in readErr && readErr.code === 'ENOENT') continue;
+        throw readErr;
+      }
+      const owner = lockOwner(text);
       if (
         Number.isInteger(owner.pid) &&
         owner.pid > 0 &&

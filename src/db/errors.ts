@@ -136,6 +136,18 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 }
 
 /**
+ * SQLSTATEs answered 503 that will not pass by themselves: the schema gone (42P01, 3F000) or the role refused (42501).
+ * Logged as errors, not as the warnings of a database that is briefly away, so an alert on error logs sees them
+ * (review, 2026-12-02).
+ */
+const OPERATOR_STATES = new Set(['42P01', '3F000', '42501']);
+
+/** Whether `err` (or its cause) is a failure only an operator can mend: see OPERATOR_STATES. */
+export function needsOperator(err: unknown): boolean {
+  return OPERATOR_STATES.has(failureKind(err));
+}
+
+/**
  * What kind of failure `err` is, for grouping log lines (src/log-sampler.ts): the first SQLSTATE or system error code
  * in it or its causes, else its constructor's name. A 503 of one kind (a flood of statement timeouts) must not hide
  * the first of another (a full disk) that needs an operator.

@@ -9,7 +9,7 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY, type TRPC_ERROR_CODE_NUMBER } from '@trpc/server/rpc';
 import type { Context as HonoContext } from 'hono';
 import { describeIssues, toIssues, type ErrorBody, type Issue, type IssueLike } from '../../schema/index.js';
-import { failureKind, isDatabaseUnavailable } from '../db/errors.js';
+import { failureKind, isDatabaseUnavailable, needsOperator } from '../db/errors.js';
 import { AppError, type AppErrorCode } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
 import { LogSampler } from '../log-sampler.js';
@@ -176,7 +176,12 @@ export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response 
   const { status, headers, body } = describeError(error, requestId);
   if (status === 503) {
     const logged = refusals.take(failureKind(error));
-    if (logged) c.get('log')().warn({ err: error, ...logged }, 'request refused: the database is unavailable');
+    if (logged && needsOperator(error)) {
+      c.get('log')().error(
+        { err: error, ...logged },
+        'request refused: the database refuses this server (its tables are missing, or its role may not use them)',
+      );
+    } else if (logged) c.get('log')().warn({ err: error, ...logged }, 'request refused: the database is unavailable');
   } else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (!isTrpcPath(c.req.path)) return c.json(body, status as 500);

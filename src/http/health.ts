@@ -24,8 +24,10 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
     timer = setTimeout(() => resolve(`no answer within ${HEALTH_TIMEOUT_MS} ms`), HEALTH_TIMEOUT_MS);
   });
   try {
+    // Each privilege asked on its own: given a list, has_table_privilege answers whether the role holds any of them.
     const probe = sql<{ usable: boolean }>`select case when to_regclass('incidents') is null then false
-      else has_table_privilege('incidents', 'SELECT, INSERT, UPDATE') end as usable`
+      else has_table_privilege('incidents', 'SELECT') and has_table_privilege('incidents', 'INSERT')
+        and has_table_privilege('incidents', 'UPDATE') end as usable`
       .execute(db)
       .then(
         (result) =>

@@ -268,6 +268,9 @@ describe(`a database emptied under a running server (${DB_LABEL})`, () => {
         const inDatabase = new pg.Client({ connectionString: scratch.url });
         await inDatabase.connect();
         try {
+          // Reading left, writing gone: not ready either (given a list, has_table_privilege answers "any of them").
+          await inDatabase.query(`revoke insert, update on incidents from ${role}`);
+          for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);
           await inDatabase.query(`revoke all on incidents from ${role}`);
         } finally {
           await inDatabase.end();

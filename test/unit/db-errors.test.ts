@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { failureKind, isDatabaseUnavailable } from '../../src/db/errors.js';
+import { failureKind, isDatabaseUnavailable, needsOperator } from '../../src/db/errors.js';
 
 const withCode = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code });
 
@@ -85,5 +85,16 @@ describe('failureKind', () => {
     expect(failureKind(new Error('wrapped', { cause: withCode('ECONNREFUSED') }))).toBe('ECONNREFUSED');
     expect(failureKind(new TypeError('x'))).toBe('TypeError');
     expect(failureKind('text')).toBe('other');
+  });
+});
+
+describe('needsOperator', () => {
+  it('picks out the 503s that will not pass by themselves, through causes', () => {
+    for (const code of ['42P01', '3F000', '42501']) {
+      expect(needsOperator(withCode(code)), code).toBe(true);
+      expect(needsOperator(new Error('wrapped', { cause: withCode(code) })), code).toBe(true);
+    }
+    for (const code of ['57P01', '53100', '57014', 'ECONNREFUSED', '42601'])
+      expect(needsOperator(withCode(code)), code).toBe(false);
   });
 });
