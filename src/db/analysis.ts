@@ -10,10 +10,11 @@ export const ANALYSIS_EVENT_LIMIT = 10_000;
  * And at most this many bytes of their messages (UTF-8, as stored), newest first; the newest event is always read. The
  * template miner's cost grows with the text it reads: 10,000 single-line messages of 16,000 characters (the API's
  * most) took 26 s of one core and 1.77 GB of peak memory, past the analysis deadline under load (docs/performance.md,
- * 2026-12-02). 8 MiB is 10,000 messages of 838 bytes: the scenario corpus's incidents stay far below it. Cutting each
- * message instead merged different failures that shared a long head (review, 2026-12-02).
+ * 2026-12-02). 16 MiB is 10,000 messages of 1,677 bytes, or 1,048 of the longest: enough to see an incident's start
+ * through hundreds of long traces (8 MiB cut a review's 900-event incident before its cause). Cutting each message
+ * instead merged different failures that shared a long head (review, 2026-12-02).
  */
-export const ANALYSIS_TEXT_BUDGET_BYTES = 8 * 1024 * 1024;
+export const ANALYSIS_TEXT_BUDGET_BYTES = 16 * 1024 * 1024;
 /** How many recent analysed incidents similarity search considers. */
 export const PAST_INCIDENT_LIMIT = 500;
 
