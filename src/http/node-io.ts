@@ -8,12 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { HttpError } from './errors.js';
 
-interface NodeBindings {
+export interface NodeBindings {
   incoming?: IncomingMessage;
   outgoing?: ServerResponse;
 }
 
-const bindings = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
+/** Node's request and response objects, where @hono/node-server passed them (none for app.request() in tests). */
+export const bindings = (c: Context): NodeBindings => (c.env ?? {}) as NodeBindings;
 
 /**
  * True for a request node answers as plain HTTP (it has node's response object); false for one handed over by an

@@ -1,7 +1,7 @@
 // Per-caller token buckets (in memory, per instance): a key, or, on an open server, a client address. Over the limit
 // is 429 with Retry-After; every limited answer carries RateLimit and RateLimit-Policy (IETF httpapi
 // ratelimit-headers draft). Ingest has its own, more generous buckets: during an outage, senders burst.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
 import { errorResponse, HttpError } from './errors.js';
@@ -56,9 +56,26 @@ export class TokenBuckets {
   }
 }
 
-/** Whether a client address is loopback (IPv4, IPv6, or IPv4-mapped IPv6). */
-export const isLoopbackAddress = (a: string): boolean =>
-  a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+const isLoopbackAddress = (a: string): boolean => a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+
+/** Whom a limit counts a request against: its key, or, on an open server, its address. */
+export interface Caller {
+  /** `k:<key id>` or `a:<address>`. */
+  id: string;
+  byKey: boolean;
+}
+
+/**
+ * The caller of a request, for the rate limit and the stream limit alike; undefined when it is not limited: loopback
+ * callers of an open server are the operator (and its benchmarks), and requests with no address are in-process tests.
+ */
+export function callerOf(c: Context<AppEnv>): Caller | undefined {
+  const principal = c.get('access')?.principal;
+  if (principal) return { id: `k:${principal.id}`, byKey: true };
+  const address = remoteAddress(c);
+  if (address === undefined || isLoopbackAddress(address)) return undefined;
+  return { id: `a:${address}`, byKey: false };
+}
 
 /** One slash off each end, as tRPC's fetch adapter trims (fetchRequestHandler.ts `trimSlashes`). */
 const trimSlashes = (path: string): string => path.replace(/^\//, '').replace(/\/$/, '');
@@ -105,9 +122,8 @@ export function rateLimit(general: BucketPolicy, ingest: BucketPolicy): Middlewa
     const { ingest: ingesting, calls } = classify(c.req.path, c.req.url, c.req.method);
     const buckets = ingesting ? ingestBuckets : generalBuckets;
     if (!buckets) return next();
-    const principal = c.get('access')?.principal;
-    const address = principal ? undefined : remoteAddress(c);
-    if (!principal && (address === undefined || isLoopbackAddress(address))) return next();
+    const caller = callerOf(c);
+    if (!caller) return next();
     // A batch of more calls than the burst would be refused from a full bucket too, forever: a 429 would tell the
     // client to retry (after 0 s, with a full bucket). It is the request that must change, so say so.
     if (calls > buckets.policy.burst) {
@@ -119,7 +135,7 @@ export function rateLimit(general: BucketPolicy, ingest: BucketPolicy): Middlewa
         ),
       );
     }
-    const taken = buckets.take(principal ? `k:${principal.id}` : `a:${address ?? ''}`, calls);
+    const taken = buckets.take(caller.id, calls);
     const name = ingesting ? 'ingest' : 'default';
     const headers = {
       'RateLimit-Policy': `"${name}";q=${buckets.policy.burst};w=${Math.max(1, Math.ceil(buckets.policy.burst / buckets.policy.perSecond))}`,

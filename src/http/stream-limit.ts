@@ -4,18 +4,17 @@
 // read key took the server from 172 to 705 MiB of RSS (security review, 2026-12-02), each within its own 8 MiB cap.
 // The caller is the one the rate limit knows (src/http/rate-limit.ts): its key, or, on an open server, its address,
 // where loopback (the operator, its console and benchmarks) is not limited.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.js';
 import { errorResponse, HttpError } from './errors.js';
-import { isLoopbackAddress, trpcCalls } from './rate-limit.js';
-import { remoteAddress } from './node-io.js';
+import { bindings } from './node-io.js';
+import { callerOf, trpcCalls } from './rate-limit.js';
 
 /** Seconds a refused caller is told to wait: streams end when a tab closes, so soon is worth a try. */
 export const STREAM_RETRY_AFTER_SECONDS = 5;
 
 /** Open streams per caller id (`k:<key id>` or `a:<address>`). */
-export class StreamCounts {
+class StreamCounts {
   private readonly open = new Map<string, number>();
   constructor(readonly max: number) {}
 
@@ -33,16 +32,6 @@ export class StreamCounts {
     if (held <= 1) this.open.delete(id);
     else this.open.set(id, held - 1);
   }
-
-  /** Streams `id` holds open now. */
-  held(id: string): number {
-    return this.open.get(id) ?? 0;
-  }
-}
-
-interface NodeBindings {
-  incoming?: IncomingMessage;
-  outgoing?: ServerResponse;
 }
 
 /**
@@ -52,27 +41,24 @@ interface NodeBindings {
  * upgrade or a subscription that ends with an error counts only that long. Requests without node's socket
  * (app.request() in tests) are not limited: nothing would tell when they end.
  */
-export function limitStreams(
-  max: number,
-  subscriptions: ReadonlySet<string>,
-  counts = new StreamCounts(max),
-): MiddlewareHandler<AppEnv> {
+export function limitStreams(max: number, subscriptions: ReadonlySet<string>): MiddlewareHandler<AppEnv> {
+  const counts = new StreamCounts(max);
   return async function streamLimitMiddleware(c, next) {
-    const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
-    if (!incoming) return next();
-    const principal = c.get('access')?.principal;
-    const address = principal ? undefined : remoteAddress(c);
-    if (!principal && (address === undefined || isLoopbackAddress(address))) return next();
-    const isStream = c.req.path.startsWith('/ws/') || (c.req.method === 'GET' && isSubscription(c.req.url));
+    const { incoming, outgoing } = bindings(c);
+    const caller = incoming ? callerOf(c) : undefined;
+    if (!incoming || !caller) return next();
+    // Mounted on /ws/* and /trpc/* only: a room upgrade, or a GET that opens a subscription.
+    const isStream =
+      c.req.path.startsWith('/ws/') ||
+      (c.req.method === 'GET' && trpcCalls(new URL(c.req.url)).some((path) => subscriptions.has(path)));
     if (!isStream) return next();
-    const id = principal ? `k:${principal.id}` : `a:${address ?? ''}`;
-    if (!counts.acquire(id)) {
-      const who = principal ? 'this API key holds' : 'this address holds';
+    if (!counts.acquire(caller.id)) {
+      const who = caller.byKey ? 'this API key holds' : 'this address holds';
       return errorResponse(
         c,
         new HttpError(
           'TOO_MANY_REQUESTS',
-          `${who} ${counts.max} open streams (room sockets and subscriptions) on this server, the most ` +
+          `${who} ${max} open streams (room sockets and subscriptions) on this server, the most ` +
             'MAX_STREAMS_PER_CLIENT allows; close one first',
           { 'Retry-After': String(STREAM_RETRY_AFTER_SECONDS) },
         ),
@@ -80,27 +66,16 @@ export function limitStreams(
     }
     // An upgrade has no response object: its socket closing ends the stream. A plain response's 'close' comes when it
     // ends or its connection goes, whichever is first; the connection may live on (keep-alive), the stream does not.
+    // Whatever the app answers, even after an error, closes one of them: the count is released there, once.
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
-      counts.release(id);
+      counts.release(caller.id);
     };
     const closing = outgoing ?? incoming.socket;
     closing.once('close', release);
     if (closing.destroyed) release();
-    try {
-      await next();
-    } catch (err) {
-      // Not expected (the app answers errors itself), but never leave a count behind.
-      release();
-      throw err;
-    }
+    return next();
   };
-
-  function isSubscription(url: string): boolean {
-    if (!url.includes('/trpc/')) return false;
-    const parsed = new URL(url);
-    return parsed.pathname.startsWith('/trpc/') && trpcCalls(parsed).some((path) => subscriptions.has(path));
-  }
 }

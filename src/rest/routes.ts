@@ -1,6 +1,6 @@
-// The REST routes (and the subscriptions), read off the tRPC router: every procedure whose `meta.openapi` names a method and path
+// The REST routes, read off the tRPC router: every procedure whose `meta.openapi` names a method and path
 // (trpc-to-openapi's meta format), keyed by its dotted tRPC path, with its type from `_def.type` as trpc-to-openapi
-// reads it.
+// reads it; and, from the same walk, the subscriptions (the stream limit counts them).
 import type { AnyRouter, TRPCProcedureType } from '@trpc/server';
 import type { Meta } from '../trpc/init.js';
 
