@@ -11,6 +11,9 @@ export function sqlState(err: unknown): string | undefined {
 /** SQLSTATE 55P03: a statement waited longer than lock_timeout for a lock (or another transaction's row). */
 export const LOCK_NOT_AVAILABLE = '55P03';
 
+/** SQLSTATE 25006: a write in a read-only transaction (a standby, or `default_transaction_read_only`). */
+export const READ_ONLY_TRANSACTION = '25006';
+
 /** SQLSTATE 23503: a write referenced a row that is not there (deleted meanwhile, as nothing checks before). */
 export const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -42,27 +45,18 @@ function connectFailed(err: object): boolean {
   return 'syscall' in err && err.syscall === 'connect' && sqlState(err)?.startsWith('E') === true;
 }
 /**
- * SQLSTATEs that say the server cannot serve now (PostgreSQL appendix A): 57P01 admin shutdown, 57P02 crash shutdown,
- * 57P03 cannot connect now (starting up or in recovery), 53300 too many connections, 53400 configuration limit
- * exceeded; and 40001 serialization failure and 40P01 deadlock detected, whose transaction was rolled back whole, so a
- * retry may succeed (one lock order keeps deadlocks out: src/db/incidents.ts). Class 08 (connection exception) is
- * matched by prefix; 3D000, the database no longer exists (dropped under a running server).
+ * SQLSTATEs that say the server cannot serve now (PostgreSQL appendix A), whole classes matched by prefix (below):
+ * 08 connection exception; 53 insufficient resources (53100 disk full, 53200 out of memory, 53300 too many
+ * connections, 53400 a configuration limit: a full disk gave a 500, operations review 2026-12-02); 57 operator
+ * intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now while starting or in recovery,
+ * 57P04 database dropped, 57P05 idle session timeout, and 57014 a statement cancelled, by statement_timeout
+ * (DB_STATEMENT_TIMEOUT_MS) among others); 58 the database's system errors (58030 an I/O error on its files, 58P01 a
+ * file missing); XX internal error, data or index corrupted: the database's failure, never the caller's.
  */
+const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', 'XX'];
+
+/** Single SQLSTATEs, outside those classes, that say the same. */
 const UNAVAILABLE_STATES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  // Class 53, insufficient resources: 53100 disk full, 53200 out of memory, 53300 too many connections, 53400 a
-  // configuration limit. A full disk gave a 500 (operations review, 2026-12-02); it is the database's failure, and a
-  // sender's retry after space is freed is what should happen.
-  '53000',
-  '53100',
-  '53200',
-  '53300',
-  '53400',
-  // Class 58, the database's system errors (58030: an I/O error reading or writing its files).
-  '58000',
-  '58030',
   // The tables are gone: the database was dropped and created again under the running server, or restored without
   // the schema. Not the caller's fault, and another instance or a restart (which migrates) mends it.
   '42P01',
@@ -70,12 +64,21 @@ const UNAVAILABLE_STATES = new Set([
   // The server's role may no longer use its tables (grants revoked, a restore with --no-owner): the operator's to
   // mend, never the caller's fault (review, 2026-12-02; it was a 500).
   '42501',
+  // Writes refused by a database that only reads: a primary demoted to a standby behind a stale DNS name or pooled
+  // connection after a failover, `default_transaction_read_only` set for maintenance, or a managed server that turns
+  // itself read-only as its disk fills (Azure Database for PostgreSQL does at 95%). It was a 500. Connections that
+  // meet it are replaced (src/db/named-statements.ts), so a failover's new primary is found.
+  READ_ONLY_TRANSACTION,
+  // 40001 serialization failure and 40P01 deadlock detected: the transaction was rolled back whole, so a retry may
+  // succeed (one lock order keeps deadlocks out: src/db/incidents.ts).
   '40001',
   '40P01',
+  // The database no longer exists (dropped under a running server).
   '3D000',
-  // A statement the server cancelled: 57014 when it ran past statement_timeout (DB_STATEMENT_TIMEOUT_MS), 55P03 when
-  // it waited past lock_timeout. Both mean "stuck behind a lock or an overloaded server", and nothing was written.
-  '57014',
+  // 72000: snapshot too old (old_snapshot_threshold); the statement may succeed run again.
+  '72000',
+  // 55P03: a statement waited past lock_timeout. Like a statement timeout, it means "stuck behind a lock or an
+  // overloaded server", and nothing was written.
   '55P03',
   // The session was ended for sitting idle inside a transaction (src/db/postgres.ts): that transaction rolled back.
   '25P03',
@@ -127,7 +130,11 @@ export function lostInFlight(err: unknown, depth = 0): boolean {
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 3) return false;
   const code = sqlState(err);
-  if (code && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) return true;
+  if (
+    code &&
+    (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || UNAVAILABLE_CLASSES.includes(code.slice(0, 2)))
+  )
+    return true;
   if (connectFailed(err)) return true;
   const message = 'message' in err && typeof err.message === 'string' ? err.message : '';
   if (UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
@@ -136,29 +143,32 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 }
 
 /**
- * SQLSTATEs answered 503 that will not pass by themselves: the schema gone (42P01, 3F000) or the role refused (42501).
- * Logged as errors, not as the warnings of a database that is briefly away, so an alert on error logs sees them
- * (review, 2026-12-02).
+ * SQLSTATEs answered 503 that will not pass by themselves: the schema gone (42P01, 3F000), the role refused (42501),
+ * the database read-only (25006) or its disk full (53100), and the database's own system and internal errors (classes
+ * 58 and XX: I/O errors, missing files, corruption). Logged as errors, not as the warnings of a database that is
+ * briefly away, so an alert on error logs sees them (review, 2026-12-02).
  */
-const OPERATOR_STATES = new Set(['42P01', '3F000', '42501']);
+const OPERATOR_STATES = new Set(['42P01', '3F000', '42501', READ_ONLY_TRANSACTION, '53100']);
+const OPERATOR_CLASSES = ['58', 'XX'];
 
 /** Whether `err` (or its cause) is a failure only an operator can mend: see OPERATOR_STATES. */
 export function needsOperator(err: unknown): boolean {
-  return OPERATOR_STATES.has(failureKind(err));
+  const kind = failureKind(err);
+  return OPERATOR_STATES.has(kind) || OPERATOR_CLASSES.includes(kind.slice(0, 2));
 }
 
 /**
- * What kind of failure `err` is, for grouping log lines (src/log-sampler.ts): the first SQLSTATE or system error code
- * in it or its causes, else its constructor's name. A 503 of one kind (a flood of statement timeouts) must not hide
- * the first of another (a full disk) that needs an operator.
+ * What kind of failure `err` is, for grouping log lines (src/log-sampler.ts) and needsOperator: the innermost SQLSTATE
+ * or system code in it or its causes, else its constructor's name. Innermost, because a wrapper's own code says less
+ * than what it wraps: an AppError UNAVAILABLE from the analysis thread carries the SQLSTATE in its cause. A 503 of one
+ * kind (a flood of statement timeouts) must not hide the first of another (a full disk) that needs an operator.
  */
-export function failureKind(err: unknown, depth = 0): string {
-  if (typeof err !== 'object' || err === null || depth > 8) return 'other';
-  const code = sqlState(err);
-  if (code !== undefined) return code;
-  if ('cause' in err && err.cause !== undefined) {
-    const inner = failureKind(err.cause, depth + 1);
-    if (inner !== 'other') return inner;
-  }
-  return err instanceof Error ? err.name : 'other';
+export function failureKind(err: unknown): string {
+  return innermostCode(err, 0) ?? (err instanceof Error ? err.name : 'other');
+}
+
+function innermostCode(err: unknown, depth: number): string | undefined {
+  if (typeof err !== 'object' || err === null || depth > 8) return undefined;
+  const inner = 'cause' in err ? innermostCode(err.cause, depth + 1) : undefined;
+  return inner ?? sqlState(err);
 }

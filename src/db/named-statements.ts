@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
-import { STALE_STATEMENT_MESSAGE } from './errors.js';
+import { READ_ONLY_TRANSACTION, sqlState, STALE_STATEMENT_MESSAGE } from './errors.js';
 import { STATEMENT_TIMEOUT_OFF_SQL, STATEMENT_TIMEOUT_RESTORE_SQL, withDeadline } from './query-deadline.js';
 
 const { DatabaseError } = pg;
@@ -63,6 +63,14 @@ function outdated({ code, message }: pg.DatabaseError): boolean {
 /** Stale statements met within this long make one log line (a rolling upgrade meets them on every connection). */
 const STALE_LOG_INTERVAL_MS = 30_000;
 
+/**
+ * A write refused as read-only (25006) replaces the pool's connections at most this often (ms). Such a connection
+ * may lead to a primary demoted after a failover (a DNS name or VIP that has moved on since it was opened, as after
+ * an Aurora or Patroni failover), and new ones reach the new primary; but a database that stays read-only (a disk
+ * nearly full on a managed server) must not turn every refused write into a new connection.
+ */
+export const READ_ONLY_REPLACE_INTERVAL_MS = 5_000;
+
 export interface NamingPoolOptions {
   /** Name registered statements (default true); off for a pooler that cannot keep them. */
   naming?: boolean;
@@ -105,6 +113,9 @@ const asKysely = <R>(result: Promise<pg.QueryResult>): Promise<PostgresQueryResu
  * and is run again unnamed likewise. A failure that is not PostgreSQL's (pg could not serialise a value) retires its
  * connection: pg then closes the statement but still believes it prepared.
  *
+ * A statement refused because the session is read-only (25006) replaces the pool's connections the same way, at most
+ * every READ_ONLY_REPLACE_INTERVAL_MS.
+ *
  * Whether a transaction is open is pg's transaction status as of the last ReadyForQuery, which, when the error
  * arrives, may still be the one from before the failed statement: for a statement that neither opens nor ends a
  * transaction (no registered one does) the two agree on "idle" or not. pg's pipeline mode, which would break that,
@@ -116,6 +127,16 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
   const deadlineMs = opts.deadlineMs ?? 0;
   let generation = 0;
   let lastStaleLog = -Infinity;
+  let lastReadOnlyReplace = -Infinity;
+
+  /** A write was refused as read-only on this client: see READ_ONLY_REPLACE_INTERVAL_MS. */
+  function readOnlyMet(state: ClientState): void {
+    const now = Date.now();
+    if (now - lastReadOnlyReplace < READ_ONLY_REPLACE_INTERVAL_MS) return;
+    lastReadOnlyReplace = now;
+    state.stale = true;
+    if (state.generation === generation) generation++;
+  }
 
   function staleMet(state: ClientState, err: unknown): void {
     state.stale = true;
@@ -162,6 +183,9 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
       const name = naming && !state.stale ? names.get(sqlOrCursor) : undefined;
       const run = name ? runNamed(name, sqlOrCursor, values) : client.query(sqlOrCursor, values);
       const result = withDeadline(run, state.deadlineMs, abandon);
+      void result.catch((err: unknown) => {
+        if (sqlState(err) === READ_ONLY_TRANSACTION) readOnlyMet(state);
+      });
       if (sqlOrCursor === STATEMENT_TIMEOUT_OFF_SQL) void result.then(() => (state.deadlineMs = 0), noop);
       if (sqlOrCursor === STATEMENT_TIMEOUT_RESTORE_SQL) void result.then(() => (state.deadlineMs = deadlineMs), noop);
       return asKysely<R>(result);

@@ -179,7 +179,8 @@ export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response 
     if (logged && needsOperator(error)) {
       c.get('log')().error(
         { err: error, ...logged },
-        'request refused: the database refuses this server (its tables are missing, or its role may not use them)',
+        'request refused: the database cannot serve it until an operator acts (tables missing, grants gone, ' +
+          'read-only, disk full, or its own I/O or internal errors)',
       );
     } else if (logged) c.get('log')().warn({ err: error, ...logged }, 'request refused: the database is unavailable');
   } else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { failureKind, isDatabaseUnavailable, needsOperator } from '../../src/db/errors.js';
+import { AppError } from '../../src/domain/errors.js';
 
 const withCode = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code });
 
@@ -24,8 +25,17 @@ describe('isDatabaseUnavailable', () => {
     for (const code of ['53000', '53100', '53200', '53400', '58000', '58030', '42P01', '3F000', '42501']) {
       expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
     }
-    // The boundary: a statement that is wrong, or data that breaks a rule, is not the database being away.
-    for (const code of ['42601', '42703', '23505', '23503', '22P02', 'XX000']) {
+    // Whole classes: operator intervention (57P04 database dropped, 57P05 idle session timeout), the database's
+    // system errors (58P01 a file missing) and internal errors (XX000, XX001 data corrupted, XX002 index corrupted;
+    // XX000 is also a standby's "cannot assign TransactionIds during recovery"); writes refused by a read-only
+    // database (25006: a demoted primary after a failover, default_transaction_read_only, a managed server's full
+    // disk; it was a 500), and a snapshot too old (72000).
+    for (const code of ['57000', '57P04', '57P05', '58P01', 'XX000', 'XX001', 'XX002', '25006', '72000']) {
+      expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
+    }
+    // The boundary: a statement that is wrong, or data that breaks a rule, is not the database being away; nor is
+    // a transaction our code let fail (25P02, 25001), though they share the read-only refusal's class.
+    for (const code of ['42601', '42703', '23505', '23503', '22P02', '25P02', '25001']) {
       expect(isDatabaseUnavailable(withCode(code)), code).toBe(false);
     }
     for (const message of [
@@ -86,15 +96,26 @@ describe('failureKind', () => {
     expect(failureKind(new TypeError('x'))).toBe('TypeError');
     expect(failureKind('text')).toBe('other');
   });
+
+  it("prefers the innermost code to a wrapper's own (the analysis thread's AppError UNAVAILABLE carries the SQLSTATE)", () => {
+    const fromThread = new AppError('UNAVAILABLE', 'permission denied for table events', undefined, {
+      cause: withCode('42501'),
+    });
+    expect(failureKind(fromThread)).toBe('42501');
+    expect(needsOperator(fromThread)).toBe(true);
+    expect(failureKind(new AppError('UNAVAILABLE', 'x', undefined, { cause: withCode('57014') }))).toBe('57014');
+    expect(needsOperator(new AppError('UNAVAILABLE', 'x', undefined, { cause: withCode('57014') }))).toBe(false);
+    expect(failureKind(new AppError('UNAVAILABLE', 'x'))).toBe('UNAVAILABLE');
+  });
 });
 
 describe('needsOperator', () => {
   it('picks out the 503s that will not pass by themselves, through causes', () => {
-    for (const code of ['42P01', '3F000', '42501']) {
+    for (const code of ['42P01', '3F000', '42501', '25006', '53100', '58030', '58P01', 'XX000', 'XX001']) {
       expect(needsOperator(withCode(code)), code).toBe(true);
       expect(needsOperator(new Error('wrapped', { cause: withCode(code) })), code).toBe(true);
     }
-    for (const code of ['57P01', '53100', '57014', 'ECONNREFUSED', '42601'])
+    for (const code of ['57P01', '53300', '57014', '40001', 'ECONNREFUSED', '42601', 'TypeError'])
       expect(needsOperator(withCode(code)), code).toBe(false);
   });
 });
