@@ -16,7 +16,7 @@ import type { Refiner } from './refiner.js';
 import type { AnalysisRunner } from './runner.js';
 import { Scheduler, type AnalysisTrigger } from './scheduler.js';
 import { storeAnalysis } from './store.js';
-import { failureKind, isDatabaseUnavailable } from '../../db/errors.js';
+import { failureKind, isDatabaseUnavailable, needsOperator } from '../../db/errors.js';
 import { LogSampler } from '../../log-sampler.js';
 
 /** What procedures need of analysis. */
@@ -59,9 +59,10 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
         metrics.analysisRuns.inc({ trigger, outcome: 'error' });
         if (trigger === 'manual') return;
         // The database away fails every analysis alike: a warning a second, not an error each.
-        // The worker thread reports the database away as AppError UNAVAILABLE with the message alone (worker.ts).
+        // The worker thread reports the database away as AppError UNAVAILABLE, its SQLSTATE in `cause` (worker.ts).
         const away = isDatabaseUnavailable(err) || (err instanceof AppError && err.code === 'UNAVAILABLE');
-        if (!away) {
+        // Away for a while, or refused in a way that lasts until an operator acts (grants, a read-only database).
+        if (!away || needsOperator(err)) {
           logger.error({ err, incident_id: incidentId, trigger }, 'analysis failed');
           return;
         }

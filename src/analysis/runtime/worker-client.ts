@@ -170,7 +170,14 @@ export class AnalysisWorker {
     if (reply.ok) {
       this.onHeap(reply.heapBytes);
       p.resolve({ result: reply.result, input: reply.input, eventCount: reply.eventCount, workMs: reply.workMs });
-    } else
-      p.reject(reply.code ? new AppError(reply.code, reply.message) : new Error(`analysis worker: ${reply.message}`));
+    } else {
+      // The thread's error, as far as a message can carry it: its code for failureKind and needsOperator.
+      const cause = Object.assign(new Error(reply.message), { code: reply.kind });
+      p.reject(
+        reply.code
+          ? new AppError(reply.code, reply.message, undefined, { cause })
+          : new Error(`analysis worker: ${reply.message}`, { cause }),
+      );
+    }
   }
 }

@@ -29,4 +29,11 @@ export type WorkerReply =
       /** The thread's V8 heap after the analysis (bytes; total heap size), for `/metrics`. */
       heapBytes: number;
     }
-  | { id: number; ok: false; code: AppErrorCode | undefined; message: string };
+  | {
+      id: number;
+      ok: false;
+      code: AppErrorCode | undefined;
+      message: string;
+      /** The failure's SQLSTATE or system code (failureKind), so the server logs one an operator must mend as such. */
+      kind: string;
+    };

@@ -4,7 +4,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectPostgres } from '../../db/postgres.js';
-import { isDatabaseUnavailable } from '../../db/errors.js';
+import { failureKind, isDatabaseUnavailable } from '../../db/errors.js';
 import { AppError } from '../../domain/errors.js';
 import { analyzeIncident } from '../analyzer.js';
 import { readAnalysisInput } from './input.js';
@@ -64,6 +64,6 @@ async function analyze({
   } catch (err) {
     // Keep the kind of failure across the thread boundary: the database away is a 503, not a 500.
     const code = err instanceof AppError ? err.code : isDatabaseUnavailable(err) ? 'UNAVAILABLE' : undefined;
-    reply({ id, ok: false, code, message: err instanceof Error ? err.message : String(err) });
+    reply({ id, ok: false, code, message: err instanceof Error ? err.message : String(err), kind: failureKind(err) });
   }
 }
