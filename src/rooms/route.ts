@@ -180,209 +180,203 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
   }, KEY_RECHECK_MS);
   keyCheck.unref();
 
-  app.get(
-    '/ws/incidents/:incident_id',
-    checkRoom(db, opts.allowedOrigins),
-    opts.upgradeWebSocket((c) => {
-      // Lowercased as the API reads ids (schema/common.ts Uuid): the room is the incident, whatever case the URL spells.
-      const roomId = (c.req.param('incident_id') ?? '').toLowerCase();
-      const logger = c.get('log')();
-      // With keys, the room knows who you are: the key's name, whatever `user` a client sends.
-      const principal = c.get('access')?.principal;
-      let conn: Connection | undefined;
-      // Frames sent before the welcome frame wait here, so the welcome is always first. Their bytes count as the
-      // socket's buffer (bufferedAmount), so the hub drops a member whose welcome is slow the way it drops a slow
-      // reader, instead of queueing without bound.
-      let pending: string[] | undefined = [];
-      let pendingBytes = 0;
-      let windowStart = 0;
-      let inWindow = 0;
-      // Chat messages from one socket are stored and broadcast in the order they were sent.
-      let chain: Promise<void> = Promise.resolve();
+  const room = opts.upgradeWebSocket((c) => {
+    // Lowercased as the API reads ids (schema/common.ts Uuid): the room is the incident, whatever case the URL spells.
+    const roomId = (c.req.param('incident_id') ?? '').toLowerCase();
+    const logger = c.get('log')();
+    // With keys, the room knows who you are: the key's name, whatever `user` a client sends.
+    const principal = c.get('access')?.principal;
+    let conn: Connection | undefined;
+    // Frames sent before the welcome frame wait here, so the welcome is always first. Their bytes count as the
+    // socket's buffer (bufferedAmount), so the hub drops a member whose welcome is slow the way it drops a slow
+    // reader, instead of queueing without bound.
+    let pending: string[] | undefined = [];
+    let pendingBytes = 0;
+    let windowStart = 0;
+    let inWindow = 0;
+    // Chat messages from one socket are stored and broadcast in the order they were sent.
+    let chain: Promise<void> = Promise.resolve();
 
-      // Every frame to this socket goes through here, answers to its own frames included: until the welcome is sent,
-      // they wait behind it. The one exception is endForAccess's last frame before it closes the socket.
-      const send = (ws: WSContext<WebSocket>, data: string): void => {
-        if (ws.readyState !== 1) return;
-        if (pending) {
-          pending.push(data);
-          pendingBytes += Buffer.byteLength(data);
-        } else {
-          ws.send(data);
-        }
-      };
+    // Every frame to this socket goes through here, answers to its own frames included: until the welcome is sent,
+    // they wait behind it. The one exception is endForAccess's last frame before it closes the socket.
+    const send = (ws: WSContext<WebSocket>, data: string): void => {
+      if (ws.readyState !== 1) return;
+      if (pending) {
+        pending.push(data);
+        pendingBytes += Buffer.byteLength(data);
+      } else {
+        ws.send(data);
+      }
+    };
 
-      const overLimit = (ws: WSContext<WebSocket>): boolean => {
-        const now = Date.now();
-        if (now - windowStart >= 1000) {
-          windowStart = now;
-          inWindow = 0;
-        }
-        inWindow++;
-        if (inWindow <= RATE_LIMIT_PER_SECOND) return false;
-        if (inWindow > RATE_LIMIT_PER_SECOND + RATE_LIMIT_GRACE) {
-          ws.close(1008, 'rate limit exceeded');
-          return true;
-        }
-        send(
-          ws,
-          errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`),
-        );
+    const overLimit = (ws: WSContext<WebSocket>): boolean => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        inWindow = 0;
+      }
+      inWindow++;
+      if (inWindow <= RATE_LIMIT_PER_SECOND) return false;
+      if (inWindow > RATE_LIMIT_PER_SECOND + RATE_LIMIT_GRACE) {
+        ws.close(1008, 'rate limit exceeded');
         return true;
-      };
+      }
+      send(
+        ws,
+        errorFrame('rate_limited', `more than ${RATE_LIMIT_PER_SECOND} frames a second; this frame was dropped`),
+      );
+      return true;
+    };
 
-      return {
-        onOpen(_evt, ws) {
-          const raw = ws.raw;
-          if (!raw) return;
-          const member: RoomMember = {
-            user: principal?.name ?? (c.req.query('user')?.trim() || undefined),
-            send: (data) => send(ws, data),
-            bufferedAmount: () => raw.bufferedAmount + pendingBytes,
-            close: (code, reason) => {
-              // What waits for the welcome will never be sent.
-              if (pending) pending = [];
+    return {
+      onOpen(_evt, ws) {
+        const raw = ws.raw;
+        if (!raw) return;
+        const member: RoomMember = {
+          user: principal?.name ?? (c.req.query('user')?.trim() || undefined),
+          send: (data) => send(ws, data),
+          bufferedAmount: () => raw.bufferedAmount + pendingBytes,
+          close: (code, reason) => {
+            // What waits for the welcome will never be sent.
+            if (pending) pending = [];
+            pendingBytes = 0;
+            ws.close(code, reason);
+            // A peer that never answers the close handshake (a frozen tab, a sleeping laptop, a reader that stopped)
+            // would hold the socket until ws's own 30 s timeout, and a shutdown with it: past Kubernetes' default
+            // 30 s grace, the instance was SIGKILLed (walkthrough, 2026-12-01). The closing frame was sent; waiting
+            // longer for its echo buys nothing.
+            setTimeout(() => {
+              if (raw.readyState !== raw.CLOSED) raw.terminate();
+            }, CLOSE_HANDSHAKE_MS).unref();
+          },
+        };
+        conn = { member, raw, alive: true, principal };
+        const self = conn;
+        raw.on('pong', () => {
+          self.alive = true;
+        });
+        live.add(conn);
+        hub.join(roomId, member);
+        buildWelcome(db, hub, roomId)
+          .then(
+            (welcome) => {
+              const queued = pending ?? [];
+              pending = undefined;
               pendingBytes = 0;
-              ws.close(code, reason);
-              // A peer that never answers the close handshake (a frozen tab, a sleeping laptop, a reader that stopped)
-              // would hold the socket until ws's own 30 s timeout, and a shutdown with it: past Kubernetes' default
-              // 30 s grace, the instance was SIGKILLed (walkthrough, 2026-12-01). The closing frame was sent; waiting
-              // longer for its echo buys nothing.
-              setTimeout(() => {
-                if (raw.readyState !== raw.CLOSED) raw.terminate();
-              }, CLOSE_HANDSHAKE_MS).unref();
+              if (ws.readyState !== 1) return;
+              ws.send(JSON.stringify(welcome));
+              for (const data of queued) ws.send(data);
             },
-          };
-          conn = { member, raw, alive: true, principal };
-          const self = conn;
-          raw.on('pong', () => {
-            self.alive = true;
-          });
-          live.add(conn);
-          hub.join(roomId, member);
-          buildWelcome(db, hub, roomId)
-            .then(
-              (welcome) => {
-                const queued = pending ?? [];
-                pending = undefined;
-                pendingBytes = 0;
-                if (ws.readyState !== 1) return;
-                ws.send(JSON.stringify(welcome));
-                for (const data of queued) ws.send(data);
-              },
-              (err: unknown) => {
-                const away = isDatabaseUnavailable(err);
-                logger.error({ err, roomId }, away ? 'welcome failed: database unavailable' : 'welcome failed');
-                ws.close(1011, away ? 'database unavailable; reconnect shortly' : 'could not load the incident');
-              },
-            )
-            .catch((err: unknown) => logger.error({ err, roomId }, 'welcome could not be sent'));
-        },
+            (err: unknown) => {
+              const away = isDatabaseUnavailable(err);
+              logger.error({ err, roomId }, away ? 'welcome failed: database unavailable' : 'welcome failed');
+              ws.close(1011, away ? 'database unavailable; reconnect shortly' : 'could not load the incident');
+            },
+          )
+          .catch((err: unknown) => logger.error({ err, roomId }, 'welcome could not be sent'));
+      },
 
-        onMessage(evt, ws) {
-          metrics.wsMessages.inc({ direction: 'in' });
-          if (overLimit(ws)) return;
-          if (typeof evt.data !== 'string') {
-            send(ws, errorFrame('invalid_frame', 'frames must be JSON text, not binary'));
-            return;
-          }
-          let json: unknown;
-          try {
-            json = JSON.parse(evt.data);
-          } catch {
-            send(ws, errorFrame('invalid_json', 'frame is not valid JSON'));
-            return;
-          }
-          const parsed = parseClientFrame(json);
-          if (!parsed.success) {
-            const detail = describeIssues(toIssues(parsed.error.issues));
-            send(ws, errorFrame('invalid_frame', `expected {"user", "message"}: ${detail}`));
-            return;
-          }
-          const frame = parsed.data;
-          if ('type' in frame && frame.type === 'ping') {
-            send(ws, JSON.stringify({ type: 'pong' } satisfies ServerFrame));
-            return;
-          }
-          if (!('message' in frame) || !conn) return;
-          if (principal && !grants(principal.scopes, 'write')) {
-            send(ws, errorFrame('forbidden', `speaking needs the \`write\` scope; the key ${principal.name} lacks it`));
-            return;
-          }
-          const raw = ws.raw;
-          const member = conn.member;
-          // Without a key, a socket's name is what `?user=` or its first message said, and presence lists it under
-          // that name: a message under another would come from someone the room cannot see. (With a key, its name
-          // replaces whatever is sent.)
-          const user = principal?.name ?? frame.user ?? member.user;
-          if (user === undefined) {
-            send(
-              ws,
-              errorFrame(
-                'invalid_frame',
-                'expected {"user", "message"}: user: user is missing (or connect with ?user=)',
-              ),
-            );
-            return;
-          }
-          if (!principal && member.user !== undefined && user !== member.user) {
-            send(
-              ws,
-              errorFrame(
-                'invalid_frame',
-                `this socket speaks as ${JSON.stringify(member.user)}; connect again to speak as ${JSON.stringify(user)}`,
-              ),
-            );
-            return;
-          }
-          if (!member.user) hub.identify(roomId, member, user);
-          const said = { user, message: frame.message };
-          chain = chain
-            .then(async () => {
-              try {
-                // The key may have been revoked since the socket opened, or the server, open when it opened, may
-                // now need a key: checked before anything is said.
-                if (raw && !(await accessStillGranted({ db, auth: opts.auth, principal }))) {
-                  endForAccess(raw, principal);
-                  return;
-                }
-                hub.broadcast(roomId, await postChatMessage(db, roomId, said));
-              } catch (err) {
-                // The socket stays open either way: the client may send the message again.
-                const away = isDatabaseUnavailable(err);
-                logger.error(
-                  { err, roomId },
-                  away ? 'chat message not stored: database unavailable' : 'chat message not stored',
-                );
-                send(
-                  ws,
-                  away
-                    ? errorFrame(
-                        'unavailable',
-                        'the database is unavailable; message not stored, send it again shortly',
-                      )
-                    : errorFrame('internal', 'message could not be stored; try again'),
-                );
+      onMessage(evt, ws) {
+        metrics.wsMessages.inc({ direction: 'in' });
+        if (overLimit(ws)) return;
+        if (typeof evt.data !== 'string') {
+          send(ws, errorFrame('invalid_frame', 'frames must be JSON text, not binary'));
+          return;
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(evt.data);
+        } catch {
+          send(ws, errorFrame('invalid_json', 'frame is not valid JSON'));
+          return;
+        }
+        const parsed = parseClientFrame(json);
+        if (!parsed.success) {
+          const detail = describeIssues(toIssues(parsed.error.issues));
+          send(ws, errorFrame('invalid_frame', `expected {"user", "message"}: ${detail}`));
+          return;
+        }
+        const frame = parsed.data;
+        if ('type' in frame && frame.type === 'ping') {
+          send(ws, JSON.stringify({ type: 'pong' } satisfies ServerFrame));
+          return;
+        }
+        if (!('message' in frame) || !conn) return;
+        if (principal && !grants(principal.scopes, 'write')) {
+          send(ws, errorFrame('forbidden', `speaking needs the \`write\` scope; the key ${principal.name} lacks it`));
+          return;
+        }
+        const raw = ws.raw;
+        const member = conn.member;
+        // Without a key, a socket's name is what `?user=` or its first message said, and presence lists it under
+        // that name: a message under another would come from someone the room cannot see. (With a key, its name
+        // replaces whatever is sent.)
+        const user = principal?.name ?? frame.user ?? member.user;
+        if (user === undefined) {
+          send(
+            ws,
+            errorFrame('invalid_frame', 'expected {"user", "message"}: user: user is missing (or connect with ?user=)'),
+          );
+          return;
+        }
+        if (!principal && member.user !== undefined && user !== member.user) {
+          send(
+            ws,
+            errorFrame(
+              'invalid_frame',
+              `this socket speaks as ${JSON.stringify(member.user)}; connect again to speak as ${JSON.stringify(user)}`,
+            ),
+          );
+          return;
+        }
+        if (!member.user) hub.identify(roomId, member, user);
+        const said = { user, message: frame.message };
+        chain = chain
+          .then(async () => {
+            try {
+              // The key may have been revoked since the socket opened, or the server, open when it opened, may
+              // now need a key: checked before anything is said.
+              if (raw && !(await accessStillGranted({ db, auth: opts.auth, principal }))) {
+                endForAccess(raw, principal);
+                return;
               }
-            })
-            // Nothing above should throw, but a rejection here would be unhandled and end the process.
-            .catch((err: unknown) => logger.error({ err, roomId }, 'chat message handling failed'));
-        },
+              hub.broadcast(roomId, await postChatMessage(db, roomId, said));
+            } catch (err) {
+              // The socket stays open either way: the client may send the message again.
+              const away = isDatabaseUnavailable(err);
+              logger.error(
+                { err, roomId },
+                away ? 'chat message not stored: database unavailable' : 'chat message not stored',
+              );
+              send(
+                ws,
+                away
+                  ? errorFrame('unavailable', 'the database is unavailable; message not stored, send it again shortly')
+                  : errorFrame('internal', 'message could not be stored; try again'),
+              );
+            }
+          })
+          // Nothing above should throw, but a rejection here would be unhandled and end the process.
+          .catch((err: unknown) => logger.error({ err, roomId }, 'chat message handling failed'));
+      },
 
-        onClose() {
-          if (!conn) return;
-          live.delete(conn);
-          hub.leave(roomId, conn.member);
-        },
+      onClose() {
+        if (!conn) return;
+        live.delete(conn);
+        hub.leave(roomId, conn.member);
+      },
 
-        onError(evt) {
-          // ws reports protocol violations (e.g. a frame over the limit) here and closes the socket itself.
-          const err = (evt as Event & { error?: unknown }).error;
-          logger.debug({ err, roomId }, 'websocket error');
-        },
-      };
-    }),
-  );
+      onError(evt) {
+        // ws reports protocol violations (e.g. a frame over the limit) here and closes the socket itself.
+        const err = (evt as Event & { error?: unknown }).error;
+        logger.debug({ err, roomId }, 'websocket error');
+      },
+    };
+  });
+  // With or without a trailing slash, as every REST path is answered.
+  for (const path of ['/ws/incidents/:incident_id', '/ws/incidents/:incident_id/']) {
+    app.get(path, checkRoom(db, opts.allowedOrigins), room);
+  }
   return {
     stop: () => {
       clearInterval(pinger);

@@ -45,6 +45,12 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     const inc = await createIncident(s);
     expect(await upgradeStatus(wsUrl(s.url, inc.id))).toBe(101);
     expect((await s.api(`/ws/incidents/${inc.id}`)).status).toBe(426);
+    // With a trailing slash too, as every REST path is answered (it was a 404); one slash, not two.
+    const slashed = `${s.url.replace(/^http/, 'ws')}/ws/incidents/${inc.id}/`;
+    expect(await upgradeStatus(slashed)).toBe(101);
+    expect(await upgradeStatus(`${slashed}/`)).toBe(404);
+    expect(await upgradeStatus(`${s.url.replace(/^http/, 'ws')}/ws/incidents/${MISSING}/`)).toBe(404);
+    expect((await s.api(`/ws/incidents/${inc.id}/`)).status).toBe(426);
   });
 
   it('welcomes with the incident, its recent timeline and who is present', async () => {
