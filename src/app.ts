@@ -29,7 +29,7 @@ import type { AppEnv } from './http/env.js';
 import { checkContentEncoding, decodeUtf8, payloadTooLarge } from './http/node-io.js';
 import { requestContext } from './http/request-context.js';
 import type { Metrics } from './metrics.js';
-import { describeError, errorResponse, HttpError } from './http/errors.js';
+import { describeError, errorResponse, HttpError, logRefusedRequest } from './http/errors.js';
 import { Drain } from './http/drain.js';
 import { mountRest, REST_PREFIX } from './rest/mount.js';
 import type { AppRouter } from './routers/index.js';
@@ -209,7 +209,7 @@ export function createApp(deps: AppDependencies): WarroomApp {
       // every such refusal as a failure, with a stack.
       onError: ({ error, path }) => {
         const { status } = describeError(error);
-        if (status === 503) c.get('log')().warn({ err: error.cause ?? error, path }, 'procedure refused: unavailable');
+        if (status === 503) logRefusedRequest(c.get('log')(), error.cause ?? error, { path });
         else if (status >= 500) c.get('log')().error({ err: error.cause ?? error, path }, 'procedure failed');
       },
     }),

@@ -2,6 +2,8 @@
 // request is refused with the same 503 and every analysis fails the same way, and an operations review counted
 // ~800 identical lines a second per instance, enough to flood a log pipeline on the worst day (2026-12-02). The
 // first occurrence in each window is logged, with how many the previous window left out; /metrics counts them all.
+import type { Logger } from 'pino';
+import { failureKind, needsOperator } from './db/errors.js';
 
 /** Decides, per message key, whether this occurrence is logged. */
 export class LogSampler {
@@ -26,4 +28,30 @@ export class LogSampler {
     this.windows.set(key, { start: now, dropped: 0 });
     return { suppressed: w?.dropped ?? 0 };
   }
+}
+
+/** What a refusal's log lines say: for a database briefly away, and for one only an operator can mend. */
+export interface RefusalMessages {
+  away: string;
+  operator: string;
+}
+
+/**
+ * Logs a failure the database caused (isDatabaseUnavailable) at most once per `sampler` window per kind
+ * (failureKind: its SQLSTATE or system code), with how many were left out: as an error when only an operator can
+ * mend it (needsOperator: tables or grants gone, read-only, disk full, the database's own errors), else as a
+ * warning. Every place that meets the database away logs through this, so an outage's log stays bounded whatever
+ * the load (request refusals, tRPC, analyses, chat, background jobs) and what needs a person is always an error.
+ */
+export function logRefusal(
+  sampler: LogSampler,
+  logger: Pick<Logger, 'warn' | 'error'>,
+  err: unknown,
+  fields: Record<string, unknown>,
+  messages: RefusalMessages,
+): void {
+  const logged = sampler.take(failureKind(err));
+  if (!logged) return;
+  if (needsOperator(err)) logger.error({ err, ...fields, ...logged }, messages.operator);
+  else logger.warn({ err, ...fields, ...logged }, messages.away);
 }

@@ -24,6 +24,8 @@ import { countUnresolvedIncidents } from './db/incidents.js';
 import { IncidentMetricsSink } from './incident-metrics.js';
 import { COMPILED } from './package-root.js';
 import { anyApiKey } from './db/keys.js';
+import { isDatabaseUnavailable, needsOperator } from './db/errors.js';
+import { LogSampler, logRefusal } from './log-sampler.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RoomHub } from './rooms/hub.js';
@@ -154,9 +156,21 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     sweepIntervalMs: config.ALERT_SWEEP_INTERVAL_MS,
   });
   alerts.start();
-  const auth = new Authenticator(database.db, config.AUTH, (err) =>
-    logger.warn({ err }, 'recording when API keys were last used failed'),
-  );
+  const keyFlushRefusals = new LogSampler();
+  const auth = new Authenticator(database.db, config.AUTH, (err) => {
+    if (!isDatabaseUnavailable(err)) logger.error({ err }, 'recording when API keys were last used failed');
+    else
+      logRefusal(
+        keyFlushRefusals,
+        logger,
+        err,
+        {},
+        {
+          away: 'recording when API keys were last used failed: the database is unavailable',
+          operator: 'recording when API keys were last used failed: the database refuses it until an operator acts',
+        },
+      );
+  });
   const app = createApp({
     router: createAppRouter({ validateOutput: config.VALIDATE_OUTPUT }),
     db: database.db,
@@ -179,7 +193,11 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   });
   // Idempotency keys are kept 24 h; sweeping hourly keeps the table small (a claim also ignores expired keys).
   const sweeper = setInterval(() => {
-    sweepIdempotencyKeys(database.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key sweep failed'));
+    sweepIdempotencyKeys(database.db).catch((err: unknown) => {
+      // Hourly, so never a flood: only the level depends on whether a person must act.
+      if (isDatabaseUnavailable(err) && !needsOperator(err)) logger.warn({ err }, 'idempotency key sweep failed');
+      else logger.error({ err }, 'idempotency key sweep failed');
+    });
   }, 3_600_000);
   sweeper.unref();
   const close = (): Promise<void> =>

@@ -12,6 +12,7 @@ import { insertDelivery } from '../db/integrations.js';
 import type { Database } from '../db/types.js';
 import { publishChange, publishEvents, type ChangeSink } from '../domain/changes.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
+import { LogSampler, logRefusal } from '../log-sampler.js';
 import type { Metrics } from '../metrics.js';
 import { receiveAlerts, type WorkDone } from './receive.js';
 import { pruneAlertState, pruneDeliveryLog, RELEASE_RECHECK_MS, sweep } from './sweeper.js';
@@ -47,6 +48,8 @@ export class AlertService {
   private lastPrune = 0;
   private lastStatePrune = 0;
   private lastReleaseRecheck = 0;
+  /** A sweep refused by the database is logged at most once a second (src/log-sampler.ts). */
+  private readonly refusals = new LogSampler();
 
   constructor(private readonly deps: AlertServiceDeps) {}
 
@@ -170,8 +173,18 @@ export class AlertService {
           this.deps.logger.info(pruned, 'pruned old resolved alerts, silences and alert groups');
       }
     } catch (err) {
-      if (isDatabaseUnavailable(err)) this.deps.logger.warn({ err }, 'alert sweep skipped: database unavailable');
-      else this.deps.logger.error({ err }, 'alert sweep failed');
+      if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'alert sweep failed');
+      else
+        logRefusal(
+          this.refusals,
+          this.deps.logger,
+          err,
+          {},
+          {
+            away: 'alert sweep skipped: database unavailable',
+            operator: 'alert sweep skipped: the database refuses it until an operator acts',
+          },
+        );
     }
   }
 

@@ -51,9 +51,11 @@ function connectFailed(err: object): boolean {
  * intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now while starting or in recovery,
  * 57P04 database dropped, 57P05 idle session timeout, and 57014 a statement cancelled, by statement_timeout
  * (DB_STATEMENT_TIMEOUT_MS) among others); 58 the database's system errors (58030 an I/O error on its files, 58P01 a
- * file missing); XX internal error, data or index corrupted: the database's failure, never the caller's.
+ * file missing); XX internal error, data or index corrupted: the database's failure, never the caller's; and 28, the
+ * server's own credentials refused (28P01 a rotated password or an expired lease, 28000 a role that may no longer log
+ * in: a review, 2026-12-02, saw 500s), since a caller's credentials are Warroom's keys, never the database's.
  */
-const UNAVAILABLE_CLASSES = ['08', '53', '57', '58', 'XX'];
+const UNAVAILABLE_CLASSES = ['08', '28', '53', '57', '58', 'XX'];
 
 /** Single SQLSTATEs, outside those classes, that say the same. */
 const UNAVAILABLE_STATES = new Set([
@@ -143,13 +145,13 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 }
 
 /**
- * SQLSTATEs answered 503 that will not pass by themselves: the schema gone (42P01, 3F000), the role refused (42501),
- * the database read-only (25006) or its disk full (53100), and the database's own system and internal errors (classes
- * 58 and XX: I/O errors, missing files, corruption). Logged as errors, not as the warnings of a database that is
+ * SQLSTATEs answered 503 that will not pass by themselves: the schema gone (42P01, 3F000) or the database (3D000,
+ * 57P04), the role refused (42501) or its login (class 28), the database read-only (25006) or its disk full (53100),
+ * and the database's own system and internal errors (classes 58 and XX: I/O errors, missing files, corruption). Logged as errors, not as the warnings of a database that is
  * briefly away, so an alert on error logs sees them (review, 2026-12-02).
  */
-const OPERATOR_STATES = new Set(['42P01', '3F000', '42501', READ_ONLY_TRANSACTION, '53100']);
-const OPERATOR_CLASSES = ['58', 'XX'];
+const OPERATOR_STATES = new Set(['42P01', '3F000', '3D000', '57P04', '42501', READ_ONLY_TRANSACTION, '53100']);
+const OPERATOR_CLASSES = ['28', '58', 'XX'];
 
 /** Whether `err` (or its cause) is a failure only an operator can mend: see OPERATOR_STATES. */
 export function needsOperator(err: unknown): boolean {

@@ -129,20 +129,25 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
   let lastStaleLog = -Infinity;
   let lastReadOnlyReplace = -Infinity;
 
-  /** A write was refused as read-only on this client: see READ_ONLY_REPLACE_INTERVAL_MS. */
+  /**
+   * A write was refused as read-only on this client: see READ_ONLY_REPLACE_INTERVAL_MS. A client of an older
+   * generation is replaced at its next checkout already and spends nothing of the interval. A monotonic clock: after a step back of
+   * the wall clock, Date.now() would have held replacements off for as long.
+   */
   function readOnlyMet(state: ClientState): void {
-    const now = Date.now();
+    if (state.generation !== generation) return;
+    const now = performance.now();
     if (now - lastReadOnlyReplace < READ_ONLY_REPLACE_INTERVAL_MS) return;
     lastReadOnlyReplace = now;
     state.stale = true;
-    if (state.generation === generation) generation++;
+    generation++;
   }
 
   function staleMet(state: ClientState, err: unknown): void {
     state.stale = true;
     // Every other connection of the pool holds the same statements: replace them before they meet it too.
     if (state.generation === generation) generation++;
-    const now = Date.now();
+    const now = performance.now();
     if (now - lastStaleLog >= STALE_LOG_INTERVAL_MS) {
       lastStaleLog = now;
       opts.onStale?.(err);

@@ -9,10 +9,11 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY, type TRPC_ERROR_CODE_NUMBER } from '@trpc/server/rpc';
 import type { Context as HonoContext } from 'hono';
 import { describeIssues, toIssues, type ErrorBody, type Issue, type IssueLike } from '../../schema/index.js';
-import { failureKind, isDatabaseUnavailable, needsOperator } from '../db/errors.js';
+import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type AppErrorCode } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
-import { LogSampler } from '../log-sampler.js';
+import { LogSampler, logRefusal } from '../log-sampler.js';
 
 /** Wire codes: tRPC's code names (so /trpc and REST agree), plus two HTTP-only ones (the room upgrade, node's parser). */
 export type WireCode = TRPC_ERROR_CODE_KEY | 'UPGRADE_REQUIRED' | 'REQUEST_HEADER_FIELDS_TOO_LARGE';
@@ -165,6 +166,19 @@ const isTrpcPath = (path: string): boolean => path.startsWith('/trpc/');
 const refusals = new LogSampler();
 
 /**
+ * Logs a request (REST, tRPC, a room upgrade) answered 503: sampled per kind of failure, an error when only an
+ * operator can mend it (src/log-sampler.ts logRefusal). `fields` adds to the line (the tRPC procedure's path).
+ */
+export function logRefusedRequest(log: Logger, error: unknown, fields: Record<string, unknown>): void {
+  logRefusal(refusals, log, error, fields, {
+    away: 'request refused: the database is unavailable',
+    operator:
+      'request refused: the database cannot serve it until an operator acts (tables missing, grants gone, ' +
+      'read-only, disk full, or its own I/O or internal errors)',
+  });
+}
+
+/**
  * The HTTP answer to an error, as `describeError` describes it; a 5xx is logged with its cause first. On /trpc the
  * body is tRPC's envelope `{ error: TrpcErrorShape }` (what tRPC itself answers for an error before any call runs,
  * which httpLink, httpBatchLink and httpBatchStreamLink all read, a batch's every call getting the one error), so a
@@ -174,16 +188,8 @@ const refusals = new LogSampler();
 export function errorResponse(c: HonoContext<AppEnv>, error: unknown): Response {
   const requestId = c.get('requestId');
   const { status, headers, body } = describeError(error, requestId);
-  if (status === 503) {
-    const logged = refusals.take(failureKind(error));
-    if (logged && needsOperator(error)) {
-      c.get('log')().error(
-        { err: error, ...logged },
-        'request refused: the database cannot serve it until an operator acts (tables missing, grants gone, ' +
-          'read-only, disk full, or its own I/O or internal errors)',
-      );
-    } else if (logged) c.get('log')().warn({ err: error, ...logged }, 'request refused: the database is unavailable');
-  } else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
+  if (status === 503) logRefusedRequest(c.get('log')(), error, {});
+  else if (status >= 500) c.get('log')().error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (!isTrpcPath(c.req.path)) return c.json(body, status as 500);
   if (c.req.method === 'GET' && c.req.header('accept')?.includes('text/event-stream')) {

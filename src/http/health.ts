@@ -6,8 +6,12 @@ import type { Context, Hono } from 'hono';
 import type { Database } from '../db/types.js';
 import type { AppEnv } from './env.js';
 import { RETRY_AFTER_SECONDS } from './errors.js';
+import { LogSampler } from '../log-sampler.js';
 
 export const HEALTH_TIMEOUT_MS = 2000;
+
+/** Failed probes are logged once a second per reason (src/log-sampler.ts). */
+const probeFailures = new LogSampler();
 
 /**
  * `true`, or why the database is not usable (for the log). The probe looks for Warroom's schema, not just `select 1`:
@@ -47,7 +51,13 @@ export function mountHealth(app: Hono<AppEnv>, db: Kysely<Database>): void {
     async function databaseProbe(c: Context<AppEnv>): Promise<Response> {
       const answer = await databaseAnswers(db);
       if (answer === true) return c.json({ status: ok });
-      c.get('log')().warn({ reason: answer }, 'health check: the database is not answering or has no schema');
+      // Probed every few seconds by each balancer and supervisor: one line a second, not one a probe.
+      const logged = probeFailures.take(answer);
+      if (logged)
+        c.get('log')().warn(
+          { reason: answer, ...logged },
+          'health check: the database is not answering or has no schema',
+        );
       c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       return c.json({ status: notOk }, 503);
     };

@@ -9,7 +9,7 @@ import { findIncident } from '../db/incidents.js';
 import type { Database } from '../db/types.js';
 import { postChatMessage } from '../domain/chat.js';
 import type { AppEnv } from '../http/env.js';
-import { errorResponse, HttpError } from '../http/errors.js';
+import { errorResponse, HttpError, logRefusedRequest } from '../http/errors.js';
 import { isPlainHttp, upgradeSocketGone } from '../http/node-io.js';
 import { queryObject } from '../http/query.js';
 import { checkScope, type Access, type Authenticator } from '../domain/access.js';
@@ -344,10 +344,10 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
             } catch (err) {
               // The socket stays open either way: the client may send the message again.
               const away = isDatabaseUnavailable(err);
-              logger.error(
-                { err, roomId },
-                away ? 'chat message not stored: database unavailable' : 'chat message not stored',
-              );
+              // The database away refuses every message alike: one line a second (an error if only an operator can
+              // mend it), as for requests; any other failure is ours, logged each time.
+              if (away) logRefusedRequest(logger, err, { roomId });
+              else logger.error({ err, roomId }, 'chat message not stored');
               send(
                 ws,
                 away

@@ -14,6 +14,8 @@ import {
   startTestServer,
   type ListeningTestServer,
 } from './harness.js';
+import { captureLogs } from './log-capture.js';
+import { connectRoom } from './ws-client.js';
 
 const event = (incidentId: string) => ({
   json: { incident_id: incidentId, event_type: 'log', message: 'written while read-only?', level: 'error' },
@@ -24,13 +26,14 @@ describe.skipIf(!POSTGRES_URL)(`a read-only database (${DB_LABEL})`, () => {
   let admin: pg.Client;
   let t: ListeningTestServer;
   let name: string;
+  const { logger, lines } = captureLogs('warn');
 
   beforeAll(async () => {
     scratch = await createScratchDatabase(POSTGRES_URL ?? '');
     name = new URL(scratch.url).pathname.slice(1);
     admin = new pg.Client({ connectionString: POSTGRES_URL });
     await admin.connect();
-    t = await startTestServer({ DB_POOL_SIZE: '4' }, { databaseUrl: scratch.url });
+    t = await startTestServer({ DB_POOL_SIZE: '4', LOG_LEVEL: 'warn' }, { databaseUrl: scratch.url, logger });
   });
   afterAll(async () => {
     await t?.close().catch(() => undefined);
@@ -48,6 +51,8 @@ describe.skipIf(!POSTGRES_URL)(`a read-only database (${DB_LABEL})`, () => {
     expect((await t.api('/api/ingest/events', event(id))).status).toBe(201);
 
     // New sessions are read-only, as on a standby; the old ones are cut.
+    const readOnlySince = Date.now();
+    const linesBefore = lines.length;
     await admin.query(`alter database ${name} set default_transaction_read_only = on`);
     await cutSessions();
     // The first request after the cut may meet a connection the pool has not yet seen die (503 either way).
@@ -72,6 +77,32 @@ describe.skipIf(!POSTGRES_URL)(`a read-only database (${DB_LABEL})`, () => {
     expect(await read.json()).toMatchObject({ id, status: 'open' });
     expect((await t.api(`/api/ingest/events/${id}`)).status).toBe(200);
     expect((await t.api('/readyz')).status).toBe(200);
+
+    // Logged as what it is, an operator's to mend, and once a second whatever the load and whichever way it came: a
+    // review counted 200 warnings for 200 tRPC calls, and the drill one error line (with a stack) per chat message.
+    const room = await connectRoom(t.url, id, { user: 'responder' });
+    await room.next('welcome');
+    for (let i = 0; i < 30; i++) {
+      await expect(t.trpc.incidents.create.mutate({ title: `tRPC ${i}` })).rejects.toMatchObject({
+        data: { code: 'SERVICE_UNAVAILABLE' },
+      });
+      expect((await t.api('/api/ingest/events', event(id))).status).toBe(503);
+    }
+    for (let i = 0; i < 10; i++) room.send({ message: `chat ${i}` });
+    for (let i = 0; i < 10; i++) await room.next('error', (f) => f.code === 'unavailable');
+    await room.close();
+    // Since the database turned read-only: its refusals (an error each) at most one a second, and the warnings of
+    // the cut sessions (one kind each: the connection terminated) no more than a few.
+    const seconds = Math.ceil((Date.now() - readOnlySince) / 1000);
+    const refusals = lines.slice(linesBefore).filter((l) => String(l.msg).startsWith('request refused'));
+    const operator = refusals.filter((l) => /until an operator acts/.test(String(l.msg)));
+    expect(operator.length).toBeGreaterThan(0);
+    expect(operator.length).toBeLessThanOrEqual(seconds + 1);
+    for (const l of operator) expect(l).toMatchObject({ level: 50 });
+    expect(refusals.length - operator.length).toBeLessThanOrEqual(3);
+    // Nor anything else per request or message: everything logged since, background jobs (the alert sweep, at most a
+    // line a second too) included, stays within a few lines a second.
+    expect(lines.length - linesBefore).toBeLessThanOrEqual(2 * (seconds + 1) + 3);
 
     // Writable again for new sessions, as the new primary is; the pool's sessions are still read-only ones. A steady
     // trickle of requests keeps them from ever idling out, so only replacing them lets writes through.

@@ -14,6 +14,7 @@ import {
   startTestServer,
   type ListeningTestServer,
 } from './harness.js';
+import { captureLogs } from './log-capture.js';
 
 /** Sends raw bytes to the server and resolves with everything it answered before closing. */
 function rawExchange(
@@ -181,7 +182,8 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
 
 describe(`the database away is a 503, not a 500 (${DB_LABEL})`, () => {
   it('answers REST with 503 and Retry-After, tRPC with SERVICE_UNAVAILABLE, and the probes without error text', async () => {
-    const t = await startTestServer();
+    const { logger, lines } = captureLogs('warn');
+    const t = await startTestServer({ LOG_LEVEL: 'warn' }, { logger });
     try {
       const id = (await createIncident(t)).id;
       await t.database.close();
@@ -206,6 +208,13 @@ describe(`the database away is a 503, not a 500 (${DB_LABEL})`, () => {
       expect(await health.json()).toEqual({ status: 'unhealthy' });
       expect((await t.api('/readyz')).status).toBe(503);
       expect((await t.api('/livez')).status).toBe(200);
+      // Balancers and supervisors probe every few seconds each: a line a second, not one a probe (an outage drill
+      // counted 102 warnings for 100 probes).
+      const started = Date.now();
+      for (let i = 0; i < 40; i++) expect((await t.api(i % 2 ? '/health' : '/readyz')).status).toBe(503);
+      const seconds = Math.ceil((Date.now() - started) / 1000);
+      const probeLines = lines.filter((l) => String(l.msg).startsWith('health check'));
+      expect(probeLines.length).toBeLessThanOrEqual(seconds + 2);
     } finally {
       await t.stop().catch(() => undefined);
     }

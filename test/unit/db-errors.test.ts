@@ -30,7 +30,21 @@ describe('isDatabaseUnavailable', () => {
     // XX000 is also a standby's "cannot assign TransactionIds during recovery"); writes refused by a read-only
     // database (25006: a demoted primary after a failover, default_transaction_read_only, a managed server's full
     // disk; it was a 500), and a snapshot too old (72000).
-    for (const code of ['57000', '57P04', '57P05', '58P01', 'XX000', 'XX001', 'XX002', '25006', '72000']) {
+    // The server's own login refused (28P01 a rotated password, 28000 a role that may no longer log in: 500s, a review
+    // of 2026-12-02).
+    for (const code of [
+      '57000',
+      '57P04',
+      '57P05',
+      '58P01',
+      'XX000',
+      'XX001',
+      'XX002',
+      '25006',
+      '72000',
+      '28000',
+      '28P01',
+    ]) {
       expect(isDatabaseUnavailable(withCode(code)), code).toBe(true);
     }
     // The boundary: a statement that is wrong, or data that breaks a rule, is not the database being away; nor is
@@ -111,7 +125,7 @@ describe('failureKind', () => {
 
 describe('needsOperator', () => {
   it('picks out the 503s that will not pass by themselves, through causes', () => {
-    for (const code of ['42P01', '3F000', '42501', '25006', '53100', '58030', '58P01', 'XX000', 'XX001']) {
+    for (const code of ['42P01', '3F000', '3D000', '57P04', '42501', '28P01', '25006', '53100', '58P01', 'XX001']) {
       expect(needsOperator(withCode(code)), code).toBe(true);
       expect(needsOperator(new Error('wrapped', { cause: withCode(code) })), code).toBe(true);
     }

@@ -16,8 +16,8 @@ import type { Refiner } from './refiner.js';
 import type { AnalysisRunner } from './runner.js';
 import { Scheduler, type AnalysisTrigger } from './scheduler.js';
 import { storeAnalysis } from './store.js';
-import { failureKind, isDatabaseUnavailable, needsOperator } from '../../db/errors.js';
-import { LogSampler } from '../../log-sampler.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
+import { LogSampler, logRefusal } from '../../log-sampler.js';
 
 /** What procedures need of analysis. */
 export interface AnalysisScheduler {
@@ -58,20 +58,24 @@ export class AnalysisService implements AnalysisScheduler, ChangeSink {
       onError(err, incidentId, trigger) {
         metrics.analysisRuns.inc({ trigger, outcome: 'error' });
         if (trigger === 'manual') return;
-        // The database away fails every analysis alike: a warning a second, not an error each.
-        // The worker thread reports the database away as AppError UNAVAILABLE, its SQLSTATE in `cause` (worker.ts).
+        // The database away fails every analysis alike: one line a second, not one each; an error when only an
+        // operator can mend it (grants, a read-only database), else a warning. The worker thread reports the
+        // database away as AppError UNAVAILABLE, its SQLSTATE in `cause` (worker.ts).
         const away = isDatabaseUnavailable(err) || (err instanceof AppError && err.code === 'UNAVAILABLE');
-        // Away for a while, or refused in a way that lasts until an operator acts (grants, a read-only database).
-        if (!away || needsOperator(err)) {
+        if (!away) {
           logger.error({ err, incident_id: incidentId, trigger }, 'analysis failed');
           return;
         }
-        const logged = unavailable.take(failureKind(err));
-        if (logged)
-          logger.warn(
-            { err, incident_id: incidentId, trigger, ...logged },
-            'analysis failed: the database is unavailable',
-          );
+        logRefusal(
+          unavailable,
+          logger,
+          err,
+          { incident_id: incidentId, trigger },
+          {
+            away: 'analysis failed: the database is unavailable',
+            operator: 'analysis failed: the database refuses it until an operator acts',
+          },
+        );
       },
       onShed: () => metrics.analysisRuns.inc({ trigger: 'create', outcome: 'shed' }),
       onBacklog: (n) => metrics.analysisWaiting.set(n),
