@@ -19,6 +19,7 @@ import * as alertGroupsHiddenFiring from './2026-12-01T0400_alert_groups_hidden_
 import * as indexesForGrowth from './2026-12-01T0700_indexes_for_growth.js';
 import * as incidentTags from './2026-12-01T1000_incident_tags.js';
 import * as alertsSenderGroup from './2026-12-02T0000_alerts_sender_group.js';
+import * as incidentAnalysisConclusion from './2026-12-02T1000_incident_analysis_conclusion.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T0700_indexes_for_growth': indexesForGrowth,
   '2026-12-01T1000_incident_tags': incidentTags,
   '2026-12-02T0000_alerts_sender_group': alertsSenderGroup,
+  '2026-12-02T1000_incident_analysis_conclusion': incidentAnalysisConclusion,
 };

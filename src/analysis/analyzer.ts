@@ -4,6 +4,7 @@
 // (signature × level × volume × timing, symptoms discounted) → name the component →
 // rank similar past incidents → write root cause, summary and runbook steps.
 // No I/O, no clock: `now` comes from the input, so the same input always gives the same result.
+import { conclusionOf } from './conclusion.js';
 import type { Incident, TimelineEntry } from '../../schema/index.js';
 import { CATEGORIES, categoryById, type FailureCategory } from './categories/index.js';
 import { type EventGroup, type MinedEvents, mineEvents } from './evidence.js';
@@ -64,6 +65,12 @@ export function analyzeIncident(input: AnalysisInput): AnalysisResult {
     category: category?.id ?? null,
     confidence: findings.confidence,
     root_cause: rootCause(findings),
+    conclusion: conclusionOf({
+      hasEvents: mined.events.length > 0,
+      category: category?.id ?? null,
+      names,
+      citedIncidentId: cited?.incident.id,
+    }),
     ai_summary: summarize(findings),
     suggested_actions: actions.map((a) => a.title),
     actions,

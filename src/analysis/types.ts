@@ -53,6 +53,11 @@ export interface AnalysisResult {
   confidence: number;
   /** 1-2 sentences naming the failing component and the mechanism. */
   root_cause: string;
+  /**
+   * What the root cause concludes, as a key that its counts, times and quoted samples do not change
+   * (src/analysis/conclusion.ts): a re-run writes a timeline entry only when it differs from the stored one.
+   */
+  conclusion: string;
   /** 2-5 sentences. */
   ai_summary: string;
   /** Ordered concrete steps naming the component; the titles of `actions`. */

@@ -104,6 +104,8 @@ export interface StoredAnalysis {
   suggested_actions: string[];
   category: string | null;
   templates: string[];
+  /** src/analysis/conclusion.ts */
+  conclusion: string;
 }
 
 const storeFields = prepare(
@@ -115,6 +117,7 @@ const storeFields = prepare(
     suggested: string,
     category: string | null,
     templates: string,
+    conclusion: string,
     at: Date,
   ) =>
     db
@@ -125,11 +128,21 @@ const storeFields = prepare(
         suggested_actions: suggested,
         analysis_category: category,
         analysis_templates: templates,
+        analysis_conclusion: conclusion,
         updated_at: at,
       })
       .where('id', '=', id)
       .returningAll(),
-  ['__id__', '__summary__', '__root_cause__', '__suggested__', '__category__', '__templates__', new Date(0)] as const,
+  [
+    '__id__',
+    '__summary__',
+    '__root_cause__',
+    '__suggested__',
+    '__category__',
+    '__templates__',
+    '__conclusion__',
+    new Date(0),
+  ] as const,
 );
 
 export async function storeAnalysisFields(
@@ -145,6 +158,7 @@ export async function storeAnalysisFields(
     JSON.stringify(a.suggested_actions),
     a.category,
     JSON.stringify(a.templates),
+    a.conclusion,
     new Date(),
   );
   if (!row) throw new Error(`incident ${incidentId} vanished while its analysis was stored`);

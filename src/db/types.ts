@@ -24,6 +24,8 @@ export interface IncidentsTable {
   suggested_actions: Jsonb<string[]>;
   analysis_category: string | null;
   analysis_templates: Jsonb<string[]>;
+  /** What the stored analysis concludes (src/analysis/conclusion.ts); null before the first analysis that set it. */
+  analysis_conclusion: ColumnType<string | null, string | null | undefined, string | null>;
   /** Whether the alerts (not a person) set the current status; auto-resolve finishes only what alerts started. */
   status_by_alerts: Generated<boolean>;
   /** Whether a person chose the severity; alerts then never change it. */

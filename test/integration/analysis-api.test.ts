@@ -171,6 +171,46 @@ describe(`analysis in the server (${DB_LABEL})`, () => {
     expect((await getTimeline(inc.id)).filter((t) => t.entry_type === 'ai_analysis')).toHaveLength(entriesBefore);
   });
 
+  it('writes no entry for re-runs whose root cause only counted more events; the first events and asking write one', async () => {
+    // The report (an outage drill): steady ingest wrote an ai_analysis entry every debounce, 92 in ten minutes, each
+    // saying the same but for a count ("the 704 later warnings and errors…", then 722), pushing chat out of rooms.
+    const inc = await createIncident(s, {
+      title: 'Checkout returning 502s',
+      description: 'PostgreSQL connection pool exhausted: 20/20 in use, requests time out',
+    });
+    const fromTitle = await waitFor(async () => {
+      const i = await getIncident(inc.id);
+      return i.root_cause ? i : undefined;
+    });
+    const entries = async () => (await getTimeline(inc.id)).filter((t) => t.entry_type === 'ai_analysis');
+    expect(await entries()).toHaveLength(1);
+    // The first events: evidence instead of a guess from the title, a new entry.
+    expect((await s.api('/api/ingest/events/batch', { json: poolExhaustion(inc.id) })).status).toBe(201);
+    const first = await waitFor(async () => {
+      const i = await getIncident(inc.id);
+      return i.root_cause !== fromTitle.root_cause && /orders-db/.test(i.root_cause ?? '') ? i : undefined;
+    });
+    await waitFor(async () => ((await entries()).length === 2 ? true : undefined));
+    // More of the same, batch after batch, each analysed (the debounce is 300 ms): the counts in the root cause move,
+    // the conclusion does not, and no entry is written.
+    let latest = first;
+    for (let round = 1; round <= 3; round++) {
+      const more = poolExhaustion(inc.id).filter((e) => e.level === 'error' && e.source === 'checkout-api');
+      expect((await s.api('/api/ingest/events/batch', { json: more })).status).toBe(201);
+      const previous = latest.root_cause;
+      latest = await waitFor(async () => {
+        const i = await getIncident(inc.id);
+        return i.root_cause !== previous ? i : undefined;
+      });
+    }
+    expect(latest.root_cause).not.toBe(first.root_cause);
+    expect(latest.root_cause).toMatch(/orders-db/);
+    expect(await entries()).toHaveLength(2);
+    // Asking always writes one.
+    expect((await s.api(`/api/incidents/${inc.id}/analyze`, { method: 'POST' })).status).toBe(200);
+    expect(await entries()).toHaveLength(3);
+  });
+
   it('a new incident with nothing to analyse yet costs no analysis write; its first events are analysed', async () => {
     const skippedBefore = await runs('create', 'skipped');
     const inc = await createIncident(s, { title: 'burst', description: '' });

@@ -36,13 +36,15 @@ export async function storeAnalysis(
     // one after the other, and a responder moving an action waits rather than deadlocking with us.
     const before = await findIncident(tx, incidentId, { lock: true });
     if (!before) throw notFound('incident', incidentId);
-    const concluded = before.root_cause !== result.root_cause || before.analysis_category !== result.category;
+    // The conclusion, not the root cause's words: those count events and quote samples, and change with each one.
+    const concluded = before.analysis_conclusion !== result.conclusion;
     const incident = await storeAnalysisFields(tx, incidentId, {
       ai_summary: result.ai_summary,
       root_cause: result.root_cause,
       suggested_actions: result.suggested_actions,
       category: result.category,
       templates: result.evidence.templates.map((t) => t.template),
+      conclusion: result.conclusion,
     });
     const actions = await replaceSuggestions(tx, incidentId, result.analyzer, result.actions, isMachineSuggester);
     // A new entry when the conclusion changes, for a new incident, or when someone asked; background re-runs (new
