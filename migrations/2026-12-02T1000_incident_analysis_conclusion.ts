@@ -12,3 +12,7 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table incidents add column analysis_conclusion text`.execute(db);
 }
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`alter table incidents drop column analysis_conclusion`.execute(db);
+}
