@@ -10,7 +10,7 @@ import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY, type TRPC_ERROR_CODE
 import type { Context as HonoContext } from 'hono';
 import { describeIssues, toIssues, type ErrorBody, type Issue, type IssueLike } from '../../schema/index.js';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isDatabaseUnavailable, needsOperator } from '../db/errors.js';
 import { AppError, type AppErrorCode } from '../domain/errors.js';
 import type { AppEnv } from './env.js';
 import { LogSampler, logRefusal } from '../log-sampler.js';
@@ -94,7 +94,18 @@ function unwrap(err: unknown): unknown {
   return err;
 }
 
-const unavailable = (): AppError => new AppError('UNAVAILABLE', 'the database is not answering; retry shortly');
+/**
+ * The 503 for a failure the database caused. What the client is told matches what happened without naming internals:
+ * a database that answered but refuses (read-only, grants gone, disk full: needsOperator) is not "not answering", and
+ * a retry waits for a person (an outage drill, 2026-12-02, read "not answering" on a read-only database).
+ */
+const unavailable = (err: unknown): AppError =>
+  new AppError(
+    'UNAVAILABLE',
+    needsOperator(err)
+      ? 'the database refuses this request until an operator acts; retry later'
+      : 'the database is not answering; retry shortly',
+  );
 
 function build(code: WireCode, message: string, issues: Issue[] | undefined, requestId: string | undefined): ErrorBody {
   const body: ErrorBody = { code, message };
@@ -110,7 +121,7 @@ function build(code: WireCode, message: string, issues: Issue[] | undefined, req
 export function describeError(error: unknown, requestId?: string): WireError {
   const unwrapped = unwrap(error);
   // Connection loss, shutdown, timeouts and too many connections: the same request may succeed later.
-  const err = isDatabaseUnavailable(unwrapped) ? unavailable() : unwrapped;
+  const err = isDatabaseUnavailable(unwrapped) ? unavailable(unwrapped) : unwrapped;
   if (err instanceof AppError) {
     const code = DOMAIN_CODES[err.code];
     const status = STATUS[code] ?? 500;
