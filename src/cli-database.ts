@@ -2,7 +2,8 @@
 import type { Kysely } from 'kysely';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrator.js';
+import { isDatabaseUnavailable } from './db/errors.js';
+import { prepareDatabase } from './db/migrator.js';
 import type { Database } from './db/types.js';
 import { AppError } from './domain/errors.js';
 
@@ -19,9 +20,12 @@ export async function withCliDatabase(work: (db: Kysely<Database>) => Promise<vo
     joinRunning: true,
   });
   try {
-    await migrateToLatest(database.db);
+    await prepareDatabase(database.db, config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`);
     await work(database.db);
   } catch (err) {
+    if (isDatabaseUnavailable(err) && !(err instanceof ConfigError)) {
+      throw new ConfigError(`the database failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
     // What the API would answer with a 4xx is the user's to fix: one line, no stack trace.
     if (
       err instanceof AppError &&

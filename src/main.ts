@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrator.js';
+import { prepareDatabase } from './db/migrator.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { integrationsCommand } from './integrations-cli.js';
 import { capHeapGrowth } from './heap-growth.js';
@@ -118,7 +118,10 @@ async function migrateCommand(): Promise<void> {
     joinRunning: true,
   });
   try {
-    const result = await migrateToLatest(database.db);
+    const result = await prepareDatabase(
+      database.db,
+      config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`,
+    );
     const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
   } finally {

@@ -16,7 +16,7 @@ import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
 import { startPartitionMaintenance } from './event-partition-maintenance.js';
-import { migrateToLatest } from './db/migrator.js';
+import { prepareDatabase } from './db/migrator.js';
 import { Authenticator } from './domain/access.js';
 import { ChangeFanout } from './domain/changes.js';
 import { AlertService } from './alerts/service.js';
@@ -89,16 +89,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
   });
   try {
-    await migrateToLatest(database.db).catch((err: unknown) => {
-      // One line for the operator, naming where the database comes from (a missing database, refused credentials).
-      const where = config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`;
-      throw new ConfigError(
-        `cannot prepare the database (${where}): ${err instanceof Error ? err.message : String(err)}`,
-        {
-          cause: err,
-        },
-      );
-    });
+    // One line for the operator, naming where the database comes from (a missing database, refused credentials).
+    await prepareDatabase(database.db, config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`);
     // Before anything else starts: a refusal should be quick, and leave nothing to stop.
     await checkExposure(config, database.db, logger);
   } catch (err) {

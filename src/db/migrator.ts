@@ -53,3 +53,21 @@ export function throwOnFailure(result: MigrationResultSet): void {
   }
   throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, { cause: result.error });
 }
+
+/**
+ * Migrates like migrateToLatest, and turns any failure into one line for the operator (a ConfigError, no stack
+ * trace) naming where the database comes from, `where` (`DATABASE_URL`, or `DATA_DIR <path>`): a database that is
+ * down, missing, or refuses the credentials is theirs to fix, on `warroom serve` and on every CLI command alike (the
+ * CLI printed a stack trace for a stopped PostgreSQL: an outage drill, 2026-12-02).
+ */
+export async function prepareDatabase<T>(db: Kysely<T>, where: string): Promise<MigrationResultSet> {
+  return migrateToLatest(db).catch((err: unknown) => {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(
+      `cannot prepare the database (${where}): ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  });
+}

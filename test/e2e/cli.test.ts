@@ -80,6 +80,28 @@ describe('warroom CLI', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
   }
 
+  it('every command says in one line that the database is unreachable or missing, no stack trace', async () => {
+    // The report (an outage drill): `keys list` and `keys create` printed a stack trace for a stopped PostgreSQL,
+    // where `serve` printed one line.
+    const unreachable = 'postgres://postgres@127.0.0.1:1/warroom';
+    for (const args of [
+      ['keys', 'list'],
+      ['keys', 'create', '--name', 'x', '--scopes', 'read'],
+      ['migrate'],
+      ['serve'],
+    ]) {
+      const child = run(args, { DATABASE_URL: unreachable, LOG_LEVEL: 'silent' });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code, args.join(' ')).toBe(1);
+      expect(stderr.trim(), args.join(' ')).toMatch(
+        /^warroom: cannot prepare the database \(DATABASE_URL\): .*ECONNREFUSED/,
+      );
+      expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+
   it('exits 1 with one clear line when the port is taken (not an unhandled error event)', async () => {
     const w = await spawnWarroom({ DATA_DIR: 'memory', DATABASE_URL: '' });
     try {
