@@ -14,13 +14,38 @@ export const HEALTH_TIMEOUT_MS = 2000;
 const probeFailures = new LogSampler();
 
 /**
+ * Every table the server reads and writes: a record over the Database type, so a table added there must be added here
+ * (the compiler says so). An outage drill (2026-12-02) renamed `events` away and /readyz said ready while every
+ * ingest failed, the probe looking at `incidents` alone.
+ */
+const TABLES: Record<keyof Database, true> = {
+  incidents: true,
+  incident_tags: true,
+  events: true,
+  timeline_entries: true,
+  actions: true,
+  room_frames: true,
+  idempotency_keys: true,
+  api_keys: true,
+  room_tickets: true,
+  integrations: true,
+  alert_groups: true,
+  alerts: true,
+  silences: true,
+  alert_deliveries: true,
+};
+const TABLE_NAMES = Object.keys(TABLES);
+
+/**
  * `true`, or why the database is not usable (for the log). The probe looks for Warroom's schema, not just `select 1`:
  * a database dropped and re-created empty under a running server (a restore gone wrong) answered `select 1` and was
  * reported ready while every request failed (operations review, 2026-12-02). It looks the table up in the catalog
  * (to_regclass takes no lock on it): a first version read the table (`limit 0`), which waited behind any lock on it, so
  * a migration's ALTER, a REINDEX or a VACUUM FULL made every instance unready at once and the probes filled the pool
  * (review, 2026-12-02). to_regclass ignores privileges, so the role's right to use the table is checked as well
- * (has_table_privilege, also lock-free): a restore with `--no-owner` left it without them.
+ * (has_table_privilege, also lock-free): a restore with `--no-owner` left it without them. Every table (TABLES) is
+ * looked up, and the role must be able to read and insert into each (every one takes inserts) and update incidents;
+ * finer grants than those are the operator's own design and not second-guessed here.
  */
 async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
   let timer: NodeJS.Timeout | undefined;
@@ -29,15 +54,17 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
   });
   try {
     // Each privilege asked on its own: given a list, has_table_privilege answers whether the role holds any of them.
-    const probe = sql<{ usable: boolean }>`select case when to_regclass('incidents') is null then false
-      else has_table_privilege('incidents', 'SELECT') and has_table_privilege('incidents', 'INSERT')
-        and has_table_privilege('incidents', 'UPDATE') end as usable`
+    // Asked of the table's oid, it answers null (not an error) for a table that is not there.
+    const probe = sql<{ unusable: string | null }>`select string_agg(t, ', ' order by t) as unusable
+      from unnest(${TABLE_NAMES}::text[]) t
+      where not coalesce(has_table_privilege(to_regclass(t), 'SELECT') and has_table_privilege(to_regclass(t), 'INSERT')
+        and (t <> 'incidents' or has_table_privilege(to_regclass(t), 'UPDATE')), false)`
       .execute(db)
       .then(
-        (result) =>
-          result.rows[0]?.usable === true
-            ? (true as const)
-            : 'the incidents table is missing or not writable by this role',
+        (result) => {
+          const unusable = result.rows[0]?.unusable;
+          return unusable ? `missing, or not writable by this role: ${unusable}` : (true as const);
+        },
         (err: unknown) => (err instanceof Error ? err.message : String(err)),
       );
     return await Promise.race([probe, timeout]);

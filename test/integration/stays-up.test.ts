@@ -237,6 +237,21 @@ describe(`a database emptied under a running server (${DB_LABEL})`, () => {
     }
   });
 
+  it('is not ready while any of its tables is missing, not only incidents, and ready again when it is back', async () => {
+    // The report (an outage drill): with events renamed away every ingest was a 503 and /readyz said ready.
+    const t = await startTestServer();
+    try {
+      for (const table of ['events', 'alert_deliveries']) {
+        await sql.raw(`alter table ${table} rename to ${table}_hidden`).execute(t.database.db);
+        for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, `${table}: ${path}`).toBe(503);
+        await sql.raw(`alter table ${table}_hidden rename to ${table}`).execute(t.database.db);
+        expect((await t.api('/readyz')).status, table).toBe(200);
+      }
+    } finally {
+      await t.stop().catch(() => undefined);
+    }
+  });
+
   it('is not ready: the probes look for the schema, not just `select 1`', async () => {
     const t = await startTestServer();
     try {
@@ -277,6 +292,11 @@ describe(`a database emptied under a running server (${DB_LABEL})`, () => {
         const inDatabase = new pg.Client({ connectionString: scratch.url });
         await inDatabase.connect();
         try {
+          // Any table, not only incidents: inserts into alerts gone.
+          await inDatabase.query(`revoke insert on alerts from ${role}`);
+          for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);
+          await inDatabase.query(`grant insert on alerts to ${role}`);
+          expect((await t.api('/readyz')).status).toBe(200);
           // Reading left, writing gone: not ready either (given a list, has_table_privilege answers "any of them").
           await inDatabase.query(`revoke insert, update on incidents from ${role}`);
           for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);
