@@ -67,6 +67,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   /** Set once close() begins. */
   let closing: Promise<void> | undefined;
+  /** Connections besides the pool's to remake when a write meets a read-only database; set once they exist. */
+  let remakeOtherConnections = (): void => undefined;
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -87,6 +89,10 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
         ? logger.debug({ err }, 'database connection ended during shutdown')
         : logger.warn({ err }, 'database connection lost; the pool will reconnect'),
     onServerExit: (code) => logger.error({ code }, 'the embedded PostgreSQL stopped; starting it again in 1 s'),
+    onReadOnly: () => {
+      logger.warn('a write was refused as read-only; replacing the database connections (a failover?)');
+      remakeOtherConnections();
+    },
   });
   try {
     // One line for the operator, naming where the database comes from (a missing database, refused credentials).
@@ -106,6 +112,15 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   });
   const changes = new ChangeFanout((err) => logger.error({ err }, 'change subscriber failed'));
   const bus = new PgBus({ url: database.url, db: database.db, logger });
+  const analysisThread = new AnalysisWorker(
+    {
+      databaseUrl: database.url,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
+    },
+    logger,
+    (bytes) => metrics.analysisWorkerHeap.set(bytes),
+  );
   await bus.start();
   const hub = new RoomHub(bus, metrics, {
     ...(opts.presence?.heartbeatMs ? { heartbeatMs: opts.presence.heartbeatMs } : {}),
@@ -123,18 +138,12 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     debounceMs: config.ANALYSIS_DEBOUNCE_MS,
     refine: createRefiner(config, logger),
     // A worker thread reads and analyses over its own connection, off the request path.
-    runner: workerRunner(
-      new AnalysisWorker(
-        {
-          databaseUrl: database.url,
-          statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-          preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
-        },
-        logger,
-        (bytes) => metrics.analysisWorkerHeap.set(bytes),
-      ),
-    ),
+    runner: workerRunner(analysisThread),
   });
+  remakeOtherConnections = () => {
+    bus.reconnect();
+    analysisThread.recycle();
+  };
   changes.add(analysis);
   const stopWatchingIncidents = analysis.watchIncidents(hub);
   changes.add(new IncidentMetricsSink(metrics));

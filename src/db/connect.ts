@@ -33,6 +33,8 @@ export interface DatabaseOptions {
   onPreparedStatementsOff?: (detail: string) => void;
   onPreparedStatementsStale?: (err: unknown) => void;
   onConnectionError?: (err: Error) => void;
+  /** A write was refused as read-only and the pool is being replaced; see PostgresOptions. */
+  onReadOnly?: () => void;
   /** The embedded server stopped without being asked (crashed or killed). */
   onServerExit?: (code: number | null) => void;
   /** When a running warroom owns DATA_DIR, use its embedded server through the socket instead of refusing. */
@@ -47,6 +49,7 @@ function joinPostgres(url: string, kind: DatabaseKind, opts: DatabaseOptions): D
     ...(opts.onPreparedStatementsOff ? { onPreparedStatementsOff: opts.onPreparedStatementsOff } : {}),
     ...(opts.onPreparedStatementsStale ? { onPreparedStatementsStale: opts.onPreparedStatementsStale } : {}),
     ...(opts.onConnectionError ? { onConnectionError: opts.onConnectionError } : {}),
+    ...(opts.onReadOnly ? { onReadOnly: opts.onReadOnly } : {}),
   });
   return { db, kind, url, close: () => settledWithin(db.destroy(), CLOSE_WAIT_MS) };
 }

@@ -83,6 +83,12 @@ export interface NamingPoolOptions {
   onNamingOff?: (detail: string) => void;
   /** A stale named statement was met and the pool's connections are being replaced; at most every 30 s. */
   onStale?: (err: unknown) => void;
+  /**
+   * A write was refused as read-only and the pool's connections are being replaced (at most every
+   * READ_ONLY_REPLACE_INTERVAL_MS): connections made elsewhere to the same database (the room bus, the analysis
+   * thread's) may lead to a demoted primary too, and should be made again.
+   */
+  onReadOnly?: () => void;
 }
 
 /** What the wrapper keeps per pooled pg client (a WeakMap, so the wrapper is made once per client). */
@@ -141,6 +147,7 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
     lastReadOnlyReplace = now;
     state.stale = true;
     generation++;
+    opts.onReadOnly?.();
   }
 
   function staleMet(state: ClientState, err: unknown): void {

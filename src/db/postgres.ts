@@ -52,6 +52,8 @@ export interface PostgresOptions {
   onPreparedStatementsStale?: (err: unknown) => void;
   /** A connection failed outside any query (the server went away); the pool replaces it by itself. */
   onConnectionError?: (err: Error) => void;
+  /** A write was refused as read-only; the pool's connections are being replaced (src/db/named-statements.ts). */
+  onReadOnly?: () => void;
 }
 
 /**
@@ -95,6 +97,7 @@ export function connectPostgres(url: string, opts: PostgresOptions): Kysely<Data
         deadlineMs: queryDeadlineMs(opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS),
         ...(opts.onPreparedStatementsOff ? { onNamingOff: opts.onPreparedStatementsOff } : {}),
         ...(opts.onPreparedStatementsStale ? { onStale: opts.onPreparedStatementsStale } : {}),
+        ...(opts.onReadOnly ? { onReadOnly: opts.onReadOnly } : {}),
       }),
     }),
   });

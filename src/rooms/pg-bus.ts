@@ -307,6 +307,16 @@ export class PgBus implements RoomBus {
     }
   }
 
+  /**
+   * Ends the LISTEN connection and opens a new one: the server's pool met a read-only database (a failover), and
+   * this connection, made to the same address, may lead to the demoted primary, where no other instance speaks
+   * (a review, 2026-12-02: two instances stopped hearing each other's rooms for good). Frames published meanwhile
+   * are noticed as missed (Envelope.s) and the rooms told so, as after any reconnect.
+   */
+  reconnect(): void {
+    if (this.client) this.drop(this.client);
+  }
+
   /** Forgets a broken connection and, unless closing, opens a new one so LISTEN resumes without a publish. */
   private drop(client: pg.Client): void {
     if (this.client !== client) return;

@@ -201,6 +201,36 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
     }
   });
 
+  it('recycle ends the thread now when idle, after its analyses when busy, and the next analysis starts anew', async () => {
+    // After a failover the thread's connection, which only reads, may still lead to the demoted primary: the server
+    // recycles the thread when its pool meets a read-only database (a review, 2026-12-02).
+    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    try {
+      await w.analyze(incidentId, [], false);
+      const idle = w.thread;
+      const idleExit = new Promise<number>((resolve) => idle?.once('exit', resolve));
+      w.recycle();
+      expect(w.thread).toBeUndefined();
+      expect(await idleExit).toBe(0);
+
+      const running = w.analyze(incidentId, [], false);
+      const busy = w.thread;
+      const busyExit = new Promise<number>((resolve) => busy?.once('exit', resolve));
+      w.recycle();
+      // Busy: the analysis it holds is answered, then the thread ends.
+      expect(w.thread).toBe(busy);
+      expect((await running).result.root_cause).toMatch(/database conn/);
+      expect(w.thread).toBeUndefined();
+      expect(await busyExit).toBe(0);
+
+      expect((await w.analyze(incidentId, [], false)).result.root_cause).toMatch(/database conn/);
+      expect(w.thread).toBeDefined();
+      expect(w.thread).not.toBe(busy);
+    } finally {
+      await w.close();
+    }
+  });
+
   it('close ends the thread (its connection too) and refuses more work', async () => {
     const w = new AnalysisWorker({ databaseUrl: url }, silent);
     await w.analyze(incidentId, [], false);

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READ_ONLY_REPLACE_INTERVAL_MS } from '../../src/db/named-statements.js';
+import { BUS_APPLICATION_NAME } from '../../src/rooms/pg-bus.js';
 import {
   DB_LABEL,
   POSTGRES_URL,
@@ -41,6 +42,18 @@ describe.skipIf(!POSTGRES_URL)(`a read-only database (${DB_LABEL})`, () => {
     await admin?.end();
     await scratch?.drop();
   });
+
+  /** Backends of the room bus's LISTEN connection (waits for it to be there after a cut). */
+  const busPids = async (): Promise<number[]> => {
+    for (let i = 0; ; i++) {
+      const { rows } = await admin.query<{ pid: number }>(
+        'select pid from pg_stat_activity where datname = $1 and application_name = $2',
+        [name, BUS_APPLICATION_NAME],
+      );
+      if (rows.length > 0 || i >= 50) return rows.map((r) => r.pid);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
   /** Ends every session of the scratch database, as a failover does: the pool opens new ones. */
   const cutSessions = () =>
@@ -108,6 +121,8 @@ describe.skipIf(!POSTGRES_URL)(`a read-only database (${DB_LABEL})`, () => {
     // line a second too) included, stays within a few lines a second.
     expect(lines.length - linesBefore).toBeLessThanOrEqual(2 * (seconds + 1) + 3);
 
+    const busReadOnly = await busPids();
+    expect(busReadOnly.length).toBe(1);
     // Writable again for new sessions, as the new primary is; the pool's sessions are still read-only ones. A steady
     // trickle of requests keeps them from ever idling out, so only replacing them lets writes through.
     await admin.query(`alter database ${name} reset default_transaction_read_only`);
@@ -121,5 +136,11 @@ describe.skipIf(!POSTGRES_URL)(`a read-only database (${DB_LABEL})`, () => {
     }
     expect(status).toBe(201);
     expect((await t.api('/api/incidents/', { json: { title: 'after the failover' } })).status).toBe(201);
+    // The room bus's own connection, made while read-only, was made again with the pool (after a real failover it
+    // would have kept listening on the demoted primary, where no other instance speaks).
+    const busNow = await busPids();
+    expect(busNow.length).toBe(1);
+    expect(busNow.some((pid) => busReadOnly.includes(pid))).toBe(false);
+    expect(lines.some((l) => /refused as read-only; replacing/.test(String(l.msg)))).toBe(true);
   }, 30_000);
 });

@@ -46,6 +46,8 @@ export class AnalysisWorker {
   private nextId = 1;
   private closing = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Set by recycle() while analyses are pending: the thread ends when they are answered. */
+  private recycling = false;
 
   constructor(
     private readonly setup: WorkerSetup,
@@ -100,6 +102,7 @@ export class AnalysisWorker {
     // against 0.26-0.65 s, with a test suite running beside).
     const worker = new Worker(BOOT, { workerData: this.setup, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker = worker;
+    this.recycling = false;
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.logger.error({ err }, 'analysis worker failed'));
     worker.on('exit', (code) => {
@@ -147,6 +150,17 @@ export class AnalysisWorker {
     this.pending.clear();
   }
 
+  /**
+   * Ends the thread (now if idle, else once its analyses are answered), so the next analysis starts one with a new
+   * connection: the server's pool met a read-only database (a failover), and the thread's connection, reads only,
+   * would never meet it and kept analysing the demoted primary's stale events (a review, 2026-12-02).
+   */
+  recycle(): void {
+    if (!this.worker) return;
+    if (this.pending.size === 0) this.retire();
+    else this.recycling = true;
+  }
+
   /** Ends an idle thread: it closes its connection and exits; the heap gauge says no thread runs. */
   private retire(): void {
     const worker = this.worker;
@@ -162,7 +176,10 @@ export class AnalysisWorker {
     if (!p) return;
     clearTimeout(p.deadline);
     this.pending.delete(reply.id);
-    if (this.pending.size === 0) {
+    if (this.pending.size === 0 && this.recycling) {
+      this.recycling = false;
+      this.retire();
+    } else if (this.pending.size === 0) {
       this.idleTimer = setTimeout(() => this.retire(), this.idleMs);
       // Never what keeps the process alive.
       this.idleTimer.unref();
