@@ -121,7 +121,14 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     logger,
     (bytes) => metrics.analysisWorkerHeap.set(bytes),
   );
-  await bus.start();
+  await bus.start().catch(async (err: unknown) => {
+    // One line and exit 1, for a supervisor to restart and an operator to read, rather than no port at all.
+    await bus.close();
+    await partitions.stop();
+    await database.close();
+    const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    throw new ConfigError(`cannot listen for room traffic on the database (a hot standby?): ${why}`, { cause: err });
+  });
   const hub = new RoomHub(bus, metrics, {
     ...(opts.presence?.heartbeatMs ? { heartbeatMs: opts.presence.heartbeatMs } : {}),
     ...(opts.presence?.timeoutMs ? { presenceTimeoutMs: opts.presence.timeoutMs } : {}),

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { ARRIVAL_MARGIN_MS } from '../db/event-partitions.js';
 import { CLOSE_WAIT_MS, CONNECT_TIMEOUT_MS, KEEPALIVE_DELAY_MS, settledWithin } from '../db/postgres.js';
 import { withDeadline } from '../db/query-deadline.js';
+import { needsOperator } from '../db/errors.js';
 import type { Logger } from 'pino';
 import type { ServerFrame } from '../../schema/index.js';
 import type { Database } from '../db/types.js';
@@ -21,6 +22,8 @@ export const CHANNEL = 'warroom_rooms';
 const BUS_DEADLINE_MS = 30_000;
 const noop = (): void => undefined;
 export const BUS_APPLICATION_NAME = 'warroom-room-bus';
+/** How long start-up waits for the bus to LISTEN (ms) before the server gives up with one line (exit 1). */
+export const BUS_START_TIMEOUT_MS = 30_000;
 /** NOTIFY payloads must stay under 8000 bytes; larger frames are parked in room_frames and sent by id. */
 const INLINE_LIMIT = 7500;
 /** An event.created frame with more events than this is sent by reference without trying it inline. */
@@ -96,6 +99,8 @@ export class PgBus implements RoomBus {
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Why the last attempt to connect and LISTEN failed, for start()'s refusal. */
+  private lastFailure: unknown;
   /** Ends open()'s wait before its next attempt (close() calls it). */
   private endReconnectWait: (() => void) | undefined;
   private readonly sweepTimer: NodeJS.Timeout;
@@ -113,9 +118,25 @@ export class PgBus implements RoomBus {
     this.sweepTimer.unref();
   }
 
-  /** Opens the connection and LISTENs; resolves once frames can flow. */
-  async start(): Promise<void> {
-    await this.connection();
+  /**
+   * Opens the connection and LISTENs; resolves once frames can flow. Rejects with the last failure after `timeoutMs`
+   * (the bus goes on trying until closed): start-up should not hang for good, without a listening port for a
+   * supervisor to probe, on a database that refuses LISTEN (a hot standby behind a stale address after a failover:
+   * "cannot execute LISTEN during recovery"; a review, 2026-12-02).
+   */
+  async start(timeoutMs = BUS_START_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no LISTEN within ${timeoutMs} ms`, { cause: this.lastFailure })),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.connection(), gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   subscribe(
@@ -296,7 +317,10 @@ export class PgBus implements RoomBus {
         await settledWithin(client.end(), CLOSE_WAIT_MS);
         if (this.closed) throw err;
         const delay = Math.min(5000, (this.opts.reconnectMs ?? 100) * 2 ** this.attempt++);
-        this.opts.logger.warn({ err, delay }, 'room bus cannot connect; retrying');
+        this.lastFailure = err;
+        // A standby refusing LISTEN or a role refused will not pass by itself: an error, as for requests.
+        if (needsOperator(err)) this.opts.logger.error({ err, delay }, 'room bus cannot listen; retrying');
+        else this.opts.logger.warn({ err, delay }, 'room bus cannot connect; retrying');
         await new Promise<void>((resolve) => {
           this.reconnectTimer = setTimeout(resolve, delay);
           // close() ends the wait at once, so a caller waiting for a connection learns the bus is closed.
