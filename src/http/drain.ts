@@ -25,7 +25,13 @@ export class Drain {
    */
   middleware(): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
-      if (!this.draining) return next();
+      if (!this.draining) {
+        await next();
+        // Begun before the drain and answered during it (a slow upload, a long statement): its connection closes too,
+        // or the client would reuse it just as the listener goes (an outage drill saw keep-alive on such a response).
+        if (this.draining) setResponseHeader(c, 'connection', 'close');
+        return;
+      }
       setResponseHeader(c, 'connection', 'close');
       if (READINESS_PATHS.has(c.req.path)) {
         c.header('Retry-After', String(RETRY_AFTER_SECONDS));

@@ -77,6 +77,44 @@ describe('shutdown drain', () => {
     }
   }, 60_000);
 
+  it('a request begun before the signal and answered during the drain closes its connection too', async () => {
+    // The report (an outage drill): a slow upload begun before SIGTERM was answered 201 with keep-alive.
+    const w = await spawnWarroom({ DATA_DIR: 'memory', DATABASE_URL: '', SHUTDOWN_DRAIN_MS: '3000' });
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const body = JSON.stringify({ title: 'uploaded slowly across the signal' });
+      const answer = new Promise<Answer>((resolve, reject) => {
+        const req = http.request(
+          `${w.url}/api/incidents/`,
+          {
+            method: 'POST',
+            agent: keepAlive,
+            headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        // The rest after the drain has begun.
+        setTimeout(() => {
+          w.child.kill('SIGTERM');
+          setTimeout(() => req.end(body.slice(10)), 500);
+        }, 300);
+      });
+      expect(await answer).toMatchObject({ status: 201, connection: 'close' });
+    } finally {
+      keepAlive.destroy();
+      await w.stop();
+    }
+  }, 60_000);
+
   it('SIGINT (Ctrl-C) does not drain: the listener closes at once', async () => {
     const w = await spawnWarroom({ DATA_DIR: 'memory', DATABASE_URL: '', SHUTDOWN_DRAIN_MS: '5000' });
     const exited = once(w.child, 'exit') as Promise<[number | null]>;
