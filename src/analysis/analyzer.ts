@@ -9,7 +9,7 @@ import type { Incident, TimelineEntry } from '../../schema/index.js';
 import { CATEGORIES, categoryById, type FailureCategory } from './categories/index.js';
 import { type EventGroup, type MinedEvents, mineEvents } from './evidence.js';
 import { rootCause } from './explain.js';
-import { affectedComponents, isBad, strongMatches, type Findings, type StatusInfo } from './findings.js';
+import { affectedComponents, firstAnomaly, isBad, strongMatches, type Findings, type StatusInfo } from './findings.js';
 import { dominantComponent, findTarget, type Names } from './naming.js';
 import { detectOnset } from './onset.js';
 import { buildActions } from './remediation.js';
@@ -68,8 +68,7 @@ export function analyzeIncident(input: AnalysisInput): AnalysisResult {
     conclusion: conclusionOf({
       hasEvents: mined.events.length > 0,
       category: category?.id ?? null,
-      names,
-      citedIncidentId: cited?.incident.id,
+      anomaly: firstAnomaly(mined, onset) !== undefined,
     }),
     ai_summary: summarize(findings),
     suggested_actions: actions.map((a) => a.title),
