@@ -50,8 +50,10 @@ export function logRefusal(
   fields: Record<string, unknown>,
   messages: RefusalMessages,
 ): void {
-  const logged = sampler.take(failureKind(err));
+  const kind = failureKind(err);
+  const logged = sampler.take(kind);
   if (!logged) return;
-  if (needsOperator(err)) logger.error({ err, ...fields, ...logged }, messages.operator);
-  else logger.warn({ err, ...fields, ...logged }, messages.away);
+  // The kind (a SQLSTATE) as a field of its own: the error logged may be a wrapper whose own code says less.
+  if (needsOperator(err)) logger.error({ err, kind, ...fields, ...logged }, messages.operator);
+  else logger.warn({ err, kind, ...fields, ...logged }, messages.away);
 }

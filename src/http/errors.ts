@@ -181,6 +181,13 @@ const refusals = new LogSampler();
  * operator can mend it (src/log-sampler.ts logRefusal). `fields` adds to the line (the tRPC procedure's path).
  */
 export function logRefusedRequest(log: Logger, error: unknown, fields: Record<string, unknown>): void {
+  if (!isDatabaseUnavailable(error)) {
+    // A 503 of our own (a subscriber too far behind, updates missed from other instances): not the database's.
+    const message = error instanceof Error ? error.message : String(error);
+    const logged = refusals.take(`ours:${message}`);
+    if (logged) log.warn({ err: error, ...fields, ...logged }, `request refused: ${message}`);
+    return;
+  }
   logRefusal(refusals, log, error, fields, {
     away: 'request refused: the database is unavailable',
     operator:

@@ -35,6 +35,8 @@ const TABLES: Record<keyof Database, true> = {
   alert_deliveries: true,
 };
 const TABLE_NAMES = Object.keys(TABLES);
+/** How a probe's reason begins when tables are missing or unusable (the rest names them). */
+const UNUSABLE = 'missing, or not writable by this role: ';
 
 /**
  * `true`, or why the database is not usable (for the log). The probe looks for Warroom's schema, not just `select 1`:
@@ -63,7 +65,7 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
       .then(
         (result) => {
           const unusable = result.rows[0]?.unusable;
-          return unusable ? `missing, or not writable by this role: ${unusable}` : (true as const);
+          return unusable ? `${UNUSABLE}${unusable}` : (true as const);
         },
         (err: unknown) => (err instanceof Error ? err.message : String(err)),
       );
@@ -80,11 +82,14 @@ export function mountHealth(app: Hono<AppEnv>, db: Kysely<Database>): void {
       if (answer === true) return c.json({ status: ok });
       // Probed every few seconds by each balancer and supervisor: one line a second, not one a probe.
       const logged = probeFailures.take(answer);
-      if (logged)
-        c.get('log')().warn(
+      // Tables missing or not usable will not pass by themselves: an error, as for requests refused so.
+      if (logged && answer.startsWith(UNUSABLE))
+        c.get('log')().error(
           { reason: answer, ...logged },
-          'health check: the database is not answering or has no schema',
+          "health check: the database lacks Warroom's tables or grants",
         );
+      else if (logged)
+        c.get('log')().warn({ reason: answer, ...logged }, 'health check: the database is not answering');
       c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       return c.json({ status: notOk }, 503);
     };

@@ -4,7 +4,7 @@ import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
 import { ChatUser, parseClientFrame, Uuid, describeIssues, toIssues, type ServerFrame } from '../../schema/index.js';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isDatabaseUnavailable, needsOperator } from '../db/errors.js';
 import { findIncident } from '../db/incidents.js';
 import type { Database } from '../db/types.js';
 import { postChatMessage } from '../domain/chat.js';
@@ -269,8 +269,17 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
             },
             (err: unknown) => {
               const away = isDatabaseUnavailable(err);
-              logger.error({ err, roomId }, away ? 'welcome failed: database unavailable' : 'welcome failed');
-              ws.close(1011, away ? 'database unavailable; reconnect shortly' : 'could not load the incident');
+              // The database away refuses every welcome alike: one line a second, as for requests.
+              if (away) logRefusedRequest(logger, err, { roomId });
+              else logger.error({ err, roomId }, 'welcome failed');
+              ws.close(
+                1011,
+                !away
+                  ? 'could not load the incident'
+                  : needsOperator(err)
+                    ? 'the database refuses this until an operator acts'
+                    : 'database unavailable; reconnect shortly',
+              );
             },
           )
           .catch((err: unknown) => logger.error({ err, roomId }, 'welcome could not be sent'));
@@ -350,9 +359,17 @@ export function mountRoomRoute(app: Hono<AppEnv>, opts: RoomRouteOptions): { sto
               else logger.error({ err, roomId }, 'chat message not stored');
               send(
                 ws,
-                away
-                  ? errorFrame('unavailable', 'the database is unavailable; message not stored, send it again shortly')
-                  : errorFrame('internal', 'message could not be stored; try again'),
+                !away
+                  ? errorFrame('internal', 'message could not be stored; try again')
+                  : needsOperator(err)
+                    ? errorFrame(
+                        'unavailable',
+                        'the database refuses writes until an operator acts; message not stored',
+                      )
+                    : errorFrame(
+                        'unavailable',
+                        'the database is unavailable; message not stored, send it again shortly',
+                      ),
               );
             }
           })
