@@ -24,7 +24,7 @@ import { countUnresolvedIncidents } from './db/incidents.js';
 import { IncidentMetricsSink } from './incident-metrics.js';
 import { COMPILED } from './package-root.js';
 import { anyApiKey } from './db/keys.js';
-import { isDatabaseUnavailable, needsOperator } from './db/errors.js';
+import { isDatabaseUnavailable, needsOperator, READ_ONLY_TRANSACTION, sqlState } from './db/errors.js';
 import { LogSampler, logRefusal } from './log-sampler.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -33,6 +33,16 @@ import { PgBus } from './rooms/pg-bus.js';
 import { createAppRouter } from './routers/index.js';
 
 /** An instance with everything but the listener: tests drive `app.app.request()` directly. */
+/**
+ * A read-only episode (writes refused with 25006) ends after this long without another refusal (ms). The room bus's
+ * and the analysis thread's connections are remade when an episode begins and when it ends, not at each of the
+ * pool's replacements (every 5 s while it lasts): on a database that stays read-only (a managed server's full disk)
+ * that remade the bus every 5 s, and frames of other instances published during each reconnect closed every room
+ * socket with 1012 (a review, 2026-12-02). The remake at the end finds the new primary when the first one, made
+ * while a failover was still under way, reached the old.
+ */
+export const READ_ONLY_QUIET_MS = 60_000;
+
 export interface Warroom {
   app: WarroomApp;
   database: DatabaseHandle;
@@ -61,6 +71,8 @@ export interface StartOptions {
   pingIntervalMs?: number;
   /** Presence heartbeat across instances (defaults: every 10 s, expiry after 30 s); tests shorten them. */
   presence?: { heartbeatMs?: number; timeoutMs?: number };
+  /** How long without a read-only refusal ends a read-only episode (default READ_ONLY_QUIET_MS); tests shorten it. */
+  readOnlyQuietMs?: number;
 }
 
 export async function createWarroom(config: Config, opts: StartOptions = {}): Promise<Warroom> {
@@ -69,6 +81,8 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   let closing: Promise<void> | undefined;
   /** Connections besides the pool's to remake when a write meets a read-only database; set once they exist. */
   let remakeOtherConnections = (): void => undefined;
+  /** Running while writes are being refused as read-only: see READ_ONLY_QUIET_MS. */
+  let readOnlyEpisode: NodeJS.Timeout | undefined;
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -126,8 +140,11 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     await bus.close();
     await partitions.stop();
     await database.close();
-    const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-    throw new ConfigError(`cannot listen for room traffic on the database (a hot standby?): ${why}`, { cause: err });
+    const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+    const code = sqlState(cause);
+    const text = cause instanceof Error && cause.message ? cause.message : (code ?? String(cause));
+    const hint = code === READ_ONLY_TRANSACTION ? ' (a hot standby?)' : '';
+    throw new ConfigError(`cannot listen for room traffic on the database${hint}: ${text}`, { cause: err });
   });
   const hub = new RoomHub(bus, metrics, {
     ...(opts.presence?.heartbeatMs ? { heartbeatMs: opts.presence.heartbeatMs } : {}),
@@ -147,9 +164,19 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     // A worker thread reads and analyses over its own connection, off the request path.
     runner: workerRunner(analysisThread),
   });
-  remakeOtherConnections = () => {
+  const remake = (): void => {
     bus.reconnect();
     analysisThread.recycle();
+  };
+  remakeOtherConnections = () => {
+    const beginning = readOnlyEpisode === undefined;
+    clearTimeout(readOnlyEpisode);
+    readOnlyEpisode = setTimeout(() => {
+      readOnlyEpisode = undefined;
+      if (!closing) remake();
+    }, opts.readOnlyQuietMs ?? READ_ONLY_QUIET_MS);
+    readOnlyEpisode.unref();
+    if (beginning) remake();
   };
   changes.add(analysis);
   const stopWatchingIncidents = analysis.watchIncidents(hub);
@@ -211,6 +238,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(sweeper);
+      clearTimeout(readOnlyEpisode);
       app.stop();
       await partitions.stop();
       await alerts.stop();

@@ -119,6 +119,7 @@ interface HarnessOptions {
   pingIntervalMs?: number;
   logger?: Logger;
   presence?: StartOptions['presence'];
+  readOnlyQuietMs?: number;
 }
 
 async function prepareDatabase(
@@ -133,6 +134,7 @@ const startOptions = (opts: HarnessOptions) => ({
   ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   ...(opts.logger ? { logger: opts.logger } : {}),
   ...(opts.presence ? { presence: opts.presence } : {}),
+  ...(opts.readOnlyQuietMs ? { readOnlyQuietMs: opts.readOnlyQuietMs } : {}),
 });
 
 /** In-process: every request goes through `app.request()`, tRPC included; nothing listens. */
