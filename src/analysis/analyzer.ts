@@ -65,9 +65,10 @@ export function analyzeIncident(input: AnalysisInput): AnalysisResult {
     category: category?.id ?? null,
     confidence: findings.confidence,
     root_cause: rootCause(findings),
+    // The analyzer's own category, not one borrowed from a cited incident: citations come and go between runs.
     conclusion: conclusionOf({
       hasEvents: mined.events.length > 0,
-      category: category?.id ?? null,
+      category: winner?.category.id ?? null,
       anomaly: firstAnomaly(mined, onset) !== undefined,
     }),
     ai_summary: summarize(findings),

@@ -57,10 +57,21 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
   try {
     // Each privilege asked on its own: given a list, has_table_privilege answers whether the role holds any of them.
     // Asked of the table's oid, it answers null (not an error) for a table that is not there.
-    const probe = sql<{ unusable: string | null }>`select string_agg(t, ', ' order by t) as unusable
-      from unnest(${TABLE_NAMES}::text[]) t
-      where not coalesce(has_table_privilege(to_regclass(t), 'SELECT') and has_table_privilege(to_regclass(t), 'INSERT')
-        and (t <> 'incidents' or has_table_privilege(to_regclass(t), 'UPDATE')), false)`
+    // And the sequences those tables draw from (events.seq, the bigserial ids): a restore that granted the tables
+    // but not USAGE on their sequences failed every insert while ready (a review, 2026-12-02).
+    const probe = sql<{ unusable: string | null }>`select string_agg(name, ', ' order by name) as unusable from (
+      select t as name from unnest(${TABLE_NAMES}::text[]) t
+        where not coalesce(has_table_privilege(to_regclass(t), 'SELECT')
+          and has_table_privilege(to_regclass(t), 'INSERT')
+          and (t <> 'incidents' or has_table_privilege(to_regclass(t), 'UPDATE')), false)
+      union all
+      select distinct s.relname::text from pg_depend d
+        join pg_class s on s.oid = d.objid
+        where d.classid = 'pg_class'::regclass
+          and d.refobjid = any(array(select to_regclass(t) from unnest(${TABLE_NAMES}::text[]) t))
+          -- A case, so the privilege is asked of sequences only (a filter beside it may run after it).
+          and case when s.relkind = 'S' then not has_sequence_privilege(s.oid, 'USAGE') else false end
+    ) refused`
       .execute(db)
       .then(
         (result) => {

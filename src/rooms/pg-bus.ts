@@ -273,10 +273,13 @@ export class PgBus implements RoomBus {
 
   private connection(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
-    this.connecting ??= this.open().finally(() => {
-      this.connecting = undefined;
+    if (this.connecting) return this.connecting;
+    const opening: Promise<pg.Client> = this.open().finally(() => {
+      // Only its own: open() clears it on success, and a drop() since may have started the next one.
+      if (this.connecting === opening) this.connecting = undefined;
     });
-    return this.connecting;
+    this.connecting = opening;
+    return opening;
   }
 
   private async open(): Promise<pg.Client> {
@@ -307,6 +310,9 @@ export class PgBus implements RoomBus {
         // 2026-12-02). The catch below ends it.
         if (this.closed) throw new Error('room bus is closed');
         this.client = client;
+        // Cleared here, not only in connection()'s finally: a drop() between now and then would otherwise be handed
+        // this resolved promise for the client it just dropped, and no new LISTEN would open (a review, 2026-12-02).
+        this.connecting = undefined;
         this.listeningSince = Date.now();
         this.connections++;
         if (this.attempt > 0) this.opts.logger.info({ attempts: this.attempt }, 'room bus reconnected');

@@ -204,7 +204,8 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
   it('recycle ends the thread now when idle, after its analyses when busy, and the next analysis starts anew', async () => {
     // After a failover the thread's connection, which only reads, may still lead to the demoted primary: the server
     // recycles the thread when its pool meets a read-only database (a review, 2026-12-02).
-    const w = new AnalysisWorker({ databaseUrl: url }, silent);
+    const heaps: number[] = [];
+    const w = new AnalysisWorker({ databaseUrl: url }, silent, (bytes) => heaps.push(bytes));
     try {
       await w.analyze(incidentId, [], false);
       const idle = w.thread;
@@ -221,6 +222,8 @@ describe.skipIf(!POSTGRES_URL)(`analysis worker thread${POSTGRES_URL ? '' : ` (s
       expect(w.thread).toBe(busy);
       expect((await running).result.root_cause).toMatch(/database conn/);
       expect(w.thread).toBeUndefined();
+      // The gauge says no thread runs (it reported the answered analysis's heap after retiring it, before).
+      expect(heaps.at(-1)).toBe(0);
       expect(await busyExit).toBe(0);
 
       expect((await w.analyze(incidentId, [], false)).result.root_cause).toMatch(/database conn/);

@@ -297,6 +297,11 @@ describe(`a database emptied under a running server (${DB_LABEL})`, () => {
           for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);
           await inDatabase.query(`grant insert on alerts to ${role}`);
           expect((await t.api('/readyz')).status).toBe(200);
+          // Or the sequence an insert draws from: events.seq's (every ingest failed while ready).
+          await inDatabase.query(`revoke usage on sequence events_seq_seq from ${role}`);
+          for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);
+          await inDatabase.query(`grant usage on sequence events_seq_seq to ${role}`);
+          expect((await t.api('/readyz')).status).toBe(200);
           // Reading left, writing gone: not ready either (given a list, has_table_privilege answers "any of them").
           await inDatabase.query(`revoke insert, update on incidents from ${role}`);
           for (const path of ['/readyz', '/health']) expect((await t.api(path)).status, path).toBe(503);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Event, EventLevel, Incident } from '../../schema/index.js';
 import { analyzeIncident } from '../../src/analysis/analyzer.js';
 import { SCENARIO_START } from '../../fixtures/scenarios/index.js';
+import { pastPoolExhaustion } from '../../fixtures/scenarios/past-incidents.js';
 import { Rng } from '../../fixtures/scenarios/rng.js';
 
 const INCIDENT_ID = '11111111-2222-4333-8444-555555555555';
@@ -98,5 +99,31 @@ describe('the conclusion key', () => {
       ),
     ];
     expect(analyse(disk).conclusion).toBe('events|disk_full');
+  });
+
+  it('takes no category from a cited past incident: citations come and go between runs', () => {
+    // A review: with nothing matched, a similar past incident lends its category to the text, and the key with that
+    // category in it flipped as the citation's score hovered at the threshold.
+    const r = new Rng(13);
+    const events = [
+      ...Array.from({ length: 20 }, (_, i) => event(r, i, 'info', 'orders-api', `GET /orders/${i} 200`)),
+      event(r, 30, 'error', 'orders-api', 'unexpected token in ledger reply xq-17'),
+    ];
+    const alike = {
+      ...incident,
+      title: pastPoolExhaustion.title,
+      description: `${pastPoolExhaustion.description} ${pastPoolExhaustion.root_cause ?? ''}`,
+    };
+    const alone = analyzeIncident({ incident: alike, events, status_history: [], past_incidents: [] });
+    const cited = analyzeIncident({
+      incident: alike,
+      events,
+      status_history: [],
+      past_incidents: [pastPoolExhaustion],
+    });
+    expect(cited.similar[0]?.incident_id).toBe(pastPoolExhaustion.id);
+    expect(cited.category).toBe(pastPoolExhaustion.category);
+    expect(alone.category).not.toBe(pastPoolExhaustion.category);
+    expect(cited.conclusion).toBe(alone.conclusion);
   });
 });

@@ -168,6 +168,11 @@ export class AnalysisWorker {
     this.worker = undefined;
     const request: WorkerRequest = { type: 'close' };
     worker.postMessage(request);
+    // Closing its connection can hang (a server gone without a word, after a failover): stopped after a grace, so
+    // two threads and their connections do not live on side by side.
+    const stop = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+    stop.unref();
+    worker.once('exit', () => clearTimeout(stop));
     this.onHeap(0);
   }
 
@@ -176,6 +181,8 @@ export class AnalysisWorker {
     if (!p) return;
     clearTimeout(p.deadline);
     this.pending.delete(reply.id);
+    // The heap first: a thread retired just below reports none.
+    if (reply.ok) this.onHeap(reply.heapBytes);
     if (this.pending.size === 0 && this.recycling) {
       this.recycling = false;
       this.retire();
@@ -185,7 +192,6 @@ export class AnalysisWorker {
       this.idleTimer.unref();
     }
     if (reply.ok) {
-      this.onHeap(reply.heapBytes);
       p.resolve({ result: reply.result, input: reply.input, eventCount: reply.eventCount, workMs: reply.workMs });
     } else {
       // The thread's error, as far as a message can carry it: its code for failureKind and needsOperator.
