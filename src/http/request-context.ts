@@ -1,6 +1,7 @@
 // Request id (honouring a sane incoming x-request-id), a child logger, metrics and one access-log line per request.
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { AppEnv } from './env.js';
@@ -68,7 +69,7 @@ export function requestContext(
       status = c.get('refusedWith') ?? c.res.status;
     } finally {
       // routePath after next() is the template of the handler that answered; unmatched paths (404, 405) share one label.
-      const template = c.req.routePath;
+      const template = answeredRoute(c);
       // Both spellings of a path (with and without the trailing slash) count as one route.
       const route =
         template === '*' || template === '/*'
@@ -96,4 +97,19 @@ export function requestContext(
       }
     }
   };
+}
+
+/**
+ * The route template a request is counted under. Usually the handler that answered; a request a middleware answered
+ * before routing (the key check while the database is away, a rate limit) counts under the route it was going to,
+ * not the middleware's prefix: an outage drill (2026-12-02) saw every refused /api request counted as `/api/*`, and
+ * a dashboard of 5xx by route showed nothing for the routes that failed. Catch-alls (`/trpc/*`) stay as they are.
+ */
+function answeredRoute(c: Context<AppEnv>): string {
+  const answered = c.req.routePath;
+  if (!answered.endsWith('*')) return answered;
+  const going = matchedRoutes(c)
+    .slice(c.req.routeIndex + 1)
+    .find((r) => r.method !== 'ALL' && !r.path.endsWith('*'));
+  return going?.path ?? answered;
 }

@@ -11,6 +11,7 @@ import {
   POSTGRES_URL,
   createIncident,
   createScratchDatabase,
+  createTestKey,
   startTestServer,
   type ListeningTestServer,
 } from './harness.js';
@@ -215,6 +216,33 @@ describe(`the database away is a 503, not a 500 (${DB_LABEL})`, () => {
       const seconds = Math.ceil((Date.now() - started) / 1000);
       const probeLines = lines.filter((l) => String(l.msg).startsWith('health check'));
       expect(probeLines.length).toBeLessThanOrEqual(seconds + 2);
+    } finally {
+      await t.stop().catch(() => undefined);
+    }
+  });
+});
+
+describe(`requests refused before routing while the database is away (${DB_LABEL})`, () => {
+  it('are counted under the route they were going to, not the prefix of the key check that refused them', async () => {
+    // The report (an outage drill): with keys, the key lookup fails first, and every refused /api request was
+    // counted as route="/api/*", so a dashboard of 5xx by route showed nothing for the routes that failed.
+    const t = await startTestServer();
+    try {
+      const key = await createTestKey(t, 'dashboards', ['read', 'write']);
+      const auth = { authorization: `Bearer ${key}` };
+      const created = await t.api('/api/incidents/', { headers: auth, json: { title: 'refused later' } });
+      const { id } = (await created.json()) as { id: string };
+      await t.database.close();
+      expect((await t.api(`/api/incidents/${id}`, { headers: auth })).status).toBe(503);
+      expect(
+        (await t.api('/api/ingest/events', { headers: auth, json: { incident_id: id, message: 'm' } })).status,
+      ).toBe(503);
+      const metrics = await (await t.api('/metrics', { headers: auth })).text();
+      expect(metrics).toMatch(
+        /http_requests_total\{method="GET",route="\/api\/incidents\/:incident_id",status="503"\} [1-9]/,
+      );
+      expect(metrics).toMatch(/http_requests_total\{method="POST",route="\/api\/ingest\/events",status="503"\} [1-9]/);
+      expect(metrics).not.toMatch(/route="\/api\/\*",status="503"/);
     } finally {
       await t.stop().catch(() => undefined);
     }
