@@ -20,7 +20,7 @@ export async function withCliDatabase(work: (db: Kysely<Database>) => Promise<vo
     joinRunning: true,
   });
   try {
-    await prepareDatabase(database.db, config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`);
+    await prepareDatabase(database.db, config);
     await work(database.db);
   } catch (err) {
     if (isDatabaseUnavailable(err) && !(err instanceof ConfigError)) {

@@ -118,10 +118,7 @@ async function migrateCommand(): Promise<void> {
     joinRunning: true,
   });
   try {
-    const result = await prepareDatabase(
-      database.db,
-      config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`,
-    );
+    const result = await prepareDatabase(database.db, config);
     const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
   } finally {

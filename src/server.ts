@@ -32,7 +32,6 @@ import { RoomHub } from './rooms/hub.js';
 import { PgBus } from './rooms/pg-bus.js';
 import { createAppRouter } from './routers/index.js';
 
-/** An instance with everything but the listener: tests drive `app.app.request()` directly. */
 /**
  * A read-only episode (writes refused with 25006) ends after this long without another refusal (ms). The room bus's
  * and the analysis thread's connections are remade when an episode begins and when it ends, not at each of the
@@ -43,6 +42,7 @@ import { createAppRouter } from './routers/index.js';
  */
 export const READ_ONLY_QUIET_MS = 60_000;
 
+/** An instance with everything but the listener: tests drive `app.app.request()` directly. */
 export interface Warroom {
   app: WarroomApp;
   database: DatabaseHandle;
@@ -110,7 +110,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   });
   try {
     // One line for the operator, naming where the database comes from (a missing database, refused credentials).
-    await prepareDatabase(database.db, config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`);
+    await prepareDatabase(database.db, config);
     // Before anything else starts: a refusal should be quick, and leave nothing to stop.
     await checkExposure(config, database.db, logger);
   } catch (err) {

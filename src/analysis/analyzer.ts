@@ -4,9 +4,9 @@
 // (signature × level × volume × timing, symptoms discounted) → name the component →
 // rank similar past incidents → write root cause, summary and runbook steps.
 // No I/O, no clock: `now` comes from the input, so the same input always gives the same result.
-import { conclusionOf } from './conclusion.js';
 import type { Incident, TimelineEntry } from '../../schema/index.js';
 import { CATEGORIES, categoryById, type FailureCategory } from './categories/index.js';
+import { conclusionOf } from './conclusion.js';
 import { type EventGroup, type MinedEvents, mineEvents } from './evidence.js';
 import { rootCause } from './explain.js';
 import { affectedComponents, firstAnomaly, isBad, strongMatches, type Findings, type StatusInfo } from './findings.js';

@@ -1,7 +1,7 @@
 // Applies the migrations in migrations/ (on start, and by `warroom migrate`).
 import { CompiledQuery, type Kysely, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import { STATEMENT_TIMEOUT_OFF_SQL, STATEMENT_TIMEOUT_RESTORE_SQL } from './query-deadline.js';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -56,11 +56,15 @@ export function throwOnFailure(result: MigrationResultSet): void {
 
 /**
  * Migrates like migrateToLatest, and turns any failure into one line for the operator (a ConfigError, no stack
- * trace) naming where the database comes from, `where` (`DATABASE_URL`, or `DATA_DIR <path>`): a database that is
- * down, missing, or refuses the credentials is theirs to fix, on `warroom serve` and on every CLI command alike (the
- * CLI printed a stack trace for a stopped PostgreSQL: an outage drill, 2026-12-02).
+ * trace) naming where the database comes from (`DATABASE_URL`, or `DATA_DIR <path>`): a database that is down,
+ * missing, or refuses the credentials is theirs to fix, on `warroom serve` and on every CLI command alike (the CLI
+ * printed a stack trace for a stopped PostgreSQL: an outage drill, 2026-12-02).
  */
-export async function prepareDatabase<T>(db: Kysely<T>, where: string): Promise<MigrationResultSet> {
+export async function prepareDatabase<T>(
+  db: Kysely<T>,
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>,
+): Promise<MigrationResultSet> {
+  const where = config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`;
   return migrateToLatest(db).catch((err: unknown) => {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(

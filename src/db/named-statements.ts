@@ -137,8 +137,8 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
 
   /**
    * A write was refused as read-only on this client: see READ_ONLY_REPLACE_INTERVAL_MS. A client of an older
-   * generation is replaced at its next checkout already and spends nothing of the interval. A monotonic clock: after a step back of
-   * the wall clock, Date.now() would have held replacements off for as long.
+   * generation is replaced at its next checkout already and spends nothing of the interval. A monotonic clock: after
+   * a step back of the wall clock, Date.now() would have held replacements off for as long.
    */
   function readOnlyMet(state: ClientState): void {
     if (state.generation !== generation) return;

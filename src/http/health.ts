@@ -35,11 +35,15 @@ const TABLES: Record<keyof Database, true> = {
   alert_deliveries: true,
 };
 const TABLE_NAMES = Object.keys(TABLES);
-/** How a probe's reason begins when tables are missing or unusable (the rest names them). */
-const UNUSABLE = 'missing, or not writable by this role: ';
+
+/** Why a probe failed: the reason for the log, and whether only an operator can mend it (tables or grants missing). */
+interface ProbeFailure {
+  reason: string;
+  needsOperator: boolean;
+}
 
 /**
- * `true`, or why the database is not usable (for the log). The probe looks for Warroom's schema, not just `select 1`:
+ * `true`, or why the database is not usable. The probe looks for Warroom's schema, not just `select 1`:
  * a database dropped and re-created empty under a running server (a restore gone wrong) answered `select 1` and was
  * reported ready while every request failed (operations review, 2026-12-02). It looks the table up in the catalog
  * (to_regclass takes no lock on it): a first version read the table (`limit 0`), which waited behind any lock on it, so
@@ -49,10 +53,11 @@ const UNUSABLE = 'missing, or not writable by this role: ';
  * looked up, and the role must be able to read and insert into each (every one takes inserts) and update incidents;
  * finer grants than those are the operator's own design and not second-guessed here.
  */
-async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
+async function databaseAnswers(db: Kysely<Database>): Promise<true | ProbeFailure> {
+  const away = (reason: string): ProbeFailure => ({ reason, needsOperator: false });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${HEALTH_TIMEOUT_MS} ms`), HEALTH_TIMEOUT_MS);
+  const timeout = new Promise<ProbeFailure>((resolve) => {
+    timer = setTimeout(() => resolve(away(`no answer within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS);
   });
   try {
     // Each privilege asked on its own: given a list, has_table_privilege answers whether the role holds any of them.
@@ -74,11 +79,13 @@ async function databaseAnswers(db: Kysely<Database>): Promise<true | string> {
     ) refused`
       .execute(db)
       .then(
-        (result) => {
+        (result): true | ProbeFailure => {
           const unusable = result.rows[0]?.unusable;
-          return unusable ? `${UNUSABLE}${unusable}` : (true as const);
+          return unusable
+            ? { reason: `missing, or not writable by this role: ${unusable}`, needsOperator: true }
+            : true;
         },
-        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+        (err: unknown) => away(err instanceof Error ? err.message : String(err)),
       );
     return await Promise.race([probe, timeout]);
   } finally {
@@ -92,15 +99,15 @@ export function mountHealth(app: Hono<AppEnv>, db: Kysely<Database>): void {
       const answer = await databaseAnswers(db);
       if (answer === true) return c.json({ status: ok });
       // Probed every few seconds by each balancer and supervisor: one line a second, not one a probe.
-      const logged = probeFailures.take(answer);
+      const logged = probeFailures.take(answer.reason);
       // Tables missing or not usable will not pass by themselves: an error, as for requests refused so.
-      if (logged && answer.startsWith(UNUSABLE))
+      if (logged && answer.needsOperator)
         c.get('log')().error(
-          { reason: answer, ...logged },
+          { reason: answer.reason, ...logged },
           "health check: the database lacks Warroom's tables or grants",
         );
       else if (logged)
-        c.get('log')().warn({ reason: answer, ...logged }, 'health check: the database is not answering');
+        c.get('log')().warn({ reason: answer.reason, ...logged }, 'health check: the database is not answering');
       c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       return c.json({ status: notOk }, 503);
     };
