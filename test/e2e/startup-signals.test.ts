@@ -5,12 +5,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATION_TURN_LOCK } from '../../src/db/migrator.js';
 import { POSTGRES_URL, createScratchDatabase } from '../integration/harness.js';
 import { BIN } from './process.js';
 
-// Kysely's migration lock (kysely/dist/esm/dialect/postgres/postgres-adapter.js, LOCK_ID): pg_advisory_lock on it
-// is what `migrateToLatest` waits for.
-const KYSELY_MIGRATION_LOCK = '3853314791062309107';
+// MIGRATION_TURN_LOCK, held here, is what a starting instance waits for, with no timeout, while another one migrates.
 
 let scratch: { url: string; drop(): Promise<void> };
 let holder: pg.Client;
@@ -19,7 +18,7 @@ beforeAll(async () => {
   scratch = await createScratchDatabase(POSTGRES_URL);
   holder = new pg.Client({ connectionString: scratch.url });
   await holder.connect();
-  await holder.query(`select pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
+  await holder.query(`select pg_advisory_lock(${MIGRATION_TURN_LOCK})`);
 });
 afterAll(async () => {
   await holder.end().catch(() => undefined);
@@ -103,7 +102,7 @@ describe('signals during a start-up that does not end', () => {
     const w = await startStuck({ SHUTDOWN_DRAIN_MS: '5000' });
     w.signal('SIGTERM');
     await new Promise((r) => setTimeout(r, 7_000));
-    await holder.query(`select pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`);
+    await holder.query(`select pg_advisory_unlock(${MIGRATION_TURN_LOCK})`);
     const { code, ms, stderr } = await w.exit;
     expect(stderr).not.toContain('did not finish');
     expect(code).toBe(0);
