@@ -20,6 +20,7 @@ import * as indexesForGrowth from './2026-12-01T0700_indexes_for_growth.js';
 import * as incidentTags from './2026-12-01T1000_incident_tags.js';
 import * as alertsSenderGroup from './2026-12-02T0000_alerts_sender_group.js';
 import * as incidentAnalysisConclusion from './2026-12-02T1000_incident_analysis_conclusion.js';
+import * as eventsArrivalIndex from './2026-12-02T1400_events_arrival_index.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26T1000_initial': initial,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T1000_incident_tags': incidentTags,
   '2026-12-02T0000_alerts_sender_group': alertsSenderGroup,
   '2026-12-02T1000_incident_analysis_conclusion': incidentAnalysisConclusion,
+  '2026-12-02T1400_events_arrival_index': eventsArrivalIndex,
 };

@@ -1,6 +1,7 @@
 // The events table's partitions (one a week by arrival time, migrations/2026-11-30T1000_events_partitioned.ts): made
 // ahead of time, filled back from the default partition if they ever fell behind, and dropped whole by retention.
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { buildPartitionIndexes } from './partition-indexes.js';
 import type { Database } from './types.js';
 
 const DAY_MS = 86_400_000;
@@ -98,21 +99,33 @@ export interface MaintenanceResult {
   dropMs: number[];
   /** Rows moved out of the default partition into partitions made for them. */
   moved: number;
+  /** Partition indexes built (./partition-indexes.ts), when asked for. */
+  indexesBuilt: string[];
 }
 
 /**
  * Makes the partitions missing up to `PARTITION_WEEKS_AHEAD` weeks ahead and, when `retentionDays` is set, drops
  * every partition whose newest possible arrival is more than `retentionDays` days before `now` (whole partitions
  * only: events live between `retentionDays` and `retentionDays` + 7 days). One transaction per partition, each
- * under LOCK_TIMEOUT; several instances on one database take turns through an advisory lock. Throws what the
- * database throws (the caller logs it and tries again next round).
+ * under LOCK_TIMEOUT; several instances on one database take turns through an advisory lock. With `buildIndexes`,
+ * then builds the partition indexes a migration left pending (./partition-indexes.ts). Throws what the database
+ * throws (the caller logs it and tries again next round).
  */
 export async function maintainEventPartitions(
   db: Kysely<Database>,
-  opts: { now?: Date; retentionDays?: number | undefined } = {},
+  opts: {
+    now?: Date;
+    retentionDays?: number | undefined;
+    /** Also build the partition indexes a migration left pending (minutes on a large table; not at start-up). */
+    buildIndexes?: boolean;
+    /** Stops index building between builds; with `onBuilding`'s pid, the caller cancels the one under way. */
+    signal?: AbortSignal;
+    /** Told the backend pid of the session building indexes, before it starts. */
+    onBuilding?: (pid: number) => void;
+  } = {},
 ): Promise<MaintenanceResult> {
   const now = opts.now ?? new Date();
-  const result: MaintenanceResult = { ran: false, created: [], dropped: [], dropMs: [], moved: 0 };
+  const result: MaintenanceResult = { ran: false, created: [], dropped: [], dropMs: [], moved: 0, indexesBuilt: [] };
   await db.connection().execute(async (conn) => {
     // A session lock, so each partition can have its own short transaction; released before the connection returns.
     const locked = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${MAINTENANCE_LOCK}) as ok`.execute(conn);
@@ -136,6 +149,11 @@ export async function maintainEventPartitions(
           result.dropped.push(p.name);
           result.dropMs.push(performance.now() - started);
         }
+      }
+      if (opts.buildIndexes && !opts.signal?.aborted) {
+        const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+        opts.onBuilding?.(pid.rows[0]?.pid ?? 0);
+        result.indexesBuilt = await buildPartitionIndexes(conn, opts.signal);
       }
     } finally {
       await sql`select pg_advisory_unlock(${MAINTENANCE_LOCK})`.execute(conn);

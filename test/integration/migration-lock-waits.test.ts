@@ -1,7 +1,7 @@
-// A migration meeting a long transaction (a rolling upgrade while someone's report, or a session left `idle in
+// A migration meeting a long transaction (a rolling upgrade while a batch job, or a session left `idle in
 // transaction`, holds a table): it must give way rather than queue every other statement on that table behind its
 // own lock request, try again, and in the end say whose transaction stood in the way. Before lock_timeout, the
-// running instances' reads of the table waited as long as the long transaction lasted.
+// running instances' statements on the table waited as long as the long transaction lasted.
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -39,14 +39,17 @@ suite(`migrations and other sessions' table locks (${DB_LABEL})`, () => {
     return c;
   }
 
-  /** A session in a transaction that has read every table of the schema, and then sits idle. */
-  async function longReport(): Promise<pg.Client> {
-    const c = await client('nightly-report');
+  /**
+   * A session in a transaction that has written to every table of the schema (ROW EXCLUSIVE, which every DDL lock a
+   * migration takes conflicts with, CREATE INDEX's SHARE included), and then sits idle.
+   */
+  async function longWriter(): Promise<pg.Client> {
+    const c = await client('stuck-writer');
     const { rows } = await c.query<{ name: string }>(
       `select format('%I', tablename) as name from pg_tables where schemaname = 'public'`,
     );
     await c.query('begin');
-    for (const { name } of rows) await c.query(`select 1 from ${name} limit 0`);
+    for (const { name } of rows) await c.query(`lock table ${name} in row exclusive mode`);
     return c;
   }
 
@@ -62,7 +65,7 @@ suite(`migrations and other sessions' table locks (${DB_LABEL})`, () => {
   }
 
   it('gives way to a long transaction, lets the other sessions through meanwhile, and applies once it ends', async () => {
-    const report = await longReport();
+    const stuck = await longWriter();
     const waits: Parameters<OnLockWait>[0][] = [];
     const migrating = migrateToLatest(db, {
       waits: { lockTimeoutMs: 1_500, retryDelaysMs: [100], giveUpAfterMs: 60_000 },
@@ -70,23 +73,23 @@ suite(`migrations and other sessions' table locks (${DB_LABEL})`, () => {
     });
     migrating.catch(() => undefined);
 
-    // A running instance reads the very table the migration is waiting for: it waits at most one lock timeout.
+    // A running instance writes to the very table the migration is waiting for: it waits at most one lock timeout.
     const observer = await client('observer');
     const table = await waitedTable(observer);
-    const reader = await client('running-instance');
-    await reader.query(`set statement_timeout = 4000`);
+    const writer = await client('running-instance');
+    await writer.query(`set statement_timeout = 4000`);
     const started = performance.now();
-    await reader.query(`select count(*) from ${table}`);
+    await writer.query('begin');
+    await writer.query(`lock table ${table} in row exclusive mode`);
+    await writer.query('rollback');
     expect(performance.now() - started).toBeLessThan(4_000);
 
     await expect.poll(() => waits.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     expect(waits[0]?.attempt).toBe(1);
     expect(waits[0]?.retryInMs).toBe(100);
-    expect(waits[0]?.holders.join('\n')).toMatch(
-      /^pid \d+ \(nightly-report, idle in transaction, \d+ s\): select 1 from/,
-    );
+    expect(waits[0]?.holders.join('\n')).toMatch(/^pid \d+ \(stuck-writer, idle in transaction, \d+ s\): lock table/);
 
-    await report.query('commit');
+    await stuck.query('commit');
     const result = await migrating;
     expect(result.results?.map((r) => r.status)).toEqual(['Success']);
     // The pool's connection is handed back as it was: no lock_timeout, no advisory lock.
@@ -99,7 +102,7 @@ suite(`migrations and other sessions' table locks (${DB_LABEL})`, () => {
   });
 
   it('gives up in the end naming the session in the way, with nothing half-applied', async () => {
-    await longReport();
+    await longWriter();
     const pending = (await createMigrator(db).getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
     expect(pending).toHaveLength(1);
     const failure = await migrateToLatest(db, {
@@ -107,7 +110,7 @@ suite(`migrations and other sessions' table locks (${DB_LABEL})`, () => {
     }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ConfigError);
     expect((failure as Error).message).toMatch(
-      /^migrations could not take their table locks within 1 s \(\d+ attempts of 200 ms\): other sessions hold them, longest first: pid \d+ \(nightly-report, idle in transaction, \d+ s\): select 1 from .*End those transactions/,
+      /^migrations could not take their table locks within 1 s \(\d+ attempts of 200 ms\): other sessions hold them, longest first: pid \d+ \(stuck-writer, idle in transaction, \d+ s\): lock table .*End those transactions/,
     );
     const still = (await createMigrator(db).getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
     expect(still).toEqual(pending);
