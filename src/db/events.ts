@@ -160,6 +160,18 @@ export async function oldestRunningTransaction(db: Kysely<Database>): Promise<st
 export const microIso = (column: string) =>
   sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/**
+ * The first whole millisecond at or after the instant ISO-8601 `iso` names. Event timestamps are stored to the
+ * millisecond (src/domain/ingest.ts), while a filter may name a finer instant (`…00.9995Z`) and Date.parse drops the
+ * digits past the third: `since` then took in an event before it, and `before` left out one before it (a contract
+ * drill, 2026-12-02). For a whole millisecond t and any instant x, t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
+ */
+export function ceilToMs(iso: string): Date {
+  const ms = Date.parse(iso);
+  const finer = /\.\d{3}(\d+)/.exec(iso)?.[1];
+  return new Date(finer !== undefined && /[1-9]/.test(finer) ? ms + 1 : ms);
+}
+
 /** Which events of one incident, and in what order; `limit` rows at most. */
 export interface EventsQuery {
   incident_id: string;
@@ -204,8 +216,8 @@ export async function listEvents(db: Kysely<Database>, f: EventsQuery): Promise<
     ])
     .where('incident_id', '=', f.incident_id)
     .where('received_at', '>=', arrivedSince(f.incident_created_at));
-  if (f.before) q = q.where('timestamp', '<', new Date(f.before));
-  if (f.since) q = q.where('timestamp', '>=', new Date(f.since));
+  if (f.before) q = q.where('timestamp', '<', ceilToMs(f.before));
+  if (f.since) q = q.where('timestamp', '>=', ceilToMs(f.since));
   if (f.level) q = q.where('level', '=', f.level);
   if (f.event_type) q = q.where('event_type', '=', f.event_type);
   if (f.order.by === 'arrival') {

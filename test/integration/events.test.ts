@@ -235,6 +235,27 @@ describe(`event ingest over REST (${DB_LABEL})`, () => {
     expect((await listEvents(inc.id, `since=${t7}`)).map((e) => e.metadata.i)).toEqual([9, 8, 7]);
   });
 
+  it('reads before and since finer than a millisecond as the instants they name', async () => {
+    // Timestamps are stored to the millisecond; a filter may name a finer instant. Date.parse dropped the digits past
+    // the third: since=.9995 took in the .999 event, before=.9991 left it out.
+    const inc = await createIncident(s);
+    const at = (ms: string) => `2026-03-01T00:00:00.${ms}Z`;
+    await s.api('/api/ingest/events/batch', {
+      json: [
+        { ...event(inc.id, 0), timestamp: at('998') },
+        { ...event(inc.id, 1), timestamp: at('999') },
+        { ...event(inc.id, 2), timestamp: '2026-03-01T00:00:01.000Z' },
+      ],
+    });
+    const ids = async (q: string) => (await listEvents(inc.id, q)).map((e) => e.metadata.i);
+    expect(await ids(`since=${at('9995')}`)).toEqual([2]);
+    expect(await ids(`since=${at('999000')}`)).toEqual([2, 1]);
+    expect(await ids(`since=${at('9980001')}`)).toEqual([2, 1]);
+    expect(await ids(`before=${at('9991')}`)).toEqual([1, 0]);
+    expect(await ids(`before=${at('999000')}`)).toEqual([0]);
+    expect(await ids(`before=${encodeURIComponent('2026-03-01T02:00:00.9980001+02:00')}`)).toEqual([0]);
+  });
+
   it('validates list parameters and the incident', async () => {
     const inc = await createIncident(s);
     expect((await s.api(`/api/ingest/events/${inc.id}?limit=1001`)).status).toBe(400);
