@@ -16,7 +16,7 @@ import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
 import { startPartitionMaintenance } from './event-partition-maintenance.js';
-import { describeLockWait, prepareDatabase } from './db/migrator.js';
+import { describeLockWait, prepareDatabase, TURN_WAIT_MESSAGE } from './db/migrator.js';
 import { Authenticator } from './domain/access.js';
 import { ChangeFanout } from './domain/changes.js';
 import { AlertService } from './alerts/service.js';
@@ -110,9 +110,10 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
   });
   try {
     // One line for the operator, naming where the database comes from (a missing database, refused credentials).
-    await prepareDatabase(database.db, config, (wait) =>
-      logger.warn({ attempt: wait.attempt, holders: wait.holders }, describeLockWait(wait)),
-    );
+    await prepareDatabase(database.db, config, {
+      onLockWait: (wait) => logger.warn({ attempt: wait.attempt, holders: wait.holders }, describeLockWait(wait)),
+      onTurnWait: () => logger.info(TURN_WAIT_MESSAGE),
+    });
     // Before anything else starts: a refusal should be quick, and leave nothing to stop.
     await checkExposure(config, database.db, logger);
   } catch (err) {

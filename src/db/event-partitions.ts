@@ -150,6 +150,9 @@ export async function maintainEventPartitions(
           result.dropMs.push(performance.now() - started);
         }
       }
+      // Under the same lock: a build's attach and a partition's attach, in two sessions, can deadlock (seen in a
+      // test making a partition during a build). A long build delays other instances' rounds; partitions are made
+      // two weeks ahead for that.
       if (opts.buildIndexes && !opts.signal?.aborted) {
         const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
         opts.onBuilding?.(pid.rows[0]?.pid ?? 0);

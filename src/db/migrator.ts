@@ -1,5 +1,14 @@
 // Applies the migrations in migrations/ (on start, and by `warroom migrate`).
-import { CompiledQuery, type Kysely, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
+import {
+  CompiledQuery,
+  type Kysely,
+  type MigrationProvider,
+  type MigrationResult,
+  type MigrationResultSet,
+  Migrator,
+  type RawBuilder,
+  sql,
+} from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, type Config } from '../config.js';
@@ -45,47 +54,64 @@ export type OnLockWait = (wait: { attempt: number; retryInMs: number; holders: s
  *
  * But with a `lock_timeout` (`waits.lockTimeoutMs`): an `ALTER TABLE` needs its table to itself, and while it waits
  * for a long transaction to end, every other statement on that table (the running instances' requests, in a rolling
- * upgrade) queues behind it: one `idle in transaction` session would take the whole service down. An attempt that
- * times out rolls back whole (the migrations run in one transaction) and is tried again after a pause, calling
- * `onLockWait` with the sessions holding table locks longest; after `waits.giveUpAfterMs` it throws a ConfigError
- * naming them. Instances starting together queue on a session advisory lock first, which holds no table lock, so a
- * long migration by one does not use up the others' attempts.
+ * upgrade) queues behind it: one `idle in transaction` session would take the whole service down. Each migration
+ * runs in its own transaction (Kysely's migrateUp), so one that times out rolls back alone, without making the ones
+ * before it lock their tables again, and is tried again after a pause, calling `onLockWait` with the sessions in its
+ * way (see lockHolders); after `waits.giveUpAfterMs` of attempts it throws a ConfigError naming them, the migrations
+ * before it applied. Instances starting together queue for their turn first (a session advisory lock, which holds
+ * no table lock, waited for up to an hour as Kysely waits for its own, calling `onTurnWait` once), so one instance's
+ * long migration does not use up another's attempts.
  */
 export async function migrateToLatest<T>(
   db: Kysely<T>,
-  opts: { waits?: MigrationLockWaits; onLockWait?: OnLockWait } = {},
+  opts: { waits?: MigrationLockWaits; onLockWait?: OnLockWait; onTurnWait?: () => void } = {},
 ): Promise<MigrationResultSet> {
   const waits = opts.waits ?? MIGRATION_LOCK_WAITS;
   const result = await db.connection().execute(async (conn) => {
-    const { rows } = await sql<{ statement: string; lock: string }>`
-      select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock`.execute(conn);
-    const previous = rows[0] ?? { statement: '0', lock: '0' };
-    await sql.raw(STATEMENT_TIMEOUT_OFF_SQL).execute(conn);
-    await sql`set lock_timeout = 0`.execute(conn);
-    await sql`select pg_advisory_lock(${MIGRATION_TURN_LOCK})`.execute(conn);
+    const { rows } = await sql<{ statement: string; lock: string; pid: number }>`
+      select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock,
+             pg_backend_pid() as pid`.execute(conn);
+    const previous = rows[0] ?? { statement: '0', lock: '0', pid: 0 };
+    let turn = false;
     try {
+      await sql.raw(STATEMENT_TIMEOUT_OFF_SQL).execute(conn);
+      turn = await takeTurn(conn, opts.onTurnWait);
       await sql.raw(`set lock_timeout = ${Math.round(waits.lockTimeoutMs)}`).execute(conn);
-      const started = performance.now();
-      for (let attempt = 1; ; attempt++) {
-        const outcome = await createMigrator(conn).migrateToLatest();
-        if (sqlState(outcome.error) !== LOCK_NOT_AVAILABLE) return outcome;
-        const holders = await lockHolders(conn);
-        const retryInMs = waits.retryDelaysMs[Math.min(attempt, waits.retryDelaysMs.length) - 1] ?? 1_000;
+      const migrator = createMigrator(conn);
+      const applied: MigrationResult[] = [];
+      let attempts = 0;
+      let started = performance.now();
+      for (;;) {
+        attempts++;
+        const watching = watchBlockers(db, previous.pid, waits.lockTimeoutMs);
+        const step = await migrator.migrateUp();
+        const blockers = await watching.stop();
+        if (sqlState(step.error) !== LOCK_NOT_AVAILABLE) {
+          applied.push(...(step.results ?? []));
+          if (step.error || !step.results?.length) return { ...step, results: applied };
+          attempts = 0;
+          started = performance.now();
+          continue;
+        }
+        const holders = blockers.length > 0 ? blockers : await lockHolders(conn);
+        const retryInMs = waits.retryDelaysMs[Math.min(attempts, waits.retryDelaysMs.length) - 1] ?? 1_000;
         if (performance.now() - started + retryInMs > waits.giveUpAfterMs) {
+          const failed = step.results?.find((r) => r.status === 'Error')?.migrationName ?? '(unknown)';
           throw new ConfigError(
-            `migrations could not take their table locks within ${Math.round(waits.giveUpAfterMs / 1000)} s ` +
-              `(${attempt} attempts of ${waits.lockTimeoutMs} ms): other sessions hold them` +
-              (holders.length ? `, longest first: ${holders.join('; ')}` : '') +
+            `migration ${failed} could not take its table locks within ${Math.round(waits.giveUpAfterMs / 1000)} s ` +
+              `(${attempts} attempts of ${waits.lockTimeoutMs} ms)` +
+              (holders.length ? `, held by ${holders.join('; ')}` : '') +
+              (applied.length ? ` (applied before it: ${applied.map((r) => r.migrationName).join(', ')})` : '') +
               '. End those transactions or wait for them, then start again',
-            { cause: outcome.error },
+            { cause: step.error },
           );
         }
-        opts.onLockWait?.({ attempt, retryInMs, holders });
+        opts.onLockWait?.({ attempt: attempts, retryInMs, holders });
         await delay(retryInMs);
       }
     } finally {
       // Back to what the session had, before the pool hands the connection to a request.
-      await sql`select pg_advisory_unlock(${MIGRATION_TURN_LOCK})`.execute(conn).catch(() => undefined);
+      if (turn) await sql`select pg_advisory_unlock(${MIGRATION_TURN_LOCK})`.execute(conn).catch(() => undefined);
       await conn
         .executeQuery(CompiledQuery.raw(STATEMENT_TIMEOUT_RESTORE_SQL, [previous.statement]))
         .catch(() => undefined);
@@ -97,25 +123,97 @@ export async function migrateToLatest<T>(
 }
 
 /**
- * The other sessions of this database holding a table lock in a transaction open for over a second, longest first
- * (at most 3), as "pid 123 (psql, idle in transaction, 75 s): select …": whom an operator would end.
+ * Takes the migration turn (MIGRATION_TURN_LOCK): at once when free, else after `onTurnWait` and a wait of up to an
+ * hour (a pooler in transaction mode can leave the lock on a server connection; past the hour, 55P03 says so).
  */
-async function lockHolders<T>(conn: Kysely<T>): Promise<string[]> {
-  const { rows } = await sql<{ pid: number; app: string; state: string | null; secs: number; query: string }>`
-    select a.pid, a.application_name as app, a.state,
-           extract(epoch from now() - a.xact_start)::int as secs, left(a.query, 80) as query
-    from pg_stat_activity a
-    where a.pid <> pg_backend_pid() and a.datname = current_database()
-      and a.xact_start < now() - interval '1 second'
+async function takeTurn<T>(conn: Kysely<T>, onTurnWait?: () => void): Promise<true> {
+  const free = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${MIGRATION_TURN_LOCK}) as ok`.execute(conn);
+  if (free.rows[0]?.ok === true) return true;
+  onTurnWait?.();
+  await sql`set lock_timeout = '1h'`.execute(conn);
+  await sql`select pg_advisory_lock(${MIGRATION_TURN_LOCK})`.execute(conn).catch((err: unknown) => {
+    if (sqlState(err) !== LOCK_NOT_AVAILABLE) throw err;
+    throw new ConfigError(
+      'waited an hour for another instance to finish migrating (advisory lock ' +
+        `${MIGRATION_TURN_LOCK}): is one stuck, or did a pooler in transaction mode keep its lock? Migrate through ` +
+        'a direct connection',
+      { cause: err },
+    );
+  });
+  return true;
+}
+
+/**
+ * Whom the migration's session (`pid`) waits for: asked on another connection of `db` halfway through the lock
+ * timeout, while the wait is under way (pg_blocking_pids). Empty when no other connection was free in time (a pool
+ * of one), or nothing waited.
+ */
+function watchBlockers<T>(db: Kysely<T>, pid: number, lockTimeoutMs: number): { stop(): Promise<string[]> } {
+  let done = false;
+  let found: string[] = [];
+  const timer = setTimeout(() => {
+    if (done) return;
+    void db
+      .connection()
+      .execute(async (other) => {
+        if (done) return;
+        found = await describeSessions(other, sql`a.pid = any(pg_blocking_pids(${pid}))`);
+      })
+      .catch(() => undefined);
+  }, lockTimeoutMs / 2);
+  return {
+    async stop() {
+      done = true;
+      clearTimeout(timer);
+      return found;
+    },
+  };
+}
+
+/**
+ * The other sessions of this database in a transaction holding a table lock, oldest first: the likely ones in the
+ * way when the blockers could not be asked for while the migration waited.
+ */
+function lockHolders<T>(conn: Kysely<T>): Promise<string[]> {
+  return describeSessions(
+    conn,
+    sql`a.pid <> pg_backend_pid()
       and exists (select 1 from pg_locks l where l.pid = a.pid and l.locktype = 'relation' and l.granted)
-    order by a.xact_start
+      and (a.xact_start is null or a.xact_start < now() - interval '1 second')`,
+  );
+}
+
+/**
+ * Up to 3 sessions of this database matching `where` (over pg_stat_activity `a`), oldest transaction first, as
+ * "pid 123 (psql, idle in transaction for 75 s, last statement: update integrations set secret = '…' …)": whom an
+ * operator would end. String literals are blanked: a statement's text can hold a secret. A session of another role
+ * shows only its pid unless Warroom's role has pg_read_all_stats.
+ */
+async function describeSessions<T>(conn: Kysely<T>, where: RawBuilder<unknown>): Promise<string[]> {
+  const { rows } = await sql<{
+    pid: number;
+    app: string | null;
+    state: string | null;
+    secs: number | null;
+    query: string | null;
+  }>`
+    select a.pid, a.application_name as app, a.state,
+           extract(epoch from now() - a.xact_start)::int as secs, left(a.query, 200) as query
+    from pg_stat_activity a
+    where a.datname = current_database() and ${where}
+    order by a.xact_start nulls last
     limit 3`
     .execute(conn)
     .catch(() => ({ rows: [] }));
-  return rows.map(
-    (r) =>
-      `pid ${r.pid} (${[r.app || 'no application_name', r.state ?? 'state hidden', `${r.secs} s`].join(', ')}): ${r.query.replace(/\s+/g, ' ')}`,
-  );
+  return rows.map((r) => {
+    if (r.state === null) return `pid ${r.pid} (another role's session; grant pg_read_all_stats to see it)`;
+    const statement = (r.query ?? '')
+      .replace(/'(?:[^']|'')*'?/g, "'…'")
+      .replace(/\s+/g, ' ')
+      .slice(0, 80);
+    const age = r.secs === null ? '' : ` for ${r.secs} s`;
+    return `pid ${r.pid} (${r.app || 'no application_name'}, ${r.state}${age}, last statement: ${statement})`;
+  });
 }
 
 /** Kysely's refusal of a database that has run a migration this release does not have. */
@@ -148,10 +246,13 @@ export function throwOnFailure(result: MigrationResultSet): void {
 export async function prepareDatabase<T>(
   db: Kysely<T>,
   config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>,
-  onLockWait: OnLockWait = logLockWait,
+  report: { onLockWait: OnLockWait; onTurnWait: () => void } = {
+    onLockWait: logLockWait,
+    onTurnWait: () => console.error(TURN_WAIT_MESSAGE),
+  },
 ): Promise<MigrationResultSet> {
   const where = config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`;
-  return migrateToLatest(db, { onLockWait }).catch((err: unknown) => {
+  return migrateToLatest(db, report).catch((err: unknown) => {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(
       `cannot prepare the database (${where}): ${err instanceof Error ? err.message : String(err)}`,
@@ -162,6 +263,9 @@ export async function prepareDatabase<T>(
   });
 }
 
+/** Said once when another instance is migrating and this one waits for its turn. */
+export const TURN_WAIT_MESSAGE = "waiting for another instance's migration to finish before migrating";
+
 /** The CLI's report of a migration waiting for table locks: one line on stderr (`serve` logs it instead). */
 export const logLockWait: OnLockWait = ({ attempt, retryInMs, holders }) =>
   console.error(describeLockWait({ attempt, retryInMs, holders }));
@@ -170,6 +274,6 @@ export const logLockWait: OnLockWait = ({ attempt, retryInMs, holders }) =>
 export function describeLockWait({ attempt, retryInMs, holders }: Parameters<OnLockWait>[0]): string {
   return (
     `migration attempt ${attempt} gave way to other sessions' table locks; trying again in ${retryInMs / 1000} s` +
-    (holders.length ? ` (held longest by ${holders.join('; ')})` : '')
+    (holders.length ? ` (in its way: ${holders.join('; ')})` : '')
   );
 }

@@ -9,6 +9,7 @@ import { Event, Incident } from '../../schema/index.js';
 import { listEvents } from '../../src/db/events.js';
 import { listEventPartitions, maintainEventPartitions, weekStart } from '../../src/db/event-partitions.js';
 import { createMigrator, migrateToLatest } from '../../src/db/migrator.js';
+import { pendingPartitionIndexes } from '../../src/db/partition-indexes.js';
 import type { Database } from '../../src/db/types.js';
 import {
   DB_LABEL,
@@ -48,6 +49,15 @@ async function followAll(s: TestServer, first: string): Promise<string[]> {
   return ids;
 }
 
+/**
+ * Waits for a new server's background round to have built the partition indexes (src/db/partition-indexes.ts): it
+ * holds the maintenance lock meanwhile, so a round the test runs would skip, and DDL the test runs on `events` could
+ * deadlock with it.
+ */
+async function indexesBuilt(s: TestServer): Promise<void> {
+  await expect.poll(() => pendingPartitionIndexes(s.database.db), { timeout: 30_000 }).toEqual([]);
+}
+
 const ingest = async (s: TestServer, incidentId: string, messages: string[]): Promise<string[]> => {
   const res = await s.api('/api/ingest/events/batch', {
     json: messages.map((message) => ({
@@ -68,6 +78,7 @@ describe(`event partitions on a new database (${DB_LABEL})`, () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestApp();
+    await indexesBuilt(s);
   });
   afterAll(() => s.stop());
 
@@ -187,6 +198,7 @@ describe(`upgrading a database that holds events (${DB_LABEL})`, () => {
     }
 
     s = await startTestApp({}, { databaseUrl: scratch.url });
+    await indexesBuilt(s);
     const newIds = await ingest(
       s,
       incidentId,
@@ -248,6 +260,7 @@ describe(`the default partition and concurrent maintenance (${DB_LABEL})`, () =>
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestApp();
+    await indexesBuilt(s);
   });
   afterAll(() => s.stop());
 
