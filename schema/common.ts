@@ -29,6 +29,13 @@ export const TimestampInput = Timestamp.refine(
 );
 
 export { storableText };
+
+/**
+ * Free text a person writes (an incident's description, a chat message), kept as written but for trailing
+ * whitespace: trimmed whole, an indented snippet or stack trace at its start lost its first indent (a contract drill,
+ * 2026-12-02). Only whitespace counts as empty ('').
+ */
+export const prose = (text: string): string => (text.trim() === '' ? '' : text.trimEnd());
 export const STORABLE_TEXT_ERROR = 'must not contain a NUL (\\u0000) or an unpaired surrogate';
 
 /**

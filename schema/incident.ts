@@ -9,6 +9,7 @@ import {
   SourceText,
   Timestamp,
   Uuid,
+  prose,
   queryInt,
   storableText,
 } from './common.js';
@@ -51,10 +52,17 @@ const Text = (max: number) =>
     .max(max, { error: `must be at most ${max} characters` })
     .refine(storableText, { error: STORABLE_TEXT_ERROR });
 
+/** An incident's description: prose, leading indentation kept. */
+const DescriptionText = z
+  .string()
+  .overwrite(prose)
+  .max(20_000, { error: 'must be at most 20000 characters' })
+  .refine(storableText, { error: STORABLE_TEXT_ERROR });
+
 export const CreateIncidentInput = z
   .strictObject({
     title: Text(500).min(1, { error: 'must not be empty' }),
-    description: Text(20_000).default(''),
+    description: DescriptionText.default(''),
     severity: Severity.default('medium'),
     source: SourceText('manual'),
     // A set: a tag repeated (after trimming) is kept once, at its first place.

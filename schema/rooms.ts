@@ -4,7 +4,7 @@ import { Action } from './action.js';
 import { Event } from './event.js';
 import { Incident } from './incident.js';
 import { TimelineEntry } from './timeline.js';
-import { IncidentRef, STORABLE_TEXT_ERROR, Timestamp, Uuid, storableText } from './common.js';
+import { IncidentRef, STORABLE_TEXT_ERROR, Timestamp, Uuid, prose, storableText } from './common.js';
 
 export const ChatUser = z
   .string({ error: (iss) => (iss.input === undefined ? 'user is missing' : 'user must be a string') })
@@ -22,7 +22,7 @@ export const ChatInput = z.object({
   user: ChatUser.optional(),
   message: z
     .string({ error: (iss) => (iss.input === undefined ? 'message is missing' : 'message must be a string') })
-    .trim()
+    .overwrite(prose)
     .min(1, { error: 'message must not be empty' })
     .max(4000, { error: 'message must be at most 4000 characters' })
     .refine(storableText, { error: `message ${STORABLE_TEXT_ERROR}` }),

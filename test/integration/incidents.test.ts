@@ -58,6 +58,21 @@ describe(`incidents over REST (${DB_LABEL})`, () => {
     expect(await createIncident(s, { title: 'Named', source: '  grafana ' })).toMatchObject({ source: 'grafana' });
   });
 
+  it('keeps a description as written but for trailing whitespace; title and source are trimmed', async () => {
+    const inc = await createIncident(s, {
+      title: '  Padded title ',
+      description: '  indented first line\n  code  \n\n',
+      source: ' dd ',
+    });
+    expect(inc).toMatchObject({ title: 'Padded title', description: '  indented first line\n  code', source: 'dd' });
+    expect(await (await s.api(`/api/incidents/${inc.id}`)).json()).toMatchObject({
+      description: '  indented first line\n  code',
+    });
+    expect(await createIncident(s, { title: 'Blank description', description: ' \n\t ' })).toMatchObject({
+      description: '',
+    });
+  });
+
   it('keeps tags as a set: a repeat (after trimming) is kept once, at its first place, in the answer and stored', async () => {
     const inc = await createIncident(s, { title: 'Tagged', tags: ['db', ' api ', 'db', 'api', 'DB'] });
     expect(inc).toMatchObject({ tags: ['db', 'api', 'DB'] });

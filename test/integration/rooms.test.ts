@@ -89,6 +89,14 @@ describe(`incident rooms (${DB_LABEL})`, () => {
     const comment = timeline.find((t) => t.entry_type === 'comment');
     expect(comment).toMatchObject({ actor: 'John Doe', description: 'Investigating the issue...', id: atB.id });
 
+    // A pasted trace keeps its first line's indent; trailing whitespace goes; only whitespace is refused.
+    a.send({ message: '    at Pool.connect (pool.js:42)\n    at main (app.js:7)  \n' });
+    expect(await b.next('message')).toMatchObject({
+      message: '    at Pool.connect (pool.js:42)\n    at main (app.js:7)',
+    });
+    a.send({ message: ' \n\t ' });
+    expect(await a.next('error')).toMatchObject({ message: expect.stringContaining('message must not be empty') });
+
     // The third socket, in another room, sees nothing of it.
     c.send({ type: 'ping' });
     await c.next('pong');
