@@ -77,7 +77,7 @@ export const eventsRouter = (output: OutputPolicy) =>
           tags: TAGS,
           summary: "An incident's events, newest first, or tailed in arrival order",
           description:
-            'Newest first by timestamp, ties in arrival order. When more events follow, the response has an RFC 8288 ' +
+            'Newest first by timestamp, ties newest arrival first. When more events follow, the response has an RFC 8288 ' +
             '`Link: <…?cursor=…>; rel="next"` header: the same request with `cursor` set; following it visits every ' +
             "event exactly once. With `after`, the events ingested after that cursor's event, oldest arrival first; " +
             'its `Link` rel="next" (always present) continues the tail.',
