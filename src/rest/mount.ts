@@ -64,9 +64,12 @@ export function nextLink(requestUrl: string, next: NonNullable<PageReport['next'
   return `<${url.pathname}${url.search}>; rel="next"`;
 }
 
-/** 405 with Allow: the path is known, the method is not one of `methods`. */
+/**
+ * 405 with Allow: the path is known, the method is not one of `methods`. HEAD is listed beside GET, since every GET
+ * route answers it (Hono); RFC 9110 §10.2.1 has Allow list what the resource supports.
+ */
 function notAllowed(c: HonoContext<AppEnv>, methods: readonly string[]): Response {
-  const sorted = [...methods].sort();
+  const sorted = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].sort();
   return errorResponse(
     c,
     new HttpError(

@@ -95,7 +95,12 @@ describe(`operations (${DB_LABEL})`, () => {
     expect(await res.json()).toMatchObject({ code: 'NOT_FOUND' });
     const wrong = await s.api('/api/incidents/', { method: 'DELETE' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('GET, POST');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, POST');
+    // What Allow lists is served: HEAD beside GET.
+    expect((await s.api('/api/incidents/', { method: 'HEAD' })).status).toBe(200);
+    const patchOnly = await s.api(`/api/incidents/00000000-0000-4000-8000-000000000000/status`, { method: 'GET' });
+    expect(patchOnly.status).toBe(405);
+    expect(patchOnly.headers.get('allow')).toBe('PATCH');
     // A path without parameters that a parameter's route also matches: GET /api/ingest/events/batch is not the
     // events of an incident named "batch" (it was a 400 saying incident_id must be a UUID; walkthrough, 2026-12-01).
     for (const path of ['/api/ingest/events/batch', '/api/ingest/events/batch/']) {
