@@ -159,6 +159,13 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
       });
     expect((await viaDevProxy('same-origin')).status).toBe(200);
     expect((await viaDevProxy('cross-site')).status).toBe(403);
+    // No Origin, but the browser's word that it came from another site: refused too (only same-origin, none or no
+    // header lets an Origin-less change through).
+    const noOrigin = (site: string) =>
+      s.api(`/api/incidents/${id}/analyze`, { method: 'POST', headers: { 'sec-fetch-site': site } });
+    expect((await noOrigin('cross-site')).status).toBe(403);
+    expect((await noOrigin('same-site')).status).toBe(403);
+    expect((await noOrigin('none')).status).toBe(200);
     const read = await s.api(`/api/incidents/${id}`, { headers: { origin: 'http://evil.example' } });
     expect(read.status).toBe(200);
   });
