@@ -67,15 +67,20 @@ export async function transitionStatus(
 
 /**
  * A person sets the incident's severity. From then on alerts never change it (they raise an incident's severity only
- * while no person has chosen one). Setting the current severity again changes nothing; a closed incident is 409.
+ * while no person has chosen one). Setting the current severity again changes nothing (the first time, it only
+ * records that a person chose it, which moves `updated_at`); another severity on a closed incident is 409.
  */
 export async function setSeverity(db: Kysely<Database>, id: string, to: Severity, actor: string): Promise<Change> {
   return db.transaction().execute(async (tx) => {
     const row = await findIncident(tx, id, { lock: true });
     if (!row) throw notFound('incident', id);
-    if (row.status === 'closed') throw new AppError('CONFLICT', 'incident is closed; its severity cannot change');
     const from = row.severity;
-    if (from === to && row.severity_by_person) return { incident: toIncident(row), timeline: [] };
+    // The same severity again changes nothing, as the same status does, a closed incident's included (a contract
+    // drill found it a 409 there, where the same status is a 200).
+    if (from === to && (row.severity_by_person || row.status === 'closed')) {
+      return { incident: toIncident(row), timeline: [] };
+    }
+    if (row.status === 'closed') throw new AppError('CONFLICT', 'incident is closed; its severity cannot change');
     const updated = await updateIncident(tx, id, { severity: to, severity_by_person: true });
     if (from === to) return { incident: toIncident(updated), timeline: [] };
     const entry = await insertTimelineEntry(tx, {

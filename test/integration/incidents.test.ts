@@ -73,6 +73,28 @@ describe(`incidents over REST (${DB_LABEL})`, () => {
     });
   });
 
+  it('sets the severity: an entry per change; the same one again changes nothing, on a closed incident too', async () => {
+    const inc = await createIncident(s, { title: 'Severity', severity: 'low' });
+    const patch = (severity: string) =>
+      s.api(`/api/incidents/${inc.id}/severity?severity=${severity}`, { method: 'PATCH' });
+    const entries = async () =>
+      ((await (await s.api(`/api/incidents/${inc.id}/timeline`)).json()) as { title: string }[]).filter((e) =>
+        e.title.startsWith('Severity changed'),
+      ).length;
+    expect((await patch('high')).status).toBe(200);
+    const set = (await (await patch('high')).json()) as { updated_at: string; severity: string };
+    expect(set.severity).toBe('high');
+    expect(await entries()).toBe(1);
+    expect((await s.api(`/api/incidents/${inc.id}/status?status=closed`, { method: 'PATCH' })).status).toBe(200);
+    const closed = (await (await s.api(`/api/incidents/${inc.id}`)).json()) as { updated_at: string };
+    const same = await patch('high');
+    expect(same.status).toBe(200);
+    expect(((await same.json()) as { updated_at: string }).updated_at).toBe(closed.updated_at);
+    const other = await patch('critical');
+    expect(other.status).toBe(409);
+    expect(await entries()).toBe(1);
+  });
+
   it('keeps tags as a set: a repeat (after trimming) is kept once, at its first place, in the answer and stored', async () => {
     const inc = await createIncident(s, { title: 'Tagged', tags: ['db', ' api ', 'db', 'api', 'DB'] });
     expect(inc).toMatchObject({ tags: ['db', 'api', 'DB'] });
