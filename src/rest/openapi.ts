@@ -45,7 +45,8 @@ function errorCodesFor(route: RestRoute): number[] {
   const codes = new Set([400, 401, 403, 429, 500, 503]);
   if (route.meta.rest?.idempotent) codes.add(409).add(422);
   if (route.pathParams.length > 0 || route.path.startsWith('events.ingest')) codes.add(404);
-  if (route.inputFrom === 'body' && route.method !== 'GET') codes.add(413).add(415);
+  // Every method but GET and DELETE reads a JSON body when one is sent (src/rest/input.ts), query-string ones too.
+  if (route.method !== 'GET' && route.method !== 'DELETE') codes.add(413).add(415);
   const declared = route.meta.openapi?.errorResponses ?? [];
   for (const code of Array.isArray(declared) ? declared : Object.keys(declared).map(Number)) codes.add(code);
   return [...codes].sort();
@@ -75,6 +76,26 @@ function queryParameters(route: RestRoute, op: Json): Json[] {
       const { description, ...rest } = s;
       return { name, in: 'query', required: required.has(name), schema: rest, ...(description ? { description } : {}) };
     });
+}
+
+/**
+ * The JSON body a query-string procedure also takes (src/rest/input.ts): the same fields as an object, none required
+ * there, each of which must agree with the query string when given in both (else 400). Undefined with no fields.
+ */
+function optionalBody(route: RestRoute, op: Json): Json | undefined {
+  const content = (op.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content;
+  const schema = (content?.['application/json']?.schema ?? {}) as { properties?: Record<string, Json> };
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties ?? {}).filter(([name]) => !route.pathParams.includes(name)),
+  );
+  if (Object.keys(properties).length === 0) return undefined;
+  return {
+    required: false,
+    description:
+      'Optional: the query parameters as a JSON object instead (or as well: a field given in both must say the same, ' +
+      'else 400)',
+    content: { 'application/json': { schema: { type: 'object', properties, additionalProperties: false } } },
+  };
 }
 
 /**
@@ -134,7 +155,9 @@ export function buildOpenApiDocument(router: AnyRouter, opts: DocumentOptions): 
     if (route.inputFrom === 'query' && route.method !== 'GET') {
       const pathParams = ((op.parameters as Json[] | undefined) ?? []).filter((p) => p.in === 'path');
       op.parameters = [...pathParams, ...queryParameters(route, op)];
-      delete op.requestBody;
+      const body = optionalBody(route, op);
+      if (body && route.method !== 'DELETE') op.requestBody = body;
+      else delete op.requestBody;
     }
     hoistDescriptions(op);
     const arrayBody = route.meta.rest?.arrayBody;

@@ -6,7 +6,10 @@ import { OPENAPI_PATH, renderOpenApi } from '../../src/rest/document.js';
 
 type Op = {
   parameters?: { name: string; in: string; description?: string }[];
-  requestBody?: { content: Record<string, { schema: { type?: string } }> };
+  requestBody?: {
+    required?: boolean;
+    content: Record<string, { schema: { type?: string; properties?: Record<string, unknown> } }>;
+  };
   responses: Record<string, { headers?: Record<string, { description?: string }> }>;
 };
 
@@ -38,8 +41,16 @@ describe('openapi.json', () => {
       'query:status',
       'query:actor',
     ]);
-    expect(status.requestBody).toBeUndefined();
-    expect(Object.keys(status.responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+    // The server also reads these from a JSON body (src/rest/input.ts), so the body, its 413 and 415 are documented.
+    expect(status.requestBody).toMatchObject({ required: false });
+    expect(Object.keys(status.requestBody?.content['application/json']?.schema.properties ?? {})).toEqual([
+      'status',
+      'actor',
+    ]);
+    expect(Object.keys(status.responses)).toEqual(expect.arrayContaining(['200', '404', '409', '413', '415']));
+    expect(Object.keys(op('/incidents/{incident_id}/analyze', 'post').responses)).toEqual(
+      expect.arrayContaining(['413', '415']),
+    );
 
     const batch = op('/ingest/events/batch', 'post');
     expect(batch.requestBody?.content['application/json']?.schema.type).toBe('array');
