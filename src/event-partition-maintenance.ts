@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable, needsOperator } from './db/errors.js';
 import { maintainEventPartitions } from './db/event-partitions.js';
+import { connectPostgres } from './db/postgres.js';
 import type { Database } from './db/types.js';
 import type { Metrics } from './metrics.js';
 
@@ -28,6 +29,8 @@ export async function startPartitionMaintenance(opts: {
   metrics: Metrics;
   logger: Logger;
   intervalMs?: number;
+  /** The database URL index builds connect to on a connection of their own (see maintainEventPartitions' buildDb). */
+  buildUrl?: string;
 }): Promise<PartitionMaintenance> {
   const { db, retentionDays, metrics, logger } = opts;
   let running: Promise<void> | undefined;
@@ -37,12 +40,22 @@ export async function startPartitionMaintenance(opts: {
     (running ??= (async () => {
       try {
         const started = performance.now();
+        const buildDb =
+          buildIndexes && opts.buildUrl
+            ? connectPostgres(opts.buildUrl, {
+                poolSize: 1,
+                applicationName: 'warroom-index-build',
+                preparedStatements: false,
+                onConnectionError: (err) => logger.debug({ err }, 'index build connection ended'),
+              })
+            : undefined;
         const r = await maintainEventPartitions(db, {
           retentionDays,
           buildIndexes,
           signal: stopping.signal,
           onBuilding: (pid) => (building = pid),
-        });
+          ...(buildDb ? { buildDb } : {}),
+        }).finally(() => buildDb?.destroy());
         metrics.eventPartitionsDropped.inc(r.dropped.length);
         if (r.created.length > 0 || r.dropped.length > 0 || r.indexesBuilt.length > 0) {
           logger.info(

@@ -126,6 +126,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     retentionDays: config.EVENT_RETENTION_DAYS,
     metrics,
     logger,
+    buildUrl: database.url,
   });
   const changes = new ChangeFanout((err) => logger.error({ err }, 'change subscriber failed'));
   const bus = new PgBus({ url: database.url, db: database.db, logger });

@@ -122,6 +122,11 @@ export async function maintainEventPartitions(
     signal?: AbortSignal;
     /** Told the backend pid of the session building indexes, before it starts. */
     onBuilding?: (pid: number) => void;
+    /**
+     * Where the builds run, when not on `db`: a build holds its connection for minutes, which a request pool of one
+     * (DB_POOL_SIZE=1) cannot spare, and a cancel at shutdown needs `db` free.
+     */
+    buildDb?: Kysely<Database>;
   } = {},
 ): Promise<MaintenanceResult> {
   const now = opts.now ?? new Date();
@@ -150,18 +155,29 @@ export async function maintainEventPartitions(
           result.dropMs.push(performance.now() - started);
         }
       }
-      // Under the same lock: a build's attach and a partition's attach, in two sessions, can deadlock (seen in a
-      // test making a partition during a build). A long build delays other instances' rounds; partitions are made
-      // two weeks ahead for that.
-      if (opts.buildIndexes && !opts.signal?.aborted) {
-        const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
-        opts.onBuilding?.(pid.rows[0]?.pid ?? 0);
-        result.indexesBuilt = await buildPartitionIndexes(conn, opts.signal);
-      }
     } finally {
       await sql`select pg_advisory_unlock(${MAINTENANCE_LOCK})`.execute(conn);
     }
   });
+  // The builds take the same lock, on their own connection when given one (a build holds it for minutes, which a
+  // request pool of one cannot spare): a build's attach and a partition's attach in two sessions can deadlock (seen
+  // in a test making a partition during a build). A long build makes other instances skip their rounds meanwhile;
+  // partitions are made two weeks ahead for that.
+  if (opts.buildIndexes && !opts.signal?.aborted) {
+    await (opts.buildDb ?? db).connection().execute(async (builder) => {
+      const locked = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${MAINTENANCE_LOCK}) as ok`.execute(
+        builder,
+      );
+      if (locked.rows[0]?.ok !== true) return;
+      try {
+        const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(builder);
+        opts.onBuilding?.(pid.rows[0]?.pid ?? 0);
+        result.indexesBuilt = await buildPartitionIndexes(builder, opts.signal);
+      } finally {
+        await sql`select pg_advisory_unlock(${MAINTENANCE_LOCK})`.execute(builder);
+      }
+    });
+  }
   return result;
 }
 

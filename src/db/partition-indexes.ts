@@ -39,7 +39,8 @@ export async function pendingPartitionIndexes(db: Kysely<Database>): Promise<Pen
     order by c.relname`.execute(db);
   return rows.flatMap((r) => {
     // pg_get_indexdef: "CREATE INDEX events_x_idx ON ONLY public.events USING btree (incident_id, …)".
-    const using = / ON ONLY \S+ (USING .+)$/.exec(r.def)?.[1];
+    // Plain indexes only: a UNIQUE one built from its USING clause alone would lose its uniqueness and never attach.
+    const using = /^CREATE INDEX \S+ ON ONLY \S+ (USING .+)$/.exec(r.def)?.[1];
     return using ? [{ parent: r.parent, using, partitions: r.partitions }] : [];
   });
 }

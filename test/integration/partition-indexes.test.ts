@@ -179,7 +179,7 @@ suite(`the events tail index, built partition by partition (${DB_LABEL})`, () =>
     expect(def.rows[0]?.def).toMatch(/^CREATE INDEX .* USING btree \(incident_id, COALESCE\(xact/);
   });
 
-  it('shutting down cancels a build that waits on an old transaction; the next start builds it', async () => {
+  it('builds on a connection of its own; shutting down cancels a build that waits on an old transaction; the next start builds it', async () => {
     // A concurrent build waits for every transaction with an older snapshot to end: one left open here.
     const old = new pg.Client({ connectionString: scratch.url, application_name: 'old-snapshot' });
     await old.connect();
@@ -187,12 +187,17 @@ suite(`the events tail index, built partition by partition (${DB_LABEL})`, () =>
     await old.query('begin isolation level repeatable read');
     await old.query('select 1 from incidents limit 1');
 
+    // The server's request pool at its smallest (DB_POOL_SIZE=1): the build runs on a connection of its own.
+    const requests = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: scratch.url, max: 1 }) }),
+    });
     const logger = pino({ level: 'silent' });
     const maintenance = await startPartitionMaintenance({
-      db,
+      db: requests,
       retentionDays: undefined,
       metrics: createMetrics(),
       logger,
+      buildUrl: scratch.url,
     });
     // The background round is building, waiting on the old transaction.
     await expect
@@ -207,9 +212,14 @@ suite(`the events tail index, built partition by partition (${DB_LABEL})`, () =>
         { timeout: 20_000 },
       )
       .toBe(1);
+    // Requests still get the pool's one connection while the build waits.
+    const asked = performance.now();
+    await sql`select 1`.execute(requests);
+    expect(performance.now() - asked).toBeLessThan(1_000);
     const started = performance.now();
     await maintenance.stop();
     expect(performance.now() - started).toBeLessThan(5_000);
+    await requests.destroy();
     expect(await parentValid()).toBe(false);
 
     await old.query('commit');
