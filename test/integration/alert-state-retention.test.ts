@@ -14,15 +14,8 @@ import {
   RESOLVED_ALERT_RETENTION_MS,
 } from '../../src/alerts/sweeper.js';
 import { DB_LABEL, startTestApp, type TestServer } from './harness.js';
-import {
-  accepted,
-  createIntegration,
-  deliver,
-  eventually,
-  genericAlert,
-  testSweeper,
-  incident,
-} from './alerts-helpers.js';
+import { sessionsWaitOnLock } from './lock-waiters.js';
+import { accepted, createIntegration, deliver, genericAlert, testSweeper, incident } from './alerts-helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -32,16 +25,6 @@ beforeAll(async () => {
 afterAll(() => s.stop());
 
 const HOUR = 3_600_000;
-
-/** Resolves once another session of this database waits for a lock (the one `held` holds). */
-const someoneWaitsOnLock = (held: pg.Client) =>
-  eventually(async () => {
-    const { rows } = await held.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity
-       where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
-    );
-    return (rows[0]?.n ?? 0) > 0 ? true : undefined;
-  });
 
 describe(`alert state retention (${DB_LABEL})`, () => {
   it('deletes resolved alerts unheard of for a week and nothing that fires or resolved lately', async () => {
@@ -218,7 +201,7 @@ describe(`alert state retention (${DB_LABEL})`, () => {
         'raced',
       ]);
       const delivery = deliver(s, i, { alerts: [genericAlert({ dedup_key: 'raced-1', group_key: 'raced' })] });
-      await someoneWaitsOnLock(held);
+      await sessionsWaitOnLock(s.database.url);
       await held.query('delete from alert_groups where integration_id = $1 and group_key = $2', [i.id, 'raced']);
       await held.query('commit');
       const res = await delivery;
@@ -246,7 +229,7 @@ describe(`a delivery racing the deletion of its integration (${DB_LABEL})`, () =
       await held.query('begin');
       await held.query('delete from integrations where id = $1', [i.id]);
       const delivery = deliver(s, i, { alerts: [genericAlert({ dedup_key: 'orphan-1', group_key: 'orphan' })] });
-      await someoneWaitsOnLock(held);
+      await sessionsWaitOnLock(s.database.url);
       await held.query('commit');
       const res = await delivery;
       const text = await res.text();

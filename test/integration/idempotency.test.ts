@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_LABEL, createIncident, startTestApp, type TestServer } from './harness.js';
+import { sessionsWaitOnLock } from './lock-waiters.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -12,19 +13,6 @@ afterAll(() => s.stop());
 
 const withKey = (key: string, json: unknown) => ({ json, headers: { 'Idempotency-Key': key } });
 const count = async (path: string): Promise<number> => ((await (await s.api(path)).json()) as unknown[]).length;
-
-/** Resolves once `n` other sessions of this database wait for a lock (polling for up to 10 s). */
-async function sessionsWaitingOnLock(client: pg.Client, n: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const { rows } = await client.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity
-       where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
-    );
-    if ((rows[0]?.n ?? 0) >= n) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${n} sessions waiting on a lock within 10 s`);
-}
 
 describe(`Idempotency-Key (${DB_LABEL})`, () => {
   it('replays a batch retry (the report: the connection dropped after the batch was stored) without storing it twice', async () => {
@@ -155,7 +143,7 @@ describe(`Idempotency-Key (${DB_LABEL})`, () => {
       await locker.query('begin');
       await locker.query('lock table events in access exclusive mode');
       const first = s.api('/api/ingest/events', withKey('held', body));
-      await sessionsWaitingOnLock(locker, 1);
+      await sessionsWaitOnLock(s.database.url, 1);
       const started = Date.now();
       const busy = await s.api('/api/ingest/events', withKey('held', body));
       expect(busy.status, await busy.clone().text()).toBe(409);
@@ -166,7 +154,7 @@ describe(`Idempotency-Key (${DB_LABEL})`, () => {
       // Now the first finishes while a retry waits: the retry is its replay, not a 409.
       const retry = s.api('/api/ingest/events', withKey('held', body));
       // The first waits for the table, the retry for the first's claim.
-      await sessionsWaitingOnLock(locker, 2);
+      await sessionsWaitOnLock(s.database.url, 2);
       await locker.query('rollback');
       expect((await first).status).toBe(201);
       const replayed = await retry;
