@@ -4,8 +4,8 @@
 // large events table), and a migration cannot build CONCURRENTLY (it runs in a transaction). PostgreSQL marks the
 // parent valid once every partition has an attached index; partitions attached later get one as they are attached
 // (ATTACH PARTITION builds a missing one; ours are empty then). Runs inside partition maintenance, under its lock.
-import { CompiledQuery, sql, type Kysely } from 'kysely';
-import { STATEMENT_TIMEOUT_OFF_SQL, STATEMENT_TIMEOUT_RESTORE_SQL } from './query-deadline.js';
+import { sql, type Kysely } from 'kysely';
+import { withLongStatements } from './long-statements.js';
 import type { Database } from './types.js';
 
 /**
@@ -88,18 +88,8 @@ const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""
 
 /** Runs `work` with the session's statement_timeout off (and the pool's client-side deadline with it), then back. */
 async function withoutStatementTimeout(conn: Kysely<Database>, work: () => Promise<void>): Promise<void> {
-  const { rows } = await sql<{ statement: string; lock: string }>`
-    select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock`.execute(conn);
-  const previous = rows[0] ?? { statement: '0', lock: '0' };
-  await sql.raw(STATEMENT_TIMEOUT_OFF_SQL).execute(conn);
-  await sql.raw(`set lock_timeout = '${BUILD_WAIT_TIMEOUT}'`).execute(conn);
-  try {
+  await withLongStatements(conn, async () => {
+    await sql.raw(`set lock_timeout = '${BUILD_WAIT_TIMEOUT}'`).execute(conn);
     await work();
-  } finally {
-    // A connection that broke meanwhile fails these too; the build's own error is the one worth reporting.
-    await conn
-      .executeQuery(CompiledQuery.raw(STATEMENT_TIMEOUT_RESTORE_SQL, [previous.statement]))
-      .catch(() => undefined);
-    await sql`select set_config('lock_timeout', ${previous.lock}, false)`.execute(conn).catch(() => undefined);
-  }
+  });
 }
