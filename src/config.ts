@@ -107,6 +107,11 @@ export const ConfigSchema = z.object({
   /** PostgreSQL `statement_timeout` (ms) for the server's connections; 0 turns it off. Migrations are exempt. */
   DB_STATEMENT_TIMEOUT_MS: decimal().pipe(z.number().int().min(0).max(MAX_MS)).default(15_000),
   /**
+   * At start, how long (ms) to keep trying a database that is not reachable yet (refused, unresolvable, starting up)
+   * before giving up; 0 gives up at the first refusal. Wrong credentials or a missing database fail at once.
+   */
+  DB_STARTUP_WAIT_MS: decimal().pipe(z.number().int().min(0).max(MAX_MS)).default(60_000),
+  /**
    * `on`: the hot statements run as server-side prepared statements (src/db/named-statements.ts). `off` behind a
    * pooler that cannot keep them (PgBouncer in transaction mode before 1.21, or with max_prepared_statements = 0).
    */

@@ -17,6 +17,7 @@ import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
 import { startPartitionMaintenance } from './event-partition-maintenance.js';
 import { describeLockWait, prepareDatabase, TURN_WAIT_MESSAGE } from './db/migrator.js';
+import { describeDatabaseWait } from './db/wait-for-database.js';
 import { Authenticator } from './domain/access.js';
 import { ChangeFanout } from './domain/changes.js';
 import { AlertService } from './alerts/service.js';
@@ -113,6 +114,7 @@ export async function createWarroom(config: Config, opts: StartOptions = {}): Pr
     await prepareDatabase(database.db, config, {
       onLockWait: (wait) => logger.warn({ attempt: wait.attempt, holders: wait.holders }, describeLockWait(wait)),
       onTurnWait: () => logger.info(TURN_WAIT_MESSAGE),
+      onDatabaseWait: (wait) => logger.warn({ attempt: wait.attempt, err: wait.err }, describeDatabaseWait(wait)),
     });
     // Before anything else starts: a refusal should be quick, and leave nothing to stop.
     await checkExposure(config, database.db, logger);

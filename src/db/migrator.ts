@@ -1,6 +1,5 @@
 // Applies the migrations in migrations/ (on start, and by `warroom migrate`).
 import {
-  CompiledQuery,
   type Kysely,
   type MigrationProvider,
   type MigrationResult,
@@ -13,7 +12,8 @@ import { migrations } from '../../migrations/index.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, type Config } from '../config.js';
 import { LOCK_NOT_AVAILABLE, sqlState } from './errors.js';
-import { STATEMENT_TIMEOUT_OFF_SQL, STATEMENT_TIMEOUT_RESTORE_SQL } from './query-deadline.js';
+import { withLongStatements } from './long-statements.js';
+import { describeDatabaseWait, errorText, waitForDatabase, type OnDatabaseWait } from './wait-for-database.js';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
@@ -67,57 +67,51 @@ export async function migrateToLatest<T>(
   opts: { waits?: MigrationLockWaits; onLockWait?: OnLockWait; onTurnWait?: () => void } = {},
 ): Promise<MigrationResultSet> {
   const waits = opts.waits ?? MIGRATION_LOCK_WAITS;
-  const result = await db.connection().execute(async (conn) => {
-    const { rows } = await sql<{ statement: string; lock: string; pid: number }>`
-      select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock,
-             pg_backend_pid() as pid`.execute(conn);
-    const previous = rows[0] ?? { statement: '0', lock: '0', pid: 0 };
-    let turn = false;
-    try {
-      await sql.raw(STATEMENT_TIMEOUT_OFF_SQL).execute(conn);
-      turn = await takeTurn(conn, opts.onTurnWait);
-      await sql.raw(`set lock_timeout = ${Math.round(waits.lockTimeoutMs)}`).execute(conn);
-      const migrator = createMigrator(conn);
-      const applied: MigrationResult[] = [];
-      let attempts = 0;
-      let started = performance.now();
-      for (;;) {
-        attempts++;
-        const watching = watchBlockers(db, previous.pid, waits.lockTimeoutMs);
-        const step = await migrator.migrateUp();
-        const blockers = await watching.stop();
-        if (sqlState(step.error) !== LOCK_NOT_AVAILABLE) {
-          applied.push(...(step.results ?? []));
-          if (step.error || !step.results?.length) return { ...step, results: applied };
-          attempts = 0;
-          started = performance.now();
-          continue;
+  const result = await db.connection().execute((conn) =>
+    withLongStatements(conn, async () => {
+      const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+      const pid = rows[0]?.pid ?? 0;
+      let turn = false;
+      try {
+        turn = await takeTurn(conn, opts.onTurnWait);
+        await sql.raw(`set lock_timeout = ${Math.round(waits.lockTimeoutMs)}`).execute(conn);
+        const migrator = createMigrator(conn);
+        const applied: MigrationResult[] = [];
+        let attempts = 0;
+        let started = performance.now();
+        for (;;) {
+          attempts++;
+          const watching = watchBlockers(db, pid, waits.lockTimeoutMs);
+          const step = await migrator.migrateUp();
+          const blockers = await watching.stop();
+          if (sqlState(step.error) !== LOCK_NOT_AVAILABLE) {
+            applied.push(...(step.results ?? []));
+            if (step.error || !step.results?.length) return { ...step, results: applied };
+            attempts = 0;
+            started = performance.now();
+            continue;
+          }
+          const holders = blockers.length > 0 ? blockers : await lockHolders(conn);
+          const retryInMs = waits.retryDelaysMs[Math.min(attempts, waits.retryDelaysMs.length) - 1] ?? 1_000;
+          if (performance.now() - started + retryInMs > waits.giveUpAfterMs) {
+            const failed = step.results?.find((r) => r.status === 'Error')?.migrationName ?? '(unknown)';
+            throw new ConfigError(
+              `migration ${failed} could not take its table locks within ${Math.round(waits.giveUpAfterMs / 1000)} s ` +
+                `(${attempts} attempts of ${waits.lockTimeoutMs} ms)` +
+                (holders.length ? `, held by ${holders.join('; ')}` : '') +
+                (applied.length ? ` (applied before it: ${applied.map((r) => r.migrationName).join(', ')})` : '') +
+                '. End those transactions or wait for them, then start again',
+              { cause: step.error },
+            );
+          }
+          opts.onLockWait?.({ attempt: attempts, retryInMs, holders });
+          await delay(retryInMs);
         }
-        const holders = blockers.length > 0 ? blockers : await lockHolders(conn);
-        const retryInMs = waits.retryDelaysMs[Math.min(attempts, waits.retryDelaysMs.length) - 1] ?? 1_000;
-        if (performance.now() - started + retryInMs > waits.giveUpAfterMs) {
-          const failed = step.results?.find((r) => r.status === 'Error')?.migrationName ?? '(unknown)';
-          throw new ConfigError(
-            `migration ${failed} could not take its table locks within ${Math.round(waits.giveUpAfterMs / 1000)} s ` +
-              `(${attempts} attempts of ${waits.lockTimeoutMs} ms)` +
-              (holders.length ? `, held by ${holders.join('; ')}` : '') +
-              (applied.length ? ` (applied before it: ${applied.map((r) => r.migrationName).join(', ')})` : '') +
-              '. End those transactions or wait for them, then start again',
-            { cause: step.error },
-          );
-        }
-        opts.onLockWait?.({ attempt: attempts, retryInMs, holders });
-        await delay(retryInMs);
+      } finally {
+        if (turn) await sql`select pg_advisory_unlock(${MIGRATION_TURN_LOCK})`.execute(conn).catch(() => undefined);
       }
-    } finally {
-      // Back to what the session had, before the pool hands the connection to a request.
-      if (turn) await sql`select pg_advisory_unlock(${MIGRATION_TURN_LOCK})`.execute(conn).catch(() => undefined);
-      await conn
-        .executeQuery(CompiledQuery.raw(STATEMENT_TIMEOUT_RESTORE_SQL, [previous.statement]))
-        .catch(() => undefined);
-      await sql`select set_config('lock_timeout', ${previous.lock}, false)`.execute(conn).catch(() => undefined);
-    }
-  });
+    }),
+  );
   throwOnFailure(result);
   return result;
 }
@@ -245,22 +239,21 @@ export function throwOnFailure(result: MigrationResultSet): void {
  */
 export async function prepareDatabase<T>(
   db: Kysely<T>,
-  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>,
-  report: { onLockWait: OnLockWait; onTurnWait: () => void } = {
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DB_STARTUP_WAIT_MS'>,
+  report: { onLockWait: OnLockWait; onTurnWait: () => void; onDatabaseWait: OnDatabaseWait } = {
     onLockWait: logLockWait,
     onTurnWait: () => console.error(TURN_WAIT_MESSAGE),
+    onDatabaseWait: (wait) => console.error(describeDatabaseWait(wait)),
   },
 ): Promise<MigrationResultSet> {
   const where = config.DATABASE_URL ? 'DATABASE_URL' : `DATA_DIR ${config.DATA_DIR}`;
-  return migrateToLatest(db, report).catch((err: unknown) => {
+  try {
+    await waitForDatabase(db, config.DB_STARTUP_WAIT_MS, report.onDatabaseWait);
+    return await migrateToLatest(db, report);
+  } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(
-      `cannot prepare the database (${where}): ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  });
+    throw new ConfigError(`cannot prepare the database (${where}): ${errorText(err)}`, { cause: err });
+  }
 }
 
 /** Said once when another instance is migrating and this one waits for its turn. */

@@ -90,7 +90,8 @@ describe('warroom CLI', () => {
       ['migrate'],
       ['serve'],
     ]) {
-      const child = run(args, { DATABASE_URL: unreachable, LOG_LEVEL: 'silent' });
+      // DB_STARTUP_WAIT_MS=0: give up at the first refusal (the wait is the next test's).
+      const child = run(args, { DATABASE_URL: unreachable, LOG_LEVEL: 'silent', DB_STARTUP_WAIT_MS: '0' });
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       const [code] = (await once(child, 'exit')) as [number | null];
@@ -100,6 +101,25 @@ describe('warroom CLI', () => {
       );
       expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
+  });
+
+  it('says on stderr while it waits for an unreachable database (DB_STARTUP_WAIT_MS), then gives up in one line', async () => {
+    const child = run(['migrate'], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/warroom',
+      DB_STARTUP_WAIT_MS: '2000',
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    // Attempts at 0, 0.5 and 1.5 s; the next pause (2 s) would pass 2 s.
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /^the database is not reachable yet \(attempt 1: .*ECONNREFUSED.*\); trying again in 0.5 s$/,
+    );
+    expect(lines[1]).toMatch(/^the database is not reachable yet \(attempt 2: .*\); trying again in 1 s$/);
+    expect(lines[2]).toMatch(/^warroom: cannot prepare the database \(DATABASE_URL\): .*ECONNREFUSED/);
   });
 
   it('exits 1 with one clear line when the port is taken (not an unhandled error event)', async () => {
