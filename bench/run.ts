@@ -501,7 +501,7 @@ async function main(): Promise<void> {
     record('batch_ingest', `batch ingest, ${BATCH} events/request, 4 clients (events/s)`, fmt(batchEps));
     record(
       'db_ceiling',
-      "database ceiling: Warroom's batch statement straight through pg, 4 connections (rows/s)",
+      "database ceiling: Warroom's batch statements (its seqs, then COPY) straight through pg, 4 connections (rows/s)",
       fmt(ceiling),
     );
     record(

@@ -1,25 +1,20 @@
-// The database's own ceiling for batch ingest: the very statement Warroom sends for a batch of an incident it knows
-// (src/db/events.ts, INSERT_KNOWN_EVENTS_SQL: every batch after an incident's first),
-// straight through `pg`, so the ratio is Warroom's own overhead over the database doing identical work. For
-// comparison, the same rows as a classic multi-row VALUES list (one parameter per column per row). Every ceiling
-// statement is named (server-side prepared), as Warroom's is.
+// The database's own ceiling for batch ingest: the very statements Warroom sends for a batch of an incident it knows
+// (src/db/events.ts: NEXT_SEQS_SQL, then COPY_EVENTS_SQL with the rows as COPY text; every batch of at least
+// COPY_MIN_EVENTS after an incident's first), straight through `pg`, so the ratio is Warroom's own overhead over the
+// database doing identical work. For comparison, the same rows as a classic multi-row VALUES list (one parameter per
+// column per row). Every ceiling statement but the COPY is named (server-side prepared), as Warroom's are.
 import { randomUUID } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { INSERT_KNOWN_EVENTS_SQL, newEventId, type EventInsert } from '../../src/db/events.js';
+import { runCopy } from '../../src/db/copy-statements.js';
+import { COPY_EVENTS_SQL, copyEventRows, newEventId, NEXT_SEQS_SQL, type EventInsert } from '../../src/db/events.js';
 import type { Database } from '../../src/db/types.js';
 import { uuidV7 } from '../../src/db/uuid-v7.js';
 
 type Rows = Array<Omit<EventInsert, 'id'>>;
 
-/** One batch's statement and parameters. Fresh ids each time, as every batch the server writes has. */
-export function batchStatement(rows: Rows, form: 'warroom' | 'values'): { sql: string; parameters: unknown[] } {
-  if (form === 'warroom') {
-    return {
-      sql: INSERT_KNOWN_EVENTS_SQL,
-      parameters: [JSON.stringify(rows.map((r) => ({ id: newEventId(), ...r }))), null],
-    };
-  }
+/** A multi-row VALUES insert of `rows` (ids from the column default) and its parameters, compiled by Kysely. */
+export function valuesStatement(rows: Rows): { sql: string; parameters: unknown[] } {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ max: 1 }) }) });
   const compiled = db
     .insertInto('events')
@@ -28,6 +23,18 @@ export function batchStatement(rows: Rows, form: 'warroom' | 'values'): { sql: s
     .compile();
   void db.destroy();
   return { sql: compiled.sql, parameters: [...compiled.parameters] };
+}
+
+/** Writes `rows` as Warroom writes a batch of a known incident: its seqs taken, then one COPY. Fresh ids each time. */
+export async function warroomBatch(client: pg.Client, rows: Rows): Promise<void> {
+  const withIds = rows.map((r) => ({ id: newEventId(), ...r }));
+  const taken = await client.query<{ seqs: string }>({
+    name: 'ceiling_seqs',
+    text: NEXT_SEQS_SQL,
+    values: [rows.length],
+  });
+  const seqs = taken.rows[0]?.seqs.split(',') ?? [];
+  await runCopy(client, COPY_EVENTS_SQL, copyEventRows(withIds, seqs, null));
 }
 
 /** `n` connected clients on `url`. */
@@ -41,7 +48,7 @@ function openClients(url: string, n: number): Promise<pg.Client[]> {
   );
 }
 
-/** Rows per second that `workers` connections sustain, each sending the batch statement back to back. */
+/** Rows per second that `workers` connections sustain, each writing batches back to back (Warroom's way or VALUES). */
 export async function pgCeiling(
   url: string,
   rows: Rows,
@@ -49,17 +56,16 @@ export async function pgCeiling(
   seconds: number,
   form: 'warroom' | 'values' = 'warroom',
 ): Promise<number> {
-  // The VALUES form is compiled once (its ids come from the column default); Warroom's is rebuilt per batch.
-  const fixed = form === 'values' ? batchStatement(rows, 'values') : undefined;
+  // The VALUES form is compiled once (its ids come from the column default); Warroom's gets fresh ids per batch.
+  const values = form === 'values' ? valuesStatement(rows) : undefined;
   const clients = await openClients(url, workers);
   const end = performance.now() + seconds * 1000;
   let batches = 0;
   await Promise.all(
     clients.map(async (c) => {
       while (performance.now() < end) {
-        const { sql, parameters } = fixed ?? batchStatement(rows, 'warroom');
-        // Named, as Warroom runs this statement (src/db/named-statements.ts).
-        await c.query({ name: `ceiling_${form}`, text: sql, values: parameters });
+        if (values) await c.query({ name: 'ceiling_values', text: values.sql, values: values.parameters });
+        else await warroomBatch(c, rows);
         batches++;
       }
     }),

@@ -1,5 +1,6 @@
 // Query functions for the events table.
 import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { copyStatement, copyText } from './copy-statements.js';
 import { ARRIVAL_MARGIN_MS } from './event-partitions.js';
 import { nameStatement } from './named-statements.js';
 import type { Database, EventRow } from './types.js';
@@ -42,15 +43,53 @@ where (select count(*) from incidents where id = any($3::uuid[])) = cardinality(
 returning id, seq`;
 
 /**
- * The same without the check, for a batch whose incidents are all known to exist (KnownIncidents): incidents are
- * never deleted, so one that existed still does. For one event the check costs as much as the insert (measured:
+ * The same without the check, for a small batch whose incidents are all known to exist (KnownIncidents): incidents
+ * are never deleted, so one that existed still does. For one event the check costs as much as the insert (measured:
  * 3,700 single-event statements/s with it against 4,800 without, 16 connections).
  */
 export const INSERT_KNOWN_EVENTS_SQL = `${INSERT_FROM_JSON}
 returning id, seq`;
-// Both run as named statements (src/db/named-statements.ts): fixed text, and a plan that rows cannot change.
+
+/**
+ * A batch of at least COPY_MIN_EVENTS events whose incidents are all known to exist skips the check and is written by
+ * COPY, PostgreSQL's bulk-load path: two statements, this one taking
+ * the batch's `seq` values (ascending, $1 of them) and COPY_EVENTS_SQL writing the rows with them. Measured straight
+ * through `pg` (docs/performance.md, 2026-12-02 "COPY"): the two cost PostgreSQL about half the CPU of the INSERT
+ * above per 500-event batch. A seq taken by a COPY that then fails is a gap, as for any insert that rolls back.
+ * `xact` and `received_at` take their column defaults, computed by the COPY's own transaction.
+ */
+export const NEXT_SEQS_SQL = `select string_agg(seq::text, ',' order by seq) as seqs
+from (select nextval('events_seq_seq') as seq from generate_series(1, $1::int)) as taken`;
+
+/**
+ * The smallest batch written by COPY. Below it the one INSERT wins: COPY's two round trips and its simple-query
+ * parse cost more than they save. Measured straight through `pg`, 4 connections, batches/s COPY / INSERT: 0.64 for
+ * 1 event, 0.86 for 20, 1.04 for 50, 1.16 for 100, 1.39 for 500 (docs/performance.md, 2026-12-02 "COPY").
+ */
+export const COPY_MIN_EVENTS = 50;
+
+/** The COPY of known incidents' events (./copy-statements.ts); its data: copyEventRows. */
+export const COPY_EVENTS_SQL = copyStatement(
+  `copy events (id, seq, incident_id, event_type, message, level, source, metadata, "timestamp", actor) from stdin`,
+);
+
+/** `rows` as COPY_EVENTS_SQL's data: one line each, `seqs[i]` as row i's seq, `actor` on every row. */
+export function copyEventRows(rows: readonly EventInsert[], seqs: readonly string[], actor: string | null): string {
+  const by = copyText(actor);
+  let data = '';
+  rows.forEach((r, i) => {
+    data += `${r.id}\t${seqs[i] ?? ''}\t${r.incident_id}\t${copyText(r.event_type)}\t${copyText(r.message)}\t${copyText(
+      r.level,
+    )}\t${copyText(r.source)}\t${copyText(JSON.stringify(r.metadata))}\t${r.timestamp}\t${by}\n`;
+  });
+  return data;
+}
+
+// The INSERT and the seqs run as named statements (src/db/named-statements.ts): fixed text, and a plan that rows
+// cannot change.
 nameStatement(INSERT_EVENTS_SQL);
 nameStatement(INSERT_KNOWN_EVENTS_SQL);
+nameStatement(NEXT_SEQS_SQL);
 
 /**
  * Incident ids this process has seen exist, the most recent `capacity` of them: what lets ingest skip the existence
@@ -84,8 +123,9 @@ export class KnownIncidents {
 export const newEventId = (): string => uuidV7();
 
 /**
- * Writes all rows with ONE statement, atomically; returns each row's `seq` in the order of `rows`, or `null` when
- * an incident the rows name does not exist (then nothing was written). `rowsJson` is `JSON.stringify(rows)`: the
+ * Writes all rows with ONE statement (an INSERT, or for a large batch of known incidents a COPY after taking its
+ * seqs), atomically; returns each row's `seq` in the order of `rows`, or `null` when an incident the rows name does
+ * not exist (then nothing was written). `rowsJson` is `JSON.stringify(rows)`: the
  * statement's rows parameter, passed in because the caller may need the same text again (the ingest response is
  * exactly these rows). With `known`, incidents it holds are not checked again, and those checked are added to it.
  */
@@ -100,6 +140,7 @@ export async function insertEvents(
   if (rows.length === 0) return [];
   const incidentIds = [...new Set(rows.map((r) => r.incident_id))];
   const unchecked = known !== undefined && incidentIds.every((id) => known.has(id));
+  if (unchecked && rows.length >= COPY_MIN_EVENTS) return copyEvents(db, rows, actor);
   const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(
     unchecked
       ? CompiledQuery.raw(INSERT_KNOWN_EVENTS_SQL, [rowsJson, actor])
@@ -121,6 +162,17 @@ export async function insertEvents(
     if (seq === undefined) throw new Error(`insert returned no row for event ${r.id}`);
     return seq;
   });
+}
+
+/** Writes rows of incidents known to exist with NEXT_SEQS_SQL and COPY_EVENTS_SQL; returns their seqs in order. */
+async function copyEvents(db: Kysely<Database>, rows: readonly EventInsert[], actor: string | null): Promise<string[]> {
+  const { rows: taken } = await db.executeQuery<{ seqs: string | null }>(
+    CompiledQuery.raw(NEXT_SEQS_SQL, [rows.length]),
+  );
+  const seqs = taken[0]?.seqs?.split(',') ?? [];
+  if (seqs.length !== rows.length) throw new Error(`took ${seqs.length} event seqs for ${rows.length} events`);
+  await db.executeQuery(CompiledQuery.raw(COPY_EVENTS_SQL, [copyEventRows(rows, seqs, actor)]));
+  return seqs;
 }
 
 /**

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
+import { isCopyStatement, runCopy } from './copy-statements.js';
 import { READ_ONLY_TRANSACTION, sqlState, STALE_STATEMENT_MESSAGE } from './errors.js';
 import { STATEMENT_TIMEOUT_OFF_SQL, STATEMENT_TIMEOUT_RESTORE_SQL, withDeadline } from './query-deadline.js';
 
@@ -107,7 +108,8 @@ const asKysely = <R>(result: Promise<pg.QueryResult>): Promise<PostgresQueryResu
   result as unknown as Promise<PostgresQueryResult<R>>;
 
 /**
- * The pool Kysely gets: each checked-out client runs registered statements by name, everything else as given.
+ * The pool Kysely gets: each checked-out client runs registered statements by name, a registered COPY
+ * (./copy-statements.ts) as a COPY whose one parameter is its data, everything else as given.
  *
  * A named statement that fails as outdated (above) outside a transaction runs again unnamed on the same connection:
  * outside a transaction every statement `pg` sends ends with its own Sync, so the failed one ran in an implicit
@@ -193,7 +195,11 @@ export function namingPool(pool: pg.Pool, opts: NamingPoolOptions = {}): Postgre
       if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as unknown as pg.Submittable) as never;
       const values = parameters as unknown[];
       const name = naming && !state.stale ? names.get(sqlOrCursor) : undefined;
-      const run = name ? runNamed(name, sqlOrCursor, values) : client.query(sqlOrCursor, values);
+      const run = isCopyStatement(sqlOrCursor)
+        ? runCopy(client, sqlOrCursor, String(values[0]))
+        : name
+          ? runNamed(name, sqlOrCursor, values)
+          : client.query(sqlOrCursor, values);
       const result = withDeadline(run, state.deadlineMs, abandon);
       void result.catch((err: unknown) => {
         if (sqlState(err) === READ_ONLY_TRANSACTION) readOnlyMet(state);

@@ -45,6 +45,8 @@ export const incidentsRouter = (output: OutputPolicy) =>
       .output(output(Incident))
       .mutation(async ({ ctx, input }) => {
         const change = await createIncident(ctx.db, input, ctx.access.principal?.name, ctx.incidentInserts);
+        // Committed unless it ran in a transaction (an Idempotency-Key): its events need no existence check.
+        if (!ctx.db.isTransaction) ctx.knownIncidents.add(change.incident.id);
         publishChange(ctx.changes, change);
         ctx.analysis.schedule(change.incident.id, 'create');
         return change.incident;

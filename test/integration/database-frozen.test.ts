@@ -6,6 +6,7 @@
 // in front of the suite's PostgreSQL that stops passing bytes in both directions.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COPY_MIN_EVENTS } from '../../src/db/events.js';
 import {
   DB_LABEL,
   POSTGRES_URL,
@@ -22,6 +23,7 @@ class FreezingProxy {
   private server: Server | undefined;
   private readonly pairs = new Set<[Socket, Socket]>();
   private frozen = false;
+  private freezeBefore: string | undefined;
   port = 0;
 
   constructor(private readonly upstream: () => Socket) {}
@@ -37,7 +39,14 @@ class FreezingProxy {
           to.destroy();
           this.pairs.delete(pair);
         });
-        from.on('data', (chunk) => to.write(chunk));
+        from.on('data', (chunk: Buffer) => {
+          // A client's statement that begins with the awaited text freezes everything before it is passed on.
+          if (from === client && this.freezeBefore !== undefined && chunk.includes(this.freezeBefore)) {
+            this.freezeBefore = undefined;
+            this.freeze();
+          }
+          to.write(chunk);
+        });
       }
       if (this.frozen) for (const s of pair) s.pause();
     });
@@ -50,6 +59,11 @@ class FreezingProxy {
   freeze(): void {
     this.frozen = true;
     for (const pair of this.pairs) for (const s of pair) s.pause();
+  }
+
+  /** Freezes once a client sends `text` (a statement's text), holding that statement and all after it. */
+  freezeAt(text: string): void {
+    this.freezeBefore = text;
   }
 
   thaw(): void {
@@ -110,6 +124,34 @@ describe(`a database that stops answering (${DB_LABEL})`, () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe(200);
+  }, 30_000);
+
+  it('answers a large batch 503 when frozen at its COPY, writing none of it, and takes it once back', async () => {
+    const incident = await createIncident(s);
+    const batch = Array.from({ length: COPY_MIN_EVENTS + 10 }, (_, i) => ({
+      incident_id: incident.id,
+      event_type: 'log',
+      message: `line ${i}`,
+    }));
+    const send = () => s.api('/api/ingest/events/batch', { json: batch, headers: { prefer: 'return=minimal' } });
+    expect((await send()).status).toBe(201);
+    // Frozen after the batch's seqs were taken, as its COPY is sent.
+    proxy.freezeAt('copy events');
+    try {
+      const res = await send();
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      proxy.thaw();
+    }
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 201; i++) {
+      status = (await send()).status;
+      if (status !== 201) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(201);
+    const events = await s.api(`/api/ingest/events/${incident.id}?limit=1000`);
+    expect(((await events.json()) as unknown[]).length).toBe(2 * batch.length);
   }, 30_000);
 
   it('finishes a shutdown while the database is frozen', async () => {
