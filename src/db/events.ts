@@ -125,14 +125,14 @@ export const newEventId = (): string => uuidV7();
 /**
  * Writes all rows with ONE statement (an INSERT, or for a large batch of known incidents a COPY after taking its
  * seqs), atomically; returns each row's `seq` in the order of `rows`, or `null` when an incident the rows name does
- * not exist (then nothing was written). `rowsJson` is `JSON.stringify(rows)`: the
- * statement's rows parameter, passed in because the caller may need the same text again (the ingest response is
- * exactly these rows). With `known`, incidents it holds are not checked again, and those checked are added to it.
+ * not exist (then nothing was written). `rowsJson` gives `JSON.stringify(rows)`, the INSERT's rows parameter (a COPY
+ * does not call it): passed in because the caller may need the same text again (the ingest response is exactly these
+ * rows), so it should keep what it made. With `known`, incidents it holds are not checked again, and those checked are added to it.
  */
 export async function insertEvents(
   db: Kysely<Database>,
   rows: readonly EventInsert[],
-  rowsJson = JSON.stringify(rows),
+  rowsJson: () => string = () => JSON.stringify(rows),
   /** Who ingested the batch (the API key's name), or null while the server is open. */
   actor: string | null = null,
   known?: KnownIncidents,
@@ -143,8 +143,8 @@ export async function insertEvents(
   if (unchecked && rows.length >= COPY_MIN_EVENTS) return copyEvents(db, rows, actor);
   const { rows: inserted } = await db.executeQuery<{ id: string; seq: string }>(
     unchecked
-      ? CompiledQuery.raw(INSERT_KNOWN_EVENTS_SQL, [rowsJson, actor])
-      : CompiledQuery.raw(INSERT_EVENTS_SQL, [rowsJson, actor, incidentIds]),
+      ? CompiledQuery.raw(INSERT_KNOWN_EVENTS_SQL, [rowsJson(), actor])
+      : CompiledQuery.raw(INSERT_EVENTS_SQL, [rowsJson(), actor, incidentIds]),
   );
   if (inserted.length === 0) return null;
   // Only once the transaction that checked them commits are they known to everyone; inside an uncommitted
@@ -181,11 +181,15 @@ async function copyEvents(db: Kysely<Database>, rows: readonly EventInsert[], ac
  */
 export const arrivedSince = (createdAt: Date): Date => new Date(createdAt.getTime() - ARRIVAL_MARGIN_MS);
 
-/** insertEvents for incidents known to exist (read or made in the same transaction): a refusal is a bug, thrown. */
+/**
+ * insertEvents for incidents known to exist (read or made in the same transaction, as alert processing does): from
+ * COPY_MIN_EVENTS rows by COPY, fewer by the checked INSERT, whose refusal would be a bug, thrown.
+ */
 export async function insertEventsOfKnownIncidents(
   db: Kysely<Database>,
   rows: readonly EventInsert[],
 ): Promise<string[]> {
+  if (rows.length >= COPY_MIN_EVENTS) return copyEvents(db, rows, null);
   const seqs = await insertEvents(db, rows);
   if (seqs === null) throw new Error('events refused: an incident they name does not exist');
   return seqs;

@@ -15,8 +15,11 @@ import { AppError, type AppIssue } from './errors.js';
 
 export interface Ingested {
   events: Event[];
-  /** `JSON.stringify(events)`, made once for the INSERT and kept for a response that is exactly these events. */
-  eventsJson: string;
+  /**
+   * `JSON.stringify(events)`, made at most once: for the INSERT (not for a COPY), or for a response that is exactly
+   * these events (not for `Prefer: return=minimal`).
+   */
+  eventsJson: () => string;
   /** Each event's position in the events table (same order). */
   seqs: string[];
 }
@@ -47,7 +50,8 @@ export async function ingestEvents(
     metadata: e.metadata,
     timestamp: e.timestamp ? new Date(e.timestamp).toISOString() : now,
   }));
-  const eventsJson = JSON.stringify(events);
+  let json: string | undefined;
+  const eventsJson = (): string => (json ??= JSON.stringify(events));
   let seqs: string[] | null;
   try {
     seqs = await insertEvents(db, events, eventsJson, opts.actor ?? null, opts.known);

@@ -148,7 +148,7 @@ export function mountRest(app: Hono<AppEnv>, opts: RestOptions): MountedRest {
         if (ctx.page.next) c.header('Link', nextLink(c.req.url, ctx.page.next));
         if (minimal) return minimalResponse(c, route.successStatus);
         if (ctx.response.json !== undefined) {
-          return c.body(ctx.response.json, route.successStatus, { 'Content-Type': 'application/json' });
+          return c.body(ctx.response.json(), route.successStatus, { 'Content-Type': 'application/json' });
         }
         return c.json(output as object, route.successStatus);
       } catch (err) {

@@ -36,7 +36,7 @@ export const eventsRouter = (output: OutputPolicy) =>
         });
         publishEvents(ctx.changes, ingested, (id) => ctx.analysis.schedule(id, 'ingest'));
         // `[{…}]` without its brackets: the one event's JSON.
-        ctx.response.json = ingested.eventsJson.slice(1, -1);
+        ctx.response.json = () => ingested.eventsJson().slice(1, -1);
         const [event] = ingested.events;
         if (!event) throw new Error('insert returned no row');
         return event;

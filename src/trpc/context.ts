@@ -33,12 +33,13 @@ export interface PageReport {
 }
 
 /**
- * A response body a procedure already holds as JSON text (ingest serialises its events once, for the INSERT): the
- * REST facade sends `json` as it is instead of serialising the procedure's result again. It must be exactly
+ * A response body a procedure can give as JSON text more cheaply than serialising its result (ingest may have
+ * serialised its events for the INSERT already): the REST facade sends what `json()` returns instead of serialising
+ * the procedure's result again, and does not call it for a `Prefer: return=minimal` answer. It must be exactly
  * `JSON.stringify` of what the procedure returns (test/integration/production-mode.test.ts holds it to that).
  */
 export interface SerializedResponse {
-  json?: string;
+  json?: () => string;
 }
 
 /**

@@ -6,7 +6,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Event } from '../../schema/index.js';
-import { COPY_MIN_EVENTS, insertEvents, KnownIncidents, newEventId, type EventInsert } from '../../src/db/events.js';
+import {
+  COPY_MIN_EVENTS,
+  insertEvents,
+  insertEventsOfKnownIncidents,
+  KnownIncidents,
+  newEventId,
+  type EventInsert,
+} from '../../src/db/events.js';
 import { connectPostgres } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/types.js';
 import type { Kysely } from 'kysely';
@@ -181,7 +188,7 @@ describe(`insertEvents: COPY and INSERT store the same rows (${DB_LABEL})`, () =
     const known = new KnownIncidents();
     known.add(incidentId);
     const rows = rowsOf(n, `known-${n}`);
-    const seqs = await insertEvents(db, rows, JSON.stringify(rows), 'an\tactor\\', known);
+    const seqs = await insertEvents(db, rows, () => JSON.stringify(rows), 'an\tactor\\', known);
     expect((await lastStatement()).startsWith(statement)).toBe(true);
     const got = await stored(rows);
     expect(got.map((r) => r?.seq)).toEqual(seqs);
@@ -195,12 +202,12 @@ describe(`insertEvents: COPY and INSERT store the same rows (${DB_LABEL})`, () =
   it('stores the same columns by COPY as by the checked INSERT', async () => {
     const n = COPY_MIN_EVENTS + 3;
     const viaInsert = rowsOf(n, 'same');
-    expect(await insertEvents(db, viaInsert, JSON.stringify(viaInsert), null)).toHaveLength(n);
+    expect(await insertEvents(db, viaInsert, () => JSON.stringify(viaInsert), null)).toHaveLength(n);
     expect((await lastStatement()).startsWith('insert into events')).toBe(true);
     const known = new KnownIncidents();
     known.add(incidentId);
     const viaCopy = viaInsert.map((r) => ({ ...r, id: newEventId() }));
-    expect(await insertEvents(db, viaCopy, JSON.stringify(viaCopy), null, known)).toHaveLength(n);
+    expect(await insertEvents(db, viaCopy, () => JSON.stringify(viaCopy), null, known)).toHaveLength(n);
     expect((await lastStatement()).startsWith('copy events')).toBe(true);
     const strip = (r: Awaited<ReturnType<typeof stored>>[number]) => {
       if (!r) return r;
@@ -213,12 +220,39 @@ describe(`insertEvents: COPY and INSERT store the same rows (${DB_LABEL})`, () =
     expect(b).toEqual(a);
   });
 
+  it('fails a COPY PostgreSQL refuses with its error, writing none of the batch, and the connection goes on', async () => {
+    const known = new KnownIncidents();
+    known.add(incidentId);
+    const rows = rowsOf(COPY_MIN_EVENTS, 'refused');
+    rows[30] = { ...(rows[30] as EventInsert), timestamp: 'not a time' };
+    await expect(insertEvents(db, rows, () => JSON.stringify(rows), null, known)).rejects.toMatchObject({
+      code: '22007',
+    });
+    expect((await stored(rows)).filter((r) => r !== undefined)).toHaveLength(0);
+    // The pool's one connection, after the failed COPY: the next batch goes through it.
+    const next = rowsOf(COPY_MIN_EVENTS, 'after');
+    expect(await insertEvents(db, next, () => JSON.stringify(next), null, known)).toHaveLength(COPY_MIN_EVENTS);
+    expect((await lastStatement()).startsWith('copy events')).toBe(true);
+  });
+
+  it('writes the events of alert processing (incidents known to exist) by COPY from COPY_MIN_EVENTS on', async () => {
+    for (const [n, statement] of [
+      [COPY_MIN_EVENTS - 1, 'insert into events'],
+      [COPY_MIN_EVENTS, 'copy events'],
+    ] as const) {
+      const rows = rowsOf(n, `alerts-${n}`);
+      const seqs = await insertEventsOfKnownIncidents(db, rows);
+      expect((await lastStatement()).startsWith(statement)).toBe(true);
+      expect((await stored(rows)).map((r) => r?.seq)).toEqual(seqs);
+    }
+  });
+
   it('takes the checked INSERT for a large batch naming an incident it does not know, and writes nothing', async () => {
     const known = new KnownIncidents();
     known.add(incidentId);
     const rows = rowsOf(COPY_MIN_EVENTS, 'unknown');
     rows[3] = { ...(rows[3] as EventInsert), incident_id: '123e4567-e89b-12d3-a456-426614174000' };
-    expect(await insertEvents(db, rows, JSON.stringify(rows), null, known)).toBeNull();
+    expect(await insertEvents(db, rows, () => JSON.stringify(rows), null, known)).toBeNull();
     expect((await lastStatement()).startsWith('insert into events')).toBe(true);
     expect((await stored(rows)).filter((r) => r !== undefined)).toHaveLength(0);
   });
