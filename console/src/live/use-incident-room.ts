@@ -22,6 +22,11 @@ export interface IncidentRoom extends RoomState {
   missing: boolean;
   /** The last error frame the room sent about our own message. */
   roomError: string | undefined;
+  /**
+   * A load is asked or on its way (at mount, after each welcome, on a retry): what is shown may still change with what
+   * it reads. Cleared when the newest load lands or fails. The page shows it as `aria-busy`.
+   */
+  loading: boolean;
   loadOlderEvents(): Promise<void>;
   /** Fetches the events again, filtered by the server. */
   filterEvents(filter: EventFilter): void;
@@ -37,6 +42,9 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const [error, setError] = useState<string | undefined>();
   const [missing, setMissing] = useState(false);
   const [roomError, setRoomError] = useState<string | undefined>();
+  // True from the moment a load is asked (the welcome sets it in the same render as `live`), so a reader never sees
+  // the room live and idle with the welcome's load still to come.
+  const [loading, setLoading] = useState(true);
   // Loads asked for since mount: by a welcome, or by a failed load's retry. A load runs from an effect on this, after
   // React has rendered what was dispatched before, so the refs below hold what it must read from.
   const [loadsAsked, setLoadsAsked] = useState(0);
@@ -64,6 +72,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const load = useCallback(async () => {
     const seq = ++loads.current;
     latestLoad.current = seq;
+    setLoading(true);
     const filter = filterRef.current;
     // None held (first load, or a filter's page still on its way): the first page. Otherwise what was written since
     // the held position, within the held range when older pages remain.
@@ -109,10 +118,14 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         // would stay missing. Tried again with the socket's backoff, unless a later load has started.
         clearTimeout(retry.current);
         retry.current = setTimeout(() => {
-          if (seq === latestLoad.current) setLoadsAsked((n) => n + 1);
+          if (seq !== latestLoad.current) return;
+          setLoading(true);
+          setLoadsAsked((n) => n + 1);
         }, backoffDelay(failures.current++));
       }
       setError(describeError(err));
+    } finally {
+      if (seq === latestLoad.current) setLoading(false);
     }
   }, [id]);
 
@@ -122,7 +135,10 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
       onFrame: (frame) => {
         // Every welcome, the first included: the load sent at mount read before the room was joined, and what
         // was written between that read and the join came as no frame. After a reconnect, what was missed.
-        if (frame.type === 'welcome') setLoadsAsked((n) => n + 1);
+        if (frame.type === 'welcome') {
+          setLoading(true);
+          setLoadsAsked((n) => n + 1);
+        }
         if (frame.type === 'error') setRoomError(frame.message);
         dispatch({ kind: 'frame', frame });
       },
@@ -190,5 +206,5 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
     );
   }, []);
 
-  return { ...state, live, error, missing, roomError, loadOlderEvents, filterEvents, say, applied };
+  return { ...state, live, error, missing, roomError, loading, loadOlderEvents, filterEvents, say, applied };
 }

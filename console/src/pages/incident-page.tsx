@@ -61,7 +61,7 @@ function Incident({ id }: { id: string }) {
   }
 
   return (
-    <article className="incident-page" data-incident-id={incident.id} data-live={room.live}>
+    <article className="incident-page" data-incident-id={incident.id} data-live={room.live} aria-busy={room.loading}>
       <p className="crumbs">
         <Link href="/">← Incidents</Link>
       </p>
