@@ -123,8 +123,9 @@ export class KnownIncidents {
 export const newEventId = (): string => uuidV7();
 
 /**
- * Writes all rows with ONE statement (an INSERT, or for a large batch of known incidents a COPY after taking its
- * seqs), atomically; returns each row's `seq` in the order of `rows`, or `null` when an incident the rows name does
+ * Writes all rows atomically: with one INSERT, or, for at least COPY_MIN_EVENTS rows whose incidents `known` all
+ * holds, with one COPY after a statement that takes their seqs (a seq taken by a COPY that then fails is a gap);
+ * returns each row's `seq` in the order of `rows`, or `null` when an incident the rows name does
  * not exist (then nothing was written). `rowsJson` gives `JSON.stringify(rows)`, the INSERT's rows parameter (a COPY
  * does not call it): passed in because the caller may need the same text again (the ingest response is exactly these
  * rows), so it should keep what it made. With `known`, incidents it holds are not checked again, and those checked are added to it.
@@ -183,7 +184,8 @@ export const arrivedSince = (createdAt: Date): Date => new Date(createdAt.getTim
 
 /**
  * insertEvents for incidents known to exist (read or made in the same transaction, as alert processing does): from
- * COPY_MIN_EVENTS rows by COPY, fewer by the checked INSERT, whose refusal would be a bug, thrown.
+ * COPY_MIN_EVENTS rows by COPY, with no existence check (the caller's read is the check), fewer by the checked
+ * INSERT, whose refusal would be a bug, thrown.
  */
 export async function insertEventsOfKnownIncidents(
   db: Kysely<Database>,

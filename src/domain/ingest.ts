@@ -1,4 +1,5 @@
-// Event ingest: every referenced incident must exist, and a batch is written all or nothing in one statement.
+// Event ingest: every referenced incident must exist, and a batch is written all or nothing (one INSERT, or for a
+// large batch of incidents known to exist one COPY after taking its seqs).
 import type { Kysely } from 'kysely';
 import {
   STORABLE_TEXT_ERROR,
@@ -25,9 +26,11 @@ export interface Ingested {
 }
 
 /**
- * One INSERT, which is atomic by itself: the happy path is a single round trip. The statement checks that every
- * incident named exists and writes nothing otherwise; only then do we look up which ids are missing, to name them.
- * Incidents are never deleted, so one that existed for the statement still exists.
+ * One write, atomic by itself (insertEvents): an INSERT, a single round trip, that checks that every incident named
+ * exists and writes nothing otherwise, unless `known` holds them all (incidents are never deleted, so one that existed
+ * still exists); then no check, and from COPY_MIN_EVENTS events a COPY after a statement that takes their seqs. Only
+ * when the check refuses do we look up which ids are missing, to name them. Text PostgreSQL cannot store (22021,
+ * 22P05: validation refuses it first) is a 400 naming the field.
  *
  * The events returned are built from the validated input, not read back: the statement returns only `seq`. So what
  * is stored must be exactly what is returned: timestamps are normalised to milliseconds here (the precision every

@@ -235,6 +235,30 @@ describe(`insertEvents: COPY and INSERT store the same rows (${DB_LABEL})`, () =
     expect((await lastStatement()).startsWith('copy events')).toBe(true);
   });
 
+  // Validation refuses such text first; this is the write's own guard. COPY's data goes out as UTF-8, which would turn
+  // half a surrogate pair into U+FFFD and store it (review, 2026-12-03), where the INSERT is refused.
+  it.each([
+    ['half a surrogate pair', 'half \ud800 pair'],
+    ['a NUL', 'nul \u0000 here'],
+  ])('refuses %s in a COPY as the INSERT does, writing nothing, before sending it', async (_, message) => {
+    const known = new KnownIncidents();
+    known.add(incidentId);
+    for (const [n, code] of [
+      [COPY_MIN_EVENTS, '22P05'],
+      [COPY_MIN_EVENTS - 1, undefined],
+    ] as const) {
+      const rows = rowsOf(n, `unstorable-${n}`);
+      rows[7] = { ...(rows[7] as EventInsert), message };
+      const refused = await insertEvents(db, rows, () => JSON.stringify(rows), null, known).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toBeDefined();
+      if (code) expect(refused).toMatchObject({ code });
+      expect((await stored(rows)).filter((r) => r !== undefined)).toHaveLength(0);
+    }
+  });
+
   it('writes the events of alert processing (incidents known to exist) by COPY from COPY_MIN_EVENTS on', async () => {
     for (const [n, statement] of [
       [COPY_MIN_EVENTS - 1, 'insert into events'],
