@@ -61,11 +61,18 @@ suite(`migrations and other sessions' table locks (${DB_LABEL})`, () => {
     return c;
   }
 
-  /** The table a session is waiting to lock, once one is. */
+  /**
+   * The table a session of this database is waiting to lock, once one is. pg_locks holds every database's locks: on a
+   * server other test files share, another database's waiting lock named a relation this one does not have, which
+   * regclass printed as its OID (CI, 2026-12-03: "syntax error at or near "17942"").
+   */
   async function waitedTable(observer: pg.Client): Promise<string> {
     for (;;) {
       const { rows } = await observer.query<{ name: string }>(
-        `select relation::regclass::text as name from pg_locks where not granted and locktype = 'relation' limit 1`,
+        `select relation::regclass::text as name from pg_locks
+         where not granted and locktype = 'relation'
+           and database = (select oid from pg_database where datname = current_database())
+         limit 1`,
       );
       if (rows[0]) return rows[0].name;
       await new Promise((r) => setTimeout(r, 20));
