@@ -1,5 +1,6 @@
 // Opens the database: a `pg` pool on DATABASE_URL, or on the embedded PostgreSQL that DATA_DIR holds (started here).
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
+import { makeDirectory } from '../make-directory.js';
 import { ConfigError } from '../config.js';
 import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 import { embeddedSocketUrl, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
@@ -79,7 +80,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   let embedded: EmbeddedPostgres;
   try {
     if (opts.dataDir !== 'memory') {
-      mkdirSync(opts.dataDir, { recursive: true });
+      makeDirectory(opts.dataDir);
       accessSync(opts.dataDir, constants.R_OK | constants.W_OK);
       try {
         unlock = lockDataDir(opts.dataDir);

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { ConfigError } from '../config.js';
+import { makeDirectory } from '../make-directory.js';
 
 /** A running embedded server. */
 export interface EmbeddedPostgres {
@@ -270,7 +271,7 @@ function recordedSocketDir(clusterDir: string): string | undefined {
 function socketDirFor(dataDir: string, account: ReturnType<typeof serverAccount>): string {
   const inData = join(dataDir, 'run');
   const dir = socketFits(inData) ? inData : mkdtempSync(join(tmpdir(), 'warroom-pg-'));
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirectory(dir, 0o700);
   own(dir, account);
   return dir;
 }
@@ -348,7 +349,7 @@ async function startIn(
   account: ReturnType<typeof serverAccount>,
   opts: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgres> {
-  mkdirSync(dataDir, { recursive: true });
+  makeDirectory(dataDir);
   // As root, DATA_DIR becomes the server account's (Warroom, as root, still writes its lock and log there), and the
   // account must be able to reach it: a directory under /root, say, it cannot.
   if (account) {

@@ -162,6 +162,24 @@ describe('the embedded PostgreSQL', () => {
     }
   });
 
+  // Node's recursive mkdir spins for ever there, deaf to SIGTERM (src/make-directory.ts): the child is killed if it
+  // has not ended when the test gives up, so a regression fails the test rather than hanging the run.
+  it.runIf(existsSync('/proc/self'))('refuses a DATA_DIR under /proc with one line and exit 1', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      env: { ...process.env, PORT: '0', DATA_DIR: '/proc/warroom-no-such/data', DATABASE_URL: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    clearTimeout(killer);
+    expect(signal).toBeNull();
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^warroom: cannot open the embedded database in \/proc\/warroom-no-such\/data \(DATA_DIR\): ENOENT/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   it.runIf(root)(
     '(only as root, where PostgreSQL needs another account) names the fix when the account PostgreSQL runs as cannot reach DATA_DIR',
