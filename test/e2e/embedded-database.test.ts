@@ -176,7 +176,9 @@ describe('the embedded PostgreSQL', () => {
     clearTimeout(killer);
     expect(signal).toBeNull();
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^warroom: cannot open the embedded database in \/proc\/warroom-no-such\/data \(DATA_DIR\): ENOENT/);
+    expect(stderr).toMatch(
+      /^warroom: cannot open the embedded database in \/proc\/warroom-no-such\/data \(DATA_DIR\): ENOENT/,
+    );
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 

@@ -122,8 +122,8 @@ pgOnly(`a client that hangs up during the room lookup (${DB_LABEL})`, () => {
       await expect
         .poll(
           async () =>
+            // This database's only: pg_locks holds every database's, and an OID names a table only within its own.
             (
-              // This database's only: pg_locks holds every database's, and an OID names a table only within its own.
               await sql<{ n: number }>`select count(*)::int as n from pg_locks
                 where relation = 'incidents'::regclass and not granted
                   and database = (select oid from pg_database where datname = current_database())`.execute(db)
