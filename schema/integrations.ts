@@ -2,7 +2,7 @@
 // An integration's secret appears once, in CreatedIntegration (on create and on rotation).
 import { z } from 'zod';
 import { IntegrationKind, IntegrationSettings, SilenceMatcher } from './alerts.js';
-import { STORABLE_TEXT_ERROR, Timestamp, TimestampInput, Uuid, queryInt, storableText } from './common.js';
+import { Cursor, STORABLE_TEXT_ERROR, Timestamp, TimestampInput, Uuid, queryInt, storableText } from './common.js';
 
 export const IntegrationName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,99}$/, {
   error: 'name must be 1 to 100 letters, digits, spaces or . _ @ - (starting with a letter or digit)',
@@ -144,7 +144,21 @@ export const SilenceRef = z.object({ silence_id: Uuid });
 export const ListSilencesInput = z.object({
   state: z.enum(['pending', 'active', 'expired']).optional(),
   limit: queryInt(1, 500, 100),
+  cursor: Cursor.meta({
+    description:
+      "Continue strictly after the last silence of the previous page: the opaque value from that response's " +
+      '`Link: <…>; rel="next"` header (or tRPC `next_cursor`), with the same `state`. Ties on created_at are broken ' +
+      'by id, so following `next` visits every silence of the list once.',
+  }).optional(),
 });
+export type ListSilencesInput = z.infer<typeof ListSilencesInput>;
+
+/** A page of silences for tRPC clients, which cannot read the REST `Link` header. */
+export const SilencePage = z.object({
+  items: z.array(Silence),
+  next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+});
+export type SilencePage = z.infer<typeof SilencePage>;
 
 /** PagerDuty Events v2's 400 answer (its documented shape), so PagerDuty senders log something they understand. */
 export const PagerDutyErrorResponse = z

@@ -1,6 +1,7 @@
 // Query functions for integrations, silences and the delivery log.
 import { sql, type Kysely } from 'kysely';
 import type { AlertDeliveryRow, Database, IntegrationRow, SilenceRow } from './types.js';
+import { microIso } from './events.js';
 
 export interface NewIntegration {
   name: string;
@@ -158,8 +159,13 @@ export async function listSilences(
   db: Kysely<Database>,
   state: 'pending' | 'active' | 'expired' | undefined,
   limit: number,
-): Promise<SilenceRow[]> {
-  let q = db.selectFrom('silences').selectAll();
+  /** Only silences strictly after this one, newest first (a cursor's position). */
+  below?: { createdAt: string; id: string },
+): Promise<Array<SilenceRow & { page_t: string }>> {
+  let q = db.selectFrom('silences').selectAll().select(microIso('silences.created_at').as('page_t'));
+  if (below) {
+    q = q.where(sql<boolean>`(created_at, id) < (${below.createdAt}::timestamptz, ${below.id}::uuid)`);
+  }
   if (state === 'pending') q = q.where('starts_at', '>', sql<Date>`now()`);
   if (state === 'active') q = q.where('starts_at', '<=', sql<Date>`now()`).where('ends_at', '>', sql<Date>`now()`);
   if (state === 'expired') q = q.where('ends_at', '<=', sql<Date>`now()`);

@@ -7,6 +7,8 @@
 //              t = timestamp, s = seq, x = the id of the transaction that wrote it (for tailing), n = the incident
 //              whose list issued it (cursors issued before 2026-12-01 have no `n` and are still taken)
 //   incidents: {"v":1,"k":"i","t":"2026-11-29T16:33:06.123456Z","i":"<uuid>"}  t = created_at, i = id
+//   silences:  {"v":1,"k":"s","t":"2026-11-29T16:33:06.123456Z","i":"<uuid>","f":"a"}  t = created_at, i = id,
+//              f = the state filter of the list that issued it (p, a, e; absent without one)
 //   timeline:  {"v":1,"k":"t","s":"1234","n":"<uuid>","d":"o"}  s = the entry's seq, n = the incident whose timeline
 //              issued it, d = the order it was read in (o: oldest first, n: newest first)
 // `t` keeps PostgreSQL's microseconds (a JS Date would round them away and the keyset would skip rows). The cursor is
@@ -62,6 +64,13 @@ const EventPayload = z.strictObject({
   n: z.uuid().optional(),
 });
 const IncidentPayload = z.strictObject({ v: z.literal(1), k: z.literal('i'), t: MicroTimestamp, i: z.uuid() });
+const SilencePayload = z.strictObject({
+  v: z.literal(1),
+  k: z.literal('s'),
+  t: MicroTimestamp,
+  i: z.uuid(),
+  f: z.enum(['p', 'a', 'e']).optional(),
+});
 const TimelinePayload = z.strictObject({
   v: z.literal(1),
   k: z.literal('t'),
@@ -71,7 +80,7 @@ const TimelinePayload = z.strictObject({
 });
 
 /** Each cursor kind's list, as an error message names it. */
-const LISTS = { e: 'events', i: 'incidents', t: 'a timeline' } as const;
+const LISTS = { e: 'events', i: 'incidents', t: 'a timeline', s: 'silences' } as const;
 type CursorKind = keyof typeof LISTS;
 
 const encode = (payload: object): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
@@ -109,6 +118,20 @@ export function encodeTimelineCursor(seq: string, incidentId: string, newestFirs
 /** The cursor naming an incident's position in the incident list (for `cursor=`). */
 export function encodeIncidentCursor(p: IncidentPosition): string {
   return encode({ v: 1, k: 'i', t: p.createdAt, i: p.id });
+}
+
+/** A silence's place in the silence list: `created_at` (ISO-8601 UTC, microseconds) and its id. */
+export type SilencePosition = IncidentPosition;
+type SilenceState = 'pending' | 'active' | 'expired';
+const STATE_LETTER = { pending: 'p', active: 'a', expired: 'e' } as const;
+
+/**
+ * The cursor naming a silence's position in the silence list filtered by `state`: the next page continues past it,
+ * in the same list only (a silence's state changes with time, so a cursor of the active list would skip or repeat
+ * silences in the expired one).
+ */
+export function encodeSilenceCursor(p: SilencePosition, state: SilenceState | undefined): string {
+  return encode({ v: 1, k: 's', t: p.createdAt, i: p.id, ...(state ? { f: STATE_LETTER[state] } : {}) });
 }
 
 function invalid(param: string, why: string): AppError {
@@ -162,6 +185,18 @@ export function decodeIncidentCursor(text: string, param: string): IncidentPosit
   versionCheck(payload, param, 'i');
   const parsed = IncidentPayload.safeParse(payload);
   if (!parsed.success) throw invalid(param, 'damaged');
+  return { createdAt: parsed.data.t, id: parsed.data.i };
+}
+
+/** The silence position `text` names in the list filtered by `state`; errors as `decodeEventCursor`. */
+export function decodeSilenceCursor(text: string, param: string, state: SilenceState | undefined): SilencePosition {
+  const payload = payloadOf(text, param);
+  versionCheck(payload, param, 's');
+  const parsed = SilencePayload.safeParse(payload);
+  if (!parsed.success) throw invalid(param, 'damaged');
+  if (parsed.data.f !== (state ? STATE_LETTER[state] : undefined)) {
+    throw invalid(param, 'a cursor of the silence list with another state filter; keep the state it was issued for');
+  }
   return { createdAt: parsed.data.t, id: parsed.data.i };
 }
 

@@ -13,6 +13,7 @@ import {
   type CreateIntegrationInput,
   type CreateSilenceInput,
   type Delivery,
+  type ListSilencesInput,
   type AlertResult,
   type Integration,
   type Silence,
@@ -36,7 +37,9 @@ import {
 import { insertTimelineEntry } from '../db/timeline.js';
 import type { AlertDeliveryRow, Database, IntegrationRow, SilenceRow, TimelineRow } from '../db/types.js';
 import { MatcherError, parseMatchers, type Matcher } from '../integrations/index.js';
+import { decodeSilenceCursor, encodeSilenceCursor } from './cursor.js';
 import { AppError, notFound } from './errors.js';
+import type { Page } from './pages.js';
 import { sha256 } from './keys.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -306,12 +309,21 @@ export async function getSilence(db: Kysely<Database>, id: string): Promise<Sile
   return toSilence(row);
 }
 
-export async function silencesIn(
-  db: Kysely<Database>,
-  state: Silence['state'] | undefined,
-  limit: number,
-): Promise<Silence[]> {
-  return (await listSilences(db, state, limit)).map((r) => toSilence(r));
+/**
+ * A page of silences, newest first (created_at, then id), of one state at the database's now or all; `cursor`
+ * continues strictly after the silence it names, in the list of the same state. `next` is set when more follow (one
+ * extra row is read to know). Throws INVALID_INPUT (400) for a cursor this list did not issue.
+ */
+export async function pageSilences(db: Kysely<Database>, input: ListSilencesInput): Promise<Page<Silence>> {
+  const below = input.cursor === undefined ? undefined : decodeSilenceCursor(input.cursor, 'cursor', input.state);
+  const rows = await listSilences(db, input.state, input.limit + 1, below);
+  const more = rows.length > input.limit;
+  const kept = more ? rows.slice(0, input.limit) : rows;
+  const items = kept.map((r) => toSilence(r));
+  const last = kept.at(-1);
+  if (!more || !last) return { items };
+  const cursor = encodeSilenceCursor({ createdAt: last.page_t, id: last.id }, input.state);
+  return { items, next: { param: 'cursor', cursor } };
 }
 
 /** Ends a silence now; the alerts it held back are weighed again by the next sweep (within about a second). */

@@ -1,7 +1,14 @@
 // silences.*: label matchers that hold matching alerts back for a time (Alertmanager's silences, same operators).
 import { z } from 'zod';
-import { CreateSilenceInput, ListSilencesInput, Silence, SilenceRef } from '../../schema/index.js';
-import { createSilence, endSilence, getSilence, silencesIn } from '../domain/integrations.js';
+import {
+  CreateSilenceInput,
+  ListSilencesInput,
+  Silence,
+  SilencePage,
+  SilenceRef,
+  pageLinkHeaders,
+} from '../../schema/index.js';
+import { createSilence, endSilence, getSilence, pageSilences } from '../domain/integrations.js';
 import { actorOf } from '../trpc/context.js';
 import { procedure, router } from '../trpc/init.js';
 import type { OutputPolicy } from '../trpc/output-validation.js';
@@ -36,12 +43,39 @@ export const silencesRouter = (output: OutputPolicy) =>
 
     list: procedure
       .meta({
-        openapi: { method: 'GET', path: '/silences', tags: TAGS, summary: 'List silences, newest first' },
+        openapi: {
+          method: 'GET',
+          path: '/silences',
+          tags: TAGS,
+          summary: 'List silences, newest first',
+          description:
+            'Newest first by created_at, ties by id; `state` as at the database clock now. When more silences ' +
+            'follow, the response has an RFC 8288 `Link: <…?cursor=…>; rel="next"` header: the same request with ' +
+            '`cursor` set; following it visits every silence of the list once.',
+          responseHeaders: pageLinkHeaders(
+            '`cursor`',
+            '</api/silences/?state=expired&cursor=eyJ2IjoxLCJrIjoicyIs…>; rel="next"',
+          ),
+        },
         scope: 'read',
       })
       .input(ListSilencesInput)
       .output(output(z.array(Silence)))
-      .query(({ ctx, input }) => silencesIn(ctx.db, input.state, input.limit)),
+      .query(async ({ ctx, input }) => {
+        const page = await pageSilences(ctx.db, input);
+        if (page.next) ctx.page.next = page.next;
+        return page.items;
+      }),
+
+    /** tRPC only: the same page as `list`, with the cursor a REST client reads from the Link header. */
+    page: procedure
+      .meta({ scope: 'read' })
+      .input(ListSilencesInput)
+      .output(output(SilencePage))
+      .query(async ({ ctx, input }): Promise<SilencePage> => {
+        const page = await pageSilences(ctx.db, input);
+        return { items: page.items, next_cursor: page.next?.cursor ?? null };
+      }),
 
     get: procedure
       .meta({
