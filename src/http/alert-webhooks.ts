@@ -351,8 +351,11 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
   const alertsPaths = ['/api/integrations/:integration_id/alerts', '/api/integrations/:integration_id/alerts/'];
   // Grafana's webhook contact point may be set to PUT.
   app.on(['POST', 'PUT'], alertsPaths, integrationAlerts);
-  app.post('/v2/enqueue', byRoutingKey(false));
-  app.post('/v2/change/enqueue', byRoutingKey(true));
+  // With and without a trailing slash, as every documented path (src/rest/mount.ts).
+  const enqueuePaths = ['/v2/enqueue', '/v2/enqueue/'];
+  const changePaths = ['/v2/change/enqueue', '/v2/change/enqueue/'];
+  app.on('POST', enqueuePaths, byRoutingKey(false));
+  app.on('POST', changePaths, byRoutingKey(true));
   const wrongMethod = (allow: string) => (c: HonoContext<AppEnv>) =>
     errorResponse(
       c,
@@ -362,6 +365,5 @@ export function mountAlertWebhooks(app: Hono<AppEnv>, deps: AlertWebhookDeps): v
     );
   app.all(alertsPaths[0] ?? '', wrongMethod('POST, PUT'));
   app.all(alertsPaths[1] ?? '', wrongMethod('POST, PUT'));
-  app.all('/v2/enqueue', wrongMethod('POST'));
-  app.all('/v2/change/enqueue', wrongMethod('POST'));
+  for (const path of [...enqueuePaths, ...changePaths]) app.all(path, wrongMethod('POST'));
 }

@@ -133,6 +133,25 @@ describe(`PagerDuty Events v2 (${DB_LABEL})`, () => {
     const events = (await (await s.api(`/api/ingest/events/${inc?.id}`)).json()) as Array<{ message: string }>;
     expect(events.map((e) => e.message)).toContain('CHANGE: Deployed checkout v2.3.1');
   });
+
+  // As every documented path (a new-user trial, 2026-12-03: both were 404 "no route" with the slash).
+  it('answers /v2/enqueue/ and /v2/change/enqueue/ with a trailing slash too, and another method with 405', async () => {
+    const i = await createIntegration(s, { name: name('pd'), kind: 'pagerduty' });
+    const trigger = { ...fixture('pagerduty-trigger.json'), routing_key: i.secret, dedup_key: 'slash' };
+    const res = await enqueue(trigger, '/v2/enqueue/');
+    expect(res.status).toBe(202);
+    expect(PagerDutyEventResponse.parse(await res.json()).dedup_key).toBe('slash');
+    const change = await enqueue(
+      { routing_key: i.secret, payload: { summary: 'slash', source: 'ci' } },
+      '/v2/change/enqueue/',
+    );
+    expect(change.status).toBe(202);
+    for (const path of ['/v2/enqueue/', '/v2/change/enqueue/']) {
+      const get = await s.api(path);
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+    }
+  });
 });
 
 describe(`Grafana (${DB_LABEL})`, () => {
