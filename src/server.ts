@@ -1,8 +1,8 @@
 // Boots one Warroom instance: database, migrations, room bus, analysis and the app (createWarroom), then the HTTP
 // listener (startServer); and shuts it all down gracefully, in the reverse order.
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from './db/types.js';
@@ -11,7 +11,7 @@ import { workerRunner } from './analysis/runtime/runner.js';
 import { AnalysisService } from './analysis/runtime/service.js';
 import { AnalysisWorker } from './analysis/runtime/worker-client.js';
 import { createApp, type WarroomApp } from './app.js';
-import { answerClientErrors } from './http/client-errors.js';
+import { answerClientErrors, refusingUnroutable } from './http/client-errors.js';
 import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
@@ -309,24 +309,25 @@ function listenHint(code: string, config: Config): string {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const warroom = await createWarroom(config, opts);
   const { logger } = warroom;
-  let server: ServerType;
+  let server: Server;
   try {
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve(
+    server = await new Promise<Server>((resolve, reject) => {
+      // What @hono/node-server's serve() builds, with requests no route can take (no Host, `OPTIONS *`) answered
+      // first in the one error body rather than with node's or the adapter's empty 400 (src/http/client-errors.ts).
+      const listener = getRequestListener(warroom.app.app.fetch, { hostname: config.HOST });
+      const s = createHttpServer(
         {
-          fetch: warroom.app.app.fetch,
-          port: config.PORT,
-          hostname: config.HOST,
-          serverOptions: {
-            headersTimeout: config.HEADERS_TIMEOUT_MS,
-            // Node checks the timeouts above on this period (30 s by default): a tenth of the limit keeps it close.
-            connectionsCheckingInterval: Math.max(500, Math.floor(config.HEADERS_TIMEOUT_MS / 10)),
-          },
+          // Checked by refusingUnroutable, which answers in the one error shape.
+          requireHostHeader: false,
+          headersTimeout: config.HEADERS_TIMEOUT_MS,
+          // Node checks the timeouts above on this period (30 s by default): a tenth of the limit keeps it close.
+          connectionsCheckingInterval: Math.max(500, Math.floor(config.HEADERS_TIMEOUT_MS / 10)),
         },
-        () => resolve(s),
+        refusingUnroutable(listener, logger, warroom.metrics),
       );
       // A taken port or a missing address is reported on the next tick as an 'error' event.
       s.once('error', reject);
+      s.listen(config.PORT, config.HOST, () => resolve(s));
     });
   } catch (err) {
     await warroom.close();
@@ -337,8 +338,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   // After listening, an error on the server itself (not on one connection) is logged, never a crash.
   server.on('error', (err) => logger.error({ err }, 'HTTP server error'));
-  answerClientErrors(server as Server, logger, warroom.metrics);
-  warroom.app.injectWebSocket(server as Server);
+  answerClientErrors(server, logger, warroom.metrics);
+  warroom.app.injectWebSocket(server);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2).

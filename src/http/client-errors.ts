@@ -2,11 +2,11 @@
 // limit, a malformed request line, an unknown method): node would answer with a bare status and no body. Here they
 // get the one error body too (src/http/errors.ts), and a socket that is already gone is simply dropped.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { answerRawSocket, HttpError } from './errors.js';
+import { answerRawSocket, describeError, HttpError } from './errors.js';
 import { recordRawAnswer } from './request-context.js';
 
 function errorFor(err: NodeJS.ErrnoException): HttpError {
@@ -36,4 +36,56 @@ export function answerClientErrors(server: Server, logger: Logger, metrics: Metr
     const status = answerRawSocket(socket, errorFor(err), requestId);
     recordRawAnswer(logger, metrics, { method: 'UNKNOWN', path: '', status, requestId, seconds: 0 });
   });
+  // CONNECT asks for a tunnel (RFC 9110 §9.3.6); with no listener for it node closes the socket without a word.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const requestId = randomUUID();
+    const refusal = new HttpError('METHOD_NOT_SUPPORTED', 'CONNECT is not supported: Warroom is not a proxy', {
+      Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE',
+    });
+    const status = answerRawSocket(socket, refusal, requestId);
+    recordRawAnswer(logger, metrics, { method: 'CONNECT', path: '', status, requestId, seconds: 0 });
+  });
+}
+
+/**
+ * Why no route can take `req`, or undefined. An HTTP/1.1 request without Host must be refused with 400 (RFC 9112
+ * §3.2); node would answer it with an empty body (the server runs with `requireHostHeader: false` so it comes here).
+ * A target that is neither a path nor an absolute URL (`OPTIONS *`, RFC 9112 §3.2.4) names no resource here; the
+ * adapter would answer it with an empty 400.
+ */
+function unroutable(req: IncomingMessage): HttpError | undefined {
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    return new HttpError('BAD_REQUEST', 'an HTTP/1.1 request needs a Host header (RFC 9112 §3.2)');
+  }
+  const target = req.url ?? '';
+  if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) {
+    return new HttpError('BAD_REQUEST', `request target ${JSON.stringify(target.slice(0, 100))} is not a path`);
+  }
+  return undefined;
+}
+
+/**
+ * `listener`, with requests no route can take (unroutable above) answered first in the one error body, closing
+ * their connection, and counted and logged as the refusals above are.
+ */
+export function refusingUnroutable(listener: RequestListener, logger: Logger, metrics: Metrics): RequestListener {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const refusal = unroutable(req);
+    if (!refusal) {
+      listener(req, res);
+      return;
+    }
+    const requestId = randomUUID();
+    const { status, headers, body } = describeError(refusal, requestId);
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'x-request-id': requestId,
+      connection: 'close',
+    });
+    res.end(text);
+    recordRawAnswer(logger, metrics, { method: req.method ?? 'UNKNOWN', path: '', status, requestId, seconds: 0 });
+  };
 }

@@ -100,6 +100,26 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="unrouted",status="400"\} [1-9]/);
   });
 
+  // A new-user trial (2026-12-03) got an empty 400 for the first two and a silently closed socket for CONNECT.
+  it.each([
+    ['an HTTP/1.1 request without Host', 'GET /health HTTP/1.1\r\n\r\n', 400, 'needs a Host header'],
+    ['OPTIONS * (no path)', 'OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 400, 'is not a path'],
+    ['CONNECT (a tunnel)', 'CONNECT localhost:5432 HTTP/1.1\r\nHost: localhost:5432\r\n\r\n', 405, 'not a proxy'],
+  ])('answers %s in the one error shape, with a request id', async (_, request, status, says) => {
+    const answer = await rawExchange(s.port, request);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answer.toLowerCase()).toContain('content-type: application/json');
+    const id = /\r\nx-request-id: ([0-9a-f-]{36})\r\n/i.exec(answer)?.[1];
+    expect(id).toBeDefined();
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { message: string; request_id: string };
+    expect(body.message).toContain(says);
+    expect(body.request_id).toBe(id);
+  });
+
+  it('still answers an HTTP/1.0 request without Host, which HTTP/1.0 allows', async () => {
+    expect(await rawExchange(s.port, 'GET /livez HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   it('refuses an upgrade that cannot be one (426), and a user name that is not UTF-8 or given twice (400)', async () => {
     const noConnection = await rawExchange(
       s.port,
