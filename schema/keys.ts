@@ -29,7 +29,10 @@ export const ApiKey = z
   .object({
     id: Uuid,
     name: z.string(),
-    prefix: z.string(),
+    prefix: z.string().meta({
+      description:
+        'The 12 characters after `wr_` with which the key begins; access-log lines name the key by it (`key_prefix`)',
+    }),
     scopes: z.array(Scope),
     created_at: Timestamp,
     last_used_at: Timestamp.nullable(),

@@ -18,7 +18,8 @@ function describeKeys(keys: ApiKey[]): string {
     ['NAME', 'PREFIX', 'SCOPES', 'CREATED', 'LAST USED', 'EXPIRES', 'REVOKED'],
     ...keys.map((k) => [
       k.name,
-      `wr_${k.prefix}`,
+      // As the API's `prefix` and the access log's `key_prefix` show it, so one can be found from the other.
+      k.prefix,
       k.scopes.join(','),
       k.created_at,
       k.last_used_at ?? '-',

@@ -271,7 +271,8 @@ describe('warroom CLI', () => {
 
       const listed = await cli(['keys', 'list'], env);
       expect(listed.stdout).toContain('ops');
-      expect(listed.stdout).toContain(key.slice(0, 15));
+      // The 12 characters after `wr_`, as the API's `prefix` and the access log's `key_prefix` show them.
+      expect(listed.stdout).toMatch(new RegExp(`^ops +${key.slice(3, 15)} `, 'm'));
       expect(listed.stdout).not.toContain(key);
 
       const w = await spawnWarroom({ ...env, LOG_LEVEL: 'info', HOST: '0.0.0.0' });
