@@ -84,7 +84,13 @@ export const CreateIncidentInput = z
 export type CreateIncidentInput = z.infer<typeof CreateIncidentInput>;
 
 /** A filter on stored text: trimmed as the stored text was, and storable (else it could match nothing anyway). */
-const FilterText = z.string().trim().refine(storableText, { error: STORABLE_TEXT_ERROR });
+// Empty (or only spaces) is refused, as an empty `severity` is: `?source=$SOURCE` with SOURCE unset listed every
+// incident, where a script meant one source's (a new-user trial, 2026-12-03).
+const FilterText = z
+  .string()
+  .trim()
+  .min(1, { error: 'must not be empty; leave the parameter out for no filter' })
+  .refine(storableText, { error: STORABLE_TEXT_ERROR });
 
 export const ListIncidentsInput = z.object({
   status: IncidentStatus.optional(),

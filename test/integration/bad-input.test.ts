@@ -54,6 +54,17 @@ describe(`bad input is a 400 naming the field (${DB_LABEL})`, () => {
     await expect400(res, 'actor');
   });
 
+  // `?source=$SOURCE` with SOURCE unset listed every incident (a new-user trial, 2026-12-03), where an empty severity
+  // was already a 400: every filter refuses an empty value alike.
+  it('refuses an empty or blank value of every incident list filter, naming it', async () => {
+    for (const name of ['tag', 'source', 'status', 'severity']) {
+      for (const value of ['', '%20%20']) {
+        const body = await expect400(await s.api(`/api/incidents/?${name}=${value}`), name);
+        if (name === 'tag' || name === 'source') expect(JSON.stringify(body)).toContain('must not be empty');
+      }
+    }
+  });
+
   // The class: every path and query parameter openapi.json documents, one at a time. A key's name or id
   // (DELETE /api/keys/{key}) reached PostgreSQL with its NUL and came back as a 500 (walkthrough, 2026-12-01).
   it('refuses a NUL in every path and query parameter of every operation, naming it', async () => {
