@@ -3,7 +3,7 @@
 // under /proc or /sys, a stale mount. It reads ENOENT as "the parent is missing", "makes" the parent (EEXIST) and
 // tries the child again (the same loop as oven-sh/bun#40600; found with DATA_DIR=/proc/nope, 2026-12-03).
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 
 /**
  * Creates directory `dir` and whichever of its parents are missing, each once, with `mode` (before the umask). An
@@ -12,7 +12,9 @@ import { dirname, resolve } from 'node:path';
  */
 export function makeDirectory(dir: string, mode = 0o777): void {
   const missing: string[] = [];
-  for (let at = resolve(dir); ; at = dirname(at)) {
+  // The path as given, not path.resolve'd: `link/../data` is where the kernel (and every later user of the path) finds
+  // it, beside the link's target; resolve() would drop `link/..` from the text and make a stray `./data`.
+  for (let at = dir; ; at = dirname(at)) {
     const found = statSync(at, { throwIfNoEntry: false });
     if (found) {
       if (missing.length === 0 && !found.isDirectory()) {

@@ -11,7 +11,7 @@ import { workerRunner } from './analysis/runtime/runner.js';
 import { AnalysisService } from './analysis/runtime/service.js';
 import { AnalysisWorker } from './analysis/runtime/worker-client.js';
 import { createApp, type WarroomApp } from './app.js';
-import { answerClientErrors, refusingUnroutable } from './http/client-errors.js';
+import { adapterErrorResponse, answerClientErrors, refusingUnroutable } from './http/client-errors.js';
 import { ConfigError, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { sweepIdempotencyKeys } from './db/idempotency.js';
@@ -314,7 +314,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     server = await new Promise<Server>((resolve, reject) => {
       // What @hono/node-server's serve() builds, with requests no route can take (no Host, `OPTIONS *`) answered
       // first in the one error body rather than with node's or the adapter's empty 400 (src/http/client-errors.ts).
-      const listener = getRequestListener(warroom.app.app.fetch, { hostname: config.HOST });
+      // The host a request without Host (HTTP/1.0) is taken to be for: an IPv6 address in brackets (RFC 3986 §3.2.2),
+      // or the adapter cannot make a URL of it.
+      const listener = getRequestListener(warroom.app.app.fetch, {
+        hostname: isIPv6(config.HOST) ? `[${config.HOST}]` : config.HOST,
+        errorHandler: adapterErrorResponse,
+      });
       const s = createHttpServer(
         {
           // Checked by refusingUnroutable, which answers in the one error shape.

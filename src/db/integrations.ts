@@ -161,8 +161,12 @@ export async function listSilences(
   limit: number,
   /** Only silences strictly after this one, newest first (a cursor's position). */
   below?: { createdAt: string; id: string },
-): Promise<Array<SilenceRow & { page_t: string }>> {
-  let q = db.selectFrom('silences').selectAll().select(microIso('silences.created_at').as('page_t'));
+): Promise<Array<SilenceRow & { page_t: string; db_now: Date }>> {
+  // `db_now`: the clock the state filter used, for each row's `state` to agree with it.
+  let q = db
+    .selectFrom('silences')
+    .selectAll()
+    .select([microIso('silences.created_at').as('page_t'), sql<Date>`now()`.as('db_now')]);
   if (below) {
     q = q.where(sql<boolean>`(created_at, id) < (${below.createdAt}::timestamptz, ${below.id}::uuid)`);
   }

@@ -319,7 +319,8 @@ export async function pageSilences(db: Kysely<Database>, input: ListSilencesInpu
   const rows = await listSilences(db, input.state, input.limit + 1, below);
   const more = rows.length > input.limit;
   const kept = more ? rows.slice(0, input.limit) : rows;
-  const items = kept.map((r) => toSilence(r));
+  // Each item's state by the database's clock, the one the `state` filter used: the server's may differ.
+  const items = kept.map((r) => toSilence(r, r.db_now.getTime()));
   const last = kept.at(-1);
   if (!more || !last) return { items };
   const cursor = encodeSilenceCursor({ createdAt: last.page_t, id: last.id }, input.state);

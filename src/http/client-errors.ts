@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { answerRawSocket, describeError, HttpError } from './errors.js';
-import { recordRawAnswer } from './request-context.js';
+import { RequestError } from '@hono/node-server';
+import { recordRawAnswer, requestIdFrom } from './request-context.js';
 
 function errorFor(err: NodeJS.ErrnoException): HttpError {
   switch (err.code) {
@@ -38,14 +39,23 @@ export function answerClientErrors(server: Server, logger: Logger, metrics: Metr
   });
   // CONNECT asks for a tunnel (RFC 9110 §9.3.6); with no listener for it node closes the socket without a word.
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
-    const requestId = randomUUID();
+    const requestId = requestIdFrom(headerOf(req, 'x-request-id'));
     const refusal = new HttpError('METHOD_NOT_SUPPORTED', 'CONNECT is not supported: Warroom is not a proxy', {
       Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE',
     });
     const status = answerRawSocket(socket, refusal, requestId);
-    recordRawAnswer(logger, metrics, { method: 'CONNECT', path: '', status, requestId, seconds: 0 });
+    recordRawAnswer(logger, metrics, { method: 'CONNECT', path: targetOf(req), status, requestId, seconds: 0 });
   });
 }
+
+/** A header's one value (undefined when absent or sent more than once, as node gives a list for some). */
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The request target as the access log shows it, cut to 200 characters. */
+const targetOf = (req: IncomingMessage): string => (req.url ?? '').slice(0, 200);
 
 /**
  * Why no route can take `req`, or undefined. An HTTP/1.1 request without Host must be refused with 400 (RFC 9112
@@ -75,7 +85,7 @@ export function refusingUnroutable(listener: RequestListener, logger: Logger, me
       listener(req, res);
       return;
     }
-    const requestId = randomUUID();
+    const requestId = requestIdFrom(headerOf(req, 'x-request-id'));
     const { status, headers, body } = describeError(refusal, requestId);
     const text = JSON.stringify(body);
     res.writeHead(status, {
@@ -86,6 +96,28 @@ export function refusingUnroutable(listener: RequestListener, logger: Logger, me
       connection: 'close',
     });
     res.end(text);
-    recordRawAnswer(logger, metrics, { method: req.method ?? 'UNKNOWN', path: '', status, requestId, seconds: 0 });
+    recordRawAnswer(logger, metrics, {
+      method: req.method ?? 'UNKNOWN',
+      path: targetOf(req),
+      status,
+      requestId,
+      seconds: 0,
+    });
   };
+}
+
+/**
+ * For @hono/node-server's `errorHandler`: what the adapter could not make a Request of (a malformed absolute URL, an
+ * invalid Host, a backslash in the path: its RequestError) is a 400 in the one error body, where the adapter would
+ * answer an empty one. Anything else reaching it is ours and is answered as describeError says. The adapter passes
+ * only the error, so the request id is a new one.
+ */
+export function adapterErrorResponse(err: unknown): Response {
+  const requestId = randomUUID();
+  const error = err instanceof RequestError ? new HttpError('BAD_REQUEST', `malformed request: ${err.message}`) : err;
+  const { status, headers, body } = describeError(error, requestId);
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...headers, 'content-type': 'application/json', 'x-request-id': requestId, connection: 'close' },
+  });
 }

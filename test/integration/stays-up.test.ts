@@ -116,6 +116,29 @@ describe(`no request or upgrade ends the process (${DB_LABEL})`, () => {
     expect(body.request_id).toBe(id);
   });
 
+  // Found by a review (2026-12-03): the adapter answered these with an empty text/plain 400 of its own.
+  it.each([
+    ['a malformed absolute URL', 'GET http://[bad/livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+    ['a Host that is not one', 'GET /livez HTTP/1.1\r\nHost: a/b\r\n\r\n'],
+    ['an absolute URL in capitals', 'GET HTTP://x/livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+  ])('answers %s in the one error shape too', async (_, request) => {
+    const answer = await rawExchange(s.port, request);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer.toLowerCase()).toContain('content-type: application/json');
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string; request_id: string };
+    expect(body.code).toBe('BAD_REQUEST');
+    expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("keeps the caller's x-request-id on these refusals, as on every other answer", async () => {
+    const answer = await rawExchange(
+      s.port,
+      'OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nx-request-id: my-trace-123\r\n\r\n',
+    );
+    expect(answer).toMatch(/\r\nx-request-id: my-trace-123\r\n/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ request_id: 'my-trace-123' });
+  });
+
   it('still answers an HTTP/1.0 request without Host, which HTTP/1.0 allows', async () => {
     expect(await rawExchange(s.port, 'GET /livez HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });

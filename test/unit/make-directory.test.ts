@@ -1,6 +1,6 @@
 // mkdir -p that fails rather than spins (src/make-directory.ts). The /proc case, where Node's recursive mkdir spins
 // for ever, runs in a child process (test/e2e/embedded-database.test.ts): here a regression would hang the run.
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,16 @@ describe('makeDirectory', () => {
     makeDirectory(deep);
     makeDirectory(base);
     expect(statSync(deep).isDirectory()).toBe(true);
+  });
+
+  // A review (2026-12-03): path.resolve dropped `link/..` from the text and made a stray directory beside the link.
+  it("makes `link/../data` where the kernel finds it: beside the link's target", () => {
+    mkdirSync(join(base, 'elsewhere', 'real'), { recursive: true });
+    symlinkSync(join(base, 'elsewhere', 'real'), join(base, 'link'));
+    // Built by hand: path.join would normalise `link/..` away too.
+    makeDirectory(`${base}/link/../data`);
+    expect(statSync(join(base, 'elsewhere', 'data')).isDirectory()).toBe(true);
+    expect(existsSync(join(base, 'data'))).toBe(false);
   });
 
   it('throws EEXIST for a file where the directory should be, and ENOTDIR for a path under a file', () => {

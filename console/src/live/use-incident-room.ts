@@ -43,8 +43,11 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const [missing, setMissing] = useState(false);
   const [roomError, setRoomError] = useState<string | undefined>();
   // True from the moment a load is asked (the welcome sets it in the same render as `live`), so a reader never sees
-  // the room live and idle with the welcome's load still to come.
+  // the room live and idle with the welcome's load still to come. `asked`: a load is asked and has not started yet;
+  // one that ends meanwhile (the mount's, landing between the welcome and the render that starts the next) must not
+  // clear `loading` (a review, 2026-12-03).
   const [loading, setLoading] = useState(true);
+  const asked = useRef(false);
   // Loads asked for since mount: by a welcome, or by a failed load's retry. A load runs from an effect on this, after
   // React has rendered what was dispatched before, so the refs below hold what it must read from.
   const [loadsAsked, setLoadsAsked] = useState(0);
@@ -72,6 +75,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
   const load = useCallback(async () => {
     const seq = ++loads.current;
     latestLoad.current = seq;
+    asked.current = false;
     setLoading(true);
     const filter = filterRef.current;
     // None held (first load, or a filter's page still on its way): the first page. Otherwise what was written since
@@ -119,13 +123,14 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         clearTimeout(retry.current);
         retry.current = setTimeout(() => {
           if (seq !== latestLoad.current) return;
+          asked.current = true;
           setLoading(true);
           setLoadsAsked((n) => n + 1);
         }, backoffDelay(failures.current++));
       }
       setError(describeError(err));
     } finally {
-      if (seq === latestLoad.current) setLoading(false);
+      if (seq === latestLoad.current && !asked.current) setLoading(false);
     }
   }, [id]);
 
@@ -136,6 +141,7 @@ export function useIncidentRoom(id: string, user: string | undefined): IncidentR
         // Every welcome, the first included: the load sent at mount read before the room was joined, and what
         // was written between that read and the join came as no frame. After a reconnect, what was missed.
         if (frame.type === 'welcome') {
+          asked.current = true;
           setLoading(true);
           setLoadsAsked((n) => n + 1);
         }
