@@ -2,6 +2,7 @@
 // packet stopped the server), a client vanishing mid-upgrade, and a database that goes away: requests then get 503
 // with Retry-After on REST, SERVICE_UNAVAILABLE on tRPC, and the health probes say so without leaking error text.
 import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -399,4 +400,27 @@ describe(`a database emptied under a running server (${DB_LABEL})`, () => {
       }
     },
   );
+});
+
+// A review (2026-12-03): with an IPv6 HOST, the adapter made `http://::/livez` of a request without Host (HTTP/1.0
+// allows that) and answered it with an empty 400.
+describe(`an IPv6 HOST (${DB_LABEL})`, () => {
+  // Skipped where the loopback interface has no IPv6 address (a container without it).
+  const ipv6 = Object.values(networkInterfaces()).some((as) => as?.some((a) => a.address === '::1'));
+  it.runIf(ipv6)('answers an HTTP/1.0 request without Host', async () => {
+    const v6 = await startTestServer({ HOST: '::1' });
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(v6.port, '::1', () => socket.write('GET /livez HTTP/1.0\r\n\r\n'));
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        socket.setTimeout(5000, () => socket.destroy());
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      await v6.stop();
+    }
+  });
 });
