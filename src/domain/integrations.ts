@@ -39,7 +39,7 @@ import type { AlertDeliveryRow, Database, IntegrationRow, SilenceRow, TimelineRo
 import { MatcherError, parseMatchers, type Matcher } from '../integrations/index.js';
 import { decodeSilenceCursor, encodeSilenceCursor } from './cursor.js';
 import { AppError, notFound } from './errors.js';
-import type { Page } from './pages.js';
+import { splitPage, type Page } from './pages.js';
 import { sha256 } from './keys.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -317,11 +317,9 @@ export async function getSilence(db: Kysely<Database>, id: string): Promise<Sile
 export async function pageSilences(db: Kysely<Database>, input: ListSilencesInput): Promise<Page<Silence>> {
   const below = input.cursor === undefined ? undefined : decodeSilenceCursor(input.cursor, 'cursor', input.state);
   const rows = await listSilences(db, input.state, input.limit + 1, below);
-  const more = rows.length > input.limit;
-  const kept = more ? rows.slice(0, input.limit) : rows;
+  const { kept, last, more } = splitPage(rows, input.limit);
   // Each item's state by the database's clock, the one the `state` filter used: the server's may differ.
   const items = kept.map((r) => toSilence(r, r.db_now.getTime()));
-  const last = kept.at(-1);
   if (!more || !last) return { items };
   const cursor = encodeSilenceCursor({ createdAt: last.page_t, id: last.id }, input.state);
   return { items, next: { param: 'cursor', cursor } };

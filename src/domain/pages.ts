@@ -55,7 +55,7 @@ const positionOf = (row: PagedEventRow): EventPosition => ({
  * A page from `rows`, read with one row more than `limit` to know whether more follow: the rows to answer, the last
  * of them (the row a next cursor names), and whether more follow.
  */
-function splitPage<R>(rows: R[], limit: number): { kept: R[]; last: R | undefined; more: boolean } {
+export function splitPage<R>(rows: R[], limit: number): { kept: R[]; last: R | undefined; more: boolean } {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   return { kept, last: kept.at(-1), more };
